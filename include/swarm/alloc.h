@@ -1,0 +1,35 @@
+/* alloc.h -- the allocator table of the swarm core.
+ *
+ * Every heap allocation of the pure core goes through swAlloc/swCalloc/swRealloc/swFree.
+ * The table defaults to libc; the module installs RedisModule_Alloc and friends in
+ * OnLoad so INFO memory, maxmemory and MEMORY USAGE account for it, and unit tests
+ * install cmocka's test_malloc so leaks fail them.
+ *
+ * Contract: swAlloc/swCalloc/swRealloc return NULL on failure (the libc and cmocka
+ * tables can fail; Redis's aborts instead), and a failed swRealloc leaves the old block
+ * untouched. swFree(NULL) is a no-op. */
+#ifndef SWARM_ALLOC_H
+#define SWARM_ALLOC_H
+
+#include <stddef.h>
+
+typedef struct swAllocator {
+    void *(*alloc)(size_t size);
+    void *(*calloc)(size_t nmemb, size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+} swAllocator;
+
+/* Installs a table (copied); NULL restores libc. Not thread-safe: call before any use. */
+void swSetAllocator(const swAllocator *a);
+/* The table in force (for PCRE2's general context). */
+const swAllocator *swGetAllocator(void);
+
+void *swAlloc(size_t size);
+void *swCalloc(size_t nmemb, size_t size);
+void *swRealloc(void *ptr, size_t size);
+void swFree(void *ptr);
+/* A NUL-terminated copy of len bytes of s (which may hold NULs); free with swFree. */
+char *swMemdup(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,42 @@
+/* status.h -- status codes shared by every core unit.
+ *
+ * SW_OK is 0; errors are negative. Functions that can fail for user-input reasons also
+ * take an swError out-parameter (may be NULL) that receives a bounded, human-readable
+ * message (lowercase, no code word: the glue prepends the code word matching the status)
+ * and, where it makes sense, a byte offset into the input. */
+#ifndef SWARM_STATUS_H
+#define SWARM_STATUS_H
+
+#include <stddef.h>
+
+typedef enum swStatus {
+    SW_OK = 0,
+    SW_ERR_NOMEM = -1,     /* allocation failed; the input is unchanged */
+    SW_ERR_SYNTAX = -2,    /* malformed argument ("ERR") */
+    SW_ERR_RANGE = -3,     /* number out of range ("ERR") */
+    SW_ERR_EVENTTYPE = -4, /* bad event type or subject pattern ("EVENTTYPE") */
+    SW_ERR_REGEX = -5,     /* bad PCRE2 pattern ("ERR invalid regex ...") */
+    SW_ERR_DENIED = -6,    /* rejected by an admission rule ("DENIED") */
+    SW_ERR_PAYLOAD = -7,   /* bad or oversized JSON ("PAYLOAD") */
+    SW_ERR_CONFLICT = -8,  /* IFVERSION mismatch ("CONFLICT") */
+    SW_ERR_NOVERSION = -9, /* version not retained ("NOVERSION") */
+    SW_ERR_NOTFOUND = -10, /* no such id/route ("ERR") */
+    SW_ERR_CORRUPT = -11,  /* serialized data failed validation */
+    SW_ERR_LIMIT = -12,    /* a configured or hard limit was reached ("ERR") */
+} swStatus;
+
+#define SW_ERRMSG_MAX 256
+
+typedef struct swError {
+    char msg[SW_ERRMSG_MAX]; /* NUL-terminated, no code word */
+    size_t offset;           /* byte offset into the input, when meaningful */
+} swError;
+
+/* Formats into err->msg when err is not NULL; returns status for tail calls. */
+swStatus swErrorSet(swError *err, swStatus status, size_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,495 @@
+/* cmd_route.c -- SWARM.ROUTE: the routing table's subcommands (SPEC section 4).
+ *
+ * Handler flow: arity (Redis checks it from the command info), parse every argument, open
+ * the key, check its type, mutate, reply, replicate. Nothing is written before every
+ * argument is known good. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "swarm.h"
+#include "swarm/alloc.h"
+#include "swarm/event.h"
+#include "swarm/keyslot.h"
+
+#define DEFAULT_PRIORITY 5
+
+/* A table for writing: the existing one, or a fresh one the caller must either store with
+ * storeIfNew or free. */
+static swTable *tableForWrite(swTable *existing) {
+    return existing ? existing : swTableNew();
+}
+
+/* Stores a table created by tableForWrite, or deletes a key whose table became empty. */
+static void storeOrDelete(RedisModuleKey *key, swTable *existing, swTable *t) {
+    if (swTableIsEmpty(t)) {
+        if (existing) {
+            RedisModule_DeleteKey(key); /* frees t through the type's free method */
+        } else {
+            swTableFree(t);
+        }
+        return;
+    }
+    if (existing == NULL) {
+        SwarmRouteType_Account(t, 1);
+        RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
+    }
+}
+
+/* In cluster mode a stream target must live in the table's slot, or one publish would
+ * write to two shards. */
+static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                            RedisModuleString *target) {
+    if (!SwarmInCluster(ctx)) return REDISMODULE_OK;
+    size_t tlen, klen;
+    const char *t = RedisModule_StringPtrLen(target, &tlen);
+    const char *k = RedisModule_StringPtrLen(keyname, &klen);
+    swTargetKind kind;
+    size_t off;
+    if (swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK || kind != SW_TARGET_STREAM)
+        return REDISMODULE_OK;
+    unsigned int ts = swKeySlot(t + off, tlen - off), ks = swKeySlot(k, klen);
+    if (ts == ks) return REDISMODULE_OK;
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "CROSSSLOT stream target '%.128s' hashes to slot %u but the routing table is in "
+             "slot %u; give both the same hash tag, e.g. swarm:{ops} and stream:swarm:{ops}:inbox",
+             t, ts, ks);
+    RedisModule_ReplyWithError(ctx, buf);
+    return REDISMODULE_ERR;
+}
+
+/* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
+
+static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    int regex = 0;
+    long long pmin = 1, pmax = 9;
+    for (int i = 5; i < argc; i++) {
+        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
+        if (strcasecmp(opt, "REGEX") == 0) {
+            regex = 1;
+        } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
+            if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, 9, "PRIORITY min", &pmin) ||
+                SwarmParseRangeOrReply(ctx, argv[i + 2], 1, 9, "PRIORITY max", &pmax))
+                return REDISMODULE_OK;
+            i += 2;
+        } else {
+            return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+        }
+    }
+    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
+
+    swTable *existing;
+    RedisModuleKey *key =
+        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
+    if (key == NULL) return REDISMODULE_OK;
+    swTable *t = tableForWrite(existing);
+    size_t plen, tlen;
+    const char *pattern = RedisModule_StringPtrLen(argv[3], &plen);
+    const char *target = RedisModule_StringPtrLen(argv[4], &tlen);
+    uint64_t id;
+    int created = 0;
+    swError err;
+    swStatus st = t ? swTableAddRoute(t, pattern, plen, target, tlen,
+                                      regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin,
+                                      (int)pmax, (size_t)swarmConfig.maxTypeBytes, &id, &created,
+                                      &err)
+                    : SW_ERR_NOMEM;
+    if (st != SW_OK) {
+        if (existing == NULL) swTableFree(t);
+        SwarmReplyStatus(ctx, st, &err);
+    } else {
+        if (created) atomic_fetch_add(&swarmCounters.routes, existing ? 1 : 0);
+        storeOrDelete(key, existing, t);
+        if (created) RedisModule_ReplicateVerbatim(ctx);
+        RedisModule_ReplyWithLongLong(ctx, (long long)id);
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- SWARM.ROUTE ALLOW|DENY key regex ---- */
+
+static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction action) {
+    swTable *existing;
+    RedisModuleKey *key =
+        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
+    if (key == NULL) return REDISMODULE_OK;
+    swTable *t = tableForWrite(existing);
+    size_t len;
+    const char *regex = RedisModule_StringPtrLen(argv[3], &len);
+    uint64_t id;
+    int created = 0;
+    swError err;
+    swStatus st = t ? swTableAddRule(t, action, regex, len, &id, &created, &err) : SW_ERR_NOMEM;
+    if (st != SW_OK) {
+        if (existing == NULL) swTableFree(t);
+        SwarmReplyStatus(ctx, st, &err);
+    } else {
+        if (created) atomic_fetch_add(&swarmCounters.rules, existing ? 1 : 0);
+        storeOrDelete(key, existing, t);
+        if (created) RedisModule_ReplicateVerbatim(ctx);
+        RedisModule_ReplyWithLongLong(ctx, (long long)id);
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+static int SwarmRouteAllow_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    return addRule(ctx, argv, SW_RULE_ALLOW);
+}
+
+static int SwarmRouteDeny_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    return addRule(ctx, argv, SW_RULE_DENY);
+}
+
+/* ---- SWARM.ROUTE DEL key id [id ...] ---- */
+
+static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    size_t n = (size_t)argc - 3;
+    uint64_t *ids = RedisModule_Alloc(n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+        long long v;
+        if (RedisModule_StringToLongLong(argv[3 + i], &v) != REDISMODULE_OK || v < 1) {
+            RedisModule_Free(ids);
+            char buf[200];
+            snprintf(buf, sizeof(buf), "ERR invalid id '%.128s', expected a positive integer",
+                     RedisModule_StringPtrLen(argv[3 + i], NULL));
+            return RedisModule_ReplyWithError(ctx, buf);
+        }
+        ids[i] = (uint64_t)v;
+    }
+    swTable *t;
+    RedisModuleKey *key =
+        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &t);
+    if (key == NULL) {
+        RedisModule_Free(ids);
+        return REDISMODULE_OK;
+    }
+    size_t removed = 0;
+    if (t) {
+        SwarmRouteType_Account(t, -1);
+        removed = swTableDel(t, ids, n);
+        SwarmRouteType_Account(t, 1);
+        if (removed) {
+            storeOrDelete(key, t, t);
+            RedisModule_ReplicateVerbatim(ctx);
+        }
+    }
+    RedisModule_Free(ids);
+    RedisModule_CloseKey(key);
+    return RedisModule_ReplyWithLongLong(ctx, (long long)removed);
+}
+
+/* ---- SWARM.ROUTE DEFAULT key target|NONE ---- */
+
+static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
+                                          int argc) {
+    (void)argc;
+    size_t len;
+    const char *target = RedisModule_StringPtrLen(argv[3], &len);
+    int none = strcasecmp(target, "NONE") == 0;
+    swError err;
+    swStatus st;
+    if (!none && (st = swTargetCheck(target, len, NULL, NULL, &err)) != SW_OK)
+        return SwarmReplyStatus(ctx, st, &err);
+    if (!none && checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK) return REDISMODULE_OK;
+
+    swTable *existing;
+    RedisModuleKey *key =
+        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
+    if (key == NULL) return REDISMODULE_OK;
+    if (none && existing == NULL) {
+        RedisModule_CloseKey(key);
+        return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    }
+    swTable *t = tableForWrite(existing);
+    st = t ? swTableSetDefault(t, none ? NULL : target, len, &err) : SW_ERR_NOMEM;
+    if (st != SW_OK) {
+        if (existing == NULL) swTableFree(t);
+        SwarmReplyStatus(ctx, st, &err);
+    } else {
+        storeOrDelete(key, existing, t);
+        RedisModule_ReplicateVerbatim(ctx);
+        RedisModule_ReplyWithSimpleString(ctx, "OK");
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- SWARM.ROUTE LIST key ---- */
+
+static const char *kindName(swRouteKind k) {
+    return k == SW_ROUTE_REGEX ? "regex" : "subject";
+}
+
+static const char *breakerName(swBreaker b) {
+    return b == SW_BREAKER_OPEN ? "open" : b == SW_BREAKER_HALF_OPEN ? "half-open" : "closed";
+}
+
+static void replyField(RedisModuleCtx *ctx, const char *name, long long v) {
+    RedisModule_ReplyWithSimpleString(ctx, name);
+    RedisModule_ReplyWithLongLong(ctx, v);
+}
+
+static void replyFieldStr(RedisModuleCtx *ctx, const char *name, const char *s, size_t len) {
+    RedisModule_ReplyWithSimpleString(ctx, name);
+    RedisModule_ReplyWithStringBuffer(ctx, s, len);
+}
+
+static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    swTable *t;
+    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
+    if (key == NULL) return REDISMODULE_OK;
+    size_t n = t ? t->nroutes : 0;
+    RedisModule_ReplyWithArray(ctx, (long)n);
+    for (size_t i = 0; i < n; i++) {
+        const swRoute *r = t->routes[i];
+        RedisModule_ReplyWithMap(ctx, 11);
+        replyField(ctx, "id", (long long)r->id);
+        replyFieldStr(ctx, "pattern", r->pattern, r->patternLen);
+        RedisModule_ReplyWithSimpleString(ctx, "kind");
+        RedisModule_ReplyWithSimpleString(ctx, kindName(r->kind));
+        replyFieldStr(ctx, "target", r->target, r->targetLen);
+        RedisModule_ReplyWithSimpleString(ctx, "priority");
+        RedisModule_ReplyWithArray(ctx, 2);
+        RedisModule_ReplyWithLongLong(ctx, r->pmin);
+        RedisModule_ReplyWithLongLong(ctx, r->pmax);
+        replyField(ctx, "matched", (long long)r->c.matched);
+        replyField(ctx, "delivered", (long long)r->c.delivered);
+        replyField(ctx, "missed", (long long)r->c.missed);
+        replyField(ctx, "failed", (long long)r->c.failed);
+        replyField(ctx, "shed", (long long)r->c.shed);
+        RedisModule_ReplyWithSimpleString(ctx, "breaker");
+        RedisModule_ReplyWithSimpleString(ctx, breakerName(r->breaker));
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- SWARM.ROUTE RULES key ---- */
+
+static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    swTable *t;
+    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
+    if (key == NULL) return REDISMODULE_OK;
+    size_t n = t ? t->nrules : 0;
+    RedisModule_ReplyWithArray(ctx, (long)n);
+    for (size_t i = 0; i < n; i++) {
+        const swRule *r = t->rules[i];
+        RedisModule_ReplyWithMap(ctx, 4);
+        replyField(ctx, "id", (long long)r->id);
+        RedisModule_ReplyWithSimpleString(ctx, "action");
+        RedisModule_ReplyWithSimpleString(ctx, r->action == SW_RULE_DENY ? "deny" : "allow");
+        replyFieldStr(ctx, "regex", r->regex, r->regexLen);
+        replyField(ctx, "hits", (long long)r->hits);
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- SWARM.ROUTE STATS key ---- */
+
+static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    swTable *t;
+    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
+    if (key == NULL) return REDISMODULE_OK;
+    static const swTableStats zero;
+    const swTableStats *s = t ? &t->stats : &zero;
+    RedisModule_ReplyWithMap(ctx, 10);
+    replyField(ctx, "published", (long long)s->published);
+    replyField(ctx, "delivered", (long long)s->delivered);
+    replyField(ctx, "rejected", (long long)s->rejected);
+    replyField(ctx, "unrouted", (long long)s->unrouted);
+    replyField(ctx, "deadlettered", (long long)s->deadlettered);
+    replyField(ctx, "shed", (long long)s->shed);
+    replyField(ctx, "routes", t ? (long long)t->nroutes : 0);
+    replyField(ctx, "rules", t ? (long long)t->nrules : 0);
+    char id[48];
+    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
+                         t ? (unsigned long long)t->clockSeq : 0ULL);
+    replyFieldStr(ctx, "last-id", id, (size_t)idlen);
+    RedisModule_ReplyWithSimpleString(ctx, "default");
+    if (t && t->deflt) {
+        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
+    } else {
+        RedisModule_ReplyWithNull(ctx);
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
+
+static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    long long priority = DEFAULT_PRIORITY;
+    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
+        if (SwarmParseRangeOrReply(ctx, argv[5], 1, 9, "PRIORITY", &priority))
+            return REDISMODULE_OK;
+    } else if (argc != 4) {
+        return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+    }
+    size_t len;
+    const char *type = RedisModule_StringPtrLen(argv[3], &len);
+    swError err;
+    swStatus st = swEventTypeCheck(type, len, (size_t)swarmConfig.maxTypeBytes, &err);
+    if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
+
+    swTable *t;
+    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
+    if (key == NULL) return REDISMODULE_OK;
+    const swResolution *res;
+    if (t == NULL) {
+        RedisModule_ReplyWithArray(ctx, 0);
+    } else if (swTableResolve(t, type, len, &res) != SW_OK) {
+        RedisModule_ReplyWithError(ctx, "OOM out of memory");
+    } else if (!res->admitted) {
+        char buf[400];
+        if (res->denyRule) {
+            snprintf(buf, sizeof(buf), "DENIED event type '%.128s' is denied by rule %llu", type,
+                     (unsigned long long)res->denyRule->id);
+        } else {
+            snprintf(buf, sizeof(buf),
+                     "DENIED event type '%.128s' matches no ALLOW rule of the table", type);
+        }
+        RedisModule_ReplyWithError(ctx, buf);
+    } else {
+        swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
+        size_t n = swResolutionTargets(res, (int)priority, sel);
+        if (n == 0 && t->deflt) {
+            RedisModule_ReplyWithArray(ctx, 1);
+            RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
+        } else {
+            RedisModule_ReplyWithArray(ctx, (long)n);
+            for (size_t i = 0; i < n; i++)
+                RedisModule_ReplyWithStringBuffer(ctx, sel[i]->target, sel[i]->targetLen);
+        }
+        RedisModule_Free(sel);
+    }
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- Registration and documentation ---- */
+
+#define KEYSPEC(fl)                                                                            \
+    (RedisModuleCommandKeySpec[]) {                                                            \
+        {.flags = (fl),                                                                        \
+         .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,                                      \
+         .bs.index.pos = 2,                                                                    \
+         .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,                                         \
+         .fk.range = {0, 1, 0}},                                                               \
+        {0}                                                                                    \
+    }
+#define KS_READ KEYSPEC(REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
+#define KS_WRITE KEYSPEC(REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+#define ARG_KEY {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
+#define ARG(n, t) {.name = (n), .type = (t)}
+#define ARG_END {0}
+
+int SwarmRoute_Register(RedisModuleCtx *ctx) {
+    const char *parent = "swarm.route";
+    if (SwarmRegister(ctx, NULL, parent, NULL, "", 0,
+                      &(RedisModuleCommandInfo){
+                          .summary = "Manages a swarm's routing table",
+                          .complexity = "Depends on subcommand.",
+                          .arity = -2,
+                      }) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+
+    const struct {
+        const char *name;
+        RedisModuleCmdFunc fn;
+        const char *flags;
+        RedisModuleCommandInfo info;
+    } subs[] = {
+        {"add", SwarmRouteAdd_RedisCommand, "write deny-oom",
+         {.summary = "Adds a route from a subject pattern or regex to a channel or stream "
+                     "target; returns its id",
+          .complexity = "O(T) where T is the number of tokens in the pattern (O(R) for REGEX "
+                        "routes with R regex routes)",
+          .arity = -5,
+          .key_specs = KS_WRITE,
+          .args = (RedisModuleCommandArg[]){
+              ARG_KEY, ARG("pattern", REDISMODULE_ARG_TYPE_STRING),
+              ARG("target", REDISMODULE_ARG_TYPE_STRING),
+              {.name = "regex", .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .token = "REGEX",
+               .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+              {.name = "priority", .type = REDISMODULE_ARG_TYPE_BLOCK, .token = "PRIORITY",
+               .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+               .subargs = (RedisModuleCommandArg[]){ARG("min", REDISMODULE_ARG_TYPE_INTEGER),
+                                                    ARG("max", REDISMODULE_ARG_TYPE_INTEGER),
+                                                    ARG_END}},
+              ARG_END}}},
+        {"del", SwarmRouteDel_RedisCommand, "write",
+         {.summary = "Removes routes or rules by id; returns how many were removed",
+          .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
+          .arity = -4,
+          .key_specs = KS_WRITE,
+          .args = (RedisModuleCommandArg[]){ARG_KEY,
+                                            {.name = "id", .type = REDISMODULE_ARG_TYPE_INTEGER,
+                                             .flags = REDISMODULE_CMD_ARG_MULTIPLE},
+                                            ARG_END}}},
+        {"list", SwarmRouteList_RedisCommand, "readonly",
+         {.summary = "Lists the routes of a table with their counters and breaker state",
+          .complexity = "O(R) for R routes",
+          .arity = 3,
+          .key_specs = KS_READ,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
+        {"match", SwarmRouteMatch_RedisCommand, "readonly",
+         {.summary = "Returns the targets a publish of this event type would reach (dry run)",
+          .complexity = "O(T) for a type of T tokens once cached; O(T + U + X) on first use "
+                        "with U rules and X regex routes",
+          .arity = -4,
+          .key_specs = KS_READ,
+          .args = (RedisModuleCommandArg[]){
+              ARG_KEY, ARG("type", REDISMODULE_ARG_TYPE_STRING),
+              {.name = "priority", .type = REDISMODULE_ARG_TYPE_INTEGER, .token = "PRIORITY",
+               .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+              ARG_END}}},
+        {"allow", SwarmRouteAllow_RedisCommand, "write deny-oom",
+         {.summary = "Adds an ALLOW admission rule (a PCRE2 regex over event types)",
+          .complexity = "O(U) for U rules",
+          .arity = 4,
+          .key_specs = KS_WRITE,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("regex", REDISMODULE_ARG_TYPE_STRING),
+                                            ARG_END}}},
+        {"deny", SwarmRouteDeny_RedisCommand, "write deny-oom",
+         {.summary = "Adds a DENY admission rule (a PCRE2 regex over event types)",
+          .complexity = "O(U) for U rules",
+          .arity = 4,
+          .key_specs = KS_WRITE,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("regex", REDISMODULE_ARG_TYPE_STRING),
+                                            ARG_END}}},
+        {"rules", SwarmRouteRules_RedisCommand, "readonly",
+         {.summary = "Lists the admission rules of a table",
+          .complexity = "O(U) for U rules",
+          .arity = 3,
+          .key_specs = KS_READ,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
+        {"default", SwarmRouteDefault_RedisCommand, "write deny-oom",
+         {.summary = "Sets or clears (NONE) the dead-letter target",
+          .complexity = "O(1)",
+          .arity = 4,
+          .key_specs = KS_WRITE,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("target", REDISMODULE_ARG_TYPE_STRING),
+                                            ARG_END}}},
+        {"stats", SwarmRouteStats_RedisCommand, "readonly fast",
+         {.summary = "Returns the table's publish counters",
+          .complexity = "O(1)",
+          .arity = 3,
+          .key_specs = KS_READ,
+          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
+    };
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        if (SwarmRegister(ctx, parent, subs[i].name, subs[i].fn, subs[i].flags, 2,
+                          &subs[i].info) == REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
+    return REDISMODULE_OK;
+}

@@ -1,0 +1,113 @@
+/* buf.c -- byte buffer and reader (see buf.h). */
+#include <string.h>
+
+#include "swarm/alloc.h"
+#include "swarm/buf.h"
+
+void swBufAppend(swBuf *b, const void *p, size_t len) {
+    if (b->failed) return;
+    if (b->cap - b->len < len) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap - b->len < len) cap *= 2;
+        char *data = swRealloc(b->data, cap);
+        if (data == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    if (len) memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
+
+void swBufPutU8(swBuf *b, uint8_t v) {
+    swBufAppend(b, &v, 1);
+}
+
+void swBufPutU32(swBuf *b, uint32_t v) {
+    unsigned char x[4];
+    for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    swBufAppend(b, x, 4);
+}
+
+void swBufPutU64(swBuf *b, uint64_t v) {
+    unsigned char x[8];
+    for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
+    swBufAppend(b, x, 8);
+}
+
+void swBufPutStr(swBuf *b, const char *s, size_t len) {
+    if (len > UINT32_MAX) {
+        b->failed = 1;
+        return;
+    }
+    swBufPutU32(b, (uint32_t)len);
+    swBufAppend(b, s, len);
+}
+
+int swBufFailed(const swBuf *b) {
+    return b->failed;
+}
+
+void swBufFree(swBuf *b) {
+    swFree(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+void swReaderInit(swReader *r, const char *buf, size_t len) {
+    r->p = (const unsigned char *)buf;
+    r->end = r->p + len;
+    r->failed = 0;
+}
+
+static const unsigned char *take(swReader *r, size_t n) {
+    if (r->failed || (size_t)(r->end - r->p) < n) {
+        r->failed = 1;
+        return NULL;
+    }
+    const unsigned char *p = r->p;
+    r->p += n;
+    return p;
+}
+
+uint8_t swReadU8(swReader *r) {
+    const unsigned char *p = take(r, 1);
+    return p ? p[0] : 0;
+}
+
+uint32_t swReadU32(swReader *r) {
+    const unsigned char *p = take(r, 4);
+    uint32_t v = 0;
+    for (int i = 0; p && i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+uint64_t swReadU64(swReader *r) {
+    const unsigned char *p = take(r, 8);
+    uint64_t v = 0;
+    for (int i = 0; p && i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+const char *swReadStr(swReader *r, size_t max, size_t *len) {
+    size_t n = swReadU32(r);
+    *len = 0;
+    if (r->failed) return NULL;
+    if (n > max) {
+        r->failed = 1;
+        return NULL;
+    }
+    const unsigned char *p = take(r, n);
+    if (p == NULL) return NULL;
+    *len = n;
+    return (const char *)p;
+}
+
+int swReaderFailed(const swReader *r) {
+    return r->failed;
+}
+
+int swReaderAtEnd(const swReader *r) {
+    return !r->failed && r->p == r->end;
+}

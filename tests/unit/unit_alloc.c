@@ -1,0 +1,50 @@
+/* unit_alloc.c -- see unit_alloc.h. */
+#include "unit_alloc.h"
+
+#include "swarm/alloc.h"
+
+static long failAfter = -1;
+static long attempts;
+
+static int shouldFail(void) {
+    attempts++;
+    return failAfter >= 0 && attempts > failAfter;
+}
+
+static void *unitMalloc(size_t n) {
+    return shouldFail() ? NULL : test_malloc(n);
+}
+static void *unitCalloc(size_t n, size_t s) {
+    return shouldFail() ? NULL : test_calloc(n, s);
+}
+static void *unitRealloc(void *p, size_t n) {
+    return shouldFail() ? NULL : test_realloc(p, n);
+}
+static void unitFree(void *p) {
+    test_free(p);
+}
+
+static const swAllocator unitAllocator = {unitMalloc, unitCalloc, unitRealloc, unitFree};
+
+int unitAllocSetup(void **state) {
+    (void)state;
+    swSetAllocator(&unitAllocator);
+    failAfter = -1;
+    attempts = 0;
+    return 0;
+}
+
+int unitAllocTeardown(void **state) {
+    (void)state;
+    swSetAllocator(NULL);
+    return 0;
+}
+
+void unitAllocFailAfter(long n) {
+    failAfter = n;
+    attempts = 0;
+}
+
+long unitAllocCount(void) {
+    return attempts;
+}

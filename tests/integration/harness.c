@@ -1,0 +1,349 @@
+/* harness.c -- see harness.h. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SERVERS 16
+
+static pid_t livePids[MAX_SERVERS];
+static int atexitInstalled;
+
+static void killAll(void) {
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (livePids[i] > 0) {
+            kill(livePids[i], SIGKILL);
+            waitpid(livePids[i], NULL, 0);
+            livePids[i] = 0;
+        }
+    }
+}
+
+static void track(pid_t pid, int add) {
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (add && livePids[i] == 0) {
+            livePids[i] = pid;
+            return;
+        }
+        if (!add && livePids[i] == pid) {
+            livePids[i] = 0;
+            return;
+        }
+    }
+}
+
+static void sleepMs(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int portFree(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+int itFreePort(int maxport) {
+    static int seeded;
+    if (!seeded) {
+        srand((unsigned)(getpid() ^ time(NULL)));
+        seeded = 1;
+    }
+    int lo = 20000, hi = maxport > 0 && maxport < 60999 ? maxport : 60999;
+    for (int tries = 0; tries < 1000; tries++) {
+        int port = lo + rand() % (hi - lo);
+        if (!portFree(port)) continue;
+        if (maxport > 0 && maxport <= 55535 && !portFree(port + 10000)) continue;
+        return port;
+    }
+    fail_msg("no free loopback port");
+    return -1;
+}
+
+static void dumpLog(const itServer *s) {
+    char path[300];
+    snprintf(path, sizeof(path), "%s/redis.log", s->dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[1024];
+    fprintf(stderr, "---- %s ----\n", path);
+    while (fgets(line, sizeof(line), f)) fputs(line, stderr);
+    fclose(f);
+}
+
+int itStartIn(itServer *s) {
+    const char *server = getenv("REDIS_SERVER");
+    const char *module = getenv("SWARM_MODULE");
+    if (server == NULL) server = "redis-server";
+    if (module == NULL) fail_msg("SWARM_MODULE is not set");
+    if (!atexitInstalled) {
+        atexit(killAll);
+        atexitInstalled = 1;
+    }
+    char port[16], log[300];
+    snprintf(port, sizeof(port), "%d", s->port);
+    snprintf(log, sizeof(log), "%s/redis.log", s->dir);
+    const char *argv[96];
+    int n = 0;
+    argv[n++] = server;
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--dir";
+    argv[n++] = s->dir;
+    argv[n++] = "--logfile";
+    argv[n++] = log;
+    argv[n++] = "--save";
+    argv[n++] = "";
+    argv[n++] = "--enable-debug-command";
+    argv[n++] = "yes";
+    argv[n++] = "--enable-module-command";
+    argv[n++] = "yes";
+    argv[n++] = "--loadmodule";
+    argv[n++] = module;
+    for (int i = 0; s->modargs[i]; i++) argv[n++] = s->modargs[i];
+    for (int i = 0; s->extra[i]; i++) argv[n++] = s->extra[i];
+    argv[n] = NULL;
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        execvp(server, (char *const *)argv);
+        _exit(127);
+    }
+    s->pid = pid;
+    track(pid, 1);
+    for (int i = 0; i < 400; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            track(pid, 0);
+            s->pid = 0;
+            dumpLog(s);
+            fail_msg("redis-server exited during startup (status %d)", status);
+        }
+        redisContext *c = redisConnect("127.0.0.1", s->port);
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            int up = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+            redisFree(c);
+            if (up) return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        sleepMs(25);
+    }
+    dumpLog(s);
+    fail_msg("redis-server did not answer PING on port %d", s->port);
+    return -1;
+}
+
+int itStart(itServer *s, const char *const *modargs, const char *const *extra) {
+    memset(s, 0, sizeof(*s));
+    for (int i = 0; modargs && modargs[i] && i < 15; i++) s->modargs[i] = modargs[i];
+    for (int i = 0; extra && extra[i] && i < 31; i++) s->extra[i] = extra[i];
+    snprintf(s->dir, sizeof(s->dir), "/tmp/swarm-it-XXXXXX");
+    if (mkdtemp(s->dir) == NULL) fail_msg("mkdtemp: %s", strerror(errno));
+    s->port = itFreePort(55535);
+    return itStartIn(s);
+}
+
+void itStop(itServer *s) {
+    if (s->pid <= 0) return;
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 400; i++) {
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            track(s->pid, 0);
+            s->pid = 0;
+            return;
+        }
+        sleepMs(25);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    track(s->pid, 0);
+    s->pid = 0;
+}
+
+void itDestroy(itServer *s) {
+    itStop(s);
+    if (s->dir[0] && getenv("SWARM_KEEP_TMP") == NULL) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", s->dir);
+    }
+    s->dir[0] = '\0';
+}
+
+void itRestart(itServer *s) {
+    itStop(s);
+    itStartIn(s);
+}
+
+redisContext *itConnect(const itServer *s) {
+    redisContext *c = redisConnect("127.0.0.1", s->port);
+    if (c == NULL || c->err) fail_msg("connect to port %d failed", s->port);
+    return c;
+}
+
+redisReply *itCmd(redisContext *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) fail_msg("command failed: %s", c->errstr);
+    return r;
+}
+
+redisReply *itCmdArgv(redisContext *c, int argc, const char **argv, const size_t *lens) {
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    if (r == NULL) fail_msg("command failed: %s", c->errstr);
+    return r;
+}
+
+void itExpectOk(redisReply *r) {
+    if (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK") != 0)
+        fail_msg("expected OK, got type %d '%s'", r->type, r->str ? r->str : "");
+    freeReplyObject(r);
+}
+
+void itExpectInt(redisReply *r, long long v) {
+    if (r->type != REDIS_REPLY_INTEGER)
+        fail_msg("expected integer %lld, got type %d '%s'", v, r->type, r->str ? r->str : "");
+    long long got = r->integer;
+    freeReplyObject(r);
+    assert_int_equal(got, v);
+}
+
+void itExpectStr(redisReply *r, const char *s) {
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
+        fail_msg("expected '%s', got type %d '%s'", s, r->type, r->str ? r->str : "");
+    if (strcmp(r->str, s) != 0) fail_msg("expected '%s', got '%s'", s, r->str);
+    freeReplyObject(r);
+}
+
+void itExpectNil(redisReply *r) {
+    if (r->type != REDIS_REPLY_NIL) fail_msg("expected nil, got type %d", r->type);
+    freeReplyObject(r);
+}
+
+void itExpectError(redisReply *r, const char *code, const char *needle) {
+    if (r->type != REDIS_REPLY_ERROR)
+        fail_msg("expected %s error, got type %d '%s'", code, r->type, r->str ? r->str : "");
+    size_t n = strlen(code);
+    if (strncmp(r->str, code, n) != 0 || (r->str[n] != ' ' && r->str[n] != '\0'))
+        fail_msg("expected error code %s, got '%s'", code, r->str);
+    if (needle && strstr(r->str, needle) == NULL)
+        fail_msg("expected '%s' in error '%s'", needle, r->str);
+    freeReplyObject(r);
+}
+
+const char *itText(redisReply *r, char *buf, size_t len) {
+    if (r->str == NULL) fail_msg("expected a string reply, got type %d", r->type);
+    snprintf(buf, len, "%s", r->str);
+    freeReplyObject(r);
+    return buf;
+}
+
+long long itInteger(redisReply *r) {
+    if (r->type != REDIS_REPLY_INTEGER)
+        fail_msg("expected integer, got type %d '%s'", r->type, r->str ? r->str : "");
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+redisReply *itField(redisReply *r, const char *name) {
+    if (r->type != REDIS_REPLY_ARRAY) return NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        redisReply *k = r->element[i];
+        if (k->str && strcmp(k->str, name) == 0) return r->element[i + 1];
+    }
+    return NULL;
+}
+
+const char *itInfo(redisContext *c, const char *section, const char *field, char *buf,
+                   size_t len) {
+    redisReply *r = itCmd(c, "INFO %s", section);
+    buf[0] = '\0';
+    if (r->str) {
+        size_t flen = strlen(field);
+        for (char *p = r->str; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+            if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
+                size_t i = 0;
+                for (p += flen + 1; *p && *p != '\r' && *p != '\n' && i + 1 < len; p++)
+                    buf[i++] = *p;
+                buf[i] = '\0';
+                break;
+            }
+        }
+    }
+    freeReplyObject(r);
+    return buf;
+}
+
+int itWaitInfo(redisContext *c, const char *section, const char *field, const char *want,
+               int timeout_ms) {
+    char buf[256];
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (strcmp(itInfo(c, section, field, buf, sizeof(buf)), want) == 0) return 1;
+        sleepMs(20);
+    }
+    return 0;
+}
+
+char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) fail_msg("raw connect");
+    char req[1024];
+    int n = snprintf(req, sizeof(req), "HELLO 3\r\n%s\r\nPING\r\n", inline_cmd);
+    if (write(fd, req, (size_t)n) != n) fail_msg("raw write");
+    size_t cap = 65536, used = 0;
+    char *buf = malloc(cap);
+    /* Read until the reply to the trailing PING ("+PONG") arrives. */
+    while (used < cap - 1) {
+        ssize_t r = read(fd, buf + used, cap - 1 - used);
+        if (r <= 0) break;
+        used += (size_t)r;
+        buf[used] = '\0';
+        if (used >= 7 && strcmp(buf + used - 7, "+PONG\r\n") == 0) break;
+    }
+    close(fd);
+    buf[used] = '\0';
+    /* Drop the HELLO reply: it is a map ending with the modules array "*0\r\n" or similar;
+     * callers search the text, so return all of it after the first "modules" entry. */
+    *len = used;
+    return buf;
+}

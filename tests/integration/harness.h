@@ -1,0 +1,76 @@
+/* harness.h -- integration test harness: real redis-server processes with the swarm module
+ * loaded, on free loopback ports, in throwaway directories.
+ *
+ * Servers are started by the test process itself and die with it (PR_SET_PDEATHSIG), are
+ * stopped by itStop, and any still running at exit are killed by an atexit handler, so a
+ * failing test never leaves a server behind. Paths come from the environment:
+ * SWARM_MODULE (the built swarm.so) and REDIS_SERVER (default: redis-server on PATH). */
+#ifndef SWARM_HARNESS_H
+#define SWARM_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <sys/types.h>
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+
+typedef struct itServer {
+    pid_t pid;
+    int port;
+    char dir[256];
+    const char *modargs[16]; /* module load arguments, NULL-terminated */
+    const char *extra[32];   /* extra redis-server arguments, NULL-terminated */
+} itServer;
+
+/* A free loopback port no higher than maxport (whose port+10000 is also free when
+ * maxport <= 55535, for the cluster bus). */
+int itFreePort(int maxport);
+
+/* Starts a server in a fresh directory. modargs/extra may be NULL. Returns 0 or fails the
+ * running test. */
+int itStart(itServer *s, const char *const *modargs, const char *const *extra);
+/* As itStart, on a given port and directory (for restarts and clusters). */
+int itStartIn(itServer *s);
+/* Stops the server (SIGTERM: saves if configured to, then exits) and waits for it. */
+void itStop(itServer *s);
+/* Stops and removes the directory. */
+void itDestroy(itServer *s);
+/* Stop then start again in the same directory and port. */
+void itRestart(itServer *s);
+
+redisContext *itConnect(const itServer *s);
+
+/* Runs a command (printf-style, hiredis formats); fails the test when the connection fails. */
+redisReply *itCmd(redisContext *c, const char *fmt, ...);
+redisReply *itCmdArgv(redisContext *c, int argc, const char **argv, const size_t *lens);
+
+/* Assertions that free the reply. */
+void itExpectOk(redisReply *r);
+void itExpectInt(redisReply *r, long long v);
+void itExpectStr(redisReply *r, const char *s);
+void itExpectNil(redisReply *r);
+/* The error's first word must be code (e.g. "WRONGTYPE"), and contain needle if not NULL. */
+void itExpectError(redisReply *r, const char *code, const char *needle);
+
+/* A string or status reply's text, copied into buf (truncated); the reply is freed. */
+const char *itText(redisReply *r, char *buf, size_t len);
+long long itInteger(redisReply *r);
+
+/* In a map (RESP3) or flat field/value array (RESP2) reply, the element for name. */
+redisReply *itField(redisReply *r, const char *name);
+
+/* Polls an INFO field ("section", "field") until it equals want or timeout_ms passes. */
+int itWaitInfo(redisContext *c, const char *section, const char *field, const char *want,
+               int timeout_ms);
+/* Value of an INFO field, copied into buf; "" when absent. */
+const char *itInfo(redisContext *c, const char *section, const char *field, char *buf,
+                   size_t len);
+
+/* Sends "HELLO 3", the inline command and "PING" on a raw connection; returns every byte the
+ * server answered (malloc'ed, NUL-terminated; free it), for checking RESP3 types, which
+ * Debian's hiredis 0.14 cannot parse. */
+char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
+
+#endif

@@ -284,6 +284,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (SwarmRouteType_Register(ctx) == REDISMODULE_ERR ||
         SwarmRoute_Register(ctx) == REDISMODULE_ERR ||
         SwarmRestore_Register(ctx) == REDISMODULE_ERR ||
+        SwarmPublish_Register(ctx) == REDISMODULE_ERR ||
         RedisModule_RegisterInfoFunc(ctx, SwarmInfo) == REDISMODULE_ERR) {
         RedisModule_Log(ctx, "warning", "swarm: registration failed");
         return REDISMODULE_ERR;

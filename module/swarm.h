@@ -59,6 +59,7 @@ int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, cons
 
 int SwarmRoute_Register(RedisModuleCtx *ctx);
 int SwarmRestore_Register(RedisModuleCtx *ctx);
+int SwarmPublish_Register(RedisModuleCtx *ctx);
 
 /* ---- Helpers (module.c) ---- */
 

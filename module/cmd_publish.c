@@ -205,7 +205,7 @@ static void replicateDelta(RedisModuleCtx *ctx, RedisModuleString *key, const sw
                            const swRule *const *rules, size_t nrules) {
     deltaBuf.len = 0;
     swDeltaEncode(&deltaBuf, t, inc, routes, n, rules, nrules);
-    RedisModule_Replicate(ctx, "SWARM.APPLY", "sb", key, deltaBuf.data, deltaBuf.len);
+    RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", deltaBuf.data, deltaBuf.len);
 }
 
 /* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] ---- */
@@ -370,10 +370,13 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     return REDISMODULE_OK;
 }
 
-/* ---- SWARM.APPLY key delta: the replicated effect of a publish ---- */
+/* ---- SWARM.APPLY key ROUTE delta | key SNAPSHOT version ts keep json ----
+ * The replicated effect of a publish (or of a snapshot write, see cmd_snapshot.c). */
 
 static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc != 3) return RedisModule_WrongArity(ctx);
+    const char *kind = argc > 2 ? RedisModule_StringPtrLen(argv[2], NULL) : "";
+    if (argc == 7 && strcasecmp(kind, "SNAPSHOT") == 0) return SwarmSnapshot_Apply(ctx, argv);
+    if (argc != 4 || strcasecmp(kind, "ROUTE") != 0) return RedisModule_WrongArity(ctx);
     swTable *t;
     RedisModuleKey *key =
         SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &t);
@@ -383,7 +386,7 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
         return RedisModule_ReplyWithError(ctx, "ERR no such routing table");
     }
     size_t len;
-    const char *buf = RedisModule_StringPtrLen(argv[2], &len);
+    const char *buf = RedisModule_StringPtrLen(argv[3], &len);
     swError err;
     swStatus st = swDeltaApply(t, buf, len, &err);
     RedisModule_CloseKey(key);
@@ -424,13 +427,15 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
     return SwarmRegister(
         ctx, NULL, "swarm.apply", SwarmApply_RedisCommand, "write", 1,
         &(RedisModuleCommandInfo){
-            .summary = "Applies the replicated effect of a SWARM.PUBLISH (internal: sent to "
-                       "replicas and the AOF)",
-            .complexity = "O(R) for R routes in the delta",
-            .arity = 3,
+            .summary = "Applies the replicated effect of SWARM.PUBLISH or of a snapshot write "
+                       "(internal: what replicas and the AOF receive)",
+            .complexity = "O(R) for R routes in the delta; O(N) for a snapshot of N bytes",
+            .arity = -4,
             .key_specs = publishKeys,
             .args = (RedisModuleCommandArg[]){
                 {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
-                {.name = "delta", .type = REDISMODULE_ARG_TYPE_STRING},
+                {.name = "kind", .type = REDISMODULE_ARG_TYPE_STRING},
+                {.name = "effect", .type = REDISMODULE_ARG_TYPE_STRING,
+                 .flags = REDISMODULE_CMD_ARG_MULTIPLE},
                 {0}}});
 }

@@ -15,8 +15,9 @@ static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         replace = 1;
     }
     const char *type = RedisModule_StringPtrLen(argv[2], NULL);
-    if (strcmp(type, "swarm-rtb") != 0) {
-        return RedisModule_ReplyWithError(ctx, "ERR unknown type, expected swarm-rtb");
+    int snp = strcmp(type, "swarm-snp") == 0;
+    if (!snp && strcmp(type, "swarm-rtb") != 0) {
+        return RedisModule_ReplyWithError(ctx, "ERR unknown type, expected swarm-rtb or swarm-snp");
     }
     RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
     if (!replace && RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_EMPTY) {
@@ -25,7 +26,9 @@ static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     }
     size_t len;
     const char *buf = RedisModule_StringPtrLen(argv[3], &len);
-    if (SwarmRouteType_RestoreOrReply(ctx, key, buf, len) == REDISMODULE_OK) {
+    int ok = snp ? SwarmSnapType_RestoreOrReply(ctx, key, buf, len)
+                 : SwarmRouteType_RestoreOrReply(ctx, key, buf, len);
+    if (ok == REDISMODULE_OK) {
         RedisModule_ReplicateVerbatim(ctx);
         RedisModule_ReplyWithSimpleString(ctx, "OK");
     }

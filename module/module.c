@@ -109,7 +109,7 @@ static SwarmNumConfig numConfigs[] = {
      &swarmConfig.maxPayloadBytes},
     {"max-snapshot-bytes", 64 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
      &swarmConfig.maxSnapshotBytes},
-    {"snapshot-keep", 16, 1, 100000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.snapshotKeep},
+    {"snapshot-keep", 16, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.snapshotKeep},
     {"stream-maxlen", 100000, 1, (1LL << 62), REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.streamMaxlen},
     {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT,
@@ -282,6 +282,8 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         return REDISMODULE_ERR;
     }
     if (SwarmRouteType_Register(ctx) == REDISMODULE_ERR ||
+        SwarmSnapType_Register(ctx) == REDISMODULE_ERR ||
+        SwarmSnapshot_Register(ctx) == REDISMODULE_ERR ||
         SwarmRoute_Register(ctx) == REDISMODULE_ERR ||
         SwarmRestore_Register(ctx) == REDISMODULE_ERR ||
         SwarmPublish_Register(ctx) == REDISMODULE_ERR ||

@@ -7,6 +7,7 @@
 
 #include "redismodule.h"
 #include "swarm/status.h"
+#include "swarm/snapshot.h"
 #include "swarm/table.h"
 
 #define SWARM_VERSION "0.1.0"
@@ -51,15 +52,29 @@ void SwarmRouteType_Account(const swTable *t, int sign);
 RedisModuleKey *SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                            int mode, swTable **table);
 
-/* Serialized form for SWARM.RESTORE (AOF rewrite). */
+/* Stores a value decoded from its serialized form (SWARM.RESTORE, AOF rewrite); on a bad
+ * payload replies the error and returns REDISMODULE_ERR, the key untouched. */
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                   size_t len);
+
+/* ---- Snapshot history type (type_snp.c) ---- */
+
+extern RedisModuleType *SwarmSnapType;
+int SwarmSnapType_Register(RedisModuleCtx *ctx);
+void SwarmSnapType_Account(const swSnap *s, int sign);
+RedisModuleKey *SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                          int mode, swSnap **snap);
+int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
+                                 size_t len);
 
 /* ---- Commands ---- */
 
 int SwarmRoute_Register(RedisModuleCtx *ctx);
 int SwarmRestore_Register(RedisModuleCtx *ctx);
 int SwarmPublish_Register(RedisModuleCtx *ctx);
+int SwarmSnapshot_Register(RedisModuleCtx *ctx);
+/* SWARM.APPLY key SNAPSHOT version ts keep json (argv as received). */
+int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv);
 
 /* ---- Helpers (module.c) ---- */
 

@@ -39,7 +39,10 @@ int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, cons
     swTable *t;
     swError err;
     swStatus st = swTableDecode(buf, len, &t, &err);
-    if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
+    if (st != SW_OK) {
+        SwarmReplyStatus(ctx, st, &err);
+        return REDISMODULE_ERR;
+    }
     SwarmRouteType_Account(t, 1);
     RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
     return REDISMODULE_OK;

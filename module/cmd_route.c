@@ -375,6 +375,38 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     return REDISMODULE_OK;
 }
 
+/* ---- SWARM.ROUTE HELP ---- */
+
+static int SwarmRouteHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    static const char *const lines[] = {
+        "SWARM.ROUTE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ADD <key> <pattern> <target> [REGEX] [PRIORITY <min> <max>]",
+        "    Add a route from a subject pattern (or PCRE2 regex) to channel:<name> or",
+        "    stream:<key>; returns its id.",
+        "DEL <key> <id> [<id> ...]",
+        "    Remove routes or rules by id.",
+        "LIST <key>",
+        "    List routes with their counters and breaker state.",
+        "MATCH <key> <type> [PRIORITY <p>]",
+        "    Return the targets a publish of <type> would reach.",
+        "ALLOW <key> <regex>",
+        "    Admit only event types matching an ALLOW rule.",
+        "DENY <key> <regex>",
+        "    Reject event types matching the regex.",
+        "RULES <key>",
+        "    List admission rules.",
+        "DEFAULT <key> <target>|NONE",
+        "    Set or clear the dead-letter target.",
+        "STATS <key>",
+        "    Return the table's publish counters.",
+        "HELP",
+        "    Print this help.",
+        NULL};
+    return SwarmReplyHelp(ctx, lines);
+}
+
 /* ---- Registration and documentation ---- */
 
 #define KEYSPEC(fl)                                                                            \
@@ -491,5 +523,9 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
                           &subs[i].info) == REDISMODULE_ERR)
             return REDISMODULE_ERR;
     }
-    return REDISMODULE_OK;
+    return SwarmRegister(ctx, parent, "help", SwarmRouteHelp_RedisCommand, "readonly fast", 0,
+                         &(RedisModuleCommandInfo){.summary = "Shows helpful text about the "
+                                                              "different subcommands",
+                                                   .complexity = "O(1)",
+                                                   .arity = 2});
 }

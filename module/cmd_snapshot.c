@@ -383,6 +383,34 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
     return REDISMODULE_OK;
 }
 
+/* ---- SWARM.SNAPSHOT HELP ---- */
+
+static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
+                                          int argc) {
+    (void)argv;
+    (void)argc;
+    static const char *const lines[] = {
+        "SWARM.SNAPSHOT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "SAVE <key> <json> [IFVERSION <v>] [KEEP <n>]",
+        "    Save a JSON document as the next version; returns the version.",
+        "GET <key> [VERSION <v>] [PATH <json-pointer>]",
+        "    Return the head (or version v), or the value at a JSON Pointer.",
+        "PATCH <key> <merge-patch> [IFVERSION <v>]",
+        "    Apply an RFC 7396 merge patch to the head as a new version.",
+        "DIFF <key> <from> [<to>]",
+        "    Return the merge patch turning version <from> into <to> (head by default).",
+        "LIST <key>",
+        "    List retained versions, newest first.",
+        "RESTORE <key> <v>",
+        "    Save version v again as the new head.",
+        "INFO <key>",
+        "    Return head, oldest, retained, keep, bytes, created, updated.",
+        "HELP",
+        "    Print this help.",
+        NULL};
+    return SwarmReplyHelp(ctx, lines);
+}
+
 /* ---- Registration ---- */
 
 #define KEYSPEC(fl)                                                                            \
@@ -475,5 +503,10 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
                           &subs[i].info) == REDISMODULE_ERR)
             return REDISMODULE_ERR;
     }
-    return REDISMODULE_OK;
+    return SwarmRegister(ctx, parent, "help", SwarmSnapshotHelp_RedisCommand, "readonly fast",
+                         0,
+                         &(RedisModuleCommandInfo){.summary = "Shows helpful text about the "
+                                                              "different subcommands",
+                                                   .complexity = "O(1)",
+                                                   .arity = 2});
 }

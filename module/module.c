@@ -93,6 +93,14 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name,
     return cmd ? RedisModule_SetCommandInfo(cmd, &ci) : REDISMODULE_ERR;
 }
 
+int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines) {
+    long n = 0;
+    while (lines[n]) n++;
+    RedisModule_ReplyWithArray(ctx, n);
+    for (long i = 0; i < n; i++) RedisModule_ReplyWithSimpleString(ctx, lines[i]);
+    return REDISMODULE_OK;
+}
+
 /* ---- Configuration ---- */
 
 typedef struct SwarmNumConfig {

@@ -87,6 +87,9 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name,
                   RedisModuleCmdFunc fn, const char *flags, int firstkey,
                   const RedisModuleCommandInfo *info);
 
+/* Replies a NULL-terminated list of lines, as the built-in HELP subcommands do. */
+int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines);
+
 /* 1 when the server runs in cluster mode. */
 int SwarmInCluster(RedisModuleCtx *ctx);
 

@@ -37,7 +37,8 @@ static void storeOrDelete(RedisModuleKey *key, swTable *existing, swTable *t) {
 }
 
 /* In cluster mode a stream target must live in the table's slot, or one publish would
- * write to two shards. */
+ * write to two shards. So must a channel published as a shard channel (the default): its
+ * subscribers are connected to the shard that owns the channel's slot. */
 static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                             RedisModuleString *target) {
     if (!SwarmInCluster(ctx)) return REDISMODULE_OK;
@@ -46,15 +47,16 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
     const char *k = RedisModule_StringPtrLen(keyname, &klen);
     swTargetKind kind;
     size_t off;
-    if (swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK || kind != SW_TARGET_STREAM)
-        return REDISMODULE_OK;
+    if (swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK) return REDISMODULE_OK;
+    if (kind == SW_TARGET_CHANNEL && swarmConfig.clusterPubsubGlobal) return REDISMODULE_OK;
     unsigned int ts = swKeySlot(t + off, tlen - off), ks = swKeySlot(k, klen);
     if (ts == ks) return REDISMODULE_OK;
     char buf[512];
     snprintf(buf, sizeof(buf),
-             "CROSSSLOT stream target '%.128s' hashes to slot %u but the routing table is in "
-             "slot %u; give both the same hash tag, e.g. swarm:{ops} and stream:swarm:{ops}:inbox",
-             t, ts, ks);
+             "CROSSSLOT %s target '%.128s' hashes to slot %u but the routing table is in slot "
+             "%u; give both the same hash tag, e.g. swarm:{ops} and %s:swarm:{ops}:inbox",
+             kind == SW_TARGET_STREAM ? "stream" : "shard channel", t, ts, ks,
+             kind == SW_TARGET_STREAM ? "stream" : "channel");
     RedisModule_ReplyWithError(ctx, buf);
     return REDISMODULE_ERR;
 }

@@ -18,6 +18,7 @@
 #include "swarm/delta.h"
 #include "swarm/event.h"
 #include "swarm/json.h"
+#include "swarm/utf8.h"
 
 #define MAX_SENDER 128
 #define MAX_DEPTH 128
@@ -25,25 +26,34 @@
 
 /* ---- Envelope ---- */
 
+/* Writes s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
+ * and any byte that does not start well-formed UTF-8 (key names are binary-safe) written
+ * as U+FFFD, so the envelope is always valid JSON. */
 static void putEscaped(swBuf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        swBufAppend(b, s + run, i - run);
-        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
-        size_t n = 2;
-        if (c < 0x20) {
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
         }
-        swBufAppend(b, esc, n);
-        run = i + 1;
+        size_t n = c >= 0x80 ? swUtf8SeqLen(s, len, i) : 1;
+        if (n > 1) {
+            i += n;
+            continue;
+        }
+        swBufAppend(b, s + run, i - run);
+        if (c >= 0x80) {
+            swBufAppend(b, "\\ufffd", 6);
+        } else if (c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            swBufAppend(b, esc, 6);
+        } else {
+            char esc[2] = {'\\', (char)c};
+            swBufAppend(b, esc, 2);
+        }
+        run = ++i;
     }
     swBufAppend(b, s + run, len - run);
 }
@@ -116,6 +126,9 @@ static Outcome deliver(RedisModuleCtx *ctx, const char *target, size_t len, cons
         long long n = RedisModule_CallReplyInteger(r);
         RedisModule_FreeCallReply(r);
         *receivers += n;
+        /* A cluster-wide PUBLISH counts only this node's subscribers; the others cannot be
+         * seen from here, so the delivery is not judged a miss. */
+        if (cmd[0] == 'P' && SwarmInCluster(ctx)) return OUT_OK;
         return n > 0 ? OUT_OK : OUT_MISSED;
     }
     char maxlen[24];
@@ -167,6 +180,10 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
                     return swErrorSet(err, SW_ERR_SYNTAX, k,
                                       "SENDER has a control character at byte %zu", k);
             }
+            size_t bad;
+            if (!swUtf8Valid(a->sender, a->slen, &bad))
+                return swErrorSet(err, SW_ERR_SYNTAX, bad,
+                                  "SENDER is not valid UTF-8 at byte %zu", bad);
         } else {
             return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
         }
@@ -212,9 +229,9 @@ static void replicateDelta(RedisModuleCtx *ctx, RedisModuleString *key, const sw
 
 static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     swTable *t;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
 
     Args a;
     swError err;
@@ -378,9 +395,9 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
     if (argc == 7 && strcasecmp(kind, "SNAPSHOT") == 0) return SwarmSnapshot_Apply(ctx, argv);
     if (argc != 4 || strcasecmp(kind, "ROUTE") != 0) return RedisModule_WrongArity(ctx);
     swTable *t;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     if (t == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, "ERR no such routing table");

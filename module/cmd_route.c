@@ -82,9 +82,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
 
     swTable *existing;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     swTable *t = tableForWrite(existing);
     size_t plen, tlen;
     const char *pattern = RedisModule_StringPtrLen(argv[3], &plen);
@@ -114,9 +114,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
 
 static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction action) {
     swTable *existing;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     swTable *t = tableForWrite(existing);
     size_t len;
     const char *regex = RedisModule_StringPtrLen(argv[3], &len);
@@ -164,9 +164,9 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
         ids[i] = (uint64_t)v;
     }
     swTable *t;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &t);
-    if (key == NULL) {
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
+        REDISMODULE_OK) {
         RedisModule_Free(ids);
         return REDISMODULE_OK;
     }
@@ -200,9 +200,9 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     if (!none && checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK) return REDISMODULE_OK;
 
     swTable *existing;
-    RedisModuleKey *key =
-        SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &existing);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     if (none && existing == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -244,8 +244,9 @@ static void replyFieldStr(RedisModuleCtx *ctx, const char *name, const char *s, 
 static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swTable *t;
-    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     size_t n = t ? t->nroutes : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -277,8 +278,9 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
 static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swTable *t;
-    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     size_t n = t ? t->nrules : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -299,8 +301,9 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swTable *t;
-    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     static const swTableStats zero;
     const swTableStats *s = t ? &t->stats : &zero;
     RedisModule_ReplyWithMap(ctx, 10);
@@ -343,8 +346,9 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
 
     swTable *t;
-    RedisModuleKey *key = SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &t);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     const swResolution *res;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);

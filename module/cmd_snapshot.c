@@ -118,9 +118,9 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     const char *text = RedisModule_StringPtrLen(argv[3], &len);
     if (checkJsonOrReply(ctx, "document", text, len) != REDISMODULE_OK) return REDISMODULE_OK;
     swSnap *s;
-    RedisModuleKey *key =
-        SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
         if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
         saveAndReply(ctx, argv[2], key, s, text, len, keep);
@@ -148,8 +148,9 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
         }
     }
     swSnap *s;
-    RedisModuleKey *key = SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     const swSnapVersion *v = NULL;
     swError err;
     swStatus st = SW_OK;
@@ -196,9 +197,9 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     const char *patch = RedisModule_StringPtrLen(argv[3], &plen);
     if (checkJsonOrReply(ctx, "merge patch", patch, plen) != REDISMODULE_OK) return REDISMODULE_OK;
     swSnap *s;
-    RedisModuleKey *key =
-        SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
         const swSnapVersion *head = s ? swSnapHead(s) : NULL;
         char *out;
@@ -230,8 +231,9 @@ static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     if (parseVersionOrReply(ctx, argv[3], 1, &from)) return REDISMODULE_OK;
     if (argc == 5 && parseVersionOrReply(ctx, argv[4], 1, &to)) return REDISMODULE_OK;
     swSnap *s;
-    RedisModuleKey *key = SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     const swSnapVersion *a = NULL, *b = NULL;
     swError err;
     swStatus st;
@@ -267,8 +269,9 @@ static int SwarmSnapshotList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
                                           int argc) {
     (void)argc;
     swSnap *s;
-    RedisModuleKey *key = SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     size_t n = s ? swSnapCount(s) : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -297,9 +300,9 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
     long long v;
     if (parseVersionOrReply(ctx, argv[3], 1, &v)) return REDISMODULE_OK;
     swSnap *s;
-    RedisModuleKey *key =
-        SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     const swSnapVersion *old;
     swError err;
     swStatus st = s ? swSnapLookup(s, (uint64_t)v, &old, &err)
@@ -321,8 +324,9 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
                                           int argc) {
     (void)argc;
     swSnap *s;
-    RedisModuleKey *key = SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     if (s == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, "ERR no such key");
@@ -355,9 +359,9 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
         keep > SW_SNAP_KEEP_MAX)
         return RedisModule_ReplyWithError(ctx, "ERR value is not an integer or out of range");
     swSnap *s;
-    RedisModuleKey *key =
-        SwarmSnapType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &s);
-    if (key == NULL) return REDISMODULE_OK;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+        REDISMODULE_OK) return REDISMODULE_OK;
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
     if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
         RedisModule_CloseKey(key);

@@ -47,10 +47,11 @@ int SwarmRouteType_Register(RedisModuleCtx *ctx);
 /* Accounting hooks: call when a table enters or leaves the keyspace, or changes size. */
 void SwarmRouteType_Account(const swTable *t, int sign);
 
-/* Opens the routing table at keyname. Replies WRONGTYPE and returns NULL (with *key closed)
- * when the key holds another type. *table is NULL when the key is missing. */
-RedisModuleKey *SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                           int mode, swTable **table);
+/* Opens the routing table at keyname into *key. Replies WRONGTYPE and returns
+ * REDISMODULE_ERR when the key holds another type. *table is NULL when the key is missing
+ * (and *key may then be NULL in READ mode; closing NULL is fine). */
+int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                               RedisModuleKey **key, swTable **table);
 
 /* Stores a value decoded from its serialized form (SWARM.RESTORE, AOF rewrite); on a bad
  * payload replies the error and returns REDISMODULE_ERR, the key untouched. */
@@ -62,8 +63,9 @@ int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, cons
 extern RedisModuleType *SwarmSnapType;
 int SwarmSnapType_Register(RedisModuleCtx *ctx);
 void SwarmSnapType_Account(const swSnap *s, int sign);
-RedisModuleKey *SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                          int mode, swSnap **snap);
+/* As SwarmRouteType_OpenOrReply, for snapshot histories. */
+int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                              RedisModuleKey **key, swSnap **snap);
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                  size_t len);
 

@@ -19,19 +19,21 @@ void SwarmRouteType_Account(const swTable *t, int sign) {
     atomic_fetch_add(&swarmCounters.rules, (unsigned long long)(d * (long long)t->nrules));
 }
 
-RedisModuleKey *SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                           int mode, swTable **table) {
-    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, mode);
-    int type = RedisModule_KeyType(key);
+int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                        RedisModuleKey **key, swTable **table) {
+    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
+    *key = RedisModule_OpenKey(ctx, keyname, mode);
     *table = NULL;
-    if (type == REDISMODULE_KEYTYPE_EMPTY) return key;
-    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != SwarmRouteType) {
-        RedisModule_CloseKey(key);
+    int type = RedisModule_KeyType(*key);
+    if (type == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
+    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != SwarmRouteType) {
+        RedisModule_CloseKey(*key);
+        *key = NULL;
         RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-        return NULL;
+        return REDISMODULE_ERR;
     }
-    *table = RedisModule_ModuleTypeGetValue(key);
-    return key;
+    *table = RedisModule_ModuleTypeGetValue(*key);
+    return REDISMODULE_OK;
 }
 
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,

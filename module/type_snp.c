@@ -16,19 +16,21 @@ void SwarmSnapType_Account(const swSnap *s, int sign) {
     atomic_fetch_add(&swarmCounters.snapshotBytes, (unsigned long long)(d * (long long)swSnapBytes(s)));
 }
 
-RedisModuleKey *SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                          int mode, swSnap **snap) {
-    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, mode);
-    int type = RedisModule_KeyType(key);
+int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                        RedisModuleKey **key, swSnap **snap) {
+    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
+    *key = RedisModule_OpenKey(ctx, keyname, mode);
     *snap = NULL;
-    if (type == REDISMODULE_KEYTYPE_EMPTY) return key;
-    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != SwarmSnapType) {
-        RedisModule_CloseKey(key);
+    int type = RedisModule_KeyType(*key);
+    if (type == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
+    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != SwarmSnapType) {
+        RedisModule_CloseKey(*key);
+        *key = NULL;
         RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-        return NULL;
+        return REDISMODULE_ERR;
     }
-    *snap = RedisModule_ModuleTypeGetValue(key);
-    return key;
+    *snap = RedisModule_ModuleTypeGetValue(*key);
+    return REDISMODULE_OK;
 }
 
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,

@@ -48,7 +48,9 @@ swStatus swRegexCompile(const char *pattern, size_t len, swRegex **out, swError 
                              &errcode, &erroff, cctx);
     pcre2_compile_context_free(cctx);
     if (re->code == NULL) {
-        if (errcode == PCRE2_ERROR_NOMEMORY) goto nomem;
+        /* Compile reports a failed allocation as a compile error code, not as the match
+         * error PCRE2_ERROR_NOMEMORY; both mean out of memory, not a bad pattern. */
+        if (errcode == PCRE2_ERROR_HEAP_FAILED || errcode == PCRE2_ERROR_NOMEMORY) goto nomem;
         PCRE2_UCHAR msg[160];
         if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0) msg[0] = '\0';
         swRegexFree(re);

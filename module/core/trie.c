@@ -224,6 +224,25 @@ static swTrieNode *walk(swTrie *t, swTrieNode *n, const char *p, size_t len, int
     return n;
 }
 
+/* Releases the child table and id vectors a node no longer uses: the root is never freed,
+ * so without this a trie emptied of its patterns would keep their largest tables. */
+static void nodeCompact(swTrie *t, swTrieNode *n) {
+    if (n->used == 0 && n->cap) {
+        t->bytes -= n->cap * sizeof(swTrieSlot);
+        swFree(n->slots);
+        n->slots = NULL;
+        n->cap = 0;
+    }
+    if (n->ids.len == 0 && n->ids.cap) {
+        t->bytes -= n->ids.cap * sizeof(uint64_t);
+        swIdVecFree(&n->ids);
+    }
+    if (n->gt.len == 0 && n->gt.cap) {
+        t->bytes -= n->gt.cap * sizeof(uint64_t);
+        swIdVecFree(&n->gt);
+    }
+}
+
 /* Frees the nodes along a pattern's path that became empty, deepest first. */
 static int prune(swTrie *t, swTrieNode *n, const char *p, size_t len, size_t pos) {
     if (pos <= len) {
@@ -244,6 +263,7 @@ static int prune(swTrie *t, swTrieNode *n, const char *p, size_t len, size_t pos
             }
         }
     }
+    nodeCompact(t, n);
     return nodeEmpty(n);
 }
 

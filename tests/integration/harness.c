@@ -347,3 +347,153 @@ char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
     *len = used;
     return buf;
 }
+
+/* ---- Pub/sub and timing helpers ---- */
+
+void itSleepMs(int ms) {
+    sleepMs(ms);
+}
+
+redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel,
+                          int timeout_ms) {
+    redisContext *c = itConnect(s);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisSetTimeout(c, tv);
+    redisReply *r = redisCommand(c, "%s %s", cmd, channel);
+    if (r == NULL) fail_msg("%s %s: %s", cmd, channel, c->errstr);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+        fail_msg("%s %s: unexpected reply type %d '%s'", cmd, channel, r->type,
+                 r->str ? r->str : "");
+    freeReplyObject(r);
+    return c;
+}
+
+char *itNextMessage(redisContext *sub, const char *channel, size_t *len) {
+    void *v = NULL;
+    if (redisGetReply(sub, &v) != REDIS_OK || v == NULL)
+        fail_msg("no message on '%s': %s", channel, sub->errstr);
+    redisReply *r = v;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->str == NULL ||
+        (strcmp(r->element[0]->str, "message") != 0 &&
+         strcmp(r->element[0]->str, "smessage") != 0) ||
+        r->element[1]->str == NULL || strcmp(r->element[1]->str, channel) != 0 ||
+        r->element[2]->type != REDIS_REPLY_STRING)
+        fail_msg("expected a message on '%s', got reply type %d", channel, r->type);
+    char *out = malloc(r->element[2]->len + 1);
+    memcpy(out, r->element[2]->str, r->element[2]->len);
+    out[r->element[2]->len] = '\0';
+    if (len) *len = r->element[2]->len;
+    freeReplyObject(r);
+    return out;
+}
+
+/* ---- Snapshot test helpers ---- */
+
+int itTryStart(itServer *s) {
+    /* Same command line as itStartIn, which cannot be reused because it fails the test. */
+    const char *server = getenv("REDIS_SERVER");
+    const char *module = getenv("SWARM_MODULE");
+    if (server == NULL) server = "redis-server";
+    if (module == NULL) fail_msg("SWARM_MODULE is not set");
+    if (!atexitInstalled) {
+        atexit(killAll);
+        atexitInstalled = 1;
+    }
+    char port[16], log[300];
+    snprintf(port, sizeof(port), "%d", s->port);
+    snprintf(log, sizeof(log), "%s/redis.log", s->dir);
+    const char *argv[96] = {server,    "--port",    port,          "--bind",
+                            "127.0.0.1", "--dir",   s->dir,        "--logfile",
+                            log,       "--save",    "",            "--enable-debug-command",
+                            "yes",     "--enable-module-command", "yes", "--loadmodule",
+                            module};
+    int n = 17;
+    for (int i = 0; s->modargs[i]; i++) argv[n++] = s->modargs[i];
+    for (int i = 0; s->extra[i]; i++) argv[n++] = s->extra[i];
+    argv[n] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        execvp(server, (char *const *)argv);
+        _exit(127);
+    }
+    s->pid = pid;
+    track(pid, 1);
+    for (int i = 0; i < 400; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            track(pid, 0);
+            s->pid = 0;
+            return -1;
+        }
+        redisContext *c = redisConnect("127.0.0.1", s->port);
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            int up = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+            redisFree(c);
+            if (up) return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        sleepMs(25);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    track(pid, 0);
+    s->pid = 0;
+    return -1;
+}
+
+typedef struct reprBuf {
+    char *p;
+    size_t len, cap;
+} reprBuf;
+
+static void reprPut(reprBuf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
+        b->p = realloc(b->p, b->cap);
+        if (b->p == NULL) fail_msg("out of memory");
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void reprReply(reprBuf *b, const redisReply *r) {
+    char num[32];
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+        reprPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
+        break;
+    case REDIS_REPLY_NIL: reprPut(b, "(nil)", 5); break;
+    case REDIS_REPLY_ARRAY:
+        reprPut(b, "[", 1);
+        for (size_t i = 0; i < r->elements; i++) {
+            if (i) reprPut(b, ",", 1);
+            reprReply(b, r->element[i]);
+        }
+        reprPut(b, "]", 1);
+        break;
+    default:
+        reprPut(b, r->type == REDIS_REPLY_ERROR ? "!" : "\"", 1);
+        reprPut(b, r->str ? r->str : "", r->str ? r->len : 0);
+        if (r->type != REDIS_REPLY_ERROR) reprPut(b, "\"", 1);
+        break;
+    }
+}
+
+char *itReplyRepr(const redisReply *r) {
+    reprBuf b = {0};
+    reprPut(&b, "", 0);
+    reprReply(&b, r);
+    return b.p;
+}

@@ -73,4 +73,32 @@ const char *itInfo(redisContext *c, const char *section, const char *field, char
  * Debian's hiredis 0.14 cannot parse. */
 char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
 
+/* ---- Pub/sub and timing helpers ---- */
+
+/* Sleeps for ms milliseconds. */
+void itSleepMs(int ms);
+
+/* A new connection to s that has sent cmd ("SUBSCRIBE" or "SSUBSCRIBE") for channel and
+ * read its confirmation; reads on it time out after timeout_ms, so a message that never
+ * comes fails the test instead of hanging it. Free with redisFree. */
+redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel,
+                          int timeout_ms);
+
+/* Reads the next pub/sub message on sub, checks it is a "message" or "smessage" for
+ * channel, and returns its payload (malloc'ed, NUL-terminated; free it) with its length in
+ * *len when len is not NULL. Fails the test on a timeout or anything else. */
+char *itNextMessage(redisContext *sub, const char *channel, size_t *len);
+
+/* ---- Snapshot test helpers ---- */
+
+/* As itStartIn (same port and directory), but a server that exits during startup or does
+ * not answer PING in time is not a test failure: returns 0 when it is up, -1 otherwise
+ * (the process then reaped, or killed and reaped; s->pid is 0). For "this file must be
+ * refused" tests. */
+int itTryStart(itServer *s);
+
+/* A reply as one comparable line: integers :N, strings and statuses "text", errors !text,
+ * nil (nil), arrays [a,b,...], recursively. malloc'ed, NUL-terminated; free it. */
+char *itReplyRepr(const redisReply *r);
+
 #endif

@@ -19,8 +19,8 @@
  *     followed by an escaped low surrogate (DC00..DFFF). An unpaired surrogate escape is
  *     REJECTED, although the RFC 8259 grammar allows it: it names no character (RFC 8259
  *     section 8.2 leaves its meaning unpredictable, I-JSON RFC 7493 forbids it), and the
- *     cJSON used elsewhere in the module rejects it, so every text accepted here can be
- *     parsed by cJSON (see the differences below);
+ *     cJSON used elsewhere in the module rejects it, so every text accepted here with
+ *     maxdepth <= 1000 can be parsed by cJSON (see the differences below);
  *   - nesting (arrays plus objects) at most maxdepth levels: "[[1]]" has depth 2, a scalar
  *     depth 0. maxdepth < 0 counts as 0 (scalars only) and maxdepth > SW_JSON_MAX_DEPTH as
  *     SW_JSON_MAX_DEPTH.

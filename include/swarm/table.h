@@ -118,7 +118,8 @@ swStatus swTableSetDefault(swTable *t, const char *target, size_t len, swError *
 swRoute *swTableRoute(const swTable *t, uint64_t id);
 swRule *swTableRule(const swTable *t, uint64_t id);
 
-/* The resolution of an event type, valid until the next change to the table. */
+/* The resolution of an event type, valid until the next swTableResolve or change to the
+ * table (resolving another type may grow or reset the cache). */
 typedef struct swResolution {
     swRule *denyRule;  /* the first DENY rule matching, or NULL */
     swRule *allowRule; /* the first ALLOW rule matching, or NULL */

@@ -125,8 +125,8 @@ swStatus swTargetCheck(const char *target, size_t len, swTargetKind *kind, size_
         }
     }
     return swErrorSet(err, SW_ERR_SYNTAX, 0,
-                      "invalid target '%.128s', expected channel:<name> or stream:<key>",
-                      target);
+                      "invalid target '%.*s', expected channel:<name> or stream:<key>",
+                      (int)(len < 128 ? len : 128), target);
 }
 
 /* Binary search over an id-sorted array of pointers to structs whose first field is id. */
@@ -242,6 +242,8 @@ static swStatus routeInsert(swTable *t, swRoute *r) {
 swStatus swTableAddRoute(swTable *t, const char *pattern, size_t plen, const char *target,
                          size_t tlen, swRouteKind kind, int pmin, int pmax, size_t maxTypeBytes,
                          uint64_t *id, int *created, swError *err) {
+    if (t->lastId >= (uint64_t)INT64_MAX)
+        return swErrorSet(err, SW_ERR_LIMIT, 0, "the table has used up its route and rule ids");
     swRoute *r;
     swStatus st =
         routeNew(t->lastId + 1, pattern, plen, target, tlen, kind, pmin, pmax, maxTypeBytes, &r, err);
@@ -296,6 +298,8 @@ static swStatus ruleInsert(swTable *t, swRule *r) {
 
 swStatus swTableAddRule(swTable *t, swRuleAction action, const char *regex, size_t len,
                         uint64_t *id, int *created, swError *err) {
+    if (t->lastId >= (uint64_t)INT64_MAX)
+        return swErrorSet(err, SW_ERR_LIMIT, 0, "the table has used up its route and rule ids");
     swRule *r;
     swStatus st = ruleNew(t->lastId + 1, action, regex, len, &r, err);
     if (st != SW_OK) return st;
@@ -481,6 +485,10 @@ void swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq) {
     if (nowMs > t->clockMs) {
         t->clockMs = nowMs;
         t->clockSeq = 0;
+    } else if (t->clockSeq == UINT64_MAX) {
+        /* The millisecond's sequence is exhausted: borrow the next one, as Redis streams do. */
+        t->clockMs++;
+        t->clockSeq = 0;
     } else {
         t->clockSeq++;
     }
@@ -570,6 +578,11 @@ swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err)
     swTable *t = swTableNew();
     if (t == NULL) return swErrorSet(err, SW_ERR_NOMEM, 0, "out of memory");
     t->lastId = swReadU64(&rd);
+    if (t->lastId > (uint64_t)INT64_MAX) {
+        swErrorSet(&e, SW_ERR_CORRUPT, 0, "last id %llu out of range",
+                   (unsigned long long)t->lastId);
+        goto fail;
+    }
     t->clockMs = (int64_t)swReadU64(&rd);
     t->clockSeq = swReadU64(&rd);
     swTableStats *s = &t->stats;

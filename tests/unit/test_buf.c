@@ -1,0 +1,376 @@
+/* test_buf.c -- unit tests of the byte buffer and reader (module/core/buf.c) and of the
+ * cluster key slot (module/core/keyslot.c).
+ *
+ * The serialized forms are little-endian whatever the host: the tests pin exact bytes. */
+#include "unit_alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "swarm/buf.h"
+#include "swarm/keyslot.h"
+
+/* ---- Writer ---- */
+
+static void test_buf_exact_bytes(void **state) {
+    (void)state;
+    swBuf b = {0};
+    swBufPutU8(&b, 0xab);
+    swBufPutU32(&b, 0x01020304u);
+    swBufPutU64(&b, 0x1122334455667788ull);
+    swBufPutStr(&b, "hi", 2);
+    swBufPutStr(&b, NULL, 0);
+    swBufAppend(&b, "xyz", 3);
+    swBufAppend(&b, NULL, 0);
+    static const unsigned char want[] = {0xab, 0x04, 0x03, 0x02, 0x01, 0x88, 0x77, 0x66, 0x55,
+                                         0x44, 0x33, 0x22, 0x11, 0x02, 0x00, 0x00, 0x00, 'h',
+                                         'i',  0x00, 0x00, 0x00, 0x00, 'x',  'y',  'z'};
+    assert_false(swBufFailed(&b));
+    assert_int_equal(b.len, sizeof(want));
+    assert_true(b.cap >= b.len);
+    assert_memory_equal(b.data, want, sizeof(want));
+    swBufFree(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.cap, 0);
+    assert_int_equal(b.failed, 0);
+    swBufFree(&b); /* freeing an empty buffer is harmless */
+}
+
+static void test_buf_extremes(void **state) {
+    (void)state;
+    swBuf b = {0};
+    swBufPutU8(&b, 0);
+    swBufPutU8(&b, 0xff);
+    swBufPutU32(&b, 0);
+    swBufPutU32(&b, UINT32_MAX);
+    swBufPutU64(&b, 0);
+    swBufPutU64(&b, UINT64_MAX);
+    swBufPutU64(&b, 0x8000000000000000ull);
+    assert_int_equal(b.len, 2 + 8 + 24);
+
+    swReader r;
+    swReaderInit(&r, b.data, b.len);
+    assert_int_equal(swReadU8(&r), 0);
+    assert_int_equal(swReadU8(&r), 0xff);
+    assert_int_equal(swReadU32(&r), 0);
+    assert_int_equal(swReadU32(&r), UINT32_MAX);
+    assert_int_equal(swReadU64(&r), 0);
+    assert_int_equal(swReadU64(&r), UINT64_MAX);
+    assert_int_equal(swReadU64(&r), 0x8000000000000000ull);
+    assert_true(swReaderAtEnd(&r));
+    assert_false(swReaderFailed(&r));
+    swBufFree(&b);
+}
+
+static void test_buf_growth(void **state) {
+    (void)state;
+    swBuf b = {0};
+    char chunk[251];
+    for (size_t i = 0; i < sizeof(chunk); i++) chunk[i] = (char)i;
+    size_t total = 0;
+    for (int k = 0; k < 400; k++) {
+        size_t n = (size_t)(k * 37) % sizeof(chunk);
+        swBufAppend(&b, chunk, n);
+        total += n;
+        assert_int_equal(b.len, total);
+        assert_true(b.cap >= b.len);
+    }
+    /* Replay the same sequence to check every byte landed where it belongs. */
+    size_t off = 0;
+    for (int k = 0; k < 400; k++) {
+        size_t n = (size_t)(k * 37) % sizeof(chunk);
+        if (n) assert_memory_equal(b.data + off, chunk, n);
+        off += n;
+    }
+    /* One append much larger than the current capacity. */
+    static char big[100000];
+    memset(big, 'q', sizeof(big));
+    swBufAppend(&b, big, sizeof(big));
+    assert_int_equal(b.len, total + sizeof(big));
+    assert_memory_equal(b.data + total, big, sizeof(big));
+    assert_false(swBufFailed(&b));
+    swBufFree(&b);
+}
+
+/* A writer latches its first allocation failure: later appends change nothing, even ones
+ * that would fit or that find memory again. */
+static void test_buf_failure_latch(void **state) {
+    (void)state;
+    swBuf b = {0};
+    unitAllocFailAfter(0);
+    swBufPutU8(&b, 1);
+    unitAllocFailAfter(-1);
+    assert_true(swBufFailed(&b));
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    swBufPutU64(&b, 7);
+    swBufPutStr(&b, "abc", 3);
+    assert_true(swBufFailed(&b));
+    assert_int_equal(b.len, 0);
+    assert_null(b.data);
+    swBufFree(&b);
+    assert_false(swBufFailed(&b));
+
+    /* A failed growth keeps the bytes written so far and the old block. */
+    char fill[64];
+    memset(fill, 'f', sizeof(fill));
+    swBufAppend(&b, fill, sizeof(fill));
+    assert_false(swBufFailed(&b));
+    size_t cap = b.cap;
+    unitAllocFailAfter(0);
+    swBufAppend(&b, fill, cap - b.len + 1);
+    unitAllocFailAfter(-1);
+    assert_true(swBufFailed(&b));
+    assert_int_equal(b.len, sizeof(fill));
+    assert_int_equal(b.cap, cap);
+    assert_memory_equal(b.data, fill, sizeof(fill));
+    swBufPutU8(&b, 1);
+    assert_int_equal(b.len, sizeof(fill));
+    swBufFree(&b);
+}
+
+static void test_buf_str_too_long(void **state) {
+    (void)state;
+#if SIZE_MAX > UINT32_MAX
+    swBuf b = {0};
+    /* The length does not fit the u32 prefix: the writer fails without reading s. */
+    swBufPutStr(&b, "x", (size_t)UINT32_MAX + 1);
+    assert_true(swBufFailed(&b));
+    assert_int_equal(b.len, 0);
+    swBufFree(&b);
+#else
+    skip();
+#endif
+}
+
+/* ---- Reader ---- */
+
+static void test_reader_round_trip(void **state) {
+    (void)state;
+    swBuf b = {0};
+    for (uint64_t i = 0; i < 100; i++) {
+        swBufPutU8(&b, (uint8_t)i);
+        swBufPutU32(&b, (uint32_t)(i * 2654435761u));
+        swBufPutU64(&b, i * 0x9e3779b97f4a7c15ull);
+        char s[32];
+        int n = snprintf(s, sizeof(s), "str-%llu", (unsigned long long)i);
+        swBufPutStr(&b, s, (size_t)n);
+    }
+    swBufPutStr(&b, "a\0b", 3); /* strings are byte strings */
+    assert_false(swBufFailed(&b));
+
+    swReader r;
+    swReaderInit(&r, b.data, b.len);
+    for (uint64_t i = 0; i < 100; i++) {
+        assert_int_equal(swReadU8(&r), (uint8_t)i);
+        assert_int_equal(swReadU32(&r), (uint32_t)(i * 2654435761u));
+        assert_int_equal(swReadU64(&r), i * 0x9e3779b97f4a7c15ull);
+        char s[32];
+        int n = snprintf(s, sizeof(s), "str-%llu", (unsigned long long)i);
+        size_t len = 99;
+        const char *p = swReadStr(&r, 64, &len);
+        assert_non_null(p);
+        assert_int_equal(len, (size_t)n);
+        assert_memory_equal(p, s, len);
+        assert_false(swReaderAtEnd(&r));
+    }
+    size_t len;
+    const char *p = swReadStr(&r, 3, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 3);
+    assert_memory_equal(p, "a\0b", 3);
+    /* The pointer is into the buffer, not a copy. */
+    assert_true(p > b.data && p + len == b.data + b.len);
+    assert_true(swReaderAtEnd(&r));
+    assert_false(swReaderFailed(&r));
+    swBufFree(&b);
+}
+
+static void test_reader_overrun_latch(void **state) {
+    (void)state;
+    static const char data[] = {1, 2, 3};
+    swReader r;
+    swReaderInit(&r, data, 3);
+    assert_false(swReaderAtEnd(&r));
+    assert_int_equal(swReadU32(&r), 0); /* 4 > 3 */
+    assert_true(swReaderFailed(&r));
+    assert_false(swReaderAtEnd(&r));
+    /* Latched: bytes that are there read as zero once the reader failed. */
+    assert_int_equal(swReadU8(&r), 0);
+    assert_int_equal(swReadU8(&r), 0);
+    assert_int_equal(swReadU64(&r), 0);
+    size_t len = 99;
+    assert_null(swReadStr(&r, 100, &len));
+    assert_int_equal(len, 0);
+    assert_true(swReaderFailed(&r));
+
+    /* Exactly at the end is not an overrun; one more byte is. */
+    swReaderInit(&r, data, 3);
+    assert_int_equal(swReadU8(&r), 1);
+    assert_int_equal(swReadU8(&r), 2);
+    assert_int_equal(swReadU8(&r), 3);
+    assert_true(swReaderAtEnd(&r));
+    assert_false(swReaderFailed(&r));
+    assert_int_equal(swReadU8(&r), 0);
+    assert_true(swReaderFailed(&r));
+    assert_false(swReaderAtEnd(&r));
+
+    /* A u64 short by one byte. */
+    static const char seven[7] = {1, 1, 1, 1, 1, 1, 1};
+    swReaderInit(&r, seven, 7);
+    assert_int_equal(swReadU64(&r), 0);
+    assert_true(swReaderFailed(&r));
+
+    /* An empty reader. */
+    swReaderInit(&r, data, 0);
+    assert_true(swReaderAtEnd(&r));
+    assert_int_equal(swReadU8(&r), 0);
+    assert_true(swReaderFailed(&r));
+
+    /* Re-initialising clears the latch. */
+    swReaderInit(&r, data, 3);
+    assert_false(swReaderFailed(&r));
+}
+
+static void test_reader_str_bounds(void **state) {
+    (void)state;
+    swBuf b = {0};
+    swBufPutStr(&b, "abcdef", 6);
+    size_t len = 99;
+    swReader r;
+
+    swReaderInit(&r, b.data, b.len);
+    const char *p = swReadStr(&r, 6, &len); /* exactly max */
+    assert_non_null(p);
+    assert_int_equal(len, 6);
+    assert_true(swReaderAtEnd(&r));
+
+    swReaderInit(&r, b.data, b.len);
+    len = 99;
+    assert_null(swReadStr(&r, 5, &len)); /* over max */
+    assert_int_equal(len, 0);
+    assert_true(swReaderFailed(&r));
+
+    swReaderInit(&r, b.data, b.len - 1); /* declared length overruns the buffer */
+    len = 99;
+    assert_null(swReadStr(&r, 100, &len));
+    assert_int_equal(len, 0);
+    assert_true(swReaderFailed(&r));
+
+    swReaderInit(&r, b.data, 3); /* not even the length prefix */
+    len = 99;
+    assert_null(swReadStr(&r, 100, &len));
+    assert_int_equal(len, 0);
+    assert_true(swReaderFailed(&r));
+    swBufFree(&b);
+
+    /* A huge declared length is rejected by max, never trusted. */
+    static const unsigned char huge[] = {0xff, 0xff, 0xff, 0xff, 'a'};
+    swReaderInit(&r, (const char *)huge, sizeof(huge));
+    assert_null(swReadStr(&r, SIZE_MAX, &len));
+    assert_true(swReaderFailed(&r));
+
+    /* A zero-length string is a valid, empty string. */
+    static const unsigned char zero[] = {0, 0, 0, 0};
+    swReaderInit(&r, (const char *)zero, sizeof(zero));
+    len = 99;
+    p = swReadStr(&r, 0, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 0);
+    assert_true(swReaderAtEnd(&r));
+}
+
+static void test_reader_never_allocates(void **state) {
+    (void)state;
+    static const char data[] = {5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'};
+    unitAllocFailAfter(0);
+    swReader r;
+    swReaderInit(&r, data, sizeof(data));
+    size_t len;
+    assert_non_null(swReadStr(&r, 5, &len));
+    assert_int_equal(unitAllocCount(), 0);
+    unitAllocFailAfter(-1);
+}
+
+/* ---- Key slots ---- */
+
+static unsigned slot(const char *key) {
+    return swKeySlot(key, strlen(key));
+}
+
+static void test_keyslot_known_values(void **state) {
+    (void)state;
+    /* CRC16/XMODEM("123456789") is 0x31C3 (the check value of the Redis Cluster spec). */
+    assert_int_equal(slot("123456789"), 0x31C3 & 16383);
+    assert_int_equal(slot("123456789"), 12739);
+    /* CLUSTER KEYSLOT answers from redis-server. */
+    assert_int_equal(slot("foo"), 12182);
+    assert_int_equal(slot("bar"), 5061);
+    assert_int_equal(slot("somekey"), 11058);
+    assert_int_equal(slot("hello"), 866);
+    assert_int_equal(slot("foo{hash_tag}"), 2515);
+    assert_int_equal(slot("bar{hash_tag}"), 2515);
+    assert_int_equal(slot(""), 0);
+    /* A key with NUL bytes hashes all its bytes. */
+    assert_int_not_equal(swKeySlot("a\0b", 3), swKeySlot("a", 1));
+}
+
+static void test_keyslot_hash_tags(void **state) {
+    (void)state;
+    unsigned following = slot("{user1000}.following");
+    assert_int_equal(following, slot("{user1000}.followers"));
+    assert_int_equal(following, slot("user1000"));
+    assert_int_equal(following, 3443);
+    /* An empty tag does not count: the whole key is hashed. */
+    assert_int_equal(slot("foo{}{bar}"), 8363);
+    assert_int_not_equal(slot("foo{}{bar}"), slot("bar"));
+    assert_int_equal(slot("{}"), 15257);
+    /* The tag runs from the first '{' to the first '}' after it. */
+    assert_int_equal(slot("foo{{bar}}zap"), slot("{bar"));
+    assert_int_equal(slot("foo{{bar}}zap"), 4015);
+    assert_int_equal(slot("foo{bar}{zap}"), slot("bar"));
+    assert_int_equal(slot("a}b{bar}"), slot("bar"));
+    /* No closing brace: the whole key. */
+    assert_int_equal(slot("foo{bar"), swKeySlot("foo{bar", 7));
+    assert_int_not_equal(slot("foo{bar"), slot("bar"));
+    /* Hash tags are what SPEC section 3 relies on for stream targets. */
+    assert_int_equal(slot("swarm:{ops}"), slot("swarm:{ops}:inbox"));
+    assert_int_equal(slot("swarm:{ops}"), slot("ops"));
+    /* The length bounds the key: a tag closed only past it does not count. */
+    assert_int_equal(swKeySlot("x{ab}", 4), swKeySlot("x{ab", 4));
+    assert_int_equal(swKeySlot("{ab}", 4), slot("ab"));
+}
+
+static void test_keyslot_range(void **state) {
+    (void)state;
+    char key[32];
+    unsigned seen[16384 / 32] = {0};
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(key, sizeof(key), "key:%d", i);
+        unsigned s = swKeySlot(key, (size_t)n);
+        assert_true(s < 16384);
+        seen[s / 32] |= 1u << (s % 32);
+    }
+    /* 200,000 keys cover every slot. */
+    for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+        assert_int_equal(seen[i], 0xffffffffu);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_exact_bytes),
+        cmocka_unit_test(test_buf_extremes),
+        cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_buf_failure_latch),
+        cmocka_unit_test(test_buf_str_too_long),
+        cmocka_unit_test(test_reader_round_trip),
+        cmocka_unit_test(test_reader_overrun_latch),
+        cmocka_unit_test(test_reader_str_bounds),
+        cmocka_unit_test(test_reader_never_allocates),
+        cmocka_unit_test(test_keyslot_known_values),
+        cmocka_unit_test(test_keyslot_hash_tags),
+        cmocka_unit_test(test_keyslot_range),
+    };
+    return cmocka_run_group_tests_name("buf", tests, unitAllocSetup, unitAllocTeardown);
+}

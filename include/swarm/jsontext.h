@@ -39,8 +39,10 @@
 #include "swarm/status.h"
 
 /* Containers nested deeper than this make the recursive operations fail (SW_ERR_PAYLOAD).
- * Well above the validator's 128 so every validated document fits. */
-#define SW_JSONTEXT_MAX_DEPTH 512
+ * Equal to the validator's hard cap (SW_JSON_MAX_DEPTH in json.h), so every document it
+ * accepts fits. Each level costs under 1 KB of C stack, so the worst case stays below 1 MB
+ * of the main thread's stack. */
+#define SW_JSONTEXT_MAX_DEPTH 1024
 
 /* A byte range [off, off + len) of a JSON text. String spans include their quotes. */
 typedef struct swJsonSpan {
@@ -117,15 +119,16 @@ int swJsonStringEqualBytes(const char *tok, size_t toklen, const char *s, size_t
  *                   by '0' or '1'); err gets a message and the offending offset in ptr
  *   SW_ERR_PAYLOAD  doc is malformed
  * Never allocates. *off and *vlen are written only on SW_OK. */
-swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen,
-                          size_t *off, size_t *vlen, swError *err);
+swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
+                          size_t *vlen, swError *err);
 
 /* ---- JSON Merge Patch (RFC 7396) ---- */
 
 /* Applies the merge patch patch[0..plen) to doc[0..len) and returns the result in *out
  * (swAlloc'ed, NUL-terminated, free with swFree) and *outlen:
  *   - a patch that is not an object is the result (copied verbatim);
- *   - a doc that is not an object is treated as {};
+ *   - a doc that is not an object is treated as {} (and not looked at beyond its first
+ *     byte);
  *   - a null member deletes the member; an object member merges recursively; any other
  *     member replaces the doc's value;
  *   - kept members stay in the doc's order, new members follow in the patch's order;
@@ -135,8 +138,8 @@ swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t p
  * included); the whitespace between the members of a rewritten object is dropped.
  * SW_OK, SW_ERR_NOMEM, or SW_ERR_PAYLOAD (malformed or too deeply nested input; err gets a
  * message). Inputs are never modified; on failure *out is NULL and *outlen 0. */
-swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t plen,
-                          char **out, size_t *outlen, swError *err);
+swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t plen, char **out,
+                          size_t *outlen, swError *err);
 
 /* Computes the merge patch P that turns a[0..alen) into b[0..blen), that is
  * swJsonMergePatch(a, P) equals b (as JSON values, under the equality above), and returns it
@@ -145,7 +148,8 @@ swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t
  *     null, changed ones with b's value (objects recursively), new ones; equal documents
  *     give "{}";
  *   - when b is not an object, P is b itself (the only patch producing a non-object);
- *   - when b is an object and a is not, P is b.
+ *   - when b is an object and a is not, P is b (a is not looked at beyond its first byte).
+ * A changed array is sent whole: merge patch has no way to address its elements.
  * What merge patch cannot express: a member whose value is null in b, unless a holds the
  * same member with a null value at the same place (reached through objects only). A patch
  * can delete a member but never set one to null, and an object it introduces loses its null

@@ -112,7 +112,8 @@ size_t swSnapMemUsage(const swSnap *s);
 
 /* ---- Serialization (RDB, DUMP/RESTORE, AOF) ---- */
 
-/* Serializes the whole history into *buf (swAlloc'ed, free with swFree) and *len.
+/* Serializes the whole history into *buf (swAlloc'ed, free with swFree) and *len, in one
+ * allocation of the exact size. Meant for histories that hold a version (those of keys).
  * Format, integers little-endian:
  *   u8 format (SW_SNAP_FORMAT) | u64 head | u64 keep | i64 created | i64 updated | u64 count
  *   then per version, oldest first: i64 ts | u64 checksum | u64 len | len bytes
@@ -122,8 +123,11 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len);
 
 /* Rebuilds a history from swSnapEncode's output into *out (free with swSnapFree). Every
  * length and count is checked against the buffer and every version's checksum is verified.
+ * A history holding no version is refused too: it cannot come from a key (Redis keeps no
+ * empty aggregate), so a payload claiming one is forged or damaged.
  * SW_OK; SW_ERR_CORRUPT with a message (e.g. "checksum mismatch in version 7", "unsupported
- * snapshot format 9") for any inconsistency; SW_ERR_NOMEM. On failure *out is NULL. */
+ * snapshot format 9", "snapshot history holds no version at byte 33") for any
+ * inconsistency; SW_ERR_NOMEM. On failure *out is NULL. */
 swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err);
 
 #endif

@@ -23,8 +23,8 @@ static const unsigned char structural[256] = {
 
 /* Bytes a number token is made of (the validator has checked the grammar). */
 static const unsigned char numberByte[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
 };
 
 static int isWs(unsigned char c) {
@@ -105,27 +105,31 @@ static inline int skipString(const char *buf, size_t len, size_t i, size_t *end)
 }
 
 /* buf[i] is '{' or '['. Counts brackets outside strings; does not check that they pair up
- * ('[' closed by '}'), which the validator has done. */
+ * ('[' closed by '}'), which the validator has done. One tight loop: strings are skipped
+ * inline, since the stops (quotes, brackets) are only a few bytes apart in typical documents
+ * and a call per string would cost more than the scan. */
 static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+    const unsigned char *p = (const unsigned char *)buf;
     size_t depth = 0;
     while (i < len) {
-        while (i < len && !structural[(unsigned char)buf[i]]) i++;
-        if (i >= len) break;
-        char c = buf[i];
+        unsigned char c = p[i++];
+        if (!structural[c]) continue;
         if (c == '"') {
-            if (skipString(buf, len, i, &i) < 0) return -1;
-            continue;
-        }
-        if (c == '{' || c == '[') {
+            for (;;) {
+                while (i < len && !stringStop[p[i]]) i++;
+                if (i >= len) return -1;
+                if (p[i++] == '"') break;
+                i++; /* the byte after a backslash cannot end the string */
+            }
+        } else if (c == '{' || c == '[') {
             depth++;
         } else {
             if (depth == 0) return -1;
             if (--depth == 0) {
-                *end = i + 1;
+                *end = i;
                 return 0;
             }
         }
-        i++;
     }
     return -1;
 }
@@ -319,8 +323,8 @@ static int strDecoderNext(strDecoder *d) {
     unsigned cp, lo;
     if (hex4(d->p, d->end, &cp) < 0) return -2;
     d->p += 4;
-    if (cp >= 0xD800 && cp <= 0xDBFF && d->end - d->p >= 6 && d->p[0] == '\\' &&
-        d->p[1] == 'u' && hex4(d->p + 2, d->end, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+    if (cp >= 0xD800 && cp <= 0xDBFF && d->end - d->p >= 6 && d->p[0] == '\\' && d->p[1] == 'u' &&
+        hex4(d->p + 2, d->end, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         d->p += 6;
     }
@@ -484,7 +488,7 @@ typedef struct member {
 
 typedef struct objIndex {
     const char *buf;
-    member *m;       /* inl, or a heap array when the object has more than INDEX_INLINE */
+    member *m; /* inl, or a heap array when the object has more than INDEX_INLINE */
     size_t n, cap;
     size_t canonical; /* members not shadowed */
     size_t *slots;    /* open addressing over m: index + 1, 0 is empty; NULL when n small */
@@ -680,8 +684,8 @@ static int parseIndex(const char *tok, size_t toklen, size_t *out) {
     return 0;
 }
 
-swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen,
-                          size_t *off, size_t *vlen, swError *err) {
+swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
+                          size_t *vlen, swError *err) {
     if (ptrlen > 0 && ptr[0] != '/') {
         return swErrorSet(err, SW_ERR_SYNTAX, 0, "json pointer must be empty or start with '/'");
     }
@@ -809,8 +813,8 @@ done:
     return st;
 }
 
-swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t plen,
-                          char **out, size_t *outlen, swError *err) {
+swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t plen, char **out,
+                          size_t *outlen, swError *err) {
     *out = NULL;
     *outlen = 0;
     mergeCtx c = {doc, patch, len, plen, 0, {NULL, 0, 0}, err};
@@ -844,7 +848,7 @@ typedef struct diffCtx {
     size_t alen, blen;
     outBuf out;
     swError *err;
-    size_t aEnd, bEnd; /* just past the top-level objects, once walked */
+    size_t aEnd, bEnd;                          /* just past the top-level objects, once walked */
     swJsonSpan path[SW_JSONTEXT_MAX_DEPTH + 1]; /* member names in b leading to the failure */
 } diffCtx;
 
@@ -993,8 +997,7 @@ done:
 
 /* Appends the merge patch turning object va of a into object vb of b; *members receives how
  * many members it holds (the caller drops an empty nested patch). path[0..depth) names vb. */
-static swStatus diffObjects(diffCtx *c, swJsonSpan va, swJsonSpan vb, int depth,
-                            size_t *members) {
+static swStatus diffObjects(diffCtx *c, swJsonSpan va, swJsonSpan vb, int depth, size_t *members) {
     if (depth >= SW_JSONTEXT_MAX_DEPTH) return tooDeep(c->err, vb.off);
     objIndex idx;
     swStatus st = indexBuild(&idx, c->b, c->blen, vb.off);

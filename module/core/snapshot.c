@@ -4,7 +4,8 @@
  *   - ring[start], ring[start + 1], ... (indices modulo cap) hold count versions, oldest
  *     first, numbered head - count + 1 .. head without gaps, so finding a version is O(1);
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0 (keep is at
- *     least 1 and only a save moves head);
+ *     least 1 and only a save moves head), so a history from a key is never empty and the
+ *     decoder refuses an empty one;
  *   - bytes is the sum of the retained lengths; cap only grows on save (doubling, up to
  *     keep) and shrinks, best effort, when keep drops well below it. */
 #include <inttypes.h>
@@ -67,8 +68,7 @@ static void ringTrim(swSnap *s) {
 
 static swStatus checkKeep(size_t keep, swError *err) {
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) {
-        return swErrorSet(err, SW_ERR_RANGE, 0, "keep must be between 1 and %d",
-                          SW_SNAP_KEEP_MAX);
+        return swErrorSet(err, SW_ERR_RANGE, 0, "keep must be between 1 and %d", SW_SNAP_KEEP_MAX);
     }
     return SW_OK;
 }
@@ -151,15 +151,14 @@ swStatus swSnapSave(swSnap *s, const char *text, size_t len, int64_t ts, size_t 
     }
     char *copy = swMemdup(text, len);
     if (copy == NULL) return SW_ERR_NOMEM;
-    swStatus st = commit(s, copy, len, XXH3_64bits(copy, len), ts, keep ? keep : s->keep,
-                         version);
+    swStatus st = commit(s, copy, len, XXH3_64bits(copy, len), ts, keep ? keep : s->keep, version);
     if (st != SW_OK) swFree(copy);
     return st;
 }
 
 swStatus swSnapRestore(swSnap *s, uint64_t v, int64_t ts, size_t keep, uint64_t *version,
                        swError *err) {
-    const swSnapVersion *from;
+    const swSnapVersion *from = NULL;
     swStatus st = swSnapLookup(s, v, &from, err);
     if (st != SW_OK) return st;
     if (keep != 0 && checkKeep(keep, err) != SW_OK) return SW_ERR_RANGE;
@@ -306,9 +305,8 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
     uint64_t count = get64(p + 33);
     size_t off = HEADER_BYTES;
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) return corrupt(NULL, err, 9, "has a bad keep");
-    if (count > keep || count > head || (head > 0 && count == 0)) {
-        return corrupt(NULL, err, 33, "has a bad version count");
-    }
+    if (count == 0) return corrupt(NULL, err, 33, "holds no version");
+    if (count > keep || count > head) return corrupt(NULL, err, 33, "has a bad version count");
     /* Before allocating for count versions, make sure the buffer can hold them. */
     if (count > (len - off) / VERSION_BYTES) return corrupt(NULL, err, len, "truncated");
 

@@ -1,0 +1,660 @@
+/* test_snapshot.c -- unit tests of the snapshot history (snapshot.h). */
+#include "unit_alloc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "swarm/alloc.h"
+#include "swarm/snapshot.h"
+
+/* ---- Helpers ---- */
+
+/* Document i: distinct bytes and lengths. */
+static void docText(unsigned i, char *buf, size_t cap, size_t *len) {
+    int n = snprintf(buf, cap, "{\"v\":%u,\"pad\":\"%.*s\"}", i, (int)(i % 37),
+                     "abcdefghijklmnopqrstuvwxyz0123456789!");
+    assert_true(n > 0 && (size_t)n < cap);
+    *len = (size_t)n;
+}
+
+static uint64_t saveDoc(swSnap *s, unsigned i, size_t keep) {
+    char buf[128];
+    size_t len;
+    uint64_t v = 0;
+    docText(i, buf, sizeof(buf), &len);
+    assert_int_equal(swSnapSave(s, buf, len, 1000 + (int64_t)i, keep, &v, NULL), SW_OK);
+    return v;
+}
+
+static void assertVersionIsDoc(const swSnapVersion *v, uint64_t number, unsigned i) {
+    char buf[128];
+    size_t len;
+    docText(i, buf, sizeof(buf), &len);
+    assert_non_null(v);
+    assert_int_equal(v->version, number);
+    assert_int_equal(v->ts, 1000 + (int64_t)i);
+    assert_int_equal(v->len, len);
+    assert_memory_equal(v->text, buf, len);
+    assert_int_equal(v->text[len], '\0');
+    assert_int_equal(v->checksum, XXH3_64bits(buf, len));
+}
+
+/* Every observable property of two histories is the same. */
+static void assertSameHistory(const swSnap *a, const swSnap *b) {
+    swSnapInfo ia, ib;
+    swSnapGetInfo(a, &ia);
+    swSnapGetInfo(b, &ib);
+    assert_int_equal(ia.head, ib.head);
+    assert_int_equal(ia.oldest, ib.oldest);
+    assert_int_equal(ia.retained, ib.retained);
+    assert_int_equal(ia.keep, ib.keep);
+    assert_int_equal(ia.bytes, ib.bytes);
+    assert_int_equal(ia.created, ib.created);
+    assert_int_equal(ia.updated, ib.updated);
+    assert_int_equal(swSnapCount(a), swSnapCount(b));
+    for (size_t i = 0; i < swSnapCount(a); i++) {
+        const swSnapVersion *va = swSnapAt(a, i), *vb = swSnapAt(b, i);
+        assert_int_equal(va->version, vb->version);
+        assert_int_equal(va->ts, vb->ts);
+        assert_int_equal(va->checksum, vb->checksum);
+        assert_int_equal(va->len, vb->len);
+        assert_memory_equal(va->text, vb->text, va->len);
+        assert_int_equal(vb->text[vb->len], '\0');
+        assert_ptr_not_equal(va->text, vb->text);
+    }
+}
+
+/* A history of versions 1..saves of docText(1..saves), keeping keep. */
+static swSnap *history(unsigned saves, size_t keep) {
+    swSnap *s = swSnapNew();
+    assert_non_null(s);
+    for (unsigned i = 1; i <= saves; i++) assert_int_equal(saveDoc(s, i, keep), i);
+    return s;
+}
+
+static void encode(const swSnap *s, char **buf, size_t *len) {
+    assert_int_equal(swSnapEncode(s, buf, len), SW_OK);
+    assert_non_null(*buf);
+}
+
+/* ---- History ---- */
+
+static void test_new_is_empty(void **state) {
+    (void)state;
+    swSnap *s = swSnapNew();
+    assert_non_null(s);
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(info.head, 0);
+    assert_int_equal(info.oldest, 0);
+    assert_int_equal(info.retained, 0);
+    assert_int_equal(info.keep, SW_SNAP_KEEP_DEFAULT);
+    assert_int_equal(info.bytes, 0);
+    assert_int_equal(info.created, 0);
+    assert_int_equal(info.updated, 0);
+    assert_null(swSnapHead(s));
+    assert_null(swSnapGet(s, 0));
+    assert_null(swSnapGet(s, 1));
+    assert_null(swSnapAt(s, 0));
+    assert_int_equal(swSnapCount(s), 0);
+    assert_int_equal(swSnapBytes(s), 0);
+    assert_true(swSnapMemUsage(s) > 0);
+    swError err;
+    const swSnapVersion *v = NULL;
+    assert_int_equal(swSnapLookup(s, 1, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 1 does not exist, the head is 0");
+    assert_null(v);
+    swSnapFree(s);
+    swSnapFree(NULL);
+}
+
+static void test_save_and_get(void **state) {
+    (void)state;
+    swSnap *s = history(3, 0);
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(info.head, 3);
+    assert_int_equal(info.oldest, 1);
+    assert_int_equal(info.retained, 3);
+    assert_int_equal(info.created, 1001);
+    assert_int_equal(info.updated, 1003);
+    for (unsigned i = 1; i <= 3; i++) assertVersionIsDoc(swSnapGet(s, i), i, i);
+    assertVersionIsDoc(swSnapHead(s), 3, 3);
+    assert_null(swSnapGet(s, 0));
+    assert_null(swSnapGet(s, 4));
+    /* Newest first. */
+    assertVersionIsDoc(swSnapAt(s, 0), 3, 3);
+    assertVersionIsDoc(swSnapAt(s, 2), 1, 1);
+    assert_null(swSnapAt(s, 3));
+
+    size_t bytes = 0;
+    for (size_t i = 0; i < swSnapCount(s); i++) bytes += swSnapAt(s, i)->len;
+    assert_int_equal(swSnapBytes(s), bytes);
+    assert_int_equal(info.bytes, bytes);
+    assert_true(swSnapMemUsage(s) >= bytes + 3 * sizeof(swSnapVersion));
+
+    /* The history holds its own copy; empty documents and embedded NULs are bytes too. */
+    char text[] = "{\"a\":\"x\"}";
+    uint64_t v;
+    assert_int_equal(swSnapSave(s, text, sizeof(text) - 1, 5, 0, &v, NULL), SW_OK);
+    text[1] = 'X';
+    assert_memory_equal(swSnapGet(s, v)->text, "{\"a\":\"x\"}", sizeof(text) - 1);
+    assert_int_equal(swSnapSave(s, "", 0, 6, 0, &v, NULL), SW_OK);
+    assert_int_equal(swSnapHead(s)->len, 0);
+    assert_int_equal(swSnapHead(s)->checksum, XXH3_64bits("", 0));
+    assert_int_equal(swSnapSave(s, "a\0b", 3, 7, 0, NULL, NULL), SW_OK);
+    assert_memory_equal(swSnapHead(s)->text, "a\0b", 4);
+    assert_int_equal(swSnapHead(s)->version, 6);
+    swSnapFree(s);
+}
+
+static void test_keep_evicts_oldest(void **state) {
+    (void)state;
+    swSnap *s = history(5, 3);
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(info.head, 5);
+    assert_int_equal(info.oldest, 3);
+    assert_int_equal(info.retained, 3);
+    assert_int_equal(info.keep, 3);
+    assert_int_equal(info.created, 1001); /* the first save, even though it was evicted */
+    assert_null(swSnapGet(s, 1));
+    assert_null(swSnapGet(s, 2));
+    for (unsigned i = 3; i <= 5; i++) assertVersionIsDoc(swSnapGet(s, i), i, i);
+
+    swError err;
+    const swSnapVersion *v;
+    assert_int_equal(swSnapLookup(s, 2, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 2 was evicted, the oldest retained is 3");
+    assert_int_equal(swSnapLookup(s, 9, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 9 does not exist, the head is 5");
+    assert_int_equal(swSnapLookup(s, 0, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 0 does not exist, the head is 5");
+    assert_int_equal(swSnapLookup(s, 4, &v, &err), SW_OK);
+    assertVersionIsDoc(v, 4, 4);
+
+    /* Numbers are never reused after eviction. */
+    assert_int_equal(swSnapSetKeep(s, 1, NULL), SW_OK);
+    assert_int_equal(swSnapCount(s), 1);
+    assertVersionIsDoc(swSnapHead(s), 5, 5);
+    assert_int_equal(saveDoc(s, 6, 0), 6);
+    assert_int_equal(swSnapCount(s), 1);
+    /* keep 0 on save leaves the limit; a larger one lets the history grow again. */
+    assert_int_equal(saveDoc(s, 7, 4), 7);
+    assert_int_equal(saveDoc(s, 8, 0), 8);
+    assert_int_equal(swSnapCount(s), 3);
+    /* A smaller keep on save trims at once. */
+    assert_int_equal(saveDoc(s, 9, 2), 9);
+    assert_int_equal(swSnapCount(s), 2);
+    assertVersionIsDoc(swSnapAt(s, 1), 8, 8);
+    size_t bytes = swSnapAt(s, 0)->len + swSnapAt(s, 1)->len;
+    assert_int_equal(swSnapBytes(s), bytes);
+    swSnapFree(s);
+}
+
+static void test_keep_out_of_range(void **state) {
+    (void)state;
+    swSnap *s = history(2, 0);
+    swError err;
+    uint64_t v = 77;
+    assert_int_equal(swSnapSetKeep(s, 0, &err), SW_ERR_RANGE);
+    assert_string_equal(err.msg, "keep must be between 1 and 1000000");
+    assert_int_equal(swSnapSetKeep(s, SW_SNAP_KEEP_MAX + 1, &err), SW_ERR_RANGE);
+    assert_int_equal(swSnapSave(s, "{}", 2, 1, SW_SNAP_KEEP_MAX + 1, &v, &err), SW_ERR_RANGE);
+    assert_int_equal(swSnapRestore(s, 1, 1, SW_SNAP_KEEP_MAX + 1, &v, &err), SW_ERR_RANGE);
+    assert_int_equal(v, 77);
+    /* Failures changed nothing. */
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(info.head, 2);
+    assert_int_equal(info.retained, 2);
+    assert_int_equal(info.keep, SW_SNAP_KEEP_DEFAULT);
+    assert_int_equal(swSnapSetKeep(s, SW_SNAP_KEEP_MAX, &err), SW_OK);
+    swSnapFree(s);
+}
+
+static void test_ring_wraps(void **state) {
+    (void)state;
+    /* Many saves through a small ring, with keep changes in both directions. */
+    swSnap *s = swSnapNew();
+    size_t keep = 5;
+    for (unsigned i = 1; i <= 500; i++) {
+        if (i % 97 == 0) keep = keep == 5 ? 40 : 5;
+        assert_int_equal(saveDoc(s, i, keep), i);
+        size_t count = swSnapCount(s);
+        assert_true(count <= keep);
+        assertVersionIsDoc(swSnapHead(s), i, i);
+        assertVersionIsDoc(swSnapAt(s, count - 1), i - count + 1, i - (unsigned)count + 1);
+        assertVersionIsDoc(swSnapGet(s, i - count + 1), i - count + 1, i - (unsigned)count + 1);
+        assert_true(swSnapMemUsage(s) > swSnapBytes(s));
+    }
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(keep, 40);
+    assert_int_equal(info.retained, 5 + 16); /* 5 kept at 484, then 485..500 under keep 40 */
+    for (uint64_t v = info.oldest; v <= info.head; v++) {
+        assertVersionIsDoc(swSnapGet(s, v), v, (unsigned)v);
+    }
+    /* Dropping keep far below the ring's size gives the memory back. */
+    size_t before = swSnapMemUsage(s);
+    assert_int_equal(swSnapSetKeep(s, 1000, NULL), SW_OK);
+    for (unsigned i = 501; i <= 700; i++) saveDoc(s, i, 0);
+    size_t big = swSnapMemUsage(s);
+    assert_true(big > before);
+    assert_int_equal(swSnapSetKeep(s, 2, NULL), SW_OK);
+    assert_true(swSnapMemUsage(s) < before);
+    assertVersionIsDoc(swSnapAt(s, 1), 699, 699);
+    swSnapFree(s);
+}
+
+static void test_save_from_own_text(void **state) {
+    (void)state;
+    /* The source of a save may be a version the save evicts. */
+    swSnap *s = history(3, 3);
+    const swSnapVersion *oldest = swSnapGet(s, 1);
+    uint64_t v;
+    assert_int_equal(swSnapSave(s, oldest->text, oldest->len, 1001, 1, &v, NULL), SW_OK);
+    assert_int_equal(v, 4);
+    assert_int_equal(swSnapCount(s), 1);
+    assertVersionIsDoc(swSnapHead(s), 4, 1);
+    swSnapFree(s);
+}
+
+static void test_restore(void **state) {
+    (void)state;
+    swSnap *s = history(5, 4);
+    swError err;
+    uint64_t v = 0;
+    assert_int_equal(swSnapRestore(s, 3, 1003, 0, &v, NULL), SW_OK);
+    assert_int_equal(v, 6);
+    assertVersionIsDoc(swSnapHead(s), 6, 3);
+    assert_int_equal(swSnapHead(s)->checksum, swSnapGet(s, 3)->checksum);
+    /* Restoring the oldest with keep 1 evicts the source itself. */
+    assert_int_equal(swSnapRestore(s, 3, 1003, 1, &v, NULL), SW_OK);
+    assert_int_equal(v, 7);
+    assert_int_equal(swSnapCount(s), 1);
+    assertVersionIsDoc(swSnapHead(s), 7, 3);
+    assert_int_equal(swSnapRestore(s, 6, 1, 0, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 6 was evicted, the oldest retained is 7");
+    assert_int_equal(swSnapRestore(s, 8, 1, 0, &v, &err), SW_ERR_NOVERSION);
+    assert_string_equal(err.msg, "version 8 does not exist, the head is 7");
+    assert_int_equal(v, 7);
+    assert_int_equal(swSnapCount(s), 1);
+    swSnapFree(s);
+}
+
+static void test_dup(void **state) {
+    (void)state;
+    swSnap *s = history(20, 6);
+    swSnap *d = swSnapDup(s);
+    assert_non_null(d);
+    assertSameHistory(s, d);
+    /* Independent: changing one leaves the other. */
+    saveDoc(s, 21, 2);
+    swSnapInfo info;
+    swSnapGetInfo(d, &info);
+    assert_int_equal(info.head, 20);
+    assert_int_equal(info.retained, 6);
+    assertVersionIsDoc(swSnapGet(d, 15), 15, 15);
+    saveDoc(d, 30, 0);
+    assertVersionIsDoc(swSnapHead(d), 21, 30);
+    swSnapFree(s);
+    swSnapFree(d);
+
+    swSnap *e = swSnapNew();
+    d = swSnapDup(e);
+    assertSameHistory(e, d);
+    swSnapFree(e);
+    swSnapFree(d);
+}
+
+static void test_version_numbers_exhausted(void **state) {
+    (void)state;
+    /* A history whose head is UINT64_MAX, built through the decoder. */
+    swSnap *s = history(1, 1);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    for (int i = 0; i < 8; i++) buf[1 + i] = (char)0xff;
+    swSnap *t = NULL;
+    assert_int_equal(swSnapDecode(buf, len, &t, NULL), SW_OK);
+    assert_int_equal(swSnapHead(t)->version, UINT64_MAX);
+    swError err;
+    uint64_t v = 5;
+    assert_int_equal(swSnapSave(t, "{}", 2, 1, 0, &v, &err), SW_ERR_LIMIT);
+    assert_string_equal(err.msg, "version numbers exhausted");
+    assert_int_equal(swSnapRestore(t, UINT64_MAX, 1, 0, &v, &err), SW_ERR_LIMIT);
+    assert_int_equal(v, 5);
+    assert_int_equal(swSnapCount(t), 1);
+    swFree(buf);
+    swSnapFree(s);
+    swSnapFree(t);
+}
+
+/* ---- Serialization ---- */
+
+static void test_encode_decode_roundtrip(void **state) {
+    (void)state;
+    swSnap *s = history(25, 7);
+    assert_int_equal(swSnapRestore(s, 20, -5, 0, NULL, NULL), SW_OK); /* negative ts */
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    assert_int_equal((unsigned char)buf[0], SW_SNAP_FORMAT);
+    swSnap *d = NULL;
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    assertSameHistory(s, d);
+    /* The decoded history goes on numbering from the same head. */
+    assert_int_equal(saveDoc(d, 99, 0), 27);
+    swFree(buf);
+    swSnapFree(d);
+    swSnapFree(s);
+
+    /* A history with no version never belongs to a key: it encodes, but is not accepted
+     * back (regression: SWARM.RESTORE of such a payload created an empty key). */
+    swSnap *e = swSnapNew();
+    encode(e, &buf, &len);
+    assert_int_equal(len, 41);
+    swError err;
+    d = (swSnap *)1;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_ERR_CORRUPT);
+    assert_null(d);
+    assert_string_equal(err.msg, "snapshot history holds no version at byte 33");
+    swFree(buf);
+    swSnapFree(e);
+}
+
+static void test_decode_every_truncation(void **state) {
+    (void)state;
+    swSnap *s = history(6, 4);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    for (size_t n = 0; n < len; n++) {
+        /* A heap copy of exactly n bytes, so an overread would be seen by ASan/valgrind. */
+        char *cut = malloc(n ? n : 1);
+        if (cut == NULL) abort();
+        memcpy(cut, buf, n);
+        swSnap *d = (swSnap *)1;
+        swError err;
+        assert_int_equal(swSnapDecode(cut, n, &d, &err), SW_ERR_CORRUPT);
+        assert_null(d);
+        assert_non_null(strstr(err.msg, "truncated"));
+        free(cut);
+    }
+    /* And one byte too many. */
+    char *longer = malloc(len + 1);
+    if (longer == NULL) abort();
+    memcpy(longer, buf, len);
+    longer[len] = 0;
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(longer, len + 1, &d, &err), SW_ERR_CORRUPT);
+    assert_null(d);
+    char want[64];
+    snprintf(want, sizeof(want), "snapshot history has trailing bytes at byte %zu", len);
+    assert_string_equal(err.msg, want);
+    free(longer);
+    swFree(buf);
+    swSnapFree(s);
+}
+
+static void test_decode_checksum_mismatch(void **state) {
+    (void)state;
+    swSnap *s = history(9, 5); /* versions 5..9 */
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    /* Find version 7's bytes: header, then versions 5 and 6. */
+    size_t off = 41;
+    for (uint64_t v = 5; v < 7; v++) off += 24 + swSnapGet(s, v)->len;
+    off += 24;
+    assert_memory_equal(buf + off, swSnapGet(s, 7)->text, swSnapGet(s, 7)->len);
+    for (size_t k = 0; k < swSnapGet(s, 7)->len; k++) {
+        buf[off + k] ^= 0x20;
+        swSnap *d = (swSnap *)1;
+        swError err;
+        assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_ERR_CORRUPT);
+        assert_string_equal(err.msg, "checksum mismatch in version 7");
+        assert_null(d);
+        buf[off + k] ^= 0x20;
+    }
+    /* A damaged checksum is caught the same way. */
+    buf[off - 16] ^= 1;
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_ERR_CORRUPT);
+    assert_string_equal(err.msg, "checksum mismatch in version 7");
+    buf[off - 16] ^= 1;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_OK);
+    swSnapFree(d);
+    swFree(buf);
+    swSnapFree(s);
+}
+
+static void put64(char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (char)(v >> (8 * i));
+}
+
+static void expectCorrupt(const char *buf, size_t len, const char *msg) {
+    swSnap *d = (swSnap *)1;
+    swError err;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_ERR_CORRUPT);
+    assert_null(d);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_decode_bad_header(void **state) {
+    (void)state;
+    swSnap *s = history(3, 4);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    char *b = malloc(len);
+    if (b == NULL) abort();
+    char truncated[64];
+    snprintf(truncated, sizeof(truncated), "snapshot history truncated at byte %zu", len);
+
+    memcpy(b, buf, len);
+    b[0] = 2;
+    expectCorrupt(b, len, "unsupported snapshot format 2 (expected 1)");
+    b[0] = 0;
+    expectCorrupt(b, len, "unsupported snapshot format 0 (expected 1)");
+
+    memcpy(b, buf, len);
+    put64(b + 9, 0);
+    expectCorrupt(b, len, "snapshot history has a bad keep at byte 9");
+    put64(b + 9, SW_SNAP_KEEP_MAX + 1);
+    expectCorrupt(b, len, "snapshot history has a bad keep at byte 9");
+
+    memcpy(b, buf, len);
+    put64(b + 9, 2); /* keep 2 < count 3 */
+    expectCorrupt(b, len, "snapshot history has a bad version count at byte 33");
+
+    memcpy(b, buf, len);
+    put64(b + 1, 2); /* head 2 < count 3 */
+    expectCorrupt(b, len, "snapshot history has a bad version count at byte 33");
+
+    memcpy(b, buf, len);
+    put64(b + 33, 0); /* head 3 but nothing retained */
+    expectCorrupt(b, len, "snapshot history holds no version at byte 33");
+    put64(b + 1, 0); /* and with head 0, a fresh empty history */
+    expectCorrupt(b, len, "snapshot history holds no version at byte 33");
+
+    /* A huge count is refused before anything is allocated for it. */
+    memcpy(b, buf, len);
+    put64(b + 1, UINT64_MAX);
+    put64(b + 9, SW_SNAP_KEEP_MAX);
+    put64(b + 33, SW_SNAP_KEEP_MAX);
+    unitAllocFailAfter(0);
+    expectCorrupt(b, len, truncated);
+    assert_int_equal(unitAllocCount(), 0);
+    unitAllocFailAfter(-1);
+
+    /* A version length pointing past the end. */
+    memcpy(b, buf, len);
+    put64(b + 41 + 16, UINT64_MAX);
+    expectCorrupt(b, len, truncated);
+    put64(b + 41 + 16, len);
+    expectCorrupt(b, len, truncated);
+
+    /* A length that swallows the next version: caught by the checksum. */
+    memcpy(b, buf, len);
+    put64(b + 41 + 16, swSnapGet(s, 1)->len + 24);
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(b, len, &d, &err), SW_ERR_CORRUPT);
+
+    free(b);
+    swFree(buf);
+    swSnapFree(s);
+}
+
+/* ---- Allocation failures ---- */
+
+static void test_nomem_new_and_dup(void **state) {
+    (void)state;
+    unitAllocFailAfter(0);
+    assert_null(swSnapNew());
+    unitAllocFailAfter(-1);
+
+    swSnap *s = history(10, 4);
+    long n;
+    for (n = 0;; n++) {
+        unitAllocFailAfter(n);
+        swSnap *d = swSnapDup(s);
+        unitAllocFailAfter(-1);
+        if (d != NULL) {
+            assertSameHistory(s, d);
+            swSnapFree(d);
+            break;
+        }
+    }
+    assert_int_equal(n, 6); /* the struct, the ring, four texts */
+    swSnapFree(s);
+}
+
+static void test_nomem_save(void **state) {
+    (void)state;
+    /* Each save of a growing history fails at every allocation first: the copy of the text
+     * and, when the ring is full, the larger ring. */
+    swSnap *s = swSnapNew();
+    swSnap *ref = swSnapNew();
+    int sawRingGrowth = 0;
+    for (unsigned i = 1; i <= 40; i++) {
+        char text[128];
+        size_t len;
+        docText(i, text, sizeof(text), &len);
+        long n;
+        for (n = 0;; n++) {
+            uint64_t v = 0;
+            unitAllocFailAfter(n);
+            swStatus st = swSnapSave(s, text, len, 1000 + (int64_t)i, 20, &v, NULL);
+            unitAllocFailAfter(-1);
+            if (st == SW_OK) {
+                assert_int_equal(v, i);
+                break;
+            }
+            assert_int_equal(st, SW_ERR_NOMEM);
+            assert_int_equal(v, 0);
+            assertSameHistory(ref, s); /* unchanged */
+        }
+        if (n == 2) sawRingGrowth = 1;
+        assert_true(n >= 1);
+        saveDoc(ref, i, 20);
+    }
+    assert_true(sawRingGrowth);
+    assertSameHistory(ref, s);
+    swSnapFree(s);
+    swSnapFree(ref);
+}
+
+static void test_nomem_restore(void **state) {
+    (void)state;
+    swSnap *s = history(4, 0);
+    swSnap *ref = history(4, 0);
+    uint64_t v = 0;
+    unitAllocFailAfter(0);
+    assert_int_equal(swSnapRestore(s, 2, 5, 0, &v, NULL), SW_ERR_NOMEM);
+    unitAllocFailAfter(-1);
+    assert_int_equal(v, 0);
+    assertSameHistory(ref, s);
+    assert_int_equal(swSnapRestore(s, 2, 5, 0, &v, NULL), SW_OK);
+    assert_int_equal(v, 5);
+    swSnapFree(s);
+    swSnapFree(ref);
+}
+
+static void test_nomem_encode_decode(void **state) {
+    (void)state;
+    swSnap *s = history(8, 5);
+    char *buf = (char *)1;
+    size_t len = 1;
+    unitAllocFailAfter(0);
+    assert_int_equal(swSnapEncode(s, &buf, &len), SW_ERR_NOMEM);
+    unitAllocFailAfter(-1);
+    assert_null(buf);
+    assert_int_equal(len, 0);
+    encode(s, &buf, &len);
+
+    long n;
+    for (n = 0;; n++) {
+        swSnap *d = (swSnap *)1;
+        unitAllocFailAfter(n);
+        swStatus st = swSnapDecode(buf, len, &d, NULL);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            assertSameHistory(s, d);
+            swSnapFree(d);
+            break;
+        }
+        assert_int_equal(st, SW_ERR_NOMEM);
+        assert_null(d);
+    }
+    assert_int_equal(n, 7); /* the struct, the ring, five texts */
+    swFree(buf);
+    swSnapFree(s);
+}
+
+static void test_set_keep_survives_nomem(void **state) {
+    (void)state;
+    /* Shrinking the ring is best effort: without memory, SetKeep still trims. */
+    swSnap *s = history(100, 100);
+    unitAllocFailAfter(0);
+    assert_int_equal(swSnapSetKeep(s, 2, NULL), SW_OK);
+    unitAllocFailAfter(-1);
+    assert_int_equal(swSnapCount(s), 2);
+    assertVersionIsDoc(swSnapAt(s, 1), 99, 99);
+    assertVersionIsDoc(swSnapAt(s, 0), 100, 100);
+    assert_int_equal(saveDoc(s, 101, 0), 101);
+    assertVersionIsDoc(swSnapAt(s, 1), 100, 100);
+    swSnapFree(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_is_empty),
+        cmocka_unit_test(test_save_and_get),
+        cmocka_unit_test(test_keep_evicts_oldest),
+        cmocka_unit_test(test_keep_out_of_range),
+        cmocka_unit_test(test_ring_wraps),
+        cmocka_unit_test(test_save_from_own_text),
+        cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_dup),
+        cmocka_unit_test(test_version_numbers_exhausted),
+        cmocka_unit_test(test_encode_decode_roundtrip),
+        cmocka_unit_test(test_decode_every_truncation),
+        cmocka_unit_test(test_decode_checksum_mismatch),
+        cmocka_unit_test(test_decode_bad_header),
+        cmocka_unit_test(test_nomem_new_and_dup),
+        cmocka_unit_test(test_nomem_save),
+        cmocka_unit_test(test_nomem_restore),
+        cmocka_unit_test(test_nomem_encode_decode),
+        cmocka_unit_test(test_set_keep_survives_nomem),
+    };
+    return cmocka_run_group_tests_name("snapshot", tests, unitAllocSetup, unitAllocTeardown);
+}

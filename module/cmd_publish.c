@@ -7,7 +7,6 @@
  *   replicas only, as the built-in does), then SWARM.APPLY carries the table's new clock,
  *   counters and breakers, so a replica and the AOF never read a clock or a subscriber
  *   count of their own. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +17,7 @@
 #include "swarm/delta.h"
 #include "swarm/event.h"
 #include "swarm/json.h"
+#include "swarm/keyslot.h"
 #include "swarm/utf8.h"
 
 #define MAX_SENDER 128
@@ -26,126 +26,167 @@
 
 /* ---- Envelope ---- */
 
+/* Decimal digits of v at p; returns the end. snprintf costs more than the rest of the
+ * envelope together. */
+static char *putU64(char *p, uint64_t v) {
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static char *putLit(char *p, const char *lit, size_t len) {
+    memcpy(p, lit, len);
+    return p + len;
+}
+#define PUT_LIT(p, lit) putLit((p), (lit), sizeof(lit) - 1)
+
 /* Writes s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
  * and any byte that does not start well-formed UTF-8 (key names are binary-safe) written
- * as U+FFFD, so the envelope is always valid JSON. */
-static void putEscaped(swBuf *b, const char *s, size_t len) {
+ * as U+FFFD, so the envelope is always valid JSON. Needs room for 6 * len bytes. */
+static char *putEscaped(char *p, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            *p++ = (char)c;
             i++;
             continue;
         }
         size_t n = c >= 0x80 ? swUtf8SeqLen(s, len, i) : 1;
         if (n > 1) {
+            memcpy(p, s + i, n);
+            p += n;
             i += n;
             continue;
         }
-        swBufAppend(b, s + run, i - run);
         if (c >= 0x80) {
-            swBufAppend(b, "\\ufffd", 6);
+            p = PUT_LIT(p, "\\ufffd");
         } else if (c < 0x20) {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            swBufAppend(b, esc, 6);
+            p = PUT_LIT(p, "\\u00");
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
         } else {
-            char esc[2] = {'\\', (char)c};
-            swBufAppend(b, esc, 2);
+            *p++ = '\\';
+            *p++ = (char)c;
         }
-        run = ++i;
+        i++;
     }
-    swBufAppend(b, s + run, len - run);
+    return p;
 }
 
-static void putLit(swBuf *b, const char *lit) {
-    swBufAppend(b, lit, strlen(lit));
-}
+typedef struct Message {
+    const char *key;
+    size_t klen;
+    const char *type;
+    size_t tlen;
+    int priority;
+    long long ts;
+    const char *sender; /* NULL when not given */
+    size_t slen;
+    const char *payload;
+    size_t plen;
+    char id[48];
+    size_t idlen;
+    RedisModuleString *envelope; /* created on first channel delivery */
+} Message;
 
-/* {"id":..,"swarm":..,"type":..,"priority":..,"ts":..,"sender":..,"payload":..} */
-static void buildEnvelope(swBuf *b, const char *id, size_t idlen, const char *key, size_t klen,
-                          const char *type, size_t tlen, int priority, long long ts,
-                          const char *sender, size_t slen, const char *payload, size_t plen) {
-    char num[48];
-    b->len = 0;
-    putLit(b, "{\"id\":\"");
-    swBufAppend(b, id, idlen);
-    putLit(b, "\",\"swarm\":\"");
-    putEscaped(b, key, klen);
-    putLit(b, "\",\"type\":\"");
-    swBufAppend(b, type, tlen); /* event types never need escaping */
-    int n = snprintf(num, sizeof(num), "\",\"priority\":%d,\"ts\":%lld", priority, ts);
-    swBufAppend(b, num, (size_t)n);
-    if (sender) {
-        putLit(b, ",\"sender\":\"");
-        putEscaped(b, sender, slen);
-        putLit(b, "\"");
+/* {"id":..,"swarm":..,"type":..,"priority":..,"ts":..,"sender":..,"payload":..} in one
+ * allocation, as a RedisModuleString ready to publish and replicate. */
+static RedisModuleString *buildEnvelope(RedisModuleCtx *ctx, const Message *m) {
+    static char *buf;
+    static size_t cap;
+    size_t need = 96 + m->idlen + 6 * m->klen + m->tlen + 6 * m->slen + m->plen;
+    if (need > cap) {
+        RedisModule_Free(buf);
+        cap = need < 4096 ? 4096 : need;
+        buf = RedisModule_Alloc(cap);
     }
-    putLit(b, ",\"payload\":");
-    swBufAppend(b, payload, plen);
-    putLit(b, "}");
+    char *p = buf;
+    p = PUT_LIT(p, "{\"id\":\"");
+    p = putLit(p, m->id, m->idlen);
+    p = PUT_LIT(p, "\",\"swarm\":\"");
+    p = putEscaped(p, m->key, m->klen);
+    p = PUT_LIT(p, "\",\"type\":\"");
+    p = putLit(p, m->type, m->tlen); /* event types never need escaping */
+    p = PUT_LIT(p, "\",\"priority\":");
+    *p++ = (char)('0' + m->priority);
+    p = PUT_LIT(p, ",\"ts\":");
+    p = putU64(p, (uint64_t)m->ts);
+    if (m->sender) {
+        p = PUT_LIT(p, ",\"sender\":\"");
+        p = putEscaped(p, m->sender, m->slen);
+        *p++ = '"';
+    }
+    p = PUT_LIT(p, ",\"payload\":");
+    p = putLit(p, m->payload, m->plen);
+    *p++ = '}';
+    RedisModuleString *env = RedisModule_CreateString(ctx, buf, (size_t)(p - buf));
+    /* Keep a large envelope's memory only until the next small one. */
+    if (cap > (1 << 20)) {
+        RedisModule_Free(buf);
+        buf = NULL;
+        cap = 0;
+    }
+    return env;
 }
 
 /* ---- Delivery ---- */
 
 typedef enum { OUT_OK, OUT_MISSED, OUT_FAILED } Outcome;
 
-typedef struct Message {
-    RedisModuleString *key;
-    const char *id;
-    size_t idlen;
-    const char *type;
-    size_t tlen;
-    int priority;
-    long long ts;
-    const char *sender;
-    size_t slen;
-    const char *payload;
-    size_t plen;
-    const swBuf *envelope;
-} Message;
+static Outcome deliverChannel(RedisModuleCtx *ctx, const char *name, size_t nlen, Message *m,
+                              long long *receivers) {
+    int cluster = SwarmInCluster(ctx), shard = cluster && !swarmConfig.clusterPubsubGlobal;
+    /* A shard channel outside the table's slot has its subscribers on another shard. */
+    if (shard && swKeySlot(name, nlen) != swKeySlot(m->key, m->klen)) return OUT_FAILED;
+    if (m->envelope == NULL) m->envelope = buildEnvelope(ctx, m);
+    RedisModuleString *chan = RedisModule_CreateString(ctx, name, nlen);
+    int n = shard ? RedisModule_PublishMessageShard(ctx, chan, m->envelope)
+                  : RedisModule_PublishMessage(ctx, chan, m->envelope);
+    /* In cluster mode the message travels over the cluster bus; otherwise replicas get it
+     * as the built-in PUBLISH gives it to them: replicas only ("A"), never the AOF. */
+    if (!cluster) RedisModule_Replicate(ctx, "PUBLISH", "Ass", chan, m->envelope);
+    RedisModule_FreeString(ctx, chan);
+    *receivers += n;
+    /* A cluster-wide PUBLISH counts only this node's subscribers; the others cannot be
+     * seen from here, so the delivery is not judged a miss. */
+    if (cluster && !shard) return OUT_OK;
+    return n > 0 ? OUT_OK : OUT_MISSED;
+}
 
-static Outcome deliver(RedisModuleCtx *ctx, const char *target, size_t len, const Message *m,
+static Outcome deliverStream(RedisModuleCtx *ctx, const char *name, size_t nlen,
+                             const Message *m) {
+    RedisModuleCallReply *r;
+    /* "!" propagates the XADD with the id it generated and its trimming made exact. */
+    if (m->sender) {
+        r = RedisModule_Call(ctx, "XADD", "!bcclccbcbclclcbcb", name, nlen, "MAXLEN", "~",
+                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type",
+                             m->type, m->tlen, "priority", (long long)m->priority, "ts", m->ts,
+                             "payload", m->payload, m->plen, "sender", m->sender, m->slen);
+    } else {
+        r = RedisModule_Call(ctx, "XADD", "!bcclccbcbclclcb", name, nlen, "MAXLEN", "~",
+                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type",
+                             m->type, m->tlen, "priority", (long long)m->priority, "ts", m->ts,
+                             "payload", m->payload, m->plen);
+    }
+    Outcome o =
+        r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_STRING ? OUT_OK : OUT_FAILED;
+    if (r) RedisModule_FreeCallReply(r);
+    return o;
+}
+
+static Outcome deliver(RedisModuleCtx *ctx, const char *target, size_t len, Message *m,
                        long long *receivers) {
     swTargetKind kind;
     size_t off;
     if (swTargetCheck(target, len, &kind, &off, NULL) != SW_OK) return OUT_FAILED;
-    const char *name = target + off;
-    size_t nlen = len - off;
-    RedisModuleCallReply *r;
-    if (kind == SW_TARGET_CHANNEL) {
-        /* Propagated to replicas only ("A"), as the built-in PUBLISH does, so subscribers
-         * of a replica see the same envelope and the AOF does not keep it. */
-        const char *cmd = SwarmInCluster(ctx) && !swarmConfig.clusterPubsubGlobal ? "SPUBLISH"
-                                                                                   : "PUBLISH";
-        r = RedisModule_Call(ctx, cmd, "!Abb", name, nlen, m->envelope->data, m->envelope->len);
-        if (r == NULL || RedisModule_CallReplyType(r) != REDISMODULE_REPLY_INTEGER) {
-            if (r) RedisModule_FreeCallReply(r);
-            return OUT_FAILED;
-        }
-        long long n = RedisModule_CallReplyInteger(r);
-        RedisModule_FreeCallReply(r);
-        *receivers += n;
-        /* A cluster-wide PUBLISH counts only this node's subscribers; the others cannot be
-         * seen from here, so the delivery is not judged a miss. */
-        if (cmd[0] == 'P' && SwarmInCluster(ctx)) return OUT_OK;
-        return n > 0 ? OUT_OK : OUT_MISSED;
-    }
-    char maxlen[24];
-    snprintf(maxlen, sizeof(maxlen), "%lld", swarmConfig.streamMaxlen);
-    if (m->sender) {
-        r = RedisModule_Call(ctx, "XADD", "!bcccccbcbclclcbcb", name, nlen, "MAXLEN", "~", maxlen,
-                             "*", "id", m->id, m->idlen, "type", m->type, m->tlen, "priority",
-                             (long long)m->priority, "ts", m->ts, "payload", m->payload, m->plen,
-                             "sender", m->sender, m->slen);
-    } else {
-        r = RedisModule_Call(ctx, "XADD", "!bcccccbcbclclcb", name, nlen, "MAXLEN", "~", maxlen,
-                             "*", "id", m->id, m->idlen, "type", m->type, m->tlen, "priority",
-                             (long long)m->priority, "ts", m->ts, "payload", m->payload, m->plen);
-    }
-    Outcome o = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_STRING ? OUT_OK : OUT_FAILED;
-    if (r) RedisModule_FreeCallReply(r);
-    return o;
+    if (kind == SW_TARGET_CHANNEL) return deliverChannel(ctx, target + off, len - off, m, receivers);
+    return deliverStream(ctx, target + off, len - off, m);
 }
 
 /* ---- Validation ---- */
@@ -160,6 +201,7 @@ typedef struct Args {
 static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *err) {
     a->priority = DEFAULT_PRIORITY;
     a->sender = NULL;
+    a->slen = 0;
     for (int i = 4; i < argc; i += 2) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
         if (i + 1 >= argc) return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
@@ -182,8 +224,8 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
             }
             size_t bad;
             if (!swUtf8Valid(a->sender, a->slen, &bad))
-                return swErrorSet(err, SW_ERR_SYNTAX, bad,
-                                  "SENDER is not valid UTF-8 at byte %zu", bad);
+                return swErrorSet(err, SW_ERR_SYNTAX, bad, "SENDER is not valid UTF-8 at byte %zu",
+                                  bad);
         } else {
             return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
         }
@@ -211,65 +253,70 @@ static void countRejection(swStatus st) {
                        : st == SW_ERR_DENIED  ? &swarmCounters.rejectedDenied
                        : st == SW_ERR_PAYLOAD ? &swarmCounters.rejectedPayload
                                               : &swarmCounters.rejectedOther;
-    atomic_fetch_add(c, 1);
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
-
-static swBuf scratch; /* envelope buffer, reused across calls */
-static swBuf deltaBuf;
 
 static void replicateDelta(RedisModuleCtx *ctx, RedisModuleString *key, const swTable *t,
                            const swTableStats *inc, const swDeltaRoute *routes, size_t n,
                            const swRule *const *rules, size_t nrules) {
-    deltaBuf.len = 0;
-    swDeltaEncode(&deltaBuf, t, inc, routes, n, rules, nrules);
-    RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", deltaBuf.data, deltaBuf.len);
+    static swBuf delta; /* reused across calls */
+    delta.len = 0;
+    swDeltaEncode(&delta, t, inc, routes, n, rules, nrules);
+    RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", delta.data, delta.len);
+}
+
+/* Rejections count on the table too: only the rejection counters (and the DENY rule's
+ * hits) change, on the master and, through the delta, on replicas and in the AOF. */
+static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTable *t,
+                          swRule *denyRule, swStatus st, const swError *err) {
+    countRejection(st);
+    if (t) {
+        swTableStats inc = {.rejected = 1};
+        const swRule *hit = denyRule;
+        t->stats.rejected++;
+        if (denyRule) denyRule->hits++;
+        replicateDelta(ctx, keyname, t, &inc, NULL, 0, &hit, hit ? 1 : 0);
+    }
+    return SwarmReplyStatus(ctx, st, err);
 }
 
 /* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] ---- */
 
+#define STACK_ROUTES 16
+
 static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key,
+                                   &t) != REDISMODULE_OK)
+        return REDISMODULE_OK;
 
     Args a;
     swError err;
     swStatus st = validate(argv, argc, &a, &err);
-    size_t tlen;
-    const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
+    Message m = {.priority = a.priority, .sender = a.sender, .slen = a.slen};
+    m.type = RedisModule_StringPtrLen(argv[2], &m.tlen);
     const swResolution *res = NULL;
     if (st == SW_OK && t) {
-        if (swTableResolve(t, type, tlen, &res) != SW_OK) {
+        if (swTableResolve(t, m.type, m.tlen, &res) != SW_OK) {
             st = swErrorSet(&err, SW_ERR_NOMEM, 0, "out of memory");
+        } else if (!res->admitted && res->denyRule) {
+            st = swErrorSet(&err, SW_ERR_DENIED, 0, "event type '%.128s' is denied by rule %llu",
+                            m.type, (unsigned long long)res->denyRule->id);
         } else if (!res->admitted) {
-            if (res->denyRule) {
-                st = swErrorSet(&err, SW_ERR_DENIED, 0, "event type '%.128s' is denied by rule %llu",
-                                type, (unsigned long long)res->denyRule->id);
-            } else {
-                st = swErrorSet(&err, SW_ERR_DENIED, 0,
-                                "event type '%.128s' matches no ALLOW rule of the table", type);
-            }
+            st = swErrorSet(&err, SW_ERR_DENIED, 0,
+                            "event type '%.128s' matches no ALLOW rule of the table", m.type);
         }
     }
     if (st != SW_OK) {
-        countRejection(st);
-        if (t) {
-            /* Only the rejection counters change, on the master and, through the delta, on
-             * its replicas and in the AOF. */
-            swTableStats inc = {.rejected = 1};
-            const swRule *hit = res && res->denyRule ? res->denyRule : NULL;
-            t->stats.rejected++;
-            if (hit) res->denyRule->hits++;
-            replicateDelta(ctx, argv[1], t, &inc, NULL, 0, &hit, hit ? 1 : 0);
-        }
+        rejectAndReply(ctx, argv[1], t, res ? res->denyRule : NULL, st, &err);
         RedisModule_CloseKey(key);
-        return SwarmReplyStatus(ctx, st, &err);
+        return REDISMODULE_OK;
     }
     if (t == NULL) {
         /* A missing key is an empty table: nothing to route to, no id issued. */
-        atomic_fetch_add(&swarmCounters.published, 1);
-        atomic_fetch_add(&swarmCounters.unrouted, 1);
+        atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
         RedisModule_CloseKey(key);
         RedisModule_ReplyWithArray(ctx, 3);
         RedisModule_ReplyWithNull(ctx);
@@ -277,82 +324,70 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         return RedisModule_ReplyWithLongLong(ctx, 0);
     }
 
-    long long now = RedisModule_Milliseconds();
+    m.ts = RedisModule_Milliseconds();
     int64_t ms;
     uint64_t seq;
-    swTableNextId(t, now, &ms, &seq);
-    char id[48];
-    size_t idlen = (size_t)snprintf(id, sizeof(id), "%lld-%llu", (long long)ms,
-                                    (unsigned long long)seq);
-    size_t klen, plen;
-    const char *keyname = RedisModule_StringPtrLen(argv[1], &klen);
-    const char *payload = RedisModule_StringPtrLen(argv[3], &plen);
-    buildEnvelope(&scratch, id, idlen, keyname, klen, type, tlen, a.priority, now, a.sender,
-                  a.slen, payload, plen);
-    if (swBufFailed(&scratch)) {
-        RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, "OOM out of memory");
-    }
-    Message m = {argv[1], id, idlen, type, tlen, a.priority, now, a.sender, a.slen,
-                 payload, plen, &scratch};
+    swTableNextId(t, m.ts, &ms, &seq);
+    char *p = putU64(m.id, (uint64_t)ms);
+    *p++ = '-';
+    m.idlen = (size_t)(putU64(p, seq) - m.id);
+    m.key = RedisModule_StringPtrLen(argv[1], &m.klen);
+    m.payload = RedisModule_StringPtrLen(argv[3], &m.plen);
 
     /* Per matching route: reuse the outcome of an earlier route with the same target (each
      * target gets the message once), else consult the breaker, else deliver. */
     size_t n = res->nroutes;
-    swDeltaRoute dstack[16];
-    Outcome ostack[16];
-    swDeltaRoute *d = n <= 16 ? dstack : RedisModule_Alloc(n * sizeof(*d));
-    Outcome *outs = n <= 16 ? ostack : RedisModule_Alloc(n * sizeof(*outs));
-    size_t nd = 0, okTargets = 0;
+    swDeltaRoute dstack[STACK_ROUTES];
+    Outcome ostack[STACK_ROUTES];
+    swRoute *okstack[STACK_ROUTES + 1];
+    swDeltaRoute *d = n <= STACK_ROUTES ? dstack : RedisModule_Alloc(n * sizeof(*d));
+    Outcome *outs = n <= STACK_ROUTES ? ostack : RedisModule_Alloc(n * sizeof(*outs));
+    swRoute **ok = n <= STACK_ROUTES ? okstack : RedisModule_Alloc((n + 1) * sizeof(*ok));
+    size_t nd = 0, nok = 0;
     long long receivers = 0;
     swTableStats inc = {.published = 1};
-    int64_t cooldown = swarmConfig.breakerCooldownMs;
-    uint32_t threshold = (uint32_t)swarmConfig.breakerThreshold;
-    RedisModule_ReplyWithArray(ctx, 3);
-    RedisModule_ReplyWithStringBuffer(ctx, id, idlen);
-    RedisModule_ReplyWithArray(ctx, REDISMODULE_POSTPONED_LEN);
     for (size_t i = 0; i < n; i++) {
         swRoute *r = res->routes[i];
         if (a.priority < r->pmin || a.priority > r->pmax) continue;
         swDeltaRoute *e = &d[nd];
         *e = (swDeltaRoute){.route = r, .matched = 1};
         size_t k = 0;
-        while (k < nd && !(d[k].route->targetLen == r->targetLen &&
-                           memcmp(d[k].route->target, r->target, r->targetLen) == 0 &&
-                           !d[k].shed))
+        while (k < nd && (d[k].shed || d[k].route->targetLen != r->targetLen ||
+                          memcmp(d[k].route->target, r->target, r->targetLen) != 0))
             k++;
         Outcome o;
         if (k < nd) {
             o = outs[k];
-        } else if (!swRouteAttempt(r, a.priority, now, cooldown)) {
+        } else if (!swRouteAttempt(r, a.priority, m.ts, swarmConfig.breakerCooldownMs)) {
             e->shed = 1;
             inc.shed++;
             outs[nd++] = OUT_MISSED;
             continue;
         } else {
             o = deliver(ctx, r->target, r->targetLen, &m, &receivers);
-            if (o == OUT_OK) {
-                okTargets++;
-                RedisModule_ReplyWithStringBuffer(ctx, r->target, r->targetLen);
-            }
+            if (o == OUT_OK) ok[nok++] = r;
         }
         outs[nd++] = o;
         e->delivered = o == OUT_OK;
         e->missed = o == OUT_MISSED;
         e->failed = o == OUT_FAILED;
-        swRouteOutcome(r, o == OUT_OK, now, threshold);
+        swRouteOutcome(r, o == OUT_OK, m.ts, (uint32_t)swarmConfig.breakerThreshold);
     }
     if (nd == 0) inc.unrouted = 1;
-    if (okTargets == 0 && t->deflt) {
+    const char *dead = NULL;
+    if (nok == 0 && t->deflt) {
         inc.deadlettered = 1;
-        if (deliver(ctx, t->deflt, t->defltLen, &m, &receivers) == OUT_OK) {
-            okTargets++;
-            RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-        }
+        if (deliver(ctx, t->deflt, t->defltLen, &m, &receivers) == OUT_OK) dead = t->deflt;
     }
-    RedisModule_ReplySetArrayLength(ctx, (long)okTargets);
+    inc.delivered = nok + (dead != NULL);
+
+    RedisModule_ReplyWithArray(ctx, 3);
+    RedisModule_ReplyWithStringBuffer(ctx, m.id, m.idlen);
+    RedisModule_ReplyWithArray(ctx, (long)inc.delivered);
+    for (size_t i = 0; i < nok; i++)
+        RedisModule_ReplyWithStringBuffer(ctx, ok[i]->target, ok[i]->targetLen);
+    if (dead) RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
     RedisModule_ReplyWithLongLong(ctx, receivers);
-    inc.delivered = okTargets;
 
     for (size_t i = 0; i < nd; i++) {
         swRouteCounters *c = &d[i].route->c;
@@ -370,19 +405,21 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     s->shed += inc.shed;
     const swRule *hit = res->allowRule;
     if (res->allowRule) res->allowRule->hits++;
+    SwarmTouched(ctx, argv[1], "swarm.publish");
     replicateDelta(ctx, argv[1], t, &inc, d, nd, &hit, hit ? 1 : 0);
 
-    atomic_fetch_add(&swarmCounters.published, 1);
-    atomic_fetch_add(&swarmCounters.delivered, inc.delivered);
-    if (inc.unrouted) atomic_fetch_add(&swarmCounters.unrouted, 1);
-    if (inc.deadlettered) atomic_fetch_add(&swarmCounters.deadlettered, 1);
-    if (inc.shed) atomic_fetch_add(&swarmCounters.shed, inc.shed);
+    atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&swarmCounters.delivered, inc.delivered, memory_order_relaxed);
+    if (inc.unrouted) atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
+    if (inc.deadlettered)
+        atomic_fetch_add_explicit(&swarmCounters.deadlettered, 1, memory_order_relaxed);
+    if (inc.shed) atomic_fetch_add_explicit(&swarmCounters.shed, inc.shed, memory_order_relaxed);
     if (d != dstack) {
         RedisModule_Free(d);
         RedisModule_Free(outs);
+        RedisModule_Free(ok);
     }
-    /* Keep a large envelope's memory only until the next small one. */
-    if (scratch.cap > 1 << 20) swBufFree(&scratch);
+    if (m.envelope) RedisModule_FreeString(ctx, m.envelope);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -397,7 +434,8 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
     swTable *t;
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
     if (t == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, "ERR no such routing table");
@@ -408,6 +446,7 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
     swStatus st = swDeltaApply(t, buf, len, &err);
     RedisModule_CloseKey(key);
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
+    SwarmTouched(ctx, argv[1], "swarm.publish");
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
@@ -435,9 +474,13 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
                     {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
                     {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
                     {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
-                    {.name = "priority", .type = REDISMODULE_ARG_TYPE_INTEGER,
-                     .token = "PRIORITY", .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                    {.name = "sender", .type = REDISMODULE_ARG_TYPE_STRING, .token = "SENDER",
+                    {.name = "priority",
+                     .type = REDISMODULE_ARG_TYPE_INTEGER,
+                     .token = "PRIORITY",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "sender",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "SENDER",
                      .flags = REDISMODULE_CMD_ARG_OPTIONAL},
                     {0}}}) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
@@ -452,7 +495,8 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
             .args = (RedisModuleCommandArg[]){
                 {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
                 {.name = "kind", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "effect", .type = REDISMODULE_ARG_TYPE_STRING,
+                {.name = "effect",
+                 .type = REDISMODULE_ARG_TYPE_STRING,
                  .flags = REDISMODULE_CMD_ARG_MULTIPLE},
                 {0}}});
 }

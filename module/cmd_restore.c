@@ -29,6 +29,7 @@ static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     int ok = snp ? SwarmSnapType_RestoreOrReply(ctx, key, buf, len)
                  : SwarmRouteType_RestoreOrReply(ctx, key, buf, len);
     if (ok == REDISMODULE_OK) {
+        SwarmTouched(ctx, argv[1], "swarm.restore");
         RedisModule_ReplicateVerbatim(ctx);
         RedisModule_ReplyWithSimpleString(ctx, "OK");
     }
@@ -56,7 +57,9 @@ int SwarmRestore_Register(RedisModuleCtx *ctx) {
                 {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
                 {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
                 {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "replace", .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .token = "REPLACE",
+                {.name = "replace",
+                 .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                 .token = "REPLACE",
                  .flags = REDISMODULE_CMD_ARG_OPTIONAL},
                 {0}}});
 }

@@ -83,8 +83,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
 
     swTable *existing;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
+                                   &existing) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     swTable *t = tableForWrite(existing);
     size_t plen, tlen;
     const char *pattern = RedisModule_StringPtrLen(argv[3], &plen);
@@ -92,18 +93,21 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t id;
     int created = 0;
     swError err;
-    swStatus st = t ? swTableAddRoute(t, pattern, plen, target, tlen,
-                                      regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin,
-                                      (int)pmax, (size_t)swarmConfig.maxTypeBytes, &id, &created,
-                                      &err)
-                    : SW_ERR_NOMEM;
+    swStatus st =
+        t ? swTableAddRoute(t, pattern, plen, target, tlen,
+                            regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin, (int)pmax,
+                            (size_t)swarmConfig.maxTypeBytes, &id, &created, &err)
+          : SW_ERR_NOMEM;
     if (st != SW_OK) {
         if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
         if (created) atomic_fetch_add(&swarmCounters.routes, existing ? 1 : 0);
         storeOrDelete(key, existing, t);
-        if (created) RedisModule_ReplicateVerbatim(ctx);
+        if (created) {
+            SwarmTouched(ctx, argv[2], "swarm.route.add");
+            RedisModule_ReplicateVerbatim(ctx);
+        }
         RedisModule_ReplyWithLongLong(ctx, (long long)id);
     }
     RedisModule_CloseKey(key);
@@ -115,8 +119,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
 static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction action) {
     swTable *existing;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
+                                   &existing) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     swTable *t = tableForWrite(existing);
     size_t len;
     const char *regex = RedisModule_StringPtrLen(argv[3], &len);
@@ -130,7 +135,11 @@ static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction a
     } else {
         if (created) atomic_fetch_add(&swarmCounters.rules, existing ? 1 : 0);
         storeOrDelete(key, existing, t);
-        if (created) RedisModule_ReplicateVerbatim(ctx);
+        if (created) {
+            SwarmTouched(ctx, argv[2],
+                         action == SW_RULE_ALLOW ? "swarm.route.allow" : "swarm.route.deny");
+            RedisModule_ReplicateVerbatim(ctx);
+        }
         RedisModule_ReplyWithLongLong(ctx, (long long)id);
     }
     RedisModule_CloseKey(key);
@@ -177,6 +186,7 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
         SwarmRouteType_Account(t, 1);
         if (removed) {
             storeOrDelete(key, t, t);
+            SwarmTouched(ctx, argv[2], "swarm.route.del");
             RedisModule_ReplicateVerbatim(ctx);
         }
     }
@@ -187,8 +197,7 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
 
 /* ---- SWARM.ROUTE DEFAULT key target|NONE ---- */
 
-static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     size_t len;
     const char *target = RedisModule_StringPtrLen(argv[3], &len);
@@ -201,8 +210,9 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
     swTable *existing;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &existing) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
+                                   &existing) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     if (none && existing == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -214,6 +224,7 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         SwarmReplyStatus(ctx, st, &err);
     } else {
         storeOrDelete(key, existing, t);
+        SwarmTouched(ctx, argv[2], "swarm.route.default");
         RedisModule_ReplicateVerbatim(ctx);
         RedisModule_ReplyWithSimpleString(ctx, "OK");
     }
@@ -245,8 +256,8 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
     (void)argc;
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     size_t n = t ? t->nroutes : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -279,8 +290,8 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     (void)argc;
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     size_t n = t ? t->nrules : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -302,8 +313,8 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     (void)argc;
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     static const swTableStats zero;
     const swTableStats *s = t ? &t->stats : &zero;
     RedisModule_ReplyWithMap(ctx, 10);
@@ -347,8 +358,8 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     const swResolution *res;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
@@ -415,123 +426,119 @@ static int SwarmRouteHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
 
 /* ---- Registration and documentation ---- */
 
-#define KEYSPEC(fl)                                                                            \
-    (RedisModuleCommandKeySpec[]) {                                                            \
-        {.flags = (fl),                                                                        \
-         .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,                                      \
-         .bs.index.pos = 2,                                                                    \
-         .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,                                         \
-         .fk.range = {0, 1, 0}},                                                               \
-        {0}                                                                                    \
-    }
-#define KS_READ KEYSPEC(REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
-#define KS_WRITE KEYSPEC(REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
-#define ARG_KEY {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
-#define ARG(n, t) {.name = (n), .type = (t)}
-#define ARG_END {0}
+#define KS_READ SWARM_KS_READ
+#define KS_WRITE SWARM_KS_WRITE
+#define ARG_KEY SWARM_ARG_KEY
+#define ARG SWARM_ARG
+#define ARG_END SWARM_ARG_END
 
 int SwarmRoute_Register(RedisModuleCtx *ctx) {
-    const char *parent = "swarm.route";
-    if (SwarmRegister(ctx, NULL, parent, NULL, "", 0,
-                      &(RedisModuleCommandInfo){
-                          .summary = "Manages a swarm's routing table",
-                          .complexity = "Depends on subcommand.",
-                          .arity = -2,
-                      }) == REDISMODULE_ERR)
-        return REDISMODULE_ERR;
-
-    const struct {
-        const char *name;
-        RedisModuleCmdFunc fn;
-        const char *flags;
-        RedisModuleCommandInfo info;
-    } subs[] = {
-        {"add", SwarmRouteAdd_RedisCommand, "write deny-oom",
+    const SwarmSubcommand subs[] = {
+        {"add",
+         SwarmRouteAdd_RedisCommand,
+         "write deny-oom",
          {.summary = "Adds a route from a subject pattern or regex to a channel or stream "
                      "target; returns its id",
           .complexity = "O(T) where T is the number of tokens in the pattern (O(R) for REGEX "
                         "routes with R regex routes)",
           .arity = -5,
           .key_specs = KS_WRITE,
-          .args = (RedisModuleCommandArg[]){
-              ARG_KEY, ARG("pattern", REDISMODULE_ARG_TYPE_STRING),
-              ARG("target", REDISMODULE_ARG_TYPE_STRING),
-              {.name = "regex", .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .token = "REGEX",
-               .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-              {.name = "priority", .type = REDISMODULE_ARG_TYPE_BLOCK, .token = "PRIORITY",
-               .flags = REDISMODULE_CMD_ARG_OPTIONAL,
-               .subargs = (RedisModuleCommandArg[]){ARG("min", REDISMODULE_ARG_TYPE_INTEGER),
-                                                    ARG("max", REDISMODULE_ARG_TYPE_INTEGER),
-                                                    ARG_END}},
-              ARG_END}}},
-        {"del", SwarmRouteDel_RedisCommand, "write",
+          .args =
+              (RedisModuleCommandArg[]){
+                  ARG_KEY,
+                  ARG("pattern", REDISMODULE_ARG_TYPE_STRING),
+                  ARG("target", REDISMODULE_ARG_TYPE_STRING),
+                  {.name = "regex",
+                   .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                   .token = "REGEX",
+                   .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                  {.name = "priority",
+                   .type = REDISMODULE_ARG_TYPE_BLOCK,
+                   .token = "PRIORITY",
+                   .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+                   .subargs = (RedisModuleCommandArg[]){ARG("min", REDISMODULE_ARG_TYPE_INTEGER),
+                                                        ARG("max", REDISMODULE_ARG_TYPE_INTEGER),
+                                                        ARG_END}},
+                  ARG_END}}},
+        {"del",
+         SwarmRouteDel_RedisCommand,
+         "write",
          {.summary = "Removes routes or rules by id; returns how many were removed",
           .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
           .arity = -4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY,
-                                            {.name = "id", .type = REDISMODULE_ARG_TYPE_INTEGER,
+                                            {.name = "id",
+                                             .type = REDISMODULE_ARG_TYPE_INTEGER,
                                              .flags = REDISMODULE_CMD_ARG_MULTIPLE},
                                             ARG_END}}},
-        {"list", SwarmRouteList_RedisCommand, "readonly",
+        {"list",
+         SwarmRouteList_RedisCommand,
+         "readonly",
          {.summary = "Lists the routes of a table with their counters and breaker state",
           .complexity = "O(R) for R routes",
           .arity = 3,
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
-        {"match", SwarmRouteMatch_RedisCommand, "readonly",
+        {"match",
+         SwarmRouteMatch_RedisCommand,
+         "readonly",
          {.summary = "Returns the targets a publish of this event type would reach (dry run)",
           .complexity = "O(T) for a type of T tokens once cached; O(T + U + X) on first use "
                         "with U rules and X regex routes",
           .arity = -4,
           .key_specs = KS_READ,
-          .args = (RedisModuleCommandArg[]){
-              ARG_KEY, ARG("type", REDISMODULE_ARG_TYPE_STRING),
-              {.name = "priority", .type = REDISMODULE_ARG_TYPE_INTEGER, .token = "PRIORITY",
-               .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-              ARG_END}}},
-        {"allow", SwarmRouteAllow_RedisCommand, "write deny-oom",
+          .args = (RedisModuleCommandArg[]){ARG_KEY,
+                                            ARG("type", REDISMODULE_ARG_TYPE_STRING),
+                                            {.name = "priority",
+                                             .type = REDISMODULE_ARG_TYPE_INTEGER,
+                                             .token = "PRIORITY",
+                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                                            ARG_END}}},
+        {"allow",
+         SwarmRouteAllow_RedisCommand,
+         "write deny-oom",
          {.summary = "Adds an ALLOW admission rule (a PCRE2 regex over event types)",
           .complexity = "O(U) for U rules",
           .arity = 4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("regex", REDISMODULE_ARG_TYPE_STRING),
                                             ARG_END}}},
-        {"deny", SwarmRouteDeny_RedisCommand, "write deny-oom",
+        {"deny",
+         SwarmRouteDeny_RedisCommand,
+         "write deny-oom",
          {.summary = "Adds a DENY admission rule (a PCRE2 regex over event types)",
           .complexity = "O(U) for U rules",
           .arity = 4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("regex", REDISMODULE_ARG_TYPE_STRING),
                                             ARG_END}}},
-        {"rules", SwarmRouteRules_RedisCommand, "readonly",
+        {"rules",
+         SwarmRouteRules_RedisCommand,
+         "readonly",
          {.summary = "Lists the admission rules of a table",
           .complexity = "O(U) for U rules",
           .arity = 3,
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
-        {"default", SwarmRouteDefault_RedisCommand, "write deny-oom",
+        {"default",
+         SwarmRouteDefault_RedisCommand,
+         "write deny-oom",
          {.summary = "Sets or clears (NONE) the dead-letter target",
           .complexity = "O(1)",
           .arity = 4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("target", REDISMODULE_ARG_TYPE_STRING),
                                             ARG_END}}},
-        {"stats", SwarmRouteStats_RedisCommand, "readonly fast",
+        {"stats",
+         SwarmRouteStats_RedisCommand,
+         "readonly fast",
          {.summary = "Returns the table's publish counters",
           .complexity = "O(1)",
           .arity = 3,
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
     };
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-        if (SwarmRegister(ctx, parent, subs[i].name, subs[i].fn, subs[i].flags, 2,
-                          &subs[i].info) == REDISMODULE_ERR)
-            return REDISMODULE_ERR;
-    }
-    return SwarmRegister(ctx, parent, "help", SwarmRouteHelp_RedisCommand, "readonly fast", 0,
-                         &(RedisModuleCommandInfo){.summary = "Shows helpful text about the "
-                                                              "different subcommands",
-                                                   .complexity = "O(1)",
-                                                   .arity = 2});
+    return SwarmRegisterFamily(ctx, "swarm.route", "Manages a swarm's routing table", subs,
+                               sizeof(subs) / sizeof(subs[0]), SwarmRouteHelp_RedisCommand);
 }

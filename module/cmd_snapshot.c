@@ -36,11 +36,11 @@ static int replyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...) {
 }
 
 /* Size and syntax of a document or patch; replies PAYLOAD and returns REDISMODULE_ERR. */
-static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text,
-                            size_t len) {
+static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text, size_t len) {
     if ((long long)len > swarmConfig.maxSnapshotBytes) {
-        replyError(ctx, SW_ERR_PAYLOAD, "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
-                   what, len, swarmConfig.maxSnapshotBytes);
+        replyError(ctx, SW_ERR_PAYLOAD,
+                   "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what, len,
+                   swarmConfig.maxSnapshotBytes);
         return REDISMODULE_ERR;
     }
     swError err;
@@ -66,6 +66,15 @@ static int parseVersionOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long
     return SwarmParseRangeOrReply(ctx, arg, min, (1LL << 62), "version", v);
 }
 
+/* Version v of s, or NOVERSION in err (also for a missing key). */
+static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, swError *err) {
+    if (s == NULL) {
+        return swErrorSet(err, SW_ERR_NOVERSION, 0, "version %lld does not exist, the key is empty",
+                          v);
+    }
+    return swSnapLookup(s, (uint64_t)v, out, err);
+}
+
 /* Saves text as the new head, creating the key when missing, then replicates the write. */
 static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
                          swSnap *existing, const char *text, size_t len, long long keep) {
@@ -73,9 +82,9 @@ static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisM
     uint64_t version;
     swError err;
     if (existing) SwarmSnapType_Account(s, -1);
-    swStatus st = s ? swSnapSave(s, text, len, RedisModule_Milliseconds(), (size_t)keep,
-                                 &version, &err)
-                    : SW_ERR_NOMEM;
+    swStatus st =
+        s ? swSnapSave(s, text, len, RedisModule_Milliseconds(), (size_t)keep, &version, &err)
+          : SW_ERR_NOMEM;
     if (st != SW_OK) {
         if (existing) {
             SwarmSnapType_Account(s, 1);
@@ -87,6 +96,7 @@ static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisM
     }
     SwarmSnapType_Account(s, 1);
     if (!existing) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);
+    SwarmTouched(ctx, keyname, "swarm.snapshot.save");
     atomic_fetch_add(&swarmCounters.snapshotsSaved, 1);
     const swSnapVersion *head = swSnapHead(s);
     swSnapInfo info;
@@ -99,8 +109,7 @@ static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisM
 
 /* ---- SAVE key json [IFVERSION v] [KEEP n] ---- */
 
-static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long ifversion = -1, keep = 0;
     for (int i = 4; i < argc; i += 2) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
@@ -120,7 +129,8 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     swSnap *s;
     RedisModuleKey *key;
     if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
     if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
         if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
         saveAndReply(ctx, argv[2], key, s, text, len, keep);
@@ -131,8 +141,7 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- GET key [VERSION v] [PATH pointer] ---- */
 
-static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                         int argc) {
+static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long version = 0;
     const char *ptr = NULL;
     size_t ptrlen = 0;
@@ -149,18 +158,15 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     }
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     const swSnapVersion *v = NULL;
     swError err;
     swStatus st = SW_OK;
-    if (s && version) {
-        st = swSnapLookup(s, (uint64_t)version, &v, &err);
+    if (version) {
+        st = lookup(s, version, &v, &err);
     } else if (s) {
         v = swSnapHead(s);
-    } else if (version) {
-        st = swErrorSet(&err, SW_ERR_NOVERSION, 0, "version %lld does not exist, the key is empty",
-                        version);
     }
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
@@ -199,14 +205,15 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     swSnap *s;
     RedisModuleKey *key;
     if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
     if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
         const swSnapVersion *head = s ? swSnapHead(s) : NULL;
         char *out;
         size_t outlen;
         swError err;
-        swStatus st = swJsonMergePatch(head ? head->text : "{}", head ? head->len : 2, patch,
-                                       plen, &out, &outlen, &err);
+        swStatus st = swJsonMergePatch(head ? head->text : "{}", head ? head->len : 2, patch, plen,
+                                       &out, &outlen, &err);
         if (st != SW_OK) {
             SwarmReplyStatus(ctx, st, &err);
         } else if ((long long)outlen > swarmConfig.maxSnapshotBytes) {
@@ -224,27 +231,20 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
 
 /* ---- DIFF key from [to] ---- */
 
-static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long from, to = 0;
     if (argc > 5) return RedisModule_WrongArity(ctx);
     if (parseVersionOrReply(ctx, argv[3], 1, &from)) return REDISMODULE_OK;
     if (argc == 5 && parseVersionOrReply(ctx, argv[4], 1, &to)) return REDISMODULE_OK;
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     const swSnapVersion *a = NULL, *b = NULL;
     swError err;
-    swStatus st;
-    if (s == NULL) {
-        st = swErrorSet(&err, SW_ERR_NOVERSION, 0, "version %lld does not exist, the key is empty",
-                        from);
-    } else {
-        st = swSnapLookup(s, (uint64_t)from, &a, &err);
-        if (st == SW_OK && to) st = swSnapLookup(s, (uint64_t)to, &b, &err);
-        if (st == SW_OK && !to) b = swSnapHead(s);
-    }
+    swStatus st = lookup(s, from, &a, &err);
+    if (st == SW_OK && to) st = lookup(s, to, &b, &err);
+    if (st == SW_OK && !to) b = swSnapHead(s);
     if (st == SW_OK) {
         char *out;
         size_t outlen;
@@ -265,13 +265,12 @@ static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- LIST key ---- */
 
-static int SwarmSnapshotList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmSnapshotList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     size_t n = s ? swSnapCount(s) : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -302,12 +301,11 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
     swSnap *s;
     RedisModuleKey *key;
     if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
     const swSnapVersion *old;
     swError err;
-    swStatus st = s ? swSnapLookup(s, (uint64_t)v, &old, &err)
-                    : swErrorSet(&err, SW_ERR_NOVERSION, 0,
-                                 "version %lld does not exist, the key is empty", v);
+    swStatus st = lookup(s, v, &old, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
@@ -320,13 +318,12 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
 
 /* ---- INFO key ---- */
 
-static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
+        return REDISMODULE_OK;
     if (s == NULL) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, "ERR no such key");
@@ -361,7 +358,8 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
     swSnap *s;
     RedisModuleKey *key;
     if (SwarmSnapType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
-        REDISMODULE_OK) return REDISMODULE_OK;
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
     if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
         RedisModule_CloseKey(key);
@@ -376,11 +374,14 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
     if (st == SW_OK) {
         SwarmSnapType_Account(t, 1);
         if (!s) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, t);
+        SwarmTouched(ctx, argv[1], "swarm.snapshot.save");
         RedisModule_ReplicateVerbatim(ctx);
         RedisModule_ReplyWithSimpleString(ctx, "OK");
     } else {
-        if (s) SwarmSnapType_Account(s, 1);
-        else swSnapFree(t);
+        if (s)
+            SwarmSnapType_Account(s, 1);
+        else
+            swSnapFree(t);
         SwarmReplyStatus(ctx, st, &err);
     }
     RedisModule_CloseKey(key);
@@ -389,8 +390,7 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
 
 /* ---- SWARM.SNAPSHOT HELP ---- */
 
-static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
-                                          int argc) {
+static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
     static const char *const lines[] = {
@@ -417,40 +417,20 @@ static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- Registration ---- */
 
-#define KEYSPEC(fl)                                                                            \
-    (RedisModuleCommandKeySpec[]) {                                                            \
-        {.flags = (fl),                                                                        \
-         .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,                                      \
-         .bs.index.pos = 2,                                                                    \
-         .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,                                         \
-         .fk.range = {0, 1, 0}},                                                               \
-        {0}                                                                                    \
-    }
-#define KS_READ KEYSPEC(REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
-#define KS_WRITE KEYSPEC(REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
-#define ARG_KEY {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
-#define ARG(n, t) {.name = (n), .type = (t)}
-#define ARG_OPT(n, t, tok) {.name = (n), .type = (t), .token = (tok), .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define ARG_END {0}
+#define KS_READ SWARM_KS_READ
+#define KS_WRITE SWARM_KS_WRITE
+#define ARG_KEY SWARM_ARG_KEY
+#define ARG SWARM_ARG
+#define ARG_OPT SWARM_ARG_OPT
+#define ARG_END SWARM_ARG_END
 #define S REDISMODULE_ARG_TYPE_STRING
 #define I REDISMODULE_ARG_TYPE_INTEGER
 
 int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
-    const char *parent = "swarm.snapshot";
-    if (SwarmRegister(ctx, NULL, parent, NULL, "", 0,
-                      &(RedisModuleCommandInfo){
-                          .summary = "Keeps versioned JSON state",
-                          .complexity = "Depends on subcommand.",
-                          .arity = -2,
-                      }) == REDISMODULE_ERR)
-        return REDISMODULE_ERR;
-    const struct {
-        const char *name;
-        RedisModuleCmdFunc fn;
-        const char *flags;
-        RedisModuleCommandInfo info;
-    } subs[] = {
-        {"save", SwarmSnapshotSave_RedisCommand, "write deny-oom",
+    const SwarmSubcommand subs[] = {
+        {"save",
+         SwarmSnapshotSave_RedisCommand,
+         "write deny-oom",
          {.summary = "Saves a JSON document as the new version, optionally only if the head is "
                      "at a given version",
           .complexity = "O(N) for a document of N bytes",
@@ -459,42 +439,56 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("json", S),
                                             ARG_OPT("ifversion", I, "IFVERSION"),
                                             ARG_OPT("keep", I, "KEEP"), ARG_END}}},
-        {"get", SwarmSnapshotGet_RedisCommand, "readonly",
+        {"get",
+         SwarmSnapshotGet_RedisCommand,
+         "readonly",
          {.summary = "Returns the head or a retained version, or the value at a JSON Pointer",
           .complexity = "O(N) for a document of N bytes",
           .arity = -3,
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_OPT("version", I, "VERSION"),
                                             ARG_OPT("pointer", S, "PATH"), ARG_END}}},
-        {"patch", SwarmSnapshotPatch_RedisCommand, "write deny-oom",
+        {"patch",
+         SwarmSnapshotPatch_RedisCommand,
+         "write deny-oom",
          {.summary = "Applies an RFC 7396 JSON Merge Patch to the head as a new version",
           .complexity = "O(N + P) for a document of N bytes and a patch of P bytes",
           .arity = -4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("merge-patch", S),
                                             ARG_OPT("ifversion", I, "IFVERSION"), ARG_END}}},
-        {"diff", SwarmSnapshotDiff_RedisCommand, "readonly",
+        {"diff",
+         SwarmSnapshotDiff_RedisCommand,
+         "readonly",
          {.summary = "Returns the RFC 7396 merge patch turning one version into another",
           .complexity = "O(N) in the size of both versions",
           .arity = -4,
           .key_specs = KS_READ,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("from", I),
-                                            {.name = "to", .type = I,
-                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                                            ARG_END}}},
-        {"list", SwarmSnapshotList_RedisCommand, "readonly",
+          .args =
+              (RedisModuleCommandArg[]){
+                  ARG_KEY,
+                  ARG("from", I),
+                  {.name = "to", .type = I, .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                  ARG_END}}},
+        {"list",
+         SwarmSnapshotList_RedisCommand,
+         "readonly",
          {.summary = "Lists the retained versions, newest first",
           .complexity = "O(V) for V retained versions",
           .arity = 3,
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
-        {"restore", SwarmSnapshotRestore_RedisCommand, "write deny-oom",
+        {"restore",
+         SwarmSnapshotRestore_RedisCommand,
+         "write deny-oom",
          {.summary = "Saves a retained version again as the new head",
           .complexity = "O(N) for a document of N bytes",
           .arity = 4,
           .key_specs = KS_WRITE,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("version", I), ARG_END}}},
-        {"info", SwarmSnapshotInfo_RedisCommand, "readonly fast",
+        {"info",
+         SwarmSnapshotInfo_RedisCommand,
+         "readonly fast",
          {.summary = "Returns the history's head, oldest, retained, keep, bytes, created and "
                      "updated",
           .complexity = "O(1)",
@@ -502,15 +496,6 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .key_specs = KS_READ,
           .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
     };
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-        if (SwarmRegister(ctx, parent, subs[i].name, subs[i].fn, subs[i].flags, 2,
-                          &subs[i].info) == REDISMODULE_ERR)
-            return REDISMODULE_ERR;
-    }
-    return SwarmRegister(ctx, parent, "help", SwarmSnapshotHelp_RedisCommand, "readonly fast",
-                         0,
-                         &(RedisModuleCommandInfo){.summary = "Shows helpful text about the "
-                                                              "different subcommands",
-                                                   .complexity = "O(1)",
-                                                   .arity = 2});
+    return SwarmRegisterFamily(ctx, "swarm.snapshot", "Keeps versioned JSON state", subs,
+                               sizeof(subs) / sizeof(subs[0]), SwarmSnapshotHelp_RedisCommand);
 }

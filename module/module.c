@@ -32,13 +32,25 @@ static void SwarmFree(void *p) {
 int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err) {
     const char *code = "ERR";
     switch (st) {
-    case SW_ERR_EVENTTYPE: code = "EVENTTYPE"; break;
-    case SW_ERR_DENIED: code = "DENIED"; break;
-    case SW_ERR_PAYLOAD: code = "PAYLOAD"; break;
-    case SW_ERR_CONFLICT: code = "CONFLICT"; break;
-    case SW_ERR_NOVERSION: code = "NOVERSION"; break;
-    case SW_ERR_NOMEM: return RedisModule_ReplyWithError(ctx, "OOM out of memory");
-    default: break;
+    case SW_ERR_EVENTTYPE:
+        code = "EVENTTYPE";
+        break;
+    case SW_ERR_DENIED:
+        code = "DENIED";
+        break;
+    case SW_ERR_PAYLOAD:
+        code = "PAYLOAD";
+        break;
+    case SW_ERR_CONFLICT:
+        code = "CONFLICT";
+        break;
+    case SW_ERR_NOVERSION:
+        code = "NOVERSION";
+        break;
+    case SW_ERR_NOMEM:
+        return RedisModule_ReplyWithError(ctx, "OOM out of memory");
+    default:
+        break;
     }
     char buf[SW_ERRMSG_MAX + 32];
     snprintf(buf, sizeof(buf), "%s %s", code, err ? err->msg : "error");
@@ -62,15 +74,42 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
     return REDISMODULE_OK;
 }
 
+/* cluster-enabled cannot change while the server runs: read it once, at load. */
+static int swarmClusterMode;
+
 int SwarmInCluster(RedisModuleCtx *ctx) {
-    return (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER) != 0;
+    (void)ctx;
+    return swarmClusterMode;
+}
+
+/* ---- Keys ---- */
+
+int SwarmOpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                     RedisModuleType *type, RedisModuleKey **key, void **value) {
+    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
+    *key = RedisModule_OpenKey(ctx, keyname, mode);
+    *value = NULL;
+    int kt = RedisModule_KeyType(*key);
+    if (kt == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
+    if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != type) {
+        RedisModule_CloseKey(*key);
+        *key = NULL;
+        RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+        return REDISMODULE_ERR;
+    }
+    *value = RedisModule_ModuleTypeGetValue(*key);
+    return REDISMODULE_OK;
+}
+
+void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *event) {
+    RedisModule_SignalModifiedKey(ctx, keyname);
+    RedisModule_NotifyKeyspaceEvent(ctx, REDISMODULE_NOTIFY_MODULE, event, keyname);
 }
 
 /* ---- Command registration ---- */
 
-int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name,
-                  RedisModuleCmdFunc fn, const char *flags, int firstkey,
-                  const RedisModuleCommandInfo *info) {
+int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
+                  const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
     char full[128];
     int keystep = firstkey > 0 ? 1 : 0;
     if (parent) {
@@ -101,6 +140,25 @@ int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines) {
     return REDISMODULE_OK;
 }
 
+int SwarmRegisterFamily(RedisModuleCtx *ctx, const char *parent, const char *summary,
+                        const SwarmSubcommand *subs, size_t n, RedisModuleCmdFunc help) {
+    if (SwarmRegister(ctx, NULL, parent, NULL, "", 0,
+                      &(RedisModuleCommandInfo){.summary = summary,
+                                                .complexity = "Depends on subcommand.",
+                                                .arity = -2}) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    for (size_t i = 0; i < n; i++) {
+        if (SwarmRegister(ctx, parent, subs[i].name, subs[i].fn, subs[i].flags, 2, &subs[i].info) ==
+            REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
+    return SwarmRegister(
+        ctx, parent, "help", help, "readonly fast", 0,
+        &(RedisModuleCommandInfo){.summary = "Shows helpful text about the different subcommands",
+                                  .complexity = "O(1)",
+                                  .arity = 2});
+}
+
 /* ---- Configuration ---- */
 
 typedef struct SwarmNumConfig {
@@ -120,8 +178,7 @@ static SwarmNumConfig numConfigs[] = {
     {"snapshot-keep", 16, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.snapshotKeep},
     {"stream-maxlen", 100000, 1, (1LL << 62), REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.streamMaxlen},
-    {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT,
-     &swarmConfig.breakerThreshold},
+    {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold},
     {"breaker-cooldown-ms", 30000, 1, 86400000LL * 30, REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.breakerCooldownMs},
 };
@@ -181,8 +238,9 @@ static int parseMemory(const char *s, long long *out) {
     static const struct {
         const char *unit;
         long long mul;
-    } units[] = {{"", 1},          {"b", 1},           {"k", 1000},
-                 {"kb", 1024},     {"m", 1000000},     {"mb", 1024 * 1024},
+    } units[] = {{"", 1},           {"b", 1},
+                 {"k", 1000},       {"kb", 1024},
+                 {"m", 1000000},    {"mb", 1024 * 1024},
                  {"g", 1000000000}, {"gb", 1024 * 1024 * 1024}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcasecmp(end, units[i].unit) == 0) {
@@ -223,7 +281,11 @@ static int SwarmConfig_ApplyArgs(RedisModuleCtx *ctx, RedisModuleString **argv, 
             return REDISMODULE_ERR;
         }
         long long v;
-        if (!parseMemory(value, &v) || v < c->min || v > c->max) {
+        char *end;
+        int ok = (c->flags & REDISMODULE_CONFIG_MEMORY) ? parseMemory(value, &v)
+                                                        : ((v = strtoll(value, &end, 10)),
+                                                           end != value && *end == '\0');
+        if (!ok || v < c->min || v > c->max) {
             RedisModule_Log(ctx, "warning", "swarm: %s must be between %lld and %lld, not '%s'",
                             c->name, c->min, c->max, value);
             return REDISMODULE_ERR;
@@ -259,8 +321,8 @@ static void SwarmInfo(RedisModuleInfoCtx *ctx, int for_crash_report) {
         {"snapshots_saved", &c->snapshotsSaved},
         {"snapshot_bytes", &c->snapshotBytes},
     };
-    unsigned long long rejected = c->rejectedEventType + c->rejectedDenied +
-                                  c->rejectedPayload + c->rejectedOther;
+    unsigned long long rejected =
+        c->rejectedEventType + c->rejectedDenied + c->rejectedPayload + c->rejectedOther;
     RedisModule_InfoAddFieldCString(ctx, "version", SWARM_VERSION);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         RedisModule_InfoAddFieldULongLong(ctx, fields[i].name, atomic_load(fields[i].v));
@@ -278,10 +340,13 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RedisModule_Init(ctx, "swarm", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
-    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc,
-                                               SwarmFree};
+    swarmClusterMode = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER) != 0;
+    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree};
     swSetAllocator(&redisAllocator);
-    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
+    /* Writes signal WATCH themselves (SwarmTouched), so commands that change nothing, such
+     * as a rejected publish or an identical route, leave transactions alone. */
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
+                                          REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
 
     if (SwarmConfig_Register(ctx) == REDISMODULE_ERR ||
         RedisModule_LoadConfigs(ctx) == REDISMODULE_ERR ||

@@ -85,9 +85,54 @@ int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err);
 
 /* Registers a command, or a subcommand of the command named parent, with its documentation
  * (info may be NULL; its version and since are filled in). REDISMODULE_ERR when refused. */
-int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name,
-                  RedisModuleCmdFunc fn, const char *flags, int firstkey,
-                  const RedisModuleCommandInfo *info);
+int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
+                  const char *flags, int firstkey, const RedisModuleCommandInfo *info);
+
+/* Opens keyname into *key and its value of the given module type into *value (NULL when
+ * the key is missing; *key may then be NULL in READ mode, and closing NULL is fine).
+ * Replies WRONGTYPE and returns REDISMODULE_ERR when the key holds anything else. */
+int SwarmOpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                     RedisModuleType *type, RedisModuleKey **key, void **value);
+
+/* A subcommand of a command family (SWARM.ROUTE, SWARM.SNAPSHOT): key at argv[2]. */
+typedef struct SwarmSubcommand {
+    const char *name;
+    RedisModuleCmdFunc fn;
+    const char *flags;
+    RedisModuleCommandInfo info;
+} SwarmSubcommand;
+
+/* Registers the container command, its subcommands and a HELP subcommand. */
+int SwarmRegisterFamily(RedisModuleCtx *ctx, const char *parent, const char *summary,
+                        const SwarmSubcommand *subs, size_t n, RedisModuleCmdFunc help);
+
+/* Key specs and argument docs shared by the command tables. */
+#define SWARM_KEYSPEC(kpos, kflags)                                                                \
+    (RedisModuleCommandKeySpec[]) {                                                                \
+        {.flags = (kflags),                                                                        \
+         .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,                                          \
+         .bs.index.pos = (kpos),                                                                   \
+         .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,                                             \
+         .fk.range = {0, 1, 0}},                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+#define SWARM_KS_READ SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
+#define SWARM_KS_WRITE SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+#define SWARM_ARG_KEY                                                                              \
+    { .name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0 }
+#define SWARM_ARG(n, t)                                                                            \
+    { .name = (n), .type = (t) }
+#define SWARM_ARG_OPT(n, t, tok)                                                                   \
+    { .name = (n), .type = (t), .token = (tok), .flags = REDISMODULE_CMD_ARG_OPTIONAL }
+#define SWARM_ARG_END                                                                              \
+    { 0 }
+
+/* Records a change to keyname: signals WATCH and fires the keyspace event (class
+ * REDISMODULE_NOTIFY_MODULE, e.g. "swarm.route.add"). Every write that changed a value
+ * calls it; commands that changed nothing do not. */
+void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *event);
 
 /* Replies a NULL-terminated list of lines, as the built-in HELP subcommands do. */
 int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines);

@@ -20,20 +20,11 @@ void SwarmRouteType_Account(const swTable *t, int sign) {
 }
 
 int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
-                        RedisModuleKey **key, swTable **table) {
-    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
-    *key = RedisModule_OpenKey(ctx, keyname, mode);
-    *table = NULL;
-    int type = RedisModule_KeyType(*key);
-    if (type == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
-    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != SwarmRouteType) {
-        RedisModule_CloseKey(*key);
-        *key = NULL;
-        RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-        return REDISMODULE_ERR;
-    }
-    *table = RedisModule_ModuleTypeGetValue(*key);
-    return REDISMODULE_OK;
+                               RedisModuleKey **key, swTable **table) {
+    void *value;
+    int rc = SwarmOpenOrReply(ctx, keyname, mode, SwarmRouteType, key, &value);
+    *table = value;
+    return rc;
 }
 
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,

@@ -13,24 +13,16 @@ RedisModuleType *SwarmSnapType;
 void SwarmSnapType_Account(const swSnap *s, int sign) {
     long long d = sign;
     atomic_fetch_add(&swarmCounters.snapshots, (unsigned long long)d);
-    atomic_fetch_add(&swarmCounters.snapshotBytes, (unsigned long long)(d * (long long)swSnapBytes(s)));
+    atomic_fetch_add(&swarmCounters.snapshotBytes,
+                     (unsigned long long)(d * (long long)swSnapBytes(s)));
 }
 
 int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
-                        RedisModuleKey **key, swSnap **snap) {
-    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
-    *key = RedisModule_OpenKey(ctx, keyname, mode);
-    *snap = NULL;
-    int type = RedisModule_KeyType(*key);
-    if (type == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
-    if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != SwarmSnapType) {
-        RedisModule_CloseKey(*key);
-        *key = NULL;
-        RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-        return REDISMODULE_ERR;
-    }
-    *snap = RedisModule_ModuleTypeGetValue(*key);
-    return REDISMODULE_OK;
+                              RedisModuleKey **key, swSnap **snap) {
+    void *value;
+    int rc = SwarmOpenOrReply(ctx, keyname, mode, SwarmSnapType, key, &value);
+    *snap = value;
+    return rc;
 }
 
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
@@ -115,8 +107,7 @@ static size_t SwarmSnapType_FreeEffort(RedisModuleString *key, const void *value
     return 1 + swSnapCount(value) + swSnapBytes(value) / 4096;
 }
 
-static void *SwarmSnapType_Copy(RedisModuleString *from, RedisModuleString *to,
-                                const void *value) {
+static void *SwarmSnapType_Copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
     (void)from;
     (void)to;
     swSnap *s = swSnapDup(value);

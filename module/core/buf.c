@@ -25,15 +25,30 @@ void swBufPutU8(swBuf *b, uint8_t v) {
     swBufAppend(b, &v, 1);
 }
 
+/* Little-endian hosts store integers as they are; others byte by byte. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SW_LE_HOST 1
+#else
+#define SW_LE_HOST 0
+#endif
+
 void swBufPutU32(swBuf *b, uint32_t v) {
     unsigned char x[4];
-    for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    if (SW_LE_HOST) {
+        memcpy(x, &v, 4);
+    } else {
+        for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    }
     swBufAppend(b, x, 4);
 }
 
 void swBufPutU64(swBuf *b, uint64_t v) {
     unsigned char x[8];
-    for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
+    if (SW_LE_HOST) {
+        memcpy(x, &v, 8);
+    } else {
+        for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
+    }
     swBufAppend(b, x, 8);
 }
 

@@ -93,6 +93,10 @@ typedef struct Message {
     char id[48];
     size_t idlen;
     RedisModuleString *envelope; /* created on first channel delivery */
+    /* Channel/envelope pairs published here, for replicas (not in cluster mode). */
+    RedisModuleString **pubs; /* pubstack until it overflows */
+    size_t npubs, cappubs;
+    RedisModuleString *pubstack[8];
 } Message;
 
 /* {"id":..,"swarm":..,"type":..,"priority":..,"ts":..,"sender":..,"payload":..} in one
@@ -148,11 +152,24 @@ static Outcome deliverChannel(RedisModuleCtx *ctx, const char *name, size_t nlen
     RedisModuleString *chan = RedisModule_CreateString(ctx, name, nlen);
     int n = shard ? RedisModule_PublishMessageShard(ctx, chan, m->envelope)
                   : RedisModule_PublishMessage(ctx, chan, m->envelope);
-    /* In cluster mode the message travels over the cluster bus; otherwise replicas get it
-     * as the built-in PUBLISH gives it to them: replicas only ("A"), never the AOF. */
-    if (!cluster) RedisModule_Replicate(ctx, "PUBLISH", "Ass", chan, m->envelope);
-    RedisModule_FreeString(ctx, chan);
     *receivers += n;
+    if (cluster) {
+        /* The message travels to the other nodes over the cluster bus. */
+        RedisModule_FreeString(ctx, chan);
+    } else {
+        /* Replicas publish it too, from the SWARM.APPLY that carries this publish's effect
+         * (one replicated command per publish instead of two). */
+        if (m->npubs + 2 > m->cappubs) {
+            size_t cap = m->cappubs * 2;
+            RedisModuleString **more = RedisModule_Alloc(cap * sizeof(*more));
+            memcpy(more, m->pubs, m->npubs * sizeof(*more));
+            if (m->pubs != m->pubstack) RedisModule_Free(m->pubs);
+            m->pubs = more;
+            m->cappubs = cap;
+        }
+        m->pubs[m->npubs++] = chan;
+        m->pubs[m->npubs++] = m->envelope;
+    }
     /* A cluster-wide PUBLISH counts only this node's subscribers; the others cannot be
      * seen from here, so the delivery is not judged a miss. */
     if (cluster && !shard) return OUT_OK;
@@ -256,13 +273,20 @@ static void countRejection(swStatus st) {
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+/* Replicates SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...]. */
 static void replicateDelta(RedisModuleCtx *ctx, RedisModuleString *key, const swTable *t,
                            const swTableStats *inc, const swDeltaRoute *routes, size_t n,
-                           const swRule *const *rules, size_t nrules) {
+                           const swRule *const *rules, size_t nrules, RedisModuleString **pubs,
+                           size_t npubs) {
     static swBuf delta; /* reused across calls */
     delta.len = 0;
     swDeltaEncode(&delta, t, inc, routes, n, rules, nrules);
-    RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", delta.data, delta.len);
+    if (npubs) {
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "scbv", key, "ROUTE", delta.data, delta.len,
+                              pubs, npubs);
+    } else {
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", delta.data, delta.len);
+    }
 }
 
 /* Rejections count on the table too: only the rejection counters (and the DENY rule's
@@ -275,7 +299,7 @@ static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTab
         const swRule *hit = denyRule;
         t->stats.rejected++;
         if (denyRule) denyRule->hits++;
-        replicateDelta(ctx, keyname, t, &inc, NULL, 0, &hit, hit ? 1 : 0);
+        replicateDelta(ctx, keyname, t, &inc, NULL, 0, &hit, hit ? 1 : 0, NULL, 0);
     }
     return SwarmReplyStatus(ctx, st, err);
 }
@@ -333,6 +357,8 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     m.idlen = (size_t)(putU64(p, seq) - m.id);
     m.key = RedisModule_StringPtrLen(argv[1], &m.klen);
     m.payload = RedisModule_StringPtrLen(argv[3], &m.plen);
+    m.pubs = m.pubstack;
+    m.cappubs = sizeof(m.pubstack) / sizeof(m.pubstack[0]);
 
     /* Per matching route: reuse the outcome of an earlier route with the same target (each
      * target gets the message once), else consult the breaker, else deliver. */
@@ -406,7 +432,9 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     const swRule *hit = res->allowRule;
     if (res->allowRule) res->allowRule->hits++;
     SwarmTouched(ctx, argv[1], "swarm.publish");
-    replicateDelta(ctx, argv[1], t, &inc, d, nd, &hit, hit ? 1 : 0);
+    replicateDelta(ctx, argv[1], t, &inc, d, nd, &hit, hit ? 1 : 0, m.pubs, m.npubs);
+    for (size_t i = 0; i < m.npubs; i += 2) RedisModule_FreeString(ctx, m.pubs[i]);
+    if (m.pubs != m.pubstack) RedisModule_Free(m.pubs);
 
     atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&swarmCounters.delivered, inc.delivered, memory_order_relaxed);
@@ -430,7 +458,8 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
 static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     const char *kind = argc > 2 ? RedisModule_StringPtrLen(argv[2], NULL) : "";
     if (argc == 7 && strcasecmp(kind, "SNAPSHOT") == 0) return SwarmSnapshot_Apply(ctx, argv);
-    if (argc != 4 || strcasecmp(kind, "ROUTE") != 0) return RedisModule_WrongArity(ctx);
+    if (argc < 4 || argc % 2 != 0 || strcasecmp(kind, "ROUTE") != 0)
+        return RedisModule_WrongArity(ctx);
     swTable *t;
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
@@ -446,6 +475,11 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
     swStatus st = swDeltaApply(t, buf, len, &err);
     RedisModule_CloseKey(key);
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
+    /* Subscribers of this replica get the master's envelopes; an AOF being loaded
+     * publishes nothing (its messages were delivered long ago). */
+    if (!(RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING)) {
+        for (int i = 4; i + 1 < argc; i += 2) RedisModule_PublishMessage(ctx, argv[i], argv[i + 1]);
+    }
     SwarmTouched(ctx, argv[1], "swarm.publish");
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct swBuf {
     char *data; /* swAlloc'ed; take it over or free it with swBufFree */
@@ -16,10 +17,33 @@ typedef struct swBuf {
     int failed;
 } swBuf;
 
-void swBufAppend(swBuf *b, const void *p, size_t len);
-void swBufPutU8(swBuf *b, uint8_t v);
-void swBufPutU32(swBuf *b, uint32_t v);
-void swBufPutU64(swBuf *b, uint64_t v);
+/* Makes room for len more bytes (sets failed when it cannot). Out of line: the appends
+ * below are inline so encoders on hot paths pay a compare and a memcpy per field. */
+void swBufGrow(swBuf *b, size_t len);
+
+static inline void swBufAppend(swBuf *b, const void *p, size_t len) {
+    if (b->cap - b->len < len) swBufGrow(b, len);
+    if (b->failed) return;
+    if (len) memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
+
+/* Integers are written little-endian whatever the host. */
+static inline void swBufPutU8(swBuf *b, uint8_t v) {
+    swBufAppend(b, &v, 1);
+}
+
+static inline void swBufPutU32(swBuf *b, uint32_t v) {
+    unsigned char x[4];
+    for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    swBufAppend(b, x, 4);
+}
+
+static inline void swBufPutU64(swBuf *b, uint64_t v) {
+    unsigned char x[8];
+    for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
+    swBufAppend(b, x, 8);
+}
 /* A u32 length followed by the bytes. */
 void swBufPutStr(swBuf *b, const char *s, size_t len);
 int swBufFailed(const swBuf *b);

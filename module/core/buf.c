@@ -4,52 +4,23 @@
 #include "swarm/alloc.h"
 #include "swarm/buf.h"
 
-void swBufAppend(swBuf *b, const void *p, size_t len) {
-    if (b->failed) return;
-    if (b->cap - b->len < len) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap - b->len < len) cap *= 2;
-        char *data = swRealloc(b->data, cap);
-        if (data == NULL) {
+void swBufGrow(swBuf *b, size_t len) {
+    if (b->failed || b->cap - b->len >= len) return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->len < len) {
+        if (cap > SIZE_MAX / 2) {
             b->failed = 1;
             return;
         }
-        b->data = data;
-        b->cap = cap;
+        cap *= 2;
     }
-    if (len) memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-void swBufPutU8(swBuf *b, uint8_t v) {
-    swBufAppend(b, &v, 1);
-}
-
-/* Little-endian hosts store integers as they are; others byte by byte. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SW_LE_HOST 1
-#else
-#define SW_LE_HOST 0
-#endif
-
-void swBufPutU32(swBuf *b, uint32_t v) {
-    unsigned char x[4];
-    if (SW_LE_HOST) {
-        memcpy(x, &v, 4);
-    } else {
-        for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    char *data = swRealloc(b->data, cap);
+    if (data == NULL) {
+        b->failed = 1;
+        return;
     }
-    swBufAppend(b, x, 4);
-}
-
-void swBufPutU64(swBuf *b, uint64_t v) {
-    unsigned char x[8];
-    if (SW_LE_HOST) {
-        memcpy(x, &v, 8);
-    } else {
-        for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
-    }
-    swBufAppend(b, x, 8);
+    b->data = data;
+    b->cap = cap;
 }
 
 void swBufPutStr(swBuf *b, const char *s, size_t len) {

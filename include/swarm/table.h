@@ -74,6 +74,8 @@ typedef struct swTable {
     size_t nrules, capRules;
     size_t nallow; /* how many rules are ALLOW rules */
     swTrie *trie;  /* subject routes */
+    swRoute **regexRoutes; /* regex routes, sorted by id (also in routes) */
+    size_t nregex, capRegex;
     char *deflt;   /* default target, NULL when none */
     size_t defltLen;
     uint64_t lastId;

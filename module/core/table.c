@@ -94,6 +94,7 @@ void swTableFree(swTable *t) {
     for (size_t i = 0; i < t->nroutes; i++) routeFree(t->routes[i]);
     for (size_t i = 0; i < t->nrules; i++) ruleFree(t->rules[i]);
     swFree(t->routes);
+    swFree(t->regexRoutes);
     swFree(t->rules);
     swTrieFree(t->trie);
     swFree(t->deflt);
@@ -177,9 +178,9 @@ static swRoute *findIdenticalRoute(const swTable *t, const char *pattern, size_t
         }
         return NULL;
     }
-    for (size_t i = 0; i < t->nroutes; i++) {
-        swRoute *r = t->routes[i];
-        if (r->kind == kind && r->patternLen == plen && memcmp(r->pattern, pattern, plen) == 0 &&
+    for (size_t i = 0; i < t->nregex; i++) {
+        swRoute *r = t->regexRoutes[i];
+        if (r->patternLen == plen && memcmp(r->pattern, pattern, plen) == 0 &&
             r->targetLen == tlen && memcmp(r->target, target, tlen) == 0 && r->pmin == pmin &&
             r->pmax == pmax)
             return r;
@@ -232,11 +233,26 @@ static swStatus routeNew(uint64_t id, const char *pattern, size_t plen, const ch
 /* Appends a route whose id is above every id in the table. */
 static swStatus routeInsert(swTable *t, swRoute *r) {
     if (reserve((void ***)&t->routes, t->nroutes, &t->capRoutes) != SW_OK) return SW_ERR_NOMEM;
-    if (r->kind == SW_ROUTE_SUBJECT &&
-        swTrieInsert(t->trie, r->pattern, r->patternLen, r->id) != SW_OK)
+    if (r->kind == SW_ROUTE_REGEX) {
+        if (reserve((void ***)&t->regexRoutes, t->nregex, &t->capRegex) != SW_OK)
+            return SW_ERR_NOMEM;
+        t->regexRoutes[t->nregex++] = r;
+    } else if (swTrieInsert(t->trie, r->pattern, r->patternLen, r->id) != SW_OK) {
         return SW_ERR_NOMEM;
+    }
     t->routes[t->nroutes++] = r;
     return SW_OK;
+}
+
+/* Removes p from an array of pointers, keeping the order. */
+static void removePtr(void **arr, size_t *n, const void *p) {
+    for (size_t i = 0; i < *n; i++) {
+        if (arr[i] == p) {
+            memmove(arr + i, arr + i + 1, (*n - i - 1) * sizeof(*arr));
+            (*n)--;
+            return;
+        }
+    }
 }
 
 swStatus swTableAddRoute(swTable *t, const char *pattern, size_t plen, const char *target,
@@ -329,7 +345,11 @@ size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
         for (size_t i = 0; i < t->nroutes; i++) {
             swRoute *r = t->routes[i];
             if (r->id != ids[k]) continue;
-            if (r->kind == SW_ROUTE_SUBJECT) swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+            if (r->kind == SW_ROUTE_SUBJECT) {
+                swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+            } else {
+                removePtr((void **)t->regexRoutes, &t->nregex, r);
+            }
             memmove(t->routes + i, t->routes + i + 1, (t->nroutes - i - 1) * sizeof(*t->routes));
             t->nroutes--;
             routeFree(r);
@@ -399,9 +419,9 @@ static swStatus resolveSlow(swTable *t, const char *type, size_t len, swResoluti
     }
     swIdVecFree(&ids);
     int sorted = 1;
-    for (size_t i = 0; i < t->nroutes; i++) {
-        swRoute *r = t->routes[i];
-        if (r->kind != SW_ROUTE_REGEX || swRegexMatch(r->re, type, len) <= 0) continue;
+    for (size_t i = 0; i < t->nregex; i++) {
+        swRoute *r = t->regexRoutes[i];
+        if (swRegexMatch(r->re, type, len) <= 0) continue;
         if (n == cap) {
             swRoute **more = swRealloc(routes, (cap *= 2) * sizeof(*routes));
             if (more == NULL) {
@@ -668,7 +688,8 @@ fail:
 }
 
 size_t swTableMemUsage(const swTable *t) {
-    size_t bytes = sizeof(*t) + (t->capRoutes + t->capRules) * sizeof(void *) + t->defltLen;
+    size_t bytes =
+        sizeof(*t) + (t->capRoutes + t->capRegex + t->capRules) * sizeof(void *) + t->defltLen;
     for (size_t i = 0; i < t->nroutes; i++) {
         const swRoute *r = t->routes[i];
         bytes += sizeof(*r) + r->patternLen + r->targetLen + 2;

@@ -10,7 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 hdr_dir="$root/.deps/include"
 
 pkgs=(redis-server redis-tools cmake make gcc clang pkg-config ca-certificates
-      libpcre2-dev libcjson-dev libcmocka-dev libhiredis-dev libxxhash-dev valgrind)
+      libpcre2-dev libcjson-dev libcmocka-dev libhiredis-dev libxxhash-dev
+      libclang-rt-14-dev valgrind)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

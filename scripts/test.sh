@@ -1,17 +1,51 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds swarm with warnings as errors and runs every test: the
-# cmocka unit tests of the core and the integration tests against real redis-server
-# processes on free loopback ports. SWARM_SANITIZER=address|undefined builds the core and
-# the unit tests with that sanitizer in a separate build directory as well.
+# Installs what is missing, builds swarm with warnings as errors and runs every test:
+#   1. the cmocka unit tests of the core and the integration tests against real
+#      redis-server processes on free loopback ports (ctest, build/);
+#   2. the unit tests again under AddressSanitizer + UBSan (build-asan/);
+#   3. a short libFuzzer run of the JSON validator against cJSON (build-fuzz/;
+#      SWARM_FUZZ_SECONDS, default 20; 0 skips it).
+# Exits non-zero when anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
-SWARM_BUILD_DIR=$root/build "$root/scripts/build.sh" -DSWARM_TESTS=ON -DSWARM_WERROR=ON
 status=0
-ctest --test-dir "$root/build" -j2 --output-on-failure --timeout 600 || status=$?
-if [ -n "${SWARM_SANITIZER:-}" ]; then
-    SWARM_BUILD_DIR=$root/build-$SWARM_SANITIZER "$root/scripts/build.sh" -DSWARM_TESTS=ON \
-        -DSWARM_SANITIZER="$SWARM_SANITIZER"
-    ctest --test-dir "$root/build-$SWARM_SANITIZER" -L unit -j2 --output-on-failure || status=$?
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== build and run unit + integration tests"
+SWARM_BUILD_DIR=$root/build "$root/scripts/build.sh" -DSWARM_TESTS=ON -DSWARM_WERROR=ON
+ctest --test-dir "$root/build" -j2 --output-on-failure --timeout 600 2>&1 | tee -a "$log" ||
+    status=1
+
+echo "== unit tests under AddressSanitizer + UBSan"
+SWARM_BUILD_DIR=$root/build-asan "$root/scripts/build.sh" -DSWARM_TESTS=ON \
+    -DSWARM_SANITIZER=address
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$root/build-asan" -L unit -j2 \
+    --output-on-failure 2>&1 | tee -a "$log" || status=1
+
+seconds=${SWARM_FUZZ_SECONDS:-20}
+if [ "$seconds" != 0 ]; then
+    echo "== fuzz_json for ${seconds}s"
+    CC=clang SWARM_BUILD_DIR=$root/build-fuzz "$root/scripts/build.sh" -DSWARM_FUZZ=ON \
+        -DSWARM_TESTS=OFF
+    corpus=$(mktemp -d)
+    if "$root/build-fuzz/tests/fuzz/fuzz_json" -max_total_time="$seconds" -max_len=8192 \
+        -dict="$root/tests/fuzz/json.dict" -print_final_stats=1 "$corpus" \
+        "$root/tests/fuzz/corpus/json" >"$corpus.log" 2>&1; then
+        grep -E '^stat::number_of_executed_units' "$corpus.log" || true
+        echo "100% tests passed, 0 tests failed out of 1" >>"$log"
+    else
+        tail -40 "$corpus.log"
+        echo "0% tests passed, 1 tests failed out of 1" >>"$log"
+        status=1
+    fi
+    rm -rf "$corpus" "$corpus.log"
 fi
+
+# One closing line over every stage: ctest's per-stage counts, summed.
+total=$(grep -Eo 'tests failed out of [0-9]+' "$log" | awk '{s += $5} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ tests failed out of' "$log" | awk '{s += $1} END {print s + 0}')
+[ "$total" -gt 0 ] || status=1
+echo "swarm: $((total - failed)) passed, $failed failed"
 exit $status

@@ -402,10 +402,14 @@ int itTryStart(itServer *s) {
     char port[16], log[300];
     snprintf(port, sizeof(port), "%d", s->port);
     snprintf(log, sizeof(log), "%s/redis.log", s->dir);
-    const char *argv[96] = {server,    "--port",    port,          "--bind",
-                            "127.0.0.1", "--dir",   s->dir,        "--logfile",
-                            log,       "--save",    "",            "--enable-debug-command",
-                            "yes",     "--enable-module-command", "yes", "--loadmodule",
+    const char *argv[96] = {server,      "--port",
+                            port,        "--bind",
+                            "127.0.0.1", "--dir",
+                            s->dir,      "--logfile",
+                            log,         "--save",
+                            "",          "--enable-debug-command",
+                            "yes",       "--enable-module-command",
+                            "yes",       "--loadmodule",
                             module};
     int n = 17;
     for (int i = 0; s->modargs[i]; i++) argv[n++] = s->modargs[i];
@@ -474,7 +478,9 @@ static void reprReply(reprBuf *b, const redisReply *r) {
     case REDIS_REPLY_INTEGER:
         reprPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
         break;
-    case REDIS_REPLY_NIL: reprPut(b, "(nil)", 5); break;
+    case REDIS_REPLY_NIL:
+        reprPut(b, "(nil)", 5);
+        break;
     case REDIS_REPLY_ARRAY:
         reprPut(b, "[", 1);
         for (size_t i = 0; i < r->elements; i++) {

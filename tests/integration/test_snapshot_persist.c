@@ -1,0 +1,540 @@
+/* test_snapshot_persist.c -- swarm-snp values across DEBUG RELOAD, RDB, AOF (plain and
+ * rewritten), COPY, DUMP/RESTORE, RENAME, replication, and corrupt RDB files and
+ * SWARM.RESTORE payloads (SPEC sections 1 and 7).
+ *
+ * Each test starts the servers it needs. "State" below is everything a client can observe
+ * of a history: LIST (versions, timestamps, sizes, checksums), INFO, the text of every
+ * retained version and DEBUG DIGEST-VALUE; a round trip must keep all of it. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Helpers ---- */
+
+/* A command that never answers fails its test instead of hanging the file. */
+static redisContext *connect10s(const itServer *s) {
+    redisContext *c = itConnect(s);
+    redisSetTimeout(c, (struct timeval){10, 0});
+    return c;
+}
+
+static char *digest(redisContext *c, const char *key) {
+    redisReply *r = itCmd(c, "DEBUG DIGEST-VALUE %s", key);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
+        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
+    char *d = strdup(r->element[0]->str);
+    freeReplyObject(r);
+    return d;
+}
+
+static void append(char **acc, redisReply *r) {
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    size_t n = *acc ? strlen(*acc) : 0;
+    *acc = realloc(*acc, n + strlen(s) + 2);
+    strcpy(*acc + n, s);
+    strcat(*acc + n, "\n");
+    free(s);
+}
+
+static long long field(redisReply *r, const char *name) {
+    redisReply *f = itField(r, name);
+    if (f == NULL || f->type != REDIS_REPLY_INTEGER) fail_msg("no integer field '%s'", name);
+    return f->integer;
+}
+
+/* Everything observable of the history at key, as one string (malloc'ed). */
+static char *state(redisContext *c, const char *key) {
+    char *acc = NULL;
+    append(&acc, itCmd(c, "TYPE %s", key));
+    append(&acc, itCmd(c, "SWARM.SNAPSHOT LIST %s", key));
+    redisReply *info = itCmd(c, "SWARM.SNAPSHOT INFO %s", key);
+    if (info->type != REDIS_REPLY_ARRAY) fail_msg("INFO %s: %s", key, info->str ? info->str : "");
+    long long oldest = field(info, "oldest"), head = field(info, "head");
+    append(&acc, info);
+    for (long long v = oldest; v <= head; v++)
+        append(&acc, itCmd(c, "SWARM.SNAPSHOT GET %s VERSION %lld", key, v));
+    char *d = digest(c, key);
+    acc = realloc(acc, strlen(acc) + strlen(d) + 1);
+    strcat(acc, d);
+    free(d);
+    return acc;
+}
+
+static void expectSameState(const char *before, const char *after, const char *what) {
+    if (strcmp(before, after) != 0)
+        fail_msg("%s changed the history:\n--- before\n%s\n--- after\n%s", what, before, after);
+}
+
+/* Six versions, four retained (1 and 2 evicted), made by SAVE, PATCH and RESTORE, a few
+ * milliseconds apart so that timestamps taken again on replay could not match. */
+static void populate(redisContext *c, const char *key) {
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s KEEP 4", key,
+                      "{\"agents\": [\"a\", \"b\"], \"n\": 9007199254740993}"),
+                1);
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s", key, "{\"agents\":[\"a\"],\"n\":2}"), 2);
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH %s %s", key, "{\"tasks\":{\"t1\":\"open\"}}"), 3);
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT RESTORE %s 1", key), 4);
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH %s %s", key, "{\"n\":null,\"x\":[1,2,3]}"), 5);
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s", key, "\"a string document\""), 6);
+}
+
+/* 1 when any regular file in dir contains needle. */
+static int dirContains(const char *dir, const char *needle) {
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[600];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL) continue;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *buf = malloc((size_t)n + 1);
+        size_t got = fread(buf, 1, (size_t)n, f);
+        fclose(f);
+        found = memmem(buf, got, needle, strlen(needle)) != NULL;
+        free(buf);
+    }
+    closedir(d);
+    return found;
+}
+
+static char *readFile(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void writeFile(const char *path, const char *buf, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(buf, 1, len, f) != len) fail_msg("cannot write %s", path);
+    fclose(f);
+}
+
+static void waitRewrite(redisContext *c) {
+    assert_true(itWaitInfo(c, "persistence", "aof_rewrite_scheduled", "0", 10000));
+    assert_true(itWaitInfo(c, "persistence", "aof_rewrite_in_progress", "0", 10000));
+    char buf[32];
+    assert_string_equal(itInfo(c, "persistence", "aof_last_bgrewrite_status", buf, sizeof(buf)),
+                        "ok");
+}
+
+/* ---- RDB ---- */
+
+static void test_debug_reload_keeps_history(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:reload");
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:one {\"only\":1}"), 1);
+    char *before = state(c, "p:reload"), *one = state(c, "p:one");
+    itExpectOk(itCmd(c, "DEBUG RELOAD"));
+    char *after = state(c, "p:reload"), *one2 = state(c, "p:one");
+    expectSameState(before, after, "DEBUG RELOAD");
+    expectSameState(one, one2, "DEBUG RELOAD");
+    /* The reloaded history goes on numbering where it was. */
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:reload {}"), 7);
+    free(before), free(after), free(one), free(one2);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+static void test_save_and_restart_keeps_history(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:rdb");
+    char *before = state(c, "p:rdb");
+    char buf[32];
+    long long n = atoll(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf)));
+    long long bytes = atoll(itInfo(c, "swarm", "swarm_snapshot_bytes", buf, sizeof(buf)));
+    itExpectOk(itCmd(c, "SAVE"));
+    redisFree(c);
+    itRestart(&s);
+    c = connect10s(&s);
+    char *after = state(c, "p:rdb");
+    expectSameState(before, after, "SAVE and restart");
+    /* Loading counts the loaded values. */
+    assert_int_equal(atoll(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf))), n);
+    assert_int_equal(atoll(itInfo(c, "swarm", "swarm_snapshot_bytes", buf, sizeof(buf))), bytes);
+    free(before), free(after);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+/* ---- AOF ---- */
+
+static void test_aof_rewrite_and_restart_keeps_history(void **state_) {
+    (void)state_;
+    const char *extra[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
+    itServer s;
+    itStart(&s, NULL, extra);
+    redisContext *c = connect10s(&s);
+    waitRewrite(c);
+    populate(c, "p:aof");
+    redisReply *r = itCmd(c, "BGREWRITEAOF");
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    waitRewrite(c);
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/appendonlydir", s.dir);
+    assert_true(dirContains(dir, "SWARM.RESTORE"));
+    /* Written after the rewrite: replayed from the incremental file on top of the base. */
+    itSleepMs(3);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH p:aof {\"after\":\"rewrite\"}"), 7);
+    populate(c, "p:aof2");
+    char *before = state(c, "p:aof"), *before2 = state(c, "p:aof2");
+    redisFree(c);
+    itRestart(&s);
+    c = connect10s(&s);
+    char *after = state(c, "p:aof"), *after2 = state(c, "p:aof2");
+    expectSameState(before, after, "AOF rewrite and restart");
+    expectSameState(before2, after2, "AOF rewrite and restart");
+    free(before), free(after), free(before2), free(after2);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+static void test_aof_replay_keeps_timestamps(void **state_) {
+    (void)state_;
+    const char *extra[] = {"--appendonly", "yes", NULL};
+    itServer s;
+    itStart(&s, NULL, extra);
+    redisContext *c = connect10s(&s);
+    waitRewrite(c);
+    populate(c, "p:replay");
+    char *before = state(c, "p:replay");
+    /* What the AOF holds is the deterministic effect, never the command that reads the clock. */
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/appendonlydir", s.dir);
+    redisFree(c);
+    itStop(&s);
+    assert_true(dirContains(dir, "SWARM.APPLY"));
+    assert_false(dirContains(dir, "SWARM.SNAPSHOT"));
+    itSleepMs(20);
+    itStartIn(&s);
+    c = connect10s(&s);
+    char *after = state(c, "p:replay");
+    expectSameState(before, after, "AOF replay");
+    free(before), free(after);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+/* ---- COPY, DUMP/RESTORE, RENAME ---- */
+
+static void test_copy_is_deep(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:orig");
+    char *orig = state(c, "p:orig");
+    itExpectInt(itCmd(c, "COPY p:orig p:copy"), 1);
+    char *copy = state(c, "p:copy");
+    expectSameState(orig, copy, "COPY");
+    itExpectInt(itCmd(c, "COPY p:orig p:copy"), 0);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH p:copy {\"agents\":[\"changed\"]}"), 7);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:copy [1] KEEP 1"), 8);
+    char *orig2 = state(c, "p:orig");
+    expectSameState(orig, orig2, "PATCH of a copy");
+    char *d1 = digest(c, "p:orig"), *d2 = digest(c, "p:copy");
+    assert_string_not_equal(d1, d2);
+    char buf[32];
+    assert_string_equal(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf)), "2");
+    itExpectInt(itCmd(c, "DEL p:copy"), 1);
+    char *orig3 = state(c, "p:orig");
+    expectSameState(orig, orig3, "DEL of a copy");
+    free(orig), free(copy), free(orig2), free(orig3), free(d1), free(d2);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+static void test_dump_restore_round_trip(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:dump");
+    char *before = state(c, "p:dump");
+    redisReply *dump = itCmd(c, "DUMP p:dump");
+    assert_int_equal(dump->type, REDIS_REPLY_STRING);
+    const char *argv[] = {"RESTORE", "p:restored", "0", dump->str};
+    const size_t lens[] = {7, 10, 1, dump->len};
+    itExpectOk(itCmdArgv(c, 4, argv, lens));
+    char *after = state(c, "p:restored");
+    expectSameState(before, after, "DUMP/RESTORE");
+    itExpectError(itCmdArgv(c, 4, argv, lens), "BUSYKEY", NULL);
+    const char *argvr[] = {"RESTORE", "p:dump", "0", dump->str, "REPLACE"};
+    const size_t lensr[] = {7, 6, 1, dump->len, 7};
+    itExpectOk(itCmdArgv(c, 5, argvr, lensr));
+    char *again = state(c, "p:dump");
+    expectSameState(before, again, "RESTORE REPLACE");
+    freeReplyObject(dump);
+    free(before), free(after), free(again);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+static void test_rename_keeps_history(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:old");
+    char *before = state(c, "p:old");
+    itExpectOk(itCmd(c, "RENAME p:old p:new"));
+    itExpectInt(itCmd(c, "EXISTS p:old"), 0);
+    char *after = state(c, "p:new");
+    expectSameState(before, after, "RENAME");
+    char buf[32];
+    assert_string_equal(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf)), "1");
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:new {}"), 7);
+    free(before), free(after);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+/* ---- Replication ---- */
+
+static void test_replica_holds_same_history(void **state_) {
+    (void)state_;
+    const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
+    itServer m, r;
+    itStart(&m, NULL, mextra);
+    itStart(&r, NULL, NULL);
+    redisContext *mc = connect10s(&m), *rc = connect10s(&r);
+    populate(mc, "p:synced"); /* before the replica attaches: full sync */
+    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    populate(mc, "p:live"); /* after: the replication stream */
+    itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:live {\"k\":1} KEEP 2"), 7);
+    itExpectInt(itCmd(mc, "SWARM.SNAPSHOT PATCH p:live:new {\"fresh\":true}"), 1);
+    itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:gone {}"), 1);
+    itExpectInt(itCmd(mc, "DEL p:gone"), 1);
+    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    const char *keys[] = {"p:synced", "p:live", "p:live:new"};
+    for (size_t i = 0; i < 3; i++) {
+        char *ms = state(mc, keys[i]), *rs = state(rc, keys[i]);
+        expectSameState(ms, rs, keys[i]);
+        free(ms), free(rs);
+    }
+    itExpectInt(itCmd(rc, "EXISTS p:gone"), 0);
+    itExpectError(itCmd(rc, "SWARM.SNAPSHOT SAVE p:live {}"), "READONLY", NULL);
+    redisFree(mc), redisFree(rc);
+    itDestroy(&r);
+    itDestroy(&m);
+}
+
+/* ---- Corrupt data is refused ---- */
+
+static void test_corrupt_rdb_is_refused_loudly(void **state_) {
+    (void)state_;
+    /* Without Redis's own file checksum and compression, a flipped byte of the document
+     * reaches the module, and only the version's checksum can catch it. */
+    const char *extra[] = {"--rdbchecksum", "no", "--rdbcompression", "no", NULL};
+    const char *canary = "SWARM-CORRUPTION-CANARY-0123456789";
+    itServer s;
+    itStart(&s, NULL, extra);
+    redisContext *c = connect10s(&s);
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:canary {\"marker\":\"%s\"}", canary), 1);
+    itExpectOk(itCmd(c, "SAVE"));
+    redisFree(c);
+    /* The untouched file loads. */
+    itRestart(&s);
+    c = connect10s(&s);
+    itExpectInt(itCmd(c, "EXISTS p:canary"), 1);
+    redisFree(c);
+    itStop(&s);
+
+    char path[300];
+    snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
+    size_t len;
+    char *rdb = readFile(path, &len);
+    char *at = memmem(rdb, len, canary, strlen(canary));
+    assert_non_null(at);
+    assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), canary, strlen(canary)));
+    at[6] ^= 0x01; /* 'C' -> 'B': still valid JSON, a different document */
+    writeFile(path, rdb, len);
+    free(rdb);
+
+    assert_int_equal(itTryStart(&s), -1);
+    snprintf(path, sizeof(path), "%s/redis.log", s.dir);
+    char *log = readFile(path, &len);
+    if (strstr(log, "checksum mismatch in version 1") == NULL || strstr(log, "swarm-snp") == NULL)
+        fail_msg("redis.log does not name the checksum mismatch:\n%s", log);
+    if (strstr(log, "crashed by signal") != NULL) fail_msg("the server crashed:\n%s", log);
+    free(log);
+    itDestroy(&s);
+}
+
+/* The serialized form documented in snapshot.h, built from what LIST, INFO and GET show. */
+typedef struct payload {
+    char *p;
+    size_t len;
+} payload;
+
+static void put64(payload *b, unsigned long long v) {
+    for (int i = 0; i < 8; i++) b->p[b->len++] = (char)((v >> (8 * i)) & 0xff);
+}
+
+static payload encodeFromServer(redisContext *c, const char *key) {
+    redisReply *info = itCmd(c, "SWARM.SNAPSHOT INFO %s", key);
+    redisReply *list = itCmd(c, "SWARM.SNAPSHOT LIST %s", key);
+    payload b = {malloc(1 << 16), 0};
+    b.p[b.len++] = 1;
+    put64(&b, (unsigned long long)field(info, "head"));
+    put64(&b, (unsigned long long)field(info, "keep"));
+    put64(&b, (unsigned long long)field(info, "created"));
+    put64(&b, (unsigned long long)field(info, "updated"));
+    put64(&b, list->elements);
+    for (size_t i = list->elements; i-- > 0;) { /* LIST is newest first */
+        redisReply *e = list->element[i];
+        put64(&b, (unsigned long long)field(e, "ts"));
+        put64(&b, strtoull(itField(e, "checksum")->str, NULL, 16));
+        redisReply *text = itCmd(c, "SWARM.SNAPSHOT GET %s VERSION %lld", key, field(e, "version"));
+        put64(&b, text->len);
+        memcpy(b.p + b.len, text->str, text->len);
+        b.len += text->len;
+        freeReplyObject(text);
+    }
+    freeReplyObject(info);
+    freeReplyObject(list);
+    return b;
+}
+
+static redisReply *swarmRestore(redisContext *c, const char *key, const char *buf, size_t len,
+                                int replace) {
+    const char *argv[] = {"SWARM.RESTORE", key, "swarm-snp", buf, "REPLACE"};
+    const size_t lens[] = {13, strlen(key), 9, len, 7};
+    return itCmdArgv(c, replace ? 5 : 4, argv, lens);
+}
+
+static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    populate(c, "p:src");
+    payload good = encodeFromServer(c, "p:src");
+    /* The documented format is what the module reads: a faithful copy, same digest. */
+    itExpectOk(swarmRestore(c, "p:dst", good.p, good.len, 0));
+    char *a = state(c, "p:src"), *b = state(c, "p:dst");
+    expectSameState(a, b, "SWARM.RESTORE");
+    itExpectError(swarmRestore(c, "p:dst", good.p, good.len, 0), "BUSYKEY", NULL);
+    itExpectError(itCmd(c, "SWARM.RESTORE p:x swarm-nope abc"), "ERR", "unknown type");
+
+    char *bad = malloc(good.len + 16);
+    const size_t firstText = 41 + 24; /* header, then the oldest version's ts, sum and len */
+    struct {
+        const char *what, *needle;
+        size_t len;
+        size_t at;
+        unsigned char set; /* XORed into byte at; 0: no change */
+    } cases[] = {
+        {"flipped document byte", "checksum mismatch in version 3", good.len, firstText + 3, 1},
+        {"flipped checksum byte", "checksum mismatch in version 3", good.len, 41 + 8, 0x80},
+        {"flipped last byte", "checksum mismatch in version 6", good.len, good.len - 2, 4},
+        {"truncated", "truncated", good.len - 1, 0, 0},
+        {"header only", "truncated", 20, 0, 0},
+        {"empty", "truncated", 0, 0, 0},
+        {"trailing byte", "trailing bytes", good.len + 1, 0, 0},
+        {"unknown format", "unsupported snapshot format 9", good.len, 0, 1 ^ 9},
+        {"keep 0", "bad keep", good.len, 9, 4},                         /* keep 4 -> 0 */
+        {"count above keep", "bad version count", good.len, 33, 4 ^ 5}, /* count 4 -> 5 */
+        {"huge count", "", good.len, 40, 0x10},
+        {"huge length", "", good.len, 41 + 16 + 7, 0x40},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(bad, good.p, good.len);
+        bad[good.len] = '\0';
+        if (cases[i].len) bad[cases[i].at] ^= (char)cases[i].set;
+        redisReply *r = swarmRestore(c, "p:corrupt", bad, cases[i].len, 0);
+        if (r->type != REDIS_REPLY_ERROR || strncmp(r->str, "ERR ", 4) != 0 ||
+            strstr(r->str, cases[i].needle) == NULL)
+            fail_msg("%s: expected ERR ...%s..., got type %d '%s'", cases[i].what, cases[i].needle,
+                     r->type, r->str ? r->str : "");
+        freeReplyObject(r);
+        itExpectInt(itCmd(c, "EXISTS p:corrupt"), 0);
+        /* REPLACE with a corrupt payload leaves the existing value alone. */
+        r = swarmRestore(c, "p:dst", bad, cases[i].len, 1);
+        assert_int_equal(r->type, REDIS_REPLY_ERROR);
+        freeReplyObject(r);
+        char *b2 = state(c, "p:dst");
+        expectSameState(b, b2, cases[i].what);
+        free(b2);
+    }
+    itExpectStr(itCmd(c, "PING"), "PONG");
+    char buf[32];
+    assert_string_equal(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf)), "2");
+    free(bad), free(good.p), free(a), free(b);
+    redisFree(c);
+    itDestroy(&s);
+}
+
+/* A history with no version cannot come from the module; as a key it would be an empty
+ * aggregate, which Redis never keeps (SPEC section 1). */
+static void test_swarm_restore_empty_history_is_refused(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    payload empty = {malloc(64), 0};
+    empty.p[empty.len++] = 1;
+    put64(&empty, 0);  /* head */
+    put64(&empty, 16); /* keep */
+    put64(&empty, 0);  /* created */
+    put64(&empty, 0);  /* updated */
+    put64(&empty, 0);  /* count */
+    redisReply *r = swarmRestore(c, "p:empty", empty.p, empty.len, 0);
+    int refused = r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR ", 4) == 0;
+    char *text = itReplyRepr(r);
+    freeReplyObject(r);
+    long long exists = itInteger(itCmd(c, "EXISTS p:empty"));
+    free(empty.p);
+    redisFree(c);
+    itDestroy(&s);
+    if (!refused || exists != 0)
+        fail_msg("SWARM.RESTORE of an empty history answered %s and left EXISTS %lld", text,
+                 exists);
+    free(text);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_debug_reload_keeps_history),
+        cmocka_unit_test(test_save_and_restart_keeps_history),
+        cmocka_unit_test(test_aof_rewrite_and_restart_keeps_history),
+        cmocka_unit_test(test_aof_replay_keeps_timestamps),
+        cmocka_unit_test(test_copy_is_deep),
+        cmocka_unit_test(test_dump_restore_round_trip),
+        cmocka_unit_test(test_rename_keeps_history),
+        cmocka_unit_test(test_replica_holds_same_history),
+        cmocka_unit_test(test_corrupt_rdb_is_refused_loudly),
+        cmocka_unit_test(test_swarm_restore_corrupt_payload_is_refused),
+        cmocka_unit_test(test_swarm_restore_empty_history_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

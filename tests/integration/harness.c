@@ -90,7 +90,9 @@ static void dumpLog(const itServer *s) {
     fclose(f);
 }
 
-int itStartIn(itServer *s) {
+/* Starts the server and waits for PING. When it exits or never answers: with failHard,
+ * dump its log and fail the test; otherwise return -1. */
+static int launch(itServer *s, int failHard) {
     const char *server = getenv("REDIS_SERVER");
     const char *module = getenv("SWARM_MODULE");
     if (server == NULL) server = "redis-server";
@@ -146,6 +148,7 @@ int itStartIn(itServer *s) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             track(pid, 0);
             s->pid = 0;
+            if (!failHard) return -1;
             dumpLog(s);
             fail_msg("redis-server exited during startup (status %d)", status);
         }
@@ -161,9 +164,17 @@ int itStartIn(itServer *s) {
         }
         sleepMs(25);
     }
+    if (!failHard) {
+        itStop(s);
+        return -1;
+    }
     dumpLog(s);
     fail_msg("redis-server did not answer PING on port %d", s->port);
     return -1;
+}
+
+int itStartIn(itServer *s) {
+    return launch(s, 1);
 }
 
 int itStart(itServer *s, const char *const *modargs, const char *const *extra) {
@@ -390,70 +401,7 @@ char *itNextMessage(redisContext *sub, const char *channel, size_t *len) {
 /* ---- Snapshot test helpers ---- */
 
 int itTryStart(itServer *s) {
-    /* Same command line as itStartIn, which cannot be reused because it fails the test. */
-    const char *server = getenv("REDIS_SERVER");
-    const char *module = getenv("SWARM_MODULE");
-    if (server == NULL) server = "redis-server";
-    if (module == NULL) fail_msg("SWARM_MODULE is not set");
-    if (!atexitInstalled) {
-        atexit(killAll);
-        atexitInstalled = 1;
-    }
-    char port[16], log[300];
-    snprintf(port, sizeof(port), "%d", s->port);
-    snprintf(log, sizeof(log), "%s/redis.log", s->dir);
-    const char *argv[96] = {server,      "--port",
-                            port,        "--bind",
-                            "127.0.0.1", "--dir",
-                            s->dir,      "--logfile",
-                            log,         "--save",
-                            "",          "--enable-debug-command",
-                            "yes",       "--enable-module-command",
-                            "yes",       "--loadmodule",
-                            module};
-    int n = 17;
-    for (int i = 0; s->modargs[i]; i++) argv[n++] = s->modargs[i];
-    for (int i = 0; s->extra[i]; i++) argv[n++] = s->extra[i];
-    argv[n] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) fail_msg("fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(1);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            dup2(devnull, 1);
-        }
-        execvp(server, (char *const *)argv);
-        _exit(127);
-    }
-    s->pid = pid;
-    track(pid, 1);
-    for (int i = 0; i < 400; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            track(pid, 0);
-            s->pid = 0;
-            return -1;
-        }
-        redisContext *c = redisConnect("127.0.0.1", s->port);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int up = r && r->type == REDIS_REPLY_STATUS;
-            freeReplyObject(r);
-            redisFree(c);
-            if (up) return 0;
-        } else if (c) {
-            redisFree(c);
-        }
-        sleepMs(25);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    track(pid, 0);
-    s->pid = 0;
-    return -1;
+    return launch(s, 0);
 }
 
 typedef struct reprBuf {

@@ -39,6 +39,27 @@ typedef struct SwarmCounters {
 
 extern SwarmCounters swarmCounters;
 
+/* ---- What the two data types share (type_codec.c) ---- */
+
+/* A data type's one serialized form, used by RDB, AOF rewrite, DEBUG DIGEST and
+ * SWARM.RESTORE alike. decode validates everything and creates nothing on failure. */
+typedef struct SwarmCodec {
+    const char *name; /* the type name, "swarm-rtb" or "swarm-snp" */
+    int encver;
+    swStatus (*encode)(const void *value, char **buf, size_t *len);
+    swStatus (*decode)(const char *buf, size_t len, void **value, swError *err);
+    void (*account)(const void *value, int sign); /* INFO swarm counters */
+} SwarmCodec;
+
+void *SwarmCodec_RdbLoad(const SwarmCodec *c, RedisModuleIO *rdb, int encver);
+void SwarmCodec_RdbSave(const SwarmCodec *c, RedisModuleIO *rdb, const void *value);
+void SwarmCodec_AofRewrite(const SwarmCodec *c, RedisModuleIO *aof, RedisModuleString *key,
+                           const void *value);
+void SwarmCodec_Digest(const SwarmCodec *c, RedisModuleDigest *md, const void *value);
+/* Decodes a value into key, or replies the error and returns REDISMODULE_ERR. */
+int SwarmCodec_RestoreOrReply(const SwarmCodec *c, RedisModuleType *type, RedisModuleCtx *ctx,
+                              RedisModuleKey *key, const char *buf, size_t len);
+
 /* ---- Routing table type (type_rtb.c) ---- */
 
 extern RedisModuleType *SwarmRouteType;

@@ -27,61 +27,43 @@ int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, 
     return rc;
 }
 
+/* ---- Serialized form ---- */
+
+static swStatus encodeValue(const void *value, char **buf, size_t *len) {
+    return swTableEncode(value, buf, len);
+}
+
+static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
+    swTable *v;
+    swStatus st = swTableDecode(buf, len, &v, err);
+    if (st == SW_OK) *value = v;
+    return st;
+}
+
+static void accountValue(const void *value, int sign) {
+    SwarmRouteType_Account(value, sign);
+}
+
+static const SwarmCodec codec = {"swarm-rtb", SWARM_RTB_ENCVER, encodeValue, decodeValue,
+                                 accountValue};
+
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                   size_t len) {
-    swTable *t;
-    swError err;
-    swStatus st = swTableDecode(buf, len, &t, &err);
-    if (st != SW_OK) {
-        SwarmReplyStatus(ctx, st, &err);
-        return REDISMODULE_ERR;
-    }
-    SwarmRouteType_Account(t, 1);
-    RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
-    return REDISMODULE_OK;
+    return SwarmCodec_RestoreOrReply(&codec, SwarmRouteType, ctx, key, buf, len);
 }
 
 /* ---- Type methods ---- */
 
 static void *SwarmRouteType_RdbLoad(RedisModuleIO *rdb, int encver) {
-    if (encver != SWARM_RTB_ENCVER) {
-        RedisModule_LogIOError(rdb, "warning", "swarm: unknown swarm-rtb encoding version %d",
-                               encver);
-        return NULL;
-    }
-    size_t len;
-    char *buf = RedisModule_LoadStringBuffer(rdb, &len);
-    if (RedisModule_IsIOError(rdb)) {
-        if (buf) RedisModule_Free(buf);
-        RedisModule_LogIOError(rdb, "warning", "swarm: truncated swarm-rtb value");
-        return NULL;
-    }
-    swTable *t = NULL;
-    swError err;
-    if (swTableDecode(buf, len, &t, &err) != SW_OK) {
-        RedisModule_LogIOError(rdb, "warning", "swarm: refusing swarm-rtb value: %s", err.msg);
-        t = NULL;
-    }
-    RedisModule_Free(buf);
-    if (t) SwarmRouteType_Account(t, 1);
-    return t;
+    return SwarmCodec_RdbLoad(&codec, rdb, encver);
 }
 
 static void SwarmRouteType_RdbSave(RedisModuleIO *rdb, void *value) {
-    char *buf;
-    size_t len;
-    /* The Redis allocator aborts rather than fail, so encoding cannot fail here. */
-    swTableEncode(value, &buf, &len);
-    RedisModule_SaveStringBuffer(rdb, buf, len);
-    swFree(buf);
+    SwarmCodec_RdbSave(&codec, rdb, value);
 }
 
 static void SwarmRouteType_AofRewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
-    char *buf;
-    size_t len;
-    swTableEncode(value, &buf, &len);
-    RedisModule_EmitAOF(aof, "SWARM.RESTORE", "scb", key, "swarm-rtb", buf, len);
-    swFree(buf);
+    SwarmCodec_AofRewrite(&codec, aof, key, value);
 }
 
 static size_t SwarmRouteType_MemUsage(const void *value) {
@@ -89,12 +71,7 @@ static size_t SwarmRouteType_MemUsage(const void *value) {
 }
 
 static void SwarmRouteType_Digest(RedisModuleDigest *md, void *value) {
-    char *buf;
-    size_t len;
-    swTableEncode(value, &buf, &len);
-    RedisModule_DigestAddStringBuffer(md, buf, len);
-    RedisModule_DigestEndSequence(md);
-    swFree(buf);
+    SwarmCodec_Digest(&codec, md, value);
 }
 
 static void SwarmRouteType_Free(void *value) {

@@ -25,61 +25,43 @@ int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, i
     return rc;
 }
 
+/* ---- Serialized form ---- */
+
+static swStatus encodeValue(const void *value, char **buf, size_t *len) {
+    return swSnapEncode(value, buf, len);
+}
+
+static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
+    swSnap *v;
+    swStatus st = swSnapDecode(buf, len, &v, err);
+    if (st == SW_OK) *value = v;
+    return st;
+}
+
+static void accountValue(const void *value, int sign) {
+    SwarmSnapType_Account(value, sign);
+}
+
+static const SwarmCodec codec = {"swarm-snp", SWARM_SNP_ENCVER, encodeValue, decodeValue,
+                                 accountValue};
+
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                  size_t len) {
-    swSnap *s;
-    swError err;
-    swStatus st = swSnapDecode(buf, len, &s, &err);
-    if (st != SW_OK) {
-        SwarmReplyStatus(ctx, st, &err);
-        return REDISMODULE_ERR;
-    }
-    SwarmSnapType_Account(s, 1);
-    RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);
-    return REDISMODULE_OK;
+    return SwarmCodec_RestoreOrReply(&codec, SwarmSnapType, ctx, key, buf, len);
 }
 
 /* ---- Type methods ---- */
 
 static void *SwarmSnapType_RdbLoad(RedisModuleIO *rdb, int encver) {
-    if (encver != SWARM_SNP_ENCVER) {
-        RedisModule_LogIOError(rdb, "warning", "swarm: unknown swarm-snp encoding version %d",
-                               encver);
-        return NULL;
-    }
-    size_t len;
-    char *buf = RedisModule_LoadStringBuffer(rdb, &len);
-    if (RedisModule_IsIOError(rdb)) {
-        if (buf) RedisModule_Free(buf);
-        RedisModule_LogIOError(rdb, "warning", "swarm: truncated swarm-snp value");
-        return NULL;
-    }
-    swSnap *s = NULL;
-    swError err;
-    if (swSnapDecode(buf, len, &s, &err) != SW_OK) {
-        RedisModule_LogIOError(rdb, "warning", "swarm: refusing corrupt swarm-snp value: %s",
-                               err.msg);
-        s = NULL;
-    }
-    RedisModule_Free(buf);
-    if (s) SwarmSnapType_Account(s, 1);
-    return s;
+    return SwarmCodec_RdbLoad(&codec, rdb, encver);
 }
 
 static void SwarmSnapType_RdbSave(RedisModuleIO *rdb, void *value) {
-    char *buf;
-    size_t len;
-    swSnapEncode(value, &buf, &len); /* the Redis allocator aborts rather than fail */
-    RedisModule_SaveStringBuffer(rdb, buf, len);
-    swFree(buf);
+    SwarmCodec_RdbSave(&codec, rdb, value);
 }
 
 static void SwarmSnapType_AofRewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
-    char *buf;
-    size_t len;
-    swSnapEncode(value, &buf, &len);
-    RedisModule_EmitAOF(aof, "SWARM.RESTORE", "scb", key, "swarm-snp", buf, len);
-    swFree(buf);
+    SwarmCodec_AofRewrite(&codec, aof, key, value);
 }
 
 static size_t SwarmSnapType_MemUsage(const void *value) {
@@ -87,12 +69,7 @@ static size_t SwarmSnapType_MemUsage(const void *value) {
 }
 
 static void SwarmSnapType_Digest(RedisModuleDigest *md, void *value) {
-    char *buf;
-    size_t len;
-    swSnapEncode(value, &buf, &len);
-    RedisModule_DigestAddStringBuffer(md, buf, len);
-    RedisModule_DigestEndSequence(md);
-    swFree(buf);
+    SwarmCodec_Digest(&codec, md, value);
 }
 
 static void SwarmSnapType_Free(void *value) {

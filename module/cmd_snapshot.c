@@ -66,6 +66,22 @@ static int parseVersionOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long
     return SwarmParseRangeOrReply(ctx, arg, min, (1LL << 62), "version", v);
 }
 
+/* The common start of SAVE and PATCH: the JSON argument checked, the key opened for
+ * writing, IFVERSION honoured. On REDISMODULE_ERR the error is replied and nothing is open. */
+static int beginWriteOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *what,
+                             const char *text, size_t len, long long ifversion,
+                             RedisModuleKey **key, swSnap **s) {
+    if (checkJsonOrReply(ctx, what, text, len) != REDISMODULE_OK ||
+        SwarmSnapType_OpenOrReply(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE, key, s) !=
+            REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    if (checkVersionOrReply(ctx, *s, ifversion) != REDISMODULE_OK) {
+        RedisModule_CloseKey(*key);
+        return REDISMODULE_ERR;
+    }
+    return REDISMODULE_OK;
+}
+
 /* Version v of s, or NOVERSION in err (also for a missing key). */
 static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, swError *err) {
     if (s == NULL) {
@@ -125,16 +141,13 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     }
     size_t len;
     const char *text = RedisModule_StringPtrLen(argv[3], &len);
-    if (checkJsonOrReply(ctx, "document", text, len) != REDISMODULE_OK) return REDISMODULE_OK;
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+    if (beginWriteOrReply(ctx, argv[2], "document", text, len, ifversion, &key, &s) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
-    if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
-        if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
-        saveAndReply(ctx, argv[2], key, s, text, len, keep);
-    }
+    if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
+    saveAndReply(ctx, argv[2], key, s, text, len, keep);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -201,30 +214,27 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     }
     size_t plen;
     const char *patch = RedisModule_StringPtrLen(argv[3], &plen);
-    if (checkJsonOrReply(ctx, "merge patch", patch, plen) != REDISMODULE_OK) return REDISMODULE_OK;
     swSnap *s;
     RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
+    if (beginWriteOrReply(ctx, argv[2], "merge patch", patch, plen, ifversion, &key, &s) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
-    if (checkVersionOrReply(ctx, s, ifversion) == REDISMODULE_OK) {
-        const swSnapVersion *head = s ? swSnapHead(s) : NULL;
-        char *out;
-        size_t outlen;
-        swError err;
-        swStatus st = swJsonMergePatch(head ? head->text : "{}", head ? head->len : 2, patch, plen,
-                                       &out, &outlen, &err);
-        if (st != SW_OK) {
-            SwarmReplyStatus(ctx, st, &err);
-        } else if ((long long)outlen > swarmConfig.maxSnapshotBytes) {
-            replyError(ctx, SW_ERR_PAYLOAD,
-                       "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
-                       outlen, swarmConfig.maxSnapshotBytes);
-        } else {
-            saveAndReply(ctx, argv[2], key, s, out, outlen, s ? 0 : swarmConfig.snapshotKeep);
-        }
-        if (st == SW_OK) swFree(out);
+    const swSnapVersion *head = s ? swSnapHead(s) : NULL;
+    char *out;
+    size_t outlen;
+    swError err;
+    swStatus st = swJsonMergePatch(head ? head->text : "{}", head ? head->len : 2, patch, plen,
+                                   &out, &outlen, &err);
+    if (st != SW_OK) {
+        SwarmReplyStatus(ctx, st, &err);
+    } else if ((long long)outlen > swarmConfig.maxSnapshotBytes) {
+        replyError(ctx, SW_ERR_PAYLOAD,
+                   "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
+                   outlen, swarmConfig.maxSnapshotBytes);
+    } else {
+        saveAndReply(ctx, argv[2], key, s, out, outlen, s ? 0 : swarmConfig.snapshotKeep);
     }
+    if (st == SW_OK) swFree(out);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -417,12 +427,6 @@ static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- Registration ---- */
 
-#define KS_READ SWARM_KS_READ
-#define KS_WRITE SWARM_KS_WRITE
-#define ARG_KEY SWARM_ARG_KEY
-#define ARG SWARM_ARG
-#define ARG_OPT SWARM_ARG_OPT
-#define ARG_END SWARM_ARG_END
 #define S REDISMODULE_ARG_TYPE_STRING
 #define I REDISMODULE_ARG_TYPE_INTEGER
 
@@ -435,57 +439,59 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
                      "at a given version",
           .complexity = "O(N) for a document of N bytes",
           .arity = -4,
-          .key_specs = KS_WRITE,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("json", S),
-                                            ARG_OPT("ifversion", I, "IFVERSION"),
-                                            ARG_OPT("keep", I, "KEEP"), ARG_END}}},
+          .key_specs = SWARM_KS_WRITE,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("json", S),
+                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
+                                            SWARM_ARG_OPT("keep", I, "KEEP"), SWARM_ARG_END}}},
         {"get",
          SwarmSnapshotGet_RedisCommand,
          "readonly",
          {.summary = "Returns the head or a retained version, or the value at a JSON Pointer",
           .complexity = "O(N) for a document of N bytes",
           .arity = -3,
-          .key_specs = KS_READ,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_OPT("version", I, "VERSION"),
-                                            ARG_OPT("pointer", S, "PATH"), ARG_END}}},
+          .key_specs = SWARM_KS_READ,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_OPT("version", I, "VERSION"),
+                                            SWARM_ARG_OPT("pointer", S, "PATH"), SWARM_ARG_END}}},
         {"patch",
          SwarmSnapshotPatch_RedisCommand,
          "write deny-oom",
          {.summary = "Applies an RFC 7396 JSON Merge Patch to the head as a new version",
           .complexity = "O(N + P) for a document of N bytes and a patch of P bytes",
           .arity = -4,
-          .key_specs = KS_WRITE,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("merge-patch", S),
-                                            ARG_OPT("ifversion", I, "IFVERSION"), ARG_END}}},
+          .key_specs = SWARM_KS_WRITE,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("merge-patch", S),
+                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
+                                            SWARM_ARG_END}}},
         {"diff",
          SwarmSnapshotDiff_RedisCommand,
          "readonly",
          {.summary = "Returns the RFC 7396 merge patch turning one version into another",
           .complexity = "O(N) in the size of both versions",
           .arity = -4,
-          .key_specs = KS_READ,
+          .key_specs = SWARM_KS_READ,
           .args =
               (RedisModuleCommandArg[]){
-                  ARG_KEY,
-                  ARG("from", I),
+                  SWARM_ARG_KEY,
+                  SWARM_ARG("from", I),
                   {.name = "to", .type = I, .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                  ARG_END}}},
+                  SWARM_ARG_END}}},
         {"list",
          SwarmSnapshotList_RedisCommand,
          "readonly",
          {.summary = "Lists the retained versions, newest first",
           .complexity = "O(V) for V retained versions",
           .arity = 3,
-          .key_specs = KS_READ,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
+          .key_specs = SWARM_KS_READ,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_END}}},
         {"restore",
          SwarmSnapshotRestore_RedisCommand,
          "write deny-oom",
          {.summary = "Saves a retained version again as the new head",
           .complexity = "O(N) for a document of N bytes",
           .arity = 4,
-          .key_specs = KS_WRITE,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG("version", I), ARG_END}}},
+          .key_specs = SWARM_KS_WRITE,
+          .args =
+              (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I), SWARM_ARG_END}}},
         {"info",
          SwarmSnapshotInfo_RedisCommand,
          "readonly fast",
@@ -493,8 +499,8 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
                      "updated",
           .complexity = "O(1)",
           .arity = 3,
-          .key_specs = KS_READ,
-          .args = (RedisModuleCommandArg[]){ARG_KEY, ARG_END}}},
+          .key_specs = SWARM_KS_READ,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_END}}},
     };
     return SwarmRegisterFamily(ctx, "swarm.snapshot", "Keeps versioned JSON state", subs,
                                sizeof(subs) / sizeof(subs[0]), SwarmSnapshotHelp_RedisCommand);

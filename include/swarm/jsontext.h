@@ -73,8 +73,7 @@ typedef struct swJsonIter {
 
 /* ---- Scanner ---- */
 
-/* The offset of the first byte at or after off that is not JSON whitespace (len if none). */
-size_t swJsonSkipWs(const char *buf, size_t len, size_t off);
+/* Whitespace is skipped with swJsonSkipWhitespace (json.h). */
 
 /* The kind of the value whose first byte is at off (no whitespace skipping);
  * SW_JSON_INVALID when off >= len or the byte cannot start a value. */

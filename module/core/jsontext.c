@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "swarm/alloc.h"
+#include "swarm/json.h"
 #include "swarm/jsontext.h"
 
 /* ---- Scanner ---- */
@@ -26,15 +27,6 @@ static const unsigned char numberByte[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
     ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
 };
-
-static int isWs(unsigned char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-size_t swJsonSkipWs(const char *buf, size_t len, size_t off) {
-    while (off < len && isWs((unsigned char)buf[off])) off++;
-    return off;
-}
 
 swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
     if (off >= len) return SW_JSON_INVALID;
@@ -142,7 +134,7 @@ static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, s
 }
 
 swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
-    size_t i = swJsonSkipWs(buf, len, off);
+    size_t i = swJsonSkipWhitespace(buf, len, off);
     size_t end = i;
     int rc;
     switch (swJsonKindAt(buf, len, i)) {
@@ -182,7 +174,7 @@ swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *va
 enum { ITER_FIRST = 0, ITER_NEXT = 1, ITER_DONE = 2, ITER_ERROR = 3 };
 
 static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t off, char open) {
-    size_t i = swJsonSkipWs(buf, len, off);
+    size_t i = swJsonSkipWhitespace(buf, len, off);
     if (i >= len || buf[i] != open) return SW_ERR_PAYLOAD;
     it->buf = buf;
     it->len = len;
@@ -196,7 +188,7 @@ static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t of
 static int iterStep(swJsonIter *it, char close, size_t *at) {
     if (it->state == ITER_DONE) return 0;
     if (it->state == ITER_ERROR) return SW_ERR_PAYLOAD;
-    size_t i = swJsonSkipWs(it->buf, it->len, it->pos);
+    size_t i = swJsonSkipWhitespace(it->buf, it->len, it->pos);
     if (i >= it->len) goto bad;
     if (it->buf[i] == close) {
         it->pos = i + 1;
@@ -205,7 +197,7 @@ static int iterStep(swJsonIter *it, char close, size_t *at) {
     }
     if (it->state == ITER_NEXT) {
         if (it->buf[i] != ',') goto bad;
-        i = swJsonSkipWs(it->buf, it->len, i + 1);
+        i = swJsonSkipWhitespace(it->buf, it->len, i + 1);
     }
     *at = i;
     return 1;
@@ -225,7 +217,7 @@ int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val) {
     if (i >= it->len || it->buf[i] != '"' || skipString(it->buf, it->len, i, &kend) < 0) {
         goto bad;
     }
-    size_t colon = swJsonSkipWs(it->buf, it->len, kend);
+    size_t colon = swJsonSkipWhitespace(it->buf, it->len, kend);
     if (colon >= it->len || it->buf[colon] != ':') goto bad;
     if (swJsonSkipValue(it->buf, it->len, colon + 1, val) != SW_OK) goto bad;
     key->off = i;
@@ -643,9 +635,9 @@ static swStatus scanFailure(swError *err, swStatus st, size_t off) {
 /* The top-level value of buf, which must be followed by nothing but whitespace. */
 static swStatus topValue(const char *buf, size_t len, swJsonSpan *v, swError *err) {
     if (swJsonSkipValue(buf, len, 0, v) != SW_OK) {
-        return malformed(err, swJsonSkipWs(buf, len, 0));
+        return malformed(err, swJsonSkipWhitespace(buf, len, 0));
     }
-    size_t end = swJsonSkipWs(buf, len, v->off + v->len);
+    size_t end = swJsonSkipWhitespace(buf, len, v->off + v->len);
     if (end != len) return malformed(err, end);
     return SW_OK;
 }
@@ -700,7 +692,7 @@ swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t p
 
     /* Only the containers on the path are scanned, and only up to the member or element
      * the pointer names: the document is never skipped as a whole first. */
-    size_t cur = swJsonSkipWs(doc, len, 0);
+    size_t cur = swJsonSkipWhitespace(doc, len, 0);
     size_t p = 0;
     while (p < ptrlen) {
         size_t ts = p + 1, te = ts;
@@ -825,7 +817,7 @@ swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t
     /* The document is not skipped up front (that would scan it twice): an object is walked
      * by the merge, which then checks what follows it; any other document only stands for
      * {} and is not looked at. */
-    dv.off = swJsonSkipWs(doc, len, 0);
+    dv.off = swJsonSkipWhitespace(doc, len, 0);
     dv.len = 0;
     swJsonKind dkind = swJsonKindAt(doc, len, dv.off);
     if (dkind == SW_JSON_INVALID) return malformed(err, dv.off);
@@ -835,7 +827,7 @@ swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t
     if ((st = outReserve(&c.out, guess)) != SW_OK) return outFinish(&c.out, st, out, outlen);
     st = mergeValue(&c, &dv, pv, 0);
     if (st == SW_OK && walked) {
-        size_t end = swJsonSkipWs(doc, len, c.docEnd);
+        size_t end = swJsonSkipWhitespace(doc, len, c.docEnd);
         if (end != len) st = malformed(err, end);
     }
     return outFinish(&c.out, st, out, outlen);
@@ -1093,7 +1085,7 @@ swStatus swJsonMergeDiff(const char *a, size_t alen, const char *b, size_t blen,
     *outlen = 0;
     /* As for merge: two objects are walked once, by the diff itself, and what follows them is
      * checked afterwards; otherwise only b's span matters. */
-    swJsonSpan av = {swJsonSkipWs(a, alen, 0), 0}, bv = {swJsonSkipWs(b, blen, 0), 0};
+    swJsonSpan av = {swJsonSkipWhitespace(a, alen, 0), 0}, bv = {swJsonSkipWhitespace(b, blen, 0), 0};
     swJsonKind ka = swJsonKindAt(a, alen, av.off), kb = swJsonKindAt(b, blen, bv.off);
     if (ka == SW_JSON_INVALID) return malformed(err, av.off);
     int walked = ka == SW_JSON_OBJECT && kb == SW_JSON_OBJECT;
@@ -1114,10 +1106,10 @@ swStatus swJsonMergeDiff(const char *a, size_t alen, const char *b, size_t blen,
     if (walked) {
         size_t members, end;
         st = diffObjects(c, av, bv, 0, &members);
-        if (st == SW_OK && (end = swJsonSkipWs(a, alen, c->aEnd)) != alen) {
+        if (st == SW_OK && (end = swJsonSkipWhitespace(a, alen, c->aEnd)) != alen) {
             st = malformed(err, end);
         }
-        if (st == SW_OK && (end = swJsonSkipWs(b, blen, c->bEnd)) != blen) {
+        if (st == SW_OK && (end = swJsonSkipWhitespace(b, blen, c->bEnd)) != blen) {
             st = malformed(err, end);
         }
     } else {

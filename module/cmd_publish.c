@@ -3,10 +3,14 @@
  *
  *   validate everything -> resolve routes (cached per type) -> next id -> envelope (one
  *   buffer) -> deliver per distinct target, breaker first -> dead letter -> reply ->
- *   replicate: XADD and PUBLISH propagate themselves (XADD with its explicit id, PUBLISH to
- *   replicas only, as the built-in does), then SWARM.APPLY carries the table's new clock,
- *   counters and breakers, so a replica and the AOF never read a clock or a subscriber
- *   count of their own. */
+ *   replicate.
+ *
+ * Replication is deterministic: a stream XADD propagates itself with the id it generated;
+ * then one SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...] carries the table's new
+ * clock, counters and breakers and the envelopes published here, which a replica publishes
+ * to its own subscribers (and an AOF being loaded does not). In cluster mode envelopes
+ * travel over the cluster bus instead. A replica never reads a clock or a subscriber count
+ * of its own. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +25,6 @@
 #include "swarm/utf8.h"
 
 #define MAX_SENDER 128
-#define MAX_DEPTH 128
 #define DEFAULT_PRIORITY 5
 
 /* ---- Envelope ---- */
@@ -258,7 +261,7 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
                           swarmConfig.maxPayloadBytes);
     }
     swError jerr;
-    if (swJsonValidate(payload, plen, MAX_DEPTH, &jerr) != SW_OK) {
+    if (swJsonValidate(payload, plen, SWARM_JSON_MAX_DEPTH, &jerr) != SW_OK) {
         return swErrorSet(err, SW_ERR_PAYLOAD, jerr.offset, "invalid JSON at byte %zu: %s",
                           jerr.offset, jerr.msg);
     }
@@ -456,10 +459,15 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
  * The replicated effect of a publish (or of a snapshot write, see cmd_snapshot.c). */
 
 static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    const char *kind = argc > 2 ? RedisModule_StringPtrLen(argv[2], NULL) : "";
-    if (argc == 7 && strcasecmp(kind, "SNAPSHOT") == 0) return SwarmSnapshot_Apply(ctx, argv);
-    if (argc < 4 || argc % 2 != 0 || strcasecmp(kind, "ROUTE") != 0)
-        return RedisModule_WrongArity(ctx);
+    const char *kind = RedisModule_StringPtrLen(argv[2], NULL);
+    if (strcasecmp(kind, "SNAPSHOT") == 0) {
+        if (argc != 7) return RedisModule_WrongArity(ctx);
+        return SwarmSnapshot_Apply(ctx, argv);
+    }
+    if (strcasecmp(kind, "ROUTE") != 0)
+        return RedisModule_ReplyWithError(ctx, "ERR unknown effect kind, expected ROUTE or SNAPSHOT");
+    if (argc % 2 != 0)
+        return RedisModule_ReplyWithError(ctx, "ERR syntax error, channels and envelopes come in pairs");
     swTable *t;
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=

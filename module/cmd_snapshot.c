@@ -16,7 +16,6 @@
 #include "swarm/json.h"
 #include "swarm/jsontext.h"
 
-#define MAX_DEPTH 128
 
 /* ---- Helpers ---- */
 
@@ -44,7 +43,7 @@ static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *t
         return REDISMODULE_ERR;
     }
     swError err;
-    if (swJsonValidate(text, len, MAX_DEPTH, &err) != SW_OK) {
+    if (swJsonValidate(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err) != SW_OK) {
         replyError(ctx, SW_ERR_PAYLOAD, "invalid JSON at byte %zu: %s", err.offset, err.msg);
         return REDISMODULE_ERR;
     }
@@ -377,6 +376,12 @@ int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
     }
     size_t len;
     const char *text = RedisModule_StringPtrLen(argv[6], &len);
+    swError jerr;
+    if (swJsonValidate(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &jerr) != SW_OK) {
+        RedisModule_CloseKey(key);
+        return replyError(ctx, SW_ERR_PAYLOAD, "invalid JSON at byte %zu: %s", jerr.offset,
+                          jerr.msg);
+    }
     swSnap *t = s ? s : swSnapNew();
     swError err;
     if (s) SwarmSnapType_Account(s, -1);

@@ -12,6 +12,10 @@
 
 #define SWARM_VERSION "0.1.0"
 
+/* Nesting limit for payloads and snapshot documents (SPEC section 5). */
+#define SWARM_JSON_MAX_DEPTH 128
+#define SWARM_SNAPSHOT_MAX_DEPTH SWARM_JSON_MAX_DEPTH
+
 /* ---- Configuration (SPEC section 9), set through module configs ---- */
 
 typedef struct SwarmConfig {

@@ -1,10 +1,13 @@
 /* type_snp.c -- the swarm-snp data type: a versioned JSON state history as a Redis value.
  *
- * Like swarm-rtb, every type method works on the core's one serialized form
- * (swSnapEncode/Decode): RDB, AOF rewrite (SWARM.RESTORE), COPY and DEBUG DIGEST see exactly
- * the same versions, timestamps and checksums, and RDB loading re-verifies every checksum. */
+ * Like swarm-rtb, RDB, AOF rewrite (SWARM.RESTORE) and DEBUG DIGEST work on the core's one
+ * serialized form (swSnapEncode/Decode), so they see exactly the same versions, timestamps
+ * and checksums. Decoding re-verifies every checksum and re-validates every document as
+ * JSON, so neither a corrupt RDB nor a forged SWARM.RESTORE payload is ever served. COPY is
+ * a deep copy (swSnapDup) of an already verified history. */
 #include "swarm.h"
 #include "swarm/alloc.h"
+#include "swarm/json.h"
 
 #define SWARM_SNP_ENCVER 1
 
@@ -34,8 +37,18 @@ static swStatus encodeValue(const void *value, char **buf, size_t *len) {
 static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
     swSnap *v;
     swStatus st = swSnapDecode(buf, len, &v, err);
-    if (st == SW_OK) *value = v;
-    return st;
+    if (st != SW_OK) return st;
+    for (size_t i = 0; i < swSnapCount(v); i++) {
+        const swSnapVersion *ver = swSnapAt(v, i);
+        swError jerr;
+        if (swJsonValidate(ver->text, ver->len, SWARM_SNAPSHOT_MAX_DEPTH, &jerr) != SW_OK) {
+            swSnapFree(v);
+            return swErrorSet(err, SW_ERR_CORRUPT, 0, "version %llu is not valid JSON: %s",
+                              (unsigned long long)ver->version, jerr.msg);
+        }
+    }
+    *value = v;
+    return SW_OK;
 }
 
 static void accountValue(const void *value, int sign) {

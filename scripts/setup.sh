@@ -34,12 +34,15 @@ if [ -n "${SWARM_REDISMODULE_H:-}" ]; then
     [ -f "$SWARM_REDISMODULE_H" ] || { echo "setup: $SWARM_REDISMODULE_H not found" >&2; exit 1; }
     mkdir -p "$hdr_dir"
     cp "$SWARM_REDISMODULE_H" "$hdr_dir/redismodule.h"
+    echo "user-supplied" > "$hdr_dir/.version"
     exit 0
 fi
 
 version=$(dpkg-query -W -f='${Version}' redis-server)
 stamp="$hdr_dir/.version"
-if [ -f "$hdr_dir/redismodule.h" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
+# A header the user supplied stays until they remove .deps/ (or supply another).
+if [ -f "$hdr_dir/redismodule.h" ] &&
+    { [ "$(cat "$stamp" 2>/dev/null)" = "$version" ] || [ "$(cat "$stamp" 2>/dev/null)" = "user-supplied" ]; }; then
     exit 0
 fi
 

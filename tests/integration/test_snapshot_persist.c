@@ -7,6 +7,8 @@
  * retained version and DEBUG DIGEST-VALUE; a round trip must keep all of it. */
 #include "harness.h"
 
+#include <xxhash.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +496,38 @@ static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
     itDestroy(&s);
 }
 
+/* The internal commands take only JSON too: a forged SWARM.APPLY or SWARM.RESTORE (right
+ * checksum, not JSON) is refused and creates nothing. */
+static void test_internal_commands_refuse_non_json(void **state_) {
+    (void)state_;
+    itServer s;
+    itStart(&s, NULL, NULL);
+    redisContext *c = connect10s(&s);
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 %s", "not json"), "PAYLOAD",
+                  "invalid JSON at byte 1");
+    itExpectError(itCmd(c, "SWARM.APPLY p:j NOPE x"), "ERR", "unknown effect kind");
+    itExpectInt(itCmd(c, "EXISTS p:j"), 0);
+
+    const char *doc = "not json";
+    payload b = {malloc(128), 0};
+    b.p[b.len++] = 1;
+    put64(&b, 1);  /* head */
+    put64(&b, 16); /* keep */
+    put64(&b, 5);  /* created */
+    put64(&b, 5);  /* updated */
+    put64(&b, 1);  /* count */
+    put64(&b, 5);  /* ts */
+    put64(&b, (unsigned long long)XXH3_64bits(doc, strlen(doc)));
+    put64(&b, strlen(doc));
+    memcpy(b.p + b.len, doc, strlen(doc));
+    b.len += strlen(doc);
+    itExpectError(swarmRestore(c, "p:j", b.p, b.len, 0), "ERR", "version 1 is not valid JSON");
+    itExpectInt(itCmd(c, "EXISTS p:j"), 0);
+    free(b.p);
+    redisFree(c);
+    itDestroy(&s);
+}
+
 /* A history with no version cannot come from the module; as a key it would be an empty
  * aggregate, which Redis never keeps (SPEC section 1). */
 static void test_swarm_restore_empty_history_is_refused(void **state_) {
@@ -535,6 +569,7 @@ int main(void) {
         cmocka_unit_test(test_corrupt_rdb_is_refused_loudly),
         cmocka_unit_test(test_swarm_restore_corrupt_payload_is_refused),
         cmocka_unit_test(test_swarm_restore_empty_history_is_refused),
+        cmocka_unit_test(test_internal_commands_refuse_non_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

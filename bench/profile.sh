@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/profile.sh -- where a swarm command spends its instructions, counted by callgrind.
 #
-#   bench/profile.sh [publish|match]       (default: publish)
+#   bench/profile.sh [publish|match|snapshot]       (default: publish)
 #
 # Runs redis-server with swarm.so under valgrind --tool=callgrind on a free loopback port
 # (stopped by pid at exit), warms up, zeroes the counters, drives REQUESTS requests with
@@ -13,6 +13,10 @@
 #            message
 #   match    SWARM.ROUTE MATCH of a new type on every call (svc0.get.__rand_int__) against
 #            a table of 1 and of 10,000 subject routes
+#   snapshot SWARM.SNAPSHOT SAVE, PATCH (one field), GET, GET PATH and DIFF on
+#            bench/gen_state.py's 88 KB document against SET and GET of the same bytes and
+#            the Lua save (bench/snapshot_save.lua); -c 4 -P 1, 50 requests of warm-up,
+#            PROFILE_N defaulting to 200
 # Prints markdown: instructions per request (whole server) and the heaviest functions under
 # the module command, inclusive, per request. Environment: SWARM_SO (default
 # build/swarm.so, built with scripts/build.sh when missing), PROFILE_N (default 20000),
@@ -23,13 +27,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bench=$root/bench
 mode=${1:-publish}
 case $mode in
-publish | match) ;;
+publish | match | snapshot) ;;
 *)
-    echo "usage: bench/profile.sh [publish|match]" >&2
+    echo "usage: bench/profile.sh [publish|match|snapshot]" >&2
     exit 2
     ;;
 esac
 REQ=${PROFILE_N:-20000}
+# Load shape: warm-up requests, clients, pipeline.
+WARM=2000 WARM_TXT=2,000 PC=50 PP=16
+if [[ $mode == snapshot ]]; then
+    REQ=${PROFILE_N:-200}
+    WARM=50 WARM_TXT=50 PC=4 PP=1
+fi
 PAYLOAD='{"agent":"coder-1","task":"t-42","status":"done","confidence":0.88,"files":["a.c","b.c"]}'
 so=${SWARM_SO:-${SWARM_BUILD_DIR:-$root/build}/swarm.so}
 if [[ ! -f $so ]]; then
@@ -92,9 +102,9 @@ nprof=0
 profile() {
     local label=$1
     shift
-    redis-benchmark -h 127.0.0.1 -p "$port" -n 2000 -c 50 -P 16 -q "$@" >/dev/null 2>&1
+    redis-benchmark -h 127.0.0.1 -p "$port" -n "$WARM" -c "$PC" -P "$PP" -q "$@" >/dev/null 2>&1
     callgrind_control -z "$server_pid" >/dev/null 2>&1
-    redis-benchmark -h 127.0.0.1 -p "$port" -n "$REQ" -c 50 -P 16 -q "$@" >/dev/null 2>&1
+    redis-benchmark -h 127.0.0.1 -p "$port" -n "$REQ" -c "$PC" -P "$PP" -q "$@" >/dev/null 2>&1
     callgrind_control -d "$label" "$server_pid" >/dev/null 2>&1
     nprof=$((nprof + 1))
     FILE=$work/cg.$server_pid.$nprof
@@ -155,7 +165,7 @@ setup_match() {
 out "## callgrind: $mode, $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
 out "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') under valgrind $(valgrind --version | sed 's/valgrind-//'),"
-out "$REQ requests after 2,000 of warm-up, -c 50 -P 16. Ir = instructions executed."
+out "$REQ requests after $WARM_TXT of warm-up, -c $PC -P $PP. Ir = instructions executed."
 out ""
 
 if [[ $mode == publish ]]; then
@@ -182,6 +192,73 @@ if [[ $mode == publish ]]; then
     out "Heaviest functions inside SWARM.PUBLISH (its call tree only):"
     out ""
     top "$fs" $CMDFN 40
+elif [[ $mode == snapshot ]]; then
+    doc=$(python3 "$bench/gen_state.py")
+    patch='{"tasks":{"t-42":{"status":"done"}}}'
+    setup_snapshot() {
+        cli SWARM.SNAPSHOT SAVE bench:snap:ro "$doc" >/dev/null
+        cli SWARM.SNAPSHOT PATCH bench:snap:ro "$patch" >/dev/null
+        cli SWARM.SNAPSHOT SAVE bench:snap:patch "$doc" >/dev/null
+        cli SET bench:snap:str "$doc" >/dev/null
+        sha=$(cli SCRIPT LOAD "$(cat "$bench/snapshot_save.lua")")
+    }
+    set_=(SET bench:snap:set "$doc")
+    save=(SWARM.SNAPSHOT SAVE bench:snap:save "$doc")
+    spatch=(SWARM.SNAPSHOT PATCH bench:snap:patch "$patch")
+    get=(GET bench:snap:str)
+    sget=(SWARM.SNAPSHOT GET bench:snap:ro)
+    path=(SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-42/status)
+    diff=(SWARM.SNAPSHOT DIFF bench:snap:ro 1 2)
+    start_server
+    setup_snapshot
+    lua=(EVALSHA "$sha" 1 bench:snap:lua "$doc")
+    profile set "${set_[@]}"
+    tset=$(total "$FILE") cset=$(cost "$FILE" setCommand)
+    profile lua "${lua[@]}"
+    tlua=$(total "$FILE") clua=$(cost "$FILE" evalShaCommand)
+    profile save "${save[@]}"
+    tsave=$(total "$FILE") csave=$(cost "$FILE" $CMDFN)
+    profile patch "${spatch[@]}"
+    tpatch=$(total "$FILE") cpatch=$(cost "$FILE" $CMDFN)
+    profile get "${get[@]}"
+    tget=$(total "$FILE") cget=$(cost "$FILE" getCommand)
+    profile sget "${sget[@]}"
+    tsget=$(total "$FILE") csget=$(cost "$FILE" $CMDFN)
+    profile path "${path[@]}"
+    tpath=$(total "$FILE") cpath=$(cost "$FILE" $CMDFN)
+    profile diff "${diff[@]}"
+    tdiff=$(total "$FILE") cdiff=$(cost "$FILE" $CMDFN)
+    start_server --toggle-collect=$CMDFN
+    setup_snapshot
+    profile save "${save[@]}"
+    fsave=$FILE
+    profile patch "${spatch[@]}"
+    fpatch=$FILE
+    profile path "${path[@]}"
+    fpath=$FILE
+    profile diff "${diff[@]}"
+    fdiff=$FILE
+    out "The document: bench/gen_state.py, ${#doc} bytes; the patch \`$patch\`."
+    out ""
+    out "In the command: the module dispatcher (RedisModuleCommandDispatcher) for SWARM.SNAPSHOT."
+    out ""
+    out "| command | Ir per request, whole server | Ir per request, in the command |"
+    out "|---|---:|---:|"
+    out "| \`SET key <doc>\` | $(per "$tset") | $(per "$cset") (setCommand) |"
+    out "| \`EVALSHA\` Lua: cjson.decode + SET | $(per "$tlua") | $(per "$clua") (evalShaCommand) |"
+    out "| \`SWARM.SNAPSHOT SAVE key <doc>\` | $(per "$tsave") | $(per "$csave") |"
+    out "| \`SWARM.SNAPSHOT PATCH key <patch>\` | $(per "$tpatch") | $(per "$cpatch") |"
+    out "| \`GET key\` (string of the same bytes) | $(per "$tget") | $(per "$cget") (getCommand) |"
+    out "| \`SWARM.SNAPSHOT GET key\` | $(per "$tsget") | $(per "$csget") |"
+    out "| \`SWARM.SNAPSHOT GET key PATH /tasks/t-42/status\` | $(per "$tpath") | $(per "$cpath") |"
+    out "| \`SWARM.SNAPSHOT DIFF key 1 2\` | $(per "$tdiff") | $(per "$cdiff") |"
+    out ""
+    for f in "SAVE:$fsave" "PATCH:$fpatch" "GET PATH:$fpath" "DIFF:$fdiff"; do
+        out "Heaviest functions inside SWARM.SNAPSHOT ${f%%:*} (its call tree only):"
+        out ""
+        top "${f#*:}" $CMDFN 12
+        out ""
+    done
 else
     r1=(-r 1000000 SWARM.ROUTE MATCH bench:r1 svc0.get.__rand_int__)
     r10k=(-r 1000000 SWARM.ROUTE MATCH bench:r10k svc0.get.__rand_int__)

@@ -473,11 +473,169 @@ phase_publish() {
 
 # ---- Phase 3: snapshot ----
 
-# STUB: another engineer fills this phase in (SWARM.SNAPSHOT SAVE/GET/PATCH against their
-# built-in baselines). Keep the contract of the other phases: markdown tables on stdout,
-# ratios against a Redis built-in measured in the same run.
+# SWARM.SNAPSHOT on the state document of bench/gen_state.py (200 agents, 1,500 tasks,
+# 90,018 bytes), against the built-ins handling the same bytes (SET and GET of a string) and
+# Lua scripts doing the work without the module (bench/snapshot_save.lua: cjson.decode + SET;
+# bench/snapshot_patch.lua: GET, decode, merge, encode, SET).
+# redis-benchmark takes the document as one argument (Linux caps one argument at 128 KiB).
+# Environment: BENCH_SNAP_N (requests per load, default 2000), BENCH_SNAP_CLIENTS (default 4).
+# shellcheck disable=SC2034 # the command arrays are passed to run_group by name
 phase_snapshot() {
-    out "snapshot phase: not implemented yet"
+    local SN=${BENCH_SNAP_N:-2000} C=${BENCH_SNAP_CLIENTS:-4} P=1
+    local patch='{"tasks":{"t-42":{"status":"done"}}}'
+    local s=swarm.snapshot\|save g=swarm.snapshot\|get pa=swarm.snapshot\|patch
+    local df=swarm.snapshot\|diff
+    log "snapshot: generating the document, loading keys and the Lua baselines"
+    local doc size
+    doc=$(python3 "$bench/gen_state.py") || die "gen_state.py failed"
+    size=${#doc} # ASCII only: characters are bytes
+    ((size > 80000 && size < 131072)) ||
+        die "the state document is $size bytes, expected about 88 KB (and below 128 KiB)"
+    local sha_save sha_patch
+    sha_save=$(cli SCRIPT LOAD "$(cat "$bench/snapshot_save.lua")")
+    [[ $sha_save =~ ^[0-9a-f]{40}$ ]] || die "SCRIPT LOAD snapshot_save.lua failed: $sha_save"
+    sha_patch=$(cli SCRIPT LOAD "$(cat "$bench/snapshot_patch.lua")")
+    [[ $sha_patch =~ ^[0-9a-f]{40}$ ]] || die "SCRIPT LOAD snapshot_patch.lua failed: $sha_patch"
+
+    # bench:snap:ro holds version 1 (the document) and version 2 (the document patched):
+    # GET, GET PATH and DIFF read it. Every other key is the target of one write load.
+    local r k
+    [[ $(cli SET bench:snap:str "$doc") == OK ]] || die "SET of the document failed"
+    [[ $(cli SET bench:snap:luapatch "$doc") == OK ]] || die "SET of the document failed"
+    for k in bench:snap:ro bench:snap:patch; do
+        r=$(cli SWARM.SNAPSHOT SAVE $k "$doc")
+        [[ $r == 1 ]] || die "SWARM.SNAPSHOT SAVE $k answered '$r', expected version 1"
+    done
+    [[ $(cli SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-42/status) == '"held"' ]] ||
+        die "/tasks/t-42/status of the document is not \"held\": the patch would not change it"
+    r=$(cli SWARM.SNAPSHOT PATCH bench:snap:ro "$patch")
+    [[ $r == 2 ]] || die "SWARM.SNAPSHOT PATCH answered '$r', expected version 2"
+    [[ $(cli SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-42/status) == '"done"' ]] ||
+        die "the patch $patch did not set /tasks/t-42/status to \"done\""
+    [[ $(cli SWARM.SNAPSHOT GET bench:snap:ro VERSION 1 | tr -d '\n') == "$doc" ]] ||
+        die "SWARM.SNAPSHOT GET VERSION 1 does not answer the saved document"
+    r=$(cli SWARM.SNAPSHOT DIFF bench:snap:ro 1 2)
+    [[ $r == "$patch" ]] || die "SWARM.SNAPSHOT DIFF 1 2 answered '$r', expected $patch"
+    [[ $(cli SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-1499/status) == '"done"' ]] ||
+        die "/tasks/t-1499/status of the document is not \"done\""
+    r=$(cli EVALSHA "$sha_patch" 1 bench:snap:luapatch "$patch")
+    [[ $r =~ ^[0-9]+$ ]] || die "the Lua merge patch answered '$r'"
+
+    local c_set=(SET bench:snap:set "$doc")
+    local c_save=(SWARM.SNAPSHOT SAVE bench:snap:save "$doc")
+    local c_lsave=(EVALSHA "$sha_save" 1 bench:snap:lua "$doc")
+    local c_patch=(SWARM.SNAPSHOT PATCH bench:snap:patch "$patch")
+    local c_lpatch=(EVALSHA "$sha_patch" 1 bench:snap:luapatch "$patch")
+    local c_get=(GET bench:snap:str)
+    local c_sget=(SWARM.SNAPSHOT GET bench:snap:ro)
+    local c_sget1=(SWARM.SNAPSHOT GET bench:snap:ro VERSION 1)
+    local c_path42=(SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-42/status)
+    local c_path1499=(SWARM.SNAPSHOT GET bench:snap:ro PATH /tasks/t-1499/status)
+    local c_pathtop=(SWARM.SNAPSHOT GET bench:snap:ro PATH /rev)
+    local c_diff=(SWARM.SNAPSHOT DIFF bench:snap:ro 1 2)
+    local sz
+    sz=$(fmt_rps "$size")
+
+    out "### Snapshot: SWARM.SNAPSHOT on an 88 KB state document"
+    out ""
+    out "The document: bench/gen_state.py, 200 agents and 1,500 tasks, $sz bytes of compact JSON."
+    out "redis-benchmark -n $SN -c $C -P $P, best of $REPEAT interleaved runs. The patch is"
+    out "\`$patch\` (one field; t-42 is \"held\" in the document). Ratios are"
+    out "against the first row of each group: SET of the same $sz bytes, GET of a $sz-byte string."
+    out ""
+    out "| command | argument | P | requests/s | usec_per_call | rps / base | usec / base |"
+    out "|---|---|---:|---:|---:|---:|---:|"
+    log "snapshot: writes (SET, SAVE, Lua save, PATCH, Lua patch)"
+    run_group "$SN" $P "\`SET key <doc>\`;$sz B;set;c_set" \
+        "\`SWARM.SNAPSHOT SAVE key <doc>\` (keep 16);$sz B;$s;c_save" \
+        "\`EVALSHA\` Lua: cjson.decode + SET;$sz B;evalsha;c_lsave" \
+        "\`SWARM.SNAPSHOT PATCH key <patch>\`;one field;$pa;c_patch" \
+        "\`EVALSHA\` Lua: GET, decode, merge, encode, SET;one field;evalsha;c_lpatch"
+    local u_save=${G_USEC[1]} u_lsave=${G_USEC[2]} u_patch=${G_USEC[3]} u_lpatch=${G_USEC[4]}
+    log "snapshot: reads (GET, SNAPSHOT GET, PATH, DIFF)"
+    run_group "$SN" $P "\`GET key\` (string);$sz B;get;c_get" \
+        "\`SWARM.SNAPSHOT GET key\` (head);$sz B;$g;c_sget" \
+        "\`SWARM.SNAPSHOT GET key VERSION 1\`;$sz B;$g;c_sget1" \
+        "\`SWARM.SNAPSHOT GET key PATH /rev\`;first members;$g;c_pathtop" \
+        "\`SWARM.SNAPSHOT GET key PATH /tasks/t-42/status\`;early task;$g;c_path42" \
+        "\`SWARM.SNAPSHOT GET key PATH /tasks/t-1499/status\`;last task;$g;c_path1499" \
+        "\`SWARM.SNAPSHOT DIFF key 1 2\`;one field changed;$df;c_diff"
+    local u_get=${G_USEC[0]} u_sget=${G_USEC[1]}
+    out ""
+
+    log "snapshot: memory of 16 retained versions"
+    # On an emptied dataset, as for publish. Each version comes from its own redis-cli, whose
+    # connection (and 88 KB query buffer) is gone before used_memory is read. Latency
+    # tracking is off meanwhile: Redis 7.0 allocates a ~24 KB histogram for each command the
+    # first time it runs after CONFIG RESETSTAT, which would land in the deltas.
+    local lt
+    lt=$(cli CONFIG GET latency-tracking | sed -n 2p)
+    cli CONFIG SET latency-tracking no >/dev/null
+    cli FLUSHALL SYNC >/dev/null
+    local i m0 m1 m2 m3 mu mus=0 info
+    used_memory() { cli INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
+    sleep 0.3
+    m0=$(used_memory)
+    for i in $(seq 0 15); do
+        r=$(cli SWARM.SNAPSHOT SAVE bench:snap:mem "$(python3 "$bench/gen_state.py" "$i")" KEEP 16)
+        [[ $r == $((i + 1)) ]] || die "SWARM.SNAPSHOT SAVE of variant $i answered '$r'"
+    done
+    sleep 0.3
+    m1=$(used_memory)
+    mu=$(cli MEMORY USAGE bench:snap:mem SAMPLES 0)
+    info=$(cli SWARM.SNAPSHOT INFO bench:snap:mem | paste -sd' ')
+    [[ $info == *"retained 16 keep 16 bytes $((16 * size)) "* ]] ||
+        die "bench:snap:mem does not hold 16 versions of $size bytes: $info"
+    for i in $(seq 16 31); do
+        r=$(cli SWARM.SNAPSHOT SAVE bench:snap:mem "$(python3 "$bench/gen_state.py" "$i")")
+        [[ $r == $((i + 1)) ]] || die "SWARM.SNAPSHOT SAVE of variant $i answered '$r'"
+    done
+    sleep 0.3
+    m2=$(used_memory)
+    for i in $(seq 0 15); do
+        [[ $(cli SET "bench:snap:memstr:$i" "$(python3 "$bench/gen_state.py" "$i")") == OK ]] ||
+            die "SET of variant $i failed"
+    done
+    sleep 0.3
+    m3=$(used_memory)
+    for i in $(seq 0 15); do
+        mus=$((mus + $(cli MEMORY USAGE "bench:snap:memstr:$i" SAMPLES 0)))
+    done
+    cli CONFIG SET latency-tracking "$lt" >/dev/null
+    local x16=$((16 * size))
+    # fmt_rps with a sign: a delta can be slightly negative.
+    fmt_int() { if (($1 < 0)); then echo "-$(fmt_rps "${1#-}")"; else fmt_rps "$1"; fi; }
+    local d_save=$((m1 - m0)) d_more=$((m2 - m1)) d_str=$((m3 - m2))
+    out "### Snapshot memory: 16 retained versions of the document"
+    out ""
+    out "After \`FLUSHALL\`: 16 \`SWARM.SNAPSHOT SAVE\` of 16 variants of the document (same"
+    out "length, one task's status, \`rev\` and \`updated\` differ), \`KEEP 16\`; then 16 more"
+    out "saves, which evict as many; then, as the built-in equivalent, the same 16 variants"
+    out "\`SET\` into 16 string keys. Ratios are against 16 x $sz bytes."
+    out ""
+    out "| measure | bytes | / (16 x document) |"
+    out "|---|---:|---:|"
+    out "| 16 x document size | $(fmt_rps "$x16") | 1.00 |"
+    out "| \`MEMORY USAGE\` of the key, 16 versions | $(fmt_rps "$mu") | $(ratio "$mu" "$x16") |"
+    out "| used_memory delta, 16 SAVEs (key created) | $(fmt_int "$d_save") | $(ratio "$d_save" "$x16") |"
+    out "| used_memory delta, 16 more SAVEs (16 evicted) | $(fmt_int "$d_more") | $(ratio "$d_more" "$x16" | sed 's/^-0\.00$/0.00/') |"
+    out "| built-in: used_memory delta, 16 SETs into 16 string keys | $(fmt_int "$d_str") | $(ratio "$d_str" "$x16") |"
+    out "| built-in: \`MEMORY USAGE\` summed over the 16 string keys | $(fmt_rps "$mus") | $(ratio "$mus" "$x16") |"
+    out ""
+
+    local rl rg
+    rl=$(ratio "$u_save" "$u_lsave")
+    rg=$(ratio "$u_sget" "$u_get")
+    out "### Snapshot targets"
+    out ""
+    out "| measure | value | target | |"
+    out "|---|---:|---:|---|"
+    out "| SAVE usec_per_call, $sz-byte document | $u_save | <= 150 | $(verdict "$u_save" "<=" 150) |"
+    out "| SAVE / Lua (cjson.decode + SET) usec_per_call | $rl | <= 0.2 | $(verdict "$rl" "<=" 0.2) |"
+    out "| SNAPSHOT GET / GET of a $sz-byte string usec_per_call | $rg | <= 1.2 | $(verdict "$rg" "<=" 1.2) |"
+    out "| PATCH of a one-field patch, usec_per_call | $u_patch | <= 1000 | $(verdict "$u_patch" "<=" 1000) |"
+    out "| PATCH / Lua merge patch usec_per_call | $(ratio "$u_patch" "$u_lpatch") | - | |"
+    out "| used_memory of 16 versions / (16 x document) | $(ratio "$d_save" "$x16") | - | |"
     out ""
 }
 

@@ -16,7 +16,6 @@
 #include "swarm/json.h"
 #include "swarm/jsontext.h"
 
-
 /* ---- Helpers ---- */
 
 static int replyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...)
@@ -90,9 +89,12 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
     return swSnapLookup(s, (uint64_t)v, out, err);
 }
 
-/* Saves text as the new head, creating the key when missing, then replicates the write. */
+/* Saves text as the new head, creating the key when missing, then replicates the write.
+ * src, when not NULL, is a Redis string holding the same bytes as text (SAVE's argument):
+ * it is replicated by reference instead of copying the document once more. */
 static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
-                         swSnap *existing, const char *text, size_t len, long long keep) {
+                         swSnap *existing, const char *text, size_t len, long long keep,
+                         RedisModuleString *src) {
     swSnap *s = existing ? existing : swSnapNew();
     uint64_t version;
     swError err;
@@ -116,9 +118,15 @@ static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisM
     const swSnapVersion *head = swSnapHead(s);
     swSnapInfo info;
     swSnapGetInfo(s, &info);
-    RedisModule_Replicate(ctx, "SWARM.APPLY", "sclllb", keyname, "SNAPSHOT",
-                          (long long)head->version, (long long)head->ts, (long long)info.keep,
-                          head->text, head->len);
+    if (src) {
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "scllls", keyname, "SNAPSHOT",
+                              (long long)head->version, (long long)head->ts, (long long)info.keep,
+                              src);
+    } else {
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "sclllb", keyname, "SNAPSHOT",
+                              (long long)head->version, (long long)head->ts, (long long)info.keep,
+                              head->text, head->len);
+    }
     RedisModule_ReplyWithLongLong(ctx, (long long)version);
 }
 
@@ -146,7 +154,7 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         REDISMODULE_OK)
         return REDISMODULE_OK;
     if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
-    saveAndReply(ctx, argv[2], key, s, text, len, keep);
+    saveAndReply(ctx, argv[2], key, s, text, len, keep, argv[3]);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -231,7 +239,7 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
                    "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
                    outlen, swarmConfig.maxSnapshotBytes);
     } else {
-        saveAndReply(ctx, argv[2], key, s, out, outlen, s ? 0 : swarmConfig.snapshotKeep);
+        saveAndReply(ctx, argv[2], key, s, out, outlen, s ? 0 : swarmConfig.snapshotKeep, NULL);
     }
     if (st == SW_OK) swFree(out);
     RedisModule_CloseKey(key);
@@ -319,7 +327,7 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
         SwarmReplyStatus(ctx, st, &err);
     } else {
         /* Save the old version's text as the new head; swSnapSave copies before it evicts. */
-        saveAndReply(ctx, argv[2], key, s, old->text, old->len, 0);
+        saveAndReply(ctx, argv[2], key, s, old->text, old->len, 0, NULL);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;

@@ -210,7 +210,11 @@ swStatus swJsonObjectBegin(swJsonIter *it, const char *buf, size_t len, size_t o
     return iterBegin(it, buf, len, off, '{');
 }
 
-int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val) {
+/* The next member's name, stopping before its value: 1 with *key filled and it->pos at the
+ * value's first byte, 0 at the end, negative when malformed. The caller descends into the
+ * value or calls memberSkipValue before asking for the next member, so a path lookup
+ * never scans the member it follows twice. */
+static int memberKey(swJsonIter *it, swJsonSpan *key) {
     size_t i, kend;
     int rc = iterStep(it, '}', &i);
     if (rc <= 0) return rc;
@@ -219,15 +223,30 @@ int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val) {
     }
     size_t colon = swJsonSkipWhitespace(it->buf, it->len, kend);
     if (colon >= it->len || it->buf[colon] != ':') goto bad;
-    if (swJsonSkipValue(it->buf, it->len, colon + 1, val) != SW_OK) goto bad;
     key->off = i;
     key->len = kend - i;
-    it->pos = val->off + val->len;
-    it->state = ITER_NEXT;
+    it->pos = swJsonSkipWhitespace(it->buf, it->len, colon + 1);
     return 1;
 bad:
     it->state = ITER_ERROR;
     return SW_ERR_PAYLOAD;
+}
+
+/* Skips the value memberKey stopped at; SW_OK with its span in *val, or SW_ERR_PAYLOAD. */
+static swStatus memberSkipValue(swJsonIter *it, swJsonSpan *val) {
+    if (swJsonSkipValue(it->buf, it->len, it->pos, val) != SW_OK) {
+        it->state = ITER_ERROR;
+        return SW_ERR_PAYLOAD;
+    }
+    it->pos = val->off + val->len;
+    it->state = ITER_NEXT;
+    return SW_OK;
+}
+
+int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val) {
+    int rc = memberKey(it, key);
+    if (rc <= 0) return rc;
+    return memberSkipValue(it, val) == SW_OK ? 1 : SW_ERR_PAYLOAD;
 }
 
 swStatus swJsonArrayBegin(swJsonIter *it, const char *buf, size_t len, size_t off) {
@@ -704,8 +723,13 @@ swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t p
         case SW_JSON_OBJECT: {
             int tilde = memchr(ptr + ts, '~', te - ts) != NULL;
             swJsonObjectBegin(&it, doc, len, cur);
-            while ((rc = swJsonObjectNext(&it, &k, &v)) == 1) {
-                if (nameEqualsRefToken(doc + k.off, k.len, ptr + ts, te - ts, tilde)) break;
+            while ((rc = memberKey(&it, &k)) == 1) {
+                if (nameEqualsRefToken(doc + k.off, k.len, ptr + ts, te - ts, tilde)) {
+                    v.off = it.pos; /* descend without skipping the member first */
+                    break;
+                }
+                if (memberSkipValue(&it, &v) != SW_OK) rc = SW_ERR_PAYLOAD;
+                if (rc < 0) break;
             }
             break;
         }

@@ -762,7 +762,6 @@ swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t p
 typedef struct mergeCtx {
     const char *doc, *patch;
     size_t dlen, plen;
-    size_t docEnd; /* just past the top-level document object, once merged */
     outBuf out;
     swError *err;
 } mergeCtx;
@@ -773,7 +772,11 @@ static int isNullAt(const char *buf, size_t len, size_t off) {
 
 /* Appends MergePatch(target, patch value pv) to the output. target is the value dv of the
  * document, or {} when dv is NULL. */
-static swStatus mergeValue(mergeCtx *c, const swJsonSpan *dv, swJsonSpan pv, int depth) {
+/* Merges the patch value pv into the doc value starting at dv->off (NULL: none). When it
+ * walks a doc object (the patch value is an object too) *walkedEnd is set just past that
+ * object, so the caller need not skip it again; otherwise it is left 0. */
+static swStatus mergeValue(mergeCtx *c, const swJsonSpan *dv, swJsonSpan pv, int depth,
+                           size_t *walkedEnd) {
     if (swJsonKindAt(c->patch, c->plen, pv.off) != SW_JSON_OBJECT) {
         return outPut(&c->out, c->patch + pv.off, pv.len);
     }
@@ -790,28 +793,38 @@ static swStatus mergeValue(mergeCtx *c, const swJsonSpan *dv, swJsonSpan pv, int
         swJsonSpan k, v;
         int rc;
         swJsonObjectBegin(&it, c->doc, c->dlen, dv->off);
-        while ((rc = swJsonObjectNext(&it, &k, &v)) == 1) {
+        while ((rc = memberKey(&it, &k)) == 1) {
             size_t i = indexFind(&idx, c->doc, k);
-            if (i == NOT_FOUND) {
+            member *m = i == NOT_FOUND ? NULL : &idx.m[i];
+            if (m) m->flags |= MEMBER_USED;
+            if (m == NULL || isNullAt(c->patch, c->plen, m->val.off)) {
+                if (memberSkipValue(&it, &v) != SW_OK) break;
+                if (m) continue; /* deleted */
                 /* Untouched: the member's text, name to value, in one copy. */
                 if (n++ > 0 && (st = outByte(&c->out, ',')) != SW_OK) goto done;
                 st = outPut(&c->out, c->doc + k.off, v.off + v.len - k.off);
                 if (st != SW_OK) goto done;
                 continue;
             }
-            member *m = &idx.m[i];
-            m->flags |= MEMBER_USED;
-            if (isNullAt(c->patch, c->plen, m->val.off)) continue;
             if (n++ > 0 && (st = outByte(&c->out, ',')) != SW_OK) goto done;
             if ((st = outPut(&c->out, c->doc + k.off, k.len)) != SW_OK) goto done;
             if ((st = outByte(&c->out, ':')) != SW_OK) goto done;
-            if ((st = mergeValue(c, &v, m->val, depth + 1)) != SW_OK) goto done;
+            /* Descend without skipping the member first: a merged object is walked once. */
+            swJsonSpan sub = {it.pos, 0};
+            size_t end = 0;
+            if ((st = mergeValue(c, &sub, m->val, depth + 1, &end)) != SW_OK) goto done;
+            if (end) {
+                it.pos = end;
+                it.state = ITER_NEXT;
+            } else if (memberSkipValue(&it, &v) != SW_OK) {
+                break;
+            }
         }
-        if (rc < 0) {
+        if (it.state == ITER_ERROR) {
             st = malformed(c->err, it.pos);
             goto done;
         }
-        if (depth == 0) c->docEnd = it.pos;
+        *walkedEnd = it.pos;
     }
 
     for (size_t i = 0; i < idx.n; i++) {
@@ -821,7 +834,8 @@ static swStatus mergeValue(mergeCtx *c, const swJsonSpan *dv, swJsonSpan pv, int
         if (n++ > 0 && (st = outByte(&c->out, ',')) != SW_OK) goto done;
         if ((st = outPut(&c->out, c->patch + m->key.off, m->key.len)) != SW_OK) goto done;
         if ((st = outByte(&c->out, ':')) != SW_OK) goto done;
-        if ((st = mergeValue(c, NULL, m->val, depth + 1)) != SW_OK) goto done;
+        size_t unused = 0;
+        if ((st = mergeValue(c, NULL, m->val, depth + 1, &unused)) != SW_OK) goto done;
     }
     st = outByte(&c->out, '}');
 done:
@@ -833,7 +847,7 @@ swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t
                           size_t *outlen, swError *err) {
     *out = NULL;
     *outlen = 0;
-    mergeCtx c = {doc, patch, len, plen, 0, {NULL, 0, 0}, err};
+    mergeCtx c = {doc, patch, len, plen, {NULL, 0, 0}, err};
     swJsonSpan pv, dv;
     swStatus st = topValue(patch, plen, &pv, err);
     if (st != SW_OK) return st;
@@ -849,9 +863,10 @@ swStatus swJsonMergePatch(const char *doc, size_t len, const char *patch, size_t
     int walked = dkind == SW_JSON_OBJECT && swJsonKindAt(patch, plen, pv.off) == SW_JSON_OBJECT;
     size_t guess = walked ? len + pv.len + 2 : pv.len + 2;
     if ((st = outReserve(&c.out, guess)) != SW_OK) return outFinish(&c.out, st, out, outlen);
-    st = mergeValue(&c, &dv, pv, 0);
+    size_t docEnd = 0;
+    st = mergeValue(&c, &dv, pv, 0, &docEnd);
     if (st == SW_OK && walked) {
-        size_t end = swJsonSkipWhitespace(doc, len, c.docEnd);
+        size_t end = swJsonSkipWhitespace(doc, len, docEnd);
         if (end != len) st = malformed(err, end);
     }
     return outFinish(&c.out, st, out, outlen);

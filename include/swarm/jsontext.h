@@ -116,7 +116,9 @@ int swJsonStringEqualBytes(const char *tok, size_t toklen, const char *s, size_t
  *   SW_ERR_NOTFOUND the pointer is well-formed but selects nothing
  *   SW_ERR_SYNTAX   the pointer is malformed (does not start with '/', or a '~' not followed
  *                   by '0' or '1'); err gets a message and the offending offset in ptr
- *   SW_ERR_PAYLOAD  doc is malformed
+ *   SW_ERR_PAYLOAD  doc is malformed along the path walked (only the containers on the path
+ *                   are read, up to the member or element named, and the value found; damage
+ *                   elsewhere is not looked for: validate documents first)
  * Never allocates. *off and *vlen are written only on SW_OK. */
 swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
                           size_t *vlen, swError *err);

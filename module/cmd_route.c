@@ -102,7 +102,8 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
         if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        if (created) atomic_fetch_add(&swarmCounters.routes, existing ? 1 : 0);
+        /* A new table is counted whole when stored; an existing one gains one route. */
+        if (created && existing) atomic_fetch_add(&swarmCounters.routes, 1);
         storeOrDelete(key, existing, t);
         if (created) {
             SwarmTouched(ctx, argv[2], "swarm.route.add");
@@ -133,7 +134,7 @@ static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction a
         if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        if (created) atomic_fetch_add(&swarmCounters.rules, existing ? 1 : 0);
+        if (created && existing) atomic_fetch_add(&swarmCounters.rules, 1);
         storeOrDelete(key, existing, t);
         if (created) {
             SwarmTouched(ctx, argv[2],

@@ -451,3 +451,33 @@ char *itReplyRepr(const redisReply *r) {
     reprReply(&b, r);
     return b.p;
 }
+
+redisContext *itConnectTimeout(const itServer *s, int ms) {
+    redisContext *c = itConnect(s);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+char *itDigest(redisContext *c, const char *key) {
+    redisReply *r = itCmd(c, "DEBUG DIGEST-VALUE %s", key);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
+        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
+    char *d = strdup(r->element[0]->str);
+    freeReplyObject(r);
+    return d;
+}
+
+void itAppendText(char **acc, char *s) {
+    size_t n = *acc ? strlen(*acc) : 0;
+    *acc = realloc(*acc, n + strlen(s) + 2);
+    strcpy(*acc + n, s);
+    strcat(*acc + n, "\n");
+    free(s);
+}
+
+void itAppendReply(char **acc, redisReply *r) {
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    itAppendText(acc, s);
+}

@@ -101,4 +101,16 @@ int itTryStart(itServer *s);
  * nil (nil), arrays [a,b,...], recursively. malloc'ed, NUL-terminated; free it. */
 char *itReplyRepr(const redisReply *r);
 
+/* A connection whose replies time out after ms, so a command the server never answers fails
+ * its test instead of hanging the file. */
+redisContext *itConnectTimeout(const itServer *s, int ms);
+
+/* DEBUG DIGEST-VALUE of key (malloc'ed). */
+char *itDigest(redisContext *c, const char *key);
+
+/* Appends s and a newline to the malloc'ed string *acc (NULL to start) and frees s. */
+void itAppendText(char **acc, char *s);
+/* Appends itReplyRepr(r) the same way and frees r. */
+void itAppendReply(char **acc, redisReply *r);
+
 #endif

@@ -15,15 +15,8 @@
 static itServer srv;
 static redisContext *admin;
 
-static redisContext *connectTo(const itServer *s) {
-    redisContext *ctx = itConnect(s);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, 0};
-    redisSetTimeout(ctx, tv);
-    return ctx;
-}
-
 static redisContext *loginAs(const char *user) {
-    redisContext *ctx = connectTo(&srv);
+    redisContext *ctx = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
     itExpectOk(itCmd(ctx, "AUTH %s pw", user));
     return ctx;
 }
@@ -49,7 +42,7 @@ static void expectNoCommand(redisContext *ctx, const char *sub, const char *args
 static int groupSetup(void **state) {
     (void)state;
     itStart(&srv, NULL, NULL);
-    admin = connectTo(&srv);
+    admin = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD k task.* channel:tasks"), 1);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD allowed:k task.> channel:ok"), 1);
     itExpectOk(itCmd(admin, "ACL SETUSER agent on >pw +@connection +swarm.route|match ~*"));

@@ -60,54 +60,24 @@ static void fixTrailer(unsigned char *buf, size_t len) {
 
 /* ---- Connections and state ---- */
 
-static redisContext *connectTo(const itServer *s) {
-    redisContext *ctx = itConnect(s);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, 0};
-    redisSetTimeout(ctx, tv);
-    return ctx;
-}
-
-static char *digest(redisContext *ctx, const char *key) {
-    redisReply *r = itCmd(ctx, "DEBUG DIGEST-VALUE %s", key);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
-        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
-    char *d = strdup(r->element[0]->str);
-    freeReplyObject(r);
-    return d;
-}
-
-static void append(char **acc, char *s) {
-    size_t n = *acc ? strlen(*acc) : 0;
-    *acc = realloc(*acc, n + strlen(s) + 2);
-    strcpy(*acc + n, s);
-    strcat(*acc + n, "\n");
-    free(s);
-}
-
-static void appendReply(char **acc, redisReply *r) {
-    char *s = itReplyRepr(r);
-    freeReplyObject(r);
-    append(acc, s);
-}
-
 /* Everything observable of the table at key, as one string (malloc'ed). */
 static char *tableState(redisContext *ctx, const char *key) {
     static const char *types[] = {"zqxjk.a", "zqxjk.a.b", "task.done",         "task.secret",
                                   "ev.a.b",  "other",     "zqxjk.b PRIORITY 9"};
     char *acc = NULL;
-    appendReply(&acc, itCmd(ctx, "TYPE %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE LIST %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE RULES %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE STATS %s", key));
+    itAppendReply(&acc, itCmd(ctx, "TYPE %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE LIST %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE RULES %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE STATS %s", key));
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         const char *argv[6] = {"SWARM.ROUTE", "MATCH", key};
         char buf[64];
         snprintf(buf, sizeof(buf), "%s", types[i]);
         int argc = 3;
         for (char *p = strtok(buf, " "); p; p = strtok(NULL, " ")) argv[argc++] = p;
-        appendReply(&acc, itCmdArgv(ctx, argc, argv, NULL));
+        itAppendReply(&acc, itCmdArgv(ctx, argc, argv, NULL));
     }
-    append(&acc, digest(ctx, key));
+    itAppendText(&acc, itDigest(ctx, key));
     return acc;
 }
 
@@ -297,7 +267,7 @@ static int groupTeardown(void **state) {
 
 static int testSetup(void **state) {
     (void)state;
-    c = connectTo(&srv);
+    c = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
     itExpectOk(itCmd(c, "FLUSHALL"));
     return 0;
 }
@@ -358,7 +328,7 @@ static void test_save_and_restart_keeps_the_table(void **state) {
     (void)state;
     const char *extra[] = {"--save", "", NULL};
     itStart(&aux, NULL, extra);
-    redisContext *a = connectTo(&aux);
+    redisContext *a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     populate(a, "k");
     itExpectInt(itCmd(a, "SWARM.ROUTE ALLOW k2 .*"), 1);
     char *before = tableState(a, "k"), *cb = counters(a);
@@ -366,7 +336,7 @@ static void test_save_and_restart_keeps_the_table(void **state) {
     redisFree(a);
     itStop(&aux);
     itStartIn(&aux);
-    a = connectTo(&aux);
+    a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     char *after = tableState(a, "k"), *ca = counters(a);
     expectSame(before, after, "SAVE and restart");
     expectSame(cb, ca, "SAVE and restart (INFO swarm counters)");
@@ -405,7 +375,7 @@ static unsigned char *readBaseAof(const itServer *s, size_t *len) {
 static void aofRoundTrip(const char *preamble) {
     const char *extra[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", preamble, NULL};
     itStart(&aux, NULL, extra);
-    redisContext *a = connectTo(&aux);
+    redisContext *a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     if (!waitRewriteIdle(a)) fail_msg("an AOF rewrite never finished at startup");
     populate(a, "k");
     itExpectInt(itCmd(a, "SWARM.ROUTE ADD gone a.b channel:x"), 1);
@@ -438,7 +408,7 @@ static void aofRoundTrip(const char *preamble) {
     redisFree(a);
     itStop(&aux);
     itStartIn(&aux);
-    a = connectTo(&aux);
+    a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     char *after = tableState(a, "k"), *ca = counters(a);
     expectSame(before, after, "AOF rewrite and restart");
     expectSame(cb, ca, "AOF rewrite and restart (INFO swarm counters)");
@@ -760,7 +730,7 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
     (void)state;
     const char *extra[] = {"--save", "", "--rdbcompression", "no", NULL};
     itStart(&aux, NULL, extra);
-    redisContext *a = connectTo(&aux);
+    redisContext *a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     populate(a, "k");
     itExpectOk(itCmd(a, "SAVE"));
     redisFree(a);
@@ -780,7 +750,7 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
     fixTrailer(rdb, len);
     writeFile(path, rdb, len);
     itStartIn(&aux);
-    a = connectTo(&aux);
+    a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     redisReply *r = itCmd(a, "SWARM.ROUTE MATCH k zqxjk.a");
     char *got = itReplyRepr(r);
     freeReplyObject(r);

@@ -21,53 +21,23 @@ static char masterPort[16];
 
 /* ---- Helpers ---- */
 
-static redisContext *connectTo(const itServer *s) {
-    redisContext *ctx = itConnect(s);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, 0};
-    redisSetTimeout(ctx, tv);
-    return ctx;
-}
-
-static char *digest(redisContext *ctx, const char *key) {
-    redisReply *rep = itCmd(ctx, "DEBUG DIGEST-VALUE %s", key);
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 || rep->element[0]->str == NULL)
-        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, rep->type);
-    char *d = strdup(rep->element[0]->str);
-    freeReplyObject(rep);
-    return d;
-}
-
-static void append(char **acc, char *s) {
-    size_t n = *acc ? strlen(*acc) : 0;
-    *acc = realloc(*acc, n + strlen(s) + 2);
-    strcpy(*acc + n, s);
-    strcat(*acc + n, "\n");
-    free(s);
-}
-
-static void appendReply(char **acc, redisReply *rep) {
-    char *s = itReplyRepr(rep);
-    freeReplyObject(rep);
-    append(acc, s);
-}
-
 /* Everything observable of the table at key, as one string (malloc'ed). */
 static char *tableState(redisContext *ctx, const char *key) {
     static const char *types[] = {"task.done", "task.secret", "agent.x.up", "other.x", "ev.a"};
     char *acc = NULL;
-    appendReply(&acc, itCmd(ctx, "EXISTS %s", key));
-    appendReply(&acc, itCmd(ctx, "TYPE %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE LIST %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE RULES %s", key));
-    appendReply(&acc, itCmd(ctx, "SWARM.ROUTE STATS %s", key));
+    itAppendReply(&acc, itCmd(ctx, "EXISTS %s", key));
+    itAppendReply(&acc, itCmd(ctx, "TYPE %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE LIST %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE RULES %s", key));
+    itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE STATS %s", key));
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        appendReply(&acc, itCmd(ctx, "SWARM.ROUTE MATCH %s %s", key, types[i]));
-        appendReply(&acc, itCmd(ctx, "SWARM.ROUTE MATCH %s %s PRIORITY 9", key, types[i]));
+        itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE MATCH %s %s", key, types[i]));
+        itAppendReply(&acc, itCmd(ctx, "SWARM.ROUTE MATCH %s %s PRIORITY 9", key, types[i]));
     }
     redisReply *e = itCmd(ctx, "EXISTS %s", key);
     int exists = e->integer == 1;
     freeReplyObject(e);
-    if (exists) append(&acc, digest(ctx, key));
+    if (exists) itAppendText(&acc, itDigest(ctx, key));
     return acc;
 }
 
@@ -125,13 +95,13 @@ static int groupSetup(void **state) {
     const char *mextra[] = {"--repl-ping-replica-period", "3600", "--repl-diskless-sync-delay", "0",
                             NULL};
     itStart(&master, NULL, mextra);
-    m = connectTo(&master);
+    m = itConnectTimeout(&master, REPLY_TIMEOUT_MS);
     /* A table that exists before the replica attaches travels in the full sync's RDB. */
     populate(m, "pre");
     snprintf(masterPort, sizeof(masterPort), "%d", master.port);
     const char *rextra[] = {"--replicaof", "127.0.0.1", masterPort, NULL};
     itStart(&replica, NULL, rextra);
-    r = connectTo(&replica);
+    r = itConnectTimeout(&replica, REPLY_TIMEOUT_MS);
     if (!itWaitInfo(r, "replication", "master_link_status", "up", 10000))
         fail_msg("the replica's link to the master never came up");
     return 0;

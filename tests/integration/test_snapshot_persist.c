@@ -16,32 +16,6 @@
 
 /* ---- Helpers ---- */
 
-/* A command that never answers fails its test instead of hanging the file. */
-static redisContext *connect10s(const itServer *s) {
-    redisContext *c = itConnect(s);
-    redisSetTimeout(c, (struct timeval){10, 0});
-    return c;
-}
-
-static char *digest(redisContext *c, const char *key) {
-    redisReply *r = itCmd(c, "DEBUG DIGEST-VALUE %s", key);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
-        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
-    char *d = strdup(r->element[0]->str);
-    freeReplyObject(r);
-    return d;
-}
-
-static void append(char **acc, redisReply *r) {
-    char *s = itReplyRepr(r);
-    freeReplyObject(r);
-    size_t n = *acc ? strlen(*acc) : 0;
-    *acc = realloc(*acc, n + strlen(s) + 2);
-    strcpy(*acc + n, s);
-    strcat(*acc + n, "\n");
-    free(s);
-}
-
 static long long field(redisReply *r, const char *name) {
     redisReply *f = itField(r, name);
     if (f == NULL || f->type != REDIS_REPLY_INTEGER) fail_msg("no integer field '%s'", name);
@@ -51,15 +25,15 @@ static long long field(redisReply *r, const char *name) {
 /* Everything observable of the history at key, as one string (malloc'ed). */
 static char *state(redisContext *c, const char *key) {
     char *acc = NULL;
-    append(&acc, itCmd(c, "TYPE %s", key));
-    append(&acc, itCmd(c, "SWARM.SNAPSHOT LIST %s", key));
+    itAppendReply(&acc, itCmd(c, "TYPE %s", key));
+    itAppendReply(&acc, itCmd(c, "SWARM.SNAPSHOT LIST %s", key));
     redisReply *info = itCmd(c, "SWARM.SNAPSHOT INFO %s", key);
     if (info->type != REDIS_REPLY_ARRAY) fail_msg("INFO %s: %s", key, info->str ? info->str : "");
     long long oldest = field(info, "oldest"), head = field(info, "head");
-    append(&acc, info);
+    itAppendReply(&acc, info);
     for (long long v = oldest; v <= head; v++)
-        append(&acc, itCmd(c, "SWARM.SNAPSHOT GET %s VERSION %lld", key, v));
-    char *d = digest(c, key);
+        itAppendReply(&acc, itCmd(c, "SWARM.SNAPSHOT GET %s VERSION %lld", key, v));
+    char *d = itDigest(c, key);
     acc = realloc(acc, strlen(acc) + strlen(d) + 1);
     strcat(acc, d);
     free(d);
@@ -147,7 +121,7 @@ static void test_debug_reload_keeps_history(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:reload");
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:one {\"only\":1}"), 1);
     char *before = state(c, "p:reload"), *one = state(c, "p:one");
@@ -166,7 +140,7 @@ static void test_save_and_restart_keeps_history(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:rdb");
     char *before = state(c, "p:rdb");
     char buf[32];
@@ -175,7 +149,7 @@ static void test_save_and_restart_keeps_history(void **state_) {
     itExpectOk(itCmd(c, "SAVE"));
     redisFree(c);
     itRestart(&s);
-    c = connect10s(&s);
+    c = itConnectTimeout(&s, 10000);
     char *after = state(c, "p:rdb");
     expectSameState(before, after, "SAVE and restart");
     /* Loading counts the loaded values. */
@@ -193,7 +167,7 @@ static void test_aof_rewrite_and_restart_keeps_history(void **state_) {
     const char *extra[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
     itServer s;
     itStart(&s, NULL, extra);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     waitRewrite(c);
     populate(c, "p:aof");
     redisReply *r = itCmd(c, "BGREWRITEAOF");
@@ -210,7 +184,7 @@ static void test_aof_rewrite_and_restart_keeps_history(void **state_) {
     char *before = state(c, "p:aof"), *before2 = state(c, "p:aof2");
     redisFree(c);
     itRestart(&s);
-    c = connect10s(&s);
+    c = itConnectTimeout(&s, 10000);
     char *after = state(c, "p:aof"), *after2 = state(c, "p:aof2");
     expectSameState(before, after, "AOF rewrite and restart");
     expectSameState(before2, after2, "AOF rewrite and restart");
@@ -224,7 +198,7 @@ static void test_aof_replay_keeps_timestamps(void **state_) {
     const char *extra[] = {"--appendonly", "yes", NULL};
     itServer s;
     itStart(&s, NULL, extra);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     waitRewrite(c);
     populate(c, "p:replay");
     char *before = state(c, "p:replay");
@@ -237,7 +211,7 @@ static void test_aof_replay_keeps_timestamps(void **state_) {
     assert_false(dirContains(dir, "SWARM.SNAPSHOT"));
     itSleepMs(20);
     itStartIn(&s);
-    c = connect10s(&s);
+    c = itConnectTimeout(&s, 10000);
     char *after = state(c, "p:replay");
     expectSameState(before, after, "AOF replay");
     free(before), free(after);
@@ -251,7 +225,7 @@ static void test_copy_is_deep(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:orig");
     char *orig = state(c, "p:orig");
     itExpectInt(itCmd(c, "COPY p:orig p:copy"), 1);
@@ -262,7 +236,7 @@ static void test_copy_is_deep(void **state_) {
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:copy [1] KEEP 1"), 8);
     char *orig2 = state(c, "p:orig");
     expectSameState(orig, orig2, "PATCH of a copy");
-    char *d1 = digest(c, "p:orig"), *d2 = digest(c, "p:copy");
+    char *d1 = itDigest(c, "p:orig"), *d2 = itDigest(c, "p:copy");
     assert_string_not_equal(d1, d2);
     char buf[32];
     assert_string_equal(itInfo(c, "swarm", "swarm_snapshots", buf, sizeof(buf)), "2");
@@ -278,7 +252,7 @@ static void test_dump_restore_round_trip(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:dump");
     char *before = state(c, "p:dump");
     redisReply *dump = itCmd(c, "DUMP p:dump");
@@ -304,7 +278,7 @@ static void test_rename_keeps_history(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:old");
     char *before = state(c, "p:old");
     itExpectOk(itCmd(c, "RENAME p:old p:new"));
@@ -327,7 +301,7 @@ static void test_replica_holds_same_history(void **state_) {
     itServer m, r;
     itStart(&m, NULL, mextra);
     itStart(&r, NULL, NULL);
-    redisContext *mc = connect10s(&m), *rc = connect10s(&r);
+    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
     populate(mc, "p:synced"); /* before the replica attaches: full sync */
     itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
     assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
@@ -360,13 +334,13 @@ static void test_corrupt_rdb_is_refused_loudly(void **state_) {
     const char *canary = "SWARM-CORRUPTION-CANARY-0123456789";
     itServer s;
     itStart(&s, NULL, extra);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE p:canary {\"marker\":\"%s\"}", canary), 1);
     itExpectOk(itCmd(c, "SAVE"));
     redisFree(c);
     /* The untouched file loads. */
     itRestart(&s);
-    c = connect10s(&s);
+    c = itConnectTimeout(&s, 10000);
     itExpectInt(itCmd(c, "EXISTS p:canary"), 1);
     redisFree(c);
     itStop(&s);
@@ -438,7 +412,7 @@ static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:src");
     payload good = encodeFromServer(c, "p:src");
     /* The documented format is what the module reads: a faithful copy, same digest. */
@@ -502,7 +476,7 @@ static void test_internal_commands_refuse_non_json(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 %s", "not json"), "PAYLOAD",
                   "invalid JSON at byte 1");
     itExpectError(itCmd(c, "SWARM.APPLY p:j NOPE x"), "ERR", "unknown effect kind");
@@ -534,7 +508,7 @@ static void test_swarm_restore_empty_history_is_refused(void **state_) {
     (void)state_;
     itServer s;
     itStart(&s, NULL, NULL);
-    redisContext *c = connect10s(&s);
+    redisContext *c = itConnectTimeout(&s, 10000);
     payload empty = {malloc(64), 0};
     empty.p[empty.len++] = 1;
     put64(&empty, 0);  /* head */

@@ -1097,13 +1097,18 @@ static void test_config_max_type_bytes(void **state) {
 
 static void test_config_from_module_arguments(void **state) {
     (void)state;
-    const char *modargs[] = {"max-type-bytes", "16", NULL};
+    const char *modargs[] = {"max-type-bytes", "16", "swarm.max-payload-bytes", "64kb",
+                             "cluster-pubsub", "global", NULL};
     itStart(&argSrv, modargs, NULL);
     redisContext *saved = c;
     c = itConnect(&argSrv);
     struct timeval tv = {REPLY_TIMEOUT_MS / 1000, 0};
     redisSetTimeout(c, tv);
     expectRepr(cmd("CONFIG GET swarm.max-type-bytes"), "[\"swarm.max-type-bytes\",\"16\"]");
+    /* Sizes in bytes take memory units and the swarm. prefix, as in redis.conf. */
+    expectRepr(cmd("CONFIG GET swarm.max-payload-bytes"),
+               "[\"swarm.max-payload-bytes\",\"65536\"]");
+    expectRepr(cmd("CONFIG GET swarm.cluster-pubsub"), "[\"swarm.cluster-pubsub\",\"global\"]");
     itExpectInt(cmd("SWARM.ROUTE ADD t abcdefgh.ijklmno channel:x"), 1); /* 16 bytes */
     itExpectError(cmd("SWARM.ROUTE ADD t abcdefgh.ijklmnop channel:x"), "EVENTTYPE",
                   "pattern is longer than 16 bytes");
@@ -1159,6 +1164,9 @@ static void test_bad_module_arguments_refuse_to_load(void **state) {
         {{"max-type-bytes", "65537", NULL}, "max-type-bytes must be between 1 and 65536"},
         {{"no-such-option", "1", NULL}, "unknown load argument 'no-such-option'"},
         {{"max-type-bytes", NULL, NULL}, "name/value pairs"},
+        /* Memory units only for sizes in bytes, as CONFIG SET accepts them. */
+        {{"max-type-bytes", "16kb", NULL}, "max-type-bytes must be between 1 and 65536"},
+        {{"cluster-pubsub", "everywhere", NULL}, "cluster-pubsub must be shard or global"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         prepareArgServer(cases[i].args, NULL);

@@ -42,9 +42,10 @@ static swStatus decodeValue(const char *buf, size_t len, void **value, swError *
         const swSnapVersion *ver = swSnapAt(v, i);
         swError jerr;
         if (swJsonValidate(ver->text, ver->len, SWARM_SNAPSHOT_MAX_DEPTH, &jerr) != SW_OK) {
-            swSnapFree(v);
-            return swErrorSet(err, SW_ERR_CORRUPT, 0, "version %llu is not valid JSON: %s",
-                              (unsigned long long)ver->version, jerr.msg);
+            swErrorSet(err, SW_ERR_CORRUPT, 0, "version %llu is not valid JSON: %s",
+                       (unsigned long long)ver->version, jerr.msg);
+            swSnapFree(v); /* ver points into v: free it only once the message is written */
+            return SW_ERR_CORRUPT;
         }
     }
     *value = v;

@@ -2,7 +2,8 @@
 # Installs what is missing, builds swarm with warnings as errors and runs every test:
 #   1. the cmocka unit tests of the core and the integration tests against real
 #      redis-server processes on free loopback ports (ctest, build/);
-#   2. the unit tests again under AddressSanitizer + UBSan (build-asan/);
+#   2. everything again with AddressSanitizer + UBSan (build-asan/): the unit tests, and the
+#      integration tests with the sanitized swarm.so in redis-server (scripts/redis-server-asan.sh);
 #   3. a short libFuzzer run of the JSON validator against cJSON (build-fuzz/;
 #      SWARM_FUZZ_SECONDS, default 20; 0 skips it).
 # Exits non-zero when anything fails.
@@ -18,11 +19,11 @@ SWARM_BUILD_DIR=$root/build "$root/scripts/build.sh" -DSWARM_TESTS=ON -DSWARM_WE
 ctest --test-dir "$root/build" -j2 --output-on-failure --timeout 600 2>&1 | tee -a "$log" ||
     status=1
 
-echo "== unit tests under AddressSanitizer + UBSan"
+echo "== unit and integration tests under AddressSanitizer + UBSan"
 SWARM_BUILD_DIR=$root/build-asan "$root/scripts/build.sh" -DSWARM_TESTS=ON \
-    -DSWARM_SANITIZER=address
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$root/build-asan" -L unit -j2 \
-    --output-on-failure 2>&1 | tee -a "$log" || status=1
+    -DSWARM_SANITIZER=address -DREDIS_SERVER="$root/scripts/redis-server-asan.sh"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$root/build-asan" -j2 --output-on-failure \
+    --timeout 600 2>&1 | tee -a "$log" || status=1
 
 seconds=${SWARM_FUZZ_SECONDS:-20}
 if [ "$seconds" != 0 ]; then

@@ -26,6 +26,9 @@ static void *SwarmRealloc(void *p, size_t n) {
 static void SwarmFree(void *p) {
     RedisModule_Free(p);
 }
+static size_t SwarmMallocSize(void *p) {
+    return RedisModule_MallocSize(p);
+}
 
 /* ---- Replies ---- */
 
@@ -341,7 +344,8 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (RedisModule_Init(ctx, "swarm", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
     swarmClusterMode = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER) != 0;
-    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree};
+    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree,
+                                               SwarmMallocSize};
     swSetAllocator(&redisAllocator);
     /* Writes signal WATCH themselves (SwarmTouched), so commands that change nothing, such
      * as a rejected publish or an identical route, leave transactions alone. */

@@ -18,6 +18,9 @@ typedef struct swAllocator {
     void *(*calloc)(size_t nmemb, size_t size);
     void *(*realloc)(void *ptr, size_t size);
     void (*free)(void *ptr);
+    /* Optional: the bytes an allocation really occupies (allocator rounding included), so
+     * MEMORY USAGE can report them. NULL: the requested size is reported. */
+    size_t (*size)(void *ptr);
 } swAllocator;
 
 /* Installs a table (copied); NULL restores libc. Not thread-safe: call before any use. */
@@ -29,6 +32,8 @@ void *swAlloc(size_t size);
 void *swCalloc(size_t nmemb, size_t size);
 void *swRealloc(void *ptr, size_t size);
 void swFree(void *ptr);
+/* What ptr, allocated with requested bytes, really occupies (see swAllocator.size). */
+size_t swAllocSize(void *ptr, size_t requested);
 /* A NUL-terminated copy of len bytes of s (which may hold NULs); free with swFree. */
 char *swMemdup(const char *s, size_t len);
 

@@ -4,11 +4,11 @@
 
 #include "swarm/alloc.h"
 
-static swAllocator swAllocTable = {malloc, calloc, realloc, free};
+static swAllocator swAllocTable = {malloc, calloc, realloc, free, NULL};
 
 void swSetAllocator(const swAllocator *a) {
     if (a == NULL) {
-        swAllocTable = (swAllocator){malloc, calloc, realloc, free};
+        swAllocTable = (swAllocator){malloc, calloc, realloc, free, NULL};
     } else {
         swAllocTable = *a;
     }
@@ -32,6 +32,10 @@ void *swRealloc(void *ptr, size_t size) {
 
 void swFree(void *ptr) {
     if (ptr != NULL) swAllocTable.free(ptr);
+}
+
+size_t swAllocSize(void *ptr, size_t requested) {
+    return ptr != NULL && swAllocTable.size != NULL ? swAllocTable.size(ptr) : requested;
 }
 
 char *swMemdup(const char *s, size_t len) {

@@ -24,7 +24,7 @@ static void unitFree(void *p) {
     test_free(p);
 }
 
-static const swAllocator unitAllocator = {unitMalloc, unitCalloc, unitRealloc, unitFree};
+static const swAllocator unitAllocator = {unitMalloc, unitCalloc, unitRealloc, unitFree, NULL};
 
 int unitAllocSetup(void **state) {
     (void)state;

@@ -290,7 +290,8 @@ static void oneShotFree(void *p) {
 }
 
 static void oneShotInstall(long at) {
-    static const swAllocator a = {oneShotMalloc, oneShotCalloc, oneShotRealloc, oneShotFree};
+    static const swAllocator a = {oneShotMalloc, oneShotCalloc, oneShotRealloc, oneShotFree,
+                                  NULL};
     swSetAllocator(&a);
     oneShotAt = at;
     oneShotCount = 0;

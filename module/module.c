@@ -1,6 +1,5 @@
 /* module.c -- the swarm module's entry point: allocator, configuration, INFO, command
  * registration helpers and the status-to-reply mapping shared by every command. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +63,8 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
                            long long max, const char *what, long long *out) {
     long long v;
     if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK) {
-        return RedisModule_ReplyWithError(ctx, "ERR value is not an integer or out of range"),
-               REDISMODULE_ERR;
+        RedisModule_ReplyWithError(ctx, "ERR value is not an integer or out of range");
+        return REDISMODULE_ERR;
     }
     if (v < min || v > max) {
         char buf[160];
@@ -178,7 +177,8 @@ static SwarmNumConfig numConfigs[] = {
      &swarmConfig.maxPayloadBytes},
     {"max-snapshot-bytes", 64 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
      &swarmConfig.maxSnapshotBytes},
-    {"snapshot-keep", 16, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.snapshotKeep},
+    {"snapshot-keep", SW_SNAP_KEEP_DEFAULT, 1, SW_SNAP_KEEP_MAX, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.snapshotKeep},
     {"stream-maxlen", 100000, 1, (1LL << 62), REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.streamMaxlen},
     {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold},

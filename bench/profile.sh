@@ -59,6 +59,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/swarm-profile.XXXXXX")
 server_pid=
 cleanup() {
+    stop_replica
     stop_server
     if [[ ${PROFILE_KEEP:-0} == 1 ]]; then
         echo "profile: callgrind files kept in $work" >&2
@@ -156,10 +157,99 @@ CMDFN=RedisModuleCommandDispatcher
 setup_publish() {
     cli CONFIG SET swarm.breaker-threshold 1000000 >/dev/null
     cli SWARM.ROUTE ADD swarm:ch 'task.>' channel:chan >/dev/null
+    cli SWARM.ROUTE ADD swarm:st 'task.>' stream:swarm:st:inbox >/dev/null
+    cli SWARM.ROUTE ADD swarm:cs 'task.>' channel:chan >/dev/null
+    cli SWARM.ROUTE ADD swarm:cs 'task.>' stream:swarm:cs:inbox >/dev/null
 }
 setup_match() {
     python3 "$bench/gen_routes.py" subject bench:r1 1 | cli --pipe >/dev/null
     python3 "$bench/gen_routes.py" subject bench:r10k 10000 | cli --pipe >/dev/null
+}
+
+
+# start_pair: a master and a replica, both under callgrind (the replica synced).
+replica_pid= rport=
+start_pair() {
+    start_server
+    rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    mkdir -p "$work/replica"
+    valgrind --tool=callgrind --callgrind-out-file="$work/replica/cg.%p" \
+        redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no \
+        --dir "$work/replica" --logfile "$work/replica/redis.log" --daemonize no \
+        --loadmodule "$so" --replicaof 127.0.0.1 "$port" >"$work/replica/valgrind.log" 2>&1 &
+    replica_pid=$!
+    nrprof=0
+    for _ in $(seq 300); do
+        redis-cli -h 127.0.0.1 -p "$rport" INFO replication 2>/dev/null |
+            grep -q '^master_link_status:up' && return 0
+        sleep 0.2
+    done
+    echo "profile: the replica did not sync" >&2
+    exit 1
+}
+
+stop_replica() {
+    if [[ -n $replica_pid ]]; then
+        kill "$replica_pid" 2>/dev/null || true
+        wait "$replica_pid" 2>/dev/null || true
+        replica_pid=
+    fi
+}
+
+offset() { redis-cli -h 127.0.0.1 -p "$1" INFO replication | tr -d '\r' | sed -n 's/^master_repl_offset:\([0-9]*\)$/\1/p'; }
+
+# profile_pair LABEL ARGS...: PM, PR = whole-server Ir of master and replica during the
+# load, PB = replication bytes sent.
+profile_pair() {
+    local label=$1
+    shift
+    redis-benchmark -h 127.0.0.1 -p "$port" -n "$WARM" -c "$PC" -P "$PP" -q "$@" >/dev/null 2>&1
+    local o
+    o=$(offset "$port")
+    until (($(offset "$rport") >= o)); do sleep 0.2; done
+    callgrind_control -z "$server_pid" >/dev/null 2>&1
+    callgrind_control -z "$replica_pid" >/dev/null 2>&1
+    redis-benchmark -h 127.0.0.1 -p "$port" -n "$REQ" -c "$PC" -P "$PP" -q "$@" >/dev/null 2>&1
+    callgrind_control -d "$label" "$server_pid" >/dev/null 2>&1
+    PB=$(($(offset "$port") - o))
+    o=$(offset "$port")
+    until (($(offset "$rport") >= o)); do sleep 0.2; done
+    callgrind_control -d "$label" "$replica_pid" >/dev/null 2>&1
+    nprof=$((nprof + 1)) nrprof=$((nrprof + 1))
+    PM=$(total "$work/cg.$server_pid.$nprof")
+    PR=$(total "$work/replica/cg.$replica_pid.$nrprof")
+}
+
+# start_plain: a server without valgrind, for throughput and memory.
+start_plain() {
+    stop_server
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$work" \
+        --logfile "$work/redis.log" --daemonize no --loadmodule "$so" >/dev/null 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        cli PING 2>/dev/null | grep -q PONG && return 0
+        sleep 0.1
+    done
+    exit 1
+}
+
+THR_N=${PROFILE_THR_N:-200000}
+rps_of() {
+    redis-benchmark -h 127.0.0.1 -p "$port" -n "$THR_N" -c "$PC" -P 16 --csv "$@" 2>/dev/null |
+        tail -1 | awk -F'","' '{ print $(NF - 6) }'
+}
+# used_memory without the stream's own bytes: an approximately trimmed stream's length
+# swings by up to a node (100 entries) between two samples, which is not the module's memory.
+used_memory() {
+    sleep 0.3
+    local u s
+    u=$(cli INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p')
+    s=$(cli MEMORY USAGE swarm:mem:inbox SAMPLES 0)
+    echo $((u - ${s:-0}))
+}
+verdict() {
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "met" : "**missed**" }'
 }
 
 out "## callgrind: $mode, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -172,24 +262,115 @@ if [[ $mode == publish ]]; then
     ms=$(date +%s%3N)
     env="{\"id\":\"$ms-0\",\"swarm\":\"swarm:ch\",\"type\":\"task.completed\",\"priority\":5,\"ts\":$ms,\"payload\":$PAYLOAD}"
     swp=(SWARM.PUBLISH swarm:ch task.completed "$PAYLOAD")
+    sws=(SWARM.PUBLISH swarm:st task.completed "$PAYLOAD")
+    swc=(SWARM.PUBLISH swarm:cs task.completed "$PAYLOAD")
     pub=(PUBLISH chan "$env")
+    # The entry SWARM.PUBLISH appends, as a client would XADD it.
+    xadd=(XADD bench:xadd MAXLEN '~' 100000 '*' id "$ms-0" swarm swarm:cs type task.completed
+        priority 5 ts "$ms" payload "$PAYLOAD")
+    # Whole-server instructions per request, no replica.
     start_server
     setup_publish
-    profile swarm "${swp[@]}"
-    ts=$(total "$FILE") cs=$(cost "$FILE" $CMDFN)
     profile publish "${pub[@]}"
-    tp=$(total "$FILE") cp=$(cost "$FILE" publishCommand)
+    tp=$(total "$FILE")
+    profile xadd "${xadd[@]}"
+    tx=$(total "$FILE")
+    profile swp "${swp[@]}"
+    tsp=$(total "$FILE")
+    profile sws "${sws[@]}"
+    tss=$(total "$FILE")
+    profile swc "${swc[@]}"
+    tsc=$(total "$FILE")
+    stop_server
+    # With one replica attached, both under callgrind: the master's and the replica's
+    # instructions per request, and the replication stream's bytes per request.
+    start_pair
+    setup_publish
+    profile_pair pub "${pub[@]}"
+    rmp=$PM rrp=$PR rbp=$PB
+    profile_pair xadd "${xadd[@]}"
+    rmx=$PM rrx=$PR rbx=$PB
+    profile_pair swc "${swc[@]}"
+    rmc=$PM rrc=$PR rbc=$PB
+    stop_replica
+    # Only inside the module command, for the list of heaviest functions.
     start_server --toggle-collect=$CMDFN
     setup_publish
-    profile swarm "${swp[@]}"
+    profile swc "${swc[@]}"
     fs=$FILE
-    out "| command | Ir per request, whole server | Ir per request, in the command |"
-    out "|---|---:|---:|"
-    out "| \`PUBLISH chan <${#env} bytes>\`, no subscriber | $(per "$tp") | $(per "$cp") (publishCommand) |"
-    out "| \`SWARM.PUBLISH\` -> channel route, no subscriber | $(per "$ts") | $(per "$cs") ($CMDFN) |"
-    out "| ratio | $(ratio "$ts" "$tp") | $(ratio "$cs" "$cp") |"
+    stop_server
+    # Throughput at pipeline 16 and memory, without valgrind.
+    start_plain
+    setup_publish
+    sha=$(cli SCRIPT LOAD "$(cat "$bench/publish.lua")")
+    lua=(EVALSHA "$sha" 2 swarm:lua bench:lua chan task.completed "$PAYLOAD")
+    declare -A rps
+    for _ in 1 2; do
+        for c in pub xadd swc lua; do
+            declare -n arr=$c
+            r=$(rps_of "${arr[@]}")
+            unset -n arr
+            awk -v a="$r" -v b="${rps[$c]:-0}" 'BEGIN { exit !(a > b) }' && rps[$c]=$r
+        done
+    done
+    pair=$(awk -v p="${rps[pub]}" -v x="${rps[xadd]}" 'BEGIN { printf "%.0f", 1 / (1 / p + 1 / x) }')
+    # Memory: a channel + stream route, the stream capped at 1,000 entries so that it is
+    # full after the first 10,000 publishes.
+    cli FLUSHALL SYNC >/dev/null
+    cli CONFIG SET swarm.stream-maxlen 1000 >/dev/null
+    cli SWARM.ROUTE ADD swarm:mem 'task.>' channel:memchan >/dev/null
+    cli SWARM.ROUTE ADD swarm:mem 'task.>' stream:swarm:mem:inbox >/dev/null
+    mem=(SWARM.PUBLISH swarm:mem task.completed "$PAYLOAD")
+    redis-benchmark -h 127.0.0.1 -p "$port" -n 10000 -c "$PC" -P 16 -q "${mem[@]}" >/dev/null 2>&1
+    m1=$(used_memory)
+    redis-benchmark -h 127.0.0.1 -p "$port" -n 990000 -c "$PC" -P 16 -q "${mem[@]}" >/dev/null 2>&1
+    m2=$(used_memory)
+    npub=$(cli SWARM.ROUTE STATS swarm:mem | sed -n '/^published$/{n;p}')
+    mpct=$(awk -v a="$m1" -v b="$m2" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
+    stop_server
+
+    out "The 89-byte seed payload, type \`task.completed\`; swarm.breaker-threshold raised so"
+    out "a channel without subscribers keeps being published to. XADD writes the entry"
+    out "SWARM.PUBLISH writes (6 fields: id swarm type priority ts payload)."
     out ""
-    out "Heaviest functions inside SWARM.PUBLISH (its call tree only):"
+    out "| request | Ir per request, no replica | master, 1 replica | replica | replication bytes |"
+    out "|---|---:|---:|---:|---:|"
+    out "| \`PUBLISH chan <${#env} bytes>\`, no subscriber | $(per "$tp") | $(per "$rmp") | $(per "$rrp") | $(per "$rbp") |"
+    out "| \`XADD key MAXLEN ~ 100000 * <6 fields>\` | $(per "$tx") | $(per "$rmx") | $(per "$rrx") | $(per "$rbx") |"
+    out "| PUBLISH + XADD | $(per $((tp + tx))) | $(per $((rmp + rmx))) | $(per $((rrp + rrx))) | $(per $((rbp + rbx))) |"
+    out "| \`SWARM.PUBLISH\`, 1 channel route | $(per "$tsp") | | | |"
+    out "| \`SWARM.PUBLISH\`, 1 stream route | $(per "$tss") | | | |"
+    out "| \`SWARM.PUBLISH\`, channel + stream routes | $(per "$tsc") | $(per "$rmc") | $(per "$rrc") | $(per "$rbc") |"
+    out ""
+    out "Throughput, redis-benchmark -c $PC -P 16 -n $THR_N, best of 2 interleaved runs, no"
+    out "valgrind; PUBLISH + XADD pairs/s = 1 / (1/PUBLISH/s + 1/XADD/s); the Lua equivalent is"
+    out "bench/publish.lua with a stream key. Memory: used_memory less the stream's MEMORY USAGE,"
+    out "after 10,000 and after $npub SWARM.PUBLISH to a channel + stream table,"
+    out "swarm.stream-maxlen 1000 (the stream is full after the first 10,000)."
+    out ""
+    out "| measure | value |"
+    out "|---|---:|"
+    out "| PUBLISH/s | ${rps[pub]} |"
+    out "| XADD/s | ${rps[xadd]} |"
+    out "| PUBLISH + XADD pairs/s | $pair |"
+    out "| SWARM.PUBLISH channel + stream/s | ${rps[swc]} |"
+    out "| Lua equivalent/s | ${rps[lua]} |"
+    out "| used_memory after 10,000 / after $npub | $m1 / $m2 |"
+    out ""
+    out "| target | value | limit | |"
+    out "|---|---:|---:|---|"
+    row() { out "| $1 | $2 | $3 $4 | $(verdict "$2" "$3" "$4") |"; }
+    row "channel + stream / (PUBLISH + XADD), Ir" "$(ratio "$tsc" $((tp + tx)))" "<=" 1.10
+    row "same, 1 replica, master" "$(ratio "$rmc" $((rmp + rmx)))" "<=" 1.00
+    row "same, 1 replica, replica" "$(ratio "$rrc" $((rrp + rrx)))" "<=" 1.00
+    row "stream only / XADD, Ir" "$(ratio "$tss" "$tx")" "<=" 1.20
+    row "channel only / PUBLISH, Ir" "$(ratio "$tsp" "$tp")" "<=" 3.0
+    row "replication bytes / (PUBLISH + XADD)" "$(ratio "$rbc" $((rbp + rbx)))" "<=" 1.00
+    row "throughput P16 / PUBLISH + XADD pairs" "$(ratio "${rps[swc]}" "$pair")" ">=" 1.2
+    row "throughput P16 / Lua equivalent" "$(ratio "${rps[swc]}" "${rps[lua]}")" ">=" 5
+    row "memory growth, 1,000,000 vs 10,000 publishes (%)" "${mpct#-}" "<=" 1
+    out ""
+    out "Heaviest functions inside SWARM.PUBLISH, channel + stream (its call tree only):"
     out ""
     top "$fs" $CMDFN 40
 elif [[ $mode == snapshot ]]; then

@@ -1,13 +1,16 @@
--- publish.lua -- the Lua baseline for SWARM.PUBLISH in bench/run.sh: the same work, done
--- the way one would without the module, for one channel route.
+-- publish.lua -- the Lua baseline for SWARM.PUBLISH in bench/run.sh and bench/profile.sh:
+-- the same work, done the way one would without the module, for one channel route and
+-- optionally one stream route.
 --
 --   EVALSHA <sha> 1 <seq-key> <channel> <type> <payload>
+--   EVALSHA <sha> 2 <seq-key> <stream-key> <channel> <type> <payload>
 --
--- Checks the type against the event-type grammar (SPEC section 2: tokens of A-Z a-z 0-9 _ - :
--- separated by single dots, at most 256 bytes), validates the payload with cjson.decode,
--- issues an id <ms>-<seq> (a per-table counter kept in <seq-key>, as SWARM.PUBLISH keeps its
--- id clock in the table), builds the envelope in the SPEC's key order with the payload bytes
--- verbatim, PUBLISHes it and answers [id, targets, receivers] like SWARM.PUBLISH.
+-- Checks the type against the event-type grammar (tokens of A-Z a-z 0-9 _ - : separated by
+-- single dots, at most 256 bytes), validates the payload with cjson.decode, issues an id
+-- <ms>-<seq> (a per-table counter kept in <seq-key>, as SWARM.PUBLISH keeps its id clock in
+-- the table), builds the envelope in SWARM.PUBLISH's key order with the payload bytes
+-- verbatim, PUBLISHes it, with a stream key also XADDs the entry SWARM.PUBLISH writes
+-- (MAXLEN ~ 100000), and answers [id, targets, receivers, lost] like SWARM.PUBLISH.
 local chan, t, payload = ARGV[1], ARGV[2], ARGV[3]
 if #t == 0 or #t > 256 or not string.match(t, '^[%w_:%-][%w_:%-%.]*$')
     or string.find(t, '..', 1, true) or string.sub(t, -1) == '.' then
@@ -21,8 +24,16 @@ local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local id = string.format('%d-%d', ms, redis.call('INCR', KEYS[1]))
 local env = '{"id":"' .. id .. '","swarm":"' .. KEYS[1] .. '","type":"' .. t ..
     '","priority":5,"ts":' .. string.format('%d', ms) .. ',"payload":' .. payload .. '}'
+local targets, lost = {}, {}
 local n = redis.call('PUBLISH', chan, env)
 if n > 0 then
-    return {id, {'channel:' .. chan}, n}
+    targets[#targets + 1] = 'channel:' .. chan
+else
+    lost[#lost + 1] = {'channel:' .. chan, 'missed'}
 end
-return {id, {}, n}
+if KEYS[2] then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'id', id, 'swarm', KEYS[1],
+        'type', t, 'priority', 5, 'ts', ms, 'payload', payload)
+    targets[#targets + 1] = 'stream:' .. KEYS[2]
+end
+return {id, targets, n, lost}

@@ -1,12 +1,14 @@
 /* cmd_restore.c -- SWARM.RESTORE key type payload [REPLACE]: recreates a swarm value from
  * its serialized form. AOF rewrite emits it so a rewritten AOF rebuilds every value exactly
- * (ids, counters, clocks and all); it validates the payload as strictly as RDB loading. */
+ * (ids, counters, clocks and all); it validates the payload as strictly as RDB loading.
+ * Internal: only AOF loading and the master link run it (clients use DUMP/RESTORE). */
 #include <string.h>
 #include <strings.h>
 
 #include "swarm.h"
 
 static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (!SwarmInternalAllowed(ctx)) return SwarmReplyInternal(ctx, "SWARM.RESTORE");
     if (argc != 4 && argc != 5) return RedisModule_WrongArity(ctx);
     int replace = 0;
     if (argc == 5) {

@@ -59,6 +59,19 @@ int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err) {
     return RedisModule_ReplyWithError(ctx, buf);
 }
 
+int SwarmInternalAllowed(RedisModuleCtx *ctx) {
+    int flags = RedisModule_GetContextFlags(ctx);
+    return (flags & (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0 ||
+           swarmConfig.debugInternalCommands;
+}
+
+int SwarmReplyInternal(RedisModuleCtx *ctx, const char *command) {
+    char buf[160];
+    snprintf(buf, sizeof(buf),
+             "ERR %s is internal: only the master link and AOF loading may run it", command);
+    return RedisModule_ReplyWithError(ctx, buf);
+}
+
 int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
                            long long max, const char *what, long long *out) {
     long long v;
@@ -218,6 +231,21 @@ static int SwarmConfig_SetPubsub(const char *name, int val, void *privdata,
     return REDISMODULE_OK;
 }
 
+static int SwarmConfig_GetDebugInternal(const char *name, void *privdata) {
+    (void)name;
+    (void)privdata;
+    return swarmConfig.debugInternalCommands;
+}
+
+static int SwarmConfig_SetDebugInternal(const char *name, int val, void *privdata,
+                                        RedisModuleString **err) {
+    (void)name;
+    (void)privdata;
+    (void)err;
+    swarmConfig.debugInternalCommands = val;
+    return REDISMODULE_OK;
+}
+
 static int SwarmConfig_Register(RedisModuleCtx *ctx) {
     for (size_t i = 0; i < NUM_CONFIGS; i++) {
         SwarmNumConfig *c = &numConfigs[i];
@@ -228,6 +256,11 @@ static int SwarmConfig_Register(RedisModuleCtx *ctx) {
             return REDISMODULE_ERR;
     }
     swarmConfig.clusterPubsubGlobal = 0;
+    swarmConfig.debugInternalCommands = 0;
+    if (RedisModule_RegisterBoolConfig(ctx, "debug-internal-commands", 0,
+                                       REDISMODULE_CONFIG_IMMUTABLE, SwarmConfig_GetDebugInternal,
+                                       SwarmConfig_SetDebugInternal, NULL, NULL) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
     return RedisModule_RegisterEnumConfig(ctx, "cluster-pubsub", 0, REDISMODULE_CONFIG_DEFAULT,
                                           pubsubNames, pubsubValues, 2, SwarmConfig_GetPubsub,
                                           SwarmConfig_SetPubsub, NULL, NULL);
@@ -275,6 +308,16 @@ static int SwarmConfig_ApplyArgs(RedisModuleCtx *ctx, RedisModuleString **argv, 
             swarmConfig.clusterPubsubGlobal = strcasecmp(value, "global") == 0;
             continue;
         }
+        if (strcasecmp(name, "debug-internal-commands") == 0) {
+            if (strcasecmp(value, "yes") && strcasecmp(value, "no")) {
+                RedisModule_Log(ctx, "warning",
+                                "swarm: debug-internal-commands must be yes or no, not '%s'",
+                                value);
+                return REDISMODULE_ERR;
+            }
+            swarmConfig.debugInternalCommands = strcasecmp(value, "yes") == 0;
+            continue;
+        }
         SwarmNumConfig *c = NULL;
         for (size_t k = 0; k < NUM_CONFIGS; k++) {
             if (strcasecmp(name, numConfigs[k].name) == 0) c = &numConfigs[k];
@@ -285,9 +328,9 @@ static int SwarmConfig_ApplyArgs(RedisModuleCtx *ctx, RedisModuleString **argv, 
         }
         long long v;
         char *end;
-        int ok = (c->flags & REDISMODULE_CONFIG_MEMORY) ? parseMemory(value, &v)
-                                                        : ((v = strtoll(value, &end, 10)),
-                                                           end != value && *end == '\0');
+        int ok = (c->flags & REDISMODULE_CONFIG_MEMORY)
+                     ? parseMemory(value, &v)
+                     : ((v = strtoll(value, &end, 10)), end != value && *end == '\0');
         if (!ok || v < c->min || v > c->max) {
             RedisModule_Log(ctx, "warning", "swarm: %s must be between %lld and %lld, not '%s'",
                             c->name, c->min, c->max, value);
@@ -319,13 +362,14 @@ static void SwarmInfo(RedisModuleInfoCtx *ctx, int for_crash_report) {
         {"rejected_eventtype", &c->rejectedEventType},
         {"rejected_denied", &c->rejectedDenied},
         {"rejected_payload", &c->rejectedPayload},
+        {"rejected_noswarm", &c->rejectedNoswarm},
         {"rejected_other", &c->rejectedOther},
         {"snapshots", &c->snapshots},
         {"snapshots_saved", &c->snapshotsSaved},
         {"snapshot_bytes", &c->snapshotBytes},
     };
-    unsigned long long rejected =
-        c->rejectedEventType + c->rejectedDenied + c->rejectedPayload + c->rejectedOther;
+    unsigned long long rejected = c->rejectedEventType + c->rejectedDenied + c->rejectedPayload +
+                                  c->rejectedNoswarm + c->rejectedOther;
     RedisModule_InfoAddFieldCString(ctx, "version", SWARM_VERSION);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         RedisModule_InfoAddFieldULongLong(ctx, fields[i].name, atomic_load(fields[i].v));

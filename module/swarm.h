@@ -26,7 +26,8 @@ typedef struct SwarmConfig {
     long long streamMaxlen;
     long long breakerThreshold;
     long long breakerCooldownMs;
-    int clusterPubsubGlobal; /* 0: shard channels in cluster mode, 1: global */
+    int clusterPubsubGlobal;   /* 0: shard channels in cluster mode, 1: global */
+    int debugInternalCommands; /* load time only: clients may run SWARM.APPLY/RESTORE */
 } SwarmConfig;
 
 extern SwarmConfig swarmConfig;
@@ -37,7 +38,8 @@ extern SwarmConfig swarmConfig;
 typedef struct SwarmCounters {
     atomic_ullong tables, routes, rules;
     atomic_ullong published, delivered, deadlettered, shed, unrouted;
-    atomic_ullong rejectedEventType, rejectedDenied, rejectedPayload, rejectedOther;
+    atomic_ullong rejectedEventType, rejectedDenied, rejectedPayload, rejectedNoswarm,
+        rejectedOther;
     atomic_ullong snapshots, snapshotsSaved, snapshotBytes;
 } SwarmCounters;
 
@@ -161,6 +163,13 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 
 /* Replies a NULL-terminated list of lines, as the built-in HELP subcommands do. */
 int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines);
+
+/* SWARM.APPLY and SWARM.RESTORE carry effects the master already validated and decided;
+ * they run only from the master link or while loading (AOF), unless the load-time config
+ * swarm.debug-internal-commands opened them for tests. */
+int SwarmInternalAllowed(RedisModuleCtx *ctx);
+/* Replies the refusal of an internal command called by a client. */
+int SwarmReplyInternal(RedisModuleCtx *ctx, const char *command);
 
 /* 1 when the server runs in cluster mode. */
 int SwarmInCluster(RedisModuleCtx *ctx);

@@ -14,9 +14,13 @@
 static itServer srv;
 static redisContext *c;
 
+/* The file's server opens the internal commands to clients (a load-time-only config), so
+ * that SWARM.APPLY's own input checks can be tested directly. */
+static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
+
 static int setup(void **state) {
     (void)state;
-    itStart(&srv, NULL, NULL);
+    itStart(&srv, internalOpen, NULL);
     c = itConnect(&srv);
     return 0;
 }
@@ -46,7 +50,9 @@ static MsgId parseId(const char *s) {
     return id;
 }
 
-static int idLess(MsgId x, MsgId y) { return x.ms < y.ms || (x.ms == y.ms && x.seq < y.seq); }
+static int idLess(MsgId x, MsgId y) {
+    return x.ms < y.ms || (x.ms == y.ms && x.seq < y.seq);
+}
 
 /* SWARM.PUBLISH key type payload [opts ...] with every argument binary safe; the option
  * list ends with NULL. */
@@ -65,12 +71,14 @@ static redisReply *pubOn(redisContext *ctx, const char *key, const char *type, c
 }
 #define pub(...) pubOn(c, __VA_ARGS__)
 
-/* Checks a publish reply [id, [targets...], receivers]: targets is a comma-separated list
- * ("" for none). Copies the id into idbuf (64 bytes) and frees the reply. */
+/* Checks a publish reply [id, [targets...], receivers, lost]: targets is a comma-separated
+ * list ("" for none); lost is an array (test_publish_v2.c checks its contents). Copies the id
+ * into idbuf (64 bytes) and frees the reply. */
 static void expectPubReply(redisReply *r, const char *targets, long long receivers, char *idbuf) {
     if (r->type == REDIS_REPLY_ERROR) fail_msg("publish failed: %s", r->str);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 3);
+    assert_int_equal(r->elements, 4);
+    assert_int_equal(r->element[3]->type, REDIS_REPLY_ARRAY);
     assert_int_equal(r->element[0]->type, REDIS_REPLY_STRING);
     parseId(r->element[0]->str);
     if (idbuf) snprintf(idbuf, 64, "%s", r->element[0]->str);
@@ -162,9 +170,15 @@ static void flatten(const redisReply *r, char *out, size_t cap) {
         n = strlen(out);
         snprintf(out + n, cap - n, "]");
         break;
-    case REDIS_REPLY_INTEGER: snprintf(out + n, cap - n, "%lld,", r->integer); break;
-    case REDIS_REPLY_NIL: snprintf(out + n, cap - n, "nil,"); break;
-    default: snprintf(out + n, cap - n, "'%s',", r->str ? r->str : ""); break;
+    case REDIS_REPLY_INTEGER:
+        snprintf(out + n, cap - n, "%lld,", r->integer);
+        break;
+    case REDIS_REPLY_NIL:
+        snprintf(out + n, cap - n, "nil,");
+        break;
+    default:
+        snprintf(out + n, cap - n, "'%s',", r->str ? r->str : "");
+        break;
     }
 }
 
@@ -312,16 +326,9 @@ static void test_reply_lists_distinct_ok_targets_and_sums_receivers(void **state
     assert_int_equal(tableStat("shape", "published"), 1);
     assert_int_equal(tableStat("shape", "delivered"), 3);
 
-    /* A missing key is an empty table: [nil, [], 0], and no key appears. */
-    r = pub("shape:missing", "a.b", "{}", NULL);
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 3);
-    assert_int_equal(r->element[0]->type, REDIS_REPLY_NIL);
-    assert_int_equal(r->element[1]->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->element[1]->elements, 0);
-    assert_int_equal(r->element[2]->type, REDIS_REPLY_INTEGER);
-    assert_int_equal(r->element[2]->integer, 0);
-    freeReplyObject(r);
+    /* A missing key is not a table: NOSWARM, and no key appears. */
+    itExpectError(pub("shape:missing", "a.b", "{}", NULL), "NOSWARM",
+                  "no routing table at key 'shape:missing'");
     itExpectInt(itCmd(c, "EXISTS shape:missing"), 0);
     redisFree(s1);
     redisFree(s2);
@@ -376,11 +383,11 @@ static void test_stream_entry_has_exact_fields(void **state) {
     char ts[2][32];
     snprintf(ts[0], sizeof(ts[0]), "%llu", parseId(id1).ms);
     snprintf(ts[1], sizeof(ts[1]), "%llu", parseId(id2).ms);
-    const char *want[2][12] = {
-        {"id", id1, "type", "task.done", "priority", "5", "ts", ts[0], "payload", "{\"n\": 1}"},
-        {"id", id2, "type", "task.done", "priority", "9", "ts", ts[1], "payload", "[ 2 ]", "sender",
-         "me"}};
-    size_t nf[2] = {10, 12};
+    const char *want[2][14] = {{"id", id1, "swarm", "ent", "type", "task.done", "priority", "5",
+                                "ts", ts[0], "payload", "{\"n\": 1}"},
+                               {"id", id2, "swarm", "ent", "type", "task.done", "priority", "9",
+                                "ts", ts[1], "payload", "[ 2 ]", "sender", "me"}};
+    size_t nf[2] = {12, 14};
     MsgId prevStream = {0, 0};
     for (int e = 0; e < 2; e++) {
         redisReply *entry = r->element[e];
@@ -859,7 +866,7 @@ static void test_multi_exec_and_eval(void **state) {
     for (int i = 0; i < 2; i++) {
         redisReply *e = r->element[i];
         assert_int_equal(e->type, REDIS_REPLY_ARRAY);
-        assert_int_equal(e->elements, 3);
+        assert_int_equal(e->elements, 4);
         snprintf(ids[i], sizeof(ids[i]), "%s", e->element[0]->str);
         assert_int_equal(e->element[1]->elements, 1);
         assert_string_equal(e->element[1]->element[0]->str, "stream:tx:s");
@@ -871,7 +878,7 @@ static void test_multi_exec_and_eval(void **state) {
     r = itCmd(c, "EVAL %s 1 tx x.c {\"e\":1}",
               "return redis.call('SWARM.PUBLISH', KEYS[1], ARGV[1], ARGV[2])");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 3);
+    assert_int_equal(r->elements, 4);
     assert_true(idLess(parseId(ids[1]), parseId(r->element[0]->str)));
     assert_int_equal(r->element[1]->elements, 1);
     assert_string_equal(r->element[1]->element[0]->str, "stream:tx:s");
@@ -979,6 +986,62 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
     char id[64];
     expectPubReply(pub("apl", "x.y", "{}", NULL), "stream:apl:s", 0, id);
     assert_string_equal(id, "9999999999999-6");
+
+    /* The PUBLISH form: the delta, the effect record (effect.h), then type, payload and the
+     * sender when the record says so. Any disagreement is refused before anything changes. */
+    before = snapshotCmd(c, "DEBUG DIGEST-VALUE %s", "apl");
+    char *xlen0 = snapshotCmd(c, "XLEN %s", "apl:s");
+    makeDelta(&d, 1, 9999999999999ULL, 7, 1);
+    Delta e = {{0}, 0};
+    putU(&e, 1, 1);                /* format */
+    putU(&e, 9999999999999ULL, 8); /* id */
+    putU(&e, 7, 8);
+    putU(&e, 1234, 8); /* ts */
+    putU(&e, 5, 1);    /* priority */
+    putU(&e, 0, 1);    /* no sender */
+    size_t head = e.len;
+    putU(&e, 1, 1); /* a stream append */
+    putU(&e, 9, 8); /* to route 9: not in the table */
+    putU(&e, 9999999999999ULL, 8);
+    putU(&e, 1, 8);
+    putU(&e, 0, 8);
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, d.len, e.b, e.len), "ERR",
+                  "unknown target 9");
+    e.b[head + 1] = 1; /* route 1, a stream route */
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {} me", d.b, d.len, e.b, e.len),
+                  "ERR", "disagree on SENDER");
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y", d.b, d.len, e.b, e.len), "ERR",
+                  "wrong number of arguments");
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, d.len, e.b, e.len - 3),
+                  "ERR", "malformed publish effect");
+    e.b[head] = 0; /* a channel delivery to a stream route */
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, d.len, e.b, head + 9),
+                  "ERR", "unknown target 1");
+    e.b[head] = 1;
+    e.b[0] = 2;
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, d.len, e.b, e.len), "ERR",
+                  "unknown publish effect format");
+    e.b[0] = 1;
+    itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, (size_t)10, e.b, e.len),
+                  "ERR", NULL);
+    after = snapshotCmd(c, "DEBUG DIGEST-VALUE %s", "apl");
+    assert_string_equal(after, before);
+    char *xlen1 = snapshotCmd(c, "XLEN %s", "apl:s");
+    assert_string_equal(xlen1, xlen0);
+    free(before);
+    free(after);
+    free(xlen0);
+    free(xlen1);
+    /* A well-formed record applies: the entry with its exact id, the clock. */
+    itExpectOk(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, d.len, e.b, e.len));
+    assert_string_equal(lastId(c, "apl", buf), "9999999999999-7");
+    redisReply *x = itCmd(c, "XREVRANGE apl:s + - COUNT 1");
+    assert_string_equal(x->element[0]->element[0]->str, "9999999999999-1");
+    char *fields = itReplyRepr(x->element[0]->element[1]);
+    assert_string_equal(fields, "[\"id\",\"9999999999999-7\",\"swarm\",\"apl\",\"type\",\"x.y\","
+                                "\"priority\",\"5\",\"ts\",\"1234\",\"payload\",\"{}\"]");
+    free(fields);
+    freeReplyObject(x);
 }
 
 /* ---- Persistence: the id clock and the table survive restarts and AOF rewrites ---- */

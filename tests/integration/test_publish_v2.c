@@ -419,6 +419,27 @@ static void test_internal_commands_refused_from_clients(void **state) {
     itExpectError(itCmd(sc, "CONFIG SET swarm.debug-internal-commands yes"), "ERR", NULL);
 }
 
+/* The reply names targets and lost targets: reading the table. A user who may only write
+ * its keys (%W~) may not publish; one who may read and write may. */
+static void test_publish_needs_read_access_to_the_table(void **state) {
+    (void)state;
+    itExpectInt(itCmd(sc, "SWARM.ROUTE ADD acl:t a.* stream:acl:t:s"), 1);
+    itExpectOk(itCmd(sc, "ACL SETUSER wo on nopass %%W~acl:* +@all"));
+    itExpectOk(itCmd(sc, "ACL SETUSER rw on nopass ~acl:* +@all"));
+    redisContext *u = itConnect(&solo);
+    itExpectOk(itCmd(u, "AUTH wo x"));
+    itExpectError(pubOn(u, "acl:t", "a.x", "{}", NULL), "NOPERM", NULL);
+    itExpectOk(itCmd(u, "AUTH rw x"));
+    expectPub(pubOn(u, "acl:t", "a.x", "{}", NULL), "[\"stream:acl:t:s\"],:0,[]", NULL);
+    redisFree(u);
+    redisReply *r = itCmd(sc, "COMMAND INFO swarm.publish");
+    char *info = itReplyRepr(r);
+    freeReplyObject(r);
+    assert_non_null(strstr(info, "\"RW\",\"access\",\"update\""));
+    free(info);
+    itExpectInt(itCmd(sc, "ACL DELUSER wo rw"), 2);
+}
+
 /* ============================== pair: master + replica ============================== */
 
 static itServer master, replica;
@@ -951,6 +972,7 @@ int main(void) {
         cmocka_unit_test(test_keyspace_events_and_trimming_as_xadd),
         cmocka_unit_test(test_blocked_readers_wake_on_a_new_and_an_existing_stream),
         cmocka_unit_test(test_internal_commands_refused_from_clients),
+        cmocka_unit_test(test_publish_needs_read_access_to_the_table),
     };
     const struct CMUnitTest pairTests[] = {
         cmocka_unit_test(test_replica_subscriber_gets_every_envelope_exactly_once),

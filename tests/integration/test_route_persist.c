@@ -252,9 +252,13 @@ static unsigned char *dumpPlain(redisContext *ctx, const char *key, size_t *len)
 
 /* ---- Fixtures ---- */
 
+/* The group's server opens the internal commands to clients (a load-time-only config) so
+ * that SWARM.RESTORE's own input checks can be tested directly. */
+static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
+
 static int groupSetup(void **state) {
     (void)state;
-    itStart(&srv, NULL, NULL);
+    itStart(&srv, internalOpen, NULL);
     return 0;
 }
 

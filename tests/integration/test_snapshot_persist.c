@@ -408,10 +408,14 @@ static redisReply *swarmRestore(redisContext *c, const char *key, const char *bu
     return itCmdArgv(c, replace ? 5 : 4, argv, lens);
 }
 
+/* These servers open the internal commands to clients (a load-time-only config) so that
+ * their own input checks can be tested directly. */
+static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
+
 static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
     (void)state_;
     itServer s;
-    itStart(&s, NULL, NULL);
+    itStart(&s, internalOpen, NULL);
     redisContext *c = itConnectTimeout(&s, 10000);
     populate(c, "p:src");
     payload good = encodeFromServer(c, "p:src");
@@ -475,7 +479,7 @@ static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
 static void test_internal_commands_refuse_non_json(void **state_) {
     (void)state_;
     itServer s;
-    itStart(&s, NULL, NULL);
+    itStart(&s, internalOpen, NULL);
     redisContext *c = itConnectTimeout(&s, 10000);
     itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 %s", "not json"), "PAYLOAD",
                   "invalid JSON at byte 1");

@@ -298,6 +298,8 @@ if [[ $mode == publish ]]; then
     setup_publish
     profile swc "${swc[@]}"
     fs=$FILE
+    profile swp "${swp[@]}"
+    fsp=$FILE
     stop_server
     # Throughput at pipeline 16 and memory, without valgrind.
     start_plain
@@ -373,6 +375,10 @@ if [[ $mode == publish ]]; then
     out "Heaviest functions inside SWARM.PUBLISH, channel + stream (its call tree only):"
     out ""
     top "$fs" $CMDFN 40
+    out ""
+    out "Heaviest functions inside SWARM.PUBLISH, channel only (its call tree only):"
+    out ""
+    top "$fsp" $CMDFN 30
 elif [[ $mode == snapshot ]]; then
     doc=$(python3 "$bench/gen_state.py")
     patch='{"tasks":{"t-42":{"status":"done"}}}'

@@ -47,35 +47,6 @@ void swReaderInit(swReader *r, const char *buf, size_t len) {
     r->failed = 0;
 }
 
-static const unsigned char *take(swReader *r, size_t n) {
-    if (r->failed || (size_t)(r->end - r->p) < n) {
-        r->failed = 1;
-        return NULL;
-    }
-    const unsigned char *p = r->p;
-    r->p += n;
-    return p;
-}
-
-uint8_t swReadU8(swReader *r) {
-    const unsigned char *p = take(r, 1);
-    return p ? p[0] : 0;
-}
-
-uint32_t swReadU32(swReader *r) {
-    const unsigned char *p = take(r, 4);
-    uint32_t v = 0;
-    for (int i = 0; p && i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-uint64_t swReadU64(swReader *r) {
-    const unsigned char *p = take(r, 8);
-    uint64_t v = 0;
-    for (int i = 0; p && i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 const char *swReadStr(swReader *r, size_t max, size_t *len) {
     size_t n = swReadU32(r);
     *len = 0;
@@ -84,7 +55,7 @@ const char *swReadStr(swReader *r, size_t max, size_t *len) {
         r->failed = 1;
         return NULL;
     }
-    const unsigned char *p = take(r, n);
+    const unsigned char *p = swReaderTake(r, n);
     if (p == NULL) return NULL;
     *len = n;
     return (const char *)p;

@@ -174,6 +174,26 @@ static RedisModuleString *kindPublish, *kindRoute;
  * their own subscribers, which this node cannot count. */
 static int attachedReplicas;
 
+/* Whether anything can receive what this node propagates. Redis drops every propagated
+ * command when the AOF is off and no replica ever attached (no replication backlog), and
+ * then building the delta and effect record and calling RM_Replicate would cost more than
+ * the rest of a channel publish. A module cannot see the backlog, so this is a latch that
+ * opens for good at the first sign of replication since load: a child process (every full
+ * sync forks one, before the replica receives any command), a replica coming or going, a
+ * role or master link change, or a backlog, replica or master already there at load. The
+ * AOF is checked on every call. */
+static int replicationSeen;
+
+static int propagationPossible(RedisModuleCtx *ctx) {
+    return replicationSeen || (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_AOF);
+}
+
+/* Nothing receives the effect: mark the dataset changed (what RM_Replicate also does, for
+ * save points) through RedisModule_ReplicateVerbatim, which then propagates nothing. */
+static void markChanged(RedisModuleCtx *ctx) {
+    RedisModule_ReplicateVerbatim(ctx);
+}
+
 static RedisModuleString *createU64(RedisModuleCtx *ctx, uint64_t v) {
     char buf[24];
     return RedisModule_CreateString(ctx, buf, (size_t)(putU64(buf, v) - buf));
@@ -240,7 +260,7 @@ static Outcome deliverStream(RedisModuleCtx *ctx, uint64_t target, const char *n
     RedisModuleStreamID sid;
     int64_t trimmed;
     Outcome o = appendEntry(ctx, name, nlen, m, NULL, -1, &sid, &trimmed);
-    if (o == OUT_OK) {
+    if (o == OUT_OK && m->effects) {
         swEffectAdd(m->effects, &(swEffect){.kind = SW_EFFECT_STREAM,
                                             .target = target,
                                             .ms = sid.ms,
@@ -263,7 +283,8 @@ static Outcome deliverChannel(RedisModuleCtx *ctx, uint64_t target, const char *
     *receivers += n;
     /* In cluster mode the message travels to the other nodes (and the shard's replicas)
      * over the cluster bus; otherwise replicas publish it from SWARM.APPLY. */
-    if (!cluster) swEffectAdd(m->effects, &(swEffect){.kind = SW_EFFECT_CHANNEL, .target = target});
+    if (!cluster && m->effects)
+        swEffectAdd(m->effects, &(swEffect){.kind = SW_EFFECT_CHANNEL, .target = target});
     /* Subscribers this node cannot count -- a replica's, or another node's in global mode --
      * receive it too, so no local receiver is not a miss then. */
     if (n > 0 || attachedReplicas > 0 || (cluster && !shard)) return OUT_OK;
@@ -371,8 +392,12 @@ static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTab
         const swRule *hit = denyRule;
         t->stats.rejected++;
         if (denyRule) denyRule->hits++;
-        swBuf *d = encodeDelta(t, &inc, NULL, 0, &hit, hit ? 1 : 0);
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, d->data, d->len);
+        if (propagationPossible(ctx)) {
+            swBuf *d = encodeDelta(t, &inc, NULL, 0, &hit, hit ? 1 : 0);
+            RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, d->data, d->len);
+        } else {
+            markChanged(ctx);
+        }
     }
     return SwarmReplyStatus(ctx, st, err);
 }
@@ -445,13 +470,16 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     m.payloadStr = argv[3];
     m.senderStr = senderArg ? argv[senderArg] : NULL;
     static swBuf effects; /* reused across calls */
-    effects.len = 0;
-    m.effects = &effects;
-    swEffectBegin(&effects, &(swEffectHead){.idMs = m.idMs,
-                                            .idSeq = m.idSeq,
-                                            .ts = m.ts,
-                                            .priority = m.priority,
-                                            .hasSender = m.senderStr != NULL});
+    int propagate = propagationPossible(ctx);
+    if (propagate) {
+        effects.len = 0;
+        m.effects = &effects;
+        swEffectBegin(&effects, &(swEffectHead){.idMs = m.idMs,
+                                                .idSeq = m.idSeq,
+                                                .ts = m.ts,
+                                                .priority = m.priority,
+                                                .hasSender = m.senderStr != NULL});
+    }
 
     /* Per matching route: reuse the outcome of an earlier route with the same target (each
      * target gets the message once), else consult the breaker, else deliver. */
@@ -545,8 +573,10 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     const swRule *hit = res->allowRule;
     if (res->allowRule) res->allowRule->hits++;
     SwarmTouched(ctx, argv[1], "swarm.publish");
-    swBuf *delta = encodeDelta(t, &inc, d, nd, &hit, hit ? 1 : 0);
-    if (m.senderStr) {
+    swBuf *delta = propagate ? encodeDelta(t, &inc, d, nd, &hit, hit ? 1 : 0) : NULL;
+    if (!propagate) {
+        markChanged(ctx);
+    } else if (m.senderStr) {
         RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbsss", argv[1], kindPublish, delta->data,
                               delta->len, effects.data, effects.len, argv[2], argv[3], m.senderStr);
     } else {
@@ -727,10 +757,19 @@ static void onReplicaChange(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t su
     (void)ctx;
     (void)e;
     (void)data;
+    replicationSeen = 1;
     if (sub == REDISMODULE_SUBEVENT_REPLICA_CHANGE_ONLINE)
         attachedReplicas++;
     else if (attachedReplicas > 0)
         attachedReplicas--;
+}
+
+static void onReplicationSign(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
+    (void)ctx;
+    (void)e;
+    (void)sub;
+    (void)data;
+    replicationSeen = 1;
 }
 
 /* Creates the shared strings and starts counting replicas (already attached ones too, for a
@@ -747,8 +786,21 @@ static int initPublish(RedisModuleCtx *ctx) {
     if (info) {
         attachedReplicas =
             (int)RedisModule_ServerInfoGetFieldSigned(info, "connected_slaves", NULL);
+        const char *role = RedisModule_ServerInfoGetFieldC(info, "role");
+        replicationSeen =
+            attachedReplicas > 0 || (role && strcmp(role, "master") != 0) ||
+            RedisModule_ServerInfoGetFieldSigned(info, "repl_backlog_active", NULL) != 0;
         RedisModule_FreeServerInfo(ctx, info);
+    } else {
+        replicationSeen = 1;
     }
+    if (RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_ReplicationRoleChanged,
+                                           onReplicationSign) == REDISMODULE_ERR ||
+        RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_MasterLinkChange,
+                                           onReplicationSign) == REDISMODULE_ERR ||
+        RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_ForkChild, onReplicationSign) ==
+            REDISMODULE_ERR)
+        return REDISMODULE_ERR;
     return RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_ReplicaChange, onReplicaChange);
 }
 

@@ -233,6 +233,21 @@ static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     itExpectOk(itCmd(sc, "CONFIG SET swarm.breaker-threshold 5"));
 }
 
+/* A publish changes the dataset: save points see it (rdb_changes_since_last_save), also on a
+ * server where nothing receives the replicated effect (no AOF, no replica ever). */
+static void test_publish_counts_as_a_change_for_save_points(void **state) {
+    (void)state;
+    itExpectInt(itCmd(sc, "SWARM.ROUTE ADD dy a.* channel:dy:ch"), 1);
+    char buf[32];
+    long long before = strtoll(
+        itInfo(sc, "persistence", "rdb_changes_since_last_save", buf, sizeof(buf)), NULL, 10);
+    expectPub(pubOn(sc, "dy", "a.x", "{}", NULL), "[],:0,[[\"channel:dy:ch\",\"missed\"]]", NULL);
+    itExpectError(pubOn(sc, "dy", "a..x", "{}", NULL), "EVENTTYPE", NULL);
+    long long after = strtoll(
+        itInfo(sc, "persistence", "rdb_changes_since_last_save", buf, sizeof(buf)), NULL, 10);
+    assert_int_equal(after, before + 2);
+}
+
 static void test_reply_shape_is_the_same_in_resp3(void **state) {
     (void)state;
     itExpectInt(itCmd(sc, "SWARM.ROUTE ADD r3 a.* channel:r3:nobody"), 1);
@@ -966,6 +981,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
 int main(void) {
     const struct CMUnitTest soloTests[] = {
         cmocka_unit_test(test_lost_lists_missed_failed_and_shed_targets),
+        cmocka_unit_test(test_publish_counts_as_a_change_for_save_points),
         cmocka_unit_test(test_reply_shape_is_the_same_in_resp3),
         cmocka_unit_test(test_missing_table_answers_noswarm_and_counts_rejected),
         cmocka_unit_test(test_stream_entry_fields_match_the_envelope),

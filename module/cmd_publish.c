@@ -17,15 +17,16 @@
 
 #include "swarm.h"
 #include "swarm/alloc.h"
+#include "swarm/breaker.h"
 #include "swarm/buf.h"
 #include "swarm/delta.h"
+#include "swarm/resolve.h"
 #include "swarm/event.h"
 #include "swarm/json.h"
 #include "swarm/keyslot.h"
 #include "swarm/utf8.h"
 
 #define MAX_SENDER 128
-#define DEFAULT_PRIORITY 5
 
 /* ---- Envelope ---- */
 
@@ -219,7 +220,7 @@ typedef struct Args {
 
 /* Checks options, type and payload. Returns SW_OK or a status with err filled in. */
 static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *err) {
-    a->priority = DEFAULT_PRIORITY;
+    a->priority = SW_PRIORITY_DEFAULT;
     a->sender = NULL;
     a->slen = 0;
     for (int i = 4; i < argc; i += 2) {
@@ -229,8 +230,9 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
             long long p;
             if (RedisModule_StringToLongLong(argv[i + 1], &p) != REDISMODULE_OK)
                 return swErrorSet(err, SW_ERR_SYNTAX, 0, "value is not an integer or out of range");
-            if (p < 1 || p > 9)
-                return swErrorSet(err, SW_ERR_RANGE, 0, "PRIORITY must be between 1 and 9");
+            if (p < SW_PRIORITY_MIN || p > SW_PRIORITY_MAX)
+                return swErrorSet(err, SW_ERR_RANGE, 0, "PRIORITY must be between %d and %d",
+                                  SW_PRIORITY_MIN, SW_PRIORITY_MAX);
             a->priority = (int)p;
         } else if (strcasecmp(opt, "SENDER") == 0) {
             a->sender = RedisModule_StringPtrLen(argv[i + 1], &a->slen);
@@ -276,14 +278,16 @@ static void countRejection(swStatus st) {
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-/* Replicates SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...]. */
-static void replicateDelta(RedisModuleCtx *ctx, RedisModuleString *key, const swTable *t,
-                           const swTableStats *inc, const swDeltaRoute *routes, size_t n,
-                           const swRule *const *rules, size_t nrules, RedisModuleString **pubs,
-                           size_t npubs) {
+/* Applies a publish's effect to the table and replicates it as SWARM.APPLY key ROUTE
+ * <delta> [<channel> <envelope> ...]. */
+static void commitDelta(RedisModuleCtx *ctx, RedisModuleString *key, swTable *t, swDelta *d,
+                        RedisModuleString **pubs, size_t npubs) {
     static swBuf delta; /* reused across calls */
+    d->clockMs = t->clockMs;
+    d->clockSeq = t->clockSeq;
+    swDeltaCommit(t, d);
     delta.len = 0;
-    swDeltaEncode(&delta, t, inc, routes, n, rules, nrules);
+    swDeltaEncode(&delta, d);
     if (npubs) {
         RedisModule_Replicate(ctx, "SWARM.APPLY", "scbv", key, "ROUTE", delta.data, delta.len,
                               pubs, npubs);
@@ -298,11 +302,8 @@ static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTab
                           swRule *denyRule, swStatus st, const swError *err) {
     countRejection(st);
     if (t) {
-        swTableStats inc = {.rejected = 1};
-        const swRule *hit = denyRule;
-        t->stats.rejected++;
-        if (denyRule) denyRule->hits++;
-        replicateDelta(ctx, keyname, t, &inc, NULL, 0, &hit, hit ? 1 : 0, NULL, 0);
+        swDelta d = {.inc = {.rejected = 1}, .rules = &denyRule, .nrules = denyRule ? 1 : 0};
+        commitDelta(ctx, keyname, t, &d, NULL, 0);
     }
     return SwarmReplyStatus(ctx, st, err);
 }
@@ -374,7 +375,8 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     swRoute **ok = n <= STACK_ROUTES ? okstack : RedisModule_Alloc((n + 1) * sizeof(*ok));
     size_t nd = 0, nok = 0;
     long long receivers = 0;
-    swTableStats inc = {.published = 1};
+    swDelta delta = {.inc = {.published = 1}, .routes = d};
+    swTableStats *inc = &delta.inc;
     for (size_t i = 0; i < n; i++) {
         swRoute *r = res->routes[i];
         if (a.priority < r->pmin || a.priority > r->pmax) continue;
@@ -389,7 +391,8 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
             o = outs[k];
         } else if (!swRouteAttempt(r, a.priority, m.ts, swarmConfig.breakerCooldownMs)) {
             e->shed = 1;
-            inc.shed++;
+            inc->shed++;
+            swDeltaRouteTakeBreaker(e, r);
             outs[nd++] = OUT_MISSED;
             continue;
         } else {
@@ -401,50 +404,39 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         e->missed = o == OUT_MISSED;
         e->failed = o == OUT_FAILED;
         swRouteOutcome(r, o == OUT_OK, m.ts, (uint32_t)swarmConfig.breakerThreshold);
+        swDeltaRouteTakeBreaker(e, r);
     }
-    if (nd == 0) inc.unrouted = 1;
+    delta.nroutes = nd;
+    if (nd == 0) inc->unrouted = 1;
     const char *dead = NULL;
     if (nok == 0 && t->deflt) {
-        inc.deadlettered = 1;
+        inc->deadlettered = 1;
         if (deliver(ctx, t->deflt, t->defltLen, &m, &receivers) == OUT_OK) dead = t->deflt;
     }
-    inc.delivered = nok + (dead != NULL);
+    inc->delivered = nok + (dead != NULL);
 
     RedisModule_ReplyWithArray(ctx, 3);
     RedisModule_ReplyWithStringBuffer(ctx, m.id, m.idlen);
-    RedisModule_ReplyWithArray(ctx, (long)inc.delivered);
+    RedisModule_ReplyWithArray(ctx, (long)inc->delivered);
     for (size_t i = 0; i < nok; i++)
         RedisModule_ReplyWithStringBuffer(ctx, ok[i]->target, ok[i]->targetLen);
     if (dead) RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
     RedisModule_ReplyWithLongLong(ctx, receivers);
 
-    for (size_t i = 0; i < nd; i++) {
-        swRouteCounters *c = &d[i].route->c;
-        c->matched += d[i].matched;
-        c->delivered += d[i].delivered;
-        c->missed += d[i].missed;
-        c->failed += d[i].failed;
-        c->shed += d[i].shed;
-    }
-    swTableStats *s = &t->stats;
-    s->published++;
-    s->delivered += inc.delivered;
-    s->unrouted += inc.unrouted;
-    s->deadlettered += inc.deadlettered;
-    s->shed += inc.shed;
-    const swRule *hit = res->allowRule;
-    if (res->allowRule) res->allowRule->hits++;
+    swRule *hit = res->allowRule;
+    delta.rules = &hit;
+    delta.nrules = hit ? 1 : 0;
     SwarmTouched(ctx, argv[1], "swarm.publish");
-    replicateDelta(ctx, argv[1], t, &inc, d, nd, &hit, hit ? 1 : 0, m.pubs, m.npubs);
+    commitDelta(ctx, argv[1], t, &delta, m.pubs, m.npubs);
     for (size_t i = 0; i < m.npubs; i += 2) RedisModule_FreeString(ctx, m.pubs[i]);
     if (m.pubs != m.pubstack) RedisModule_Free(m.pubs);
 
     atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&swarmCounters.delivered, inc.delivered, memory_order_relaxed);
-    if (inc.unrouted) atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
-    if (inc.deadlettered)
+    atomic_fetch_add_explicit(&swarmCounters.delivered, inc->delivered, memory_order_relaxed);
+    if (inc->unrouted) atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
+    if (inc->deadlettered)
         atomic_fetch_add_explicit(&swarmCounters.deadlettered, 1, memory_order_relaxed);
-    if (inc.shed) atomic_fetch_add_explicit(&swarmCounters.shed, inc.shed, memory_order_relaxed);
+    if (inc->shed) atomic_fetch_add_explicit(&swarmCounters.shed, inc->shed, memory_order_relaxed);
     if (d != dstack) {
         RedisModule_Free(d);
         RedisModule_Free(outs);
@@ -480,7 +472,12 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
     size_t len;
     const char *buf = RedisModule_StringPtrLen(argv[3], &len);
     swError err;
-    swStatus st = swDeltaApply(t, buf, len, &err);
+    swDelta d;
+    swStatus st = swDeltaCheck(t, buf, len, &d, &err);
+    if (st == SW_OK) {
+        swDeltaCommit(t, &d);
+        swDeltaRelease(&d);
+    }
     RedisModule_CloseKey(key);
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
     /* Subscribers of this replica get the master's envelopes; an AOF being loaded

@@ -11,8 +11,7 @@
 #include "swarm/alloc.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
-
-#define DEFAULT_PRIORITY 5
+#include "swarm/resolve.h"
 
 /* A table for writing: the existing one, or a fresh one the caller must either store with
  * storeIfNew or free. */
@@ -65,14 +64,16 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int regex = 0;
-    long long pmin = 1, pmax = 9;
+    long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
     for (int i = 5; i < argc; i++) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
         if (strcasecmp(opt, "REGEX") == 0) {
             regex = 1;
         } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, 9, "PRIORITY min", &pmin) ||
-                SwarmParseRangeOrReply(ctx, argv[i + 2], 1, 9, "PRIORITY max", &pmax))
+            if (SwarmParseRangeOrReply(ctx, argv[i + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                       "PRIORITY min", &pmin) ||
+                SwarmParseRangeOrReply(ctx, argv[i + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                       "PRIORITY max", &pmax))
                 return REDISMODULE_OK;
             i += 2;
         } else {
@@ -344,9 +345,10 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    long long priority = DEFAULT_PRIORITY;
+    long long priority = SW_PRIORITY_DEFAULT;
     if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
-        if (SwarmParseRangeOrReply(ctx, argv[5], 1, 9, "PRIORITY", &priority))
+        if (SwarmParseRangeOrReply(ctx, argv[5], SW_PRIORITY_MIN, SW_PRIORITY_MAX, "PRIORITY",
+                                   &priority))
             return REDISMODULE_OK;
     } else if (argc != 4) {
         return RedisModule_ReplyWithError(ctx, "ERR syntax error");

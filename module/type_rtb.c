@@ -7,6 +7,7 @@
 
 #include "swarm.h"
 #include "swarm/alloc.h"
+#include "swarm/table_codec.h"
 
 #define SWARM_RTB_ENCVER 1
 

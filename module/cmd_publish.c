@@ -1,5 +1,4 @@
-/* cmd_publish.c -- SWARM.PUBLISH (SPEC sections 5 and 6) and SWARM.APPLY, its replicated
- * effect.
+/* cmd_publish.c -- SWARM.PUBLISH: validated, routed events.
  *
  *   validate everything -> resolve routes (cached per type) -> next id -> envelope (one
  *   buffer) -> deliver per distinct target, breaker first -> dead letter -> reply ->
@@ -11,22 +10,29 @@
  * to its own subscribers (and an AOF being loaded does not). In cluster mode envelopes
  * travel over the cluster bus instead. A replica never reads a clock or a subscriber count
  * of its own. */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "swarm.h"
-#include "swarm/alloc.h"
+#include "cmd_publish.h"
+#include "config.h"
+#include "glue.h"
+#include "stats.h"
 #include "swarm/breaker.h"
 #include "swarm/buf.h"
 #include "swarm/delta.h"
-#include "swarm/resolve.h"
 #include "swarm/event.h"
-#include "swarm/json.h"
 #include "swarm/keyslot.h"
+#include "swarm/resolve.h"
 #include "swarm/utf8.h"
+#include "type_rtb.h"
 
 #define MAX_SENDER 128
+
+/* Envelope sizing: the bytes of the fixed JSON text around the fields (keys, quotes,
+ * commas, the one-digit priority and a 20-digit ts), and the most one input byte can
+ * become once escaped ("\u00XX" is six). */
+#define ENVELOPE_FIXED_BYTES 96
+#define ESCAPED_MAX_PER_BYTE 6
 
 /* ---- Envelope ---- */
 
@@ -51,7 +57,8 @@ static char *putLit(char *p, const char *lit, size_t len) {
 
 /* Writes s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
  * and any byte that does not start well-formed UTF-8 (key names are binary-safe) written
- * as U+FFFD, so the envelope is always valid JSON. Needs room for 6 * len bytes. */
+ * as U+FFFD, so the envelope is always valid JSON. Needs room for ESCAPED_MAX_PER_BYTE * len
+ * bytes. */
 static char *putEscaped(char *p, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < len;) {
@@ -108,7 +115,8 @@ typedef struct Message {
 static RedisModuleString *buildEnvelope(RedisModuleCtx *ctx, const Message *m) {
     static char *buf;
     static size_t cap;
-    size_t need = 96 + m->idlen + 6 * m->klen + m->tlen + 6 * m->slen + m->plen;
+    size_t need = ENVELOPE_FIXED_BYTES + m->idlen + ESCAPED_MAX_PER_BYTE * m->klen + m->tlen +
+                  ESCAPED_MAX_PER_BYTE * m->slen + m->plen;
     if (need > cap) {
         RedisModule_Free(buf);
         cap = need < 4096 ? 4096 : need;
@@ -149,7 +157,7 @@ typedef enum { OUT_OK, OUT_MISSED, OUT_FAILED } Outcome;
 
 static Outcome deliverChannel(RedisModuleCtx *ctx, const char *name, size_t nlen, Message *m,
                               long long *receivers) {
-    int cluster = SwarmInCluster(ctx), shard = cluster && !swarmConfig.clusterPubsubGlobal;
+    int cluster = SwarmInCluster(), shard = cluster && !swarmConfig.clusterPubsubGlobal;
     /* A shard channel outside the table's slot has its subscribers on another shard. */
     if (shard && swKeySlot(name, nlen) != swKeySlot(m->key, m->klen)) return OUT_FAILED;
     if (m->envelope == NULL) m->envelope = buildEnvelope(ctx, m);
@@ -180,23 +188,21 @@ static Outcome deliverChannel(RedisModuleCtx *ctx, const char *name, size_t nlen
     return n > 0 ? OUT_OK : OUT_MISSED;
 }
 
-static Outcome deliverStream(RedisModuleCtx *ctx, const char *name, size_t nlen,
-                             const Message *m) {
+static Outcome deliverStream(RedisModuleCtx *ctx, const char *name, size_t nlen, const Message *m) {
     RedisModuleCallReply *r;
     /* "!" propagates the XADD with the id it generated and its trimming made exact. */
     if (m->sender) {
         r = RedisModule_Call(ctx, "XADD", "!bcclccbcbclclcbcb", name, nlen, "MAXLEN", "~",
-                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type",
-                             m->type, m->tlen, "priority", (long long)m->priority, "ts", m->ts,
-                             "payload", m->payload, m->plen, "sender", m->sender, m->slen);
+                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type", m->type,
+                             m->tlen, "priority", (long long)m->priority, "ts", m->ts, "payload",
+                             m->payload, m->plen, "sender", m->sender, m->slen);
     } else {
         r = RedisModule_Call(ctx, "XADD", "!bcclccbcbclclcb", name, nlen, "MAXLEN", "~",
-                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type",
-                             m->type, m->tlen, "priority", (long long)m->priority, "ts", m->ts,
-                             "payload", m->payload, m->plen);
+                             swarmConfig.streamMaxlen, "*", "id", m->id, m->idlen, "type", m->type,
+                             m->tlen, "priority", (long long)m->priority, "ts", m->ts, "payload",
+                             m->payload, m->plen);
     }
-    Outcome o =
-        r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_STRING ? OUT_OK : OUT_FAILED;
+    Outcome o = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_STRING ? OUT_OK : OUT_FAILED;
     if (r) RedisModule_FreeCallReply(r);
     return o;
 }
@@ -206,7 +212,8 @@ static Outcome deliver(RedisModuleCtx *ctx, const char *target, size_t len, Mess
     swTargetKind kind;
     size_t off;
     if (swTargetCheck(target, len, &kind, &off, NULL) != SW_OK) return OUT_FAILED;
-    if (kind == SW_TARGET_CHANNEL) return deliverChannel(ctx, target + off, len - off, m, receivers);
+    if (kind == SW_TARGET_CHANNEL)
+        return deliverChannel(ctx, target + off, len - off, m, receivers);
     return deliverStream(ctx, target + off, len - off, m);
 }
 
@@ -262,20 +269,7 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
                           "payload is %zu bytes, more than swarm.max-payload-bytes (%lld)", plen,
                           swarmConfig.maxPayloadBytes);
     }
-    swError jerr;
-    if (swJsonValidate(payload, plen, SWARM_JSON_MAX_DEPTH, &jerr) != SW_OK) {
-        return swErrorSet(err, SW_ERR_PAYLOAD, jerr.offset, "invalid JSON at byte %zu: %s",
-                          jerr.offset, jerr.msg);
-    }
-    return SW_OK;
-}
-
-static void countRejection(swStatus st) {
-    atomic_ullong *c = st == SW_ERR_EVENTTYPE ? &swarmCounters.rejectedEventType
-                       : st == SW_ERR_DENIED  ? &swarmCounters.rejectedDenied
-                       : st == SW_ERR_PAYLOAD ? &swarmCounters.rejectedPayload
-                                              : &swarmCounters.rejectedOther;
-    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+    return SwarmJsonCheck(payload, plen, SWARM_JSON_MAX_DEPTH, err);
 }
 
 /* Applies a publish's effect to the table and replicates it as SWARM.APPLY key ROUTE
@@ -289,8 +283,8 @@ static void commitDelta(RedisModuleCtx *ctx, RedisModuleString *key, swTable *t,
     delta.len = 0;
     swDeltaEncode(&delta, d);
     if (npubs) {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "scbv", key, "ROUTE", delta.data, delta.len,
-                              pubs, npubs);
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "scbv", key, "ROUTE", delta.data, delta.len, pubs,
+                              npubs);
     } else {
         RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", delta.data, delta.len);
     }
@@ -300,7 +294,7 @@ static void commitDelta(RedisModuleCtx *ctx, RedisModuleString *key, swTable *t,
  * hits) change, on the master and, through the delta, on replicas and in the AOF. */
 static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTable *t,
                           swRule *denyRule, swStatus st, const swError *err) {
-    countRejection(st);
+    SwarmStats_CountRejection(st);
     if (t) {
         swDelta d = {.inc = {.rejected = 1}, .rules = &denyRule, .nrules = denyRule ? 1 : 0};
         commitDelta(ctx, keyname, t, &d, NULL, 0);
@@ -315,8 +309,8 @@ static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTab
 static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key,
-                                   &t) != REDISMODULE_OK)
+    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
+        REDISMODULE_OK)
         return REDISMODULE_OK;
 
     Args a;
@@ -328,12 +322,8 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     if (st == SW_OK && t) {
         if (swTableResolve(t, m.type, m.tlen, &res) != SW_OK) {
             st = swErrorSet(&err, SW_ERR_NOMEM, 0, "out of memory");
-        } else if (!res->admitted && res->denyRule) {
-            st = swErrorSet(&err, SW_ERR_DENIED, 0, "event type '%.128s' is denied by rule %llu",
-                            m.type, (unsigned long long)res->denyRule->id);
-        } else if (!res->admitted) {
-            st = swErrorSet(&err, SW_ERR_DENIED, 0,
-                            "event type '%.128s' matches no ALLOW rule of the table", m.type);
+        } else {
+            st = swResolutionAdmit(res, m.type, m.tlen, &err);
         }
     }
     if (st != SW_OK) {
@@ -343,8 +333,7 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     }
     if (t == NULL) {
         /* A missing key is an empty table: nothing to route to, no id issued. */
-        atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
+        SwarmStats_CountPublish(&(swTableStats){.published = 1, .unrouted = 1});
         RedisModule_CloseKey(key);
         RedisModule_ReplyWithArray(ctx, 3);
         RedisModule_ReplyWithNull(ctx);
@@ -431,12 +420,7 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     for (size_t i = 0; i < m.npubs; i += 2) RedisModule_FreeString(ctx, m.pubs[i]);
     if (m.pubs != m.pubstack) RedisModule_Free(m.pubs);
 
-    atomic_fetch_add_explicit(&swarmCounters.published, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&swarmCounters.delivered, inc->delivered, memory_order_relaxed);
-    if (inc->unrouted) atomic_fetch_add_explicit(&swarmCounters.unrouted, 1, memory_order_relaxed);
-    if (inc->deadlettered)
-        atomic_fetch_add_explicit(&swarmCounters.deadlettered, 1, memory_order_relaxed);
-    if (inc->shed) atomic_fetch_add_explicit(&swarmCounters.shed, inc->shed, memory_order_relaxed);
+    SwarmStats_CountPublish(inc);
     if (d != dstack) {
         RedisModule_Free(d);
         RedisModule_Free(outs);
@@ -447,95 +431,28 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     return REDISMODULE_OK;
 }
 
-/* ---- SWARM.APPLY key ROUTE delta | key SNAPSHOT version ts keep json ----
- * The replicated effect of a publish (or of a snapshot write, see cmd_snapshot.c). */
-
-static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    const char *kind = RedisModule_StringPtrLen(argv[2], NULL);
-    if (strcasecmp(kind, "SNAPSHOT") == 0) {
-        if (argc != 7) return RedisModule_WrongArity(ctx);
-        return SwarmSnapshot_Apply(ctx, argv);
-    }
-    if (strcasecmp(kind, "ROUTE") != 0)
-        return RedisModule_ReplyWithError(ctx, "ERR unknown effect kind, expected ROUTE or SNAPSHOT");
-    if (argc % 2 != 0)
-        return RedisModule_ReplyWithError(ctx, "ERR syntax error, channels and envelopes come in pairs");
-    swTable *t;
-    RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
-        REDISMODULE_OK)
-        return REDISMODULE_OK;
-    if (t == NULL) {
-        RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, "ERR no such routing table");
-    }
-    size_t len;
-    const char *buf = RedisModule_StringPtrLen(argv[3], &len);
-    swError err;
-    swDelta d;
-    swStatus st = swDeltaCheck(t, buf, len, &d, &err);
-    if (st == SW_OK) {
-        swDeltaCommit(t, &d);
-        swDeltaRelease(&d);
-    }
-    RedisModule_CloseKey(key);
-    if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
-    /* Subscribers of this replica get the master's envelopes; an AOF being loaded
-     * publishes nothing (its messages were delivered long ago). */
-    if (!(RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING)) {
-        for (int i = 4; i + 1 < argc; i += 2) RedisModule_PublishMessage(ctx, argv[i], argv[i + 1]);
-    }
-    SwarmTouched(ctx, argv[1], "swarm.publish");
-    RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
-}
-
 /* ---- Registration ---- */
 
-static RedisModuleCommandKeySpec publishKeys[] = {
-    {.flags = REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE,
-     .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,
-     .bs.index.pos = 1,
-     .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,
-     .fk.range = {0, 1, 0}},
-    {0}};
-
 int SwarmPublish_Register(RedisModuleCtx *ctx) {
-    if (SwarmRegister(
-            ctx, NULL, "swarm.publish", SwarmPublish_RedisCommand, "write deny-oom", 1,
-            &(RedisModuleCommandInfo){
-                .summary = "Validates an event and delivers it along the swarm's routes",
-                .complexity = "O(P + T) for a payload of P bytes and T targets, once the event "
-                              "type's routes are cached",
-                .arity = -4,
-                .key_specs = publishKeys,
-                .args = (RedisModuleCommandArg[]){
-                    {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
-                    {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
-                    {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
-                    {.name = "priority",
-                     .type = REDISMODULE_ARG_TYPE_INTEGER,
-                     .token = "PRIORITY",
-                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                    {.name = "sender",
-                     .type = REDISMODULE_ARG_TYPE_STRING,
-                     .token = "SENDER",
-                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                    {0}}}) == REDISMODULE_ERR)
-        return REDISMODULE_ERR;
     return SwarmRegister(
-        ctx, NULL, "swarm.apply", SwarmApply_RedisCommand, "write", 1,
+        ctx, NULL, "swarm.publish", SwarmPublish_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){
-            .summary = "Applies the replicated effect of SWARM.PUBLISH or of a snapshot write "
-                       "(internal: what replicas and the AOF receive)",
-            .complexity = "O(R) for R routes in the delta; O(N) for a snapshot of N bytes",
+            .summary = "Validates an event and delivers it along the swarm's routes",
+            .complexity = "O(P + T) for a payload of P bytes and T targets, once the event "
+                          "type's routes are cached",
             .arity = -4,
-            .key_specs = publishKeys,
+            .key_specs = SWARM_KEYSPEC(1, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE),
             .args = (RedisModuleCommandArg[]){
                 {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
-                {.name = "kind", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "effect",
+                {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
+                {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
+                {.name = "priority",
+                 .type = REDISMODULE_ARG_TYPE_INTEGER,
+                 .token = "PRIORITY",
+                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                {.name = "sender",
                  .type = REDISMODULE_ARG_TYPE_STRING,
-                 .flags = REDISMODULE_CMD_ARG_MULTIPLE},
+                 .token = "SENDER",
+                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
                 {0}}});
 }

@@ -3,21 +3,22 @@
  * Every type method works on the core's one serialized form (swTableEncode/Decode), so RDB,
  * AOF rewrite (SWARM.RESTORE), COPY and DEBUG DIGEST all see exactly the same state, and a
  * corrupt payload is caught by the same validating decoder everywhere. */
-#include <string.h>
-
-#include "swarm.h"
+#include "glue.h"
+#include "stats.h"
 #include "swarm/alloc.h"
 #include "swarm/table_codec.h"
+#include "type_codec.h"
+#include "type_rtb.h"
 
 #define SWARM_RTB_ENCVER 1
 
 RedisModuleType *SwarmRouteType;
 
-void SwarmRouteType_Account(const swTable *t, int sign) {
-    long long d = sign;
-    atomic_fetch_add(&swarmCounters.tables, (unsigned long long)d);
-    atomic_fetch_add(&swarmCounters.routes, (unsigned long long)(d * (long long)t->nroutes));
-    atomic_fetch_add(&swarmCounters.rules, (unsigned long long)(d * (long long)t->nrules));
+/* Counts a table in (sign 1) or out of (-1) INFO swarm. */
+static void SwarmRouteType_Account(const swTable *t, int sign) {
+    SwarmStats_Add(SWARM_STAT_TABLES, sign);
+    SwarmStats_Add(SWARM_STAT_ROUTES, sign * (long long)t->nroutes);
+    SwarmStats_Add(SWARM_STAT_RULES, sign * (long long)t->nrules);
 }
 
 int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
@@ -26,6 +27,28 @@ int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, 
     int rc = SwarmOpenOrReply(ctx, keyname, mode, SwarmRouteType, key, &value);
     *table = value;
     return rc;
+}
+
+/* ---- Writes ---- */
+
+swTable *SwarmRouteType_BeginWrite(swTable *existing) {
+    if (existing == NULL) return swTableNew();
+    SwarmRouteType_Account(existing, -1);
+    return existing;
+}
+
+void SwarmRouteType_EndWrite(RedisModuleKey *key, swTable *existing, swTable *t) {
+    if (t == NULL) return;
+    if (existing == NULL && swTableIsEmpty(t)) {
+        swTableFree(t);
+        return;
+    }
+    SwarmRouteType_Account(t, 1);
+    if (existing == NULL) {
+        RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
+    } else if (swTableIsEmpty(t)) {
+        RedisModule_DeleteKey(key); /* frees t through the type's free method */
+    }
 }
 
 /* ---- Serialized form ---- */

@@ -159,6 +159,17 @@ swStatus swTableResolve(swTable *t, const char *type, size_t len, const swResolu
     return SW_OK;
 }
 
+swStatus swResolutionAdmit(const swResolution *res, const char *type, size_t len, swError *err) {
+    if (res->admitted) return SW_OK;
+    int n = (int)(len < 128 ? len : 128);
+    if (res->denyRule) {
+        return swErrorSet(err, SW_ERR_DENIED, 0, "event type '%.*s' is denied by rule %llu", n,
+                          type, (unsigned long long)res->denyRule->id);
+    }
+    return swErrorSet(err, SW_ERR_DENIED, 0, "event type '%.*s' matches no ALLOW rule of the table",
+                      n, type);
+}
+
 size_t swResolutionTargets(const swResolution *res, int priority, swRoute **out) {
     size_t n = 0;
     for (size_t i = 0; i < res->nroutes; i++) {

@@ -468,6 +468,27 @@ char *itDigest(redisContext *c, const char *key) {
     return d;
 }
 
+char *itCmdRepr(redisContext *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) fail_msg("command failed: %s", c->errstr);
+    if (r->type == REDIS_REPLY_ERROR) fail_msg("%s: %s", fmt, r->str);
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    return s;
+}
+
+char *itTableCounters(redisContext *c) {
+    char t[32], r[32], u[32], out[128];
+    itInfo(c, "swarm", "swarm_tables", t, sizeof(t));
+    itInfo(c, "swarm", "swarm_routes", r, sizeof(r));
+    itInfo(c, "swarm", "swarm_rules", u, sizeof(u));
+    snprintf(out, sizeof(out), "tables=%s routes=%s rules=%s", t, r, u);
+    return strdup(out);
+}
+
 void itAppendText(char **acc, char *s) {
     size_t n = *acc ? strlen(*acc) : 0;
     *acc = realloc(*acc, n + strlen(s) + 2);

@@ -108,6 +108,13 @@ redisContext *itConnectTimeout(const itServer *s, int ms);
 /* DEBUG DIGEST-VALUE of key (malloc'ed). */
 char *itDigest(redisContext *c, const char *key);
 
+/* Runs a command (printf-style) and returns itReplyRepr of its reply (free it); an error
+ * reply fails the test. For comparing whole replies across servers or over time. */
+char *itCmdRepr(redisContext *c, const char *fmt, ...);
+
+/* INFO swarm's gauges of routing tables as one line, "tables=N routes=N rules=N" (free it). */
+char *itTableCounters(redisContext *c);
+
 /* Appends s and a newline to the malloc'ed string *acc (NULL to start) and frees s. */
 void itAppendText(char **acc, char *s);
 /* Appends itReplyRepr(r) the same way and frees r. */

@@ -274,6 +274,8 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
 
 /* Applies a publish's effect to the table and replicates it as SWARM.APPLY key ROUTE
  * <delta> [<channel> <envelope> ...]. */
+static RedisModuleString *routeKind; /* "ROUTE", shared by every SWARM.APPLY replicated */
+
 static void commitDelta(RedisModuleCtx *ctx, RedisModuleString *key, swTable *t, swDelta *d,
                         RedisModuleString **pubs, size_t npubs) {
     static swBuf delta; /* reused across calls */
@@ -283,10 +285,10 @@ static void commitDelta(RedisModuleCtx *ctx, RedisModuleString *key, swTable *t,
     delta.len = 0;
     swDeltaEncode(&delta, d);
     if (npubs) {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "scbv", key, "ROUTE", delta.data, delta.len, pubs,
-                              npubs);
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbv", key, routeKind, delta.data, delta.len,
+                              pubs, npubs);
     } else {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "scb", key, "ROUTE", delta.data, delta.len);
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", key, routeKind, delta.data, delta.len);
     }
 }
 
@@ -434,6 +436,7 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
 /* ---- Registration ---- */
 
 int SwarmPublish_Register(RedisModuleCtx *ctx) {
+    routeKind = RedisModule_CreateString(NULL, "ROUTE", 5);
     return SwarmRegister(
         ctx, NULL, "swarm.publish", SwarmPublish_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){

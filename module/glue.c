@@ -5,7 +5,6 @@
 
 #include "glue.h"
 #include "swarm/alloc.h"
-#include "swarm/json.h"
 
 /* ---- Allocator: the core allocates through Redis so INFO memory sees it ---- */
 
@@ -128,11 +127,9 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
     return REDISMODULE_OK;
 }
 
-swStatus SwarmJsonCheck(const char *text, size_t len, int depth, swError *err) {
-    swError jerr;
-    if (swJsonValidate(text, len, depth, &jerr) == SW_OK) return SW_OK;
-    return swErrorSet(err, SW_ERR_PAYLOAD, jerr.offset, "invalid JSON at byte %zu: %s", jerr.offset,
-                      jerr.msg);
+swStatus SwarmJsonError(const swError *jerr, swError *err) {
+    return swErrorSet(err, SW_ERR_PAYLOAD, jerr->offset, "invalid JSON at byte %zu: %s",
+                      jerr->offset, jerr->msg);
 }
 
 /* ---- Keys ---- */

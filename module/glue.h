@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "redismodule.h"
+#include "swarm/json.h"
 #include "swarm/status.h"
 
 #define SWARM_VERSION "0.1.0"
@@ -58,8 +59,14 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
                            long long max, const char *what, long long *out);
 
 /* SW_OK when text[0..len) is JSON nested at most depth deep; otherwise SW_ERR_PAYLOAD with
- * "invalid JSON at byte <n>: <reason>" and the offset in err. */
-swStatus SwarmJsonCheck(const char *text, size_t len, int depth, swError *err);
+ * "invalid JSON at byte <n>: <reason>" (SwarmJsonError) and the offset in err. Inline: it
+ * runs on every publish. */
+swStatus SwarmJsonError(const swError *jerr, swError *err);
+static inline swStatus SwarmJsonCheck(const char *text, size_t len, int depth, swError *err) {
+    swError jerr;
+    if (swJsonValidate(text, len, depth, &jerr) == SW_OK) return SW_OK;
+    return SwarmJsonError(&jerr, err);
+}
 
 /* 1 when the server runs in cluster mode (read once, at load). */
 int SwarmInCluster(void);

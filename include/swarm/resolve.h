@@ -28,10 +28,14 @@ typedef struct swResolution {
  * match limit is reached) fails closed: it denies, never allows. */
 swStatus swTableResolve(swTable *t, const char *type, size_t len, const swResolution **res);
 
-/* SW_OK when res admits the type; otherwise SW_ERR_DENIED with the one message every
- * command replies: "event type '<type>' is denied by rule <id>" or "event type '<type>'
+/* SW_OK when res admits the type; otherwise (swResolutionDenied) SW_ERR_DENIED with the one message
+ * every command replies: "event type '<type>' is denied by rule <id>" or "event type '<type>'
  * matches no ALLOW rule of the table" (the type quoted up to 128 bytes). */
-swStatus swResolutionAdmit(const swResolution *res, const char *type, size_t len, swError *err);
+swStatus swResolutionDenied(const swResolution *res, const char *type, size_t len, swError *err);
+static inline swStatus swResolutionAdmit(const swResolution *res, const char *type, size_t len,
+                                         swError *err) {
+    return res->admitted ? SW_OK : swResolutionDenied(res, type, len, err);
+}
 
 /* Stores in out (room for res->nroutes entries) the routes of res whose priority range
  * holds priority, keeping only the first route of each distinct target; returns how many. */

@@ -6,12 +6,6 @@
 #define SW_DELTA_ROUTE_BYTES (8 + 5 * 4 + 1 + 4 + 8)
 #define SW_DELTA_RULE_BYTES 8
 
-void swDeltaRouteTakeBreaker(swDeltaRoute *e, const swRoute *r) {
-    e->breaker = r->breaker;
-    e->failures = r->failures;
-    e->openedMs = r->openedMs;
-}
-
 void swDeltaCommit(swTable *t, const swDelta *d) {
     t->clockMs = d->clockMs;
     t->clockSeq = d->clockSeq;

@@ -159,8 +159,7 @@ swStatus swTableResolve(swTable *t, const char *type, size_t len, const swResolu
     return SW_OK;
 }
 
-swStatus swResolutionAdmit(const swResolution *res, const char *type, size_t len, swError *err) {
-    if (res->admitted) return SW_OK;
+swStatus swResolutionDenied(const swResolution *res, const char *type, size_t len, swError *err) {
     int n = (int)(len < 128 ? len : 128);
     if (res->denyRule) {
         return swErrorSet(err, SW_ERR_DENIED, 0, "event type '%.*s' is denied by rule %llu", n,

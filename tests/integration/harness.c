@@ -301,8 +301,7 @@ redisReply *itField(redisReply *r, const char *name) {
     return NULL;
 }
 
-const char *itInfo(redisContext *c, const char *section, const char *field, char *buf,
-                   size_t len) {
+const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len) {
     redisReply *r = itCmd(c, "INFO %s", section);
     buf[0] = '\0';
     if (r->str) {
@@ -365,8 +364,7 @@ void itSleepMs(int ms) {
     sleepMs(ms);
 }
 
-redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel,
-                          int timeout_ms) {
+redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel, int timeout_ms) {
     redisContext *c = itConnect(s);
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisSetTimeout(c, tv);

@@ -46,7 +46,9 @@ static MsgId parseId(const char *s) {
     return id;
 }
 
-static int idLess(MsgId x, MsgId y) { return x.ms < y.ms || (x.ms == y.ms && x.seq < y.seq); }
+static int idLess(MsgId x, MsgId y) {
+    return x.ms < y.ms || (x.ms == y.ms && x.seq < y.seq);
+}
 
 /* SWARM.PUBLISH key type payload [opts ...] with every argument binary safe; the option
  * list ends with NULL. */

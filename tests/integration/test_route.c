@@ -1088,8 +1088,9 @@ static void test_config_max_type_bytes(void **state) {
 
 static void test_config_from_module_arguments(void **state) {
     (void)state;
-    const char *modargs[] = {"max-type-bytes", "16", "swarm.max-payload-bytes", "64kb",
-                             "cluster-pubsub", "global", NULL};
+    const char *modargs[] = {
+        "max-type-bytes", "16", "swarm.max-payload-bytes", "64kb", "cluster-pubsub",
+        "global",         NULL};
     itStart(&argSrv, modargs, NULL);
     redisContext *saved = c;
     c = itConnect(&argSrv);

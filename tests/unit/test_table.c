@@ -168,7 +168,6 @@ static void expectAddRouteError(swTable *t, const char *pattern, size_t plen, co
 #define BAD_ROUTE(t, p, tg, kind, pmin, pmax, st, msg, off)                                        \
     expectAddRouteError(t, p, strlen(p), tg, strlen(tg), kind, pmin, pmax, MAXT, st, msg, off)
 
-
 static void test_table_add_route_errors(void **state) {
     (void)state;
     swTable *t = newTable();

@@ -77,8 +77,7 @@ static inline void fuzzTableUse(swTable *t) {
         if (swTableResolve(t, type, tlen, &res) == SW_OK) {
             int found = 0;
             for (size_t k = 0; k < res->nroutes; k++) found |= res->routes[k] == r;
-            FUZZ_CHECK(found, "route %llu does not match '%.64s'", (unsigned long long)r->id,
-                       type);
+            FUZZ_CHECK(found, "route %llu does not match '%.64s'", (unsigned long long)r->id, type);
         }
         swFree(type);
     }

@@ -24,14 +24,13 @@ static swTable *fixedTable(void) {
     FUZZ_CHECK(swTableAddRoute(t, "task.>", 6, "stream:log", 10, SW_ROUTE_SUBJECT, 5, 9, 256, &id,
                                &created, NULL) == SW_OK,
                "route");
-    FUZZ_CHECK(swTableAddRoute(t, "agent\\..*", 9, "channel:agents", 14, SW_ROUTE_REGEX, 1, 9,
-                               256, &id, &created, NULL) == SW_OK,
+    FUZZ_CHECK(swTableAddRoute(t, "agent\\..*", 9, "channel:agents", 14, SW_ROUTE_REGEX, 1, 9, 256,
+                               &id, &created, NULL) == SW_OK,
                "route");
-    FUZZ_CHECK(swTableAddRule(t, SW_RULE_ALLOW, "task\\..*|agent\\..*", 18, &id, &created,
-                              NULL) == SW_OK,
-               "rule");
-    FUZZ_CHECK(swTableAddRule(t, SW_RULE_DENY, "task\\.secret", 12, &id, &created, NULL) ==
+    FUZZ_CHECK(swTableAddRule(t, SW_RULE_ALLOW, "task\\..*|agent\\..*", 18, &id, &created, NULL) ==
                    SW_OK,
+               "rule");
+    FUZZ_CHECK(swTableAddRule(t, SW_RULE_DENY, "task\\.secret", 12, &id, &created, NULL) == SW_OK,
                "rule");
     return t;
 }

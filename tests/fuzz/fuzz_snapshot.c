@@ -30,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     swSnapInfo info;
     swSnapGetInfo(s, &info);
     size_t count = swSnapCount(s);
-    FUZZ_CHECK(count > 0 && count == info.retained, "count %zu retained %zu", count,
-               info.retained);
+    FUZZ_CHECK(count > 0 && count == info.retained, "count %zu retained %zu", count, info.retained);
     FUZZ_CHECK(info.head >= count && info.oldest == info.head - count + 1,
                "head %llu oldest %llu count %zu", (unsigned long long)info.head,
                (unsigned long long)info.oldest, count);

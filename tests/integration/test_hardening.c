@@ -443,7 +443,7 @@ static void test_restore_invalid_json_version_no_use_after_free(void **state) {
     static const uint64_t heads[] = {7, 123456789, 1};
     for (size_t k = 0; k < 3; k++) {
         size_t tl = strlen(texts[k]);
-        unsigned char *buf = malloc(64 + tl);
+        unsigned char *buf = malloc(9 * 8 + 1 + tl);
         size_t n = 0;
         buf[n++] = 1; /* format */
         putLe64(buf + n, heads[k]);

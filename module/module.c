@@ -364,6 +364,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         SwarmRoute_Register(ctx) == REDISMODULE_ERR ||
         SwarmRestore_Register(ctx) == REDISMODULE_ERR ||
         SwarmPublish_Register(ctx) == REDISMODULE_ERR ||
+        SwarmStats_Register(ctx) == REDISMODULE_ERR ||
         RedisModule_RegisterInfoFunc(ctx, SwarmInfo) == REDISMODULE_ERR) {
         RedisModule_Log(ctx, "warning", "swarm: registration failed");
         return REDISMODULE_ERR;

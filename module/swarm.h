@@ -100,6 +100,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx);
 int SwarmRestore_Register(RedisModuleCtx *ctx);
 int SwarmPublish_Register(RedisModuleCtx *ctx);
 int SwarmSnapshot_Register(RedisModuleCtx *ctx);
+int SwarmStats_Register(RedisModuleCtx *ctx);
 /* SWARM.APPLY key SNAPSHOT version ts keep json (argv as received). */
 int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv);
 

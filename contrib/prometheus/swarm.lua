@@ -13,7 +13,7 @@
 --
 --   swarm_<field>                              every numeric field of INFO swarm
 --   swarm_table_<counter>:<db>:<swarm key>     per routing table, from SWARM.STATS:
---       published delivered rejected unrouted deadlettered shed routes rules breakers_open
+--       published delivered rejected unrouted deadlettered shed breakers_open
 --   swarm_scrape_tables                        tables exported by this scrape
 --   swarm_scrape_truncated                     1 when MAX_TABLES or MAX_CALLS stopped the
 --                                              walk before it reached every table
@@ -34,7 +34,7 @@
 
 local MAX_TABLES = 1000 -- tables exported per scrape, all databases together
 local PAGE = 1000       -- COUNT of each SWARM.STATS call (keys visited per call)
-local MAX_CALLS = 100   -- SWARM.STATS calls per scrape
+local MAX_CALLS = 20    -- SWARM.STATS calls per scrape
 
 local out = {}
 
@@ -43,14 +43,24 @@ local function put(name, value)
     out[#out + 1] = value
 end
 
+-- tostring is exact below 1e14 (it prints 14 significant digits) and cheaper than format.
 local function num(v)
+    if v < 1e14 and v > -1e14 then return tostring(v) end
     return string.format("%.0f", v)
 end
 
+local UNSAFE = "[%c\\\128-\255]"
 local function label(s)
-    return (string.gsub(s, "[%c\\\128-\255]", function(ch)
+    return (string.gsub(s, UNSAFE, function(ch)
         return string.format("\\x%02x", string.byte(ch))
     end))
+end
+
+-- The SWARM.STATS fields exported, and their metric names.
+local NAMES = {}
+for _, f in ipairs({"published", "delivered", "rejected", "unrouted", "deadlettered", "shed",
+                    "breakers-open"}) do
+    NAMES[f] = "swarm_table_" .. string.gsub(f, "-", "_")
 end
 
 -- ---- Module-wide counters: INFO swarm ----
@@ -101,16 +111,14 @@ for _, db in ipairs(dbs) do
                 truncated = 1
                 break
             end
-            local key = db .. ":" .. label(entry[1])
+            local key = entry[1]
+            if string.find(key, UNSAFE) then key = label(key) end
+            key = ":" .. db .. ":" .. key
             local fields = entry[2]
             for i = 1, #fields - 1, 2 do
-                local v = fields[i + 1]
-                local f = fields[i]
-                if type(f) == "table" then f = f.ok end -- a status reply
-                if type(v) == "number" and type(f) == "string" then
-                    local name = string.gsub(f, "-", "_")
-                    put("swarm_table_" .. name .. ":" .. key, num(v))
-                end
+                local f, v = fields[i], fields[i + 1]
+                local name = NAMES[type(f) == "table" and f.ok or f] -- names are status replies
+                if name and type(v) == "number" then put(name .. key, num(v)) end
             end
             tables = tables + 1
         end

@@ -15,9 +15,11 @@
 set(SWARM_DOC_DIR share/doc/redis-swarm)
 set(SWARM_SHARE_DIR share/redis-swarm)
 
+# Executable: redis-server 7.0 refuses to load a module file without an execute bit.
 install(TARGETS swarm
     LIBRARY DESTINATION lib/redis/modules
-    PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+    PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+                WORLD_EXECUTE)
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/prometheus/swarm.lua
     ${CMAKE_SOURCE_DIR}/contrib/prometheus/relabel.yml
     ${CMAKE_SOURCE_DIR}/contrib/prometheus/alerts.yml
@@ -68,14 +70,14 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS prometheus-redis-exporter)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Redis module routing events between swarms of AI agents")
+# CPack writes the summary as the Description line and indents this text under it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-"Redis module routing events between swarms of AI agents
- swarm adds validated, routed publishing (SWARM.PUBLISH) to pub/sub channels
- and streams, with per-swarm routing tables, ALLOW/DENY rules, dead letters and
- circuit breakers (SWARM.ROUTE), and versioned JSON state snapshots
- (SWARM.SNAPSHOT). Load it with
- \"loadmodule /usr/lib/redis/modules/swarm.so\" in /etc/redis/redis.conf.
- .
- Prometheus metrics: /usr/share/redis-swarm/prometheus/swarm.lua for
- prometheus-redis-exporter's -script option.")
+"swarm adds validated, routed publishing (SWARM.PUBLISH) to pub/sub channels
+and streams, with per-swarm routing tables, ALLOW/DENY rules, dead letters and
+circuit breakers (SWARM.ROUTE), and versioned JSON state snapshots
+(SWARM.SNAPSHOT). To load it, add this line to /etc/redis/redis.conf:
+loadmodule /usr/lib/redis/modules/swarm.so
+
+Prometheus metrics: /usr/share/redis-swarm/prometheus/swarm.lua for
+prometheus-redis-exporter's -script option.")
 include(CPack)

@@ -83,16 +83,23 @@ ops_wait() {
 }
 
 # ops_start_redis MODULE [redis-server args...]: sets REDIS_PORT and REDIS_PID. MODULE may
-# be empty for a server without swarm.
+# be empty for a server without swarm. With OPS_REDIS_USER set (e.g. redis, the user of
+# Debian's redis-server service) the server runs as that user (setpriv execs, so REDIS_PID
+# is the server's own pid).
 ops_start_redis() {
     local module=$1
     shift
     REDIS_PORT=$(ops_free_port)
     local dir=$OPS_WORK/redis-$REDIS_PORT
     mkdir -p "$dir"
-    local load=()
+    local load=() wrap=()
     [ -n "$module" ] && load=(--loadmodule "$module")
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save '' \
+    if [ -n "${OPS_REDIS_USER:-}" ]; then
+        chmod 755 "$OPS_WORK"
+        chown "$OPS_REDIS_USER:" "$dir"
+        wrap=(setpriv --reuid="$OPS_REDIS_USER" --regid="$OPS_REDIS_USER" --init-groups)
+    fi
+    "${wrap[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save '' \
         --appendonly no --logfile "$dir/redis.log" "${load[@]}" "$@" &
     REDIS_PID=$!
     OPS_PIDS+=("$REDIS_PID")

@@ -16,7 +16,7 @@
 # Prints a markdown table. Every process it starts is stopped by pid when it exits.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../tests/ops/lib.sh
+# shellcheck source=SCRIPTDIR/../tests/ops/lib.sh
 . "$root/tests/ops/lib.sh"
 ops_init bench-scrape
 module=$(ops_module "$root")
@@ -68,23 +68,12 @@ walk_usec() {
     echo "$(stat_field swarm.stats usec) ($n calls)"
 }
 
-scrape_ms() { # extra exporter args
-    ops_start_exporter "$script" "$@"
-    local sum=0 v
-    for ((i = 0; i < RUNS; i++)); do
-        v=$(curl -sf "http://127.0.0.1:$EXPORTER_PORT/metrics" |
-            awk '$1 == "redis_exporter_last_scrape_duration_seconds" { print $2 }')
-        sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
-    done
-    kill "$EXPORTER_PID" && wait "$EXPORTER_PID" 2>/dev/null || true
-    awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.1f", s / n * 1000 }'
-}
-
-baseline_ms() {
-    # The same exporter without -script: its own INFO/CONFIG/latency work.
+# Mean redis_exporter_last_scrape_duration_seconds in ms over RUNS scrapes of an exporter
+# started with the given extra arguments (-script FILE, or none).
+scrape_ms() {
     EXPORTER_PORT=$(ops_free_port)
     prometheus-redis-exporter -redis.addr "redis://127.0.0.1:$REDIS_PORT" \
-        -web.listen-address "127.0.0.1:$EXPORTER_PORT" >/dev/null 2>&1 &
+        -web.listen-address "127.0.0.1:$EXPORTER_PORT" "$@" >/dev/null 2>&1 &
     EXPORTER_PID=$!
     OPS_PIDS+=("$EXPORTER_PID")
     ops_wait "curl -sf http://127.0.0.1:$EXPORTER_PORT/" 100 || ops_die "exporter did not start"
@@ -94,7 +83,8 @@ baseline_ms() {
             awk '$1 == "redis_exporter_last_scrape_duration_seconds" { print $2 }')
         sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
     done
-    kill "$EXPORTER_PID" && wait "$EXPORTER_PID" 2>/dev/null || true
+    kill "$EXPORTER_PID"
+    wait "$EXPORTER_PID" 2>/dev/null || true
     awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.1f", s / n * 1000 }'
 }
 
@@ -115,8 +105,8 @@ for spec in 10:0 1000:0 100000:0 10:1000000; do
     s=-
     b=-
     if [ -n "$have_exporter" ]; then
-        s=$(scrape_ms)
-        b=$(baseline_ms)
+        s=$(scrape_ms -script "$script")
+        b=$(scrape_ms)
     fi
     echo "| $n | $others | $exported | $e | $w | $s | $b |"
 done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/ops/lib.sh -- shared by the operations tests and bench/stats_scrape.sh (sourced).
 #
 # Starts redis-server and prometheus-redis-exporter on free loopback ports, in a scratch

@@ -10,7 +10,7 @@
 # replaces a package it did not install; a run that fails purges what it installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$root/tests/ops/lib.sh"
 ops_init deb
 build=${SWARM_DEB_BUILD_DIR:-$root/build-deb}
@@ -128,6 +128,7 @@ we_installed=
 
 if [ "$failures" -ne 0 ]; then
     echo "test_deb: $failures of $checks checks failed (logs: $OPS_WORK)" >&2
+    # shellcheck disable=SC2034 # read by ops_cleanup in lib.sh
     OPS_KEEP=1
     exit 1
 fi

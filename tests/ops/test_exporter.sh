@@ -13,7 +13,7 @@
 # Exits 0 when every check passed; prints one line per failed check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$root/tests/ops/lib.sh"
 ops_init exporter
 
@@ -154,6 +154,7 @@ swarm_scrape_error 1"
 
 if [ "$failures" -ne 0 ]; then
     echo "test_exporter: $failures of $checks checks failed (exporter log: $OPS_WORK)" >&2
+    # shellcheck disable=SC2034 # read by ops_cleanup in lib.sh
     OPS_KEEP=1
     exit 1
 fi

@@ -10,7 +10,7 @@
 # breaker is open. Every process is stopped by pid however the script ends.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$root/tests/ops/lib.sh"
 ops_init prometheus
 
@@ -95,6 +95,7 @@ check_eq "no alert for the healthy swarm" \
 
 if [ "$failures" -ne 0 ]; then
     echo "test_prometheus: $failures of $checks checks failed (logs: $OPS_WORK)" >&2
+    # shellcheck disable=SC2034 # read by ops_cleanup in lib.sh
     OPS_KEEP=1
     exit 1
 fi

@@ -276,28 +276,7 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    static const swTableStats zero;
-    const swTableStats *s = t ? &t->stats : &zero;
-    SwarmMap m = SwarmMapBegin(ctx);
-    SwarmMapInt(&m, "published", (long long)s->published);
-    SwarmMapInt(&m, "delivered", (long long)s->delivered);
-    SwarmMapInt(&m, "rejected", (long long)s->rejected);
-    SwarmMapInt(&m, "unrouted", (long long)s->unrouted);
-    SwarmMapInt(&m, "deadlettered", (long long)s->deadlettered);
-    SwarmMapInt(&m, "shed", (long long)s->shed);
-    SwarmMapInt(&m, "routes", t ? (long long)t->nroutes : 0);
-    SwarmMapInt(&m, "rules", t ? (long long)t->nrules : 0);
-    char id[48];
-    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
-                         t ? (unsigned long long)t->clockSeq : 0ULL);
-    SwarmMapStr(&m, "last-id", id, (size_t)idlen);
-    SwarmMapKey(&m, "default");
-    if (t && t->deflt) {
-        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-    } else {
-        RedisModule_ReplyWithNull(ctx);
-    }
-    SwarmMapEnd(&m);
+    SwarmRouteType_ReplyStats(ctx, t, 0);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }

@@ -5,6 +5,7 @@
 #include "cmd_publish.h"
 #include "cmd_route.h"
 #include "cmd_snapshot.h"
+#include "cmd_stats.h"
 #include "config.h"
 #include "glue.h"
 #include "stats.h"
@@ -29,6 +30,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         SwarmRoute_Register(ctx) == REDISMODULE_ERR ||
         SwarmEffect_Register(ctx) == REDISMODULE_ERR ||
         SwarmPublish_Register(ctx) == REDISMODULE_ERR ||
+        SwarmStatsCmd_Register(ctx) == REDISMODULE_ERR ||
         SwarmStats_Register(ctx) == REDISMODULE_ERR) {
         RedisModule_Log(ctx, "warning", "swarm: registration failed");
         return REDISMODULE_ERR;

@@ -3,9 +3,12 @@
  * Every type method works on the core's one serialized form (swTableEncode/Decode), so RDB,
  * AOF rewrite (SWARM.RESTORE), COPY and DEBUG DIGEST all see exactly the same state, and a
  * corrupt payload is caught by the same validating decoder everywhere. */
+#include <stdio.h>
+
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/breaker.h"
 #include "swarm/table_codec.h"
 #include "type_codec.h"
 #include "type_rtb.h"
@@ -121,6 +124,40 @@ static void *SwarmRouteType_Copy(RedisModuleString *from, RedisModuleString *to,
     swFree(buf);
     if (t) SwarmRouteType_Account(t, 1);
     return t;
+}
+
+/* ---- Replies ---- */
+
+void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBreakers) {
+    static const swTableStats zero;
+    const swTableStats *s = t ? &t->stats : &zero;
+    SwarmMap m = SwarmMapBegin(ctx);
+    SwarmMapInt(&m, "published", (long long)s->published);
+    SwarmMapInt(&m, "delivered", (long long)s->delivered);
+    SwarmMapInt(&m, "rejected", (long long)s->rejected);
+    SwarmMapInt(&m, "unrouted", (long long)s->unrouted);
+    SwarmMapInt(&m, "deadlettered", (long long)s->deadlettered);
+    SwarmMapInt(&m, "shed", (long long)s->shed);
+    SwarmMapInt(&m, "routes", t ? (long long)t->nroutes : 0);
+    SwarmMapInt(&m, "rules", t ? (long long)t->nrules : 0);
+    char id[48];
+    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
+                         t ? (unsigned long long)t->clockSeq : 0ULL);
+    SwarmMapStr(&m, "last-id", id, (size_t)idlen);
+    SwarmMapKey(&m, "default");
+    if (t && t->deflt) {
+        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
+    } else {
+        RedisModule_ReplyWithNull(ctx);
+    }
+    if (withBreakers) {
+        long long open = 0;
+        for (size_t i = 0; t && i < t->nroutes; i++) {
+            if (t->routes[i]->breaker != SW_BREAKER_CLOSED) open++;
+        }
+        SwarmMapInt(&m, "breakers-open", open);
+    }
+    SwarmMapEnd(&m);
 }
 
 int SwarmRouteType_Register(RedisModuleCtx *ctx) {

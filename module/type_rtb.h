@@ -41,4 +41,9 @@ void SwarmRouteType_EndWrite(RedisModuleKey *key, swTable *existing, swTable *t)
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                   size_t len);
 
+/* Replies the counters of SWARM.ROUTE STATS for t (all zero when t is NULL): a map in
+ * RESP3, flat field/value pairs in RESP2; with withBreakers, a last field "breakers-open",
+ * the routes whose breaker is open or half-open. */
+void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBreakers);
+
 #endif

@@ -59,8 +59,8 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
 
     char cmd[512];
-    int cmdlen = snprintf(cmd, sizeof(cmd), "*2\r\n$9\r\nSUBSCRIBE\r\n$%zu\r\n%s\r\n",
-                          strlen(chan), chan);
+    int cmdlen =
+        snprintf(cmd, sizeof(cmd), "*2\r\n$9\r\nSUBSCRIBE\r\n$%zu\r\n%s\r\n", strlen(chan), chan);
     if (cmdlen <= 0 || (size_t)cmdlen >= sizeof(cmd)) {
         fprintf(stderr, "subscribers: channel name too long\n");
         return 2;

@@ -4,44 +4,23 @@
  * the key, check its type, mutate, reply, replicate. Nothing is written before every
  * argument is known good. */
 #include <stdio.h>
-#include <string.h>
 #include <strings.h>
 
-#include "swarm.h"
-#include "swarm/alloc.h"
+#include "cmd_route.h"
+#include "config.h"
+#include "glue.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
-
-#define DEFAULT_PRIORITY 5
-
-/* A table for writing: the existing one, or a fresh one the caller must either store with
- * storeIfNew or free. */
-static swTable *tableForWrite(swTable *existing) {
-    return existing ? existing : swTableNew();
-}
-
-/* Stores a table created by tableForWrite, or deletes a key whose table became empty. */
-static void storeOrDelete(RedisModuleKey *key, swTable *existing, swTable *t) {
-    if (swTableIsEmpty(t)) {
-        if (existing) {
-            RedisModule_DeleteKey(key); /* frees t through the type's free method */
-        } else {
-            swTableFree(t);
-        }
-        return;
-    }
-    if (existing == NULL) {
-        SwarmRouteType_Account(t, 1);
-        RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
-    }
-}
+#include "swarm/resolve.h"
+#include "swarm/table.h"
+#include "type_rtb.h"
 
 /* In cluster mode a stream target must live in the table's slot, or one publish would
  * write to two shards. So must a channel published as a shard channel (the default): its
  * subscribers are connected to the shard that owns the channel's slot. */
 static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                             RedisModuleString *target) {
-    if (!SwarmInCluster(ctx)) return REDISMODULE_OK;
+    if (!SwarmInCluster()) return REDISMODULE_OK;
     size_t tlen, klen;
     const char *t = RedisModule_StringPtrLen(target, &tlen);
     const char *k = RedisModule_StringPtrLen(keyname, &klen);
@@ -51,13 +30,11 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
     if (kind == SW_TARGET_CHANNEL && swarmConfig.clusterPubsubGlobal) return REDISMODULE_OK;
     unsigned int ts = swKeySlot(t + off, tlen - off), ks = swKeySlot(k, klen);
     if (ts == ks) return REDISMODULE_OK;
-    char buf[512];
-    snprintf(buf, sizeof(buf),
-             "CROSSSLOT %s target '%.128s' hashes to slot %u but the routing table is in slot "
-             "%u; give both the same hash tag, e.g. swarm:{ops} and %s:swarm:{ops}:inbox",
-             kind == SW_TARGET_STREAM ? "stream" : "shard channel", t, ts, ks,
-             kind == SW_TARGET_STREAM ? "stream" : "channel");
-    RedisModule_ReplyWithError(ctx, buf);
+    SwarmReplyError(ctx, SW_ERR_CROSSSLOT,
+                    "%s target '%.128s' hashes to slot %u but the routing table is in slot %u; "
+                    "give both the same hash tag, e.g. swarm:{ops} and %s:swarm:{ops}:inbox",
+                    kind == SW_TARGET_STREAM ? "stream" : "shard channel", t, ts, ks,
+                    kind == SW_TARGET_STREAM ? "stream" : "channel");
     return REDISMODULE_ERR;
 }
 
@@ -65,18 +42,20 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int regex = 0;
-    long long pmin = 1, pmax = 9;
+    long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
     for (int i = 5; i < argc; i++) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
         if (strcasecmp(opt, "REGEX") == 0) {
             regex = 1;
         } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, 9, "PRIORITY min", &pmin) ||
-                SwarmParseRangeOrReply(ctx, argv[i + 2], 1, 9, "PRIORITY max", &pmax))
+            if (SwarmParseRangeOrReply(ctx, argv[i + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                       "PRIORITY min", &pmin) ||
+                SwarmParseRangeOrReply(ctx, argv[i + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                       "PRIORITY max", &pmax))
                 return REDISMODULE_OK;
             i += 2;
         } else {
-            return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
     }
     if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
@@ -86,7 +65,7 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
                                    &existing) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    swTable *t = tableForWrite(existing);
+    swTable *t = SwarmRouteType_BeginWrite(existing);
     size_t plen, tlen;
     const char *pattern = RedisModule_StringPtrLen(argv[3], &plen);
     const char *target = RedisModule_StringPtrLen(argv[4], &tlen);
@@ -98,13 +77,10 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
                             regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin, (int)pmax,
                             (size_t)swarmConfig.maxTypeBytes, &id, &created, &err)
           : SW_ERR_NOMEM;
+    SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
-        if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        /* A new table is counted whole when stored; an existing one gains one route. */
-        if (created && existing) atomic_fetch_add(&swarmCounters.routes, 1);
-        storeOrDelete(key, existing, t);
         if (created) {
             SwarmTouched(ctx, argv[2], "swarm.route.add");
             RedisModule_ReplicateVerbatim(ctx);
@@ -123,19 +99,17 @@ static int addRule(RedisModuleCtx *ctx, RedisModuleString **argv, swRuleAction a
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
                                    &existing) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    swTable *t = tableForWrite(existing);
+    swTable *t = SwarmRouteType_BeginWrite(existing);
     size_t len;
     const char *regex = RedisModule_StringPtrLen(argv[3], &len);
     uint64_t id;
     int created = 0;
     swError err;
     swStatus st = t ? swTableAddRule(t, action, regex, len, &id, &created, &err) : SW_ERR_NOMEM;
+    SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
-        if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        if (created && existing) atomic_fetch_add(&swarmCounters.rules, 1);
-        storeOrDelete(key, existing, t);
         if (created) {
             SwarmTouched(ctx, argv[2],
                          action == SW_RULE_ALLOW ? "swarm.route.allow" : "swarm.route.deny");
@@ -166,10 +140,9 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
         long long v;
         if (RedisModule_StringToLongLong(argv[3 + i], &v) != REDISMODULE_OK || v < 1) {
             RedisModule_Free(ids);
-            char buf[200];
-            snprintf(buf, sizeof(buf), "ERR invalid id '%.128s', expected a positive integer",
-                     RedisModule_StringPtrLen(argv[3 + i], NULL));
-            return RedisModule_ReplyWithError(ctx, buf);
+            return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+                                   "invalid id '%.128s', expected a positive integer",
+                                   RedisModule_StringPtrLen(argv[3 + i], NULL));
         }
         ids[i] = (uint64_t)v;
     }
@@ -182,11 +155,10 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     }
     size_t removed = 0;
     if (t) {
-        SwarmRouteType_Account(t, -1);
+        SwarmRouteType_BeginWrite(t);
         removed = swTableDel(t, ids, n);
-        SwarmRouteType_Account(t, 1);
+        SwarmRouteType_EndWrite(key, t, t);
         if (removed) {
-            storeOrDelete(key, t, t);
             SwarmTouched(ctx, argv[2], "swarm.route.del");
             RedisModule_ReplicateVerbatim(ctx);
         }
@@ -218,13 +190,12 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
     }
-    swTable *t = tableForWrite(existing);
+    swTable *t = SwarmRouteType_BeginWrite(existing);
     st = t ? swTableSetDefault(t, none ? NULL : target, len, &err) : SW_ERR_NOMEM;
+    SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
-        if (existing == NULL) swTableFree(t);
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        storeOrDelete(key, existing, t);
         SwarmTouched(ctx, argv[2], "swarm.route.default");
         RedisModule_ReplicateVerbatim(ctx);
         RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -243,16 +214,6 @@ static const char *breakerName(swBreaker b) {
     return b == SW_BREAKER_OPEN ? "open" : b == SW_BREAKER_HALF_OPEN ? "half-open" : "closed";
 }
 
-static void replyField(RedisModuleCtx *ctx, const char *name, long long v) {
-    RedisModule_ReplyWithSimpleString(ctx, name);
-    RedisModule_ReplyWithLongLong(ctx, v);
-}
-
-static void replyFieldStr(RedisModuleCtx *ctx, const char *name, const char *s, size_t len) {
-    RedisModule_ReplyWithSimpleString(ctx, name);
-    RedisModule_ReplyWithStringBuffer(ctx, s, len);
-}
-
 static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
     swTable *t;
@@ -263,23 +224,22 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
         const swRoute *r = t->routes[i];
-        RedisModule_ReplyWithMap(ctx, 11);
-        replyField(ctx, "id", (long long)r->id);
-        replyFieldStr(ctx, "pattern", r->pattern, r->patternLen);
-        RedisModule_ReplyWithSimpleString(ctx, "kind");
-        RedisModule_ReplyWithSimpleString(ctx, kindName(r->kind));
-        replyFieldStr(ctx, "target", r->target, r->targetLen);
-        RedisModule_ReplyWithSimpleString(ctx, "priority");
+        SwarmMap m = SwarmMapBegin(ctx);
+        SwarmMapInt(&m, "id", (long long)r->id);
+        SwarmMapStr(&m, "pattern", r->pattern, r->patternLen);
+        SwarmMapSimple(&m, "kind", kindName(r->kind));
+        SwarmMapStr(&m, "target", r->target, r->targetLen);
+        SwarmMapKey(&m, "priority");
         RedisModule_ReplyWithArray(ctx, 2);
         RedisModule_ReplyWithLongLong(ctx, r->pmin);
         RedisModule_ReplyWithLongLong(ctx, r->pmax);
-        replyField(ctx, "matched", (long long)r->c.matched);
-        replyField(ctx, "delivered", (long long)r->c.delivered);
-        replyField(ctx, "missed", (long long)r->c.missed);
-        replyField(ctx, "failed", (long long)r->c.failed);
-        replyField(ctx, "shed", (long long)r->c.shed);
-        RedisModule_ReplyWithSimpleString(ctx, "breaker");
-        RedisModule_ReplyWithSimpleString(ctx, breakerName(r->breaker));
+        SwarmMapInt(&m, "matched", (long long)r->c.matched);
+        SwarmMapInt(&m, "delivered", (long long)r->c.delivered);
+        SwarmMapInt(&m, "missed", (long long)r->c.missed);
+        SwarmMapInt(&m, "failed", (long long)r->c.failed);
+        SwarmMapInt(&m, "shed", (long long)r->c.shed);
+        SwarmMapSimple(&m, "breaker", breakerName(r->breaker));
+        SwarmMapEnd(&m);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -297,12 +257,12 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
         const swRule *r = t->rules[i];
-        RedisModule_ReplyWithMap(ctx, 4);
-        replyField(ctx, "id", (long long)r->id);
-        RedisModule_ReplyWithSimpleString(ctx, "action");
-        RedisModule_ReplyWithSimpleString(ctx, r->action == SW_RULE_DENY ? "deny" : "allow");
-        replyFieldStr(ctx, "regex", r->regex, r->regexLen);
-        replyField(ctx, "hits", (long long)r->hits);
+        SwarmMap m = SwarmMapBegin(ctx);
+        SwarmMapInt(&m, "id", (long long)r->id);
+        SwarmMapSimple(&m, "action", r->action == SW_RULE_DENY ? "deny" : "allow");
+        SwarmMapStr(&m, "regex", r->regex, r->regexLen);
+        SwarmMapInt(&m, "hits", (long long)r->hits);
+        SwarmMapEnd(&m);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -316,27 +276,7 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    static const swTableStats zero;
-    const swTableStats *s = t ? &t->stats : &zero;
-    RedisModule_ReplyWithMap(ctx, 10);
-    replyField(ctx, "published", (long long)s->published);
-    replyField(ctx, "delivered", (long long)s->delivered);
-    replyField(ctx, "rejected", (long long)s->rejected);
-    replyField(ctx, "unrouted", (long long)s->unrouted);
-    replyField(ctx, "deadlettered", (long long)s->deadlettered);
-    replyField(ctx, "shed", (long long)s->shed);
-    replyField(ctx, "routes", t ? (long long)t->nroutes : 0);
-    replyField(ctx, "rules", t ? (long long)t->nrules : 0);
-    char id[48];
-    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
-                         t ? (unsigned long long)t->clockSeq : 0ULL);
-    replyFieldStr(ctx, "last-id", id, (size_t)idlen);
-    RedisModule_ReplyWithSimpleString(ctx, "default");
-    if (t && t->deflt) {
-        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-    } else {
-        RedisModule_ReplyWithNull(ctx);
-    }
+    SwarmRouteType_ReplyStats(ctx, t, 0);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -344,12 +284,13 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    long long priority = DEFAULT_PRIORITY;
+    long long priority = SW_PRIORITY_DEFAULT;
     if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
-        if (SwarmParseRangeOrReply(ctx, argv[5], 1, 9, "PRIORITY", &priority))
+        if (SwarmParseRangeOrReply(ctx, argv[5], SW_PRIORITY_MIN, SW_PRIORITY_MAX, "PRIORITY",
+                                   &priority))
             return REDISMODULE_OK;
     } else if (argc != 4) {
-        return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
     }
     size_t len;
     const char *type = RedisModule_StringPtrLen(argv[3], &len);
@@ -365,17 +306,9 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
     } else if (swTableResolve(t, type, len, &res) != SW_OK) {
-        RedisModule_ReplyWithError(ctx, "OOM out of memory");
-    } else if (!res->admitted) {
-        char buf[400];
-        if (res->denyRule) {
-            snprintf(buf, sizeof(buf), "DENIED event type '%.128s' is denied by rule %llu", type,
-                     (unsigned long long)res->denyRule->id);
-        } else {
-            snprintf(buf, sizeof(buf),
-                     "DENIED event type '%.128s' matches no ALLOW rule of the table", type);
-        }
-        RedisModule_ReplyWithError(ctx, buf);
+        SwarmReplyStatus(ctx, SW_ERR_NOMEM, NULL);
+    } else if ((st = swResolutionAdmit(res, type, len, &err)) != SW_OK) {
+        SwarmReplyStatus(ctx, st, &err);
     } else {
         swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
         size_t n = swResolutionTargets(res, (int)priority, sel);

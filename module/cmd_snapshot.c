@@ -6,44 +6,32 @@
  *
  * Every write replicates as SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>, so a
  * replica and the AOF store the master's version numbers and timestamps, never their own. */
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <strings.h>
 
-#include "swarm.h"
+#include "cmd_snapshot.h"
+#include "config.h"
+#include "glue.h"
+#include "stats.h"
 #include "swarm/alloc.h"
-#include "swarm/json.h"
 #include "swarm/jsontext.h"
+#include "swarm/snapshot.h"
+#include "type_snp.h"
 
 /* ---- Helpers ---- */
-
-static int replyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int replyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...) {
-    swError err;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
-    va_end(ap);
-    return SwarmReplyStatus(ctx, st, &err);
-}
 
 /* Size and syntax of a document or patch; replies PAYLOAD and returns REDISMODULE_ERR. */
 static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text, size_t len) {
     if ((long long)len > swarmConfig.maxSnapshotBytes) {
-        replyError(ctx, SW_ERR_PAYLOAD,
-                   "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what, len,
-                   swarmConfig.maxSnapshotBytes);
+        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
+                        "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what, len,
+                        swarmConfig.maxSnapshotBytes);
         return REDISMODULE_ERR;
     }
     swError err;
-    if (swJsonValidate(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err) != SW_OK) {
-        replyError(ctx, SW_ERR_PAYLOAD, "invalid JSON at byte %zu: %s", err.offset, err.msg);
+    swStatus st = SwarmJsonCheck(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err);
+    if (st != SW_OK) {
+        SwarmReplyStatus(ctx, st, &err);
         return REDISMODULE_ERR;
     }
     return REDISMODULE_OK;
@@ -55,13 +43,13 @@ static int checkVersionOrReply(RedisModuleCtx *ctx, const swSnap *s, long long w
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
     unsigned long long have = head ? head->version : 0;
     if (have == (unsigned long long)want) return REDISMODULE_OK;
-    replyError(ctx, SW_ERR_CONFLICT, "version is %llu, expected %lld", have, want);
+    SwarmReplyError(ctx, SW_ERR_CONFLICT, "version is %llu, expected %lld", have, want);
     return REDISMODULE_ERR;
 }
 
 static int parseVersionOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
                                long long *v) {
-    return SwarmParseRangeOrReply(ctx, arg, min, (1LL << 62), "version", v);
+    return SwarmParseRangeOrReply(ctx, arg, min, SWARM_LLONG_BOUND, "version", v);
 }
 
 /* The common start of SAVE and PATCH: the JSON argument checked, the key opened for
@@ -89,32 +77,20 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
     return swSnapLookup(s, (uint64_t)v, out, err);
 }
 
-/* Saves text as the new head, creating the key when missing, then replicates the write.
- * src, when not NULL, is a Redis string holding the same bytes as text (SAVE's argument):
- * it is replicated by reference instead of copying the document once more. */
-static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
-                         swSnap *existing, const char *text, size_t len, long long keep,
-                         RedisModuleString *src) {
-    swSnap *s = existing ? existing : swSnapNew();
-    uint64_t version;
+/* Writes w to the history at key (creating it when missing), then replicates the write as
+ * SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> and replies the new version. src,
+ * when not NULL, is a Redis string holding the document (SAVE's argument): it is replicated
+ * by reference instead of copying the document once more. */
+static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
+                          swSnap *existing, const SwarmSnapWrite *w, RedisModuleString *src) {
+    swSnap *s;
     swError err;
-    if (existing) SwarmSnapType_Account(s, -1);
-    swStatus st =
-        s ? swSnapSave(s, text, len, RedisModule_Milliseconds(), (size_t)keep, &version, &err)
-          : SW_ERR_NOMEM;
+    swStatus st = SwarmSnapType_Write(ctx, keyname, key, existing, w, &s, &err);
     if (st != SW_OK) {
-        if (existing) {
-            SwarmSnapType_Account(s, 1);
-        } else {
-            swSnapFree(s);
-        }
         SwarmReplyStatus(ctx, st, &err);
         return;
     }
-    SwarmSnapType_Account(s, 1);
-    if (!existing) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);
-    SwarmTouched(ctx, keyname, "swarm.snapshot.save");
-    atomic_fetch_add(&swarmCounters.snapshotsSaved, 1);
+    SwarmStats_Add(SWARM_STAT_SNAPSHOTS_SAVED, 1);
     const swSnapVersion *head = swSnapHead(s);
     swSnapInfo info;
     swSnapGetInfo(s, &info);
@@ -127,7 +103,7 @@ static void saveAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisM
                               (long long)head->version, (long long)head->ts, (long long)info.keep,
                               head->text, head->len);
     }
-    RedisModule_ReplyWithLongLong(ctx, (long long)version);
+    RedisModule_ReplyWithLongLong(ctx, (long long)head->version);
 }
 
 /* ---- SAVE key json [IFVERSION v] [KEEP n] ---- */
@@ -136,14 +112,14 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     long long ifversion = -1, keep = 0;
     for (int i = 4; i < argc; i += 2) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (i + 1 >= argc) return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+        if (i + 1 >= argc) return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         if (strcasecmp(opt, "IFVERSION") == 0) {
             if (parseVersionOrReply(ctx, argv[i + 1], 0, &ifversion)) return REDISMODULE_OK;
         } else if (strcasecmp(opt, "KEEP") == 0) {
             if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, SW_SNAP_KEEP_MAX, "KEEP", &keep))
                 return REDISMODULE_OK;
         } else {
-            return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
     }
     size_t len;
@@ -154,7 +130,9 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         REDISMODULE_OK)
         return REDISMODULE_OK;
     if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
-    saveAndReply(ctx, argv[2], key, s, text, len, keep, argv[3]);
+    SwarmSnapWrite w = {
+        .text = text, .len = len, .ts = RedisModule_Milliseconds(), .keep = (size_t)keep};
+    writeAndReply(ctx, argv[2], key, s, &w, argv[3]);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -167,13 +145,13 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     size_t ptrlen = 0;
     for (int i = 3; i < argc; i += 2) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (i + 1 >= argc) return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+        if (i + 1 >= argc) return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         if (strcasecmp(opt, "VERSION") == 0) {
             if (parseVersionOrReply(ctx, argv[i + 1], 1, &version)) return REDISMODULE_OK;
         } else if (strcasecmp(opt, "PATH") == 0) {
             ptr = RedisModule_StringPtrLen(argv[i + 1], &ptrlen);
         } else {
-            return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
     }
     swSnap *s;
@@ -202,7 +180,7 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
         } else if (st == SW_ERR_NOTFOUND) {
             RedisModule_ReplyWithNull(ctx);
         } else {
-            replyError(ctx, SW_ERR_SYNTAX, "invalid JSON pointer '%.128s': %s", ptr, err.msg);
+            SwarmReplyError(ctx, SW_ERR_SYNTAX, "invalid JSON pointer '%.128s': %s", ptr, err.msg);
         }
     }
     RedisModule_CloseKey(key);
@@ -217,7 +195,7 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0) {
         if (parseVersionOrReply(ctx, argv[5], 0, &ifversion)) return REDISMODULE_OK;
     } else if (argc != 4) {
-        return RedisModule_ReplyWithError(ctx, "ERR syntax error");
+        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
     }
     size_t plen;
     const char *patch = RedisModule_StringPtrLen(argv[3], &plen);
@@ -235,11 +213,15 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else if ((long long)outlen > swarmConfig.maxSnapshotBytes) {
-        replyError(ctx, SW_ERR_PAYLOAD,
-                   "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
-                   outlen, swarmConfig.maxSnapshotBytes);
+        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
+                        "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
+                        outlen, swarmConfig.maxSnapshotBytes);
     } else {
-        saveAndReply(ctx, argv[2], key, s, out, outlen, s ? 0 : swarmConfig.snapshotKeep, NULL);
+        SwarmSnapWrite w = {.text = out,
+                            .len = outlen,
+                            .ts = RedisModule_Milliseconds(),
+                            .keep = s ? 0 : (size_t)swarmConfig.snapshotKeep};
+        writeAndReply(ctx, argv[2], key, s, &w, NULL);
     }
     if (st == SW_OK) swFree(out);
     RedisModule_CloseKey(key);
@@ -294,15 +276,12 @@ static int SwarmSnapshotList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         const swSnapVersion *v = swSnapAt(s, i);
         char sum[17];
         snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)v->checksum);
-        RedisModule_ReplyWithMap(ctx, 4);
-        RedisModule_ReplyWithSimpleString(ctx, "version");
-        RedisModule_ReplyWithLongLong(ctx, (long long)v->version);
-        RedisModule_ReplyWithSimpleString(ctx, "ts");
-        RedisModule_ReplyWithLongLong(ctx, (long long)v->ts);
-        RedisModule_ReplyWithSimpleString(ctx, "bytes");
-        RedisModule_ReplyWithLongLong(ctx, (long long)v->len);
-        RedisModule_ReplyWithSimpleString(ctx, "checksum");
-        RedisModule_ReplyWithStringBuffer(ctx, sum, 16);
+        SwarmMap m = SwarmMapBegin(ctx);
+        SwarmMapInt(&m, "version", (long long)v->version);
+        SwarmMapInt(&m, "ts", (long long)v->ts);
+        SwarmMapInt(&m, "bytes", (long long)v->len);
+        SwarmMapStr(&m, "checksum", sum, 16);
+        SwarmMapEnd(&m);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -326,8 +305,8 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        /* Save the old version's text as the new head; swSnapSave copies before it evicts. */
-        saveAndReply(ctx, argv[2], key, s, old->text, old->len, 0, NULL);
+        SwarmSnapWrite w = {.from = (uint64_t)v, .ts = RedisModule_Milliseconds()};
+        writeAndReply(ctx, argv[2], key, s, &w, NULL);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -343,70 +322,19 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         return REDISMODULE_OK;
     if (s == NULL) {
         RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, "ERR no such key");
+        return SwarmReplyError(ctx, SW_ERR_NOTFOUND, "no such key");
     }
     swSnapInfo info;
     swSnapGetInfo(s, &info);
-    const struct {
-        const char *name;
-        long long v;
-    } f[] = {{"head", (long long)info.head},         {"oldest", (long long)info.oldest},
-             {"retained", (long long)info.retained}, {"keep", (long long)info.keep},
-             {"bytes", (long long)info.bytes},       {"created", (long long)info.created},
-             {"updated", (long long)info.updated}};
-    RedisModule_ReplyWithMap(ctx, 7);
-    for (size_t i = 0; i < 7; i++) {
-        RedisModule_ReplyWithSimpleString(ctx, f[i].name);
-        RedisModule_ReplyWithLongLong(ctx, f[i].v);
-    }
-    RedisModule_CloseKey(key);
-    return REDISMODULE_OK;
-}
-
-/* ---- SWARM.APPLY key SNAPSHOT version ts keep json (replicas and the AOF) ---- */
-
-int SwarmSnapshot_Apply(RedisModuleCtx *ctx, RedisModuleString **argv) {
-    long long version, ts, keep;
-    if (RedisModule_StringToLongLong(argv[3], &version) != REDISMODULE_OK ||
-        RedisModule_StringToLongLong(argv[4], &ts) != REDISMODULE_OK ||
-        RedisModule_StringToLongLong(argv[5], &keep) != REDISMODULE_OK || keep < 1 ||
-        keep > SW_SNAP_KEEP_MAX)
-        return RedisModule_ReplyWithError(ctx, "ERR value is not an integer or out of range");
-    swSnap *s;
-    RedisModuleKey *key;
-    if (SwarmSnapType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &s) !=
-        REDISMODULE_OK)
-        return REDISMODULE_OK;
-    const swSnapVersion *head = s ? swSnapHead(s) : NULL;
-    if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
-        RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, "ERR snapshot version out of sequence");
-    }
-    size_t len;
-    const char *text = RedisModule_StringPtrLen(argv[6], &len);
-    swError jerr;
-    if (swJsonValidate(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &jerr) != SW_OK) {
-        RedisModule_CloseKey(key);
-        return replyError(ctx, SW_ERR_PAYLOAD, "invalid JSON at byte %zu: %s", jerr.offset,
-                          jerr.msg);
-    }
-    swSnap *t = s ? s : swSnapNew();
-    swError err;
-    if (s) SwarmSnapType_Account(s, -1);
-    swStatus st = t ? swSnapSave(t, text, len, ts, (size_t)keep, NULL, &err) : SW_ERR_NOMEM;
-    if (st == SW_OK) {
-        SwarmSnapType_Account(t, 1);
-        if (!s) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, t);
-        SwarmTouched(ctx, argv[1], "swarm.snapshot.save");
-        RedisModule_ReplicateVerbatim(ctx);
-        RedisModule_ReplyWithSimpleString(ctx, "OK");
-    } else {
-        if (s)
-            SwarmSnapType_Account(s, 1);
-        else
-            swSnapFree(t);
-        SwarmReplyStatus(ctx, st, &err);
-    }
+    SwarmMap m = SwarmMapBegin(ctx);
+    SwarmMapInt(&m, "head", (long long)info.head);
+    SwarmMapInt(&m, "oldest", (long long)info.oldest);
+    SwarmMapInt(&m, "retained", (long long)info.retained);
+    SwarmMapInt(&m, "keep", (long long)info.keep);
+    SwarmMapInt(&m, "bytes", (long long)info.bytes);
+    SwarmMapInt(&m, "created", (long long)info.created);
+    SwarmMapInt(&m, "updated", (long long)info.updated);
+    SwarmMapEnd(&m);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }

@@ -1,9 +1,7 @@
-/* type_codec.c -- the type methods both data types share, written once over a type's
- * serialized form (SwarmCodec): RDB save/load, AOF rewrite as SWARM.RESTORE, DEBUG DIGEST,
- * SWARM.RESTORE itself. A value that fails the core's validating decoder is refused with a
- * logged reason, never loaded and never a crash. */
-#include "swarm.h"
+/* type_codec.c -- the type methods both data types share (see type_codec.h). */
+#include "glue.h"
 #include "swarm/alloc.h"
+#include "type_codec.h"
 
 void *SwarmCodec_RdbLoad(const SwarmCodec *c, RedisModuleIO *rdb, int encver) {
     if (encver != c->encver) {

@@ -3,20 +3,25 @@
  * Every type method works on the core's one serialized form (swTableEncode/Decode), so RDB,
  * AOF rewrite (SWARM.RESTORE), COPY and DEBUG DIGEST all see exactly the same state, and a
  * corrupt payload is caught by the same validating decoder everywhere. */
-#include <string.h>
+#include <stdio.h>
 
-#include "swarm.h"
+#include "glue.h"
+#include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/breaker.h"
+#include "swarm/table_codec.h"
+#include "type_codec.h"
+#include "type_rtb.h"
 
 #define SWARM_RTB_ENCVER 1
 
 RedisModuleType *SwarmRouteType;
 
-void SwarmRouteType_Account(const swTable *t, int sign) {
-    long long d = sign;
-    atomic_fetch_add(&swarmCounters.tables, (unsigned long long)d);
-    atomic_fetch_add(&swarmCounters.routes, (unsigned long long)(d * (long long)t->nroutes));
-    atomic_fetch_add(&swarmCounters.rules, (unsigned long long)(d * (long long)t->nrules));
+/* Counts a table in (sign 1) or out of (-1) INFO swarm. */
+static void SwarmRouteType_Account(const swTable *t, int sign) {
+    SwarmStats_Add(SWARM_STAT_TABLES, sign);
+    SwarmStats_Add(SWARM_STAT_ROUTES, sign * (long long)t->nroutes);
+    SwarmStats_Add(SWARM_STAT_RULES, sign * (long long)t->nrules);
 }
 
 int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
@@ -25,6 +30,28 @@ int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, 
     int rc = SwarmOpenOrReply(ctx, keyname, mode, SwarmRouteType, key, &value);
     *table = value;
     return rc;
+}
+
+/* ---- Writes ---- */
+
+swTable *SwarmRouteType_BeginWrite(swTable *existing) {
+    if (existing == NULL) return swTableNew();
+    SwarmRouteType_Account(existing, -1);
+    return existing;
+}
+
+void SwarmRouteType_EndWrite(RedisModuleKey *key, swTable *existing, swTable *t) {
+    if (t == NULL) return;
+    if (existing == NULL && swTableIsEmpty(t)) {
+        swTableFree(t);
+        return;
+    }
+    SwarmRouteType_Account(t, 1);
+    if (existing == NULL) {
+        RedisModule_ModuleTypeSetValue(key, SwarmRouteType, t);
+    } else if (swTableIsEmpty(t)) {
+        RedisModule_DeleteKey(key); /* frees t through the type's free method */
+    }
 }
 
 /* ---- Serialized form ---- */
@@ -97,6 +124,40 @@ static void *SwarmRouteType_Copy(RedisModuleString *from, RedisModuleString *to,
     swFree(buf);
     if (t) SwarmRouteType_Account(t, 1);
     return t;
+}
+
+/* ---- Replies ---- */
+
+void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBreakers) {
+    static const swTableStats zero;
+    const swTableStats *s = t ? &t->stats : &zero;
+    SwarmMap m = SwarmMapBegin(ctx);
+    SwarmMapInt(&m, "published", (long long)s->published);
+    SwarmMapInt(&m, "delivered", (long long)s->delivered);
+    SwarmMapInt(&m, "rejected", (long long)s->rejected);
+    SwarmMapInt(&m, "unrouted", (long long)s->unrouted);
+    SwarmMapInt(&m, "deadlettered", (long long)s->deadlettered);
+    SwarmMapInt(&m, "shed", (long long)s->shed);
+    SwarmMapInt(&m, "routes", t ? (long long)t->nroutes : 0);
+    SwarmMapInt(&m, "rules", t ? (long long)t->nrules : 0);
+    char id[48];
+    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
+                         t ? (unsigned long long)t->clockSeq : 0ULL);
+    SwarmMapStr(&m, "last-id", id, (size_t)idlen);
+    SwarmMapKey(&m, "default");
+    if (t && t->deflt) {
+        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
+    } else {
+        RedisModule_ReplyWithNull(ctx);
+    }
+    if (withBreakers) {
+        long long open = 0;
+        for (size_t i = 0; t && i < t->nroutes; i++) {
+            if (t->routes[i]->breaker != SW_BREAKER_CLOSED) open++;
+        }
+        SwarmMapInt(&m, "breakers-open", open);
+    }
+    SwarmMapEnd(&m);
 }
 
 int SwarmRouteType_Register(RedisModuleCtx *ctx) {

@@ -5,19 +5,21 @@
  * and checksums. Decoding re-verifies every checksum and re-validates every document as
  * JSON, so neither a corrupt RDB nor a forged SWARM.RESTORE payload is ever served. COPY is
  * a deep copy (swSnapDup) of an already verified history. */
-#include "swarm.h"
-#include "swarm/alloc.h"
+#include "config.h"
+#include "glue.h"
+#include "stats.h"
 #include "swarm/json.h"
+#include "type_codec.h"
+#include "type_snp.h"
 
 #define SWARM_SNP_ENCVER 1
 
 RedisModuleType *SwarmSnapType;
 
-void SwarmSnapType_Account(const swSnap *s, int sign) {
-    long long d = sign;
-    atomic_fetch_add(&swarmCounters.snapshots, (unsigned long long)d);
-    atomic_fetch_add(&swarmCounters.snapshotBytes,
-                     (unsigned long long)(d * (long long)swSnapBytes(s)));
+/* Counts a history in (sign 1) or out of (-1) INFO swarm. */
+static void SwarmSnapType_Account(const swSnap *s, int sign) {
+    SwarmStats_Add(SWARM_STAT_SNAPSHOTS, sign);
+    SwarmStats_Add(SWARM_STAT_SNAPSHOT_BYTES, sign * (long long)swSnapBytes(s));
 }
 
 int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
@@ -26,6 +28,31 @@ int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, i
     int rc = SwarmOpenOrReply(ctx, keyname, mode, SwarmSnapType, key, &value);
     *snap = value;
     return rc;
+}
+
+/* ---- Writes ---- */
+
+swStatus SwarmSnapType_Write(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
+                             swSnap *existing, const SwarmSnapWrite *w, swSnap **out,
+                             swError *err) {
+    swSnap *s = existing ? existing : swSnapNew();
+    if (s == NULL) return swErrorSet(err, SW_ERR_NOMEM, 0, "out of memory");
+    if (existing) SwarmSnapType_Account(s, -1);
+    swStatus st = w->from ? swSnapRestore(s, w->from, w->ts, w->keep, NULL, err)
+                          : swSnapSave(s, w->text, w->len, w->ts, w->keep, NULL, err);
+    if (st != SW_OK) {
+        if (existing) {
+            SwarmSnapType_Account(s, 1);
+        } else {
+            swSnapFree(s);
+        }
+        return st;
+    }
+    SwarmSnapType_Account(s, 1);
+    if (!existing) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);
+    SwarmTouched(ctx, keyname, "swarm.snapshot.save");
+    *out = s;
+    return SW_OK;
 }
 
 /* ---- Serialized form ---- */

@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 hdr_dir="$root/.deps/include"
 
-pkgs=(redis-server redis-tools cmake make gcc clang pkg-config ca-certificates
+pkgs=(redis-server redis-tools cmake make gcc clang clang-format pkg-config ca-certificates
       libpcre2-dev libcjson-dev libcmocka-dev libhiredis-dev libxxhash-dev
       libclang-rt-14-dev valgrind)
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds swarm with warnings as errors and runs every test:
+#   0. clang-format --dry-run --Werror over module/ include/ tests/ bench/*.c (the root
+#      .clang-format), listing every file that is not formatted;
 #   1. the cmocka unit tests of the core and the integration tests against real
 #      redis-server processes on free loopback ports (ctest, build/);
 #   2. everything again with AddressSanitizer + UBSan (build-asan/): the unit tests, and the
@@ -13,6 +15,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+echo "== clang-format --dry-run --Werror"
+unformatted=()
+while IFS= read -r f; do
+    clang-format --dry-run --Werror "$root/$f" >/dev/null 2>&1 || unformatted+=("$f")
+done < <(cd "$root" && find module include tests -name '*.[ch]' -not -path '*/build*' | sort &&
+    find bench -maxdepth 1 -name '*.c' | sort)
+if [ ${#unformatted[@]} -eq 0 ]; then
+    echo "100% tests passed, 0 tests failed out of 1" >>"$log"
+else
+    printf 'not formatted (clang-format -i FILE): %s\n' "${unformatted[@]}"
+    echo "0% tests passed, 1 tests failed out of 1" >>"$log"
+    status=1
+fi
 
 echo "== build and run unit + integration tests"
 SWARM_BUILD_DIR=$root/build "$root/scripts/build.sh" -DSWARM_TESTS=ON -DSWARM_WERROR=ON

@@ -25,7 +25,8 @@ typedef struct swAllocator {
 
 /* Installs a table (copied); NULL restores libc. Not thread-safe: call before any use. */
 void swSetAllocator(const swAllocator *a);
-/* The table in force (for PCRE2's general context). */
+/* The table in force, for code that hands the allocator to a library taking its own
+ * hooks. */
 const swAllocator *swGetAllocator(void);
 
 void *swAlloc(size_t size);

@@ -12,6 +12,12 @@
 
 #include "swarm/status.h"
 
+/* Message priorities: 1 (lowest) to 9, 5 when a publish names none. Routes accept a range
+ * of them; breaker.h lets SW_PRIORITY_CRITICAL and above through an open breaker. */
+#define SW_PRIORITY_MIN 1
+#define SW_PRIORITY_DEFAULT 5
+#define SW_PRIORITY_MAX 9
+
 /* SW_OK when s[0..len) is a valid event type of at most maxlen bytes; otherwise
  * SW_ERR_EVENTTYPE with a message and the offending byte offset in err. */
 swStatus swEventTypeCheck(const char *s, size_t len, size_t maxlen, swError *err);

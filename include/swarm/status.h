@@ -11,18 +11,20 @@
 
 typedef enum swStatus {
     SW_OK = 0,
-    SW_ERR_NOMEM = -1,     /* allocation failed; the input is unchanged */
-    SW_ERR_SYNTAX = -2,    /* malformed argument ("ERR") */
-    SW_ERR_RANGE = -3,     /* number out of range ("ERR") */
-    SW_ERR_EVENTTYPE = -4, /* bad event type or subject pattern ("EVENTTYPE") */
-    SW_ERR_REGEX = -5,     /* bad PCRE2 pattern ("ERR invalid regex ...") */
-    SW_ERR_DENIED = -6,    /* rejected by an admission rule ("DENIED") */
-    SW_ERR_PAYLOAD = -7,   /* bad or oversized JSON ("PAYLOAD") */
-    SW_ERR_CONFLICT = -8,  /* IFVERSION mismatch ("CONFLICT") */
-    SW_ERR_NOVERSION = -9, /* version not retained ("NOVERSION") */
-    SW_ERR_NOTFOUND = -10, /* no such id/route ("ERR") */
-    SW_ERR_CORRUPT = -11,  /* serialized data failed validation */
-    SW_ERR_LIMIT = -12,    /* a configured or hard limit was reached ("ERR") */
+    SW_ERR_NOMEM = -1,      /* allocation failed; the input is unchanged */
+    SW_ERR_SYNTAX = -2,     /* malformed argument ("ERR") */
+    SW_ERR_RANGE = -3,      /* number out of range ("ERR") */
+    SW_ERR_EVENTTYPE = -4,  /* bad event type or subject pattern ("EVENTTYPE") */
+    SW_ERR_REGEX = -5,      /* bad PCRE2 pattern ("ERR invalid regex ...") */
+    SW_ERR_DENIED = -6,     /* rejected by an admission rule ("DENIED") */
+    SW_ERR_PAYLOAD = -7,    /* bad or oversized JSON ("PAYLOAD") */
+    SW_ERR_CONFLICT = -8,   /* IFVERSION mismatch ("CONFLICT") */
+    SW_ERR_NOVERSION = -9,  /* version not retained ("NOVERSION") */
+    SW_ERR_NOTFOUND = -10,  /* no such id/route ("ERR") */
+    SW_ERR_CORRUPT = -11,   /* serialized data failed validation */
+    SW_ERR_LIMIT = -12,     /* a configured or hard limit was reached ("ERR") */
+    SW_ERR_CROSSSLOT = -13, /* keys of one command in different cluster slots ("CROSSSLOT") */
+    SW_ERR_NOSWARM = -14,   /* no routing table at the key ("NOSWARM") */
 } swStatus;
 
 #define SW_ERRMSG_MAX 256

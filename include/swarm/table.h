@@ -1,21 +1,31 @@
-/* table.h -- a swarm's routing table (the value of a swarm-rtb key).
+/* table.h -- a swarm's routing table (the value of a swarm-rtb key): routes and rules.
  *
  * A table holds routes (subject patterns in a token trie, regex routes in id order),
  * ALLOW/DENY admission rules, an optional default (dead-letter) target, counters and the
  * message id clock. Ids are positive, shared by routes and rules, never reused: lastId only
  * grows. Routes and rules are kept sorted by id.
  *
- * Resolution of an event type (admission verdict and matching routes) is cached per type;
- * every change to routes or rules drops the cache, so callers never see stale routes. The
- * route and rule pointers handed out stay valid until the next change to the table.
+ * The table's concepts live in one file each:
  *
- * Callers read the struct fields directly but change a table only through these functions. */
+ *   table.h / table.c              routes, rules, default target, id clock (this header)
+ *   resolve.h / resolve.c          which routes an event type reaches, cached per type
+ *   breaker.h / breaker.c          the per-route circuit breaker
+ *   table_codec.h / table_codec.c  the one serialized form (RDB, AOF, DUMP, COPY)
+ *   delta.h / delta.c              the effect of one publish: counters, breakers, clock
+ *
+ * Every change to routes or rules drops the resolution cache, so callers never see stale
+ * routes. The route and rule pointers handed out stay valid until the next change to the
+ * routes or rules of the table.
+ *
+ * Callers read the struct fields directly but change a table only through these functions
+ * (and those of breaker.h and delta.h). */
 #ifndef SWARM_TABLE_H
 #define SWARM_TABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarm/event.h"
 #include "swarm/regex.h"
 #include "swarm/status.h"
 #include "swarm/trie.h"
@@ -23,6 +33,8 @@
 /* Hard cap on pattern and event type sizes in serialized tables, whatever the config. */
 #define SW_TABLE_MAX_PATTERN 65536
 #define SW_TABLE_MAX_TARGET 65536
+/* Route and rule ids are 1..SW_TABLE_MAX_ID: they travel as Redis integers (long long). */
+#define SW_TABLE_MAX_ID ((uint64_t)INT64_MAX)
 
 typedef enum swRouteKind { SW_ROUTE_SUBJECT = 0, SW_ROUTE_REGEX = 1 } swRouteKind;
 typedef enum swBreaker {
@@ -44,7 +56,7 @@ typedef struct swRoute {
     char *target;
     size_t targetLen;
     swRouteKind kind;
-    int pmin, pmax; /* priority range, 1 <= pmin <= pmax <= 9 */
+    int pmin, pmax; /* priority range, SW_PRIORITY_MIN <= pmin <= pmax <= SW_PRIORITY_MAX */
     swRouteCounters c;
     swBreaker breaker;
     uint32_t failures; /* consecutive missed/failed deliveries */
@@ -65,18 +77,18 @@ typedef struct swTableStats {
     uint64_t published, delivered, rejected, unrouted, deadlettered, shed;
 } swTableStats;
 
-typedef struct swTableCache swTableCache;
+typedef struct swTableCache swTableCache; /* see resolve.h */
 
 typedef struct swTable {
     swRoute **routes; /* sorted by id */
     size_t nroutes, capRoutes;
     swRule **rules; /* sorted by id */
     size_t nrules, capRules;
-    size_t nallow; /* how many rules are ALLOW rules */
-    swTrie *trie;  /* subject routes */
+    size_t nallow;         /* how many rules are ALLOW rules */
+    swTrie *trie;          /* subject routes */
     swRoute **regexRoutes; /* regex routes, sorted by id (also in routes) */
     size_t nregex, capRegex;
-    char *deflt;   /* default target, NULL when none */
+    char *deflt; /* default target, NULL when none */
     size_t defltLen;
     uint64_t lastId;
     int64_t clockMs; /* last message id issued: <clockMs>-<clockSeq> */
@@ -85,7 +97,7 @@ typedef struct swTable {
     swTableCache *cache;
 } swTable;
 
-/* A new empty table, or NULL when out of memory. Free with swTableFree. */
+/* A new empty table, or NULL when out of memory. Free with swTableFree (NULL is a no-op). */
 swTable *swTableNew(void);
 void swTableFree(swTable *t);
 
@@ -120,45 +132,11 @@ swStatus swTableSetDefault(swTable *t, const char *target, size_t len, swError *
 swRoute *swTableRoute(const swTable *t, uint64_t id);
 swRule *swTableRule(const swTable *t, uint64_t id);
 
-/* The resolution of an event type, valid until the next swTableResolve or change to the
- * table (resolving another type may grow or reset the cache). */
-typedef struct swResolution {
-    swRule *denyRule;  /* the first DENY rule matching, or NULL */
-    swRule *allowRule; /* the first ALLOW rule matching, or NULL */
-    int admitted;      /* not denied, and allowed when any ALLOW rule exists */
-    swRoute **routes;  /* matching routes in id order (any priority) */
-    size_t nroutes;
-} swResolution;
-
-/* Resolves an already syntax-checked event type, from the cache when possible. */
-swStatus swTableResolve(swTable *t, const char *type, size_t len, const swResolution **res);
-
-/* Stores in out (room for res->nroutes entries) the routes of res whose priority range
- * holds priority, keeping only the first route of each distinct target; returns how many. */
-size_t swResolutionTargets(const swResolution *res, int priority, swRoute **out);
-
 /* Issues the next message id for a message published at nowMs: strictly greater than any
  * id issued before, even if the clock went backwards. */
 void swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq);
 
-/* Serialization (RDB, AOF rewrite, DUMP, COPY). swTableEncode returns a swAlloc'ed buffer
- * the caller frees with swFree. swTableDecode validates everything (lengths, ids, patterns,
- * targets, ranges, enums) and recompiles regexes; on failure returns SW_ERR_CORRUPT or
- * SW_ERR_NOMEM with a message and creates nothing. */
-swStatus swTableEncode(const swTable *t, char **buf, size_t *len);
-swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err);
-
-/* Heap bytes held by the table (for MEMORY USAGE). */
+/* Heap bytes held by the table, resolution cache included (for MEMORY USAGE). */
 size_t swTableMemUsage(const swTable *t);
-
-/* ---- Circuit breaker (SPEC section 6) ---- */
-
-/* Whether a message of this priority is attempted on the route at nowMs. An open breaker
- * whose cooldown has passed goes half-open and lets this message probe it. */
-int swRouteAttempt(swRoute *r, int priority, int64_t nowMs, int64_t cooldownMs);
-
-/* Records a delivery outcome: ok closes the breaker and resets the failure run; a miss or
- * failure extends it and opens the breaker at threshold (or at once when half-open). */
-void swRouteOutcome(swRoute *r, int ok, int64_t nowMs, uint32_t threshold);
 
 #endif

@@ -1,90 +1,124 @@
-/* delta.c -- publish effects for replication and the AOF (see delta.h). */
+/* delta.c -- publish effects, applied on the master and on replicas alike (see delta.h). */
+#include "swarm/alloc.h"
 #include "swarm/delta.h"
 
-#define SW_DELTA_FORMAT 1
+/* Bytes of one route entry and one rule entry in the encoded form. */
+#define SW_DELTA_ROUTE_BYTES (8 + 5 * 4 + 1 + 4 + 8)
+#define SW_DELTA_RULE_BYTES 8
 
-void swDeltaEncode(swBuf *b, const swTable *t, const swTableStats *inc,
-                   const swDeltaRoute *routes, size_t nroutes, const swRule *const *rules,
-                   size_t nrules) {
-    swBufPutU8(b, SW_DELTA_FORMAT);
-    swBufPutU64(b, (uint64_t)t->clockMs);
-    swBufPutU64(b, t->clockSeq);
-    uint64_t s[6] = {inc->published,    inc->delivered, inc->rejected, inc->unrouted,
-                     inc->deadlettered, inc->shed};
-    for (int i = 0; i < 6; i++) swBufPutU64(b, s[i]);
-    swBufPutU32(b, (uint32_t)nroutes);
-    for (size_t i = 0; i < nroutes; i++) {
-        const swDeltaRoute *d = &routes[i];
-        swBufPutU64(b, d->route->id);
-        uint32_t c[5] = {d->matched, d->delivered, d->missed, d->failed, d->shed};
-        for (int k = 0; k < 5; k++) swBufPutU32(b, c[k]);
-        swBufPutU8(b, (uint8_t)d->route->breaker);
-        swBufPutU32(b, d->route->failures);
-        swBufPutU64(b, (uint64_t)d->route->openedMs);
+void swDeltaCommit(swTable *t, const swDelta *d) {
+    t->clockMs = d->clockMs;
+    t->clockSeq = d->clockSeq;
+    swTableStats *st = &t->stats;
+    st->published += d->inc.published;
+    st->delivered += d->inc.delivered;
+    st->rejected += d->inc.rejected;
+    st->unrouted += d->inc.unrouted;
+    st->deadlettered += d->inc.deadlettered;
+    st->shed += d->inc.shed;
+    for (size_t i = 0; i < d->nroutes; i++) {
+        const swDeltaRoute *e = &d->routes[i];
+        swRoute *r = e->route;
+        r->c.matched += e->matched;
+        r->c.delivered += e->delivered;
+        r->c.missed += e->missed;
+        r->c.failed += e->failed;
+        r->c.shed += e->shed;
+        r->breaker = e->breaker;
+        r->failures = e->failures;
+        r->openedMs = e->openedMs;
     }
-    swBufPutU32(b, (uint32_t)nrules);
-    for (size_t i = 0; i < nrules; i++) swBufPutU64(b, rules[i]->id);
+    for (size_t i = 0; i < d->nrules; i++) d->rules[i]->hits++;
 }
 
-/* Reads (and when apply is set, applies) a delta; the first pass only validates. */
-static swStatus walk(swTable *t, const char *buf, size_t len, int apply, swError *err) {
+void swDeltaEncode(swBuf *b, const swDelta *d) {
+    swBufPutU8(b, SW_DELTA_FORMAT);
+    swBufPutU64(b, (uint64_t)d->clockMs);
+    swBufPutU64(b, d->clockSeq);
+    const swTableStats *inc = &d->inc;
+    uint64_t s[6] = {inc->published, inc->delivered,    inc->rejected,
+                     inc->unrouted,  inc->deadlettered, inc->shed};
+    for (int i = 0; i < 6; i++) swBufPutU64(b, s[i]);
+    swBufPutU32(b, (uint32_t)d->nroutes);
+    for (size_t i = 0; i < d->nroutes; i++) {
+        const swDeltaRoute *e = &d->routes[i];
+        swBufPutU64(b, e->route->id);
+        uint32_t c[5] = {e->matched, e->delivered, e->missed, e->failed, e->shed};
+        for (int k = 0; k < 5; k++) swBufPutU32(b, c[k]);
+        swBufPutU8(b, (uint8_t)e->breaker);
+        swBufPutU32(b, e->failures);
+        swBufPutU64(b, (uint64_t)e->openedMs);
+    }
+    swBufPutU32(b, (uint32_t)d->nrules);
+    for (size_t i = 0; i < d->nrules; i++) swBufPutU64(b, d->rules[i]->id);
+}
+
+swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d, swError *err) {
     swReader r;
     swReaderInit(&r, buf, len);
+    *d = (swDelta){0};
     if (swReadU8(&r) != SW_DELTA_FORMAT) {
         return swErrorSet(err, SW_ERR_CORRUPT, 0, "unknown publish delta format");
     }
-    int64_t ms = (int64_t)swReadU64(&r);
-    uint64_t seq = swReadU64(&r);
-    uint64_t s[6];
-    for (int i = 0; i < 6; i++) s[i] = swReadU64(&r);
-    if (apply) {
-        t->clockMs = ms;
-        t->clockSeq = seq;
-        swTableStats *st = &t->stats;
-        st->published += s[0];
-        st->delivered += s[1];
-        st->rejected += s[2];
-        st->unrouted += s[3];
-        st->deadlettered += s[4];
-        st->shed += s[5];
-    }
-    uint32_t n = swReadU32(&r);
-    for (uint32_t i = 0; i < n && !swReaderFailed(&r); i++) {
+    swDelta out = {0};
+    out.clockMs = (int64_t)swReadU64(&r);
+    out.clockSeq = swReadU64(&r);
+    uint64_t *s[6] = {&out.inc.published, &out.inc.delivered,    &out.inc.rejected,
+                      &out.inc.unrouted,  &out.inc.deadlettered, &out.inc.shed};
+    for (int i = 0; i < 6; i++) *s[i] = swReadU64(&r);
+    uint32_t nroutes = swReadU32(&r);
+    /* Never allocate more entries than the buffer could hold: a count beyond that makes the
+     * reader run out below, and the delta is refused as malformed. */
+    if (nroutes > len / SW_DELTA_ROUTE_BYTES) nroutes = (uint32_t)(len / SW_DELTA_ROUTE_BYTES + 1);
+    size_t nrulesMax = len / SW_DELTA_RULE_BYTES + 1;
+    /* One block: the route entries, then room for every rule the bytes could name. */
+    out.owned = swAlloc(nroutes * sizeof(swDeltaRoute) + nrulesMax * sizeof(swRule *));
+    if (out.owned == NULL) return swErrorSet(err, SW_ERR_NOMEM, 0, "out of memory");
+    out.routes = out.owned;
+    out.rules = (swRule **)(out.routes + nroutes);
+    swStatus st = SW_ERR_CORRUPT;
+    for (uint32_t i = 0; i < nroutes && !swReaderFailed(&r); i++) {
+        swDeltaRoute *e = &out.routes[i];
         uint64_t id = swReadU64(&r);
-        uint32_t c[5];
-        for (int k = 0; k < 5; k++) c[k] = swReadU32(&r);
+        uint32_t *c[5] = {&e->matched, &e->delivered, &e->missed, &e->failed, &e->shed};
+        for (int k = 0; k < 5; k++) *c[k] = swReadU32(&r);
         uint8_t breaker = swReadU8(&r);
-        uint32_t failures = swReadU32(&r);
-        int64_t openedMs = (int64_t)swReadU64(&r);
-        swRoute *rt = swTableRoute(t, id);
+        e->failures = swReadU32(&r);
+        e->openedMs = (int64_t)swReadU64(&r);
         if (swReaderFailed(&r)) break;
-        if (rt == NULL || breaker > SW_BREAKER_HALF_OPEN) {
-            return swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta names unknown route %llu",
-                              (unsigned long long)id);
+        e->route = swTableRoute(t, id);
+        if (e->route == NULL || breaker > SW_BREAKER_HALF_OPEN) {
+            swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta names unknown route %llu",
+                       (unsigned long long)id);
+            goto fail;
         }
-        if (apply) {
-            rt->c.matched += c[0];
-            rt->c.delivered += c[1];
-            rt->c.missed += c[2];
-            rt->c.failed += c[3];
-            rt->c.shed += c[4];
-            rt->breaker = (swBreaker)breaker;
-            rt->failures = failures;
-            rt->openedMs = openedMs;
-        }
+        e->breaker = (swBreaker)breaker;
+        out.nroutes++;
     }
-    n = swReadU32(&r);
-    for (uint32_t i = 0; i < n && !swReaderFailed(&r); i++) {
+    uint32_t nrules = swReadU32(&r);
+    for (uint32_t i = 0; i < nrules && !swReaderFailed(&r); i++) {
         swRule *rule = swTableRule(t, swReadU64(&r));
         if (swReaderFailed(&r)) break;
-        if (rule == NULL) return swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta names unknown rule");
-        if (apply) rule->hits++;
+        if (rule == NULL) {
+            swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta names unknown rule");
+            goto fail;
+        }
+        if (out.nrules == nrulesMax) break; /* more rules than bytes: not at the end */
+        out.rules[out.nrules++] = rule;
     }
-    if (!swReaderAtEnd(&r)) return swErrorSet(err, SW_ERR_CORRUPT, 0, "malformed publish delta");
+    if (!swReaderAtEnd(&r)) {
+        swErrorSet(err, SW_ERR_CORRUPT, 0, "malformed publish delta");
+        goto fail;
+    }
+    *d = out;
     return SW_OK;
+
+fail:
+    swFree(out.owned);
+    return st;
 }
 
-swStatus swDeltaApply(swTable *t, const char *buf, size_t len, swError *err) {
-    swStatus st = walk(t, buf, len, 0, err);
-    return st == SW_OK ? walk(t, buf, len, 1, err) : st;
+void swDeltaRelease(swDelta *d) {
+    swFree(d->owned);
+    d->owned = NULL;
 }

@@ -2,8 +2,8 @@
 #include "swarm/event.h"
 
 int swEventTokenChar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == ':';
 }
 
 /* One scanner for both forms: wildcards are accepted only when 'pattern' is set. */
@@ -38,8 +38,8 @@ static swStatus check(const char *what, const char *s, size_t len, size_t maxlen
                 if (!swEventTokenChar(c)) {
                     if (c == '*' || c == '>') {
                         return swErrorSet(err, SW_ERR_EVENTTYPE, j,
-                                          "%s has wildcard '%c' inside a token (byte %zu)%s",
-                                          what, c, j,
+                                          "%s has wildcard '%c' inside a token (byte %zu)%s", what,
+                                          c, j,
                                           pattern ? "; a wildcard must be a whole token" : "");
                     }
                     return swErrorSet(err, SW_ERR_EVENTTYPE, j,

@@ -7,7 +7,8 @@ static uint16_t crc16(const unsigned char *p, size_t len) {
     uint16_t crc = 0; /* CRC16/XMODEM: poly 0x1021, init 0, no reflection */
     for (size_t i = 0; i < len; i++) {
         crc ^= (uint16_t)(p[i] << 8);
-        for (int b = 0; b < 8; b++) crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+        for (int b = 0; b < 8; b++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
     }
     return crc;
 }

@@ -1,7 +1,12 @@
 /* trie.c -- token trie for subject patterns (see trie.h).
  *
  * Literal children live in an open-addressing table (linear probing, backward-shift
- * deletion, power-of-two capacity, at most 3/4 full) keyed by the token bytes. */
+ * deletion, power-of-two capacity, at most 3/4 full) keyed by the token bytes.
+ *
+ * Nothing here recurses: a pattern may have 32,768 tokens, and a C stack frame per token
+ * would overflow a server thread's stack. Every node knows its parent, so pruning climbs
+ * the pattern's path back up and freeing a subtree walks it depth-first without a stack;
+ * matching keeps its pending branches on an explicit stack. */
 #include <string.h>
 
 #include "swarm/alloc.h"
@@ -17,6 +22,7 @@ typedef struct swTrieSlot {
 } swTrieSlot;
 
 struct swTrieNode {
+    swTrieNode *parent; /* NULL at the root */
     swTrieSlot *slots;
     uint32_t cap, used;
     swTrieNode *star;
@@ -71,9 +77,11 @@ static uint32_t tokHash(const char *s, size_t len) {
     return h;
 }
 
-static swTrieNode *nodeNew(swTrie *t) {
+static swTrieNode *nodeNew(swTrie *t, swTrieNode *parent) {
     swTrieNode *n = swCalloc(1, sizeof(*n));
-    if (n) t->bytes += sizeof(*n);
+    if (n == NULL) return NULL;
+    n->parent = parent;
+    t->bytes += sizeof(*n);
     return n;
 }
 
@@ -81,22 +89,48 @@ static int nodeEmpty(const swTrieNode *n) {
     return n->used == 0 && n->star == NULL && n->ids.len == 0 && n->gt.len == 0;
 }
 
-static void nodeFree(swTrie *t, swTrieNode *n) {
-    if (n == NULL) return;
-    for (uint32_t i = 0; i < n->cap; i++) {
-        if (n->slots[i].tok) {
-            t->bytes -= n->slots[i].len + 1;
-            swFree(n->slots[i].tok);
-            nodeFree(t, n->slots[i].child);
-        }
+/* Detaches one child of n (its star, else the last literal child in its table) and returns
+ * it, or NULL when n has none left. Only for a node being freed: the table shrinks from its
+ * end, so each slot is looked at once, and its probe chains are no longer kept. */
+static swTrieNode *nodeTakeChild(swTrie *t, swTrieNode *n) {
+    if (n->star) {
+        swTrieNode *c = n->star;
+        n->star = NULL;
+        return c;
     }
-    t->bytes -= n->cap * sizeof(swTrieSlot) + (n->ids.cap + n->gt.cap) * sizeof(uint64_t);
-    swFree(n->slots);
-    nodeFree(t, n->star);
-    swIdVecFree(&n->ids);
-    swIdVecFree(&n->gt);
-    swFree(n);
-    t->bytes -= sizeof(*n);
+    while (n->cap) {
+        swTrieSlot *s = &n->slots[--n->cap];
+        t->bytes -= sizeof(swTrieSlot);
+        if (s->tok == NULL) continue;
+        t->bytes -= s->len + 1;
+        swFree(s->tok);
+        s->tok = NULL;
+        n->used--;
+        return s->child;
+    }
+    return NULL;
+}
+
+/* Frees n and everything below it, depth first: descend into a child while there is one,
+ * free a node once it has none left and climb to its parent, until n itself is freed. The
+ * caller has already unlinked n from its parent. */
+static void nodeFree(swTrie *t, swTrieNode *n) {
+    swTrieNode *cur = n;
+    while (cur != NULL) {
+        swTrieNode *child = nodeTakeChild(t, cur);
+        if (child != NULL) {
+            cur = child;
+            continue;
+        }
+        swTrieNode *up = cur == n ? NULL : cur->parent;
+        t->bytes -= (cur->ids.cap + cur->gt.cap) * sizeof(uint64_t);
+        swFree(cur->slots);
+        swIdVecFree(&cur->ids);
+        swIdVecFree(&cur->gt);
+        swFree(cur);
+        t->bytes -= sizeof(*cur);
+        cur = up;
+    }
 }
 
 static swTrieSlot *slotFind(const swTrieNode *n, const char *tok, size_t len, uint32_t h) {
@@ -135,7 +169,7 @@ static swTrieNode *childGet(swTrie *t, swTrieNode *n, const char *tok, size_t le
     if (!create) return NULL;
     if ((n->used + 1) * 4 > n->cap * 3 && slotsGrow(t, n) != SW_OK) return NULL;
     char *copy = swMemdup(tok, len);
-    swTrieNode *child = nodeNew(t);
+    swTrieNode *child = nodeNew(t, n);
     if (copy == NULL || child == NULL) {
         swFree(copy);
         if (child) {
@@ -179,7 +213,7 @@ swTrie *swTrieNew(void) {
     swTrie *t = swCalloc(1, sizeof(*t));
     if (t == NULL) return NULL;
     t->bytes = sizeof(*t);
-    t->root = nodeNew(t);
+    t->root = nodeNew(t, NULL);
     if (t->root == NULL) {
         swFree(t);
         return NULL;
@@ -202,24 +236,36 @@ static size_t nextToken(const char *s, size_t len, size_t *pos, const char **tok
     return i - start;
 }
 
-/* Descends the path of a pattern; returns the node and whether the pattern ends in '>'. */
-static swTrieNode *walk(swTrie *t, swTrieNode *n, const char *p, size_t len, int create,
-                        int *isGt) {
+/* Descends the path of a pattern, creating missing nodes when 'create' is set. Returns the
+ * node the pattern ends at (for a pattern ending in '>', the node before it) and sets *isGt;
+ * NULL when a node is missing (or could not be created). *last receives the deepest node
+ * reached and *lastEnd the offset just past the token that led to it (0 for the root), so a
+ * caller can prune from there. */
+static swTrieNode *walk(swTrie *t, const char *p, size_t len, int create, int *isGt,
+                        swTrieNode **last, size_t *lastEnd) {
+    swTrieNode *n = t->root;
     size_t pos = 0;
     *isGt = 0;
-    while (n && pos <= len) {
+    *last = n;
+    *lastEnd = 0;
+    while (pos <= len) {
         const char *tok;
         size_t tlen = nextToken(p, len, &pos, &tok);
         if (tlen == 1 && tok[0] == '>') {
             *isGt = 1;
             return n;
         }
+        swTrieNode *next;
         if (tlen == 1 && tok[0] == '*') {
-            if (n->star == NULL && create) n->star = nodeNew(t);
-            n = n->star;
+            if (n->star == NULL && create) n->star = nodeNew(t, n);
+            next = n->star;
         } else {
-            n = childGet(t, n, tok, tlen, create);
+            next = childGet(t, n, tok, tlen, create);
         }
+        if (next == NULL) return NULL;
+        n = next;
+        *last = n;
+        *lastEnd = (size_t)(tok - p) + tlen;
     }
     return n;
 }
@@ -243,33 +289,34 @@ static void nodeCompact(swTrie *t, swTrieNode *n) {
     }
 }
 
-/* Frees the nodes along a pattern's path that became empty, deepest first. */
-static int prune(swTrie *t, swTrieNode *n, const char *p, size_t len, size_t pos) {
-    if (pos <= len) {
-        const char *tok;
-        size_t next = pos, tlen = nextToken(p, len, &next, &tok);
-        if (!(tlen == 1 && tok[0] == '>')) {
-            if (tlen == 1 && tok[0] == '*') {
-                if (n->star && prune(t, n->star, p, len, next)) {
-                    nodeFree(t, n->star);
-                    n->star = NULL;
-                }
-            } else {
-                swTrieNode *c = childGet(t, n, tok, tlen, 0);
-                if (c && prune(t, c, p, len, next)) {
-                    /* childDelete frees c itself. */
-                    childDelete(t, n, tok, tlen);
-                }
-            }
+/* Climbs from n, reached through the token of p ending at offset end, compacting each node
+ * and freeing those left empty, until a node that still holds something (or the root). The
+ * token that led to each node is the one before it in p, so no path needs to be stored. */
+static void pruneUp(swTrie *t, swTrieNode *n, const char *p, size_t end) {
+    for (;;) {
+        nodeCompact(t, n);
+        if (n == t->root || !nodeEmpty(n)) return;
+        swTrieNode *parent = n->parent;
+        size_t start = end;
+        while (start > 0 && p[start - 1] != '.') start--;
+        const char *tok = p + start;
+        size_t tlen = end - start;
+        if (parent->star == n) {
+            parent->star = NULL;
+            nodeFree(t, n);
+        } else {
+            childDelete(t, parent, tok, tlen); /* frees n */
         }
+        n = parent;
+        end = start ? start - 1 : 0;
     }
-    nodeCompact(t, n);
-    return nodeEmpty(n);
 }
 
 swStatus swTrieInsert(swTrie *t, const char *pattern, size_t len, uint64_t id) {
     int isGt;
-    swTrieNode *n = walk(t, t->root, pattern, len, 1, &isGt);
+    swTrieNode *last;
+    size_t lastEnd;
+    swTrieNode *n = walk(t, pattern, len, 1, &isGt, &last, &lastEnd);
     swStatus st = SW_ERR_NOMEM;
     if (n) {
         swIdVec *v = isGt ? &n->gt : &n->ids;
@@ -277,15 +324,17 @@ swStatus swTrieInsert(swTrie *t, const char *pattern, size_t len, uint64_t id) {
         st = swIdVecPush(v, id);
         t->bytes += (v->cap - cap) * sizeof(uint64_t);
     }
-    if (st != SW_OK) prune(t, t->root, pattern, len, 0);
+    if (st != SW_OK) pruneUp(t, last, pattern, lastEnd);
     return st;
 }
 
 int swTrieRemove(swTrie *t, const char *pattern, size_t len, uint64_t id) {
     int isGt;
-    swTrieNode *n = walk(t, t->root, pattern, len, 0, &isGt);
+    swTrieNode *last;
+    size_t lastEnd;
+    swTrieNode *n = walk(t, pattern, len, 0, &isGt, &last, &lastEnd);
     if (n == NULL || !idVecRemove(isGt ? &n->gt : &n->ids, id)) return 0;
-    prune(t, t->root, pattern, len, 0);
+    pruneUp(t, n, pattern, lastEnd);
     return 1;
 }
 
@@ -296,30 +345,57 @@ static swStatus appendAll(swIdVec *out, const swIdVec *v) {
     return SW_OK;
 }
 
-/* Depth-first over the (at most two) nodes each token can lead to; depth is bounded by the
- * number of tokens in the type, itself bounded by swarm.max-type-bytes. */
-static swStatus matchFrom(const swTrieNode *n, const char *s, size_t len, size_t pos,
-                          swIdVec *out) {
-    if (pos > len) return appendAll(out, &n->ids);
-    /* At least one token remains, so '>' at this node matches. */
-    if (n->gt.len && appendAll(out, &n->gt) != SW_OK) return SW_ERR_NOMEM;
-    const char *tok;
-    size_t next = pos, tlen = nextToken(s, len, &next, &tok);
-    if (n->used) {
-        swTrieSlot *slot = slotFind(n, tok, tlen, tokHash(tok, tlen));
-        if (slot && matchFrom(slot->child, s, len, next, out) != SW_OK) return SW_ERR_NOMEM;
-    }
-    if (n->star) return matchFrom(n->star, s, len, next, out);
-    return SW_OK;
-}
+/* A branch still to explore: a node and the offset of the next token of the type. */
+typedef struct matchBranch {
+    const swTrieNode *n;
+    size_t pos;
+} matchBranch;
 
+#define MATCH_STACK_LOCAL 32
+
+/* Depth first over the (at most two) nodes each token can lead to, with the pending
+ * branches on an explicit stack: each token leaves at most one branch waiting, so the stack
+ * holds at most one entry per token of the type, plus one. */
 swStatus swTrieMatch(const swTrie *t, const char *type, size_t len, swIdVec *out) {
-    return matchFrom(t->root, type, len, 0, out);
+    matchBranch local[MATCH_STACK_LOCAL], *stack = local;
+    size_t cap = MATCH_STACK_LOCAL, top = 0;
+    swStatus st = SW_OK;
+    stack[top++] = (matchBranch){t->root, 0};
+    while (top > 0) {
+        matchBranch b = stack[--top];
+        if (b.pos > len) {
+            if ((st = appendAll(out, &b.n->ids)) != SW_OK) break;
+            continue;
+        }
+        /* At least one token remains, so '>' at this node matches. */
+        if (b.n->gt.len && (st = appendAll(out, &b.n->gt)) != SW_OK) break;
+        const char *tok;
+        size_t next = b.pos, tlen = nextToken(type, len, &next, &tok);
+        const swTrieSlot *slot = b.n->used ? slotFind(b.n, tok, tlen, tokHash(tok, tlen)) : NULL;
+        if (top + 2 > cap) {
+            size_t ncap = cap * 2;
+            matchBranch *more = stack == local ? swAlloc(ncap * sizeof(*more))
+                                               : swRealloc(stack, ncap * sizeof(*more));
+            if (more == NULL) {
+                st = SW_ERR_NOMEM;
+                break;
+            }
+            if (stack == local) memcpy(more, local, top * sizeof(*more));
+            stack = more;
+            cap = ncap;
+        }
+        if (b.n->star) stack[top++] = (matchBranch){b.n->star, next};
+        if (slot) stack[top++] = (matchBranch){slot->child, next};
+    }
+    if (stack != local) swFree(stack);
+    return st;
 }
 
 const uint64_t *swTrieExact(const swTrie *t, const char *pattern, size_t len, size_t *n) {
     int isGt;
-    swTrieNode *node = walk((swTrie *)t, t->root, pattern, len, 0, &isGt);
+    swTrieNode *last;
+    size_t lastEnd;
+    swTrieNode *node = walk((swTrie *)t, pattern, len, 0, &isGt, &last, &lastEnd);
     *n = 0;
     if (node == NULL) return NULL;
     const swIdVec *v = isGt ? &node->gt : &node->ids;

@@ -301,8 +301,7 @@ redisReply *itField(redisReply *r, const char *name) {
     return NULL;
 }
 
-const char *itInfo(redisContext *c, const char *section, const char *field, char *buf,
-                   size_t len) {
+const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len) {
     redisReply *r = itCmd(c, "INFO %s", section);
     buf[0] = '\0';
     if (r->str) {
@@ -365,8 +364,7 @@ void itSleepMs(int ms) {
     sleepMs(ms);
 }
 
-redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel,
-                          int timeout_ms) {
+redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel, int timeout_ms) {
     redisContext *c = itConnect(s);
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisSetTimeout(c, tv);
@@ -466,6 +464,27 @@ char *itDigest(redisContext *c, const char *key) {
     char *d = strdup(r->element[0]->str);
     freeReplyObject(r);
     return d;
+}
+
+char *itCmdRepr(redisContext *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) fail_msg("command failed: %s", c->errstr);
+    if (r->type == REDIS_REPLY_ERROR) fail_msg("%s: %s", fmt, r->str);
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    return s;
+}
+
+char *itTableCounters(redisContext *c) {
+    char t[32], r[32], u[32], out[128];
+    itInfo(c, "swarm", "swarm_tables", t, sizeof(t));
+    itInfo(c, "swarm", "swarm_routes", r, sizeof(r));
+    itInfo(c, "swarm", "swarm_rules", u, sizeof(u));
+    snprintf(out, sizeof(out), "tables=%s routes=%s rules=%s", t, r, u);
+    return strdup(out);
 }
 
 void itAppendText(char **acc, char *s) {

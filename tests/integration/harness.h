@@ -65,8 +65,7 @@ redisReply *itField(redisReply *r, const char *name);
 int itWaitInfo(redisContext *c, const char *section, const char *field, const char *want,
                int timeout_ms);
 /* Value of an INFO field, copied into buf; "" when absent. */
-const char *itInfo(redisContext *c, const char *section, const char *field, char *buf,
-                   size_t len);
+const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len);
 
 /* Sends "HELLO 3", the inline command and "PING" on a raw connection; returns every byte the
  * server answered (malloc'ed, NUL-terminated; free it), for checking RESP3 types, which
@@ -81,8 +80,7 @@ void itSleepMs(int ms);
 /* A new connection to s that has sent cmd ("SUBSCRIBE" or "SSUBSCRIBE") for channel and
  * read its confirmation; reads on it time out after timeout_ms, so a message that never
  * comes fails the test instead of hanging it. Free with redisFree. */
-redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel,
-                          int timeout_ms);
+redisContext *itSubscribe(const itServer *s, const char *cmd, const char *channel, int timeout_ms);
 
 /* Reads the next pub/sub message on sub, checks it is a "message" or "smessage" for
  * channel, and returns its payload (malloc'ed, NUL-terminated; free it) with its length in
@@ -107,6 +105,13 @@ redisContext *itConnectTimeout(const itServer *s, int ms);
 
 /* DEBUG DIGEST-VALUE of key (malloc'ed). */
 char *itDigest(redisContext *c, const char *key);
+
+/* Runs a command (printf-style) and returns itReplyRepr of its reply (free it); an error
+ * reply fails the test. For comparing whole replies across servers or over time. */
+char *itCmdRepr(redisContext *c, const char *fmt, ...);
+
+/* INFO swarm's gauges of routing tables as one line, "tables=N routes=N rules=N" (free it). */
+char *itTableCounters(redisContext *c);
 
 /* Appends s and a newline to the malloc'ed string *acc (NULL to start) and frees s. */
 void itAppendText(char **acc, char *s);

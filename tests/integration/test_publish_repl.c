@@ -51,49 +51,18 @@ static redisReply *pubArgs(redisContext *ctx, const char *key, const char *type,
     return itCmdArgv(ctx, n, argv, lens);
 }
 
-static void flatten(const redisReply *x, char *out, size_t cap) {
-    size_t n = strlen(out);
-    switch (x->type) {
-    case REDIS_REPLY_ARRAY:
-        snprintf(out + n, cap - n, "[");
-        for (size_t i = 0; i < x->elements; i++) flatten(x->element[i], out, cap);
-        n = strlen(out);
-        snprintf(out + n, cap - n, "]");
-        break;
-    case REDIS_REPLY_INTEGER:
-        snprintf(out + n, cap - n, "%lld,", x->integer);
-        break;
-    case REDIS_REPLY_NIL:
-        snprintf(out + n, cap - n, "nil,");
-        break;
-    default:
-        snprintf(out + n, cap - n, "'%s',", x->str ? x->str : "");
-        break;
-    }
-}
-
-/* The flattened reply of fmt/key on ctx (free it); errors fail the test. */
-static char *replyText(redisContext *ctx, const char *fmt, const char *key) {
-    redisReply *x = itCmd(ctx, fmt, key);
-    if (x->type == REDIS_REPLY_ERROR) fail_msg("%s: %s", fmt, x->str);
-    char *out = calloc(1, 1 << 18);
-    flatten(x, out, 1 << 18);
-    freeReplyObject(x);
-    return out;
-}
-
 /* The same reply on master and replica. */
 static void expectSame(redisContext *a, redisContext *b, const char *fmt, const char *key) {
-    char *x = replyText(a, fmt, key);
-    char *y = replyText(b, fmt, key);
+    char *x = itCmdRepr(a, fmt, key);
+    char *y = itCmdRepr(b, fmt, key);
     if (strcmp(x, y) != 0) fail_msg("%s %s differs:\nmaster:  %s\nreplica: %s", fmt, key, x, y);
     free(x);
     free(y);
 }
 
 static void expectSameDigest(redisContext *a, redisContext *b, const char *key) {
-    char *x = replyText(a, "DEBUG DIGEST-VALUE %s", key);
-    char *y = replyText(b, "DEBUG DIGEST-VALUE %s", key);
+    char *x = itCmdRepr(a, "DEBUG DIGEST-VALUE %s", key);
+    char *y = itCmdRepr(b, "DEBUG DIGEST-VALUE %s", key);
     if (strstr(x, "0000000000000000000000000000000000000000"))
         fail_msg("key %s is missing on the master", key);
     if (strcmp(x, y) != 0) fail_msg("digest of %s differs: %s vs %s", key, x, y);

@@ -106,19 +106,10 @@ static void expectCounters(long long tables, long long routes, long long rules) 
                  tables, routes, rules, t, r, u);
 }
 
-static char *digest(const char *key) {
-    redisReply *r = cmd("DEBUG DIGEST-VALUE %s", key);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
-        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
-    char *d = strdup(r->element[0]->str);
-    freeReplyObject(r);
-    return d;
-}
-
 /* Everything a client can observe of a table, as one string (malloc'ed). */
 static char *tableState(const char *key) {
     char *parts[5] = {repr(cmd("SWARM.ROUTE LIST %s", key)), repr(cmd("SWARM.ROUTE RULES %s", key)),
-                      repr(cmd("SWARM.ROUTE STATS %s", key)), digest(key),
+                      repr(cmd("SWARM.ROUTE STATS %s", key)), itDigest(c, key),
                       repr(cmd("EXISTS %s", key))};
     size_t n = 1;
     for (int i = 0; i < 5; i++) n += strlen(parts[i]) + 1;
@@ -1097,8 +1088,9 @@ static void test_config_max_type_bytes(void **state) {
 
 static void test_config_from_module_arguments(void **state) {
     (void)state;
-    const char *modargs[] = {"max-type-bytes", "16", "swarm.max-payload-bytes", "64kb",
-                             "cluster-pubsub", "global", NULL};
+    const char *modargs[] = {
+        "max-type-bytes", "16", "swarm.max-payload-bytes", "64kb", "cluster-pubsub",
+        "global",         NULL};
     itStart(&argSrv, modargs, NULL);
     redisContext *saved = c;
     c = itConnect(&argSrv);

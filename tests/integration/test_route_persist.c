@@ -81,15 +81,6 @@ static char *tableState(redisContext *ctx, const char *key) {
     return acc;
 }
 
-static char *counters(redisContext *ctx) {
-    char t[32], r[32], u[32], out[128];
-    itInfo(ctx, "swarm", "swarm_tables", t, sizeof(t));
-    itInfo(ctx, "swarm", "swarm_routes", r, sizeof(r));
-    itInfo(ctx, "swarm", "swarm_rules", u, sizeof(u));
-    snprintf(out, sizeof(out), "tables=%s routes=%s rules=%s", t, r, u);
-    return strdup(out);
-}
-
 static void expectSame(const char *before, const char *after, const char *what) {
     if (strcmp(before, after) != 0)
         fail_msg("%s changed the table:\n--- before\n%s\n--- after\n%s", what, before, after);
@@ -316,9 +307,9 @@ static void test_debug_reload_keeps_the_table(void **state) {
     (void)state;
     populate(c, "k");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD other a.b channel:x"), 1);
-    char *before = tableState(c, "k"), *cb = counters(c);
+    char *before = tableState(c, "k"), *cb = itTableCounters(c);
     itExpectOk(itCmd(c, "DEBUG RELOAD"));
-    char *after = tableState(c, "k"), *ca = counters(c);
+    char *after = tableState(c, "k"), *ca = itTableCounters(c);
     expectSame(before, after, "DEBUG RELOAD");
     expectSame(cb, ca, "DEBUG RELOAD (INFO swarm counters)");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD k new.x channel:x"), 7);
@@ -335,13 +326,13 @@ static void test_save_and_restart_keeps_the_table(void **state) {
     redisContext *a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     populate(a, "k");
     itExpectInt(itCmd(a, "SWARM.ROUTE ALLOW k2 .*"), 1);
-    char *before = tableState(a, "k"), *cb = counters(a);
+    char *before = tableState(a, "k"), *cb = itTableCounters(a);
     itExpectOk(itCmd(a, "SAVE"));
     redisFree(a);
     itStop(&aux);
     itStartIn(&aux);
     a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
-    char *after = tableState(a, "k"), *ca = counters(a);
+    char *after = tableState(a, "k"), *ca = itTableCounters(a);
     expectSame(before, after, "SAVE and restart");
     expectSame(cb, ca, "SAVE and restart (INFO swarm counters)");
     itExpectInt(itCmd(a, "SWARM.ROUTE ADD k new.x channel:x"), 7);
@@ -408,12 +399,12 @@ static void aofRoundTrip(const char *preamble) {
     /* Changes after the rewrite go to the incremental file and replay on top of it. */
     itExpectInt(itCmd(a, "SWARM.ROUTE ADD k late.x channel:late"), 7);
     itExpectInt(itCmd(a, "SWARM.ROUTE DEL k 7"), 1);
-    char *before = tableState(a, "k"), *cb = counters(a);
+    char *before = tableState(a, "k"), *cb = itTableCounters(a);
     redisFree(a);
     itStop(&aux);
     itStartIn(&aux);
     a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
-    char *after = tableState(a, "k"), *ca = counters(a);
+    char *after = tableState(a, "k"), *ca = itTableCounters(a);
     expectSame(before, after, "AOF rewrite and restart");
     expectSame(cb, ca, "AOF rewrite and restart (INFO swarm counters)");
     itExpectInt(itCmd(a, "EXISTS gone"), 0);
@@ -460,7 +451,7 @@ static void test_copy_is_deep(void **state) {
     itExpectInt(itCmd(c, "COPY b x REPLACE"), 1);
     char *x = tableState(c, "x");
     expectSame(b2, x, "COPY REPLACE");
-    char *cs = counters(c);
+    char *cs = itTableCounters(c);
     expectSame("tables=2 routes=8 rules=2", cs, "COPY (INFO swarm counters)");
     free(a0);
     free(b0);
@@ -484,7 +475,7 @@ static void test_rename_keeps_the_table(void **state) {
     itExpectOk(itCmd(c, "RENAME b c"));
     char *over = tableState(c, "c");
     expectSame(before, over, "RENAME over a table");
-    char *cs = counters(c);
+    char *cs = itTableCounters(c);
     expectSame("tables=1 routes=3 rules=2", cs, "RENAME (INFO swarm counters)");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD c new.x channel:x"), 7);
     free(before);
@@ -502,7 +493,7 @@ static void test_expire_removes_the_table(void **state) {
     itExpectInt(itCmd(c, "PEXPIRE a 20"), 1);
     itSleepMs(60);
     itExpectInt(itCmd(c, "EXISTS a"), 0);
-    char *cs = counters(c);
+    char *cs = itTableCounters(c);
     expectSame("tables=0 routes=0 rules=0", cs, "expiry (INFO swarm counters)");
     free(cs);
 }
@@ -526,7 +517,7 @@ static void test_dump_restore_round_trip(void **state) {
     long long pttl = itInteger(itCmd(c, "PTTL e"));
     if (pttl <= 0 || pttl > 100000) fail_msg("PTTL e: %lld", pttl);
     freeReplyObject(d);
-    char *cs = counters(c);
+    char *cs = itTableCounters(c);
     expectSame("tables=3 routes=9 rules=6", cs, "RESTORE (INFO swarm counters)");
     free(before);
     free(after);
@@ -621,7 +612,7 @@ static void test_restore_of_a_corrupt_dump_is_bad_data_format(void **state) {
     unsigned char *orig = dumpPlain(c, "k", &len);
     dumpParts d;
     splitDump(orig, len, &d);
-    char *cb = counters(c);
+    char *cb = itTableCounters(c);
 
     /* Control: a valid change (channel:zq -> channel:yq) with a recomputed CRC is accepted,
      * so the failures below come from the module's validation, not from Redis's checksum. */
@@ -659,7 +650,7 @@ static void test_restore_of_a_corrupt_dump_is_bad_data_format(void **state) {
         itExpectInt(itCmd(c, "EXISTS bad"), 0);
         free(b);
     }
-    char *ca = counters(c);
+    char *ca = itTableCounters(c);
     expectSame(cb, ca, "rejected RESTOREs (INFO swarm counters)");
     for (size_t i = 0; i < n; i++) free(list[i].data);
     free(d.data);
@@ -691,7 +682,7 @@ static void test_swarm_restore_round_trip_and_errors(void **state) {
     itExpectOk(itCmd(c, "SWARM.RESTORE s swarm-rtb %b REPLACE", d.data, d.dataLen));
     itExpectStr(itCmd(c, "TYPE s"), "swarm-rtb");
 
-    char *cb = counters(c);
+    char *cb = itTableCounters(c);
     itExpectError(itCmd(c, "SWARM.RESTORE g swarm-rtb garbage"), "ERR", NULL);
     itExpectError(itCmd(c, "SWARM.RESTORE g swarm-rtb %b", "", (size_t)0), "ERR", NULL);
     itExpectError(itCmd(c, "SWARM.RESTORE g no-such-type %b", d.data, d.dataLen), "ERR",
@@ -717,7 +708,7 @@ static void test_swarm_restore_round_trip_and_errors(void **state) {
     itExpectInt(itCmd(c, "EXISTS g"), 0);
     char *still = tableState(c, "r");
     expectSame(before, still, "rejected SWARM.RESTORE ... REPLACE");
-    char *ca = counters(c);
+    char *ca = itTableCounters(c);
     expectSame(cb, ca, "rejected SWARM.RESTOREs (INFO swarm counters)");
     itExpectStr(itCmd(c, "PING"), "PONG");
     free(before);

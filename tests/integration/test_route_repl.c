@@ -41,15 +41,6 @@ static char *tableState(redisContext *ctx, const char *key) {
     return acc;
 }
 
-static char *counters(redisContext *ctx) {
-    char t[32], rt[32], u[32], out[128];
-    itInfo(ctx, "swarm", "swarm_tables", t, sizeof(t));
-    itInfo(ctx, "swarm", "swarm_routes", rt, sizeof(rt));
-    itInfo(ctx, "swarm", "swarm_rules", u, sizeof(u));
-    snprintf(out, sizeof(out), "tables=%s routes=%s rules=%s", t, rt, u);
-    return strdup(out);
-}
-
 /* Waits until the replica has acknowledged everything written so far. */
 static void waitReplica(void) {
     long long acked = itInteger(itCmd(m, "WAIT 1 5000"));
@@ -65,7 +56,7 @@ static void expectSameOnBoth(const char *key) {
 }
 
 static void expectSameCounters(void) {
-    char *a = counters(m), *b = counters(r);
+    char *a = itTableCounters(m), *b = itTableCounters(r);
     if (strcmp(a, b) != 0) fail_msg("INFO swarm: master %s, replica %s", a, b);
     free(a);
     free(b);
@@ -229,7 +220,7 @@ static void test_flushall_and_del_reach_the_replica(void **state) {
     expectSameCounters();
     itExpectOk(itCmd(m, "FLUSHALL"));
     waitReplica();
-    char *cs = counters(r);
+    char *cs = itTableCounters(r);
     if (strcmp(cs, "tables=0 routes=0 rules=0") != 0) fail_msg("replica after FLUSHALL: %s", cs);
     free(cs);
     expectSameCounters();

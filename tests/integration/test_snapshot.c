@@ -93,15 +93,6 @@ static char *get(const char *key) {
     return str(itCmd(c, "SWARM.SNAPSHOT GET %s", key));
 }
 
-static char *digest(const char *key) {
-    redisReply *r = itCmd(c, "DEBUG DIGEST-VALUE %s", key);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->str == NULL)
-        fail_msg("DEBUG DIGEST-VALUE %s: unexpected reply type %d", key, r->type);
-    char *d = strdup(r->element[0]->str);
-    freeReplyObject(r);
-    return d;
-}
-
 /* LIST and INFO as one comparable string. */
 static char *repr(const char *fmt, const char *key) {
     redisReply *r = itCmd(c, fmt, key);
@@ -562,7 +553,7 @@ static void test_bad_json_is_payload_and_changes_nothing(void **state) {
     save("s:bad", "{\"a\":1}", 1);
     char *info = repr("SWARM.SNAPSHOT INFO %s", "s:bad");
     char *list = repr("SWARM.SNAPSHOT LIST %s", "s:bad");
-    char *dig = digest("s:bad");
+    char *dig = itDigest(c, "s:bad");
     long long saved = infoSwarm("swarm_snapshots_saved");
 
     itExpectError(cmd(4, "SWARM.SNAPSHOT", "SAVE", "s:bad", "{\"a\":1 \"b\":2}"), "PAYLOAD",
@@ -582,7 +573,7 @@ static void test_bad_json_is_payload_and_changes_nothing(void **state) {
 
     char *info2 = repr("SWARM.SNAPSHOT INFO %s", "s:bad");
     char *list2 = repr("SWARM.SNAPSHOT LIST %s", "s:bad");
-    char *dig2 = digest("s:bad");
+    char *dig2 = itDigest(c, "s:bad");
     assert_string_equal(info, info2);
     assert_string_equal(list, list2);
     assert_string_equal(dig, dig2);
@@ -595,7 +586,7 @@ static void test_oversized_document_is_payload(void **state) {
     itExpectOk(itCmd(c, "CONFIG SET swarm.max-snapshot-bytes 1000"));
     char *ok = bigDoc(1000, 'a'), *big = bigDoc(1001, 'b');
     itExpectInt(cmd(4, "SWARM.SNAPSHOT", "SAVE", "s:big", ok), 1);
-    char *dig = digest("s:big");
+    char *dig = itDigest(c, "s:big");
     itExpectError(cmd(4, "SWARM.SNAPSHOT", "SAVE", "s:big", big), "PAYLOAD", "1001 bytes");
     itExpectError(cmd(4, "SWARM.SNAPSHOT", "SAVE", "s:big:new", big), "PAYLOAD",
                   "swarm.max-snapshot-bytes");
@@ -605,7 +596,7 @@ static void test_oversized_document_is_payload(void **state) {
     itExpectError(cmd(4, "SWARM.SNAPSHOT", "PATCH", "s:big", big), "PAYLOAD",
                   "swarm.max-snapshot-bytes");
     itExpectInt(itCmd(c, "EXISTS s:big:new"), 0);
-    char *dig2 = digest("s:big");
+    char *dig2 = itDigest(c, "s:big");
     assert_string_equal(dig, dig2);
     itExpectOk(itCmd(c, "CONFIG SET swarm.max-snapshot-bytes 64mb"));
     itExpectInt(cmd(4, "SWARM.SNAPSHOT", "SAVE", "s:big", big), 2);

@@ -1,8 +1,9 @@
 /* test_regex.c -- unit tests of the PCRE2 wrapper (module/core/regex.c).
  *
  * Patterns are anchored at both ends; compile errors carry PCRE2's offset and message;
- * matching is bounded by the match and depth limits; every allocation goes through the core
- * allocator, so cmocka sees leaks and failures can be injected at every allocation. */
+ * matching is bounded by the match, depth and heap limits, each reported as its own result;
+ * every allocation goes through the core allocator, so cmocka sees leaks, failures can be
+ * injected at every allocation and the bytes a match holds can be counted. */
 #include "unit_alloc.h"
 
 #include <stdio.h>
@@ -123,6 +124,189 @@ static void test_regex_memusage(void **state) {
     swRegexFree(big);
 }
 
+/* ---- Memory: counted exactly, bounded by the heap limit, nothing kept ---- */
+
+/* An allocator that counts the live bytes requested through it and their peak. */
+typedef union countHeader {
+    size_t size;
+    max_align_t align;
+} countHeader;
+
+static size_t countLive, countPeak;
+
+static void countAdd(size_t n) {
+    countLive += n;
+    if (countLive > countPeak) countPeak = countLive;
+}
+static void *countMalloc(size_t n) {
+    countHeader *h = test_malloc(sizeof(*h) + n);
+    h->size = n;
+    countAdd(n);
+    return h + 1;
+}
+static void *countCalloc(size_t n, size_t sz) {
+    void *p = countMalloc(n * sz);
+    memset(p, 0, n * sz);
+    return p;
+}
+static void countFree(void *p) {
+    if (p == NULL) return;
+    countHeader *h = (countHeader *)p - 1;
+    countLive -= h->size;
+    test_free(h);
+}
+static void *countRealloc(void *p, size_t n) {
+    void *q = countMalloc(n);
+    if (p) {
+        size_t old = ((countHeader *)p - 1)->size;
+        memcpy(q, p, old < n ? old : n);
+        countFree(p);
+    }
+    return q;
+}
+
+static void countInstall(void) {
+    static const swAllocator a = {countMalloc, countCalloc, countRealloc, countFree, NULL};
+    swSetAllocator(&a);
+    countLive = countPeak = 0;
+}
+
+static void test_regex_memusage_exact(void **state) {
+    countInstall();
+    static const char *const patterns[] = {"a", "task\\..*", "(a|b)*c",
+                                           "(alpha|beta|gamma)\\.[a-z]{1,8}(\\.x)?"};
+    for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+        size_t before = countLive;
+        swRegex *re = compile(patterns[p]);
+        size_t held = countLive - before;
+        assert_int_equal(swRegexMemUsage(re), held);
+        /* Matching allocates and frees: what the regex holds does not change. */
+        assert_int_equal(match(re, "abac"), p == 2);
+        assert_int_equal(match(re, "task.x"), p == 1);
+        assert_int_equal(countLive - before, held);
+        assert_int_equal(swRegexMemUsage(re), held);
+        swRegexFree(re);
+        assert_int_equal(countLive, before);
+    }
+    unitAllocSetup(state);
+}
+
+/* '()' x 6000 then '(?:a)*b': every backtracking frame carries 6000 capture slots (96 KB),
+ * and a 253-byte subject of a's ending in 'b' stacks one frame per 'a'. */
+static char *attackPattern(size_t *len) {
+    static char pat[6000 * 2 + 8];
+    size_t n = 0;
+    for (int i = 0; i < 6000; i++) {
+        pat[n++] = '(';
+        pat[n++] = ')';
+    }
+    memcpy(pat + n, "(?:a)*b", 7);
+    *len = n + 7;
+    return pat;
+}
+
+/* Regression for the attack of three ALLOW rules of this pattern and one MATCH of a
+ * 253-byte type: each rule's kept match data grew to 123 MB of frames (369 MB that stayed
+ * allocated) and the depth limit reported it only after the memory was spent. Now each
+ * match stops at the heap limit, says so, and frees everything before returning. */
+static void test_regex_heap_limit_bounds_attack(void **state) {
+    countInstall();
+    size_t plen;
+    const char *pat = attackPattern(&plen);
+    char type[253];
+    memset(type, 'a', sizeof(type) - 1);
+    type[sizeof(type) - 1] = 'b';
+
+    swRegex *rules[3];
+    for (int i = 0; i < 3; i++) {
+        rules[i] = NULL;
+        assert_int_equal(swRegexCompile(pat, plen, &rules[i], NULL), SW_OK);
+    }
+    static const uint32_t limits[] = {SW_REGEX_HEAP_LIMIT_KB_DEFAULT, 4096, 64};
+    for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+        swRegexSetHeapLimitKb(limits[l]);
+        size_t base = countLive;
+        countPeak = countLive;
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 3; i++) {
+                swRegexResult r = swRegexMatch(rules[i], type, sizeof(type));
+                /* The interpreter runs this pattern (too large for the JIT here). */
+                assert_int_equal(r, SW_REGEX_LIMIT_HEAP);
+                assert_true(swRegexIsLimit(r));
+                assert_string_equal(swRegexResultText(r), "the PCRE2 heap limit");
+                /* Nothing stays once the match returns. */
+                assert_int_equal(countLive, base);
+            }
+        }
+        /* While a match runs: at most the limit, twice while the frame vector is copied to
+         * a larger one, plus the match data. */
+        size_t limitBytes = (size_t)limits[l] * 1024;
+        if (countPeak - base > 2 * limitBytes + 4096)
+            print_error("limit %u KB: peak %zu bytes\n", limits[l], countPeak - base);
+        assert_true(countPeak - base <= 2 * limitBytes + 4096);
+    }
+    /* Each empty group stacks a frame, so this pattern needs 6000 frames (576 GB) for any
+     * subject: it can never match within a limit. Without the groups, the same regex
+     * matches the same type well within the default limit. */
+    swRegexSetHeapLimitKb(SW_REGEX_HEAP_LIMIT_KB_DEFAULT);
+    assert_int_equal(swRegexMatch(rules[0], "ab", 2), SW_REGEX_LIMIT_HEAP);
+    swRegex *plain = compile("(?:a)*b");
+    assert_int_equal(swRegexMatch(plain, type, sizeof(type)), SW_REGEX_MATCH);
+    assert_int_equal(swRegexMatch(plain, type, sizeof(type) - 1), SW_REGEX_NOMATCH);
+    swRegexFree(plain);
+    for (int i = 0; i < 3; i++) swRegexFree(rules[i]);
+    assert_int_equal(countLive, 0);
+    unitAllocSetup(state);
+}
+
+static void test_regex_heap_limit_setting(void **state) {
+    (void)state;
+    assert_int_equal(swRegexHeapLimitKb(), SW_REGEX_HEAP_LIMIT_KB_DEFAULT);
+    swRegexSetHeapLimitKb(0);
+    assert_int_equal(swRegexHeapLimitKb(), SW_REGEX_HEAP_LIMIT_KB_MIN);
+    swRegexSetHeapLimitKb(UINT32_MAX);
+    assert_int_equal(swRegexHeapLimitKb(), SW_REGEX_HEAP_LIMIT_KB_MAX);
+    swRegexSetHeapLimitKb(2048);
+    assert_int_equal(swRegexHeapLimitKb(), 2048);
+    /* The smallest limit still lets ordinary patterns answer. */
+    swRegexSetHeapLimitKb(SW_REGEX_HEAP_LIMIT_KB_MIN);
+    swRegex *re = compile("task\\.(created|done)|agent\\..*");
+    assert_int_equal(match(re, "task.done"), SW_REGEX_MATCH);
+    assert_int_equal(match(re, "agent.a.b.c"), SW_REGEX_MATCH);
+    assert_int_equal(match(re, "task.x"), SW_REGEX_NOMATCH);
+    swRegexFree(re);
+    swRegexSetHeapLimitKb(SW_REGEX_HEAP_LIMIT_KB_DEFAULT);
+}
+
+static void test_regex_result_text(void **state) {
+    (void)state;
+    assert_string_equal(swRegexResultText(SW_REGEX_MATCH), "");
+    assert_string_equal(swRegexResultText(SW_REGEX_NOMATCH), "");
+    assert_string_equal(swRegexResultText(SW_REGEX_LIMIT_MATCH), "the PCRE2 match limit");
+    assert_string_equal(swRegexResultText(SW_REGEX_LIMIT_DEPTH), "the PCRE2 depth limit");
+    assert_string_equal(swRegexResultText(SW_REGEX_LIMIT_HEAP), "the PCRE2 heap limit");
+    assert_string_equal(swRegexResultText(SW_REGEX_NOMEM), "out of memory");
+    assert_string_equal(swRegexResultText(SW_REGEX_ERROR), "a PCRE2 error");
+    assert_false(swRegexIsLimit(SW_REGEX_MATCH));
+    assert_false(swRegexIsLimit(SW_REGEX_NOMATCH));
+    assert_false(swRegexIsLimit(SW_REGEX_NOMEM));
+    assert_false(swRegexIsLimit(SW_REGEX_ERROR));
+    assert_true(swRegexIsLimit(SW_REGEX_LIMIT_MATCH));
+    assert_true(swRegexIsLimit(SW_REGEX_LIMIT_DEPTH));
+}
+
+/* A failed match-data allocation is "out of memory", never a non-match. */
+static void test_regex_match_nomem(void **state) {
+    (void)state;
+    swRegex *re = compile("task\\..*");
+    unitAllocFailAfter(0);
+    assert_int_equal(match(re, "task.done"), SW_REGEX_NOMEM);
+    assert_int_equal(match(re, "other"), SW_REGEX_NOMEM);
+    unitAllocFailAfter(-1);
+    assert_int_equal(match(re, "task.done"), SW_REGEX_MATCH);
+    swRegexFree(re);
+}
+
 /* ---- Compile errors ---- */
 
 static void expectInvalid(const char *pattern, size_t len, int pcreCode, size_t offset) {
@@ -182,7 +366,7 @@ static void expectCatastropheBounded(swRegex *re) {
         int rc = swRegexMatch(re, subject, n);
         timespec_get(&t1, TIME_UTC);
         if (rc >= 0) print_error("length %zu: rc %d\n", n, rc);
-        assert_true(rc < 0);
+        assert_true(swRegexIsLimit(rc));
         assert_true(elapsedMs(&t0, &t1) < 2000.0);
     }
     /* The same regex still answers ordinary subjects. */
@@ -203,7 +387,7 @@ static void test_regex_catastrophic_bounded(void **state) {
     assert_int_equal(swRegexMatch(re, subject, sizeof(subject)), 0);
     subject[sizeof(subject) - 2] = 'y';
     int rc = swRegexMatch(re, subject, sizeof(subject));
-    assert_true(rc < 0);
+    assert_true(swRegexIsLimit(rc));
     assert_int_equal(swRegexMatch(re, subject, sizeof(subject) - 1), 1);
     swRegexFree(re);
 }
@@ -290,8 +474,7 @@ static void oneShotFree(void *p) {
 }
 
 static void oneShotInstall(long at) {
-    static const swAllocator a = {oneShotMalloc, oneShotCalloc, oneShotRealloc, oneShotFree,
-                                  NULL};
+    static const swAllocator a = {oneShotMalloc, oneShotCalloc, oneShotRealloc, oneShotFree, NULL};
     swSetAllocator(&a);
     oneShotAt = at;
     oneShotCount = 0;
@@ -311,7 +494,7 @@ static void checkDepth(swRegex *re) {
     subject[sizeof(subject) - 1] = 'c';
     int rc = swRegexMatch(re, subject, sizeof(subject));
     if (rc >= 0) print_error("depth: rc %d\n", rc);
-    assert_true(rc < 0);
+    assert_int_equal(rc, SW_REGEX_LIMIT_DEPTH);
     assert_int_equal(match(re, "abac"), 1);
     assert_int_equal(match(re, "abab"), 0);
 }
@@ -364,6 +547,11 @@ int main(void) {
         cmocka_unit_test(test_regex_alternation_whole),
         cmocka_unit_test(test_regex_empty_and_binary),
         cmocka_unit_test(test_regex_memusage),
+        cmocka_unit_test(test_regex_memusage_exact),
+        cmocka_unit_test(test_regex_heap_limit_bounds_attack),
+        cmocka_unit_test(test_regex_heap_limit_setting),
+        cmocka_unit_test(test_regex_result_text),
+        cmocka_unit_test(test_regex_match_nomem),
         cmocka_unit_test(test_regex_invalid),
         cmocka_unit_test(test_regex_catastrophic_bounded),
         cmocka_unit_test(test_regex_deep_subject),

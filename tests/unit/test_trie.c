@@ -4,6 +4,7 @@
  * and compared with the exact expected set, which also proves each id is reported once. */
 #include "unit_alloc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static void expectMatchV(const swTrie *t, const char *type, size_t n, const uint
     assert_int_equal(swTrieMatch(t, type, strlen(type), &out), SW_OK);
     uint64_t w[MAXIDS];
     assert_true(n <= MAXIDS);
-    if (n) memcpy(w, want, n * sizeof(*w));
+    /* A loop, not memcpy: gcc -O2 sees want NULL (with n 0) through EXPECT_NONE and warns. */
+    for (size_t i = 0; i < n; i++) w[i] = want[i];
     qsort(w, n, sizeof(*w), idCmp);
     if (out.len) qsort(out.ids, out.len, sizeof(*out.ids), idCmp);
     if (out.len != n) {
@@ -532,6 +534,109 @@ static void test_trie_match_nomem(void **state) {
     swTrieFree(t);
 }
 
+/* ---- No recursion: the deepest patterns on a small stack ---- */
+
+/* 32,768 tokens, the most a 65,535-byte pattern holds. A recursive trie needs a C frame per
+ * token (over a megabyte here): a restored table with such a pattern crashed the server at
+ * MATCH, and at DEL. Every operation below runs on a 64 KB thread stack, so any recursion
+ * per token overflows it and the test dies. */
+#define DEEP_TOKENS 32768
+#define DEEP_STACK (64 * 1024)
+
+typedef struct deepRun {
+    char *lit;    /* a.a.a...a */
+    char *stars;  /* a.*.a.*... */
+    char *gt;     /* a.a...a.> (the last token of lit replaced by '>') */
+    char *type;   /* equal to lit */
+    size_t len;   /* of lit, stars, gt and type */
+    size_t empty; /* swTrieMemUsage of an empty trie */
+    int step;     /* the last step that passed */
+} deepRun;
+
+static void *deepOps(void *arg) {
+    deepRun *d = arg;
+    swTrie *t = swTrieNew();
+    if (t == NULL) return NULL;
+    if (swTrieInsert(t, d->lit, d->len, 1) != SW_OK) goto out;
+    if (swTrieInsert(t, d->stars, d->len, 2) != SW_OK) goto out;
+    if (swTrieInsert(t, d->gt, d->len, 3) != SW_OK) goto out;
+    d->step = 1;
+
+    swIdVec v = {0};
+    swStatus st = swTrieMatch(t, d->type, d->len, &v);
+    int seen = 0;
+    for (size_t i = 0; i < v.len; i++) seen |= 1 << v.ids[i];
+    size_t n = v.len;
+    swIdVecFree(&v);
+    if (st != SW_OK || n != 3 || seen != 0xE) goto out;
+    /* One token short: only 'a.a...a.>' cannot match (it needs one more token). */
+    st = swTrieMatch(t, d->type, d->len - 2, &v);
+    n = v.len;
+    swIdVecFree(&v);
+    if (st != SW_OK || n != 0) goto out;
+    d->step = 2;
+
+    size_t cnt;
+    const uint64_t *ids = swTrieExact(t, d->stars, d->len, &cnt);
+    if (cnt != 1 || ids[0] != 2) goto out;
+    d->step = 3;
+
+    /* Removing prunes a 32,768-node path; the other two stay. */
+    if (swTrieRemove(t, d->stars, d->len, 2) != 1) goto out;
+    st = swTrieMatch(t, d->type, d->len, &v);
+    n = v.len;
+    swIdVecFree(&v);
+    if (st != SW_OK || n != 2) goto out;
+    if (swTrieRemove(t, d->lit, d->len, 1) != 1 || swTrieRemove(t, d->gt, d->len, 3) != 1) goto out;
+    if (swTrieMemUsage(t) != d->empty) goto out;
+    d->step = 4;
+
+    /* Freeing a trie that still holds the deep paths. */
+    if (swTrieInsert(t, d->lit, d->len, 1) != SW_OK) goto out;
+    if (swTrieInsert(t, d->stars, d->len, 2) != SW_OK) goto out;
+    d->step = 5;
+out:
+    swTrieFree(t);
+    return NULL;
+}
+
+static void test_trie_deep_pattern_small_stack(void **state) {
+    (void)state;
+    deepRun d = {0};
+    d.len = DEEP_TOKENS * 2 - 1;
+    d.lit = test_malloc(d.len + 1);
+    d.stars = test_malloc(d.len + 1);
+    d.gt = test_malloc(d.len + 1);
+    for (size_t i = 0; i < d.len; i++) {
+        int sep = i % 2 == 1;
+        d.lit[i] = sep ? '.' : 'a';
+        d.stars[i] = sep ? '.' : (i / 2) % 2 ? '*' : 'a';
+        d.gt[i] = d.lit[i];
+    }
+    d.gt[d.len - 1] = '>';
+    d.lit[d.len] = d.stars[d.len] = d.gt[d.len] = '\0';
+    d.type = d.lit;
+    assert_int_equal(swPatternCheck(d.lit, d.len, 65536, NULL), SW_OK);
+    assert_int_equal(swPatternCheck(d.stars, d.len, 65536, NULL), SW_OK);
+    assert_int_equal(swPatternCheck(d.gt, d.len, 65536, NULL), SW_OK);
+    swTrie *t = swTrieNew();
+    d.empty = swTrieMemUsage(t);
+    swTrieFree(t);
+
+    pthread_attr_t attr;
+    pthread_t th;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, DEEP_STACK), 0);
+    assert_int_equal(pthread_create(&th, &attr, deepOps, &d), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pthread_attr_destroy(&attr);
+    if (d.step != 5) print_error("deep trie stopped after step %d\n", d.step);
+    assert_int_equal(d.step, 5);
+    test_free(d.lit);
+    test_free(d.stars);
+    test_free(d.gt);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idvec),
@@ -551,6 +656,7 @@ int main(void) {
         cmocka_unit_test(test_trie_insert_nomem),
         cmocka_unit_test(test_trie_failed_insert_leaves_no_nodes),
         cmocka_unit_test(test_trie_match_nomem),
+        cmocka_unit_test(test_trie_deep_pattern_small_stack),
     };
     return cmocka_run_group_tests_name("trie", tests, unitAllocSetup, unitAllocTeardown);
 }

@@ -1,0 +1,179 @@
+/**
+ * Test harness: a real redis-server with the swarm module on a free 127.0.0.1 port, started
+ * per test file and stopped by pid in after() (and on process exit, so a failing or
+ * interrupted test leaves no server behind). Also the client matrix every suite runs over.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient as createClient5 } from 'redis';
+import { createClient as createClient4 } from 'redis4';
+import { Redis } from 'ioredis';
+import { Swarm } from '../dist/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../../..');
+export const modulePath = process.env['SWARM_MODULE'] ?? path.join(repoRoot, 'build/swarm.so');
+export const redisServer = process.env['REDIS_SERVER'] ?? '/usr/bin/redis-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Server {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('error', () => resolve(false));
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+  });
+}
+
+export async function startServer(extra: string[] = []): Promise<Server> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'swarm-node-test-'));
+  for (let tries = 0; tries < 5; tries++) {
+    const port = await freePort();
+    const proc = spawn(
+      redisServer,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+        '--dir', dir, '--loadmodule', modulePath, ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    running.add(proc);
+    let log = '';
+    proc.stdout!.on('data', (d) => (log += d));
+    proc.stderr!.on('data', (d) => (log += d));
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+      running.delete(proc);
+    });
+    for (let i = 0; i < 100 && !exited; i++) {
+      if (await ping(port)) {
+        return {
+          port,
+          url: `redis://127.0.0.1:${port}`,
+          async stop() {
+            if (!exited) {
+              const gone = new Promise((r) => proc.once('exit', r));
+              proc.kill('SIGTERM');
+              await gone;
+            }
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill('SIGKILL');
+    if (!/Address already in use/.test(log)) throw new Error(`redis-server did not start:\n${log}`);
+  }
+  throw new Error('no free port for redis-server');
+}
+
+/** A raw client handle of any of the supported kinds, with a way to close it. */
+export interface ClientKind {
+  name: string;
+  open(port: number): Promise<{ client: unknown; close(): Promise<void> }>;
+}
+
+export const CLIENTS: ClientKind[] = [
+  {
+    name: 'node-redis 5 RESP2',
+    async open(port) {
+      const c = createClient5({ url: `redis://127.0.0.1:${port}` });
+      await c.connect();
+      return { client: c, close: async () => void (await c.close()) };
+    },
+  },
+  {
+    name: 'node-redis 5 RESP3',
+    async open(port) {
+      const c = createClient5({ url: `redis://127.0.0.1:${port}`, RESP: 3 });
+      await c.connect();
+      return { client: c, close: async () => void (await c.close()) };
+    },
+  },
+  {
+    name: 'node-redis 4',
+    async open(port) {
+      const c = createClient4({ url: `redis://127.0.0.1:${port}` });
+      await c.connect();
+      return { client: c, close: async () => void (await c.quit()) };
+    },
+  },
+  {
+    name: 'ioredis',
+    async open(port) {
+      const c = new Redis(port, '127.0.0.1');
+      return { client: c, close: async () => void (await c.quit()) };
+    },
+  },
+];
+
+export async function openSwarm(kind: ClientKind, port: number): Promise<{ sw: Swarm; close(): Promise<void> }> {
+  const { client, close } = await kind.open(port);
+  return { sw: new Swarm(client as ConstructorParameters<typeof Swarm>[0]), close };
+}
+
+/** What the loaded module supports; the tests of later features skip when it is missing. */
+export interface Features {
+  edit: boolean;
+  wait: boolean;
+  withVersion: boolean;
+  noSwarm: boolean;
+  publishLost: boolean;
+  streamSwarmField: boolean;
+}
+
+export async function features(sw: Swarm): Promise<Features> {
+  const info = async (name: string) => {
+    const r = (await sw.call('COMMAND', 'INFO', name)) as unknown[];
+    return Array.isArray(r) && r[0] !== null && r[0] !== undefined;
+  };
+  const probe = `features:${Math.random()}`;
+  let noSwarm = false;
+  try {
+    await sw.publish(probe, 'probe.x', {});
+  } catch (err) {
+    noSwarm = (err as { code?: string }).code === 'NOSWARM';
+  }
+  await sw.route.add(probe, 'probe.x', `stream:${probe}:s`);
+  const raw = (await sw.call('SWARM.PUBLISH', probe, 'probe.x', '{}')) as unknown[];
+  const entry = (await sw.call('XRANGE', `${probe}:s`, '-', '+')) as unknown[][];
+  const fields = entry[0]![1] as unknown;
+  const hasSwarm = Array.isArray(fields) ? fields.includes('swarm') : Object.keys(fields as object).includes('swarm');
+  await sw.call('DEL', probe, `${probe}:s`);
+  return {
+    edit: await info('swarm.snapshot|edit'),
+    wait: await info('swarm.snapshot|wait'),
+    withVersion: await sw.snapshot.supportsWithVersion(),
+    noSwarm,
+    publishLost: raw.length >= 4,
+    streamSwarmField: hasSwarm,
+  };
+}

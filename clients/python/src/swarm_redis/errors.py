@@ -1,0 +1,168 @@
+"""Error classes, one per code word of the module's error replies, all under SwarmError.
+
+The module starts every error with a code word (``CONFLICT version is 2, expected 1``).
+SwarmError subclasses ``redis.ResponseError``, so existing ``except redis.ResponseError``
+blocks still catch these.
+
+redis-py removes a leading ``ERR `` from error messages (``ERR PRIORITY must be ...``
+arrives as ``PRIORITY must be ...``). So a message whose first word is neither a known code
+word nor upper case is an ``ERR``; an upper-case first word that is one of the module's
+argument names (``PRIORITY``, ``SENDER``, ``KEEP``...) is an ``ERR`` too; any other
+upper-case first word is taken as a code word without a class of its own and gives a plain
+SwarmError carrying it in ``.code``. Add classes for new words with register_error_code().
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Type
+
+from redis.exceptions import ResponseError
+
+__all__ = [
+    "SwarmError",
+    "CommandError",
+    "WrongTypeError",
+    "EventTypeError",
+    "DeniedError",
+    "PayloadError",
+    "NoSwarmError",
+    "ConflictError",
+    "NoVersionError",
+    "CrossSlotError",
+    "ERROR_CLASSES",
+    "register_error_code",
+    "error_from_reply",
+    "convert_error",
+]
+
+
+class SwarmError(ResponseError):
+    """Base class: ``.code`` is the code word, ``.detail`` the text after it."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code} {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class CommandError(SwarmError):
+    """``ERR``: syntax, arity, ranges, bad targets or regexes, ``no such key``."""
+
+
+class WrongTypeError(SwarmError):
+    """``WRONGTYPE``: the key holds another kind of value."""
+
+
+def _int(pattern: str, text: str) -> Optional[int]:
+    m = re.search(pattern, text)
+    return int(m.group(1)) if m else None
+
+
+class EventTypeError(SwarmError):
+    """``EVENTTYPE``: a bad event type or pattern; ``.offset`` is the byte named, if any."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.offset = _int(r"\(byte (\d+)\)", detail)
+        if self.offset is None:
+            self.offset = _int(r"at byte (\d+)", detail)
+
+
+class DeniedError(SwarmError):
+    """``DENIED``: an admission rule refused the type; ``.rule_id`` (None: no ALLOW rule)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.rule_id = _int(r"by rule (\d+)", detail)
+
+
+class PayloadError(SwarmError):
+    """``PAYLOAD``: bad or oversized JSON; ``.offset`` is the byte offset (None: too big)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.offset = _int(r"at byte (\d+)", detail)
+
+
+class NoSwarmError(SwarmError):
+    """``NOSWARM``: no routing table at the key; ``.key`` is that key."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        m = re.search(r"at key '(.*)'$", detail, re.S)
+        self.key = m.group(1) if m else None
+
+
+class ConflictError(SwarmError):
+    """``CONFLICT``: IFVERSION mismatch; ``.current`` (0: no key) and ``.expected``."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        m = re.search(r"version is (\d+), expected (\d+)", detail)
+        self.current = int(m.group(1)) if m else None
+        self.expected = int(m.group(2)) if m else None
+        self.attempts: Optional[int] = None
+
+
+class NoVersionError(SwarmError):
+    """``NOVERSION``: the snapshot version is not retained; ``.version`` is that version."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.version = _int(r"^version (\d+)", detail)
+
+
+class CrossSlotError(SwarmError):
+    """``CROSSSLOT``: (cluster) a stream target outside the routing table's slot."""
+
+
+ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
+    "ERR": CommandError,
+    "WRONGTYPE": WrongTypeError,
+    "EVENTTYPE": EventTypeError,
+    "DENIED": DeniedError,
+    "PAYLOAD": PayloadError,
+    "NOSWARM": NoSwarmError,
+    "CONFLICT": ConflictError,
+    "NOVERSION": NoVersionError,
+    "CROSSSLOT": CrossSlotError,
+}
+
+# Upper-case words that start the module's ERR messages (argument names), not code words.
+ERR_LEADING_WORDS = {
+    "PRIORITY", "SENDER", "KEEP", "IFVERSION", "VERSION", "PATH", "WITHVERSION", "REGEX",
+    "NONE", "JSON", "COUNT", "BLOCK", "MAXLEN",
+}
+
+_CODE = re.compile(r"^([A-Z][A-Z0-9_-]*)(?: (.*))?$", re.S)
+
+
+def register_error_code(code: str, cls: Type[SwarmError]) -> None:
+    """Maps a code word to a SwarmError subclass."""
+    ERROR_CLASSES[code] = cls
+
+
+def error_from_reply(text: str, err_stripped: bool = False) -> SwarmError:
+    """The error for one reply text. ``err_stripped``: redis-py may have cut ``ERR ``."""
+    m = _CODE.match(text)
+    if m:
+        code, detail = m.group(1), m.group(2) or ""
+        cls = ERROR_CLASSES.get(code)
+        if cls is not None:
+            return cls(code, detail)
+        if not (err_stripped and code in ERR_LEADING_WORDS):
+            return SwarmError(code, detail)
+    return CommandError("ERR", text)
+
+
+def convert_error(err: BaseException) -> BaseException:
+    """A SwarmError for a plain redis-py ResponseError; anything else unchanged.
+
+    redis-py's own subclasses (NoPermissionError, ReadOnlyError, ...) are left alone.
+    """
+    if type(err) is not ResponseError:
+        return err
+    new = error_from_reply(str(err), err_stripped=True)
+    new.__cause__ = err
+    return new

@@ -1,0 +1,295 @@
+"""Reply types and the decoding shared by the sync and asyncio APIs.
+
+Replies are decoded whatever redis-py gives: str or bytes (``decode_responses`` on or off),
+RESP2 flat field/value arrays or RESP3 maps (dicts, with redis-py 5 and ``protocol=3``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+Num = Union[int, str]
+
+
+class RawJSON:
+    """JSON text sent verbatim (keeps formatting such as ``12.50``) instead of json.dumps."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"RawJSON({self.text!r})"
+
+
+def raw_json(text: str) -> RawJSON:
+    return RawJSON(text)
+
+
+def to_json_text(value: Any) -> str:
+    if isinstance(value, RawJSON):
+        return value.text
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def n(value: Num) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return str(value)
+
+
+def s(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    if value is None:
+        return ""
+    return str(value)
+
+
+def s_or_none(value: Any) -> Optional[str]:
+    return None if value is None else s(value)
+
+
+def i(value: Any) -> int:
+    return int(s(value)) if not isinstance(value, int) else value
+
+
+def lst(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [x for kv in value.items() for x in kv]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def record(value: Any) -> Dict[str, Any]:
+    if isinstance(value, Mapping):
+        return {s(k): v for k, v in value.items()}
+    items = lst(value)
+    return {s(items[j]): items[j + 1] for j in range(0, len(items) - 1, 2)}
+
+
+@dataclass(frozen=True)
+class Route:
+    id: int
+    pattern: str
+    kind: str
+    target: str
+    priority: Tuple[int, int]
+    matched: int
+    delivered: int
+    missed: int
+    failed: int
+    shed: int
+    breaker: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    action: str
+    regex: str
+    hits: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    published: int
+    delivered: int
+    rejected: int
+    unrouted: int
+    deadlettered: int
+    shed: int
+    routes: int
+    rules: int
+    last_id: str
+    default: Optional[str]
+
+
+@dataclass(frozen=True)
+class Loss:
+    target: str
+    outcome: str  # shed, missed or failed
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    id: Optional[str]
+    delivered: List[str]
+    receivers: int
+    lost: List[Loss] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: int
+    ts: int
+    bytes: int
+    checksum: str
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    head: int
+    oldest: int
+    retained: int
+    keep: int
+    bytes: int
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class EditResult:
+    version: int
+    incr: List[int]
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A document with its version; version 0 and doc None when the key does not exist."""
+
+    version: int
+    doc: Any
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message, from a channel envelope or a stream entry alike."""
+
+    id: str
+    type: str
+    priority: int
+    ts: int
+    payload: Any
+    payload_text: str
+    swarm: Optional[str] = None
+    sender: Optional[str] = None
+    channel: Optional[str] = None
+    stream: Optional[str] = None
+    entry_id: Optional[str] = None  # the stream entry id, for XACK
+
+
+def decode_route(v: Any) -> Route:
+    r = record(v)
+    pr = lst(r.get("priority"))
+    return Route(
+        id=i(r["id"]), pattern=s(r["pattern"]), kind=s(r["kind"]), target=s(r["target"]),
+        priority=(i(pr[0]), i(pr[1])), matched=i(r["matched"]), delivered=i(r["delivered"]),
+        missed=i(r["missed"]), failed=i(r["failed"]), shed=i(r["shed"]), breaker=s(r["breaker"]),
+    )
+
+
+def decode_rule(v: Any) -> Rule:
+    r = record(v)
+    return Rule(id=i(r["id"]), action=s(r["action"]), regex=s(r["regex"]), hits=i(r["hits"]))
+
+
+def decode_stats(v: Any) -> Stats:
+    r = record(v)
+    return Stats(
+        published=i(r["published"]), delivered=i(r["delivered"]), rejected=i(r["rejected"]),
+        unrouted=i(r["unrouted"]), deadlettered=i(r["deadlettered"]), shed=i(r["shed"]),
+        routes=i(r["routes"]), rules=i(r["rules"]), last_id=s(r["last-id"]),
+        default=s_or_none(r.get("default")),
+    )
+
+
+def decode_publish(v: Any) -> PublishResult:
+    """Accepts ``[id, delivered, receivers]`` and ``[id, delivered, receivers, lost]``."""
+    a = lst(v)
+    lost: List[Loss] = []
+    if len(a) > 3 and a[3] is not None:
+        items = lst(a[3])
+        if all(isinstance(x, (list, tuple)) for x in items):
+            lost = [Loss(s(x[0]), s(x[1])) for x in items]
+        else:
+            lost = [Loss(s(items[j]), s(items[j + 1])) for j in range(0, len(items) - 1, 2)]
+    return PublishResult(
+        id=s_or_none(a[0]), delivered=[s(x) for x in lst(a[1])],
+        receivers=i(a[2]) if len(a) > 2 else 0, lost=lost,
+    )
+
+
+def decode_version_entry(v: Any) -> VersionEntry:
+    r = record(v)
+    return VersionEntry(
+        version=i(r["version"]), ts=i(r["ts"]), bytes=i(r["bytes"]), checksum=s(r["checksum"])
+    )
+
+
+def decode_info(v: Any) -> SnapshotInfo:
+    r = record(v)
+    return SnapshotInfo(**{k: i(r[k]) for k in
+                           ("head", "oldest", "retained", "keep", "bytes", "created", "updated")})
+
+
+def decode_edit(v: Any) -> EditResult:
+    """An integer, ``[version, [values]]`` or ``[version, values...]``."""
+    if not isinstance(v, (list, tuple)):
+        return EditResult(i(v), [])
+    rest = list(v[1:])
+    if len(rest) == 1 and isinstance(rest[0], (list, tuple)):
+        rest = list(rest[0])
+    return EditResult(i(v[0]), [i(x) for x in rest])
+
+
+_PAYLOAD_KEY = ',"payload":'
+
+
+def decode_envelope(text: Union[str, bytes], channel: Optional[str] = None) -> Message:
+    """Decodes a channel envelope; the payload's exact text is kept in ``payload_text``."""
+    t = s(text)
+    env = json.loads(t)
+    # '"payload":' cannot occur earlier unescaped: every string before it is JSON-escaped.
+    at = t.find(_PAYLOAD_KEY)
+    payload_text = t[at + len(_PAYLOAD_KEY):-1] if at >= 0 else to_json_text(env.get("payload"))
+    return Message(
+        id=s(env["id"]), type=s(env["type"]), priority=int(env["priority"]), ts=int(env["ts"]),
+        payload=env.get("payload"), payload_text=payload_text, swarm=env.get("swarm"),
+        sender=env.get("sender"), channel=channel,
+    )
+
+
+def decode_stream_entry(stream: str, entry_id: str, fields: Any) -> Message:
+    """Decodes a stream entry's fields (a dict or a flat array) into a Message."""
+    f = record(fields)
+    payload_text = s(f.get("payload"))
+    return Message(
+        id=s(f["id"]) if "id" in f else entry_id, type=s(f.get("type")),
+        priority=i(f.get("priority")), ts=i(f.get("ts")), payload=json.loads(payload_text),
+        payload_text=payload_text, swarm=s_or_none(f.get("swarm")),
+        sender=s_or_none(f.get("sender")), stream=stream, entry_id=entry_id,
+    )
+
+
+def decode_stream_reply(reply: Any) -> List[Message]:
+    """XREADGROUP as redis-py returns it: ``[[stream, [(id, fields)...]]]`` or a dict."""
+    out: List[Message] = []
+    if not reply:
+        return out
+    pairs: Sequence[Any] = list(reply.items()) if isinstance(reply, dict) else reply
+    for name, entries in pairs:
+        if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], list) \
+                and entries[0] and not isinstance(entries[0][0], (str, bytes)):
+            entries = entries[0]  # redis-py 5 RESP3: {stream: [[entries]]}
+        for entry in entries:
+            entry_id, fields = entry[0], entry[1]
+            if fields is None:
+                continue
+            out.append(decode_stream_entry(s(name), s(entry_id), fields))
+    return out
+
+
+def get_args(key: str, version: Optional[Num], path: Optional[str]) -> List[str]:
+    args = ["SWARM.SNAPSHOT", "GET", key]
+    if version is not None:
+        args += ["VERSION", n(version)]
+    if path is not None:
+        args += ["PATH", path]
+    return args

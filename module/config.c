@@ -1,0 +1,154 @@
+/* config.c -- module configs and load arguments (see config.h). */
+#include <strings.h>
+
+#include "config.h"
+#include "swarm/snapshot.h"
+
+SwarmConfig swarmConfig;
+
+typedef struct SwarmNumConfig {
+    const char *name;
+    long long def, min, max;
+    unsigned int flags;
+    long long *val;
+} SwarmNumConfig;
+
+#define MB (1024LL * 1024LL)
+static SwarmNumConfig numConfigs[] = {
+    {"max-type-bytes", 256, 1, 65536, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.maxTypeBytes},
+    {"max-payload-bytes", 1 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
+     &swarmConfig.maxPayloadBytes},
+    {"max-snapshot-bytes", 64 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
+     &swarmConfig.maxSnapshotBytes},
+    {"snapshot-keep", SW_SNAP_KEEP_DEFAULT, 1, SW_SNAP_KEEP_MAX, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.snapshotKeep},
+    {"stream-maxlen", 100000, 1, SWARM_LLONG_BOUND, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.streamMaxlen},
+    {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold},
+    {"breaker-cooldown-ms", 30000, 1, 86400000LL * 30, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.breakerCooldownMs},
+};
+#define NUM_CONFIGS (sizeof(numConfigs) / sizeof(numConfigs[0]))
+
+static const char *pubsubNames[] = {"shard", "global"};
+static const int pubsubValues[] = {0, 1};
+#define PUBSUB_CONFIG "cluster-pubsub"
+
+static long long SwarmConfig_GetNum(const char *name, void *privdata) {
+    (void)name;
+    return *((SwarmNumConfig *)privdata)->val;
+}
+
+static int SwarmConfig_SetNum(const char *name, long long val, void *privdata,
+                              RedisModuleString **err) {
+    (void)name;
+    (void)err;
+    *((SwarmNumConfig *)privdata)->val = val;
+    return REDISMODULE_OK;
+}
+
+static int SwarmConfig_GetPubsub(const char *name, void *privdata) {
+    (void)name;
+    (void)privdata;
+    return swarmConfig.clusterPubsubGlobal;
+}
+
+static int SwarmConfig_SetPubsub(const char *name, int val, void *privdata,
+                                 RedisModuleString **err) {
+    (void)name;
+    (void)privdata;
+    (void)err;
+    swarmConfig.clusterPubsubGlobal = val;
+    return REDISMODULE_OK;
+}
+
+#define DEBUG_INTERNAL_CONFIG "debug-internal-commands"
+
+static int SwarmConfig_GetDebugInternal(const char *name, void *privdata) {
+    (void)name;
+    (void)privdata;
+    return swarmConfig.debugInternalCommands;
+}
+
+static int SwarmConfig_SetDebugInternal(const char *name, int val, void *privdata,
+                                        RedisModuleString **err) {
+    (void)name;
+    (void)privdata;
+    (void)err;
+    swarmConfig.debugInternalCommands = val;
+    return REDISMODULE_OK;
+}
+
+static int SwarmConfig_Register(RedisModuleCtx *ctx) {
+    for (size_t i = 0; i < NUM_CONFIGS; i++) {
+        SwarmNumConfig *c = &numConfigs[i];
+        *c->val = c->def;
+        if (RedisModule_RegisterNumericConfig(ctx, c->name, c->def, c->flags, c->min, c->max,
+                                              SwarmConfig_GetNum, SwarmConfig_SetNum, NULL,
+                                              c) == REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
+    swarmConfig.clusterPubsubGlobal = 0;
+    swarmConfig.debugInternalCommands = 0;
+    if (RedisModule_RegisterBoolConfig(ctx, DEBUG_INTERNAL_CONFIG, 0, REDISMODULE_CONFIG_IMMUTABLE,
+                                       SwarmConfig_GetDebugInternal, SwarmConfig_SetDebugInternal,
+                                       NULL, NULL) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    return RedisModule_RegisterEnumConfig(ctx, PUBSUB_CONFIG, 0, REDISMODULE_CONFIG_DEFAULT,
+                                          pubsubNames, pubsubValues, 2, SwarmConfig_GetPubsub,
+                                          SwarmConfig_SetPubsub, NULL, NULL);
+}
+
+/* Applies one load argument through CONFIG SET, which checks it exactly as it checks
+ * CONFIG SET swarm.<name> (ranges, memory units, enum names); the log names the rule. */
+static int SwarmConfig_ApplyArg(RedisModuleCtx *ctx, const char *name, const char *value) {
+    if (strncasecmp(name, "swarm.", 6) == 0) name += 6;
+    /* Immutable, so CONFIG SET refuses it even now: set it here. */
+    if (strcasecmp(name, DEBUG_INTERNAL_CONFIG) == 0) {
+        if (strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
+            RedisModule_Log(ctx, "warning", "swarm: %s must be yes or no, not '%s'",
+                            DEBUG_INTERNAL_CONFIG, value);
+            return REDISMODULE_ERR;
+        }
+        swarmConfig.debugInternalCommands = strcasecmp(value, "yes") == 0;
+        return REDISMODULE_OK;
+    }
+    const SwarmNumConfig *num = NULL;
+    for (size_t k = 0; k < NUM_CONFIGS; k++) {
+        if (strcasecmp(name, numConfigs[k].name) == 0) num = &numConfigs[k];
+    }
+    if (num == NULL && strcasecmp(name, PUBSUB_CONFIG) != 0) {
+        RedisModule_Log(ctx, "warning", "swarm: unknown load argument '%s'", name);
+        return REDISMODULE_ERR;
+    }
+    RedisModuleString *full = RedisModule_CreateStringPrintf(ctx, "swarm.%s", name);
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "CONFIG", "csc", "SET", full, value);
+    int ok = r && RedisModule_CallReplyType(r) != REDISMODULE_REPLY_ERROR;
+    if (r) RedisModule_FreeCallReply(r);
+    RedisModule_FreeString(ctx, full);
+    if (ok) return REDISMODULE_OK;
+    if (num) {
+        RedisModule_Log(ctx, "warning", "swarm: %s must be between %lld and %lld, not '%s'",
+                        num->name, num->min, num->max, value);
+    } else {
+        RedisModule_Log(ctx, "warning", "swarm: %s must be shard or global, not '%s'",
+                        PUBSUB_CONFIG, value);
+    }
+    return REDISMODULE_ERR;
+}
+
+int SwarmConfig_Load(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (SwarmConfig_Register(ctx) == REDISMODULE_ERR ||
+        RedisModule_LoadConfigs(ctx) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    if (argc % 2 != 0) {
+        RedisModule_Log(ctx, "warning", "swarm: load arguments must be name/value pairs");
+        return REDISMODULE_ERR;
+    }
+    for (int i = 0; i < argc; i += 2) {
+        if (SwarmConfig_ApplyArg(ctx, RedisModule_StringPtrLen(argv[i], NULL),
+                                 RedisModule_StringPtrLen(argv[i + 1], NULL)) == REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
+    return REDISMODULE_OK;
+}

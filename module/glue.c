@@ -1,0 +1,212 @@
+/* glue.c -- the helpers every glue file shares (see glue.h): allocator, error replies,
+ * argument parsing, keys, registration. It calls only Redis and the core. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "glue.h"
+#include "swarm/alloc.h"
+
+/* ---- Allocator: the core allocates through Redis so INFO memory sees it ---- */
+
+static void *SwarmAlloc(size_t n) {
+    return RedisModule_Alloc(n);
+}
+static void *SwarmCalloc(size_t n, size_t s) {
+    return RedisModule_Calloc(n, s);
+}
+static void *SwarmRealloc(void *p, size_t n) {
+    return RedisModule_Realloc(p, n);
+}
+static void SwarmFree(void *p) {
+    RedisModule_Free(p);
+}
+static size_t SwarmMallocSize(void *p) {
+    return RedisModule_MallocSize(p);
+}
+
+/* cluster-enabled cannot change while the server runs: read it once, at load. */
+static int swarmClusterMode;
+
+void SwarmGlue_Init(RedisModuleCtx *ctx) {
+    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree,
+                                               SwarmMallocSize};
+    swSetAllocator(&redisAllocator);
+    swarmClusterMode = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER) != 0;
+    /* Writes signal WATCH themselves (SwarmTouched), so commands that change nothing, such
+     * as a rejected publish or an identical route, leave transactions alone. */
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
+                                          REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
+}
+
+int SwarmInCluster(void) {
+    return swarmClusterMode;
+}
+
+/* ---- Error replies ---- */
+
+static const char *codeWord(swStatus st) {
+    switch (st) {
+    case SW_ERR_EVENTTYPE:
+        return "EVENTTYPE";
+    case SW_ERR_DENIED:
+        return "DENIED";
+    case SW_ERR_PAYLOAD:
+        return "PAYLOAD";
+    case SW_ERR_CONFLICT:
+        return "CONFLICT";
+    case SW_ERR_NOVERSION:
+        return "NOVERSION";
+    case SW_ERR_CROSSSLOT:
+        return "CROSSSLOT";
+    case SW_ERR_NOSWARM:
+        return "NOSWARM";
+    default:
+        return "ERR";
+    }
+}
+
+int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err) {
+    if (st == SW_ERR_NOMEM) return RedisModule_ReplyWithError(ctx, "OOM out of memory");
+    char buf[SW_ERRMSG_MAX + 32];
+    snprintf(buf, sizeof(buf), "%s %s", codeWord(st), err ? err->msg : "error");
+    return RedisModule_ReplyWithError(ctx, buf);
+}
+
+int SwarmReplyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...) {
+    swError err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    va_end(ap);
+    return SwarmReplyStatus(ctx, st, &err);
+}
+
+/* ---- Map replies ---- */
+
+SwarmMap SwarmMapBegin(RedisModuleCtx *ctx) {
+    RedisModule_ReplyWithMap(ctx, REDISMODULE_POSTPONED_LEN);
+    return (SwarmMap){ctx, 0};
+}
+
+void SwarmMapKey(SwarmMap *m, const char *name) {
+    RedisModule_ReplyWithSimpleString(m->ctx, name);
+    m->n++;
+}
+
+void SwarmMapInt(SwarmMap *m, const char *name, long long v) {
+    SwarmMapKey(m, name);
+    RedisModule_ReplyWithLongLong(m->ctx, v);
+}
+
+void SwarmMapStr(SwarmMap *m, const char *name, const char *s, size_t len) {
+    SwarmMapKey(m, name);
+    RedisModule_ReplyWithStringBuffer(m->ctx, s, len);
+}
+
+void SwarmMapSimple(SwarmMap *m, const char *name, const char *value) {
+    SwarmMapKey(m, name);
+    RedisModule_ReplyWithSimpleString(m->ctx, value);
+}
+
+void SwarmMapEnd(SwarmMap *m) {
+    RedisModule_ReplySetMapLength(m->ctx, m->n);
+}
+
+/* ---- Arguments ---- */
+
+int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
+                           long long max, const char *what, long long *out) {
+    long long v;
+    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK) {
+        SwarmReplyError(ctx, SW_ERR_SYNTAX, "value is not an integer or out of range");
+        return REDISMODULE_ERR;
+    }
+    if (v < min || v > max) {
+        SwarmReplyError(ctx, SW_ERR_RANGE, "%s must be between %lld and %lld", what, min, max);
+        return REDISMODULE_ERR;
+    }
+    *out = v;
+    return REDISMODULE_OK;
+}
+
+swStatus SwarmJsonError(const swError *jerr, swError *err) {
+    return swErrorSet(err, SW_ERR_PAYLOAD, jerr->offset, "invalid JSON at byte %zu: %s",
+                      jerr->offset, jerr->msg);
+}
+
+/* ---- Keys ---- */
+
+int SwarmOpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                     RedisModuleType *type, RedisModuleKey **key, void **value) {
+    /* In READ mode a missing key opens as NULL; RedisModule_CloseKey(NULL) is a no-op. */
+    *key = RedisModule_OpenKey(ctx, keyname, mode);
+    *value = NULL;
+    int kt = RedisModule_KeyType(*key);
+    if (kt == REDISMODULE_KEYTYPE_EMPTY) return REDISMODULE_OK;
+    if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(*key) != type) {
+        RedisModule_CloseKey(*key);
+        *key = NULL;
+        RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+        return REDISMODULE_ERR;
+    }
+    *value = RedisModule_ModuleTypeGetValue(*key);
+    return REDISMODULE_OK;
+}
+
+void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *event) {
+    RedisModule_SignalModifiedKey(ctx, keyname);
+    RedisModule_NotifyKeyspaceEvent(ctx, REDISMODULE_NOTIFY_MODULE, event, keyname);
+}
+
+/* ---- Registration ---- */
+
+int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
+                  const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
+    char full[128];
+    int keystep = firstkey > 0 ? 1 : 0;
+    if (parent) {
+        RedisModuleCommand *p = RedisModule_GetCommand(ctx, parent);
+        if (p == NULL || RedisModule_CreateSubcommand(p, name, fn, flags, firstkey, firstkey,
+                                                      keystep) == REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+        snprintf(full, sizeof(full), "%s|%s", parent, name);
+    } else {
+        if (RedisModule_CreateCommand(ctx, name, fn, flags, firstkey, firstkey, keystep) ==
+            REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+        snprintf(full, sizeof(full), "%s", name);
+    }
+    if (info == NULL) return REDISMODULE_OK;
+    RedisModuleCommandInfo ci = *info;
+    ci.version = REDISMODULE_COMMAND_INFO_VERSION;
+    if (ci.since == NULL) ci.since = SWARM_VERSION;
+    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, full);
+    return cmd ? RedisModule_SetCommandInfo(cmd, &ci) : REDISMODULE_ERR;
+}
+
+int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines) {
+    long n = 0;
+    while (lines[n]) n++;
+    RedisModule_ReplyWithArray(ctx, n);
+    for (long i = 0; i < n; i++) RedisModule_ReplyWithSimpleString(ctx, lines[i]);
+    return REDISMODULE_OK;
+}
+
+int SwarmRegisterFamily(RedisModuleCtx *ctx, const char *parent, const char *summary,
+                        const SwarmSubcommand *subs, size_t n, RedisModuleCmdFunc help) {
+    if (SwarmRegister(ctx, NULL, parent, NULL, "", 0,
+                      &(RedisModuleCommandInfo){.summary = summary,
+                                                .complexity = "Depends on subcommand.",
+                                                .arity = -2}) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    for (size_t i = 0; i < n; i++) {
+        if (SwarmRegister(ctx, parent, subs[i].name, subs[i].fn, subs[i].flags, 2, &subs[i].info) ==
+            REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
+    return SwarmRegister(
+        ctx, parent, "help", help, "readonly fast", 0,
+        &(RedisModuleCommandInfo){.summary = "Shows helpful text about the different subcommands",
+                                  .complexity = "O(1)",
+                                  .arity = 2});
+}

@@ -1,0 +1,134 @@
+/* glue.h -- what every Redis glue file may need and nothing else provides: the one place a
+ * core status becomes an error reply, argument parsing that replies on failure, opening a
+ * key of a module type, recording a change, and command registration with documentation.
+ *
+ * Dependencies point one way (see docs/design/01-core-glue-split.md):
+ *
+ *   module.c -> cmd_*.c -> type_*.c -> glue.c, config.c, stats.c -> module/core
+ *
+ * glue.c calls none of the files above it. */
+#ifndef SWARM_GLUE_H
+#define SWARM_GLUE_H
+
+#include <stddef.h>
+
+#include "redismodule.h"
+#include "swarm/json.h"
+#include "swarm/status.h"
+
+#define SWARM_VERSION "0.1.0"
+
+/* Installs the core allocator (RedisModule_Alloc & co.), reads the server's mode and sets
+ * the module options. Call first in OnLoad. */
+void SwarmGlue_Init(RedisModuleCtx *ctx);
+
+/* ---- Error replies: the only place an error reply is written ---- */
+
+/* Replies with the error of a core status: its code word (ERR, EVENTTYPE, DENIED, PAYLOAD,
+ * CONFLICT, NOVERSION, CROSSSLOT, NOSWARM; OOM for SW_ERR_NOMEM) and err's message. */
+int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err);
+
+/* As SwarmReplyStatus, with the message formatted here (lowercase, no code word). */
+int SwarmReplyError(RedisModuleCtx *ctx, swStatus st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- Map replies: fields counted as they are written (REDISMODULE_POSTPONED_LEN) ---- */
+
+typedef struct SwarmMap {
+    RedisModuleCtx *ctx;
+    long n;
+} SwarmMap;
+
+/* Starts a map reply (a flat array under RESP2); end it with SwarmMapEnd. */
+SwarmMap SwarmMapBegin(RedisModuleCtx *ctx);
+/* A field whose value the caller replies next (any reply, arrays included). */
+void SwarmMapKey(SwarmMap *m, const char *name);
+void SwarmMapInt(SwarmMap *m, const char *name, long long v);
+void SwarmMapStr(SwarmMap *m, const char *name, const char *s, size_t len);
+void SwarmMapSimple(SwarmMap *m, const char *name, const char *value);
+void SwarmMapEnd(SwarmMap *m);
+
+/* ---- Arguments ---- */
+
+/* Parses a long long in [min, max] or replies "ERR <what> must be between ..." (or Redis's
+ * "not an integer" error) and returns REDISMODULE_ERR. */
+int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
+                           long long max, const char *what, long long *out);
+
+/* SW_OK when text[0..len) is JSON nested at most depth deep; otherwise SW_ERR_PAYLOAD with
+ * "invalid JSON at byte <n>: <reason>" (SwarmJsonError) and the offset in err. Inline: it
+ * runs on every publish. */
+swStatus SwarmJsonError(const swError *jerr, swError *err);
+static inline swStatus SwarmJsonCheck(const char *text, size_t len, int depth, swError *err) {
+    swError jerr;
+    if (swJsonValidate(text, len, depth, &jerr) == SW_OK) return SW_OK;
+    return SwarmJsonError(&jerr, err);
+}
+
+/* 1 when the server runs in cluster mode (read once, at load). */
+int SwarmInCluster(void);
+
+/* ---- Keys ---- */
+
+/* Opens keyname into *key and its value of the given module type into *value (NULL when
+ * the key is missing; *key may then be NULL in READ mode, and closing NULL is fine).
+ * Replies WRONGTYPE and returns REDISMODULE_ERR when the key holds anything else. */
+int SwarmOpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                     RedisModuleType *type, RedisModuleKey **key, void **value);
+
+/* Records a change to keyname: signals WATCH and fires the keyspace event (class
+ * REDISMODULE_NOTIFY_MODULE, e.g. "swarm.route.add"). Every write that changed a value
+ * calls it; commands that changed nothing do not. */
+void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *event);
+
+/* ---- Registration ---- */
+
+/* Registers a command, or a subcommand of the command named parent, with its documentation
+ * (info may be NULL; its version and since are filled in). REDISMODULE_ERR when refused. */
+int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
+                  const char *flags, int firstkey, const RedisModuleCommandInfo *info);
+
+/* A subcommand of a command family (SWARM.ROUTE, SWARM.SNAPSHOT): key at argv[2]. */
+typedef struct SwarmSubcommand {
+    const char *name;
+    RedisModuleCmdFunc fn;
+    const char *flags;
+    RedisModuleCommandInfo info;
+} SwarmSubcommand;
+
+/* Registers the container command, its subcommands and a HELP subcommand replying the
+ * NULL-terminated help lines, as the built-in HELP subcommands do. */
+int SwarmRegisterFamily(RedisModuleCtx *ctx, const char *parent, const char *summary,
+                        const SwarmSubcommand *subs, size_t n, RedisModuleCmdFunc help);
+
+/* Replies a NULL-terminated list of lines (a family's HELP). */
+int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines);
+
+/* Key specs and argument docs for the command tables. */
+#define SWARM_KEYSPEC(kpos, kflags)                                                                \
+    (RedisModuleCommandKeySpec[]) {                                                                \
+        {.flags = (kflags),                                                                        \
+         .begin_search_type = REDISMODULE_KSPEC_BS_INDEX,                                          \
+         .bs.index.pos = (kpos),                                                                   \
+         .find_keys_type = REDISMODULE_KSPEC_FK_RANGE,                                             \
+         .fk.range = {0, 1, 0}},                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+/* The key of a family's subcommand (argv[2]). */
+#define SWARM_KS_READ SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
+#define SWARM_KS_WRITE SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+#define SWARM_ARG_KEY                                                                              \
+    { .name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0 }
+#define SWARM_ARG(n, t)                                                                            \
+    { .name = (n), .type = (t) }
+#define SWARM_ARG_OPT(n, t, tok)                                                                   \
+    { .name = (n), .type = (t), .token = (tok), .flags = REDISMODULE_CMD_ARG_OPTIONAL }
+#define SWARM_ARG_END                                                                              \
+    { 0 }
+
+#endif

@@ -1,0 +1,67 @@
+/* message.h -- one published message as the glue delivers it: its pub/sub envelope and its
+ * stream entry. SWARM.PUBLISH builds them on the master and SWARM.APPLY rebuilds them on a
+ * replica (or while the AOF loads) from the same facts, through these same functions, so
+ * both hold the same bytes.
+ *
+ *   envelope  {"id":..,"swarm":..,"type":..,"priority":..,"ts":..,"sender":..,"payload":..}
+ *   entry     id swarm type priority ts payload [sender]
+ *
+ * A stream entry is appended as XADD appends one: the key created when missing, keyspace
+ * events xadd and xtrim, WATCH signalled, and the key closed so that clients blocked in
+ * XREAD/XREADGROUP are served. */
+#ifndef SWARM_MESSAGE_H
+#define SWARM_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redismodule.h"
+
+typedef struct SwarmMessage {
+    /* The facts. key, type, payload and sender point into the strings below. */
+    const char *key, *type, *payload, *sender; /* sender: NULL when not given */
+    size_t klen, tlen, plen, slen;
+    int priority;
+    long long ts;
+    char id[48]; /* "<ms>-<seq>", see SwarmMessage_SetId */
+    size_t idlen;
+    /* The command's own argument strings, reused as entry values (and, by SWARM.PUBLISH,
+     * as replicated arguments). senderStr is NULL when there is no sender. */
+    RedisModuleString *keyStr, *typeStr, *payloadStr, *senderStr;
+    /* Built on first use, freed by SwarmMessage_Release. */
+    RedisModuleString *envelope, *idStr, *tsStr;
+} SwarmMessage;
+
+/* Creates the strings every message shares (field names, priority values). Call at load. */
+void SwarmMessage_Init(void);
+
+/* Fills m's facts from its strings (sender may be NULL), without an id yet. */
+void SwarmMessage_Set(SwarmMessage *m, RedisModuleString *key, RedisModuleString *type,
+                      RedisModuleString *payload, RedisModuleString *sender, int priority,
+                      long long ts);
+
+/* Sets the message id <ms>-<seq>. */
+void SwarmMessage_SetId(SwarmMessage *m, int64_t ms, uint64_t seq);
+
+/* The envelope, built once per message. */
+RedisModuleString *SwarmMessage_Envelope(RedisModuleCtx *ctx, SwarmMessage *m);
+
+/* Publishes the envelope on channel name (a shard channel when shard is set); returns the
+ * receivers on this node, as PUBLISH would. */
+int SwarmMessage_Publish(RedisModuleCtx *ctx, SwarmMessage *m, const char *name, size_t nlen,
+                         int shard);
+
+/* Appends m's entry to the stream at name. With id NULL (the master) the stream picks the
+ * entry id, stored in *out, and is trimmed like MAXLEN ~ maxlen; with an id (a replica) the
+ * entry gets exactly that id and the stream is trimmed exactly to trimTo when it is not
+ * negative. *trimmed gets the length after trimming, or -1 when trimming removed nothing.
+ * REDISMODULE_ERR when the key holds another type or the stream refused the entry (an id
+ * not above its last one); nothing is written then. */
+int SwarmMessage_Append(RedisModuleCtx *ctx, SwarmMessage *m, const char *name, size_t nlen,
+                        const RedisModuleStreamID *id, long long maxlen, int64_t trimTo,
+                        RedisModuleStreamID *out, int64_t *trimmed);
+
+/* Frees what the message built (envelope, id and ts strings); the facts stay. */
+void SwarmMessage_Release(RedisModuleCtx *ctx, SwarmMessage *m);
+
+#endif

@@ -1,0 +1,45 @@
+/* type_snp.h -- the swarm-snp data type: a versioned JSON history (swarm/snapshot.h) as a
+ * Redis value, and the one path every snapshot write takes (SwarmSnapType_Write), whether
+ * it comes from SWARM.SNAPSHOT SAVE, PATCH and RESTORE or from a replicated SWARM.APPLY. */
+#ifndef SWARM_TYPE_SNP_H
+#define SWARM_TYPE_SNP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redismodule.h"
+#include "swarm/snapshot.h"
+#include "swarm/status.h"
+
+extern RedisModuleType *SwarmSnapType;
+
+int SwarmSnapType_Register(RedisModuleCtx *ctx);
+
+/* As SwarmRouteType_OpenOrReply (type_rtb.h), for snapshot histories. */
+int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
+                              RedisModuleKey **key, swSnap **snap);
+
+/* Stores a value decoded from its serialized form (SWARM.RESTORE); on a bad payload replies
+ * the error and returns REDISMODULE_ERR, the key untouched. Every version is re-validated as
+ * JSON. */
+int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
+                                 size_t len);
+
+/* One write to a history: a new head from text (from == 0; swSnapSave) or retained version
+ * from saved again (swSnapRestore). keep 0 leaves the history's keep limit. The caller has
+ * validated text. */
+typedef struct SwarmSnapWrite {
+    const char *text;
+    size_t len;
+    uint64_t from;
+    int64_t ts;
+    size_t keep;
+} SwarmSnapWrite;
+
+/* Applies w to the history at key (existing, or a new one when existing is NULL), keeps
+ * INFO swarm's counts right and records the change (event swarm.snapshot.save). SW_OK with
+ * the history in *out; on failure the key is unchanged and the status and err tell why. */
+swStatus SwarmSnapType_Write(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
+                             swSnap *existing, const SwarmSnapWrite *w, swSnap **out, swError *err);
+
+#endif

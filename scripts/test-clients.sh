@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Tests the client libraries against a built module (SWARM_MODULE, default build/swarm.so):
+#   1. clients/node: npm ci (from the committed lockfile), tsc, node --test over the compiled
+#      tests (node-redis 5 RESP2/RESP3, node-redis 4, ioredis; the examples; the snippets of
+#      docs/getting-started.md). examples/node gets its own npm ci.
+#   2. clients/python: pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest).
+# Each test file starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
+# Prints "clients: <n> passed, <m> failed" and exits non-zero when anything fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export SWARM_MODULE=${SWARM_MODULE:-$root/build/swarm.so}
+python=${SWARM_PYTHON:-/usr/bin/python3}
+[ -f "$SWARM_MODULE" ] || { echo "test-clients: $SWARM_MODULE not built (scripts/build.sh)" >&2; exit 1; }
+
+status=0
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== clients/node: npm ci, tsc, node --test"
+(cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
+    npm run --silent build && npx tsc -p tsconfig.test.json)
+(cd "$root/examples/node" && npm ci --no-audit --no-fund --loglevel=error)
+if (cd "$root/clients/node" && node --test --test-reporter=tap dist-test/*.test.js) >"$log" 2>&1; then :; else status=1; fi
+grep -E '^# (tests|pass|fail|skipped)' "$log" || true
+grep -E '^\s*not ok' "$log" && tail -60 "$log" || true
+p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+
+echo "== clients/python: pytest ($python)"
+if (cd "$root/clients/python" && "$python" -m pytest -q -p no:cacheprovider) >"$log" 2>&1; then :; else status=1; fi
+tail -25 "$log"
+p=$( (grep -Eo '[0-9]+ passed' "$log" || true) | tail -1 | awk '{print $1}')
+f=$( (grep -Eo '[0-9]+ (failed|error)' "$log" || true) | awk '{s += $1} END {print s + 0}')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+[ -n "$p" ] || status=1
+
+echo "clients: $passed passed, $failed failed"
+exit $status

@@ -1,0 +1,417 @@
+/* test_table_codec.c -- unit tests of the routing table's serialized form
+ * (module/core/table_codec.c): the documented layout, round trips, every truncation, every
+ * flipped byte, crafted corruptions, and allocation failures at every allocation. */
+#include "table_helpers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarm/alloc.h"
+#include "swarm/table.h"
+#include "swarm/table_codec.h"
+
+/* The same through swTableDecode, where the target points into the payload: the bytes after
+ * it are the next fields (here a route count of "AAAA"), and at the end of the payload there
+ * are no more bytes at all. The decoder must quote the target only. The payload lives on the
+ * stack and ends in a NUL so that the test itself never reads out of bounds. */
+static void test_table_codec_decode_bad_target_message_stays_in_bounds(void **state) {
+    (void)state;
+    static const char payload[] = "\x01"                             /* format */
+                                  "\x05\0\0\0\0\0\0\0"               /* lastId */
+                                  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" /* clockMs, clockSeq */
+                                  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" /* stats */
+                                  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+                                  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+                                  "\x07\0\0\0nowhere" /* default target */
+                                  "AAAA"              /* route count */
+                                  "\0\0\0\0";         /* rule count */
+    swTable *out = (swTable *)(uintptr_t)0x1;
+    swError err;
+    assert_int_equal(swTableDecode(payload, sizeof(payload) - 1, &out, &err), SW_ERR_CORRUPT);
+    assert_ptr_equal(out, (swTable *)(uintptr_t)0x1);
+    assert_string_equal(err.msg, "corrupt routing table: " BADTARGET("nowhere"));
+}
+
+/* ---- Serialization ---- */
+
+static void test_table_codec_format_is_documented(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    SUBJ(t, "task.*", "channel:a");
+    ALLOW(t, "x");
+    assert_int_equal(swTableSetDefault(t, "stream:d", 8, NULL), SW_OK);
+    /* putRoute writes counters 0..4; make the route match. */
+    swTableRoute(t, 1)->c = (swRouteCounters){0, 1, 2, 3, 4};
+    swBuf b = {0};
+    putHeader(&b, FORMAT, 2, "stream:d");
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, SW_ROUTE_SUBJECT, 1, 9, "task.*", "channel:a", SW_BREAKER_CLOSED);
+    swBufPutU32(&b, 1);
+    putRule(&b, 2, SW_RULE_ALLOW, "x", 0);
+    char *buf;
+    size_t len;
+    encode(t, &buf, &len);
+    assertSameBytes(buf, len, b.data, b.len);
+    swFree(buf);
+    swBufFree(&b);
+    swTableFree(t);
+}
+
+static void test_table_codec_round_trip(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    assertTableSane(t);
+    char *buf, *again;
+    size_t len, againLen;
+    encode(t, &buf, &len);
+    swTable *u = decodeOk(buf, len);
+    assertTablesEqual(t, u);
+    assertTableSane(u);
+    encode(u, &again, &againLen);
+    assertSameBytes(buf, len, again, againLen);
+    swFree(again);
+
+    /* The decoded table behaves like the original: tries and regexes are rebuilt. */
+    resCopy a, b;
+    static const char *const types[] = {"task.done", "agent.x", "secret.x", "x.y", "a", "other"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        resolveCopy(t, types[i], &a);
+        resolveCopy(u, types[i], &b);
+        assertSameResolution(&a, &b);
+    }
+    const swResolution *res = NULL;
+    assert_int_equal(swTableResolve(u, "a\0b", 3, &res), SW_OK);
+    assert_int_equal(res->nroutes, 2);
+    assert_int_equal(res->routes[0]->id, 5); /* > */
+    assert_int_equal(res->routes[1]->id, 8);
+    assert_int_equal(swTableRoute(u, 8)->targetLen, 15);
+    assert_memory_equal(swTableRoute(u, 8)->target, "channel:bin\0ary", 15);
+    resolveCopy(u, "secret.x", &b);
+    assert_false(b.admitted);
+    assert_int_equal(b.deny, 4);
+    /* Its ids continue after the original's lastId. */
+    assert_int_equal(u->lastId, 8);
+    assert_int_equal(SUBJ(u, "new", "channel:new"), 9);
+    /* An identical route is found in the decoded table. */
+    uint64_t id;
+    int created;
+    assert_int_equal(swTableAddRoute(u, "task.*", 6, "channel:tasks", 13, SW_ROUTE_SUBJECT, 1, 9,
+                                     MAXT, &id, &created, NULL),
+                     SW_OK);
+    assert_int_equal(created, 0);
+    assert_int_equal(id, 1);
+    swTableFree(u);
+    swFree(buf);
+
+    /* The empty table. */
+    swTable *e = newTable();
+    encode(e, &buf, &len);
+    assert_int_equal(len, 1 + 8 * 9 + 4 + 4 + 4);
+    u = decodeOk(buf, len);
+    assertTablesEqual(e, u);
+    assert_true(swTableIsEmpty(u));
+    swTableFree(u);
+    swTableFree(e);
+    swFree(buf);
+    swTableFree(t);
+}
+
+static void test_table_codec_decode_every_truncation(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    char *buf;
+    size_t len;
+    encode(t, &buf, &len);
+    for (size_t cut = 0; cut < len; cut++) {
+        expectCorrupt(buf, cut, "corrupt routing table: truncated routing table", 0);
+    }
+    swFree(buf);
+    swTableFree(t);
+}
+
+static void test_table_codec_decode_every_flipped_byte(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    char *buf;
+    size_t len;
+    encode(t, &buf, &len);
+    static const unsigned char masks[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff};
+    char *copy = test_malloc(len);
+    size_t ok = 0, bad = 0;
+    for (size_t pos = 0; pos < len; pos++) {
+        for (size_t m = 0; m < sizeof(masks); m++) {
+            memcpy(copy, buf, len);
+            copy[pos] = (char)(copy[pos] ^ masks[m]);
+            swTable *u = (swTable *)(uintptr_t)0x1;
+            swError err;
+            memset(&err, 0, sizeof(err));
+            swStatus st = swTableDecode(copy, len, &u, &err);
+            if (st != SW_OK) {
+                assert_int_equal(st, SW_ERR_CORRUPT);
+                assert_ptr_equal(u, (swTable *)(uintptr_t)0x1);
+                assert_true(strncmp(err.msg, "corrupt routing table: ", 23) == 0 ||
+                            strncmp(err.msg, "unknown routing table format ", 29) == 0);
+                bad++;
+                continue;
+            }
+            ok++;
+            assertTableSane(u);
+            /* A table that loads saves to the same bytes and loads again. */
+            char *re;
+            size_t relen;
+            encode(u, &re, &relen);
+            assertSameBytes(copy, len, re, relen);
+            swTable *v = decodeOk(re, relen);
+            assertTablesEqual(u, v);
+            swTableFree(v);
+            swFree(re);
+            swTableFree(u);
+        }
+    }
+    assert_true(ok > 0);  /* counters, clock, stats: any value is valid */
+    assert_true(bad > 0); /* ids, enums, lengths, patterns: most values are not */
+    test_free(copy);
+    swFree(buf);
+    swTableFree(t);
+}
+
+static void test_table_codec_decode_version_and_trailing(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    char *buf;
+    size_t len;
+    encode(t, &buf, &len);
+    char *copy = test_malloc(len + 8);
+    memcpy(copy, buf, len);
+    static const unsigned char versions[] = {0, 2, 3, 0x81, 0xff};
+    for (size_t i = 0; i < sizeof(versions); i++) {
+        copy[0] = (char)versions[i];
+        char msg[64];
+        snprintf(msg, sizeof(msg), "unknown routing table format %u", versions[i]);
+        expectCorrupt(copy, len, msg, 0);
+    }
+    copy[0] = FORMAT;
+    memset(copy + len, 0, 8);
+    expectCorrupt(copy, len + 1, "corrupt routing table: trailing bytes", 0);
+    expectCorrupt(copy, len + 8, "corrupt routing table: trailing bytes", 0);
+    test_free(copy);
+    swFree(buf);
+    swTableFree(t);
+}
+
+static void test_table_codec_decode_crafted(void **state) {
+    (void)state;
+    swBuf b = {0};
+#define CRAFT_BEGIN(lastId, deflt) (swBufFree(&b), putHeader(&b, FORMAT, lastId, deflt))
+#define CORRUPT(msg) (assert_false(swBufFailed(&b)), expectCorrupt(b.data, b.len, msg, 0))
+
+    /* A crafted valid table, as a baseline. */
+    CRAFT_BEGIN(3, "channel:d");
+    swBufPutU32(&b, 2);
+    putRoute(&b, 1, SW_ROUTE_SUBJECT, 1, 9, "a.*", "channel:a", SW_BREAKER_CLOSED);
+    putRoute(&b, 3, SW_ROUTE_REGEX, 2, 8, "a|b", "stream:s", SW_BREAKER_HALF_OPEN);
+    swBufPutU32(&b, 1);
+    putRule(&b, 2, SW_RULE_DENY, "x", 5);
+    swTable *t = decodeOk(b.data, b.len);
+    assertTableSane(t);
+    assert_int_equal(t->nroutes, 2);
+    assert_int_equal(swTableRule(t, 2)->hits, 5);
+    swTableFree(t);
+
+    /* Duplicate and non-increasing route ids. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 2);
+    putRoute(&b, 1, 0, 1, 9, "a", "channel:a", 0);
+    putRoute(&b, 1, 0, 1, 9, "b", "channel:b", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 1: bad id, kind or breaker state");
+
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 2);
+    putRoute(&b, 2, 0, 1, 9, "a", "channel:a", 0);
+    putRoute(&b, 1, 0, 1, 9, "b", "channel:b", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 1: bad id, kind or breaker state");
+
+    /* Id 0, and an id above lastId. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 0, 0, 1, 9, "a", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 0: bad id, kind or breaker state");
+
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 6, 0, 1, 9, "a", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 6: bad id, kind or breaker state");
+
+    /* Rules: duplicate, decreasing, above lastId, sharing a route's id, id 0. */
+    static const uint64_t ruleIds[][2] = {{2, 2}, {3, 2}, {2, 9}, {1, 2}, {0, 2}};
+    static const char *const ruleMsgs[] = {
+        "corrupt routing table: rule 2: bad id or action",
+        "corrupt routing table: rule 2: bad id or action",
+        "corrupt routing table: rule 9: bad id or action",
+        "corrupt routing table: rule 1: bad id or action",
+        "corrupt routing table: rule 0: bad id or action",
+    };
+    for (size_t i = 0; i < 5; i++) {
+        CRAFT_BEGIN(5, NULL);
+        swBufPutU32(&b, 1);
+        putRoute(&b, 1, 0, 1, 9, "a", "channel:a", 0);
+        swBufPutU32(&b, 2);
+        putRule(&b, ruleIds[i][0], SW_RULE_ALLOW, "a", 0);
+        putRule(&b, ruleIds[i][1], SW_RULE_DENY, "b", 0);
+        CORRUPT(ruleMsgs[i]);
+    }
+
+    /* Bad enums. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 2, 1, 9, "a", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 1: bad id, kind or breaker state");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 0, 1, 9, "a", "channel:a", 3);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: route 1: bad id, kind or breaker state");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 0);
+    swBufPutU32(&b, 1);
+    putRule(&b, 1, 2, "a", 0);
+    CORRUPT("corrupt routing table: rule 1: bad id or action");
+
+    /* Content that would be refused by the commands is refused on load. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 0, 0, 9, "a", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: PRIORITY range 0..9 is invalid, expected 1 <= min <= max "
+            "<= 9");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 0, 9, 8, "a", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: PRIORITY range 9..8 is invalid, expected 1 <= min <= max "
+            "<= 9");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 0, 1, 9, "a..b", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: pattern has an empty token at byte 2");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 1, 1, 9, "a(", "channel:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: invalid regex at offset 2: missing closing parenthesis");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    putRoute(&b, 1, 0, 1, 9, "a", "chan:a", 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: " BADTARGET("chan:a"));
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 0);
+    swBufPutU32(&b, 1);
+    putRule(&b, 1, SW_RULE_ALLOW, "[", 0);
+    CORRUPT("corrupt routing table: invalid regex at offset 1: missing terminating ] for "
+            "character class");
+    CRAFT_BEGIN(5, "nowhere");
+    swBufPutU32(&b, 0);
+    swBufPutU32(&b, 0);
+    CORRUPT("corrupt routing table: " BADTARGET("nowhere"));
+
+    /* Counts larger than the data: truncated, not a huge allocation. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, UINT32_MAX);
+    putRoute(&b, 1, 0, 1, 9, "a", "channel:a", 0);
+    CORRUPT("corrupt routing table: truncated routing table");
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 0);
+    swBufPutU32(&b, UINT32_MAX);
+    CORRUPT("corrupt routing table: truncated routing table");
+    /* A string length beyond the hard cap. */
+    CRAFT_BEGIN(5, NULL);
+    swBufPutU32(&b, 1);
+    swBufPutU64(&b, 1);
+    swBufPutU8(&b, 0);
+    swBufPutU8(&b, 1);
+    swBufPutU8(&b, 9);
+    swBufPutU32(&b, SW_TABLE_MAX_PATTERN + 1);
+    CORRUPT("corrupt routing table: truncated routing table");
+    swBufFree(&b);
+#undef CRAFT_BEGIN
+#undef CORRUPT
+}
+
+static void test_table_codec_decode_nomem(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    char *buf;
+    size_t len;
+    encode(t, &buf, &len);
+    long failures = 0;
+    for (long n = 0;; n++) {
+        swTable *u = (swTable *)(uintptr_t)0x1;
+        swError err;
+        memset(&err, 0, sizeof(err));
+        unitAllocFailAfter(n);
+        swStatus st = swTableDecode(buf, len, &u, &err);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            assertTablesEqual(t, u);
+            assertTableSane(u);
+            swTableFree(u);
+            break;
+        }
+        if (st != SW_ERR_NOMEM) print_error("n=%ld: %d %s\n", n, st, err.msg);
+        assert_int_equal(st, SW_ERR_NOMEM);
+        assert_string_equal(err.msg, "out of memory");
+        assert_ptr_equal(u, (swTable *)(uintptr_t)0x1);
+        failures++;
+    }
+    assert_true(failures > 10);
+    swFree(buf);
+    swTableFree(t);
+}
+
+static void test_table_codec_encode_nomem(void **state) {
+    (void)state;
+    swTable *t = richTable();
+    char *want;
+    size_t wlen;
+    encode(t, &want, &wlen);
+    for (long n = 0;; n++) {
+        char *buf = (char *)(uintptr_t)0x1;
+        size_t len = 12345;
+        unitAllocFailAfter(n);
+        swStatus st = swTableEncode(t, &buf, &len);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            assertSameBytes(want, wlen, buf, len);
+            swFree(buf);
+            break;
+        }
+        assert_int_equal(st, SW_ERR_NOMEM);
+        assert_ptr_equal(buf, (char *)(uintptr_t)0x1);
+        assert_int_equal(len, 12345);
+    }
+    swFree(want);
+    swTableFree(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_codec_decode_bad_target_message_stays_in_bounds),
+        cmocka_unit_test(test_table_codec_format_is_documented),
+        cmocka_unit_test(test_table_codec_round_trip),
+        cmocka_unit_test(test_table_codec_decode_every_truncation),
+        cmocka_unit_test(test_table_codec_decode_every_flipped_byte),
+        cmocka_unit_test(test_table_codec_decode_version_and_trailing),
+        cmocka_unit_test(test_table_codec_decode_crafted),
+        cmocka_unit_test(test_table_codec_decode_nomem),
+        cmocka_unit_test(test_table_codec_encode_nomem),
+    };
+    return cmocka_run_group_tests_name("table_codec", tests, unitAllocSetup, unitAllocTeardown);
+}

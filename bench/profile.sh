@@ -294,6 +294,10 @@ if [[ $mode == publish ]]; then
     rmx=$PM rrx=$PR rbx=$PB
     profile_pair swc "${swc[@]}"
     rmc=$PM rrc=$PR rbc=$PB
+    profile_pair swp "${swp[@]}"
+    rmp1=$PM rrp1=$PR rbp1=$PB
+    profile_pair sws "${sws[@]}"
+    rms1=$PM rrs1=$PR rbs1=$PB
     stop_replica
     # Only inside the module command, for the list of heaviest functions.
     start_server --toggle-collect=$CMDFN
@@ -361,8 +365,8 @@ if [[ $mode == publish ]]; then
     out "| \`PUBLISH chan <${#env} bytes>\`, no subscriber | $(per "$tp") | $(per "$rmp") | $(per "$rrp") | $(per "$rbp") |"
     out "| \`XADD key MAXLEN ~ 100000 * <6 fields>\` | $(per "$tx") | $(per "$rmx") | $(per "$rrx") | $(per "$rbx") |"
     out "| PUBLISH + XADD | $(per $((tp + tx))) | $(per $((rmp + rmx))) | $(per $((rrp + rrx))) | $(per $((rbp + rbx))) |"
-    out "| \`SWARM.PUBLISH\`, 1 channel route | $(per "$tsp") | | | |"
-    out "| \`SWARM.PUBLISH\`, 1 stream route | $(per "$tss") | | | |"
+    out "| \`SWARM.PUBLISH\`, 1 channel route | $(per "$tsp") | $(per "$rmp1") | $(per "$rrp1") | $(per "$rbp1") |"
+    out "| \`SWARM.PUBLISH\`, 1 stream route | $(per "$tss") | $(per "$rms1") | $(per "$rrs1") | $(per "$rbs1") |"
     out "| \`SWARM.PUBLISH\`, channel + stream routes | $(per "$tsc") | $(per "$rmc") | $(per "$rrc") | $(per "$rbc") |"
     out ""
     out "Throughput, redis-benchmark -c $PC -P 16 -n $THR_N, best of 3 interleaved runs, no"
@@ -390,6 +394,8 @@ if [[ $mode == publish ]]; then
     row "same, 1 replica, replica" "$(ratio "$rrc" $((rrp + rrx)))" "<=" 1.00
     row "stream only / XADD, Ir" "$(ratio "$tss" "$tx")" "<=" 1.20
     row "channel only / PUBLISH, Ir" "$(ratio "$tsp" "$tp")" "<=" 3.0
+    out "| stream only / XADD, 1 replica, master (no target set) | $(ratio "$rms1" "$rmx") | | |"
+    out "| channel only / PUBLISH, 1 replica, master (no target set) | $(ratio "$rmp1" "$rmp") | | |"
     row "replication bytes / (PUBLISH + XADD)" "$(ratio "$rbc" $((rbp + rbx)))" "<=" 1.00
     row "throughput P16 / PUBLISH + XADD pairs" "$(ratio "${rps[swc]}" "$pair")" ">=" 1.2
     row "throughput P16 / Lua equivalent" "$(ratio "${rps[swc]}" "${rps[lua]}")" ">=" 5

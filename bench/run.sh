@@ -394,7 +394,7 @@ phase_publish() {
     helper_pids+=("$sub_pid")
     wait_numsub fan 100
     local recv
-    recv=$(cli SWARM.PUBLISH swarm:fan "$TYPE" "$PAYLOAD" | tail -1)
+    recv=$(cli SWARM.PUBLISH swarm:fan "$TYPE" "$PAYLOAD" | sed -n 3p) # id, the target, receivers
     [[ $recv == 100 ]] || die "fan-out: SWARM.PUBLISH reached $recv receivers, expected 100"
     # Warm-up: the first load grows the 100 output buffers; keep that out of the comparison.
     measure publish $((FANOUT_N / 5)) 16 "${fpub[@]}"

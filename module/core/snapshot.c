@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "swarm/alloc.h"
+#include "swarm/buf.h"
 #include "swarm/snapshot.h"
 
 struct swSnap {
@@ -247,17 +248,6 @@ size_t swSnapMemUsage(const swSnap *s) {
 #define HEADER_BYTES (1 + 8 * 5)
 #define VERSION_BYTES (8 * 3)
 
-static unsigned char *put64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-    return p + 8;
-}
-
-static uint64_t get64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-
 swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
@@ -267,25 +257,27 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
         if (n > SIZE_MAX - VERSION_BYTES - total) return SW_ERR_NOMEM;
         total += VERSION_BYTES + n;
     }
-    unsigned char *out = swAlloc(total);
-    if (out == NULL) return SW_ERR_NOMEM;
-    unsigned char *p = out;
-    *p++ = SW_SNAP_FORMAT;
-    p = put64(p, s->head);
-    p = put64(p, s->keep);
-    p = put64(p, (uint64_t)s->created);
-    p = put64(p, (uint64_t)s->updated);
-    p = put64(p, s->count);
+    swBuf b = {0};
+    swBufReserve(&b, total);
+    swBufPutU8(&b, SW_SNAP_FORMAT);
+    swBufPutU64(&b, s->head);
+    swBufPutU64(&b, s->keep);
+    swBufPutU64(&b, (uint64_t)s->created);
+    swBufPutU64(&b, (uint64_t)s->updated);
+    swBufPutU64(&b, s->count);
     for (size_t i = 0; i < s->count; i++) {
         const swSnapVersion *v = slotAt(s, i);
-        p = put64(p, (uint64_t)v->ts);
-        p = put64(p, v->checksum);
-        p = put64(p, v->len);
-        memcpy(p, v->text, v->len);
-        p += v->len;
+        swBufPutU64(&b, (uint64_t)v->ts);
+        swBufPutU64(&b, v->checksum);
+        swBufPutU64(&b, v->len);
+        swBufAppend(&b, v->text, v->len);
     }
-    *buf = (char *)out;
-    *len = total;
+    if (b.failed) {
+        swBufFree(&b);
+        return SW_ERR_NOMEM;
+    }
+    *buf = b.data;
+    *len = b.len;
     return SW_OK;
 }
 
@@ -295,20 +287,22 @@ static swStatus corrupt(swSnap *s, swError *err, size_t off, const char *what) {
 }
 
 swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
-    const unsigned char *p = (const unsigned char *)buf;
     *out = NULL;
     if (len < 1) return corrupt(NULL, err, 0, "truncated");
-    if (p[0] != SW_SNAP_FORMAT) {
+    if ((unsigned char)buf[0] != SW_SNAP_FORMAT) {
         swErrorSet(err, SW_ERR_CORRUPT, 0, "unsupported snapshot format %u (expected %d)",
-                   (unsigned)p[0], SW_SNAP_FORMAT);
+                   (unsigned)(unsigned char)buf[0], SW_SNAP_FORMAT);
         return SW_ERR_CORRUPT;
     }
     if (len < HEADER_BYTES) return corrupt(NULL, err, len, "truncated");
-    uint64_t head = get64(p + 1);
-    uint64_t keep = get64(p + 9);
-    int64_t created = (int64_t)get64(p + 17);
-    int64_t updated = (int64_t)get64(p + 25);
-    uint64_t count = get64(p + 33);
+    swReader r;
+    swReaderInit(&r, buf, len);
+    (void)swReadU8(&r);
+    uint64_t head = swReadU64(&r);
+    uint64_t keep = swReadU64(&r);
+    int64_t created = (int64_t)swReadU64(&r);
+    int64_t updated = (int64_t)swReadU64(&r);
+    uint64_t count = swReadU64(&r);
     size_t off = HEADER_BYTES;
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) return corrupt(NULL, err, 9, "has a bad keep");
     if (count == 0) return corrupt(NULL, err, 33, "holds no version");
@@ -322,37 +316,36 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
     s->head = head;
     s->created = created;
     s->updated = updated;
-    if (count > 0) {
-        s->ring = swAlloc((size_t)count * sizeof(swSnapVersion));
-        if (s->ring == NULL) {
-            swSnapFree(s);
-            return SW_ERR_NOMEM;
-        }
-        s->cap = (size_t)count;
+    s->ring = swAlloc((size_t)count * sizeof(swSnapVersion));
+    if (s->ring == NULL) {
+        swSnapFree(s);
+        return SW_ERR_NOMEM;
     }
+    s->cap = (size_t)count;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t number = head - count + 1 + i;
-        if (len - off < VERSION_BYTES) return corrupt(s, err, len, "truncated");
-        int64_t ts = (int64_t)get64(p + off);
-        uint64_t checksum = get64(p + off + 8);
-        uint64_t n = get64(p + off + 16);
+        int64_t ts = (int64_t)swReadU64(&r);
+        uint64_t checksum = swReadU64(&r);
+        uint64_t n = swReadU64(&r);
+        if (swReaderFailed(&r)) return corrupt(s, err, len, "truncated");
         off += VERSION_BYTES;
         if (n > len - off) return corrupt(s, err, len, "truncated");
-        if (XXH3_64bits(p + off, (size_t)n) != checksum) {
+        const char *text = swReadBytes(&r, (size_t)n);
+        if (XXH3_64bits(text, (size_t)n) != checksum) {
             swSnapFree(s);
             return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64,
                               number);
         }
-        char *text = swMemdup(buf + off, (size_t)n);
-        if (text == NULL) {
+        char *copy = swMemdup(text, (size_t)n);
+        if (copy == NULL) {
             swSnapFree(s);
             return SW_ERR_NOMEM;
         }
         off += (size_t)n;
-        s->ring[s->count++] = (swSnapVersion){number, ts, checksum, (size_t)n, text};
+        s->ring[s->count++] = (swSnapVersion){number, ts, checksum, (size_t)n, copy};
         s->bytes += (size_t)n;
     }
-    if (off != len) return corrupt(s, err, off, "has trailing bytes");
+    if (!swReaderAtEnd(&r)) return corrupt(s, err, off, "has trailing bytes");
     *out = s;
     return SW_OK;
 }

@@ -13,24 +13,33 @@ static swJsonSpan spanOf(const char *s) {
 static int equal(const char *a, const char *b, unsigned flags) {
     int eq = -1;
     swError err;
-    assert_int_equal(swJsonValueEqual(a, strlen(a), spanOf(a), b, strlen(b), spanOf(b), flags, 0,
-                                      &eq, &err),
-                     SW_OK);
+    assert_int_equal(
+        swJsonValueEqual(a, strlen(a), spanOf(a), b, strlen(b), spanOf(b), flags, 0, &eq, &err),
+        SW_OK);
     return eq;
 }
 
 static void test_number_equal(void **state) {
     (void)state;
     static const char *const same[][2] = {
-        {"1", "1.0"},      {"1", "1e0"},        {"10", "1e1"},     {"0.1", "1e-1"},
-        {"100", "1E+2"},   {"0", "-0"},         {"0", "0.000e5"},  {"-2.50", "-25e-1"},
-        {"123.456", "123456e-3"}, {"9007199254740993", "9007199254740993.000"},
+        {"1", "1.0"},
+        {"1", "1e0"},
+        {"10", "1e1"},
+        {"0.1", "1e-1"},
+        {"100", "1E+2"},
+        {"0", "-0"},
+        {"0", "0.000e5"},
+        {"-2.50", "-25e-1"},
+        {"123.456", "123456e-3"},
+        {"9007199254740993", "9007199254740993.000"},
         {"1e-400", "0.1e-399"},
     };
     static const char *const differ[][2] = {
-        {"1", "2"},     {"1", "-1"},       {"10", "1"},   {"0.1", "1"},
-        {"1e1", "1e2"}, {"9007199254740993", "9007199254740992"}, {"12", "21"},
-        {"1e99999999999999999999", "1e99999999999999999998"}, {"100", "1e3"},
+        {"1", "2"},     {"1", "-1"},
+        {"10", "1"},    {"0.1", "1"},
+        {"1e1", "1e2"}, {"9007199254740993", "9007199254740992"},
+        {"12", "21"},   {"1e99999999999999999999", "1e99999999999999999998"},
+        {"100", "1e3"},
     };
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
         const char *a = same[i][0], *b = same[i][1];

@@ -9,7 +9,6 @@
 #include "swarm/jmerge.h"
 #include "swarm/jpointer.h"
 
-
 static swStatus merge(const char *doc, const char *patch, char **out, size_t *outlen) {
     return swJsonMergePatch(doc, strlen(doc), patch, strlen(patch), out, outlen, NULL);
 }

@@ -215,12 +215,9 @@ static void test_string_decoder(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_step_members),
-        cmocka_unit_test(test_top_value_and_errors),
-        cmocka_unit_test(test_string_decoder),
-        cmocka_unit_test(test_scanner_values),
-        cmocka_unit_test(test_scanner_iterate_object),
-        cmocka_unit_test(test_scanner_iterate_array),
+        cmocka_unit_test(test_two_step_members),       cmocka_unit_test(test_top_value_and_errors),
+        cmocka_unit_test(test_string_decoder),         cmocka_unit_test(test_scanner_values),
+        cmocka_unit_test(test_scanner_iterate_object), cmocka_unit_test(test_scanner_iterate_array),
         cmocka_unit_test(test_string_equal),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);

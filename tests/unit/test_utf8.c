@@ -85,7 +85,10 @@ static void test_utf8_faults(void **state) {
     assert_int_equal(swUtf8Check("\xC3", 1, 0, &fault, &at), 0);
     assert_int_equal(fault, SW_UTF8_END);
     assert_int_equal(at, 1);
-    assert_int_equal(swUtf8Check("\xE2\x82" "A", 3, 0, &fault, &at), 0);
+    assert_int_equal(swUtf8Check("\xE2\x82"
+                                 "A",
+                                 3, 0, &fault, &at),
+                     0);
     assert_int_equal(fault, SW_UTF8_TRUNCATED);
     assert_int_equal(at, 2);
     assert_int_equal(swUtf8Check("\xED\xA0\x80", 3, 0, &fault, &at), 0); /* a surrogate */
@@ -103,8 +106,9 @@ static void test_utf8_valid_and_fast_path(void **state) {
     (void)state;
     size_t bad = 0;
     /* Long runs of multi-byte sequences go through the fast path. */
-    static const char good[] = "caf\xC3\xA9 \xE2\x82\xAC\xE2\x82\xAC\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
-                               "\xC3\xA9\xC3\xA9\xC3\xA9\xE2\x82\xAC end";
+    static const char good[] =
+        "caf\xC3\xA9 \xE2\x82\xAC\xE2\x82\xAC\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xE2\x82\xAC end";
     assert_true(swUtf8Valid(good, sizeof(good) - 1, &bad));
     const unsigned char *p = (const unsigned char *)good + 3;
     const unsigned char *q = swUtf8SkipMultibyte(p, (const unsigned char *)good + sizeof(good) - 1);

@@ -57,6 +57,19 @@ void swBufReserve(swBuf *b, size_t extra);
  * empty afterwards. */
 swStatus swBufTakeText(swBuf *b, char **out, size_t *outlen);
 
+/* An unsigned LEB128 varint: 7 bits a byte, low bits first, 1 to 10 bytes. */
+static inline void swBufPutVarint(swBuf *b, uint64_t v) {
+    unsigned char x[10];
+    size_t n = 0;
+    do {
+        x[n] = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        if (v) x[n] |= 0x80;
+        n++;
+    } while (v);
+    swBufAppend(b, x, n);
+}
+
 /* A u32 length followed by the bytes. */
 void swBufPutStr(swBuf *b, const char *s, size_t len);
 int swBufFailed(const swBuf *b);
@@ -71,6 +84,9 @@ void swReaderInit(swReader *r, const char *buf, size_t len);
 uint8_t swReadU8(swReader *r);
 uint32_t swReadU32(swReader *r);
 uint64_t swReadU64(swReader *r);
+/* A varint as swBufPutVarint writes it; fails the reader when it is truncated, longer than 10
+ * bytes or above UINT64_MAX. */
+uint64_t swReadVarint(swReader *r);
 /* The next n bytes (a pointer into the buffer), or NULL and a failed reader when fewer are
  * left. */
 const char *swReadBytes(swReader *r, size_t n);

@@ -105,6 +105,19 @@ uint64_t swReadU64(swReader *r) {
     return v;
 }
 
+uint64_t swReadVarint(swReader *r) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        const unsigned char *p = take(r, 1);
+        if (p == NULL) return 0;
+        if (shift == 63 && (*p & 0x7E) != 0) break; /* bits above 64 */
+        v |= (uint64_t)(*p & 0x7F) << shift;
+        if (!(*p & 0x80)) return v;
+    }
+    r->failed = 1;
+    return 0;
+}
+
 const char *swReadBytes(swReader *r, size_t n) {
     return (const char *)take(r, n);
 }

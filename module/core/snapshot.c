@@ -192,7 +192,10 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
         /* The delta that rebuilds the old head from the new one, unless it costs more than
          * the old head itself would, or would make the chain from the head too long. */
         swSpliceDiff(text, len, s->headText, oldLen, &d);
-        if (d.failed) return SW_ERR_NOMEM;
+        if (d.failed) {
+            swBufFree(&d);
+            return SW_ERR_NOMEM;
+        }
         full = d.len > oldLen || d.len > UINT32_MAX || s->sinceFull + d.len > oldLen;
         if (full && oldLen + 1 > UINT32_MAX) {
             swBufFree(&d);

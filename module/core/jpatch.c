@@ -1,7 +1,7 @@
 /* jpatch.c -- JSON Patch (RFC 6902) on JSON text (see jpatch.h).
  *
  * Two passes over the ops. The first checks every op's shape and decodes its path and from
- * strings into one arena (ops refer to them by offset, the arena may move while it grows).
+ * strings into one arena sized once (ops refer to them by offset).
  * The second applies the ops in order: each one locates its target in the current text and
  * writes the next text as prefix + new bytes + suffix, so an op costs one scan up to its
  * target plus one copy of the document, and nothing outside the target changes.
@@ -193,6 +193,10 @@ static swStatus parseOps(patchCtx *c) {
     int rc;
     swStatus st = swJsonTopValue(c->ops, c->opslen, &top, c->err);
     if (st != SW_OK) return st;
+    /* Decoding never lengthens a string, so the arena never needs to grow (and is never
+     * NULL, even when every string is empty). */
+    swBufReserve(&c->arena, c->opslen + 1);
+    if (c->arena.failed) return SW_ERR_NOMEM;
     if (swJsonKindAt(c->ops, c->opslen, top.off) != SW_JSON_ARRAY) {
         return swErrorSet(c->err, SW_ERR_BADOP, top.off, "ops must be a JSON array");
     }

@@ -286,6 +286,15 @@ static void test_errors(void **state) {
     expectFail(d, ops, SW_ERR_NOPATH, want);
 }
 
+/* Regression: with every decoded string empty, the path arena was never allocated and the
+ * message for op 0 read from a NULL arena (found by fuzz_edit under UBSan). */
+static void test_all_strings_empty(void **state) {
+    (void)state;
+    expectFail("{}", "[{\"op\":\"test\",\"path\":\"\",\"value\":1}]", SW_ERR_TESTFAILED,
+               "op 0 test failed at ''");
+    expectEdit("{}", "[{\"op\":\"test\",\"path\":\"\",\"value\":{}}]", "{}");
+}
+
 static void test_incr(void **state) {
     (void)state;
     swJsonPatchResult res;
@@ -621,6 +630,7 @@ int main(void) {
         cmocka_unit_test(test_rfc6902_section4),
         cmocka_unit_test(test_verbatim),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_all_strings_empty),
         cmocka_unit_test(test_incr),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_property_ops_from_diff),

@@ -228,7 +228,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
                 s->sinceFull = 0;
                 s->lastFull = s->head;
             } else {
-                memcpy(s->arena + s->aend, d.data, d.len);
+                if (d.len) memcpy(s->arena + s->aend, d.data, d.len); /* none: texts equal */
                 old->slen = (uint32_t)d.len;
                 s->sinceFull += d.len;
             }
@@ -693,7 +693,7 @@ static swStatus decodeV2(swReader *r, size_t len, swSnap *s, uint64_t count, swE
             }
             m->off = s->abase + s->aend;
             m->slen = (uint32_t)need;
-            memcpy(s->arena + s->aend, stored, (size_t)slen);
+            if (slen) memcpy(s->arena + s->aend, stored, (size_t)slen);
             if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
             s->aend += need;
         }

@@ -24,6 +24,11 @@ typedef enum swStatus {
     SW_ERR_CORRUPT = -11,   /* serialized data failed validation */
     SW_ERR_LIMIT = -12,     /* a configured or hard limit was reached ("ERR") */
     SW_ERR_CROSSSLOT = -13, /* keys of one command in different cluster slots ("CROSSSLOT") */
+    /* JSON Patch (jpatch.h); the message names the op: "op 2 ..." */
+    SW_ERR_TESTFAILED = -14, /* a "test" op did not hold ("TESTFAILED") */
+    SW_ERR_NOPATH = -15,     /* a path or from names nothing that can be written ("NOPATH") */
+    SW_ERR_BADOP = -16,      /* the ops document is not a well-formed JSON Patch ("BADOP") */
+    SW_ERR_TYPE = -17,       /* incr on a non-integer, or an int64 overflow ("TYPE") */
 } swStatus;
 
 #define SW_ERRMSG_MAX 256

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "swarm/alloc.h"
 #include "swarm/buf.h"
 #include "swarm/keyslot.h"
 
@@ -357,9 +358,62 @@ static void test_keyslot_range(void **state) {
         assert_int_equal(seen[i], 0xffffffffu);
 }
 
+static void test_buf_reserve_and_take_text(void **state) {
+    (void)state;
+    swBuf b = {0};
+    swBufReserve(&b, 10);
+    assert_int_equal(b.cap, 10); /* exact: no slack */
+    swBufAppend(&b, "0123456789", 10);
+    assert_int_equal(b.cap, 10);
+    char *out = NULL;
+    size_t outlen = 0;
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_OK);
+    assert_int_equal(outlen, 10);
+    assert_string_equal(out, "0123456789");
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    swFree(out);
+
+    /* A failed buffer hands nothing over and is freed. */
+    swBufAppend(&b, "abc", 3);
+    unitAllocFailAfter(0);
+    swBufAppend(&b, NULL, 0);
+    swBufReserve(&b, 1000);
+    unitAllocFailAfter(-1);
+    assert_true(swBufFailed(&b));
+    out = (char *)1;
+    outlen = 1;
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_ERR_NOMEM);
+    assert_null(out);
+    assert_int_equal(outlen, 0);
+    assert_null(b.data);
+
+    /* The terminator itself can be what fails. */
+    swBufReserve(&b, 3);
+    swBufAppend(&b, "xyz", 3);
+    unitAllocFailAfter(0);
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_ERR_NOMEM);
+    unitAllocFailAfter(-1);
+    assert_null(out);
+}
+
+static void test_reader_bytes(void **state) {
+    (void)state;
+    swReader r;
+    swReaderInit(&r, "abcdef", 6);
+    const char *p = swReadBytes(&r, 4);
+    assert_non_null(p);
+    assert_memory_equal(p, "abcd", 4);
+    assert_null(swReadBytes(&r, 3));
+    assert_true(swReaderFailed(&r));
+    assert_null(swReadBytes(&r, 0)); /* latched */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_exact_bytes),
+        cmocka_unit_test(test_buf_reserve_and_take_text),
+        cmocka_unit_test(test_reader_bytes),
         cmocka_unit_test(test_buf_extremes),
         cmocka_unit_test(test_buf_growth),
         cmocka_unit_test(test_buf_failure_latch),

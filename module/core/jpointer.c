@@ -116,6 +116,18 @@ swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t p
     return SW_OK;
 }
 
+/* Where a new last member or element of the container at off goes: after the last one,
+ * which ends at prevEnd, or just inside the opening bracket of an empty container. */
+static void locateEnd(const char *doc, size_t len, size_t off, size_t prevEnd, swJsonLoc *loc) {
+    if (prevEnd) {
+        loc->insertAt = prevEnd;
+        loc->sep = SW_JSON_SEP_BEFORE;
+    } else {
+        loc->insertAt = swJsonSkipWhitespace(doc, len, off) + 1;
+        loc->sep = SW_JSON_SEP_NONE;
+    }
+}
+
 /* The member of the object at off named by the reference token tok[0..toklen). */
 static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
                              size_t toklen, swJsonLoc *loc, swError *err) {
@@ -146,13 +158,7 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
     }
     if (rc < 0) return swJsonMalformed(err, it.pos);
     /* A new member goes last. */
-    if (prevEnd) {
-        loc->insertAt = prevEnd;
-        loc->sep = SW_JSON_SEP_BEFORE;
-    } else {
-        loc->insertAt = swJsonSkipWhitespace(doc, len, off) + 1;
-        loc->sep = SW_JSON_SEP_NONE;
-    }
+    locateEnd(doc, len, off, prevEnd, loc);
     return SW_OK;
 }
 
@@ -193,13 +199,7 @@ static swStatus locateElement(const char *doc, size_t len, size_t off, const cha
     if (rc < 0) return swJsonMalformed(err, it.pos);
     if (!end && index != i) return SW_ERR_NOTFOUND; /* past the end */
     loc->index = i;
-    if (prevEnd) {
-        loc->insertAt = prevEnd;
-        loc->sep = SW_JSON_SEP_BEFORE;
-    } else {
-        loc->insertAt = swJsonSkipWhitespace(doc, len, off) + 1;
-        loc->sep = SW_JSON_SEP_NONE;
-    }
+    locateEnd(doc, len, off, prevEnd, loc);
     return SW_OK;
 }
 

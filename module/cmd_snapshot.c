@@ -1,7 +1,7 @@
 /* cmd_snapshot.c -- SWARM.SNAPSHOT: versioned JSON state (SPEC section 7).
  *
  * Documents are validated with the allocation-free validator and stored as text: SAVE and
- * GET never build a tree. PATCH, DIFF and PATH work on the text too (jsontext.h), so
+ * GET never build a tree. PATCH, DIFF and PATH work on the text too (jpointer.h, jmerge.h), so
  * numbers and untouched members keep their exact bytes.
  *
  * Every write replicates as SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>, so a
@@ -14,7 +14,8 @@
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
-#include "swarm/jsontext.h"
+#include "swarm/jmerge.h"
+#include "swarm/jpointer.h"
 #include "swarm/snapshot.h"
 #include "type_snp.h"
 

@@ -16,7 +16,16 @@
 #include "swarm/json.h"
 #include "swarm/status.h"
 
-#define SWARM_VERSION "0.1.0"
+/* The module version, from the project version in CMakeLists.txt: "major.minor.patch" for
+ * INFO swarm and command docs, and major*10000 + minor*100 + patch for MODULE LIST, as
+ * other modules report theirs. */
+#define SWARM_STR_(x) #x
+#define SWARM_STR(x) SWARM_STR_(x)
+#define SWARM_VERSION                                                                              \
+    SWARM_STR(SWARM_VERSION_MAJOR)                                                                 \
+    "." SWARM_STR(SWARM_VERSION_MINOR) "." SWARM_STR(SWARM_VERSION_PATCH)
+#define SWARM_VERSION_NUM                                                                          \
+    (SWARM_VERSION_MAJOR * 10000 + SWARM_VERSION_MINOR * 100 + SWARM_VERSION_PATCH)
 
 /* Installs the core allocator (RedisModule_Alloc & co.), reads the server's mode and sets
  * the module options. Call first in OnLoad. */

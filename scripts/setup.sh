@@ -11,7 +11,11 @@ hdr_dir="$root/.deps/include"
 
 pkgs=(redis-server redis-tools cmake make gcc clang clang-format pkg-config ca-certificates
       libpcre2-dev libcjson-dev libcmocka-dev libhiredis-dev libxxhash-dev
-      libclang-rt-14-dev valgrind)
+      libclang-rt-14-dev valgrind
+      python3 python3-redis python3-pytest dpkg-dev file binutils)
+# Node.js for the TypeScript client: Debian's nodejs and npm, unless a Node.js with npm is
+# already installed (NodeSource's nodejs ships its own npm and conflicts with Debian's).
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -6,8 +6,12 @@
 #      redis-server processes on free loopback ports (ctest, build/);
 #   2. everything again with AddressSanitizer + UBSan (build-asan/): the unit tests, and the
 #      integration tests with the sanitized swarm.so in redis-server (scripts/redis-server-asan.sh);
-#   3. a short libFuzzer run of the JSON validator against cJSON (build-fuzz/;
-#      SWARM_FUZZ_SECONDS, default 20; 0 skips it).
+#   3. Release builds with gcc and clang, warnings as errors (scripts/build-matrix.sh);
+#   4. a short libFuzzer run of every target in tests/fuzz (build-fuzz/; SWARM_FUZZ_SECONDS
+#      per target, default 10; 0 skips the stage), after replaying tests/fuzz/regressions;
+#   5. the Node and Python client libraries and the examples (scripts/test-clients.sh);
+#   6. operations: redis_exporter with the Prometheus script, the Prometheus rules, and the
+#      Debian package built, installed, loaded and removed (tests/ops/).
 # Exits non-zero when anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,24 +45,72 @@ SWARM_BUILD_DIR=$root/build-asan "$root/scripts/build.sh" -DSWARM_TESTS=ON \
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$root/build-asan" -j2 --output-on-failure \
     --timeout 600 2>&1 | tee -a "$log" || status=1
 
-seconds=${SWARM_FUZZ_SECONDS:-20}
-if [ "$seconds" != 0 ]; then
-    echo "== fuzz_json for ${seconds}s"
-    CC=clang SWARM_BUILD_DIR=$root/build-fuzz "$root/scripts/build.sh" -DSWARM_FUZZ=ON \
-        -DSWARM_TESTS=OFF
-    corpus=$(mktemp -d)
-    if "$root/build-fuzz/tests/fuzz/fuzz_json" -max_total_time="$seconds" -max_len=8192 \
-        -dict="$root/tests/fuzz/json.dict" -print_final_stats=1 "$corpus" \
-        "$root/tests/fuzz/corpus/json" >"$corpus.log" 2>&1; then
-        grep -E '^stat::number_of_executed_units' "$corpus.log" || true
+# One stage result line in ctest's words, so the closing summary can add them up.
+stage() { # stage <name> <command...>
+    local name=$1
+    shift
+    if "$@"; then
         echo "100% tests passed, 0 tests failed out of 1" >>"$log"
     else
-        tail -40 "$corpus.log"
+        echo "stage failed: $name"
         echo "0% tests passed, 1 tests failed out of 1" >>"$log"
         status=1
     fi
-    rm -rf "$corpus" "$corpus.log"
+}
+
+echo "== Release builds with gcc and clang (warnings as errors)"
+stage build-matrix "$root/scripts/build-matrix.sh"
+
+fuzz_one() { # fuzz_one <target> <corpus-dir> [libFuzzer flags...]
+    local target=$1 seeds=$2
+    shift 2
+    local bin="$root/build-fuzz/tests/fuzz/$target" work rc=0
+    work=$(mktemp -d)
+    # Inputs that once crashed a target are replayed first: each must pass now.
+    if [ -d "$root/tests/fuzz/regressions/${target#fuzz_}" ]; then
+        "$bin" "$root/tests/fuzz/regressions/${target#fuzz_}"/* >"$work/log" 2>&1 || rc=1
+    fi
+    if [ $rc = 0 ] && "$bin" -max_total_time="$seconds" -print_final_stats=1 "$@" "$work" \
+        "$seeds" >"$work/log" 2>&1; then
+        echo "$target: $(grep -E '^stat::number_of_executed_units' "$work/log")"
+    else
+        rc=1
+        tail -40 "$work/log"
+    fi
+    rm -rf "$work"
+    return $rc
+}
+
+seconds=${SWARM_FUZZ_SECONDS:-10}
+if [ "$seconds" != 0 ]; then
+    echo "== libFuzzer, ${seconds}s per target"
+    fuzz_build() {
+        CC=clang SWARM_BUILD_DIR=$root/build-fuzz "$root/scripts/build.sh" -DSWARM_FUZZ=ON \
+            -DSWARM_TESTS=OFF
+    }
+    stage fuzz-build fuzz_build
+    for t in "$root"/build-fuzz/tests/fuzz/fuzz_*; do
+        [ -x "$t" ] && [ -f "$t" ] || continue
+        name=$(basename "$t")
+        dict=()
+        [ -f "$root/tests/fuzz/${name#fuzz_}.dict" ] && dict=(-dict="$root/tests/fuzz/${name#fuzz_}.dict")
+        stage "$name" fuzz_one "$name" "$root/tests/fuzz/corpus/${name#fuzz_}" -max_len=8192 \
+            "${dict[@]}"
+    done
 fi
+
+echo "== client libraries (Node, Python)"
+out=$(SWARM_MODULE="$root/build/swarm.so" "$root/scripts/test-clients.sh" 2>&1) || status=1
+echo "$out"
+read -r cp cf < <(echo "$out" | sed -n 's/^clients: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p') || true
+cp=${cp:-0}
+cf=${cf:-1}
+echo "$((cp * 100 / (cp + cf)))% tests passed, $cf tests failed out of $((cp + cf))" >>"$log"
+
+echo "== operations: redis_exporter, Prometheus rules, Debian package"
+for t in test_exporter test_prometheus test_deb; do
+    stage "$t" "$root/tests/ops/$t.sh"
+done
 
 # One closing line over every stage: ctest's per-stage counts, summed.
 total=$(grep -Eo 'tests failed out of [0-9]+' "$log" | awk '{s += $5} END {print s + 0}')

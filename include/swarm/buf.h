@@ -1,5 +1,6 @@
-/* buf.h -- a growable byte buffer and a bounds-checked reader, for the little-endian
- * serialization formats of the core types (RDB, AOF rewrite, DUMP).
+/* buf.h -- a growable byte buffer and a bounds-checked reader: the one buffer type of the
+ * core, for the little-endian serialization formats of the core types (RDB, AOF rewrite,
+ * DUMP) and for the texts the JSON operations produce.
  *
  * Writers latch the first allocation failure: after it every append is a no-op and
  * swBufFailed() is true, so an encoder checks once at the end. Readers latch the first
@@ -10,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "swarm/status.h"
 
 typedef struct swBuf {
     char *data; /* swAlloc'ed; take it over or free it with swBufFree */
@@ -51,6 +54,29 @@ static inline void swBufPutU64(swBuf *b, uint64_t v) {
     v = SW_LE64(v);
     swBufAppend(b, &v, 8);
 }
+/* Grows the capacity to exactly len + extra when it is smaller, for writers that know the
+ * final size (one allocation, no slack). Sets failed when it cannot. */
+void swBufReserve(swBuf *b, size_t extra);
+
+/* Hands the contents over NUL-terminated (the NUL is not counted): SW_OK with *out (free
+ * with swFree) and *outlen. When the buffer has failed, or the terminator cannot be added,
+ * frees it and returns SW_ERR_NOMEM with *out NULL and *outlen 0. Either way the buffer is
+ * empty afterwards. */
+swStatus swBufTakeText(swBuf *b, char **out, size_t *outlen);
+
+/* An unsigned LEB128 varint: 7 bits a byte, low bits first, 1 to 10 bytes. */
+static inline void swBufPutVarint(swBuf *b, uint64_t v) {
+    unsigned char x[10];
+    size_t n = 0;
+    do {
+        x[n] = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        if (v) x[n] |= 0x80;
+        n++;
+    } while (v);
+    swBufAppend(b, x, n);
+}
+
 /* A u32 length followed by the bytes. */
 void swBufPutStr(swBuf *b, const char *s, size_t len);
 int swBufFailed(const swBuf *b);
@@ -94,6 +120,12 @@ static inline uint64_t swReadU64(swReader *r) {
     return SW_LE64(v);
 }
 
+/* A varint as swBufPutVarint writes it; fails the reader when it is truncated, longer than 10
+ * bytes or above UINT64_MAX. */
+uint64_t swReadVarint(swReader *r);
+/* The next n bytes (a pointer into the buffer), or NULL and a failed reader when fewer are
+ * left. */
+const char *swReadBytes(swReader *r, size_t n);
 /* Returns a pointer into the buffer (not NUL-terminated) and its length in *len; NULL and
  * a failed reader when the declared length overruns the buffer or exceeds max. */
 const char *swReadStr(swReader *r, size_t max, size_t *len);

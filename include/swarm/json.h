@@ -98,4 +98,28 @@ swStatus swJsonScanValue(const char *buf, size_t len, size_t pos, int maxdepth, 
  * CR), or len when there is none. Requires pos <= len. */
 size_t swJsonSkipWhitespace(const char *buf, size_t len, size_t pos);
 
+/* ---- Hex digits of \uXXXX escapes (the one hex decoder of the core) ---- */
+
+/* The value of the hex digit c (either case), or -1. */
+static inline int swJsonHexDigit(unsigned c) {
+    if (c - '0' < 10u) return (int)(c - '0');
+    c |= 0x20; /* ASCII lower case; maps no non-letter onto 'a'..'f' */
+    if (c >= 'a' && c <= 'f') return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Decodes the four hex digits at p[0..avail) into *unit. Returns 4 on success; otherwise
+ * how many hex digits came before the first non-hex byte or the end of p (0..3), and *unit
+ * is unchanged. */
+static inline size_t swJsonHex4(const char *p, size_t avail, unsigned *unit) {
+    unsigned v = 0;
+    for (size_t i = 0; i < 4; i++) {
+        int d = i < avail ? swJsonHexDigit((unsigned char)p[i]) : -1;
+        if (d < 0) return i;
+        v = v << 4 | (unsigned)d;
+    }
+    *unit = v;
+    return 4;
+}
+
 #endif

@@ -24,7 +24,12 @@ typedef enum swStatus {
     SW_ERR_CORRUPT = -11,   /* serialized data failed validation */
     SW_ERR_LIMIT = -12,     /* a configured or hard limit was reached ("ERR") */
     SW_ERR_CROSSSLOT = -13, /* keys of one command in different cluster slots ("CROSSSLOT") */
-    SW_ERR_NOSWARM = -14,   /* no routing table at the key ("NOSWARM") */
+    /* JSON Patch (jpatch.h); the message names the op: "op 2 ..." */
+    SW_ERR_TESTFAILED = -14, /* a "test" op did not hold ("TESTFAILED") */
+    SW_ERR_NOPATH = -15,     /* a path or from names nothing that can be written ("NOPATH") */
+    SW_ERR_BADOP = -16,      /* the ops document is not a well-formed JSON Patch ("BADOP") */
+    SW_ERR_TYPE = -17,       /* incr on a non-integer, or an int64 overflow ("TYPE") */
+    SW_ERR_NOSWARM = -18,    /* no routing table at the key ("NOSWARM") */
 } swStatus;
 
 #define SW_ERRMSG_MAX 256

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "swarm/json.h"
+#include "swarm/utf8.h"
 
 #if defined(__GNUC__)
 #define SW_JSON_INLINE inline __attribute__((always_inline))
@@ -31,8 +32,7 @@
 #endif
 
 /* In a little-endian word the first byte of interest in a chunk is found with one
- * count-trailing-zeros, and byte i of the input is bits 8i..8i+7 (the UTF-8 fast path relies
- * on this). Elsewhere the portable byte loops do the same work. */
+ * count-trailing-zeros. Elsewhere the portable byte loops do the same work. */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SW_JSON_LE 1
 #else
@@ -131,33 +131,18 @@ static SW_JSON_INLINE const unsigned char *jsonSkipWs(const unsigned char *p,
     return jsonSkipWsRun(p, end);
 }
 
-static int jsonHexValue(unsigned c) {
-    if (jsonIsDigit(c)) return (int)(c - '0');
-    c |= 0x20; /* ASCII lower case; maps no non-letter onto 'a'..'f' */
-    if (c >= 'a' && c <= 'f') return (int)(c - 'a' + 10);
-    return -1;
-}
-
 /* The four hex digits of a \u escape at p; returns the code unit or -1 after filling err. */
 static long jsonHex4(swError *err, const unsigned char *buf, const unsigned char *p,
                      const unsigned char *end) {
-    long unit = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        int v;
-        if (p + i == end) {
-            jsonFail(err, buf, end, "unexpected end of input");
-            return -1;
-        }
-        v = jsonHexValue(p[i]);
-        if (v < 0) {
-            jsonFail(err, buf, p + i, "invalid \\u escape");
-            return -1;
-        }
-        unit = unit << 4 | v;
+    unsigned unit;
+    size_t n = swJsonHex4((const char *)p, (size_t)(end - p), &unit);
+    if (n == 4) return (long)unit;
+    if (p + n == end) {
+        jsonFail(err, buf, end, "unexpected end of input");
+    } else {
+        jsonFail(err, buf, p + n, "invalid \\u escape");
     }
-    return unit;
+    return -1;
 }
 
 /* p is at a backslash inside a string; returns the position after the escape (after both
@@ -202,80 +187,23 @@ static const unsigned char *jsonEscape(swError *err, const unsigned char *buf,
     return q + 6;
 }
 
-/* p is at a byte >= 0x80 inside a string: one multi-byte sequence per RFC 3629, table 3-7
- * of the Unicode standard. Returns the position after it or NULL after filling err. */
+/* p is at a byte >= 0x80 inside a string: one multi-byte sequence (utf8.h). Returns the
+ * position after it or NULL after filling err. */
 static const unsigned char *jsonUtf8(swError *err, const unsigned char *buf, const unsigned char *p,
                                      const unsigned char *end) {
-    unsigned c = p[0];
-    unsigned lo = 0x80, hi = 0xBF; /* the range of the next continuation byte */
-    int n, i;
-
-    if (c < 0xC2) {
-        /* A continuation byte with no lead, or C0/C1 (always overlong). */
-        return jsonFailAt(err, buf, p, "invalid UTF-8 byte");
-    } else if (c < 0xE0) {
-        n = 1;
-    } else if (c < 0xF0) {
-        n = 2;
-        if (c == 0xE0) lo = 0xA0; /* overlong below U+0800 */
-        if (c == 0xED) hi = 0x9F; /* U+D800..U+DFFF */
-    } else if (c < 0xF5) {
-        n = 3;
-        if (c == 0xF0) lo = 0x90; /* overlong below U+10000 */
-        if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return jsonFailAt(err, buf, p, "invalid UTF-8 byte");
+    swUtf8Fault fault;
+    size_t at;
+    size_t n = swUtf8Check((const char *)p, (size_t)(end - p), 0, &fault, &at);
+    if (n > 0) return p + n;
+    switch (fault) {
+    case SW_UTF8_END:
+        return jsonFailAt(err, buf, end, "unexpected end of input");
+    case SW_UTF8_TRUNCATED:
+        return jsonFailAt(err, buf, p + at, "truncated UTF-8 sequence");
+    default:
+        return jsonFailAt(err, buf, p + at, "invalid UTF-8 byte");
     }
-    for (i = 1; i <= n; i++) {
-        unsigned b;
-        if (p + i == end) return jsonFailAt(err, buf, end, "unexpected end of input");
-        b = p[i];
-        if (b < lo || b > hi) {
-            /* ASCII or a lead byte cut the sequence short; anything else is a byte that
-             * cannot be here (a continuation out of range) or anywhere (C0, C1, F5..FF). */
-            int cut = b < 0x80 || (b >= 0xC2 && b <= 0xF4);
-            return jsonFailAt(err, buf, p + i,
-                              cut ? "truncated UTF-8 sequence" : "invalid UTF-8 byte");
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return p + n + 1;
 }
-
-#if SW_JSON_LE
-/* Skips the well-formed multi-byte sequences that follow one another from p, decoding a
- * 32-bit little-endian load at a time; stops at ASCII, at a sequence it cannot vouch for
- * (jsonUtf8 then judges it byte by byte) and when fewer than 4 bytes are left. The checks
- * are those of jsonUtf8 on the same bits: the lead's value bits and the top of the first
- * continuation byte must not give an overlong form, a surrogate or more than U+10FFFF. */
-static SW_JSON_INLINE const unsigned char *jsonUtf8Fast(const unsigned char *p,
-                                                        const unsigned char *end) {
-    while (end - p >= 4) {
-        uint32_t w;
-        memcpy(&w, p, sizeof(w));
-        if ((w & 0xC0E0) == 0x80C0) {
-            /* 110xxxxx 10xxxxxx: C0 and C1 are overlong */
-            if ((w & 0x1E) == 0) break;
-            p += 2;
-        } else if ((w & 0xC0C0F0) == 0x8080E0) {
-            /* 1110xxxx 10xxxxxx 10xxxxxx: E0 needs A0..BF next (else overlong), ED needs
-             * 80..9F (else a surrogate); bit 0x2000 is the 0x20 bit of the second byte */
-            uint32_t t = w & 0x200F;
-            if (t == 0 || t == 0x200D) break;
-            p += 3;
-        } else if ((w & 0xC0C0C0F8) == 0x808080F0) {
-            /* 11110xxx 10xxxxxx x3: the plane (code point >> 16) must be 1..16 */
-            uint32_t plane = (w & 0x07) << 2 | (w >> 12 & 0x03);
-            if (plane == 0 || plane > 16) break;
-            p += 4;
-        } else {
-            break;
-        }
-    }
-    return p;
-}
-#endif
 
 /* p is just past an opening quote; returns the position just past the closing quote or
  * NULL after filling err. */
@@ -307,13 +235,11 @@ static SW_JSON_INLINE const unsigned char *jsonString(swError *err, const unsign
         if (c == '\\') {
             p = jsonEscape(err, buf, p, end);
         } else if (c >= 0x80) {
-#if SW_JSON_LE
-            const unsigned char *q = jsonUtf8Fast(p, end);
+            const unsigned char *q = swUtf8SkipMultibyte(p, end);
             if (q != p) {
                 p = q;
                 continue;
             }
-#endif
             p = jsonUtf8(err, buf, p, end);
         } else {
             return jsonFailAt(err, buf, p, "control character in string");

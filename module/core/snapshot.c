@@ -1,45 +1,97 @@
 /* snapshot.c -- the version history of a swarm-snp key (see snapshot.h).
  *
+ *   meta ring (oldest first):  v5     v6     v7     v8     v9 (head)
+ *   stored as:                 delta  full   delta  delta  headText
+ *   arena (FIFO of bytes):     [d5][ v6 text + NUL ][d7][d8]
+ *
  * Invariants:
- *   - ring[start], ring[start + 1], ... (indices modulo cap) hold count versions, oldest
- *     first, numbered head - count + 1 .. head without gaps, so finding a version is O(1);
- *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0 (keep is at
- *     least 1 and only a save moves head), so a history from a key is never empty and the
- *     decoder refuses an empty one;
- *   - bytes is the sum of the retained lengths; cap only grows on save (doubling, up to
- *     keep) and shrinks, best effort, when keep drops well below it. */
+ *   - ring[start], ring[start + 1], ... (indices modulo cap) hold count metas, oldest first,
+ *     numbered head - count + 1 .. head without gaps, so finding a version is O(1);
+ *   - the head's text is headText (len + 1 bytes, NUL-terminated); every other version is
+ *     stored in the arena, in version order, either full (its text and a NUL) or as a reverse
+ *     delta (splice.h) that turns the next newer version into it. Deltas only point to newer
+ *     versions, so evicting the oldest never breaks a chain;
+ *   - sinceFull is the sum of the delta bytes between the head and the newest full version
+ *     below it (lastFull, 0 when none): when saving would push it past the length of the
+ *     version being stored, that version is stored full instead (a checkpoint). Reading any
+ *     version therefore applies at most about one document's worth of delta bytes;
+ *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
+ *     compacting the arena moves no meta;
+ *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
+ *     from a key is never empty and the decoder refuses an empty one;
+ *   - bytes is the sum of the retained lengths (what the versions hold, not what they cost);
+ *   - views are a cache of up to two reconstructed non-head versions, dropped by every call
+ *     that modifies the history. */
 #include <inttypes.h>
 #include <string.h>
 
 #include <xxhash.h>
 
 #include "swarm/alloc.h"
+#include "swarm/buf.h"
 #include "swarm/snapshot.h"
+#include "swarm/splice.h"
+
+#define FORMAT_V1 1 /* every version in full (read, never written) */
+#define KIND_FULL 0
+#define KIND_DELTA 1
+
+typedef struct snapMeta {
+    int64_t ts;
+    uint64_t checksum;
+    uint64_t len;
+    uint64_t off;  /* logical arena offset of the stored bytes (not for the head) */
+    uint32_t slen; /* stored bytes: a delta, or len + 1 for a full version */
+    uint32_t full;
+} snapMeta;
+
+typedef struct snapView {
+    swSnapVersion v; /* v.version 0: empty */
+    char *buf;       /* owned, when the text was reconstructed */
+    size_t cap;
+} snapView;
 
 struct swSnap {
-    swSnapVersion *ring;
+    snapMeta *ring;
     size_t cap;   /* slots in ring */
     size_t start; /* slot of the oldest version */
-    size_t count; /* retained versions */
+    size_t count; /* retained versions, the head included */
     size_t keep;
     uint64_t head; /* number of the newest version; 0 before the first save */
     int64_t created, updated;
     size_t bytes;
+    char *headText;
+    swSnapVersion headView;
+    char *arena;
+    size_t acap, astart, aend;
+    uint64_t abase;
+    size_t sinceFull;
+    uint64_t lastFull;
+    snapView view[2];
+    unsigned viewNext;
 };
 
-/* ---- Ring ---- */
+/* ---- Ring and arena ---- */
 
 /* The i-th retained version, 0 being the oldest. */
-static swSnapVersion *slotAt(const swSnap *s, size_t i) {
+static snapMeta *slotAt(const swSnap *s, size_t i) {
     size_t j = s->start + i;
     if (j >= s->cap) j -= s->cap;
     return &s->ring[j];
 }
 
-/* Moves the versions into a new array of cap slots (cap >= count), oldest at slot 0. */
+static snapMeta *metaOf(const swSnap *s, uint64_t v) {
+    return slotAt(s, (size_t)(v - (s->head - s->count + 1)));
+}
+
+static const char *storedAt(const swSnap *s, const snapMeta *m) {
+    return s->arena + (size_t)(m->off - s->abase);
+}
+
+/* Moves the metas into a new array of cap slots (cap >= count), oldest at slot 0. */
 static swStatus ringResize(swSnap *s, size_t cap) {
-    if (cap > SIZE_MAX / sizeof(swSnapVersion)) return SW_ERR_NOMEM;
-    swSnapVersion *ring = swAlloc(cap * sizeof(swSnapVersion));
+    if (cap > SIZE_MAX / sizeof(snapMeta)) return SW_ERR_NOMEM;
+    snapMeta *ring = swAlloc(cap * sizeof(snapMeta));
     if (ring == NULL) return SW_ERR_NOMEM;
     for (size_t i = 0; i < s->count; i++) ring[i] = *slotAt(s, i);
     swFree(s->ring);
@@ -47,15 +99,6 @@ static swStatus ringResize(swSnap *s, size_t cap) {
     s->cap = cap;
     s->start = 0;
     return SW_OK;
-}
-
-static void evictOldest(swSnap *s) {
-    swSnapVersion *v = slotAt(s, 0);
-    s->bytes -= v->len;
-    swFree(v->text);
-    v->text = NULL;
-    s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
-    s->count--;
 }
 
 /* After a drop in keep: give back most of an oversized ring. Failing to is harmless. */
@@ -66,6 +109,67 @@ static void ringTrim(swSnap *s) {
     }
 }
 
+/* Makes room for n more arena bytes at the end. */
+static swStatus arenaReserve(swSnap *s, size_t n) {
+    size_t live = s->aend - s->astart;
+    if (s->acap - s->aend >= n) return SW_OK;
+    if (s->astart > 0 && s->acap - live >= n && s->astart >= live) {
+        memmove(s->arena, s->arena + s->astart, live); /* mostly dead in front: compact */
+        s->abase += s->astart;
+        s->aend = live;
+        s->astart = 0;
+        return SW_OK;
+    }
+    if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
+    size_t cap = s->aend + n;
+    cap += cap / 2;
+    char *a = swRealloc(s->arena, cap);
+    if (a == NULL) return SW_ERR_NOMEM;
+    s->arena = a;
+    s->acap = cap;
+    return SW_OK;
+}
+
+/* After evictions: compact and shrink when most of the arena is dead. Best effort. */
+static void arenaTrim(swSnap *s) {
+    size_t live = s->aend - s->astart;
+    if (s->astart == 0 || s->astart < live) return;
+    memmove(s->arena, s->arena + s->astart, live);
+    s->abase += s->astart;
+    s->aend = live;
+    s->astart = 0;
+    if (s->acap > 256 && s->acap / 2 > live) {
+        size_t cap = live + live / 2 + 64;
+        char *a = swRealloc(s->arena, cap);
+        if (a != NULL) {
+            s->arena = a;
+            s->acap = cap;
+        }
+    }
+    if (live == 0) {
+        swFree(s->arena);
+        s->arena = NULL;
+        s->acap = s->aend = 0;
+    }
+}
+
+static void dropViews(swSnap *s) {
+    for (int i = 0; i < 2; i++) s->view[i].v.version = 0;
+}
+
+static void evictOldest(swSnap *s) {
+    snapMeta *m = slotAt(s, 0);
+    uint64_t number = s->head - s->count + 1;
+    s->bytes -= (size_t)m->len;
+    if (s->count > 1) { /* the head's text is not in the arena */
+        s->astart += m->slen;
+        if (!m->full && number > s->lastFull) s->sinceFull -= m->slen;
+        if (m->full && number == s->lastFull) s->lastFull = 0;
+    }
+    s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
+    s->count--;
+}
+
 static swStatus checkKeep(size_t keep, swError *err) {
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) {
         return swErrorSet(err, SW_ERR_RANGE, 0, "keep must be between 1 and %d", SW_SNAP_KEEP_MAX);
@@ -74,29 +178,174 @@ static swStatus checkKeep(size_t keep, swError *err) {
 }
 
 /* Makes the owned copy text[0..len) (with its checksum) the new head under the given keep
- * limit. On failure nothing changed and the caller still owns text. */
+ * limit; the old head goes to the arena as a reverse delta from the new one, or in full. On
+ * failure nothing changed and the caller still owns text. */
 static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int64_t ts,
-                       size_t keep, uint64_t *version) {
+                       size_t keep) {
     size_t evict = s->count + 1 > keep ? s->count + 1 - keep : 0;
+    swBuf d = {0};
+    /* The old head is kept unless this save evicts it too (keep 1). */
+    int storeOld = s->count > 0 && evict <= s->count - 1;
+    size_t oldLen = s->count ? (size_t)slotAt(s, s->count - 1)->len : 0;
+    int full = 0;
+    if (storeOld) {
+        /* The delta that rebuilds the old head from the new one, unless it costs more than
+         * the old head itself would, or would make the chain from the head too long. */
+        swSpliceDiff(text, len, s->headText, oldLen, &d);
+        if (d.failed) {
+            swBufFree(&d);
+            return SW_ERR_NOMEM;
+        }
+        full = d.len > oldLen || d.len > UINT32_MAX || s->sinceFull + d.len > oldLen;
+        if (full && oldLen + 1 > UINT32_MAX) {
+            swBufFree(&d);
+            return SW_ERR_LIMIT;
+        }
+        if (arenaReserve(s, full ? oldLen + 1 : d.len) != SW_OK) {
+            swBufFree(&d);
+            return SW_ERR_NOMEM;
+        }
+    }
     if (evict == 0 && s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4;
         if (cap > keep) cap = keep;
         if (cap < s->count + 1) cap = s->count + 1;
-        swStatus st = ringResize(s, cap);
-        if (st != SW_OK) return st;
+        if (ringResize(s, cap) != SW_OK) {
+            swBufFree(&d);
+            return SW_ERR_NOMEM;
+        }
     }
     /* Nothing can fail from here on. */
+    dropViews(s);
+    if (s->count > 0) {
+        snapMeta *old = slotAt(s, s->count - 1);
+        if (storeOld) {
+            old->off = s->abase + s->aend;
+            old->full = (uint32_t)full;
+            if (full) {
+                memcpy(s->arena + s->aend, s->headText, oldLen + 1);
+                old->slen = (uint32_t)(oldLen + 1);
+                s->sinceFull = 0;
+                s->lastFull = s->head;
+            } else {
+                if (d.len) memcpy(s->arena + s->aend, d.data, d.len); /* none: texts equal */
+                old->slen = (uint32_t)d.len;
+                s->sinceFull += d.len;
+            }
+            s->aend += old->slen;
+        } else {
+            old->slen = 0; /* evicted below, before anything reads it */
+            old->off = s->abase + s->aend;
+            old->full = 0;
+        }
+        swFree(s->headText);
+    }
+    swBufFree(&d);
+    /* Evict before writing the new meta: a full ring's next slot is the oldest's. */
     while (evict-- > 0) evictOldest(s);
-    *slotAt(s, s->count) = (swSnapVersion){s->head + 1, ts, checksum, len, text};
+    s->headText = text;
+    *slotAt(s, s->count) = (snapMeta){ts, checksum, len, 0, 0, 1};
     s->count++;
     s->head++;
     s->bytes += len;
     s->keep = keep;
+    if (s->count == 1) {
+        s->astart = s->aend = 0;
+        s->sinceFull = 0;
+        s->lastFull = 0;
+    }
     if (s->head == 1) s->created = ts;
     s->updated = ts;
+    s->headView = (swSnapVersion){s->head, ts, checksum, len, text};
     ringTrim(s);
-    if (version != NULL) *version = s->head;
+    arenaTrim(s);
     return SW_OK;
+}
+
+/* ---- Reconstruction ---- */
+
+/* The text of full version v (not the head), NUL-terminated in the arena. */
+static const char *fullText(const swSnap *s, uint64_t v) {
+    return v == s->head ? s->headText : storedAt(s, metaOf(s, v));
+}
+
+/* Reconstructs non-head version v into a view. Starts from the nearest version above v that
+ * is whole already (a full one, the head, or a cached view) and applies the deltas down to
+ * v: one delta by a direct copy, more through a rope. */
+static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
+    for (int i = 0; i < 2; i++) {
+        if (s->view[i].v.version == v) {
+            *out = &s->view[i].v;
+            return SW_OK;
+        }
+    }
+    const snapMeta *m = metaOf(s, v);
+    snapView *view = &s->view[s->viewNext];
+    if (m->full) {
+        /* Whole in the arena already: the view points there. */
+        s->viewNext ^= 1;
+        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len, (char *)storedAt(s, m)};
+        *out = &view->v;
+        return SW_OK;
+    }
+    uint64_t w = v + 1;
+    const char *from = NULL;
+    size_t fromLen = 0;
+    for (; w <= s->head; w++) {
+        const snapMeta *mw = metaOf(s, w);
+        for (int i = 0; i < 2 && from == NULL; i++) {
+            if (s->view[i].v.version == w && &s->view[i] != view) {
+                from = s->view[i].v.text;
+                fromLen = s->view[i].v.len;
+            }
+        }
+        if (from == NULL && (w == s->head || mw->full)) {
+            from = fullText(s, w);
+            fromLen = (size_t)mw->len;
+        }
+        if (from != NULL) break;
+    }
+    size_t len = (size_t)m->len;
+    if (view->cap < len + 1) {
+        char *b = swRealloc(view->buf, len + 1);
+        if (b == NULL) return SW_ERR_NOMEM;
+        view->buf = b;
+        view->cap = len + 1;
+    }
+    view->v.version = 0; /* its old contents are being overwritten */
+    if (w == v + 1) {
+        swBuf b = {view->buf, 0, view->cap, 0};
+        swSpliceApply(storedAt(s, m), m->slen, from, fromLen, &b);
+        view->buf = b.data; /* the same block unless the delta lied about its length */
+        view->cap = b.cap;
+        if (b.failed) return SW_ERR_NOMEM;
+        if (b.len != len) return SW_ERR_CORRUPT; /* not after a checked decode */
+    } else {
+        swSpliceRope r;
+        swStatus st = swSpliceRopeInit(&r, from, fromLen);
+        for (uint64_t u = w - 1; st == SW_OK && u + 1 > v; u--) {
+            const snapMeta *mu = metaOf(s, u);
+            st = swSpliceRopeApply(&r, storedAt(s, mu), mu->slen);
+        }
+        if (st == SW_OK && swSpliceRopeLen(&r) != len) st = SW_ERR_CORRUPT;
+        if (st == SW_OK) swSpliceRopeWrite(&r, view->buf);
+        swSpliceRopeFree(&r);
+        if (st != SW_OK) return st;
+    }
+    view->buf[len] = '\0';
+    view->v = (swSnapVersion){v, m->ts, m->checksum, len, view->buf};
+    s->viewNext ^= 1;
+    *out = &view->v;
+    return SW_OK;
+}
+
+static swStatus versionOf(const swSnap *cs, uint64_t v, const swSnapVersion **out) {
+    swSnap *s = (swSnap *)cs; /* the views are a cache: reading fills them */
+    if (v == s->head) {
+        *out = &s->headView;
+        return SW_OK;
+    }
+    return materialize(s, v, out);
 }
 
 /* ---- Life cycle ---- */
@@ -110,35 +359,40 @@ swSnap *swSnapNew(void) {
 
 void swSnapFree(swSnap *s) {
     if (s == NULL) return;
-    for (size_t i = 0; i < s->count; i++) swFree(slotAt(s, i)->text);
     swFree(s->ring);
+    swFree(s->headText);
+    swFree(s->arena);
+    for (int i = 0; i < 2; i++) swFree(s->view[i].buf);
     swFree(s);
 }
 
 swSnap *swSnapDup(const swSnap *s) {
     swSnap *d = swCalloc(1, sizeof(*d));
     if (d == NULL) return NULL;
-    *d = *s;
-    d->ring = NULL;
-    d->cap = d->start = d->count = 0;
-    d->bytes = 0;
+    d->keep = s->keep;
+    d->head = s->head;
+    d->created = s->created;
+    d->updated = s->updated;
+    d->sinceFull = s->sinceFull;
+    d->lastFull = s->lastFull;
     if (s->count == 0) return d;
-    d->ring = swAlloc(s->count * sizeof(swSnapVersion));
-    if (d->ring == NULL) goto fail;
-    d->cap = s->count;
-    for (size_t i = 0; i < s->count; i++) {
-        const swSnapVersion *v = slotAt(s, i);
-        char *text = swMemdup(v->text, v->len);
-        if (text == NULL) goto fail;
-        d->ring[i] = *v;
-        d->ring[i].text = text;
-        d->count++;
-        d->bytes += v->len;
+    size_t live = s->aend - s->astart;
+    d->ring = swAlloc(s->count * sizeof(snapMeta));
+    d->headText = swMemdup(s->headText, (size_t)slotAt(s, s->count - 1)->len);
+    d->arena = live ? swAlloc(live) : NULL;
+    if (d->ring == NULL || d->headText == NULL || (live && d->arena == NULL)) {
+        swSnapFree(d);
+        return NULL;
     }
+    for (size_t i = 0; i < s->count; i++) d->ring[i] = *slotAt(s, i);
+    d->cap = d->count = s->count;
+    if (live) memcpy(d->arena, s->arena + s->astart, live);
+    d->acap = d->aend = live;
+    d->abase = s->abase + s->astart;
+    d->bytes = s->bytes;
+    d->headView = s->headView;
+    d->headView.text = d->headText;
     return d;
-fail:
-    swSnapFree(d);
-    return NULL;
 }
 
 /* ---- Writing ---- */
@@ -149,11 +403,16 @@ swStatus swSnapSave(swSnap *s, const char *text, size_t len, int64_t ts, size_t 
     if (s->head == UINT64_MAX) {
         return swErrorSet(err, SW_ERR_LIMIT, 0, "version numbers exhausted");
     }
-    char *copy = swMemdup(text, len);
+    char *copy = swMemdup(text, len); /* before commit: text may be a view it drops */
     if (copy == NULL) return SW_ERR_NOMEM;
-    swStatus st = commit(s, copy, len, XXH3_64bits(copy, len), ts, keep ? keep : s->keep, version);
-    if (st != SW_OK) swFree(copy);
-    return st;
+    swStatus st = commit(s, copy, len, XXH3_64bits(copy, len), ts, keep ? keep : s->keep);
+    if (st != SW_OK) {
+        swFree(copy);
+        if (st == SW_ERR_LIMIT) swErrorSet(err, st, 0, "document too large to keep in history");
+        return st;
+    }
+    if (version != NULL) *version = s->head;
+    return SW_OK;
 }
 
 swStatus swSnapRestore(swSnap *s, uint64_t v, int64_t ts, size_t keep, uint64_t *version,
@@ -168,37 +427,50 @@ swStatus swSnapRestore(swSnap *s, uint64_t v, int64_t ts, size_t keep, uint64_t 
     /* Copy before committing: the commit may evict the version we copy from. */
     char *copy = swMemdup(from->text, from->len);
     if (copy == NULL) return SW_ERR_NOMEM;
-    st = commit(s, copy, from->len, from->checksum, ts, keep ? keep : s->keep, version);
-    if (st != SW_OK) swFree(copy);
-    return st;
+    st = commit(s, copy, from->len, from->checksum, ts, keep ? keep : s->keep);
+    if (st != SW_OK) {
+        swFree(copy);
+        if (st == SW_ERR_LIMIT) swErrorSet(err, st, 0, "document too large to keep in history");
+        return st;
+    }
+    if (version != NULL) *version = s->head;
+    return SW_OK;
 }
 
 swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err) {
     swStatus st = checkKeep(keep, err);
     if (st != SW_OK) return st;
     s->keep = keep;
-    while (s->count > keep) evictOldest(s);
+    if (s->count > keep) {
+        dropViews(s);
+        while (s->count > keep) evictOldest(s);
+        if (s->count == 1) s->astart = s->aend = 0;
+    }
     ringTrim(s);
+    arenaTrim(s);
     return SW_OK;
 }
 
 /* ---- Reading ---- */
 
 const swSnapVersion *swSnapHead(const swSnap *s) {
-    return s->count ? slotAt(s, s->count - 1) : NULL;
+    return s->count ? &s->headView : NULL;
 }
 
 const swSnapVersion *swSnapGet(const swSnap *s, uint64_t v) {
+    const swSnapVersion *out = NULL;
     uint64_t oldest = s->head - s->count + 1;
     if (s->count == 0 || v < oldest || v > s->head) return NULL;
-    return slotAt(s, (size_t)(v - oldest));
+    return versionOf(s, v, &out) == SW_OK ? out : NULL;
 }
 
 swStatus swSnapLookup(const swSnap *s, uint64_t v, const swSnapVersion **out, swError *err) {
-    const swSnapVersion *found = swSnapGet(s, v);
-    if (found != NULL) {
-        *out = found;
-        return SW_OK;
+    if (s->count > 0 && v >= s->head - s->count + 1 && v <= s->head) {
+        swStatus st = versionOf(s, v, out);
+        if (st == SW_ERR_CORRUPT) {
+            return swErrorSet(err, st, 0, "version %" PRIu64 " cannot be rebuilt", v);
+        }
+        return st;
     }
     if (v >= 1 && v <= s->head) {
         return swErrorSet(err, SW_ERR_NOVERSION, 0,
@@ -214,7 +486,15 @@ size_t swSnapCount(const swSnap *s) {
 }
 
 const swSnapVersion *swSnapAt(const swSnap *s, size_t i) {
-    return i < s->count ? slotAt(s, s->count - 1 - i) : NULL;
+    return i < s->count ? swSnapGet(s, s->head - i) : NULL;
+}
+
+int swSnapMetaAt(const swSnap *s, size_t i, swSnapVersion *out) {
+    if (i >= s->count) return 0;
+    const snapMeta *m = slotAt(s, s->count - 1 - i);
+    *out = (swSnapVersion){s->head - i, m->ts, m->checksum, (size_t)m->len,
+                           i == 0 ? s->headText : NULL};
+    return 1;
 }
 
 void swSnapGetInfo(const swSnap *s, swSnapInfo *info) {
@@ -232,60 +512,81 @@ size_t swSnapBytes(const swSnap *s) {
 }
 
 size_t swSnapMemUsage(const swSnap *s) {
-    /* What each text really occupies (allocator rounding included: an 88 KB document takes
-     * a 96 KiB block), falling back to its length and NUL terminator. */
-    size_t bytes = sizeof(*s) + s->cap * sizeof(swSnapVersion);
-    for (size_t i = 0; i < s->count; i++) {
-        const swSnapVersion *v = swSnapAt(s, i);
-        bytes += swAllocSize(v->text, v->len + 1);
+    /* What each block really occupies (allocator rounding included: an 88 KB document takes
+     * a 96 KiB block), falling back to the requested sizes. */
+    size_t bytes = swAllocSize((void *)s, sizeof(*s));
+    if (s->ring) bytes += swAllocSize(s->ring, s->cap * sizeof(snapMeta));
+    if (s->headText) bytes += swAllocSize(s->headText, s->headView.len + 1);
+    if (s->arena) bytes += swAllocSize(s->arena, s->acap);
+    for (int i = 0; i < 2; i++) {
+        if (s->view[i].buf) bytes += swAllocSize(s->view[i].buf, s->view[i].cap);
     }
     return bytes;
+}
+
+void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
+    memset(st, 0, sizeof(*st));
+    for (size_t i = 0; i + 1 < s->count; i++) {
+        const snapMeta *m = slotAt(s, i);
+        if (m->full) {
+            st->checkpoints++;
+            st->checkpointBytes += m->slen;
+        } else {
+            st->deltas++;
+            st->deltaBytes += m->slen;
+        }
+    }
+    st->chainBytes = s->sinceFull;
 }
 
 /* ---- Serialization ---- */
 
 #define HEADER_BYTES (1 + 8 * 5)
-#define VERSION_BYTES (8 * 3)
-
-static unsigned char *put64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-    return p + 8;
-}
-
-static uint64_t get64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
+#define V1_VERSION_BYTES (8 * 3)
+#define V2_VERSION_BYTES (8 * 3 + 1 + 8)
 
 swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
     size_t total = HEADER_BYTES;
     for (size_t i = 0; i < s->count; i++) {
-        size_t n = slotAt(s, i)->len;
-        if (n > SIZE_MAX - VERSION_BYTES - total) return SW_ERR_NOMEM;
-        total += VERSION_BYTES + n;
+        const snapMeta *m = slotAt(s, i);
+        size_t n = i + 1 == s->count ? (size_t)m->len : m->full ? (size_t)m->len : m->slen;
+        if (n > SIZE_MAX - V2_VERSION_BYTES - total) return SW_ERR_NOMEM;
+        total += V2_VERSION_BYTES + n;
     }
-    unsigned char *out = swAlloc(total);
-    if (out == NULL) return SW_ERR_NOMEM;
-    unsigned char *p = out;
-    *p++ = SW_SNAP_FORMAT;
-    p = put64(p, s->head);
-    p = put64(p, s->keep);
-    p = put64(p, (uint64_t)s->created);
-    p = put64(p, (uint64_t)s->updated);
-    p = put64(p, s->count);
+    swBuf b = {0};
+    swBufReserve(&b, total);
+    swBufPutU8(&b, SW_SNAP_FORMAT);
+    swBufPutU64(&b, s->head);
+    swBufPutU64(&b, s->keep);
+    swBufPutU64(&b, (uint64_t)s->created);
+    swBufPutU64(&b, (uint64_t)s->updated);
+    swBufPutU64(&b, s->count);
     for (size_t i = 0; i < s->count; i++) {
-        const swSnapVersion *v = slotAt(s, i);
-        p = put64(p, (uint64_t)v->ts);
-        p = put64(p, v->checksum);
-        p = put64(p, v->len);
-        memcpy(p, v->text, v->len);
-        p += v->len;
+        const snapMeta *m = slotAt(s, i);
+        int isHead = i + 1 == s->count;
+        swBufPutU64(&b, (uint64_t)m->ts);
+        swBufPutU64(&b, m->checksum);
+        swBufPutU64(&b, m->len);
+        swBufPutU8(&b, isHead || m->full ? KIND_FULL : KIND_DELTA);
+        if (isHead) {
+            swBufPutU64(&b, m->len);
+            swBufAppend(&b, s->headText, (size_t)m->len);
+        } else if (m->full) {
+            swBufPutU64(&b, m->len);
+            swBufAppend(&b, storedAt(s, m), (size_t)m->len);
+        } else {
+            swBufPutU64(&b, m->slen);
+            swBufAppend(&b, storedAt(s, m), m->slen);
+        }
     }
-    *buf = (char *)out;
-    *len = total;
+    if (b.failed) {
+        swBufFree(&b);
+        return SW_ERR_NOMEM;
+    }
+    *buf = b.data;
+    *len = b.len;
     return SW_OK;
 }
 
@@ -294,27 +595,215 @@ static swStatus corrupt(swSnap *s, swError *err, size_t off, const char *what) {
     return swErrorSet(err, SW_ERR_CORRUPT, off, "snapshot history %s at byte %zu", what, off);
 }
 
+static swStatus checksumMismatch(swSnap *s, swError *err, size_t off, uint64_t number) {
+    swSnapFree(s);
+    return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64, number);
+}
+
+/* Format 1: every version in full. Rebuilt by saving them in order, which computes the
+ * deltas; each checksum is verified first. */
+static swStatus decodeV1(swReader *r, const char *buf, size_t len, swSnap *s, uint64_t count,
+                         swError *err) {
+    size_t off = HEADER_BYTES;
+    uint64_t head = s->head;
+    s->head = head - count; /* commit numbers the versions from here */
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t number = head - count + 1 + i;
+        int64_t ts = (int64_t)swReadU64(r);
+        uint64_t checksum = swReadU64(r);
+        uint64_t n = swReadU64(r);
+        if (swReaderFailed(r)) return corrupt(s, err, len, "truncated");
+        off += V1_VERSION_BYTES;
+        if (n > len - off) return corrupt(s, err, len, "truncated");
+        const char *text = swReadBytes(r, (size_t)n);
+        if (XXH3_64bits(text, (size_t)n) != checksum) return checksumMismatch(s, err, off, number);
+        char *copy = swMemdup(text, (size_t)n);
+        if (copy == NULL) {
+            swSnapFree(s);
+            return SW_ERR_NOMEM;
+        }
+        int64_t created = s->created, updated = s->updated;
+        swStatus st = commit(s, copy, (size_t)n, checksum, ts, s->keep);
+        if (st != SW_OK) {
+            swFree(copy);
+            swSnapFree(s);
+            return st == SW_ERR_LIMIT ? swErrorSet(err, SW_ERR_CORRUPT, off, "version too large")
+                                      : st;
+        }
+        s->created = created;
+        s->updated = updated;
+        off += (size_t)n;
+    }
+    (void)buf;
+    if (!swReaderAtEnd(r)) return corrupt(s, err, off, "has trailing bytes");
+    return SW_OK;
+}
+
+/* Format 2: the stored forms as they are. Every delta is checked against the version above it
+ * and every version is rebuilt, newest to oldest, and its checksum verified. */
+static swStatus decodeV2(swReader *r, size_t len, swSnap *s, uint64_t count, swError *err) {
+    size_t off = HEADER_BYTES;
+    size_t *at = swAlloc((size_t)count * sizeof(size_t)); /* byte offset of each version */
+    if (at == NULL) {
+        swSnapFree(s);
+        return SW_ERR_NOMEM;
+    }
+    swStatus st = SW_OK;
+    for (uint64_t i = 0; i < count; i++) {
+        int isHead = i + 1 == count;
+        int64_t ts = (int64_t)swReadU64(r);
+        uint64_t checksum = swReadU64(r);
+        uint64_t n = swReadU64(r);
+        uint8_t kind = swReadU8(r);
+        uint64_t slen = swReadU64(r);
+        if (swReaderFailed(r) || slen > len - off - V2_VERSION_BYTES) {
+            st = corrupt(s, err, len, "truncated");
+            goto done;
+        }
+        at[i] = off;
+        off += V2_VERSION_BYTES;
+        const char *stored = swReadBytes(r, (size_t)slen);
+        if (kind > KIND_DELTA || (isHead && kind != KIND_FULL)) {
+            st = corrupt(s, err, off - 9, "has a bad version kind");
+            goto done;
+        }
+        if (kind == KIND_FULL && slen != n) {
+            st = corrupt(s, err, off - 8, "has a bad version length");
+            goto done;
+        }
+        if (n > UINT32_MAX - 1 || (kind == KIND_DELTA && slen > UINT32_MAX)) {
+            st = corrupt(s, err, off - 8, "has a version too large");
+            goto done;
+        }
+        snapMeta *m = &s->ring[s->count++];
+        *m = (snapMeta){ts, checksum, n, 0, 0, kind == KIND_FULL};
+        if (isHead) {
+            s->headText = swMemdup(stored, (size_t)n);
+            if (s->headText == NULL) {
+                swSnapFree(s);
+                st = SW_ERR_NOMEM;
+                goto done;
+            }
+        } else {
+            size_t need = kind == KIND_FULL ? (size_t)n + 1 : (size_t)slen;
+            if (arenaReserve(s, need) != SW_OK) {
+                swSnapFree(s);
+                st = SW_ERR_NOMEM;
+                goto done;
+            }
+            m->off = s->abase + s->aend;
+            m->slen = (uint32_t)need;
+            if (slen) memcpy(s->arena + s->aend, stored, (size_t)slen);
+            if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
+            s->aend += need;
+        }
+        s->bytes += (size_t)n;
+        off += (size_t)slen;
+    }
+    if (!swReaderAtEnd(r)) {
+        st = corrupt(s, err, off, "has trailing bytes");
+        goto done;
+    }
+
+    /* Rebuild every version from the head down, one delta at a time, checking each delta
+     * against the version above it and each result against its length and checksum. */
+    {
+        const snapMeta *hm = slotAt(s, count - 1);
+        if (XXH3_64bits(s->headText, (size_t)hm->len) != hm->checksum) {
+            st = checksumMismatch(s, err, at[count - 1], s->head);
+            goto done;
+        }
+        swBuf cur = {0}, next = {0};
+        const char *above = s->headText;
+        size_t aboveLen = (size_t)hm->len;
+        for (uint64_t i = count - 1; i-- > 0;) {
+            uint64_t number = s->head - count + 1 + i;
+            snapMeta *m = slotAt(s, (size_t)i);
+            const char *stored = storedAt(s, m);
+            const char *text;
+            if (m->full) {
+                text = stored;
+            } else {
+                size_t tlen = 0;
+                swError derr;
+                int bad = swSpliceCheck(stored, m->slen, aboveLen, &tlen, &derr) != SW_OK;
+                if (bad || tlen != m->len) {
+                    swBufFree(&cur);
+                    swBufFree(&next);
+                    swSnapFree(s);
+                    st =
+                        swErrorSet(err, SW_ERR_CORRUPT, at[i],
+                                   "snapshot history has a bad delta in version %" PRIu64 ": %s",
+                                   number, bad ? derr.msg : "it builds a text of the wrong length");
+                    goto done;
+                }
+                next.len = 0;
+                swSpliceApply(stored, m->slen, above, aboveLen, &next);
+                if (next.failed) {
+                    swBufFree(&cur);
+                    swBufFree(&next);
+                    swSnapFree(s);
+                    st = SW_ERR_NOMEM;
+                    goto done;
+                }
+                swBuf t = cur;
+                cur = next;
+                next = t;
+                text = cur.data;
+            }
+            if (XXH3_64bits(text, (size_t)m->len) != m->checksum) {
+                swBufFree(&cur);
+                swBufFree(&next);
+                st = checksumMismatch(s, err, at[i], number);
+                goto done;
+            }
+            above = text;
+            aboveLen = (size_t)m->len;
+        }
+        swBufFree(&cur);
+        swBufFree(&next);
+    }
+
+    /* The chain bookkeeping, as the saves would have left it. */
+    for (size_t i = count - 1; i-- > 0;) {
+        snapMeta *m = slotAt(s, i);
+        if (m->full) {
+            s->lastFull = s->head - count + 1 + i;
+            break;
+        }
+        s->sinceFull += m->slen;
+    }
+    s->headView = (swSnapVersion){s->head, slotAt(s, count - 1)->ts, slotAt(s, count - 1)->checksum,
+                                  (size_t)slotAt(s, count - 1)->len, s->headText};
+done:
+    swFree(at);
+    return st;
+}
+
 swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
-    const unsigned char *p = (const unsigned char *)buf;
     *out = NULL;
     if (len < 1) return corrupt(NULL, err, 0, "truncated");
-    if (p[0] != SW_SNAP_FORMAT) {
-        swErrorSet(err, SW_ERR_CORRUPT, 0, "unsupported snapshot format %u (expected %d)",
-                   (unsigned)p[0], SW_SNAP_FORMAT);
+    unsigned format = (unsigned char)buf[0];
+    if (format != SW_SNAP_FORMAT && format != FORMAT_V1) {
+        swErrorSet(err, SW_ERR_CORRUPT, 0, "unsupported snapshot format %u (expected %d)", format,
+                   SW_SNAP_FORMAT);
         return SW_ERR_CORRUPT;
     }
     if (len < HEADER_BYTES) return corrupt(NULL, err, len, "truncated");
-    uint64_t head = get64(p + 1);
-    uint64_t keep = get64(p + 9);
-    int64_t created = (int64_t)get64(p + 17);
-    int64_t updated = (int64_t)get64(p + 25);
-    uint64_t count = get64(p + 33);
-    size_t off = HEADER_BYTES;
+    swReader r;
+    swReaderInit(&r, buf, len);
+    (void)swReadU8(&r);
+    uint64_t head = swReadU64(&r);
+    uint64_t keep = swReadU64(&r);
+    int64_t created = (int64_t)swReadU64(&r);
+    int64_t updated = (int64_t)swReadU64(&r);
+    uint64_t count = swReadU64(&r);
+    size_t per = format == FORMAT_V1 ? V1_VERSION_BYTES : V2_VERSION_BYTES;
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) return corrupt(NULL, err, 9, "has a bad keep");
     if (count == 0) return corrupt(NULL, err, 33, "holds no version");
     if (count > keep || count > head) return corrupt(NULL, err, 33, "has a bad version count");
     /* Before allocating for count versions, make sure the buffer can hold them. */
-    if (count > (len - off) / VERSION_BYTES) return corrupt(NULL, err, len, "truncated");
+    if (count > (len - HEADER_BYTES) / per) return corrupt(NULL, err, len, "truncated");
 
     swSnap *s = swCalloc(1, sizeof(*s));
     if (s == NULL) return SW_ERR_NOMEM;
@@ -322,37 +811,15 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
     s->head = head;
     s->created = created;
     s->updated = updated;
-    if (count > 0) {
-        s->ring = swAlloc((size_t)count * sizeof(swSnapVersion));
-        if (s->ring == NULL) {
-            swSnapFree(s);
-            return SW_ERR_NOMEM;
-        }
-        s->cap = (size_t)count;
+    s->ring = swAlloc((size_t)count * sizeof(snapMeta));
+    if (s->ring == NULL) {
+        swSnapFree(s);
+        return SW_ERR_NOMEM;
     }
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t number = head - count + 1 + i;
-        if (len - off < VERSION_BYTES) return corrupt(s, err, len, "truncated");
-        int64_t ts = (int64_t)get64(p + off);
-        uint64_t checksum = get64(p + off + 8);
-        uint64_t n = get64(p + off + 16);
-        off += VERSION_BYTES;
-        if (n > len - off) return corrupt(s, err, len, "truncated");
-        if (XXH3_64bits(p + off, (size_t)n) != checksum) {
-            swSnapFree(s);
-            return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64,
-                              number);
-        }
-        char *text = swMemdup(buf + off, (size_t)n);
-        if (text == NULL) {
-            swSnapFree(s);
-            return SW_ERR_NOMEM;
-        }
-        off += (size_t)n;
-        s->ring[s->count++] = (swSnapVersion){number, ts, checksum, (size_t)n, text};
-        s->bytes += (size_t)n;
-    }
-    if (off != len) return corrupt(s, err, off, "has trailing bytes");
+    s->cap = (size_t)count;
+    swStatus st = format == FORMAT_V1 ? decodeV1(&r, buf, len, s, count, err)
+                                      : decodeV2(&r, len, s, count, err);
+    if (st != SW_OK) return st; /* s is freed */
     *out = s;
     return SW_OK;
 }

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "swarm/alloc.h"
+#include "swarm/breaker.h"
+#include "swarm/resolve.h"
 #include "swarm/table.h"
+#include "swarm/table_codec.h"
 
 #define FUZZ_CHECK(cond, ...)                                                                      \
     do {                                                                                           \

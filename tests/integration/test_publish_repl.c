@@ -86,7 +86,7 @@ static void lastId(redisContext *ctx, const char *key, char *buf) {
 }
 
 static int idLess(const char *a, const char *b) {
-    unsigned long long am, as, bm, bs;
+    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
     if (sscanf(a, "%llu-%llu", &am, &as) != 2 || sscanf(b, "%llu-%llu", &bm, &bs) != 2)
         fail_msg("bad ids '%s' '%s'", a, b);
     return am < bm || (am == bm && as < bs);

@@ -423,6 +423,27 @@ static void test_command_info_and_docs(void **state) {
     itExpectError(cmd("COMMAND GETKEYS SWARM.STATS 0"), "ERR", NULL);
 }
 
+/* ---- The module's version ---- */
+
+/* MODULE LIST reports major*10000 + minor*100 + patch, as other modules do, and it agrees
+ * with INFO swarm's swarm_version. */
+static void test_module_list_version_agrees_with_info(void **state) {
+    (void)state;
+    char buf[64];
+    const char *v = itInfo(c, "swarm", "swarm_version", buf, sizeof(buf));
+    assert_non_null(v);
+    int major, minor, patch;
+    assert_int_equal(sscanf(v, "%d.%d.%d", &major, &minor, &patch), 3);
+    redisReply *r = cmd("MODULE LIST");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 1);
+    redisReply *ver = itField(r->element[0], "ver");
+    assert_non_null(ver);
+    assert_int_equal(ver->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(ver->integer, major * 10000 + minor * 100 + patch);
+    freeReplyObject(r);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, testSetup, testTeardown)
     const struct CMUnitTest tests[] = {
@@ -435,6 +456,7 @@ int main(void) {
         T(test_listing_does_not_touch_the_tables),
         T(test_bad_cursor_and_count_are_err),
         T(test_command_info_and_docs),
+        T(test_module_list_version_agrees_with_info),
     };
 #undef T
     return cmocka_run_group_tests(tests, groupSetup, groupTeardown);

@@ -1,5 +1,4 @@
-/* test_buf.c -- unit tests of the byte buffer and reader (module/core/buf.c) and of the
- * cluster key slot (module/core/keyslot.c).
+/* test_buf.c -- unit tests of the byte buffer and reader (module/core/buf.c).
  *
  * The serialized forms are little-endian whatever the host: the tests pin exact bytes. */
 #include "unit_alloc.h"
@@ -7,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "swarm/alloc.h"
 #include "swarm/buf.h"
-#include "swarm/keyslot.h"
 
 /* ---- Writer ---- */
 
@@ -293,73 +292,62 @@ static void test_reader_never_allocates(void **state) {
     unitAllocFailAfter(-1);
 }
 
-/* ---- Key slots ---- */
+static void test_buf_reserve_and_take_text(void **state) {
+    (void)state;
+    swBuf b = {0};
+    swBufReserve(&b, 10);
+    assert_int_equal(b.cap, 10); /* exact: no slack */
+    swBufAppend(&b, "0123456789", 10);
+    assert_int_equal(b.cap, 10);
+    char *out = NULL;
+    size_t outlen = 0;
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_OK);
+    assert_int_equal(outlen, 10);
+    assert_string_equal(out, "0123456789");
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    swFree(out);
 
-static unsigned slot(const char *key) {
-    return swKeySlot(key, strlen(key));
+    /* A failed buffer hands nothing over and is freed. */
+    swBufAppend(&b, "abc", 3);
+    unitAllocFailAfter(0);
+    swBufAppend(&b, NULL, 0);
+    swBufReserve(&b, 1000);
+    unitAllocFailAfter(-1);
+    assert_true(swBufFailed(&b));
+    out = (char *)1;
+    outlen = 1;
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_ERR_NOMEM);
+    assert_null(out);
+    assert_int_equal(outlen, 0);
+    assert_null(b.data);
+
+    /* The terminator itself can be what fails. */
+    swBufReserve(&b, 3);
+    swBufAppend(&b, "xyz", 3);
+    unitAllocFailAfter(0);
+    assert_int_equal(swBufTakeText(&b, &out, &outlen), SW_ERR_NOMEM);
+    unitAllocFailAfter(-1);
+    assert_null(out);
 }
 
-static void test_keyslot_known_values(void **state) {
+static void test_reader_bytes(void **state) {
     (void)state;
-    /* CRC16/XMODEM("123456789") is 0x31C3 (the check value of the Redis Cluster spec). */
-    assert_int_equal(slot("123456789"), 0x31C3 & 16383);
-    assert_int_equal(slot("123456789"), 12739);
-    /* CLUSTER KEYSLOT answers from redis-server. */
-    assert_int_equal(slot("foo"), 12182);
-    assert_int_equal(slot("bar"), 5061);
-    assert_int_equal(slot("somekey"), 11058);
-    assert_int_equal(slot("hello"), 866);
-    assert_int_equal(slot("foo{hash_tag}"), 2515);
-    assert_int_equal(slot("bar{hash_tag}"), 2515);
-    assert_int_equal(slot(""), 0);
-    /* A key with NUL bytes hashes all its bytes. */
-    assert_int_not_equal(swKeySlot("a\0b", 3), swKeySlot("a", 1));
-}
-
-static void test_keyslot_hash_tags(void **state) {
-    (void)state;
-    unsigned following = slot("{user1000}.following");
-    assert_int_equal(following, slot("{user1000}.followers"));
-    assert_int_equal(following, slot("user1000"));
-    assert_int_equal(following, 3443);
-    /* An empty tag does not count: the whole key is hashed. */
-    assert_int_equal(slot("foo{}{bar}"), 8363);
-    assert_int_not_equal(slot("foo{}{bar}"), slot("bar"));
-    assert_int_equal(slot("{}"), 15257);
-    /* The tag runs from the first '{' to the first '}' after it. */
-    assert_int_equal(slot("foo{{bar}}zap"), slot("{bar"));
-    assert_int_equal(slot("foo{{bar}}zap"), 4015);
-    assert_int_equal(slot("foo{bar}{zap}"), slot("bar"));
-    assert_int_equal(slot("a}b{bar}"), slot("bar"));
-    /* No closing brace: the whole key. */
-    assert_int_equal(slot("foo{bar"), swKeySlot("foo{bar", 7));
-    assert_int_not_equal(slot("foo{bar"), slot("bar"));
-    /* Hash tags are what SPEC section 3 relies on for stream targets. */
-    assert_int_equal(slot("swarm:{ops}"), slot("swarm:{ops}:inbox"));
-    assert_int_equal(slot("swarm:{ops}"), slot("ops"));
-    /* The length bounds the key: a tag closed only past it does not count. */
-    assert_int_equal(swKeySlot("x{ab}", 4), swKeySlot("x{ab", 4));
-    assert_int_equal(swKeySlot("{ab}", 4), slot("ab"));
-}
-
-static void test_keyslot_range(void **state) {
-    (void)state;
-    char key[32];
-    unsigned seen[16384 / 32] = {0};
-    for (int i = 0; i < 200000; i++) {
-        int n = snprintf(key, sizeof(key), "key:%d", i);
-        unsigned s = swKeySlot(key, (size_t)n);
-        assert_true(s < 16384);
-        seen[s / 32] |= 1u << (s % 32);
-    }
-    /* 200,000 keys cover every slot. */
-    for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
-        assert_int_equal(seen[i], 0xffffffffu);
+    swReader r;
+    swReaderInit(&r, "abcdef", 6);
+    const char *p = swReadBytes(&r, 4);
+    assert_non_null(p);
+    assert_memory_equal(p, "abcd", 4);
+    assert_null(swReadBytes(&r, 3));
+    assert_true(swReaderFailed(&r));
+    assert_null(swReadBytes(&r, 0)); /* latched */
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_exact_bytes),
+        cmocka_unit_test(test_buf_reserve_and_take_text),
+        cmocka_unit_test(test_reader_bytes),
         cmocka_unit_test(test_buf_extremes),
         cmocka_unit_test(test_buf_growth),
         cmocka_unit_test(test_buf_failure_latch),
@@ -368,9 +356,6 @@ int main(void) {
         cmocka_unit_test(test_reader_overrun_latch),
         cmocka_unit_test(test_reader_str_bounds),
         cmocka_unit_test(test_reader_never_allocates),
-        cmocka_unit_test(test_keyslot_known_values),
-        cmocka_unit_test(test_keyslot_hash_tags),
-        cmocka_unit_test(test_keyslot_range),
     };
     return cmocka_run_group_tests_name("buf", tests, unitAllocSetup, unitAllocTeardown);
 }

@@ -1,0 +1,73 @@
+/* splice.h -- byte-exact deltas between two texts, as lists of splices, for the snapshot
+ * history's reverse deltas (snapshot.h).
+ *
+ * A delta from a base text B to a target text T replaces a few byte ranges of B:
+ *
+ *   B:  {"rev":1001,"updated":...,"tasks":{..."t-7":{"status":"busy",...}...}}
+ *               ^^^^                              ^^^^
+ *   T:  {"rev":1000,"updated":...,"tasks":{..."t-7":{"status":"open",...}...}}
+ *   delta: [gap 7, delete 4, insert "1000"] [gap 63012, delete 4, insert "open"]
+ *
+ * Encoding: a sequence of splices sorted by offset in B, each
+ *   varint gap (bytes of B kept since the end of the previous splice's deleted range)
+ *   varint del (bytes of B deleted) | varint n | n literal bytes inserted
+ * with LEB128 varints (7 bits a byte, low first, at most 10 bytes). Bytes of B after the last
+ * splice are kept. The empty delta turns B into B.
+ *
+ * swSpliceDiff finds the ranges by a common prefix and suffix, then walks the middle and, at
+ * each difference, looks for the nearest point where the texts agree again (16-byte anchors
+ * hashed over a window that grows from 256 bytes to 8 KB). Differences it cannot resolve
+ * within the window become one splice to the end of the middle, so the delta is always exact
+ * (reconstruction never depends on the heuristics), only sometimes larger than needed. Cost:
+ * one comparison pass plus a hash window per difference.
+ *
+ * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
+ * applies them to a balanced tree of pieces (a treap keyed by offset) instead, so k deltas
+ * of s splices cost O(k s log(k s)) plus one final copy. */
+#ifndef SWARM_SPLICE_H
+#define SWARM_SPLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swarm/buf.h"
+#include "swarm/status.h"
+
+/* Appends to out the delta that turns base[0..blen) into target[0..tlen). Never fails by
+ * itself: an allocation failure latches out (swBufFailed). */
+void swSpliceDiff(const char *base, size_t blen, const char *target, size_t tlen, swBuf *out);
+
+/* Checks that d[0..dlen) is a well-formed delta for a base of blen bytes (every varint
+ * complete, every range inside the base, in order, literals inside d) and stores the length
+ * of the text it produces in *tlen. SW_OK or SW_ERR_CORRUPT (err says what and where). */
+swStatus swSpliceCheck(const char *d, size_t dlen, size_t blen, size_t *tlen, swError *err);
+
+/* Appends the text that the checked delta d produces from base to out (allocation failures
+ * latch out). */
+void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, swBuf *out);
+
+/* A text being rewritten by a chain of deltas: pieces of stable buffers (the base and the
+ * deltas' literals, which must outlive the rope), in a treap. Plain data: zero it or use
+ * swSpliceRopeInit, free with swSpliceRopeFree. */
+typedef struct swSpliceRope {
+    struct swSpliceNode *node; /* node 0 is unused: index 0 means "none" */
+    size_t nodes, cap;
+    uint32_t root;
+    uint64_t seed;
+} swSpliceRope;
+
+/* Starts a rope holding base[0..len). SW_OK or SW_ERR_NOMEM (then nothing to free). */
+swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len);
+
+/* Applies the checked delta d (for a base of the rope's current length) to the rope.
+ * SW_OK or SW_ERR_NOMEM (the rope is then unusable: free it). */
+swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen);
+
+size_t swSpliceRopeLen(const swSpliceRope *r);
+
+/* Copies the rope's text to dst (swSpliceRopeLen bytes). */
+void swSpliceRopeWrite(const swSpliceRope *r, char *dst);
+
+void swSpliceRopeFree(swSpliceRope *r);
+
+#endif

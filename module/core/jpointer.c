@@ -1,0 +1,245 @@
+/* jpointer.c -- JSON Pointer (RFC 6901) on JSON text (see jpointer.h).
+ *
+ * Both entry points check the pointer's syntax first, then walk the reference tokens one
+ * container at a time; Locate walks all but the last and then scans the parent once for
+ * the target, the separators around it and the end of the container. */
+#include <stdint.h>
+#include <string.h>
+
+#include "swarm/json.h"
+#include "swarm/jpointer.h"
+
+/* Compares a member name token with a pointer reference token (already checked: every '~'
+ * is followed by '0' or '1'); tilde tells whether the token holds one. */
+static int nameEqualsRefToken(const char *name, size_t namelen, const char *tok, size_t toklen,
+                              int tilde) {
+    if (!tilde) return swJsonContentsEqualBytes(name + 1, namelen - 2, tok, toklen);
+    swJsonStrDecoder d;
+    swJsonStrDecoderInit(&d, name + 1, namelen - 2);
+    size_t i = 0;
+    for (;;) {
+        int ch = swJsonStrDecoderNext(&d);
+        if (i >= toklen) return ch == -1;
+        if (ch < 0) return 0;
+        int t = (unsigned char)tok[i++];
+        if (t == '~') t = tok[i++] == '0' ? '~' : '/';
+        if (ch != t) return 0;
+    }
+}
+
+/* An array index token: "0" or digits without a leading zero, fitting in size_t. */
+static int parseIndex(const char *tok, size_t toklen, size_t *out) {
+    if (toklen == 0 || (toklen > 1 && tok[0] == '0')) return -1;
+    size_t v = 0;
+    for (size_t i = 0; i < toklen; i++) {
+        if (tok[i] < '0' || tok[i] > '9') return -1;
+        size_t d = (size_t)(tok[i] - '0');
+        if (v > (SIZE_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+swStatus swJsonPointerCheck(const char *ptr, size_t ptrlen, swError *err) {
+    if (ptrlen > 0 && ptr[0] != '/') {
+        return swErrorSet(err, SW_ERR_SYNTAX, 0, "json pointer must be empty or start with '/'");
+    }
+    for (size_t i = 0; i < ptrlen; i++) {
+        if (ptr[i] == '~' && (i + 1 >= ptrlen || (ptr[i + 1] != '0' && ptr[i + 1] != '1'))) {
+            return swErrorSet(err, SW_ERR_SYNTAX, i,
+                              "invalid escape in json pointer at byte %zu: '~' must be "
+                              "followed by '0' or '1'",
+                              i);
+        }
+    }
+    return SW_OK;
+}
+
+/* Follows the reference tokens of ptr[0..ptrlen) (checked syntax) from the value at *cur, and
+ * leaves *cur at the first byte of the value they select. Only the containers on the path are
+ * scanned, and only up to the member or element the pointer names: the document is never
+ * skipped as a whole first. */
+static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
+                     swError *err) {
+    size_t p = 0;
+    while (p < ptrlen) {
+        size_t ts = p + 1, te = ts;
+        while (te < ptrlen && ptr[te] != '/') te++;
+        swJsonIter it;
+        swJsonSpan k, v;
+        int rc = 0;
+        switch (swJsonKindAt(doc, len, *cur)) {
+        case SW_JSON_OBJECT: {
+            int tilde = memchr(ptr + ts, '~', te - ts) != NULL;
+            swJsonObjectBegin(&it, doc, len, *cur);
+            while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
+                if (nameEqualsRefToken(doc + k.off, k.len, ptr + ts, te - ts, tilde)) {
+                    v.off = it.pos; /* descend without skipping the member first */
+                    break;
+                }
+                if (swJsonObjectSkipValue(&it, &v) != SW_OK) rc = SW_ERR_PAYLOAD;
+                if (rc < 0) break;
+            }
+            break;
+        }
+        case SW_JSON_ARRAY: {
+            size_t index;
+            if (parseIndex(ptr + ts, te - ts, &index) < 0) return SW_ERR_NOTFOUND;
+            swJsonArrayBegin(&it, doc, len, *cur);
+            while ((rc = swJsonArrayNext(&it, &v)) == 1 && index > 0) index--;
+            break;
+        }
+        case SW_JSON_INVALID:
+            return swJsonMalformed(err, *cur);
+        default:
+            return SW_ERR_NOTFOUND; /* a scalar has no members */
+        }
+        if (rc < 0) return swJsonMalformed(err, it.pos);
+        if (rc == 0) return SW_ERR_NOTFOUND;
+        *cur = v.off;
+        p = te;
+    }
+    return SW_OK;
+}
+
+swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
+                          size_t *vlen, swError *err) {
+    swStatus st = swJsonPointerCheck(ptr, ptrlen, err);
+    if (st != SW_OK) return st;
+    size_t cur = swJsonSkipWhitespace(doc, len, 0);
+    if ((st = walk(doc, len, ptr, ptrlen, &cur, err)) != SW_OK) return st;
+    swJsonSpan v;
+    if (swJsonSkipValue(doc, len, cur, &v) != SW_OK) return swJsonMalformed(err, cur);
+    *off = v.off;
+    *vlen = v.len;
+    return SW_OK;
+}
+
+/* Where a new last member or element of the container at off goes: after the last one,
+ * which ends at prevEnd, or just inside the opening bracket of an empty container. */
+static void locateEnd(const char *doc, size_t len, size_t off, size_t prevEnd, swJsonLoc *loc) {
+    if (prevEnd) {
+        loc->insertAt = prevEnd;
+        loc->sep = SW_JSON_SEP_BEFORE;
+    } else {
+        loc->insertAt = swJsonSkipWhitespace(doc, len, off) + 1;
+        loc->sep = SW_JSON_SEP_NONE;
+    }
+}
+
+/* The member of the object at off named by the reference token tok[0..toklen). */
+static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
+                             size_t toklen, swJsonLoc *loc, swError *err) {
+    swJsonIter it;
+    swJsonSpan k, v;
+    int rc;
+    int tilde = memchr(tok, '~', toklen) != NULL;
+    size_t prevEnd = 0; /* just past the previous member's value; 0: none yet */
+    swJsonObjectBegin(&it, doc, len, off);
+    while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
+        if (swJsonObjectSkipValue(&it, &v) != SW_OK) return swJsonMalformed(err, it.pos);
+        if (!loc->found && nameEqualsRefToken(doc + k.off, k.len, tok, toklen, tilde)) {
+            loc->found = 1;
+            loc->value = v;
+            if (prevEnd) {
+                loc->cutFrom = prevEnd; /* the comma before it goes with it */
+                loc->cutTo = v.off + v.len;
+            } else {
+                loc->cutFrom = k.off;
+                loc->cutTo = v.off + v.len;
+                size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
+                if (next < len && doc[next] == ',') {
+                    loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
+                }
+            }
+        }
+        prevEnd = v.off + v.len;
+    }
+    if (rc < 0) return swJsonMalformed(err, it.pos);
+    /* A new member goes last. */
+    locateEnd(doc, len, off, prevEnd, loc);
+    return SW_OK;
+}
+
+/* The element of the array at off named by tok[0..toklen): an index, or "-" for the end. */
+static swStatus locateElement(const char *doc, size_t len, size_t off, const char *tok,
+                              size_t toklen, swJsonLoc *loc, swError *err) {
+    size_t index = SIZE_MAX;
+    int end = toklen == 1 && tok[0] == '-';
+    if (!end && parseIndex(tok, toklen, &index) < 0) return SW_ERR_NOTFOUND;
+    swJsonIter it;
+    swJsonSpan v;
+    int rc;
+    size_t i = 0, prevEnd = 0;
+    swJsonArrayBegin(&it, doc, len, off);
+    while ((rc = swJsonArrayNext(&it, &v)) == 1) {
+        if (i == index) {
+            loc->found = 1;
+            loc->value = v;
+            loc->insertAt = v.off; /* a new element goes before it */
+            loc->sep = SW_JSON_SEP_AFTER;
+            if (prevEnd) {
+                loc->cutFrom = prevEnd;
+                loc->cutTo = v.off + v.len;
+            } else {
+                loc->cutFrom = v.off;
+                loc->cutTo = v.off + v.len;
+                size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
+                if (next < len && doc[next] == ',') {
+                    loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1);
+                }
+            }
+            loc->index = i;
+            return SW_OK;
+        }
+        prevEnd = v.off + v.len;
+        i++;
+    }
+    if (rc < 0) return swJsonMalformed(err, it.pos);
+    if (!end && index != i) return SW_ERR_NOTFOUND; /* past the end */
+    loc->index = i;
+    locateEnd(doc, len, off, prevEnd, loc);
+    return SW_OK;
+}
+
+swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
+                             swJsonLoc *loc, swError *err) {
+    memset(loc, 0, sizeof(*loc));
+    swStatus st = swJsonPointerCheck(ptr, ptrlen, err);
+    if (st != SW_OK) return st;
+    size_t cur = swJsonSkipWhitespace(doc, len, 0);
+    if (ptrlen == 0) {
+        loc->parent = SW_JSON_INVALID;
+        loc->found = 1;
+        if (swJsonSkipValue(doc, len, cur, &loc->value) != SW_OK) return swJsonMalformed(err, cur);
+        return SW_OK;
+    }
+    size_t last = ptrlen;
+    while (ptr[--last] != '/') continue;
+    for (size_t i = 0; i < ptrlen; i++) loc->depth += ptr[i] == '/';
+    if ((st = walk(doc, len, ptr, last, &cur, err)) != SW_OK) return st;
+    loc->token = ptr + last + 1;
+    loc->toklen = ptrlen - last - 1;
+    loc->parent = swJsonKindAt(doc, len, cur);
+    switch (loc->parent) {
+    case SW_JSON_OBJECT:
+        return locateMember(doc, len, cur, loc->token, loc->toklen, loc, err);
+    case SW_JSON_ARRAY:
+        return locateElement(doc, len, cur, loc->token, loc->toklen, loc, err);
+    case SW_JSON_INVALID:
+        return swJsonMalformed(err, cur);
+    default:
+        return SW_ERR_NOTFOUND; /* a scalar has no members */
+    }
+}
+
+size_t swJsonPointerUnescape(const char *tok, size_t toklen, char *out) {
+    size_t n = 0;
+    for (size_t i = 0; i < toklen; i++) {
+        char c = tok[i];
+        if (c == '~' && i + 1 < toklen) c = tok[++i] == '0' ? '~' : '/';
+        out[n++] = c;
+    }
+    return n;
+}

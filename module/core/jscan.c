@@ -1,0 +1,404 @@
+/* jscan.c -- scanning JSON text without a tree (see jscan.h).
+ *
+ * Invariants:
+ *   - every read is bounds-checked against the buffer length, whatever the input;
+ *   - containers are skipped by bracket counting (no recursion);
+ *   - a string's escapes are decoded lazily, one byte at a time, only when two names or
+ *     values must be compared and one of them holds a backslash. */
+#include <stdint.h>
+#include <string.h>
+
+#include "swarm/json.h"
+#include "swarm/jscan.h"
+
+/* ---- Scanner ---- */
+
+/* Bytes that matter when skipping the inside of a container. */
+static const unsigned char structural[256] = {
+    ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1,
+};
+
+/* Bytes a number token is made of (the validator has checked the grammar). */
+static const unsigned char numberByte[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
+};
+
+swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
+    if (off >= len) return SW_JSON_INVALID;
+    switch (buf[off]) {
+    case '{':
+        return SW_JSON_OBJECT;
+    case '[':
+        return SW_JSON_ARRAY;
+    case '"':
+        return SW_JSON_STRING;
+    case 't':
+        return SW_JSON_TRUE;
+    case 'f':
+        return SW_JSON_FALSE;
+    case 'n':
+        return SW_JSON_NULL;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        return SW_JSON_NUMBER;
+    default:
+        return SW_JSON_INVALID;
+    }
+}
+
+/* Bytes that end a plain run inside a string. */
+static const unsigned char stringStop[256] = {['"'] = 1, ['\\'] = 1};
+
+/* buf[i] is an opening quote. Stores the offset just past the closing quote in *end.
+ * Short strings (most names and values) go through a byte loop; once a string proves long,
+ * memchr finds candidate quotes, and a quote preceded by an odd run of backslashes is
+ * escaped. Each run is counted once, so this stays linear. */
+static inline int skipString(const char *buf, size_t len, size_t i, size_t *end) {
+    size_t start = i + 1, p = start;
+    size_t lim = len - p > 32 ? p + 32 : len;
+    while (p < lim) {
+        unsigned char c = (unsigned char)buf[p];
+        if (!stringStop[c]) {
+            p++;
+        } else if (c == '"') {
+            *end = p + 1;
+            return 0;
+        } else {
+            p += 2; /* the escaped byte cannot end the string */
+        }
+    }
+    while (p < len) {
+        const char *q = memchr(buf + p, '"', len - p);
+        if (q == NULL) return -1;
+        size_t qi = (size_t)(q - buf);
+        size_t bs = 0;
+        while (qi - bs > start && buf[qi - bs - 1] == '\\') bs++;
+        if ((bs & 1) == 0) {
+            *end = qi + 1;
+            return 0;
+        }
+        p = qi + 1;
+    }
+    return -1;
+}
+
+/* buf[i] is '{' or '['. Counts brackets outside strings; does not check that they pair up
+ * ('[' closed by '}'), which the validator has done. One tight loop: strings are skipped
+ * inline, since the stops (quotes, brackets) are only a few bytes apart in typical documents
+ * and a call per string would cost more than the scan. */
+static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t depth = 0;
+    while (i < len) {
+        unsigned char c = p[i++];
+        if (!structural[c]) continue;
+        if (c == '"') {
+            for (;;) {
+                while (i < len && !stringStop[p[i]]) i++;
+                if (i >= len) return -1;
+                if (p[i++] == '"') break;
+                i++; /* the byte after a backslash cannot end the string */
+            }
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else {
+            if (depth == 0) return -1;
+            if (--depth == 0) {
+                *end = i;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, size_t n,
+                       size_t *end) {
+    if (len - i < n || memcmp(buf + i, lit, n) != 0) return -1;
+    *end = i + n;
+    return 0;
+}
+
+swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
+    size_t i = swJsonSkipWhitespace(buf, len, off);
+    size_t end = i;
+    int rc;
+    switch (swJsonKindAt(buf, len, i)) {
+    case SW_JSON_OBJECT:
+    case SW_JSON_ARRAY:
+        rc = skipContainer(buf, len, i, &end);
+        break;
+    case SW_JSON_STRING:
+        rc = skipString(buf, len, i, &end);
+        break;
+    case SW_JSON_NUMBER:
+        end = i + 1;
+        while (end < len && numberByte[(unsigned char)buf[end]]) end++;
+        rc = 0;
+        break;
+    case SW_JSON_TRUE:
+        rc = skipLiteral(buf, len, i, "true", 4, &end);
+        break;
+    case SW_JSON_FALSE:
+        rc = skipLiteral(buf, len, i, "false", 5, &end);
+        break;
+    case SW_JSON_NULL:
+        rc = skipLiteral(buf, len, i, "null", 4, &end);
+        break;
+    default:
+        rc = -1;
+        break;
+    }
+    if (rc < 0) return SW_ERR_PAYLOAD;
+    val->off = i;
+    val->len = end - i;
+    return SW_OK;
+}
+
+/* ---- Iteration ---- */
+
+static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t off, char open) {
+    size_t i = swJsonSkipWhitespace(buf, len, off);
+    if (i >= len || buf[i] != open) return SW_ERR_PAYLOAD;
+    it->buf = buf;
+    it->len = len;
+    it->pos = i + 1;
+    it->state = SW_JSON_ITER_FIRST;
+    return SW_OK;
+}
+
+/* Consumes the separator before the next item. 1: an item starts at *at; 0: the container
+ * closed; negative: malformed. */
+static int iterStep(swJsonIter *it, char close, size_t *at) {
+    if (it->state == SW_JSON_ITER_DONE) return 0;
+    if (it->state == SW_JSON_ITER_ERROR) return SW_ERR_PAYLOAD;
+    size_t i = swJsonSkipWhitespace(it->buf, it->len, it->pos);
+    if (i >= it->len) goto bad;
+    if (it->buf[i] == close) {
+        it->pos = i + 1;
+        it->state = SW_JSON_ITER_DONE;
+        return 0;
+    }
+    if (it->state == SW_JSON_ITER_NEXT) {
+        if (it->buf[i] != ',') goto bad;
+        i = swJsonSkipWhitespace(it->buf, it->len, i + 1);
+    }
+    *at = i;
+    return 1;
+bad:
+    it->state = SW_JSON_ITER_ERROR;
+    return SW_ERR_PAYLOAD;
+}
+
+swStatus swJsonObjectBegin(swJsonIter *it, const char *buf, size_t len, size_t off) {
+    return iterBegin(it, buf, len, off, '{');
+}
+
+int swJsonObjectNextKey(swJsonIter *it, swJsonSpan *key) {
+    size_t i, kend;
+    int rc = iterStep(it, '}', &i);
+    if (rc <= 0) return rc;
+    if (i >= it->len || it->buf[i] != '"' || skipString(it->buf, it->len, i, &kend) < 0) {
+        goto bad;
+    }
+    size_t colon = swJsonSkipWhitespace(it->buf, it->len, kend);
+    if (colon >= it->len || it->buf[colon] != ':') goto bad;
+    key->off = i;
+    key->len = kend - i;
+    it->pos = swJsonSkipWhitespace(it->buf, it->len, colon + 1);
+    return 1;
+bad:
+    it->state = SW_JSON_ITER_ERROR;
+    return SW_ERR_PAYLOAD;
+}
+
+swStatus swJsonObjectSkipValue(swJsonIter *it, swJsonSpan *val) {
+    if (swJsonSkipValue(it->buf, it->len, it->pos, val) != SW_OK) {
+        it->state = SW_JSON_ITER_ERROR;
+        return SW_ERR_PAYLOAD;
+    }
+    it->pos = val->off + val->len;
+    it->state = SW_JSON_ITER_NEXT;
+    return SW_OK;
+}
+
+int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val) {
+    int rc = swJsonObjectNextKey(it, key);
+    if (rc <= 0) return rc;
+    return swJsonObjectSkipValue(it, val) == SW_OK ? 1 : SW_ERR_PAYLOAD;
+}
+
+swStatus swJsonArrayBegin(swJsonIter *it, const char *buf, size_t len, size_t off) {
+    return iterBegin(it, buf, len, off, '[');
+}
+
+int swJsonArrayNext(swJsonIter *it, swJsonSpan *val) {
+    size_t i;
+    int rc = iterStep(it, ']', &i);
+    if (rc <= 0) return rc;
+    if (swJsonSkipValue(it->buf, it->len, i, val) != SW_OK) {
+        it->state = SW_JSON_ITER_ERROR;
+        return SW_ERR_PAYLOAD;
+    }
+    it->pos = val->off + val->len;
+    it->state = SW_JSON_ITER_NEXT;
+    return 1;
+}
+
+void swJsonIterResume(swJsonIter *it, size_t pos) {
+    it->pos = pos;
+    it->state = SW_JSON_ITER_NEXT;
+}
+
+int swJsonIterFailed(const swJsonIter *it) {
+    return it->state == SW_JSON_ITER_ERROR;
+}
+
+/* ---- Strings ---- */
+
+void swJsonStrDecoderInit(swJsonStrDecoder *d, const char *s, size_t n) {
+    d->p = (const unsigned char *)s;
+    d->end = d->p + n;
+    d->npending = d->ipending = 0;
+}
+
+int swJsonStrDecoderNext(swJsonStrDecoder *d) {
+    if (d->ipending < d->npending) return d->pending[d->ipending++];
+    if (d->p >= d->end) return -1;
+    unsigned c = *d->p++;
+    if (c != '\\') return (int)c;
+    if (d->p >= d->end) return -2;
+    c = *d->p++;
+    switch (c) {
+    case '"':
+    case '\\':
+    case '/':
+        return (int)c;
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'u':
+        break;
+    default:
+        return -2;
+    }
+    unsigned cp, lo;
+    if (swJsonHex4((const char *)d->p, (size_t)(d->end - d->p), &cp) != 4) return -2;
+    d->p += 4;
+    if (cp >= 0xD800 && cp <= 0xDBFF && d->end - d->p >= 6 && d->p[0] == '\\' && d->p[1] == 'u' &&
+        swJsonHex4((const char *)d->p + 2, (size_t)(d->end - d->p - 2), &lo) == 4 && lo >= 0xDC00 &&
+        lo <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        d->p += 6;
+    }
+    unsigned char *o = d->pending;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        d->npending = 1;
+    } else if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        d->npending = 2;
+    } else if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        d->npending = 3;
+    } else {
+        o[0] = (unsigned char)(0xF0 | (cp >> 18));
+        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        d->npending = 4;
+    }
+    d->ipending = 1;
+    return o[0];
+}
+
+static int isStringToken(const char *tok, size_t toklen) {
+    return toklen >= 2 && tok[0] == '"' && tok[toklen - 1] == '"';
+}
+
+int swJsonContentsEqual(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen == blen && memcmp(a, b, alen) == 0) return 1;
+    if (memchr(a, '\\', alen) == NULL && memchr(b, '\\', blen) == NULL) return 0;
+    swJsonStrDecoder da, db;
+    swJsonStrDecoderInit(&da, a, alen);
+    swJsonStrDecoderInit(&db, b, blen);
+    for (;;) {
+        int ca = swJsonStrDecoderNext(&da);
+        int cb = swJsonStrDecoderNext(&db);
+        if (ca == -2 || cb == -2 || ca != cb) return 0;
+        if (ca == -1) return 1;
+    }
+}
+
+static int decodedEqualsBytes(const char *c, size_t n, const char *s, size_t slen) {
+    swJsonStrDecoder d;
+    swJsonStrDecoderInit(&d, c, n);
+    for (size_t i = 0;; i++) {
+        int ch = swJsonStrDecoderNext(&d);
+        if (ch == -1) return i == slen;
+        if (ch < 0 || i >= slen || (unsigned char)s[i] != ch) return 0;
+    }
+}
+
+/* Decoding never lengthens (every escape is longer than what it stands for), which settles
+ * most mismatches on the lengths and a memcmp, without looking for backslashes. */
+int swJsonContentsEqualBytes(const char *c, size_t n, const char *s, size_t slen) {
+    if (n < slen) return 0;
+    if (n == slen) {
+        /* Equal raw bytes are equal values unless they hold an escape (which would make the
+         * decoded value shorter than s). */
+        if (memcmp(c, s, n) != 0) return 0;
+        return memchr(c, '\\', n) == NULL || decodedEqualsBytes(c, n, s, slen);
+    }
+    return memchr(c, '\\', n) != NULL && decodedEqualsBytes(c, n, s, slen);
+}
+
+int swJsonStringEqual(const char *a, size_t alen, const char *b, size_t blen) {
+    if (!isStringToken(a, alen) || !isStringToken(b, blen)) return 0;
+    return swJsonContentsEqual(a + 1, alen - 2, b + 1, blen - 2);
+}
+
+int swJsonStringEqualBytes(const char *tok, size_t toklen, const char *s, size_t slen) {
+    if (!isStringToken(tok, toklen)) return 0;
+    return swJsonContentsEqualBytes(tok + 1, toklen - 2, s, slen);
+}
+
+/* ---- Errors ---- */
+
+swStatus swJsonMalformed(swError *err, size_t off) {
+    return swErrorSet(err, SW_ERR_PAYLOAD, off, "malformed json at byte %zu", off);
+}
+
+swStatus swJsonTooDeep(swError *err, size_t off) {
+    return swErrorSet(err, SW_ERR_PAYLOAD, off, "json nested deeper than %d levels at byte %zu",
+                      SW_JSCAN_MAX_DEPTH, off);
+}
+
+swStatus swJsonTopValue(const char *buf, size_t len, swJsonSpan *v, swError *err) {
+    if (swJsonSkipValue(buf, len, 0, v) != SW_OK) {
+        return swJsonMalformed(err, swJsonSkipWhitespace(buf, len, 0));
+    }
+    size_t end = swJsonSkipWhitespace(buf, len, v->off + v->len);
+    if (end != len) return swJsonMalformed(err, end);
+    return SW_OK;
+}

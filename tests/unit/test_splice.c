@@ -1,0 +1,281 @@
+/* test_splice.c -- unit tests of splice deltas and the rope (splice.h): diffs are exact on
+ * random texts and edits, small for small edits, checked deltas never read astray, and a
+ * chain applied through the rope equals the chain applied one copy at a time. */
+#include "unit_alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarm/alloc.h"
+#include "swarm/splice.h"
+
+static uint64_t rng = 0x5911ce;
+
+static uint64_t rnd(void) {
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 2685821657736338717ULL;
+}
+
+static size_t below(size_t n) {
+    return n ? (size_t)(rnd() % n) : 0;
+}
+
+/* A JSON-like text: repetitive on purpose, so false anchors are everywhere. */
+static char *randomText(size_t n) {
+    static const char *const words[] = {"{\"status\":\"open\",",
+                                        "\"owner\":\"a-1",
+                                        "\"prio\":3}",
+                                        ",\"t-",
+                                        "busy",
+                                        "done",
+                                        "0",
+                                        "7",
+                                        "\n"};
+    char *s = malloc(n + 1);
+    if (s == NULL) abort();
+    size_t k = 0;
+    while (k < n) {
+        const char *w = words[below(9)];
+        for (size_t i = 0; w[i] && k < n; i++) s[k++] = w[i];
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* A few random edits of a[0..alen): replacements, insertions, deletions. */
+static char *randomEdit(const char *a, size_t alen, size_t *blen, int edits) {
+    char *b = malloc(alen + (size_t)edits * 64 + 1);
+    if (b == NULL) abort();
+    memcpy(b, a, alen);
+    size_t n = alen;
+    for (int e = 0; e < edits; e++) {
+        size_t at = below(n + 1), del = below(n - at < 12 ? n - at + 1 : 12), ins = below(12);
+        memmove(b + at + ins, b + at + del, n - at - del);
+        for (size_t i = 0; i < ins; i++) b[at + i] = (char)('A' + below(26));
+        n = n - del + ins;
+    }
+    *blen = n;
+    return b;
+}
+
+static void checkDiff(const char *a, size_t alen, const char *b, size_t blen) {
+    swBuf d = {0};
+    swSpliceDiff(a, alen, b, blen, &d);
+    assert_false(swBufFailed(&d));
+    size_t tlen = 0;
+    assert_int_equal(swSpliceCheck(d.data, d.len, alen, &tlen, NULL), SW_OK);
+    assert_int_equal(tlen, blen);
+    swBuf out = {0};
+    swSpliceApply(d.data, d.len, a, alen, &out);
+    assert_int_equal(out.len, blen);
+    if (blen) assert_memory_equal(out.data, b, blen);
+    swBufFree(&out);
+    swBufFree(&d);
+}
+
+static void test_diff_exact(void **state) {
+    (void)state;
+    checkDiff("", 0, "", 0);
+    checkDiff("abc", 3, "", 0);
+    checkDiff("", 0, "abc", 3);
+    checkDiff("abc", 3, "abc", 3);
+    checkDiff("abc", 3, "abd", 3);
+    checkDiff("aaaa", 4, "aaaaaa", 6);
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t alen = below(4) == 0 ? below(40) : below(6000), blen;
+        char *a = randomText(alen);
+        char *b;
+        if (below(10) == 0) {
+            blen = below(6000);
+            b = randomText(blen);
+        } else {
+            b = randomEdit(a, alen, &blen, 1 + (int)below(6));
+        }
+        checkDiff(a, alen, b, blen);
+        free(a);
+        free(b);
+    }
+}
+
+/* One small edit of a large text costs a small delta, wherever it lies. */
+static void test_diff_small(void **state) {
+    (void)state;
+    char *a = randomText(90000);
+    for (int iter = 0; iter < 200; iter++) {
+        size_t at = below(90000 - 8);
+        char *b = malloc(90000 + 4);
+        if (b == NULL) abort();
+        memcpy(b, a, 90000);
+        memcpy(b + at, "WXYZ", 4); /* same length */
+        size_t at2 = below(90000 - 8);
+        memmove(b + at2 + 3, b + at2, 90000 - at2); /* and an insertion */
+        memcpy(b + at2, "+++", 3);
+        swBuf d = {0};
+        swSpliceDiff(a, 90000, b, 90003, &d);
+        if (d.len > 64) fail_msg("delta of %zu bytes for two edits", d.len);
+        swBufFree(&d);
+        free(b);
+    }
+    free(a);
+}
+
+static void test_check_refuses_bad_deltas(void **state) {
+    (void)state;
+    swError err;
+    size_t tlen;
+    /* gap 5 beyond a base of 3 */
+    assert_int_equal(swSpliceCheck("\x05\x00\x00", 3, 3, &tlen, &err), SW_ERR_CORRUPT);
+    assert_string_equal(err.msg, "delta range beyond the base");
+    /* delete beyond */
+    assert_int_equal(swSpliceCheck("\x01\x03\x00", 3, 3, &tlen, &err), SW_ERR_CORRUPT);
+    /* a literal longer than the delta */
+    assert_int_equal(swSpliceCheck("\x00\x00\x05"
+                                   "ab",
+                                   5, 3, &tlen, &err),
+                     SW_ERR_CORRUPT);
+    assert_string_equal(err.msg, "truncated delta literal");
+    /* a varint cut short, and one too long */
+    assert_int_equal(swSpliceCheck("\x80", 1, 3, &tlen, &err), SW_ERR_CORRUPT);
+    assert_string_equal(err.msg, "truncated delta");
+    assert_int_equal(
+        swSpliceCheck("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00", 13, 3, &tlen, &err),
+        SW_ERR_CORRUPT);
+    /* fine: keep 1, replace 1 by "xy", keep the rest */
+    assert_int_equal(swSpliceCheck("\x01\x01\x02xy", 5, 3, &tlen, &err), SW_OK);
+    assert_int_equal(tlen, 4);
+    swBuf out = {0};
+    swSpliceApply("\x01\x01\x02xy", 5, "abc", 3, &out);
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "axyc", 4);
+    swBufFree(&out);
+    /* every truncation of a real delta is refused or harmless */
+    char *a = randomText(3000);
+    size_t blen;
+    char *b = randomEdit(a, 3000, &blen, 5);
+    swBuf d = {0};
+    swSpliceDiff(a, 3000, b, blen, &d);
+    for (size_t n = 0; n < d.len; n++) {
+        char *cut = malloc(n ? n : 1);
+        if (cut == NULL) abort();
+        memcpy(cut, d.data, n);
+        if (swSpliceCheck(cut, n, 3000, &tlen, NULL) == SW_OK) {
+            swSpliceApply(cut, n, a, 3000, &out);
+            assert_int_equal(out.len, tlen);
+            out.len = 0;
+        }
+        free(cut);
+    }
+    swBufFree(&out);
+    swBufFree(&d);
+    free(a);
+    free(b);
+}
+
+/* A chain of deltas, newest first (as the history applies them), through the rope and one
+ * copy at a time. */
+static void test_rope_matches_chain(void **state) {
+    (void)state;
+    for (int iter = 0; iter < 60; iter++) {
+        int k = 1 + (int)below(300);
+        size_t len[301];
+        char *text[301];
+        swBuf delta[301];
+        text[0] = randomText(below(8000));
+        len[0] = strlen(text[0]);
+        for (int i = 1; i <= k; i++) {
+            text[i] = randomEdit(text[i - 1], len[i - 1], &len[i], 1 + (int)below(3));
+            delta[i] = (swBuf){0};
+            /* delta[i] turns text[i] back into text[i - 1] */
+            swSpliceDiff(text[i], len[i], text[i - 1], len[i - 1], &delta[i]);
+        }
+        swSpliceRope r;
+        assert_int_equal(swSpliceRopeInit(&r, text[k], len[k]), SW_OK);
+        for (int i = k; i >= 1; i--) {
+            assert_int_equal(swSpliceRopeApply(&r, delta[i].data, delta[i].len), SW_OK);
+            if (i % 37 == 0 || i == 1) {
+                assert_int_equal(swSpliceRopeLen(&r), len[i - 1]);
+                char *got = malloc(len[i - 1] + 1);
+                if (got == NULL) abort();
+                swSpliceRopeWrite(&r, got);
+                if (len[i - 1]) assert_memory_equal(got, text[i - 1], len[i - 1]);
+                free(got);
+            }
+        }
+        swSpliceRopeFree(&r);
+        for (int i = 0; i <= k; i++) {
+            free(text[i]);
+            if (i) swBufFree(&delta[i]);
+        }
+    }
+}
+
+static void test_rope_nomem(void **state) {
+    (void)state;
+    char *a = randomText(5000);
+    size_t blen;
+    char *b = randomEdit(a, 5000, &blen, 40);
+    swBuf d = {0};
+    swSpliceDiff(b, blen, a, 5000, &d);
+    for (long n = 0;; n++) {
+        swSpliceRope r;
+        unitAllocFailAfter(n);
+        swStatus st = swSpliceRopeInit(&r, b, blen);
+        if (st == SW_OK) st = swSpliceRopeApply(&r, d.data, d.len);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            char *got = malloc(5000);
+            if (got == NULL) abort();
+            swSpliceRopeWrite(&r, got);
+            assert_memory_equal(got, a, 5000);
+            free(got);
+            swSpliceRopeFree(&r);
+            assert_true(n >= 2);
+            break;
+        }
+        assert_int_equal(st, SW_ERR_NOMEM);
+        swSpliceRopeFree(&r);
+    }
+    /* A failing diff latches its buffer. */
+    swBuf f = {0};
+    unitAllocFailAfter(0);
+    swSpliceDiff(b, blen, a, 5000, &f);
+    unitAllocFailAfter(-1);
+    assert_true(swBufFailed(&f));
+    swBufFree(&f);
+    swBufFree(&d);
+    free(a);
+    free(b);
+}
+
+static void test_varint(void **state) {
+    (void)state;
+    static const uint64_t values[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, UINT64_MAX};
+    swBuf b = {0};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) swBufPutVarint(&b, values[i]);
+    swReader r;
+    swReaderInit(&r, b.data, b.len);
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_int_equal(swReadVarint(&r), values[i]);
+    }
+    assert_true(swReaderAtEnd(&r));
+    swBufFree(&b);
+    /* 2^64 does not fit */
+    swReaderInit(&r, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", 10);
+    swReadVarint(&r);
+    assert_true(swReaderFailed(&r));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diff_exact),
+        cmocka_unit_test(test_diff_small),
+        cmocka_unit_test(test_check_refuses_bad_deltas),
+        cmocka_unit_test(test_rope_matches_chain),
+        cmocka_unit_test(test_rope_nomem),
+        cmocka_unit_test(test_varint),
+    };
+    return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
+}

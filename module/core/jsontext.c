@@ -1124,7 +1124,8 @@ swStatus swJsonMergeDiff(const char *a, size_t alen, const char *b, size_t blen,
     *outlen = 0;
     /* As for merge: two objects are walked once, by the diff itself, and what follows them is
      * checked afterwards; otherwise only b's span matters. */
-    swJsonSpan av = {swJsonSkipWhitespace(a, alen, 0), 0}, bv = {swJsonSkipWhitespace(b, blen, 0), 0};
+    swJsonSpan av = {swJsonSkipWhitespace(a, alen, 0), 0},
+               bv = {swJsonSkipWhitespace(b, blen, 0), 0};
     swJsonKind ka = swJsonKindAt(a, alen, av.off), kb = swJsonKindAt(b, blen, bv.off);
     if (ka == SW_JSON_INVALID) return malformed(err, av.off);
     int walked = ka == SW_JSON_OBJECT && kb == SW_JSON_OBJECT;

@@ -1,5 +1,5 @@
-/* fuzz_delta.c -- libFuzzer target: the publish delta decoder (swDeltaApply), which
- * replicas and AOF loading run on what SWARM.APPLY carries.
+/* fuzz_delta.c -- libFuzzer target: the publish delta decoder (swDeltaCheck, then swDeltaCommit),
+ * which replicas and AOF loading run on what SWARM.APPLY carries.
  *
  * Input: u32 little-endian n | n bytes of a serialized table | the delta. When the table
  * part does not decode, the delta is applied to a fixed table (routes 1-3, rules 4-5), so
@@ -55,7 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *before = fuzzTableRoundTrip(t, &beforeLen);
     swError err;
     err.msg[0] = '\0';
-    swStatus st = swDeltaApply(t, p, size, &err);
+    swDelta d;
+    swStatus st = swDeltaCheck(t, p, size, &d, &err);
+    if (st == SW_OK) {
+        swDeltaCommit(t, &d);
+        swDeltaRelease(&d);
+    }
     if (st != SW_OK) {
         fuzzDecodeFailed(st, &err);
         char *after = NULL;

@@ -25,7 +25,9 @@ typedef struct SwarmConfig {
     long long streamMaxlen;
     long long breakerThreshold;
     long long breakerCooldownMs;
-    int clusterPubsubGlobal; /* 0: shard channels in cluster mode, 1: global */
+    long long regexHeapLimitKb;  /* applied to the core: swRegexSetHeapLimitKb */
+    long long resolveCacheBytes; /* applied to the core: swResolveSetCacheBytes */
+    int clusterPubsubGlobal;     /* 0: shard channels in cluster mode, 1: global */
 } SwarmConfig;
 
 /* The values in force; read anywhere, written only by Redis through the config callbacks. */

@@ -929,14 +929,14 @@ static void test_command_info_describes_subcommands(void **state) {
         const char *flags;
         const char *keyflags;
     } subs[] = {
-        {"add", -5, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"update\"]"},
-        {"del", -4, "[\"write\",\"module\"]", "[\"RW\",\"update\"]"},
+        {"add", -5, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"access\",\"update\"]"},
+        {"del", -4, "[\"write\",\"module\"]", "[\"RW\",\"access\",\"update\"]"},
         {"list", 3, "[\"readonly\",\"module\"]", "[\"RO\",\"access\"]"},
         {"match", -4, "[\"readonly\",\"module\"]", "[\"RO\",\"access\"]"},
-        {"allow", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"update\"]"},
-        {"deny", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"update\"]"},
+        {"allow", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"access\",\"update\"]"},
+        {"deny", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"access\",\"update\"]"},
         {"rules", 3, "[\"readonly\",\"module\"]", "[\"RO\",\"access\"]"},
-        {"default", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"update\"]"},
+        {"default", 4, "[\"write\",\"denyoom\",\"module\"]", "[\"RW\",\"access\",\"update\"]"},
         {"stats", 3, "[\"readonly\",\"module\",\"fast\"]", "[\"RO\",\"access\"]"},
     };
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {

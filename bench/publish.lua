@@ -3,10 +3,9 @@
 --
 --   EVALSHA <sha> 1 <seq-key> <channel> <type> <payload>
 --
--- Checks the type against the event-type grammar (SPEC section 2: tokens of A-Z a-z 0-9 _ - :
--- separated by single dots, at most 256 bytes), validates the payload with cjson.decode,
+-- Checks the type against the event-type grammar, validates the payload with cjson.decode,
 -- issues an id <ms>-<seq> (a per-table counter kept in <seq-key>, as SWARM.PUBLISH keeps its
--- id clock in the table), builds the envelope in the SPEC's key order with the payload bytes
+-- id clock in the table), builds the envelope in the documented key order with the payload bytes
 -- verbatim, PUBLISHes it and answers [id, targets, receivers] like SWARM.PUBLISH.
 local chan, t, payload = ARGV[1], ARGV[2], ARGV[3]
 if #t == 0 or #t > 256 or not string.match(t, '^[%w_:%-][%w_:%-%.]*$')

@@ -1,4 +1,4 @@
-/* cmd_route.c -- SWARM.ROUTE: the routing table's subcommands (SPEC section 4).
+/* cmd_route.c -- SWARM.ROUTE: the routing table's subcommands.
  *
  * Handler flow: arity (Redis checks it from the command info), parse every argument, open
  * the key, check its type, mutate, reply, replicate. Nothing is written before every

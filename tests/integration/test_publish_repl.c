@@ -1,4 +1,4 @@
-/* test_publish_repl.c -- SWARM.PUBLISH under replication (SPEC section 5): a replica holds
+/* test_publish_repl.c -- SWARM.PUBLISH under replication: a replica holds
  * the same stream entries, ids, counters and breakers as its master, its pub/sub
  * subscribers receive the same envelopes, and a promoted replica keeps issuing increasing
  * ids. */

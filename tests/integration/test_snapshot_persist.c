@@ -1,6 +1,6 @@
 /* test_snapshot_persist.c -- swarm-snp values across DEBUG RELOAD, RDB, AOF (plain and
  * rewritten), COPY, DUMP/RESTORE, RENAME, replication, and corrupt RDB files and
- * SWARM.RESTORE payloads (SPEC sections 1 and 7).
+ * SWARM.RESTORE payloads.
  *
  * Each test starts the servers it needs. "State" below is everything a client can observe
  * of a history: LIST (versions, timestamps, sizes, checksums), INFO, the text of every
@@ -505,7 +505,7 @@ static void test_internal_commands_refuse_non_json(void **state_) {
 }
 
 /* A history with no version cannot come from the module; as a key it would be an empty
- * aggregate, which Redis never keeps (SPEC section 1). */
+ * aggregate, which Redis never keeps. */
 static void test_swarm_restore_empty_history_is_refused(void **state_) {
     (void)state_;
     itServer s;

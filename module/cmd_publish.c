@@ -19,6 +19,7 @@
  * subscriber count of its own. In cluster mode envelopes travel over the cluster bus
  * instead, so no channel delivery is recorded. A rejected publish replicates
  * SWARM.APPLY key ROUTE <delta> (the rejection counters). */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -271,9 +272,7 @@ typedef struct Slot {
     size_t rep;
 } Slot;
 
-static int sameTarget(const swRoute *a, const swRoute *b) {
-    return a->targetLen == b->targetLen && memcmp(a->target, b->target, a->targetLen) == 0;
-}
+#define NO_REP SIZE_MAX
 
 static void replyLost(RedisModuleCtx *ctx, const char *target, size_t len, Outcome o) {
     RedisModule_ReplyWithArray(ctx, 2);
@@ -339,8 +338,14 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     size_t n = res->nroutes;
     swDeltaRoute dstack[STACK_ROUTES];
     Slot sstack[STACK_ROUTES];
+    size_t rstack[STACK_ROUTES];
     swDeltaRoute *d = n <= STACK_ROUTES ? dstack : RedisModule_Alloc(n * sizeof(*d));
     Slot *slot = n <= STACK_ROUTES ? sstack : RedisModule_Alloc(n * sizeof(*slot));
+    /* The representative of each distinct target (the resolution numbers them), so a
+     * route finds its target's earlier outcome in O(1). */
+    size_t nt = res->ntargets;
+    size_t *repOf = nt <= STACK_ROUTES ? rstack : RedisModule_Alloc(nt * sizeof(*repOf));
+    for (size_t i = 0; i < nt; i++) repOf[i] = NO_REP;
     size_t nd = 0, nok = 0, nlost = 0;
     swDelta delta = {.inc = {.published = 1}, .routes = d};
     swTableStats *inc = &delta.inc;
@@ -349,9 +354,9 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         if (a.priority < r->pmin || a.priority > r->pmax) continue;
         swDeltaRoute *e = &d[nd];
         *e = (swDeltaRoute){.route = r, .matched = 1};
-        size_t k = 0;
-        while (k < nd && (slot[k].rep != k || !sameTarget(d[k].route, r))) k++;
-        int seen = k < nd;
+        size_t k = repOf[res->targetIndex[i]];
+        int seen = k != NO_REP;
+        if (!seen) repOf[res->targetIndex[i]] = nd;
         Outcome o;
         if (seen && slot[k].out != OUT_SHED) {
             o = slot[k].out;
@@ -431,6 +436,7 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         RedisModule_Free(d);
         RedisModule_Free(slot);
     }
+    if (repOf != rstack) RedisModule_Free(repOf);
     SwarmMessage_Release(ctx, &p.m);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;

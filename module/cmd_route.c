@@ -1,14 +1,16 @@
-/* cmd_route.c -- SWARM.ROUTE: the routing table's subcommands (SPEC section 4).
+/* cmd_route.c -- SWARM.ROUTE: the routing table's subcommands.
  *
  * Handler flow: arity (Redis checks it from the command info), parse every argument, open
  * the key, check its type, mutate, reply, replicate. Nothing is written before every
  * argument is known good. */
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "cmd_route.h"
 #include "config.h"
 #include "glue.h"
+#include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
 #include "swarm/resolve.h"
@@ -186,7 +188,12 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ | REDISMODULE_WRITE, &key,
                                    &existing) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    if (none && existing == NULL) {
+    /* Clearing no default, or setting the one in force, changes nothing: it fires, touches
+     * and replicates nothing. */
+    int same = existing && (none ? existing->deflt == NULL
+                                 : existing->deflt && existing->defltLen == len &&
+                                       memcmp(existing->deflt, target, len) == 0);
+    if ((none && existing == NULL) || same) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
     }
@@ -216,6 +223,9 @@ static const char *breakerName(swBreaker b) {
 
 static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argc;
+    /* An open breaker whose cooldown has passed shows as half-open: the next message probes
+     * it. The state itself changes only when a publish attempts the route. */
+    int64_t now = (int64_t)RedisModule_Milliseconds();
     swTable *t;
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
@@ -238,7 +248,8 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
         SwarmMapInt(&m, "missed", (long long)r->c.missed);
         SwarmMapInt(&m, "failed", (long long)r->c.failed);
         SwarmMapInt(&m, "shed", (long long)r->c.shed);
-        SwarmMapSimple(&m, "breaker", breakerName(r->breaker));
+        SwarmMapSimple(&m, "breaker",
+                       breakerName(swRouteBreakerAt(r, now, swarmConfig.breakerCooldownMs)));
         SwarmMapEnd(&m);
     }
     RedisModule_CloseKey(key);
@@ -305,9 +316,7 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     const swResolution *res;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
-    } else if (swTableResolve(t, type, len, &res) != SW_OK) {
-        SwarmReplyStatus(ctx, SW_ERR_NOMEM, NULL);
-    } else if ((st = swResolutionAdmit(res, type, len, &err)) != SW_OK) {
+    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
         swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
@@ -370,7 +379,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
           .complexity = "O(T) where T is the number of tokens in the pattern (O(R) for REGEX "
                         "routes with R regex routes)",
           .arity = -5,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
                                             SWARM_ARG("pattern", REDISMODULE_ARG_TYPE_STRING),
                                             SWARM_ARG("target", REDISMODULE_ARG_TYPE_STRING),
@@ -394,7 +403,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          {.summary = "Removes routes or rules by id; returns how many were removed",
           .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
           .arity = -4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
                                             {.name = "id",
                                              .type = REDISMODULE_ARG_TYPE_INTEGER,
@@ -429,7 +438,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          {.summary = "Adds an ALLOW admission rule (a PCRE2 regex over event types)",
           .complexity = "O(U) for U rules",
           .arity = 4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
                                             SWARM_ARG("regex", REDISMODULE_ARG_TYPE_STRING),
                                             SWARM_ARG_END}}},
@@ -439,7 +448,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          {.summary = "Adds a DENY admission rule (a PCRE2 regex over event types)",
           .complexity = "O(U) for U rules",
           .arity = 4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
                                             SWARM_ARG("regex", REDISMODULE_ARG_TYPE_STRING),
                                             SWARM_ARG_END}}},
@@ -457,7 +466,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          {.summary = "Sets or clears (NONE) the dead-letter target",
           .complexity = "O(1)",
           .arity = 4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
                                             SWARM_ARG("target", REDISMODULE_ARG_TYPE_STRING),
                                             SWARM_ARG_END}}},

@@ -2,6 +2,8 @@
 #include <strings.h>
 
 #include "config.h"
+#include "swarm/regex.h"
+#include "swarm/resolve.h"
 #include "swarm/snapshot.h"
 
 SwarmConfig swarmConfig;
@@ -11,22 +13,37 @@ typedef struct SwarmNumConfig {
     long long def, min, max;
     unsigned int flags;
     long long *val;
+    void (*apply)(long long val); /* hands the value to the core, or NULL */
 } SwarmNumConfig;
+
+static void applyRegexHeapLimit(long long kb) {
+    swRegexSetHeapLimitKb((uint32_t)kb);
+}
+
+static void applyResolveCacheBytes(long long bytes) {
+    swResolveSetCacheBytes((size_t)bytes);
+}
 
 #define MB (1024LL * 1024LL)
 static SwarmNumConfig numConfigs[] = {
-    {"max-type-bytes", 256, 1, 65536, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.maxTypeBytes},
+    {"max-type-bytes", 256, 1, 65536, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.maxTypeBytes, NULL},
     {"max-payload-bytes", 1 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
-     &swarmConfig.maxPayloadBytes},
+     &swarmConfig.maxPayloadBytes, NULL},
     {"max-snapshot-bytes", 64 * MB, 2, 512 * MB, REDISMODULE_CONFIG_MEMORY,
-     &swarmConfig.maxSnapshotBytes},
+     &swarmConfig.maxSnapshotBytes, NULL},
     {"snapshot-keep", SW_SNAP_KEEP_DEFAULT, 1, SW_SNAP_KEEP_MAX, REDISMODULE_CONFIG_DEFAULT,
-     &swarmConfig.snapshotKeep},
+     &swarmConfig.snapshotKeep, NULL},
     {"stream-maxlen", 100000, 1, SWARM_LLONG_BOUND, REDISMODULE_CONFIG_DEFAULT,
-     &swarmConfig.streamMaxlen},
-    {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold},
+     &swarmConfig.streamMaxlen, NULL},
+    {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold,
+     NULL},
     {"breaker-cooldown-ms", 30000, 1, 86400000LL * 30, REDISMODULE_CONFIG_DEFAULT,
-     &swarmConfig.breakerCooldownMs},
+     &swarmConfig.breakerCooldownMs, NULL},
+    {"regex-heap-limit-kb", SW_REGEX_HEAP_LIMIT_KB_DEFAULT, SW_REGEX_HEAP_LIMIT_KB_MIN,
+     SW_REGEX_HEAP_LIMIT_KB_MAX, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.regexHeapLimitKb,
+     applyRegexHeapLimit},
+    {"resolve-cache-bytes", SW_RESOLVE_CACHE_BYTES_DEFAULT, 0, 1024 * MB, REDISMODULE_CONFIG_MEMORY,
+     &swarmConfig.resolveCacheBytes, applyResolveCacheBytes},
 };
 #define NUM_CONFIGS (sizeof(numConfigs) / sizeof(numConfigs[0]))
 
@@ -43,7 +60,9 @@ static int SwarmConfig_SetNum(const char *name, long long val, void *privdata,
                               RedisModuleString **err) {
     (void)name;
     (void)err;
-    *((SwarmNumConfig *)privdata)->val = val;
+    SwarmNumConfig *c = privdata;
+    *c->val = val;
+    if (c->apply) c->apply(val);
     return REDISMODULE_OK;
 }
 
@@ -83,6 +102,7 @@ static int SwarmConfig_Register(RedisModuleCtx *ctx) {
     for (size_t i = 0; i < NUM_CONFIGS; i++) {
         SwarmNumConfig *c = &numConfigs[i];
         *c->val = c->def;
+        if (c->apply) c->apply(c->def);
         if (RedisModule_RegisterNumericConfig(ctx, c->name, c->def, c->flags, c->min, c->max,
                                               SwarmConfig_GetNum, SwarmConfig_SetNum, NULL,
                                               c) == REDISMODULE_ERR)

@@ -25,7 +25,9 @@ typedef struct SwarmConfig {
     long long streamMaxlen;
     long long breakerThreshold;
     long long breakerCooldownMs;
-    int clusterPubsubGlobal; /* 0: shard channels in cluster mode, 1: global */
+    long long regexHeapLimitKb;  /* applied to the core: swRegexSetHeapLimitKb */
+    long long resolveCacheBytes; /* applied to the core: swResolveSetCacheBytes */
+    int clusterPubsubGlobal;     /* 0: shard channels in cluster mode, 1: global */
     /* Load time only (never CONFIG SET): clients may run SWARM.APPLY and SWARM.RESTORE, so
      * tests can feed them malformed input directly. */
     int debugInternalCommands;

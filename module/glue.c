@@ -2,12 +2,41 @@
  * argument parsing, keys, registration. It calls only Redis and the core. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "glue.h"
 #include "swarm/alloc.h"
 
-/* ---- Allocator: the core allocates through Redis so INFO memory sees it ---- */
+/* ---- Allocator ----
+ *
+ * The core allocates through Redis so INFO memory, maxmemory and MEMORY USAGE see it. Under
+ * AddressSanitizer (SWARM_SANITIZER=address) it allocates through libc instead: Redis's
+ * jemalloc hides module blocks from ASan, so an overflow in the core's memory would go
+ * unnoticed in the integration tests. Then used_memory does not see the core's memory;
+ * MEMORY USAGE still counts it (malloc_usable_size), and INFO swarm says which allocator is
+ * in force (swarm_allocator:libc), so tests that compare the two know. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SWARM_LIBC_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SWARM_LIBC_ALLOCATOR 1
+#endif
+#endif
 
+#ifdef SWARM_LIBC_ALLOCATOR
+#include <malloc.h>
+#include <stdlib.h>
+
+static size_t SwarmMallocSize(void *p) {
+    return malloc_usable_size(p);
+}
+
+static const swAllocator swarmAllocator = {malloc, calloc, realloc, free, SwarmMallocSize};
+
+const char *SwarmAllocatorName(void) {
+    return "libc";
+}
+#else
 static void *SwarmAlloc(size_t n) {
     return RedisModule_Alloc(n);
 }
@@ -24,18 +53,37 @@ static size_t SwarmMallocSize(void *p) {
     return RedisModule_MallocSize(p);
 }
 
+static const swAllocator swarmAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree,
+                                           SwarmMallocSize};
+
+const char *SwarmAllocatorName(void) {
+    return "redis";
+}
+#endif
+
 /* cluster-enabled cannot change while the server runs: read it once, at load. */
 static int swarmClusterMode;
 
+/* RedisModule_SetCommandACLCategories (Redis 7.2+, Valkey): absent from the 7.0 header, so
+ * looked up by name at load; NULL on servers without it. */
+typedef int (*SwarmSetAclCategoriesFn)(RedisModuleCommand *command, const char *categories);
+static SwarmSetAclCategoriesFn swarmSetAclCategories;
+
 void SwarmGlue_Init(RedisModuleCtx *ctx) {
-    static const swAllocator redisAllocator = {SwarmAlloc, SwarmCalloc, SwarmRealloc, SwarmFree,
-                                               SwarmMallocSize};
-    swSetAllocator(&redisAllocator);
+    swSetAllocator(&swarmAllocator);
     swarmClusterMode = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_CLUSTER) != 0;
     /* Writes signal WATCH themselves (SwarmTouched), so commands that change nothing, such
      * as a rejected publish or an identical route, leave transactions alone. */
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
                                           REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
+    /* As REDISMODULE_GET_API does: the server writes the function's address into ours. */
+    if (RedisModule_GetApi("RedisModule_SetCommandACLCategories", (void *)&swarmSetAclCategories) !=
+        REDISMODULE_OK)
+        swarmSetAclCategories = NULL;
+}
+
+int SwarmHasAclCategories(void) {
+    return swarmSetAclCategories != NULL;
 }
 
 int SwarmInCluster(void) {
@@ -160,6 +208,26 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 
 /* ---- Registration ---- */
 
+/* 1 when the space-separated flags hold word. */
+static int hasFlag(const char *flags, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = flags; (p = strstr(p, word)) != NULL; p += n) {
+        if ((p == flags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    }
+    return 0;
+}
+
+/* The ACL categories of a command, as Redis gives its own commands from their flags (write,
+ * read, fast or else slow), plus pubsub for SWARM.PUBLISH, which publishes to channels, and
+ * dangerous for the internal commands that write state unchecked. */
+static void aclCategories(const char *full, const char *flags, char *out, size_t size) {
+    snprintf(out, size, "%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
+             hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
+             strcmp(full, "swarm.publish") == 0 ? " pubsub" : "",
+             strcmp(full, "swarm.apply") == 0 || strcmp(full, "swarm.restore") == 0 ? " dangerous"
+                                                                                    : "");
+}
+
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
     char full[128];
@@ -176,12 +244,20 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, Red
             return REDISMODULE_ERR;
         snprintf(full, sizeof(full), "%s", name);
     }
+    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, full);
+    if (cmd == NULL) return REDISMODULE_ERR;
+    /* A container command (no handler) is never run itself: its subcommands carry the
+     * categories, as Redis's own containers do. */
+    if (swarmSetAclCategories && fn) {
+        char cats[64];
+        aclCategories(full, flags, cats, sizeof(cats));
+        if (swarmSetAclCategories(cmd, cats) == REDISMODULE_ERR) return REDISMODULE_ERR;
+    }
     if (info == NULL) return REDISMODULE_OK;
     RedisModuleCommandInfo ci = *info;
     ci.version = REDISMODULE_COMMAND_INFO_VERSION;
     if (ci.since == NULL) ci.since = SWARM_VERSION;
-    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, full);
-    return cmd ? RedisModule_SetCommandInfo(cmd, &ci) : REDISMODULE_ERR;
+    return RedisModule_SetCommandInfo(cmd, &ci);
 }
 
 int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines) {

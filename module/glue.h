@@ -27,9 +27,17 @@
 #define SWARM_VERSION_NUM                                                                          \
     (SWARM_VERSION_MAJOR * 10000 + SWARM_VERSION_MINOR * 100 + SWARM_VERSION_PATCH)
 
-/* Installs the core allocator (RedisModule_Alloc & co.), reads the server's mode and sets
- * the module options. Call first in OnLoad. */
+/* Installs the core allocator (RedisModule_Alloc & co.; libc in an AddressSanitizer build),
+ * reads the server's mode, sets the module options and looks up
+ * RedisModule_SetCommandACLCategories. Call first in OnLoad. */
 void SwarmGlue_Init(RedisModuleCtx *ctx);
+
+/* "redis", or "libc" in an AddressSanitizer build (INFO swarm's allocator field). */
+const char *SwarmAllocatorName(void);
+
+/* 1 when the server lets modules put commands in ACL categories (Redis 7.2+, Valkey): then
+ * SwarmRegister puts every command in its categories. */
+int SwarmHasAclCategories(void);
 
 /* ---- Error replies: the only place an error reply is written ---- */
 
@@ -96,7 +104,10 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 /* ---- Registration ---- */
 
 /* Registers a command, or a subcommand of the command named parent, with its documentation
- * (info may be NULL; its version and since are filled in). REDISMODULE_ERR when refused. */
+ * (info may be NULL; its version and since are filled in). Where the server supports it
+ * (SwarmHasAclCategories), also puts the command in its ACL categories, as Redis does for
+ * its own commands: write, read, fast or else slow from the flags, pubsub for
+ * SWARM.PUBLISH, dangerous for SWARM.APPLY and SWARM.RESTORE. REDISMODULE_ERR when refused. */
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info);
 
@@ -131,6 +142,11 @@ int SwarmReplyHelp(RedisModuleCtx *ctx, const char *const *lines);
 /* The key of a family's subcommand (argv[2]). */
 #define SWARM_KS_READ SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
 #define SWARM_KS_WRITE SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+/* A write whose reply reveals what the key holds (ids, counts): ACL key permissions then
+ * need read access too, so a write-only (%W~) user is refused. */
+#define SWARM_KS_WRITE_ACCESS                                                                      \
+    SWARM_KEYSPEC(2, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE |                         \
+                         REDISMODULE_CMD_KEY_ACCESS)
 #define SWARM_ARG_KEY                                                                              \
     { .name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0 }
 #define SWARM_ARG(n, t)                                                                            \

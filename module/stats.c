@@ -23,6 +23,7 @@ static const char *const names[SWARM_STAT_COUNT] = {
     [SWARM_STAT_SNAPSHOTS] = "snapshots",
     [SWARM_STAT_SNAPSHOTS_SAVED] = "snapshots_saved",
     [SWARM_STAT_SNAPSHOT_BYTES] = "snapshot_bytes",
+    [SWARM_STAT_REGEX_LIMIT_HITS] = "regex_limit_hits",
 };
 
 void SwarmStats_Add(SwarmStat s, long long delta) {
@@ -58,6 +59,7 @@ static void SwarmStats_Info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     (void)for_crash_report;
     RedisModule_InfoAddSection(ctx, "");
     RedisModule_InfoAddFieldCString(ctx, "version", SWARM_VERSION);
+    RedisModule_InfoAddFieldCString(ctx, "allocator", SwarmAllocatorName());
     for (int s = 0; s < SWARM_STAT_COUNT; s++) {
         RedisModule_InfoAddFieldULongLong(ctx, names[s], SwarmStats_Get((SwarmStat)s));
         if (s == SWARM_STAT_SHED) {

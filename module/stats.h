@@ -7,8 +7,8 @@
  *            A value is counted when it enters the keyspace (RDB load, RESTORE, COPY, a
  *            first write) and uncounted when it is freed; a write takes the value's counts
  *            out before changing it and puts them back after (type_rtb.h, type_snp.h).
- *   events   published ... snapshots_saved: what commands on this node did. Effects
- *            replicated from a master (SWARM.APPLY) are not counted again.
+ *   events   published ... snapshots_saved, regex_limit_hits: what commands on this node
+ *            did. Effects replicated from a master (SWARM.APPLY) are not counted again.
  *
  * Counters are atomic: values are also freed by the lazy-free thread. */
 #ifndef SWARM_STATS_H
@@ -36,6 +36,7 @@ typedef enum SwarmStat {
     SWARM_STAT_SNAPSHOTS,
     SWARM_STAT_SNAPSHOTS_SAVED,
     SWARM_STAT_SNAPSHOT_BYTES,
+    SWARM_STAT_REGEX_LIMIT_HITS, /* rules and regex routes that could not decide */
     SWARM_STAT_COUNT
 } SwarmStat;
 

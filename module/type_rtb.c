@@ -5,6 +5,9 @@
  * corrupt payload is caught by the same validating decoder everywhere. */
 #include <stdio.h>
 
+#include <string.h>
+
+#include "config.h"
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
@@ -62,7 +65,9 @@ static swStatus encodeValue(const void *value, char **buf, size_t *len) {
 
 static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
     swTable *v;
-    swStatus st = swTableDecode(buf, len, &v, err);
+    /* A pattern longer than swarm.max-type-bytes could never match a valid type: refused on
+     * load as ROUTE ADD refuses it. */
+    swStatus st = swTableDecode(buf, len, (size_t)swarmConfig.maxTypeBytes, &v, err);
     if (st == SW_OK) *value = v;
     return st;
 }
@@ -120,10 +125,30 @@ static void *SwarmRouteType_Copy(RedisModuleString *from, RedisModuleString *to,
     size_t len;
     swTable *t = NULL;
     if (swTableEncode(value, &buf, &len) != SW_OK) return NULL;
-    if (swTableDecode(buf, len, &t, NULL) != SW_OK) t = NULL;
+    /* The source is already in the keyspace: copy it whatever the config says now. */
+    if (swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &t, NULL) != SW_OK) t = NULL;
     swFree(buf);
     if (t) SwarmRouteType_Account(t, 1);
     return t;
+}
+
+/* ---- Resolution ---- */
+
+swStatus SwarmRouteType_Resolve(swTable *t, const char *type, size_t len, const swResolution **res,
+                                swError *err) {
+    *res = NULL;
+    if (swTableResolve(t, type, len, res) != SW_OK) {
+        *res = NULL;
+        return swErrorSet(err, SW_ERR_NOMEM, 0, "out of memory");
+    }
+    if ((*res)->limitHits)
+        SwarmStats_Add(SWARM_STAT_REGEX_LIMIT_HITS, (long long)(*res)->limitHits);
+    swStatus st = swResolutionAdmit(*res, type, len, err);
+    if (st == SW_ERR_LIMIT && (*res)->limitResult == SW_REGEX_LIMIT_HEAP && err) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n, " (swarm.regex-heap-limit-kb)");
+    }
+    return st;
 }
 
 /* ---- Replies ---- */

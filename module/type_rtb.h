@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "redismodule.h"
+#include "swarm/resolve.h"
+#include "swarm/status.h"
 #include "swarm/table.h"
 
 extern RedisModuleType *SwarmRouteType;
@@ -40,6 +42,15 @@ void SwarmRouteType_EndWrite(RedisModuleKey *key, swTable *existing, swTable *t)
  * the error and returns REDISMODULE_ERR, the key untouched. */
 int SwarmRouteType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                   size_t len);
+
+/* Resolves an already checked event type in t for a command (PUBLISH, MATCH):
+ * swTableResolve, then swResolutionAdmit. SW_OK with *res admitting the type; otherwise the
+ * status and err to reply: SW_ERR_NOMEM, SW_ERR_DENIED, or SW_ERR_LIMIT when a rule's regex
+ * could not decide ("regex rule 3 hit the PCRE2 heap limit (swarm.regex-heap-limit-kb)").
+ * *res is set whenever the type was resolved, refused or not (NULL on SW_ERR_NOMEM). Counts
+ * every rule and regex route that could not decide in INFO swarm's regex_limit_hits. */
+swStatus SwarmRouteType_Resolve(swTable *t, const char *type, size_t len, const swResolution **res,
+                                swError *err);
 
 /* Replies the counters of SWARM.ROUTE STATS for t (all zero when t is NULL): a map in
  * RESP3, flat field/value pairs in RESP2; with withBreakers, a last field "breakers-open",

@@ -21,6 +21,11 @@
 /* Messages of this priority and above pass an open breaker. */
 #define SW_PRIORITY_CRITICAL 8
 
+/* The breaker's state as seen at nowMs, without changing the route: an open breaker whose
+ * cooldown has passed is half-open (the next message probes it). For ROUTE LIST. Any int64
+ * values are safe: an openedMs after nowMs (the clock went back) counts as cooled down. */
+swBreaker swRouteBreakerAt(const swRoute *r, int64_t nowMs, int64_t cooldownMs);
+
 /* Whether a message of this priority is attempted on the route at nowMs. An open breaker
  * whose cooldown has passed goes half-open and lets this message probe it. */
 int swRouteAttempt(swRoute *r, int priority, int64_t nowMs, int64_t cooldownMs);

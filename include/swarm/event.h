@@ -1,4 +1,4 @@
-/* event.h -- event types and subject patterns (SPEC section 2).
+/* event.h -- event types and subject patterns.
  *
  *   event type   task.completed      tokens of [A-Za-z0-9_:-]+ joined by '.'
  *   pattern      task.* / task.>     '*' is exactly one token; '>' (last token only) is

@@ -1,4 +1,4 @@
-/* snapshot.h -- the version history held by a swarm-snp key (SPEC section 7).
+/* snapshot.h -- the version history held by a swarm-snp key.
  *
  *            oldest                                  head
  *   versions:  v5      v6      v7      v8      v9        retained versions are consecutive

@@ -35,6 +35,10 @@
 #define SW_TABLE_MAX_TARGET 65536
 /* Route and rule ids are 1..SW_TABLE_MAX_ID: they travel as Redis integers (long long). */
 #define SW_TABLE_MAX_ID ((uint64_t)INT64_MAX)
+/* The message id clock (clockMs, and a breaker's openedMs) stays in
+ * [0, SW_TABLE_CLOCK_MAX_MS], 9999-12-31T23:59:59.999Z: far beyond any real clock, far
+ * below INT64_MAX, so no arithmetic on it overflows. The decoder refuses a table outside. */
+#define SW_TABLE_CLOCK_MAX_MS 253402300799999LL
 
 typedef enum swRouteKind { SW_ROUTE_SUBJECT = 0, SW_ROUTE_REGEX = 1 } swRouteKind;
 typedef enum swBreaker {
@@ -132,11 +136,15 @@ swStatus swTableSetDefault(swTable *t, const char *target, size_t len, swError *
 swRoute *swTableRoute(const swTable *t, uint64_t id);
 swRule *swTableRule(const swTable *t, uint64_t id);
 
-/* Issues the next message id for a message published at nowMs: strictly greater than any
- * id issued before, even if the clock went backwards. */
-void swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq);
+/* Issues the next message id for a message published at nowMs (read as
+ * SW_TABLE_CLOCK_MAX_MS when above it, 0 when negative): strictly greater than any id issued
+ * before, even if the clock went backwards. SW_OK, or SW_ERR_LIMIT when every id is used up
+ * (clock at SW_TABLE_CLOCK_MAX_MS and sequence at UINT64_MAX, reachable only from a forged
+ * table); then the table and *ms, *seq are unchanged. */
+swStatus swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq);
 
-/* Heap bytes held by the table, resolution cache included (for MEMORY USAGE). */
+/* Heap bytes held by the table, resolution cache included (for MEMORY USAGE): what the
+ * allocator really holds for each block (swAllocSize), not the sizes requested. */
 size_t swTableMemUsage(const swTable *t);
 
 #endif

@@ -26,9 +26,13 @@
 swStatus swTableEncode(const swTable *t, char **buf, size_t *len);
 
 /* Rebuilds a table from swTableEncode's output into *out (free with swTableFree). Validates
- * everything (lengths, ids, patterns, targets, ranges, enums) and recompiles regexes; on
- * failure returns SW_ERR_CORRUPT ("corrupt routing table: ...") or SW_ERR_NOMEM with a
- * message, creates nothing and leaves *out untouched. */
-swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err);
+ * every field as the commands would have: lengths, ids (increasing, at most lastId), subject
+ * patterns against maxTypeBytes (the caller's swarm.max-type-bytes; SW_TABLE_MAX_PATTERN
+ * accepts anything the encoder can write), targets, priority ranges, enums, the id clock
+ * and each breaker's openedMs (both 0..SW_TABLE_CLOCK_MAX_MS), and recompiles
+ * regexes. On failure returns SW_ERR_CORRUPT ("corrupt routing table: ...") or SW_ERR_NOMEM
+ * with a message, creates nothing and leaves *out untouched. */
+swStatus swTableDecode(const char *buf, size_t len, size_t maxTypeBytes, swTable **out,
+                       swError *err);
 
 #endif

@@ -331,34 +331,47 @@ swStatus swTableSetDefault(swTable *t, const char *target, size_t len, swError *
 
 /* ---- Message id clock ---- */
 
-void swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq) {
+swStatus swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq) {
+    if (nowMs > SW_TABLE_CLOCK_MAX_MS) nowMs = SW_TABLE_CLOCK_MAX_MS;
     if (nowMs > t->clockMs) {
         t->clockMs = nowMs;
         t->clockSeq = 0;
-    } else if (t->clockSeq == UINT64_MAX) {
+    } else if (t->clockSeq < UINT64_MAX) {
+        t->clockSeq++;
+    } else if (t->clockMs < SW_TABLE_CLOCK_MAX_MS) {
         /* The millisecond's sequence is exhausted: borrow the next one, as Redis streams do. */
         t->clockMs++;
         t->clockSeq = 0;
     } else {
-        t->clockSeq++;
+        return SW_ERR_LIMIT;
     }
     *ms = t->clockMs;
     *seq = t->clockSeq;
+    return SW_OK;
 }
 
 /* ---- Memory ---- */
 
+/* What a block really occupies; 0 for NULL. */
+static size_t blockSize(const void *p, size_t requested) {
+    return p ? swAllocSize((void *)p, requested) : 0;
+}
+
 size_t swTableMemUsage(const swTable *t) {
-    size_t bytes =
-        sizeof(*t) + (t->capRoutes + t->capRegex + t->capRules) * sizeof(void *) + t->defltLen;
+    size_t bytes = blockSize(t, sizeof(*t)) + blockSize(t->routes, t->capRoutes * sizeof(void *)) +
+                   blockSize(t->regexRoutes, t->capRegex * sizeof(void *)) +
+                   blockSize(t->rules, t->capRules * sizeof(void *)) +
+                   blockSize(t->deflt, t->defltLen + 1);
     for (size_t i = 0; i < t->nroutes; i++) {
         const swRoute *r = t->routes[i];
-        bytes += sizeof(*r) + r->patternLen + r->targetLen + 2;
+        bytes += blockSize(r, sizeof(*r)) + blockSize(r->pattern, r->patternLen + 1) +
+                 blockSize(r->target, r->targetLen + 1);
         if (r->re) bytes += swRegexMemUsage(r->re);
     }
     for (size_t i = 0; i < t->nrules; i++) {
-        bytes +=
-            sizeof(*t->rules[i]) + t->rules[i]->regexLen + 1 + swRegexMemUsage(t->rules[i]->re);
+        const swRule *r = t->rules[i];
+        bytes += blockSize(r, sizeof(*r)) + blockSize(r->regex, r->regexLen + 1) +
+                 swRegexMemUsage(r->re);
     }
     return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache);
 }

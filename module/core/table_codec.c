@@ -46,7 +46,8 @@ swStatus swTableEncode(const swTable *t, char **buf, size_t *len) {
     return SW_OK;
 }
 
-swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err) {
+swStatus swTableDecode(const char *buf, size_t len, size_t maxTypeBytes, swTable **out,
+                       swError *err) {
     swReader rd;
     swError e;
     swStatus st = SW_ERR_CORRUPT;
@@ -63,8 +64,14 @@ swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err)
                    (unsigned long long)t->lastId);
         goto fail;
     }
-    t->clockMs = (int64_t)swReadU64(&rd);
+    uint64_t clockMs = swReadU64(&rd);
     t->clockSeq = swReadU64(&rd);
+    if (clockMs > (uint64_t)SW_TABLE_CLOCK_MAX_MS) {
+        /* Negative clocks read as huge unsigned values and are refused here too. */
+        swErrorSet(&e, SW_ERR_CORRUPT, 0, "id clock %lld out of range", (long long)clockMs);
+        goto fail;
+    }
+    t->clockMs = (int64_t)clockMs;
     swTableStats *s = &t->stats;
     uint64_t *stats[6] = {&s->published, &s->delivered,    &s->rejected,
                           &s->unrouted,  &s->deadlettered, &s->shed};
@@ -86,7 +93,7 @@ swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err)
         for (int k = 0; k < 5; k++) c[k] = swReadU64(&rd);
         uint8_t breaker = swReadU8(&rd);
         uint32_t failures = swReadU32(&rd);
-        int64_t openedMs = (int64_t)swReadU64(&rd);
+        uint64_t openedMs = swReadU64(&rd);
         if (swReaderFailed(&rd)) break;
         if (id <= prevId || id > t->lastId || kind > SW_ROUTE_REGEX ||
             breaker > SW_BREAKER_HALF_OPEN) {
@@ -94,14 +101,21 @@ swStatus swTableDecode(const char *buf, size_t len, swTable **out, swError *err)
                        (unsigned long long)id);
             goto fail;
         }
+        /* A breaker opens at a publish's time, a clock value. (One after the table's clock
+         * or the server's is still safe: the breaker counts it as cooled down.) */
+        if (openedMs > (uint64_t)SW_TABLE_CLOCK_MAX_MS) {
+            swErrorSet(&e, SW_ERR_CORRUPT, 0, "route %llu: breaker opened at %lld, out of range",
+                       (unsigned long long)id, (long long)openedMs);
+            goto fail;
+        }
         swRoute *r = NULL;
         st = swRouteNew(id, pattern, plen, target, tlen, (swRouteKind)kind, pmin, pmax,
-                        SW_TABLE_MAX_PATTERN, &r, &e);
+                        maxTypeBytes, &r, &e);
         if (st != SW_OK) goto fail;
         r->c = (swRouteCounters){c[0], c[1], c[2], c[3], c[4]};
         r->breaker = (swBreaker)breaker;
         r->failures = failures;
-        r->openedMs = openedMs;
+        r->openedMs = (int64_t)openedMs;
         if (swTableInsertRoute(t, r) != SW_OK) {
             swRouteFree(r);
             st = swErrorSet(&e, SW_ERR_NOMEM, 0, "out of memory");

@@ -77,12 +77,26 @@ static uint32_t tokHash(const char *s, size_t len) {
     return h;
 }
 
+/* What a block really occupies (swAllocSize); 0 for NULL. The trie counts every block it
+ * holds this way, so MEMORY USAGE reports what the allocator holds. */
+static size_t blockSize(const void *p, size_t requested) {
+    return p ? swAllocSize((void *)p, requested) : 0;
+}
+
 static swTrieNode *nodeNew(swTrie *t, swTrieNode *parent) {
     swTrieNode *n = swCalloc(1, sizeof(*n));
     if (n == NULL) return NULL;
     n->parent = parent;
-    t->bytes += sizeof(*n);
+    t->bytes += blockSize(n, sizeof(*n));
     return n;
+}
+
+/* Uncounts every block of n but its children's tokens (counted off one by one as
+ * nodeTakeChild frees them): n itself, its slot table and its id vectors. */
+static void nodeUncount(swTrie *t, const swTrieNode *n) {
+    t->bytes -= blockSize(n, sizeof(*n)) + blockSize(n->slots, n->cap * sizeof(swTrieSlot)) +
+                blockSize(n->ids.ids, n->ids.cap * sizeof(uint64_t)) +
+                blockSize(n->gt.ids, n->gt.cap * sizeof(uint64_t));
 }
 
 static int nodeEmpty(const swTrieNode *n) {
@@ -100,9 +114,8 @@ static swTrieNode *nodeTakeChild(swTrie *t, swTrieNode *n) {
     }
     while (n->cap) {
         swTrieSlot *s = &n->slots[--n->cap];
-        t->bytes -= sizeof(swTrieSlot);
         if (s->tok == NULL) continue;
-        t->bytes -= s->len + 1;
+        t->bytes -= blockSize(s->tok, s->len + 1);
         swFree(s->tok);
         s->tok = NULL;
         n->used--;
@@ -116,19 +129,19 @@ static swTrieNode *nodeTakeChild(swTrie *t, swTrieNode *n) {
  * caller has already unlinked n from its parent. */
 static void nodeFree(swTrie *t, swTrieNode *n) {
     swTrieNode *cur = n;
+    nodeUncount(t, cur); /* on the way down, while its slot table still has its capacity */
     while (cur != NULL) {
         swTrieNode *child = nodeTakeChild(t, cur);
         if (child != NULL) {
             cur = child;
+            nodeUncount(t, cur);
             continue;
         }
         swTrieNode *up = cur == n ? NULL : cur->parent;
-        t->bytes -= (cur->ids.cap + cur->gt.cap) * sizeof(uint64_t);
         swFree(cur->slots);
         swIdVecFree(&cur->ids);
         swIdVecFree(&cur->gt);
         swFree(cur);
-        t->bytes -= sizeof(*cur);
         cur = up;
     }
 }
@@ -154,7 +167,8 @@ static swStatus slotsGrow(swTrie *t, swTrieNode *n) {
         while (slots[j].tok) j = (j + 1) & (cap - 1);
         slots[j] = *s;
     }
-    t->bytes += (cap - n->cap) * sizeof(swTrieSlot);
+    t->bytes += blockSize(slots, cap * sizeof(*slots));
+    t->bytes -= blockSize(n->slots, n->cap * sizeof(*slots));
     swFree(n->slots);
     n->slots = slots;
     n->cap = cap;
@@ -173,8 +187,8 @@ static swTrieNode *childGet(swTrie *t, swTrieNode *n, const char *tok, size_t le
     if (copy == NULL || child == NULL) {
         swFree(copy);
         if (child) {
+            t->bytes -= blockSize(child, sizeof(*child));
             swFree(child);
-            t->bytes -= sizeof(*child);
         }
         return NULL;
     }
@@ -182,7 +196,7 @@ static swTrieNode *childGet(swTrie *t, swTrieNode *n, const char *tok, size_t le
     while (n->slots[i].tok) i = (i + 1) & mask;
     n->slots[i] = (swTrieSlot){copy, (uint32_t)len, h, child};
     n->used++;
-    t->bytes += len + 1;
+    t->bytes += blockSize(copy, len + 1);
     return child;
 }
 
@@ -191,7 +205,7 @@ static void childDelete(swTrie *t, swTrieNode *n, const char *tok, size_t len) {
     swTrieSlot *s = slotFind(n, tok, len, tokHash(tok, len));
     if (s == NULL) return;
     uint32_t mask = n->cap - 1, i = (uint32_t)(s - n->slots);
-    t->bytes -= s->len + 1;
+    t->bytes -= blockSize(s->tok, s->len + 1);
     swFree(s->tok);
     nodeFree(t, s->child);
     s->tok = NULL;
@@ -212,7 +226,7 @@ static void childDelete(swTrie *t, swTrieNode *n, const char *tok, size_t len) {
 swTrie *swTrieNew(void) {
     swTrie *t = swCalloc(1, sizeof(*t));
     if (t == NULL) return NULL;
-    t->bytes = sizeof(*t);
+    t->bytes = blockSize(t, sizeof(*t));
     t->root = nodeNew(t, NULL);
     if (t->root == NULL) {
         swFree(t);
@@ -274,17 +288,17 @@ static swTrieNode *walk(swTrie *t, const char *p, size_t len, int create, int *i
  * so without this a trie emptied of its patterns would keep their largest tables. */
 static void nodeCompact(swTrie *t, swTrieNode *n) {
     if (n->used == 0 && n->cap) {
-        t->bytes -= n->cap * sizeof(swTrieSlot);
+        t->bytes -= blockSize(n->slots, n->cap * sizeof(swTrieSlot));
         swFree(n->slots);
         n->slots = NULL;
         n->cap = 0;
     }
     if (n->ids.len == 0 && n->ids.cap) {
-        t->bytes -= n->ids.cap * sizeof(uint64_t);
+        t->bytes -= blockSize(n->ids.ids, n->ids.cap * sizeof(uint64_t));
         swIdVecFree(&n->ids);
     }
     if (n->gt.len == 0 && n->gt.cap) {
-        t->bytes -= n->gt.cap * sizeof(uint64_t);
+        t->bytes -= blockSize(n->gt.ids, n->gt.cap * sizeof(uint64_t));
         swIdVecFree(&n->gt);
     }
 }
@@ -320,9 +334,9 @@ swStatus swTrieInsert(swTrie *t, const char *pattern, size_t len, uint64_t id) {
     swStatus st = SW_ERR_NOMEM;
     if (n) {
         swIdVec *v = isGt ? &n->gt : &n->ids;
-        size_t cap = v->cap;
+        size_t before = blockSize(v->ids, v->cap * sizeof(uint64_t));
         st = swIdVecPush(v, id);
-        t->bytes += (v->cap - cap) * sizeof(uint64_t);
+        t->bytes += blockSize(v->ids, v->cap * sizeof(uint64_t)) - before;
     }
     if (st != SW_OK) pruneUp(t, last, pattern, lastEnd);
     return st;

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                      (uint32_t)data[3] << 24;
         if (n <= size - 4) {
             swError err;
-            if (swTableDecode(p + 4, n, &t, &err) == SW_OK) {
+            if (swTableDecode(p + 4, n, SW_TABLE_MAX_PATTERN, &t, &err) == SW_OK) {
                 p += 4 + n;
                 size -= 4 + (size_t)n;
             }

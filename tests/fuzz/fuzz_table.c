@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     swTable *t = NULL;
     swError err;
     err.msg[0] = '\0';
-    swStatus st = swTableDecode((const char *)data, size, &t, &err);
+    swStatus st = swTableDecode((const char *)data, size, SW_TABLE_MAX_PATTERN, &t, &err);
     if (st != SW_OK) {
         FUZZ_CHECK(t == NULL, "a failed decode left a table");
         fuzzDecodeFailed(st, &err);

@@ -1,4 +1,4 @@
-/* test_cluster.c -- swarm in a 3-master Redis Cluster on loopback (SPEC section 3): stream
+/* test_cluster.c -- swarm in a 3-master Redis Cluster on loopback: stream
  * targets must share the table's slot (CROSSSLOT otherwise), a publish appends to the
  * in-slot stream, channels are shard channels (SSUBSCRIBE) unless swarm.cluster-pubsub is
  * global, in which case a plain subscriber on any node receives the envelope. */

@@ -385,6 +385,16 @@ static long long usedMemory(void) {
  * 2% and 512 bytes (the key's dict entry and object are in both). A warm-up round first,
  * so one-off growth (the keyspace dict) is not counted. */
 static void expectUsageMatches(const char *what, const char *payload, size_t len) {
+    /* An AddressSanitizer build allocates through libc (INFO swarm's allocator), which
+     * used_memory does not see: there MEMORY USAGE can only be checked for what it counts. */
+    char alloc[16];
+    if (strcmp(itInfo(c, "swarm", "swarm_allocator", alloc, sizeof(alloc)), "libc") == 0) {
+        itExpectOk(itCmd(c, "RESTORE hm:copy 0 %b", payload, len));
+        long long usage = itInteger(itCmd(c, "MEMORY USAGE hm:copy SAMPLES 0"));
+        if (usage < (long long)len) fail_msg("%s: MEMORY USAGE %lld below %zu", what, usage, len);
+        freeReplyObject(itCmd(c, "DEL hm:copy"));
+        return;
+    }
     for (int round = 0; round < 3; round++) {
         freeReplyObject(itCmd(c, "DEL hm:copy"));
         long long before = usedMemory();

@@ -1,4 +1,4 @@
-/* test_publish.c -- SWARM.PUBLISH against a real redis-server (SPEC sections 3, 5, 6, 8, 9):
+/* test_publish.c -- SWARM.PUBLISH against a real redis-server:
  * the envelope byte for byte, the reply, ids, stream entries, every error with its code
  * word, atomicity of rejections, dead letters, the breaker, MULTI/EVAL, INFO counters and
  * the id clock across restarts and AOF rewrites.

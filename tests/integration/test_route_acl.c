@@ -1,4 +1,4 @@
-/* test_route_acl.c -- SWARM.ROUTE under ACLs (SPEC section 4): every subcommand is a real
+/* test_route_acl.c -- SWARM.ROUTE under ACLs: every subcommand is a real
  * subcommand, so a user can be allowed `swarm.route|match` and nothing else, and the key
  * specs carry the right access flags, so read-only key permissions admit the read-only
  * subcommands only. */

@@ -1,6 +1,6 @@
 /* test_route_persist.c -- swarm-rtb values across DEBUG RELOAD, RDB save and restart, AOF
  * rewrite and restart, COPY, RENAME, EXPIRE, DUMP/RESTORE and SWARM.RESTORE, and corrupt
- * DUMP payloads and RDB files (SPEC sections 1 and 4; STYLE "Tests").
+ * DUMP payloads and RDB files.
  *
  * "State" below is everything a client can observe of a table: TYPE, LIST, RULES, STATS,
  * MATCH of a fixed set of event types and DEBUG DIGEST-VALUE; a round trip must keep all

@@ -1,4 +1,4 @@
-/* test_route_repl.c -- swarm-rtb values on a replica (SPEC section 1): the initial full
+/* test_route_repl.c -- swarm-rtb values on a replica: the initial full
  * sync carries existing tables, every SWARM.ROUTE write reaches the replica with the same
  * effect (same DEBUG DIGEST-VALUE, LIST, RULES, STATS, MATCH and INFO swarm counters),
  * commands that change nothing are not propagated, and the replica refuses writes but

@@ -1,4 +1,4 @@
-/* test_snapshot.c -- SWARM.SNAPSHOT against a real redis-server (SPEC section 7).
+/* test_snapshot.c -- SWARM.SNAPSHOT against a real redis-server.
  *
  * One server for the whole group; every test uses its own keys, and a test that changes a
  * config sets it back before it ends. Persistence, replication and corrupt payloads are in

@@ -1,6 +1,6 @@
 /* test_snapshot_persist.c -- swarm-snp values across DEBUG RELOAD, RDB, AOF (plain and
  * rewritten), COPY, DUMP/RESTORE, RENAME, replication, and corrupt RDB files and
- * SWARM.RESTORE payloads (SPEC sections 1 and 7).
+ * SWARM.RESTORE payloads.
  *
  * Each test starts the servers it needs. "State" below is everything a client can observe
  * of a history: LIST (versions, timestamps, sizes, checksums), INFO, the text of every
@@ -444,10 +444,12 @@ static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
         {"unknown format", "unsupported snapshot format 9", good.len, 0, 1 ^ 9},
         {"keep 0", "bad keep", good.len, 9, 4},                         /* keep 4 -> 0 */
         {"count above keep", "bad version count", good.len, 33, 4 ^ 5}, /* count 4 -> 5 */
-        {"huge count", "", good.len, 40, 0x10},
-        {"huge length", "", good.len, 41 + 16 + 7, 0x40},
+        {"huge count", "bad version count at byte 33", good.len, 40, 0x10},
+        {"huge length", "truncated at byte", good.len, 41 + 16 + 7, 0x40},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* An empty needle would let any ERR pass. */
+        assert_true(cases[i].needle[0] != '\0');
         memcpy(bad, good.p, good.len);
         bad[good.len] = '\0';
         if (cases[i].len) bad[cases[i].at] ^= (char)cases[i].set;
@@ -507,7 +509,7 @@ static void test_internal_commands_refuse_non_json(void **state_) {
 }
 
 /* A history with no version cannot come from the module; as a key it would be an empty
- * aggregate, which Redis never keeps (SPEC section 1). */
+ * aggregate, which Redis never keeps. */
 static void test_swarm_restore_empty_history_is_refused(void **state_) {
     (void)state_;
     itServer s;

@@ -218,7 +218,7 @@ swTable *craftedTable(uint64_t lastId, uint64_t clockMs, uint64_t clockSeq) {
     swBufPutU32(&b, 0);
     assert_false(swBufFailed(&b));
     swTable *t = NULL;
-    swStatus st = swTableDecode(b.data, b.len, &t, NULL);
+    swStatus st = swTableDecode(b.data, b.len, SW_TABLE_MAX_PATTERN, &t, NULL);
     swBufFree(&b);
     return st == SW_OK ? t : NULL;
 }
@@ -252,7 +252,7 @@ void expectCorrupt(const char *buf, size_t len, const char *msg, int prefix) {
     swTable *out = (swTable *)(uintptr_t)0x1;
     swError err;
     memset(&err, 0, sizeof(err));
-    swStatus st = swTableDecode(copy, len, &out, &err);
+    swStatus st = swTableDecode(copy, len, SW_TABLE_MAX_PATTERN, &out, &err);
     if (st != SW_ERR_CORRUPT) print_error("decode: %d %s\n", st, err.msg);
     assert_int_equal(st, SW_ERR_CORRUPT);
     assert_ptr_equal(out, (swTable *)(uintptr_t)0x1);
@@ -264,14 +264,14 @@ void expectCorrupt(const char *buf, size_t len, const char *msg, int prefix) {
             assert_string_equal(err.msg, msg);
         }
     }
-    assert_int_equal(swTableDecode(copy, len, &out, NULL), SW_ERR_CORRUPT);
+    assert_int_equal(swTableDecode(copy, len, SW_TABLE_MAX_PATTERN, &out, NULL), SW_ERR_CORRUPT);
     test_free(copy);
 }
 
 swTable *decodeOk(const char *buf, size_t len) {
     swTable *t = NULL;
     swError err;
-    swStatus st = swTableDecode(buf, len, &t, &err);
+    swStatus st = swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &t, &err);
     if (st != SW_OK) print_error("decode: %s\n", err.msg);
     assert_int_equal(st, SW_OK);
     assert_non_null(t);
@@ -307,7 +307,7 @@ swTable *richTable(void) {
     r->c = (swRouteCounters){UINT64_MAX, 0, 1ull << 40, 9, 10};
     r->breaker = SW_BREAKER_HALF_OPEN;
     r->failures = UINT32_MAX;
-    r->openedMs = -5;
+    r->openedMs = 1; /* the earliest a breaker can have opened: decoded clocks are >= 0 */
     r = swTableRoute(t, r5);
     r->c.matched = 77;
     swTableRule(t, 3)->hits = 42;

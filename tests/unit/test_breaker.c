@@ -98,8 +98,41 @@ static void test_breaker(void **state) {
     swTableFree(t);
 }
 
+/* Issue 9 item 3: the cooldown arithmetic takes any int64 values without overflow, and a
+ * breaker opened "in the future" (the clock went back, a restored openedMs) is probed, not
+ * left open forever. */
+static void test_breaker_extreme_clocks(void **state) {
+    (void)state;
+    swRoute r;
+    memset(&r, 0, sizeof(r));
+    r.pmin = 1;
+    r.pmax = 9;
+    static const int64_t opened[] = {INT64_MIN, -1, 0, 1700000000000, INT64_MAX};
+    static const int64_t nows[] = {INT64_MIN, 0, 1700000000000, INT64_MAX};
+    for (size_t i = 0; i < sizeof(opened) / sizeof(opened[0]); i++) {
+        for (size_t k = 0; k < sizeof(nows) / sizeof(nows[0]); k++) {
+            r.breaker = SW_BREAKER_OPEN;
+            r.openedMs = opened[i];
+            /* Cooled down exactly when now - opened >= cooldown in exact arithmetic, or when
+             * opened is after now. */
+            int want =
+                nows[k] < opened[i] || (long double)nows[k] - (long double)opened[i] >= 30000.0L;
+            assert_int_equal(swRouteBreakerAt(&r, nows[k], 30000),
+                             want ? SW_BREAKER_HALF_OPEN : SW_BREAKER_OPEN);
+            assert_int_equal(r.breaker, SW_BREAKER_OPEN); /* BreakerAt changes nothing */
+            assert_int_equal(swRouteAttempt(&r, 5, nows[k], 30000), want);
+        }
+    }
+    /* Closed and half-open breakers are what they are. */
+    r.breaker = SW_BREAKER_CLOSED;
+    assert_int_equal(swRouteBreakerAt(&r, 0, 30000), SW_BREAKER_CLOSED);
+    r.breaker = SW_BREAKER_HALF_OPEN;
+    assert_int_equal(swRouteBreakerAt(&r, 0, 30000), SW_BREAKER_HALF_OPEN);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_breaker_extreme_clocks),
         cmocka_unit_test(test_breaker),
     };
     return cmocka_run_group_tests_name("breaker", tests, unitAllocSetup, unitAllocTeardown);

@@ -27,7 +27,7 @@ static swTable *copyOf(const swTable *t) {
     size_t len;
     encode(t, &buf, &len);
     swTable *c = NULL;
-    assert_int_equal(swTableDecode(buf, len, &c, NULL), SW_OK);
+    assert_int_equal(swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &c, NULL), SW_OK);
     swFree(buf);
     return c;
 }

@@ -10,7 +10,7 @@
 
 #include "swarm/event.h"
 
-#define MAXLEN 256 /* swarm.max-type-bytes default (SPEC section 2) */
+#define MAXLEN 256 /* swarm.max-type-bytes default */
 #define ALLOWED "; tokens allow A-Z a-z 0-9 _ - :"
 
 typedef swStatus (*checkFn)(const char *s, size_t len, size_t maxlen, swError *err);

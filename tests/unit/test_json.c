@@ -18,7 +18,7 @@
 #include "swarm/json.h"
 #include "../fuzz/json_oracle.h"
 
-#define DEPTH 128 /* SPEC section 5 */
+#define DEPTH 128 /* the payload nesting limit */
 
 #define EOI "unexpected end of input"
 #define TRAILING "unexpected data after the JSON text"

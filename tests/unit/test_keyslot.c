@@ -46,7 +46,7 @@ static void test_keyslot_hash_tags(void **state) {
     /* No closing brace: the whole key. */
     assert_int_equal(slot("foo{bar"), swKeySlot("foo{bar", 7));
     assert_int_not_equal(slot("foo{bar"), slot("bar"));
-    /* Hash tags are what SPEC section 3 relies on for stream targets. */
+    /* Hash tags are how a stream target shares its table's slot. */
     assert_int_equal(slot("swarm:{ops}"), slot("swarm:{ops}:inbox"));
     assert_int_equal(slot("swarm:{ops}"), slot("ops"));
     /* The length bounds the key: a tag closed only past it does not count. */

@@ -54,27 +54,124 @@ static void test_resolve_rules(void **state) {
     swTableFree(t);
 }
 
-/* A rule that cannot decide within the match limit fails closed. */
+/* A type made of 61 'a', then "bc": "(a+)+b" backtracks exponentially on it (the 'b' PCRE2
+ * requires is there, but not at the end) and hits the match limit. */
+static const char *limitType(void) {
+    static char type[64];
+    memset(type, 'a', sizeof(type) - 3);
+    type[sizeof(type) - 3] = 'b';
+    type[sizeof(type) - 2] = 'c';
+    type[sizeof(type) - 1] = '\0';
+    return type;
+}
+
+static void expectRefusal(const swResolution *res, const char *type, swStatus want,
+                          const char *msg) {
+    swError err;
+    assert_int_equal(swResolutionAdmit(res, type, strlen(type), &err), want);
+    assert_string_equal(err.msg, msg);
+}
+
+/* Issue 9 item 2: a rule that cannot decide fails closed and says so: it never reads as a
+ * match or a non-match, and a DENY rule that hits a limit no longer denies silently. */
 static void test_resolve_rule_limit_fails_closed(void **state) {
     (void)state;
     swTable *t = newTable();
     SUBJ(t, ">", "channel:all");
     uint64_t deny = DENY(t, "(a+)+b");
-    /* The 'b' PCRE2 requires is there, but not at the end: exponential backtracking. */
-    char type[64];
-    memset(type, 'a', sizeof(type) - 3);
-    type[sizeof(type) - 3] = 'b';
-    type[sizeof(type) - 2] = 'c';
+    const char *type = limitType();
+    char want[160];
+    /* Twice: a resolution that hit a limit is not cached, so it runs (and counts) again. */
+    for (int round = 0; round < 2; round++) {
+        const swResolution *res = resolve(t, type);
+        assert_false(res->admitted);
+        assert_null(res->denyRule);
+        assert_non_null(res->limitRule);
+        assert_int_equal(res->limitRule->id, deny);
+        assert_int_equal(res->limitResult, SW_REGEX_LIMIT_MATCH);
+        assert_int_equal(res->limitHits, 1);
+        snprintf(want, sizeof(want), "regex rule %llu hit the PCRE2 match limit",
+                 (unsigned long long)deny);
+        expectRefusal(res, type, SW_ERR_LIMIT, want);
+    }
+    /* Other types still resolve, and are cached: no limit, no count. */
+    expectResolveV(t, "a.b", 1, 0, 0, 1, (uint64_t[]){1});
+    assert_int_equal(resolve(t, "a.b")->limitHits, 0);
+    /* A later DENY rule that matches is not reached: the first DENY rule decides. */
+    DENY(t, "a+bc");
+    assert_int_equal(resolve(t, type)->limitRule->id, deny);
+
+    /* An ALLOW rule that cannot decide allows nothing and says why... */
+    uint64_t dels[] = {deny, deny + 1};
+    assert_int_equal(swTableDel(t, dels, 2), 2);
+    uint64_t allow = ALLOW(t, "(a+)+b");
+    const swResolution *res = resolve(t, type);
+    assert_false(res->admitted);
+    assert_null(res->allowRule);
+    assert_int_equal(res->limitRule->id, allow);
+    snprintf(want, sizeof(want), "regex rule %llu hit the PCRE2 match limit",
+             (unsigned long long)allow);
+    expectRefusal(res, type, SW_ERR_LIMIT, want);
+    /* ... unless another ALLOW rule admits the type: then only the count says it. */
+    uint64_t allow2 = ALLOW(t, "a+bc");
+    res = resolve(t, type);
+    assert_true(res->admitted);
+    assert_int_equal(res->allowRule->id, allow2);
+    assert_null(res->limitRule);
+    assert_int_equal(res->limitHits, 1);
+    /* A clean DENY refusal keeps its DENIED error. */
+    uint64_t d = DENY(t, "a+bc");
+    res = resolve(t, type);
+    assert_int_equal(res->denyRule->id, d);
+    assert_null(res->limitRule);
+    snprintf(want, sizeof(want), "event type '%s' is denied by rule %llu", type,
+             (unsigned long long)d);
+    expectRefusal(res, type, SW_ERR_DENIED, want);
+    swTableFree(t);
+}
+
+/* The heap limit stops a pattern whose frames are huge (thousands of capture groups), and
+ * the refusal names it. */
+static void test_resolve_rule_heap_limit(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    SUBJ(t, ">", "channel:all");
+    size_t n = 6000;
+    char *re = test_malloc(2 * n + 16);
+    for (size_t i = 0; i < n; i++) memcpy(re + 2 * i, "()", 2);
+    strcpy(re + 2 * n, "(?:a)*b");
+    uint64_t rule = DENY(t, re);
+    test_free(re);
+    char type[254]; /* 252 a's and a 'b': PCRE2 needs the 'b' before it runs at all */
+    memset(type, 'a', sizeof(type) - 2);
+    type[sizeof(type) - 2] = 'b';
     type[sizeof(type) - 1] = '\0';
     const swResolution *res = resolve(t, type);
     assert_false(res->admitted);
-    assert_non_null(res->denyRule);
-    assert_int_equal(res->denyRule->id, deny);
-    assert_int_equal(swTableDel(t, &deny, 1), 1);
-    ALLOW(t, "(a+)+b");
-    res = resolve(t, type);
-    assert_false(res->admitted);
-    assert_null(res->allowRule);
+    assert_int_equal(res->limitRule->id, rule);
+    assert_int_equal(res->limitResult, SW_REGEX_LIMIT_HEAP);
+    char want[160];
+    snprintf(want, sizeof(want), "regex rule %llu hit the PCRE2 heap limit",
+             (unsigned long long)rule);
+    expectRefusal(res, type, SW_ERR_LIMIT, want);
+    swTableFree(t);
+}
+
+/* A regex route that cannot decide is left out, counted, and the resolution not cached. */
+static void test_resolve_regex_route_limit_counted(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    uint64_t all = SUBJ(t, ">", "channel:all");
+    REGEX(t, "(a+)+b", "channel:slow");
+    const char *type = limitType();
+    for (int round = 0; round < 2; round++) {
+        const swResolution *res = resolve(t, type);
+        assert_true(res->admitted);
+        assert_null(res->limitRule);
+        assert_int_equal(res->limitHits, 1);
+        assert_int_equal(res->nroutes, 1);
+        assert_int_equal(res->routes[0]->id, all);
+    }
     swTableFree(t);
 }
 
@@ -267,15 +364,97 @@ static void test_resolution_targets(void **state) {
     swTableFree(t);
 }
 
+/* Issue 9 item 4: 20,000 matching routes over 10,000 targets (each twice, the second copy
+ * 10,000 ids later), de-duplicated in one linear pass: the quadratic loop it replaces took
+ * 0.38 s for this in PUBLISH; here only the result is checked (bench/dedup.sh times it). */
+static void test_resolution_targets_20k(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    enum { N = 10000 };
+    char tg[32];
+    for (int copy = 0; copy < 2; copy++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(tg, sizeof(tg), "channel:t%d", i);
+            /* Odd targets' first copy is out of priority range 5: their second copy wins. */
+            addRoute(t,
+                     copy    ? ">"
+                     : i % 2 ? "x.*"
+                             : "x.>",
+                     tg, SW_ROUTE_SUBJECT, copy == 0 && i % 2 ? 8 : 1, 9);
+        }
+    }
+    const swResolution *res = resolve(t, "x.y");
+    assert_int_equal(res->nroutes, 2 * N);
+    assert_int_equal(res->ntargets, N);
+    for (size_t i = 0; i < res->nroutes; i++)
+        assert_int_equal(res->targetIndex[i], i % N); /* ids follow insertion order */
+    swRoute **out = test_malloc(res->nroutes * sizeof(*out));
+    size_t n = swResolutionTargets(res, 5, out);
+    assert_int_equal(n, N);
+    for (size_t k = 0; k < n; k++) {
+        /* Even targets: the first copy (ids 1..N); odd ones only from the second copy. */
+        swRoute *r = out[k];
+        size_t target = (size_t)atoi(r->target + 9);
+        assert_int_equal(r->id, target % 2 ? N + target + 1 : target + 1);
+    }
+    n = swResolutionTargets(res, 9, out); /* the scratch is clean between calls */
+    assert_int_equal(n, N);
+    for (size_t k = 0; k < n; k++) assert_int_equal(out[k]->id, k + 1);
+    test_free(out);
+    swTableFree(t);
+}
+
+/* Issue 9 item 5: the cache is bounded by bytes, not entries. Resolutions of 500 routes
+ * (about 6.5 KB each) for 2,000 distinct types stay under a 64 KB bound; with 0 nothing is
+ * cached, yet every resolution stays valid until the next one. */
+static void test_resolve_cache_bounded_by_bytes(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    char tg[32], type[32];
+    for (int i = 0; i < 500; i++) {
+        snprintf(tg, sizeof(tg), "channel:c%d", i);
+        SUBJ(t, ">", tg);
+    }
+    size_t empty = swTableMemUsage(t);
+    swResolveSetCacheBytes(64 * 1024);
+    size_t most = 0;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(type, sizeof(type), "t%d", i);
+        const swResolution *res = resolve(t, type);
+        assert_int_equal(res->nroutes, 500);
+        size_t now = swTableMemUsage(t);
+        if (now > most) most = now;
+    }
+    /* The bound, plus the one resolution that may be held uncached. */
+    assert_true(most <= empty + 64 * 1024 + 500 * 13 + 64);
+    assert_true(most > empty + 32 * 1024); /* it did cache */
+    /* A cached type comes back as the same resolution. */
+    const swResolution *a = resolve(t, "t1999");
+    assert_ptr_equal(resolve(t, "t1999"), a);
+
+    swResolveSetCacheBytes(0);
+    const swResolution *x = resolve(t, "new.a");
+    assert_int_equal(x->nroutes, 500);
+    assert_true(swTableMemUsage(t) <= empty + 500 * 13 + 64); /* the cache let go at once */
+    const swResolution *y = resolve(t, "new.a");
+    assert_int_equal(y->nroutes, 500);
+    swResolveSetCacheBytes(SW_RESOLVE_CACHE_BYTES_DEFAULT);
+    swTableFree(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve_rules),
         cmocka_unit_test(test_resolve_rule_limit_fails_closed),
+        cmocka_unit_test(test_resolve_rule_heap_limit),
+        cmocka_unit_test(test_resolve_regex_route_limit_counted),
         cmocka_unit_test(test_resolve_merges_in_id_order),
         cmocka_unit_test(test_resolve_cache_invalidation),
         cmocka_unit_test(test_resolve_many_types),
         cmocka_unit_test(test_resolve_nomem),
         cmocka_unit_test(test_resolution_targets),
+        cmocka_unit_test(test_resolution_targets_20k),
+        cmocka_unit_test(test_resolve_cache_bounded_by_bytes),
     };
     return cmocka_run_group_tests_name("resolve", tests, unitAllocSetup, unitAllocTeardown);
 }

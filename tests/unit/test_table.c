@@ -488,6 +488,38 @@ static void test_table_next_id_sequence_exhausted(void **state) {
     swTableFree(t);
 }
 
+/* Issue 9 item 3: the clock never passes SW_TABLE_CLOCK_MAX_MS, so no arithmetic on it
+ * overflows; at its very end the table refuses to issue an id rather than repeat one. */
+static void test_table_next_id_clock_end(void **state) {
+    (void)state;
+    int64_t ms;
+    uint64_t seq;
+    /* A server clock beyond the end counts as the end. */
+    swTable *t = newTable();
+    assert_int_equal(swTableNextId(t, INT64_MAX, &ms, &seq), SW_OK);
+    assert_int_equal(ms, SW_TABLE_CLOCK_MAX_MS);
+    assert_int_equal(seq, 0);
+    assert_int_equal(swTableNextId(t, INT64_MIN, &ms, &seq), SW_OK);
+    assert_int_equal(ms, SW_TABLE_CLOCK_MAX_MS);
+    assert_int_equal(seq, 1);
+    swTableFree(t);
+    /* The last ids of the last millisecond, then a refusal that changes nothing. */
+    t = craftedTable(0, (uint64_t)SW_TABLE_CLOCK_MAX_MS, UINT64_MAX - 1);
+    assert_non_null(t);
+    assert_int_equal(swTableNextId(t, 5, &ms, &seq), SW_OK);
+    assert_int_equal(seq, UINT64_MAX);
+    ms = 7;
+    seq = 9;
+    assert_int_equal(swTableNextId(t, SW_TABLE_CLOCK_MAX_MS, &ms, &seq), SW_ERR_LIMIT);
+    assert_int_equal(ms, 7);
+    assert_int_equal(seq, 9);
+    assert_int_equal(t->clockMs, SW_TABLE_CLOCK_MAX_MS);
+    assert_int_equal(t->clockSeq, UINT64_MAX);
+    swTableFree(t);
+    /* The clock the fuzzer found (INT64_MAX) does not load at all. */
+    assert_null(craftedTable(0, (uint64_t)INT64_MAX, 0));
+}
+
 /* Ids are positive and never reused, and the glue replies and parses them as signed 64-bit
  * integers. A table whose lastId is at the end of the id space (a crafted RESTORE payload)
  * must refuse new ids rather than wrap to 0 and then hand out ids that exist already. */
@@ -673,6 +705,7 @@ int main(void) {
         cmocka_unit_test(test_table_default),
         cmocka_unit_test(test_table_next_id),
         cmocka_unit_test(test_table_next_id_sequence_exhausted),
+        cmocka_unit_test(test_table_next_id_clock_end),
         cmocka_unit_test(test_table_ids_never_wrap),
         cmocka_unit_test(test_table_add_route_nomem),
         cmocka_unit_test(test_table_add_rule_nomem),

@@ -302,11 +302,7 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     if (st == SW_OK) {
         size_t tlen;
         const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
-        if (swTableResolve(t, type, tlen, &res) != SW_OK) {
-            st = swErrorSet(&err, SW_ERR_NOMEM, 0, "out of memory");
-        } else {
-            st = swResolutionAdmit(res, type, tlen, &err);
-        }
+        st = SwarmRouteType_Resolve(t, type, tlen, &res, &err);
     }
     if (st != SW_OK) {
         rejectAndReply(ctx, argv[1], t, res ? res->denyRule : NULL, st, &err);
@@ -319,7 +315,13 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
                      a.priority, RedisModule_Milliseconds());
     int64_t ms;
     uint64_t seq;
-    swTableNextId(t, p.m.ts, &ms, &seq);
+    if ((st = swTableNextId(t, p.m.ts, &ms, &seq)) != SW_OK) {
+        swErrorSet(&err, st, 0, "message ids of this table are used up");
+        /* Only a table whose clock was restored at its very end gets here. */
+        rejectAndReply(ctx, argv[1], t, NULL, st, &err);
+        RedisModule_CloseKey(key);
+        return REDISMODULE_OK;
+    }
     SwarmMessage_SetId(&p.m, ms, seq);
     static swBuf effects; /* reused across calls */
     int propagate = propagationPossible(ctx);

@@ -70,7 +70,9 @@ fuzz_one() { # fuzz_one <target> <corpus-dir> [libFuzzer flags...]
     if [ -d "$root/tests/fuzz/regressions/${target#fuzz_}" ]; then
         "$bin" "$root/tests/fuzz/regressions/${target#fuzz_}"/* >"$work/log" 2>&1 || rc=1
     fi
-    if [ $rc = 0 ] && "$bin" -max_total_time="$seconds" -print_final_stats=1 "$@" "$work" \
+    # A crashing input is written to the work folder and printed (base64) in the log.
+    if [ $rc = 0 ] && "$bin" -max_total_time="$seconds" -print_final_stats=1 \
+        -artifact_prefix="$work/" "$@" "$work" \
         "$seeds" >"$work/log" 2>&1; then
         echo "$target: $(grep -E '^stat::number_of_executed_units' "$work/log")"
     else

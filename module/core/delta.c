@@ -61,8 +61,13 @@ swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d,
         return swErrorSet(err, SW_ERR_CORRUPT, 0, "unknown publish delta format");
     }
     swDelta out = {0};
-    out.clockMs = (int64_t)swReadU64(&r);
+    uint64_t clockMs = swReadU64(&r);
     out.clockSeq = swReadU64(&r);
+    /* The same range the table codec enforces: a table must stay loadable after a delta. */
+    if (clockMs > (uint64_t)SW_TABLE_CLOCK_MAX_MS) {
+        return swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta id clock out of range");
+    }
+    out.clockMs = (int64_t)clockMs;
     uint64_t *s[6] = {&out.inc.published, &out.inc.delivered,    &out.inc.rejected,
                       &out.inc.unrouted,  &out.inc.deadlettered, &out.inc.shed};
     for (int i = 0; i < 6; i++) *s[i] = swReadU64(&r);
@@ -84,9 +89,14 @@ swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d,
         for (int k = 0; k < 5; k++) *c[k] = swReadU32(&r);
         uint8_t breaker = swReadU8(&r);
         e->failures = swReadU32(&r);
-        e->openedMs = (int64_t)swReadU64(&r);
+        uint64_t openedMs = swReadU64(&r);
         if (swReaderFailed(&r)) break;
+        e->openedMs = (int64_t)openedMs;
         e->route = swTableRoute(t, id);
+        if (openedMs > (uint64_t)SW_TABLE_CLOCK_MAX_MS) {
+            swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta breaker time out of range");
+            goto fail;
+        }
         if (e->route == NULL || breaker > SW_BREAKER_HALF_OPEN) {
             swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta names unknown route %llu",
                        (unsigned long long)id);

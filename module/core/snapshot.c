@@ -85,6 +85,8 @@ static snapMeta *metaOf(const swSnap *s, uint64_t v) {
 }
 
 static const char *storedAt(const swSnap *s, const snapMeta *m) {
+    /* A history whose stored deltas are all empty has no arena: nothing to point into. */
+    if (s->arena == NULL) return "";
     return s->arena + (size_t)(m->off - s->abase);
 }
 

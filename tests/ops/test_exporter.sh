@@ -83,7 +83,9 @@ check_eq redis_up "$(awk '$1 == "redis_up" { print $2 }' "$metrics")" 1
 # ---- Global counters: every numeric field of INFO swarm ----
 nglobal=0
 while IFS=: read -r field value; do
-    case $field in swarm_version | '' | '#'*) continue ;; esac
+    case $field in '' | '#'*) continue ;; esac
+    # Text fields (swarm_version, swarm_allocator) are not metrics.
+    [[ $value =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || continue
     check_eq "$field" "$(metric "$field")" "$value"
     nglobal=$((nglobal + 1))
 done <<<"$info"

@@ -288,6 +288,34 @@ static void test_delta_check_corrupt(void **state) {
     swTableFree(t);
 }
 
+/* Regression: fuzz_delta found a delta with a negative id clock applied to a table that then
+ * failed to load after an RDB save. Clock and breaker times stay in the table codec's range. */
+static void test_delta_check_time_ranges(void **state) {
+    (void)state;
+    swTable *t = fixture();
+    static const uint64_t bad[] = {(uint64_t)INT64_MIN, (uint64_t)-1,
+                                   (uint64_t)SW_TABLE_CLOCK_MAX_MS + 1};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        swBuf b = craft(SW_DELTA_FORMAT, 1, 1, SW_BREAKER_OPEN, 0, 0);
+        memcpy(b.data + 1, &bad[i], 8); /* clockMs, little-endian on the hosts we build for */
+        expectCorruptDelta(t, b.data, b.len, "publish delta id clock out of range");
+        swBufFree(&b);
+        b = craft(SW_DELTA_FORMAT, 1, 1, SW_BREAKER_OPEN, 0, 0);
+        memcpy(b.data + b.len - 4 - 8, &bad[i], 8); /* the route's openedMs, before nrules */
+        expectCorruptDelta(t, b.data, b.len, "publish delta breaker time out of range");
+        swBufFree(&b);
+    }
+    swBuf b = craft(SW_DELTA_FORMAT, 1, 1, SW_BREAKER_OPEN, 0, 0);
+    uint64_t max = (uint64_t)SW_TABLE_CLOCK_MAX_MS;
+    memcpy(b.data + 1, &max, 8);
+    memcpy(b.data + b.len - 4 - 8, &max, 8);
+    swDelta d;
+    assert_int_equal(swDeltaCheck(t, b.data, b.len, &d, NULL), SW_OK);
+    swDeltaRelease(&d);
+    swBufFree(&b);
+    swTableFree(t);
+}
+
 static void test_delta_check_nomem(void **state) {
     (void)state;
     swTable *t = fixture();
@@ -316,6 +344,7 @@ int main(void) {
         cmocka_unit_test(test_delta_format_is_documented),
         cmocka_unit_test(test_delta_round_trip),
         cmocka_unit_test(test_delta_check_corrupt),
+        cmocka_unit_test(test_delta_check_time_ranges),
         cmocka_unit_test(test_delta_check_nomem),
     };
     return cmocka_run_group_tests_name("delta", tests, unitAllocSetup, unitAllocTeardown);

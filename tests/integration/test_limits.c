@@ -88,8 +88,10 @@ static void test_regex_heap_limit_is_reported(void **state) {
     long long grew = infoNumber("memory", "used_memory") - before;
     if (grew > 8 * 1024 * 1024) fail_msg("used_memory grew by %lld bytes", grew);
     /* PUBLISH refuses the same way (counted as rejected_other). */
-    itExpectError(itCmd(c, "SWARM.PUBLISH lr:t %s {}", type), "ERR",
-                  "regex rule 1 hit the PCRE2 heap limit");
+    hits = infoNumber("swarm", "swarm_regex_limit_hits");
+    expectErrorText(itCmd(c, "SWARM.PUBLISH lr:t %s {}", type),
+                    "ERR regex rule 1 hit the PCRE2 heap limit (swarm.regex-heap-limit-kb)");
+    assert_int_equal(infoNumber("swarm", "swarm_regex_limit_hits"), hits + 3);
     /* A larger limit is a config away; the range is checked. */
     itExpectError(itCmd(c, "CONFIG SET swarm.regex-heap-limit-kb 15"), "ERR", NULL);
     itExpectOk(itCmd(c, "CONFIG SET swarm.regex-heap-limit-kb 2048"));

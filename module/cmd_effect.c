@@ -40,6 +40,23 @@ static int replyInternal(RedisModuleCtx *ctx, const char *command) {
                            command);
 }
 
+/* ---- Opening the table ---- */
+
+/* Opens the routing table an effect applies to, or replies (WRONGTYPE, or ERR when the
+ * table is missing: the master had it) and returns REDISMODULE_ERR. */
+static int openTableOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey **key,
+                            swTable **t) {
+    if (SwarmRouteType_OpenOrReply(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE, key, t) !=
+        REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    if (*t == NULL) {
+        RedisModule_CloseKey(*key);
+        SwarmReplyError(ctx, SW_ERR_NOTFOUND, "no such routing table");
+        return REDISMODULE_ERR;
+    }
+    return REDISMODULE_OK;
+}
+
 /* ---- SWARM.APPLY key PUBLISH delta effects type payload [sender] ---- */
 
 /* Redoes a publish's deliveries, already checked against t: stream entries with their
@@ -86,13 +103,7 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
                                "publish effect and arguments disagree on SENDER");
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
-        REDISMODULE_OK)
-        return REDISMODULE_OK;
-    if (t == NULL) {
-        RedisModule_CloseKey(key);
-        return SwarmReplyError(ctx, SW_ERR_NOTFOUND, "no such routing table");
-    }
+    if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
     /* Every delivery's target, then the delta, checked before anything changes. */
     swStatus st = SW_OK;
     swEffect e;
@@ -139,13 +150,7 @@ static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
                                "syntax error, channels and envelopes come in pairs");
     swTable *t;
     RedisModuleKey *key;
-    if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
-        REDISMODULE_OK)
-        return REDISMODULE_OK;
-    if (t == NULL) {
-        RedisModule_CloseKey(key);
-        return SwarmReplyError(ctx, SW_ERR_NOTFOUND, "no such routing table");
-    }
+    if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
     size_t len;
     const char *buf = RedisModule_StringPtrLen(argv[3], &len);
     swError err;

@@ -5,8 +5,17 @@
  * numbers and untouched members keep their exact bytes.
  *
  * Every write replicates as SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>, so a
- * replica and the AOF store the master's version numbers and timestamps, never their own. */
+ * replica and the AOF store the master's version numbers and timestamps, never their own.
+ * EDIT (jpatch.h) replicates the same way, with the resulting document.
+ *
+ * WAIT blocks on the key (RedisModule_BlockClientOnKeys). Every write goes through
+ * SwarmSnapType_Write, which signals the key as ready, so the master's commands and the
+ * replicated SWARM.APPLY on a replica both wake it. Redis 7.0 does not serve clients blocked
+ * on a key that no longer exists, so the waiters are also kept in a registry (db and key to
+ * a list of waiters) and answered 0 at once when their key is deleted, expires, is evicted,
+ * renamed or moved away, or its database is flushed. */
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "cmd_snapshot.h"
@@ -15,20 +24,25 @@
 #include "stats.h"
 #include "swarm/alloc.h"
 #include "swarm/jmerge.h"
+#include "swarm/jpatch.h"
 #include "swarm/jpointer.h"
 #include "swarm/snapshot.h"
 #include "type_snp.h"
 
 /* ---- Helpers ---- */
 
+/* Size of a document, patch or ops; replies PAYLOAD and returns REDISMODULE_ERR. */
+static int checkSizeOrReply(RedisModuleCtx *ctx, const char *what, size_t len) {
+    if ((long long)len <= swarmConfig.maxSnapshotBytes) return REDISMODULE_OK;
+    SwarmReplyError(ctx, SW_ERR_PAYLOAD,
+                    "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what, len,
+                    swarmConfig.maxSnapshotBytes);
+    return REDISMODULE_ERR;
+}
+
 /* Size and syntax of a document or patch; replies PAYLOAD and returns REDISMODULE_ERR. */
 static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text, size_t len) {
-    if ((long long)len > swarmConfig.maxSnapshotBytes) {
-        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
-                        "%s is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what, len,
-                        swarmConfig.maxSnapshotBytes);
-        return REDISMODULE_ERR;
-    }
+    if (checkSizeOrReply(ctx, what, len) != REDISMODULE_OK) return REDISMODULE_ERR;
     swError err;
     swStatus st = SwarmJsonCheck(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err);
     if (st != SW_OK) {
@@ -53,12 +67,14 @@ static int parseVersionOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long
     return SwarmParseRangeOrReply(ctx, arg, min, SWARM_LLONG_BOUND, "version", v);
 }
 
-/* The common start of SAVE and PATCH: the JSON argument checked, the key opened for
- * writing, IFVERSION honoured. On REDISMODULE_ERR the error is replied and nothing is open. */
+/* The common start of SAVE, PATCH and EDIT: the argument checked (its syntax only when
+ * validate is set: EDIT's ops are validated by the patch itself), the key opened for writing,
+ * IFVERSION honoured. On REDISMODULE_ERR the error is replied and nothing is open. */
 static int beginWriteOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *what,
-                             const char *text, size_t len, long long ifversion,
+                             const char *text, size_t len, int validate, long long ifversion,
                              RedisModuleKey **key, swSnap **s) {
-    if (checkJsonOrReply(ctx, what, text, len) != REDISMODULE_OK ||
+    if ((validate ? checkJsonOrReply(ctx, what, text, len) : checkSizeOrReply(ctx, what, len)) !=
+            REDISMODULE_OK ||
         SwarmSnapType_OpenOrReply(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE, key, s) !=
             REDISMODULE_OK)
         return REDISMODULE_ERR;
@@ -79,17 +95,19 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
 }
 
 /* Writes w to the history at key (creating it when missing), then replicates the write as
- * SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> and replies the new version. src,
- * when not NULL, is a Redis string holding the document (SAVE's argument): it is replicated
- * by reference instead of copying the document once more. */
-static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
-                          swSnap *existing, const SwarmSnapWrite *w, RedisModuleString *src) {
+ * SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> and returns the new head version;
+ * on failure replies the error and returns 0. src, when not NULL, is a Redis string holding
+ * the document (SAVE's argument): it is replicated by reference instead of copying the
+ * document once more. */
+static uint64_t writeAndReplicate(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                  RedisModuleKey *key, swSnap *existing, const SwarmSnapWrite *w,
+                                  RedisModuleString *src) {
     swSnap *s;
     swError err;
     swStatus st = SwarmSnapType_Write(ctx, keyname, key, existing, w, &s, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-        return;
+        return 0;
     }
     SwarmStats_Add(SWARM_STAT_SNAPSHOTS_SAVED, 1);
     const swSnapVersion *head = swSnapHead(s);
@@ -104,7 +122,14 @@ static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, Redis
                               (long long)head->version, (long long)head->ts, (long long)info.keep,
                               head->text, head->len);
     }
-    RedisModule_ReplyWithLongLong(ctx, (long long)head->version);
+    return head->version;
+}
+
+/* As writeAndReplicate, replying the new version. */
+static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
+                          swSnap *existing, const SwarmSnapWrite *w, RedisModuleString *src) {
+    uint64_t v = writeAndReplicate(ctx, keyname, key, existing, w, src);
+    if (v) RedisModule_ReplyWithLongLong(ctx, (long long)v);
 }
 
 /* ---- SAVE key json [IFVERSION v] [KEEP n] ---- */
@@ -127,7 +152,7 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     const char *text = RedisModule_StringPtrLen(argv[3], &len);
     swSnap *s;
     RedisModuleKey *key;
-    if (beginWriteOrReply(ctx, argv[2], "document", text, len, ifversion, &key, &s) !=
+    if (beginWriteOrReply(ctx, argv[2], "document", text, len, 1, ifversion, &key, &s) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
     if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
@@ -138,19 +163,24 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     return REDISMODULE_OK;
 }
 
-/* ---- GET key [VERSION v] [PATH pointer] ---- */
+/* ---- GET key [VERSION v] [PATH pointer] [WITHVERSION] ---- */
 
 static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long version = 0;
     const char *ptr = NULL;
     size_t ptrlen = 0;
-    for (int i = 3; i < argc; i += 2) {
+    int withversion = 0;
+    for (int i = 3; i < argc; i++) {
         const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
+        if (strcasecmp(opt, "WITHVERSION") == 0) {
+            withversion = 1;
+            continue;
+        }
         if (i + 1 >= argc) return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         if (strcasecmp(opt, "VERSION") == 0) {
-            if (parseVersionOrReply(ctx, argv[i + 1], 1, &version)) return REDISMODULE_OK;
+            if (parseVersionOrReply(ctx, argv[++i], 1, &version)) return REDISMODULE_OK;
         } else if (strcasecmp(opt, "PATH") == 0) {
-            ptr = RedisModule_StringPtrLen(argv[i + 1], &ptrlen);
+            ptr = RedisModule_StringPtrLen(argv[++i], &ptrlen);
         } else {
             return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
@@ -162,26 +192,35 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     const swSnapVersion *v = NULL;
     swError err;
     swStatus st = SW_OK;
+    size_t off = 0, vlen = 0;
     if (version) {
         st = lookup(s, version, &v, &err);
     } else if (s) {
         v = swSnapHead(s);
     }
-    if (st != SW_OK) {
+    if (st == SW_OK && v && ptr) {
+        st = swJsonPointerGet(v->text, v->len, ptr, ptrlen, &off, &vlen, &err);
+        if (st != SW_OK && st != SW_ERR_NOTFOUND) {
+            RedisModule_CloseKey(key);
+            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "invalid JSON pointer '%.128s': %s", ptr,
+                                   err.msg);
+        }
+    } else if (v) {
+        vlen = v->len;
+    }
+    if (st != SW_OK && st != SW_ERR_NOTFOUND) {
         SwarmReplyStatus(ctx, st, &err);
     } else if (v == NULL) {
-        RedisModule_ReplyWithNull(ctx);
-    } else if (ptr == NULL) {
-        RedisModule_ReplyWithStringBuffer(ctx, v->text, v->len);
+        RedisModule_ReplyWithNull(ctx); /* a missing key, even WITHVERSION */
     } else {
-        size_t off, vlen;
-        st = swJsonPointerGet(v->text, v->len, ptr, ptrlen, &off, &vlen, &err);
-        if (st == SW_OK) {
-            RedisModule_ReplyWithStringBuffer(ctx, v->text + off, vlen);
-        } else if (st == SW_ERR_NOTFOUND) {
+        if (withversion) {
+            RedisModule_ReplyWithArray(ctx, 2);
+            RedisModule_ReplyWithLongLong(ctx, (long long)v->version);
+        }
+        if (st == SW_ERR_NOTFOUND) {
             RedisModule_ReplyWithNull(ctx);
         } else {
-            SwarmReplyError(ctx, SW_ERR_SYNTAX, "invalid JSON pointer '%.128s': %s", ptr, err.msg);
+            RedisModule_ReplyWithStringBuffer(ctx, v->text + off, vlen);
         }
     }
     RedisModule_CloseKey(key);
@@ -202,7 +241,7 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     const char *patch = RedisModule_StringPtrLen(argv[3], &plen);
     swSnap *s;
     RedisModuleKey *key;
-    if (beginWriteOrReply(ctx, argv[2], "merge patch", patch, plen, ifversion, &key, &s) !=
+    if (beginWriteOrReply(ctx, argv[2], "merge patch", patch, plen, 1, ifversion, &key, &s) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
@@ -225,6 +264,53 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
         writeAndReply(ctx, argv[2], key, s, &w, NULL);
     }
     if (st == SW_OK) swFree(out);
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}
+
+/* ---- EDIT key ops [IFVERSION v] ---- */
+
+static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    long long ifversion = -1;
+    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0) {
+        if (parseVersionOrReply(ctx, argv[5], 0, &ifversion)) return REDISMODULE_OK;
+    } else if (argc != 4) {
+        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
+    }
+    size_t opslen;
+    const char *ops = RedisModule_StringPtrLen(argv[3], &opslen);
+    swSnap *s;
+    RedisModuleKey *key;
+    if (beginWriteOrReply(ctx, argv[2], "ops", ops, opslen, 0, ifversion, &key, &s) !=
+        REDISMODULE_OK)
+        return REDISMODULE_OK;
+    const swSnapVersion *head = s ? swSnapHead(s) : NULL;
+    swJsonPatchResult res;
+    swError err;
+    swStatus st = swJsonPatchApply(head ? head->text : "{}", head ? head->len : 2, ops, opslen,
+                                   SWARM_SNAPSHOT_MAX_DEPTH, &res, &err);
+    if (st != SW_OK) {
+        SwarmReplyStatus(ctx, st, &err);
+    } else if ((long long)res.len > swarmConfig.maxSnapshotBytes) {
+        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
+                        "edited document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
+                        res.len, swarmConfig.maxSnapshotBytes);
+    } else {
+        SwarmSnapWrite w = {.text = res.doc,
+                            .len = res.len,
+                            .ts = RedisModule_Milliseconds(),
+                            .keep = s ? 0 : (size_t)swarmConfig.snapshotKeep,
+                            .event = "swarm.snapshot.edit"};
+        uint64_t v = writeAndReplicate(ctx, argv[2], key, s, &w, NULL);
+        if (v) {
+            RedisModule_ReplyWithArray(ctx, 2);
+            RedisModule_ReplyWithLongLong(ctx, (long long)v);
+            RedisModule_ReplyWithArray(ctx, (long)res.nincr);
+            for (size_t i = 0; i < res.nincr; i++)
+                RedisModule_ReplyWithLongLong(ctx, (long long)res.incr[i]);
+        }
+    }
+    swJsonPatchResultFree(&res);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
 }
@@ -274,13 +360,14 @@ static int SwarmSnapshotList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     size_t n = s ? swSnapCount(s) : 0;
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swSnapVersion *v = swSnapAt(s, i);
+        swSnapVersion v; /* metadata only: LIST rebuilds no version */
+        swSnapMetaAt(s, i, &v);
         char sum[17];
-        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)v->checksum);
+        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)v.checksum);
         SwarmMap m = SwarmMapBegin(ctx);
-        SwarmMapInt(&m, "version", (long long)v->version);
-        SwarmMapInt(&m, "ts", (long long)v->ts);
-        SwarmMapInt(&m, "bytes", (long long)v->len);
+        SwarmMapInt(&m, "version", (long long)v.version);
+        SwarmMapInt(&m, "ts", (long long)v.ts);
+        SwarmMapInt(&m, "bytes", (long long)v.len);
         SwarmMapStr(&m, "checksum", sum, 16);
         SwarmMapEnd(&m);
     }
@@ -340,6 +427,176 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     return REDISMODULE_OK;
 }
 
+/* ---- WAIT key version timeout-ms ----
+ *
+ * Answers the head version at once when it is greater than version. Otherwise the client
+ * blocks on the key until a write makes it so (the reply callback answers the new head), the
+ * timeout passes (nil; 0 waits forever) or the key goes away (0: deleted, expired, evicted,
+ * renamed or moved away, overwritten by another type, or its database flushed). A key that
+ * is missing when WAIT is called is waited for: WAIT key 0 t answers when it is created.
+ * Inside MULTI or a script WAIT never blocks and answers nil unless the head is already
+ * newer, as the built-in blocking commands do. */
+
+/* A blocked WAIT: its privdata, and a node of the registry's list for (db, key). */
+typedef struct SwarmWaiter {
+    RedisModuleBlockedClient *bc;
+    RedisModuleString *name; /* registry key: 4-byte db number, then the key */
+    uint64_t version;
+    struct SwarmWaiter *prev, *next;
+} SwarmWaiter;
+
+static RedisModuleDict *swarmWaiters; /* registry key -> first SwarmWaiter of its list */
+static size_t swarmWaiterCount;
+/* The blocked client being answered 0 by waitersGone. The timeout callback it runs cannot
+ * read the privdata (Redis 7.0 does not pass it there), so it recognises the client this
+ * way. */
+static RedisModuleBlockedClient *swarmGoneClient;
+
+static RedisModuleString *waiterName(int db, RedisModuleString *key) {
+    size_t len;
+    const char *k = RedisModule_StringPtrLen(key, &len);
+    uint32_t d = (uint32_t)db;
+    RedisModuleString *name = RedisModule_CreateString(NULL, (const char *)&d, sizeof(d));
+    RedisModule_StringAppendBuffer(NULL, name, k, len);
+    return name;
+}
+
+static void waiterAdd(SwarmWaiter *w) {
+    SwarmWaiter *first = RedisModule_DictGet(swarmWaiters, w->name, NULL);
+    w->prev = NULL;
+    w->next = first;
+    if (first) first->prev = w;
+    RedisModule_DictReplace(swarmWaiters, w->name, w);
+    swarmWaiterCount++;
+}
+
+static void waiterRemove(SwarmWaiter *w) {
+    if (w->prev) {
+        w->prev->next = w->next;
+    } else if (w->next) {
+        RedisModule_DictReplace(swarmWaiters, w->name, w->next);
+    } else {
+        RedisModule_DictDel(swarmWaiters, w->name, NULL);
+    }
+    if (w->next) w->next->prev = w->prev;
+    swarmWaiterCount--;
+}
+
+/* Answers 0 to every waiter of the list (the key went away). RedisModule_UnblockClient on a
+ * client blocked on keys runs the timeout callback, which sees gone; a waiter already
+ * answered (waiting only to be freed) is left alone by the server. */
+static void waitersGone(SwarmWaiter *w) {
+    for (; w; w = w->next) {
+        swarmGoneClient = w->bc;
+        RedisModule_UnblockClient(w->bc, NULL);
+    }
+    swarmGoneClient = NULL;
+}
+
+static int waitReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    SwarmWaiter *w = RedisModule_GetBlockedClientPrivateData(ctx);
+    RedisModuleString *keyname = RedisModule_GetBlockedClientReadyKey(ctx);
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+    int type = RedisModule_KeyType(key);
+    uint64_t head = 0;
+    int found =
+        type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == SwarmSnapType;
+    if (found) head = swSnapHead(RedisModule_ModuleTypeGetValue(key))->version;
+    RedisModule_CloseKey(key);
+    if (type != REDISMODULE_KEYTYPE_EMPTY && !found) {
+        RedisModule_ReplyWithLongLong(ctx, 0); /* overwritten by another type: history gone */
+        return REDISMODULE_OK;
+    }
+    if (head <= w->version) return REDISMODULE_ERR; /* keep waiting */
+    return RedisModule_ReplyWithLongLong(ctx, (long long)head);
+}
+
+static int waitTimeout(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    if (swarmGoneClient && RedisModule_GetBlockedClientHandle(ctx) == swarmGoneClient)
+        return RedisModule_ReplyWithLongLong(ctx, 0);
+    return RedisModule_ReplyWithNull(ctx);
+}
+
+static void waitFree(RedisModuleCtx *ctx, void *privdata) {
+    (void)ctx;
+    SwarmWaiter *w = privdata;
+    waiterRemove(w);
+    RedisModule_FreeString(NULL, w->name);
+    swFree(w);
+}
+
+static int SwarmSnapshotWait_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argc;
+    long long version, timeout;
+    if (parseVersionOrReply(ctx, argv[3], 0, &version) ||
+        SwarmParseRangeOrReply(ctx, argv[4], 0, SWARM_LLONG_BOUND, "timeout", &timeout))
+        return REDISMODULE_OK;
+    swSnap *s;
+    RedisModuleKey *key;
+    if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
+        return REDISMODULE_OK;
+    uint64_t head = s ? swSnapHead(s)->version : 0;
+    RedisModule_CloseKey(key);
+    if (head > (uint64_t)version) return RedisModule_ReplyWithLongLong(ctx, (long long)head);
+    if (RedisModule_GetContextFlags(ctx) &
+        (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
+         REDISMODULE_CTX_FLAGS_DENY_BLOCKING))
+        return RedisModule_ReplyWithNull(ctx);
+    SwarmWaiter *w = swAlloc(sizeof(*w));
+    if (w == NULL) return SwarmReplyStatus(ctx, SW_ERR_NOMEM, NULL);
+    w->name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
+    w->version = (uint64_t)version;
+    w->bc = RedisModule_BlockClientOnKeys(ctx, waitReply, waitTimeout, waitFree, timeout, &argv[2],
+                                          1, w);
+    waiterAdd(w);
+    return REDISMODULE_OK;
+}
+
+/* Keyspace events on keys with waiters: a key that went away answers its waiters 0; any
+ * other change (RENAME onto it, RESTORE, SET over it, ...) signals it, and the reply
+ * callback looks at what the key holds now. */
+static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
+                             RedisModuleString *key) {
+    (void)type;
+    if (swarmWaiterCount == 0) return REDISMODULE_OK;
+    RedisModuleString *name = waiterName(RedisModule_GetSelectedDb(ctx), key);
+    SwarmWaiter *w = RedisModule_DictGet(swarmWaiters, name, NULL);
+    RedisModule_FreeString(NULL, name);
+    if (w == NULL) return REDISMODULE_OK;
+    static const char *const gone[] = {"del", "expired", "evicted", "rename_from", "move_from"};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+        if (strcmp(event, gone[i]) == 0) {
+            waitersGone(w);
+            return REDISMODULE_OK;
+        }
+    }
+    RedisModule_SignalKeyAsReady(ctx, key);
+    return REDISMODULE_OK;
+}
+
+/* FLUSHDB, FLUSHALL (and a replica's full resync) answer 0 to the waiters of the flushed
+ * databases. */
+static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
+    (void)ctx;
+    (void)e;
+    if (sub != REDISMODULE_SUBEVENT_FLUSHDB_END || swarmWaiterCount == 0) return;
+    int db = ((RedisModuleFlushInfo *)data)->dbnum;
+    RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
+    char *k;
+    size_t klen;
+    SwarmWaiter *w;
+    while ((k = RedisModule_DictNextC(it, &klen, (void **)&w)) != NULL) {
+        uint32_t d;
+        memcpy(&d, k, sizeof(d));
+        if (db == -1 || (uint32_t)db == d) waitersGone(w);
+    }
+    RedisModule_DictIteratorStop(it);
+}
+
 /* ---- SWARM.SNAPSHOT HELP ---- */
 
 static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -349,10 +606,17 @@ static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         "SWARM.SNAPSHOT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "SAVE <key> <json> [IFVERSION <v>] [KEEP <n>]",
         "    Save a JSON document as the next version; returns the version.",
-        "GET <key> [VERSION <v>] [PATH <json-pointer>]",
-        "    Return the head (or version v), or the value at a JSON Pointer.",
+        "GET <key> [VERSION <v>] [PATH <json-pointer>] [WITHVERSION]",
+        "    Return the head (or version v), or the value at a JSON Pointer; WITHVERSION",
+        "    answers [version, json].",
         "PATCH <key> <merge-patch> [IFVERSION <v>]",
         "    Apply an RFC 7396 merge patch to the head as a new version.",
+        "EDIT <key> <ops> [IFVERSION <v>]",
+        "    Apply an RFC 6902 JSON Patch (plus incr) to the head as a new version, all or",
+        "    nothing; returns [version, [incr results]].",
+        "WAIT <key> <version> <timeout-ms>",
+        "    Block until the head version is greater than <version>; returns the head, 0 when",
+        "    the key is deleted, nil on timeout (0 waits forever).",
         "DIFF <key> <from> [<to>]",
         "    Return the merge patch turning version <from> into <to> (head by default).",
         "LIST <key>",
@@ -381,7 +645,7 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
                      "at a given version",
           .complexity = "O(N) for a document of N bytes",
           .arity = -4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("json", S),
                                             SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
                                             SWARM_ARG_OPT("keep", I, "KEEP"), SWARM_ARG_END}}},
@@ -392,18 +656,44 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = -3,
           .key_specs = SWARM_KS_READ,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_OPT("version", I, "VERSION"),
-                                            SWARM_ARG_OPT("pointer", S, "PATH"), SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG_OPT("version", I, "VERSION"),
+                                            SWARM_ARG_OPT("pointer", S, "PATH"),
+                                            {.name = "withversion",
+                                             .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                                             .token = "WITHVERSION",
+                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                                            SWARM_ARG_END}}},
         {"patch",
          SwarmSnapshotPatch_RedisCommand,
          "write deny-oom",
          {.summary = "Applies an RFC 7396 JSON Merge Patch to the head as a new version",
           .complexity = "O(N + P) for a document of N bytes and a patch of P bytes",
           .arity = -4,
-          .key_specs = SWARM_KS_WRITE,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("merge-patch", S),
                                             SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
                                             SWARM_ARG_END}}},
+        {"edit",
+         SwarmSnapshotEdit_RedisCommand,
+         "write deny-oom",
+         {.summary = "Applies an RFC 6902 JSON Patch (plus incr) to the head as a new version, "
+                     "all or nothing",
+          .complexity = "O(N + P) for a document of N bytes and ops of P bytes",
+          .arity = -4,
+          .key_specs = SWARM_KS_WRITE_ACCESS,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("ops", S),
+                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
+                                            SWARM_ARG_END}}},
+        {"wait",
+         SwarmSnapshotWait_RedisCommand,
+         "readonly blocking",
+         {.summary = "Blocks until the head version is greater than a given version",
+          .complexity = "O(1)",
+          .arity = 5,
+          .key_specs = SWARM_KS_READ,
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I),
+                                            SWARM_ARG("timeout-ms", I), SWARM_ARG_END}}},
         {"diff",
          SwarmSnapshotDiff_RedisCommand,
          "readonly",
@@ -444,6 +734,15 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .key_specs = SWARM_KS_READ,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_END}}},
     };
+    swarmWaiters = RedisModule_CreateDict(NULL);
+    if (RedisModule_SubscribeToKeyspaceEvents(
+            ctx,
+            REDISMODULE_NOTIFY_GENERIC | REDISMODULE_NOTIFY_EXPIRED | REDISMODULE_NOTIFY_EVICTED |
+                REDISMODULE_NOTIFY_STRING,
+            waitKeyspaceEvent) != REDISMODULE_OK ||
+        RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_FlushDB, waitFlushEvent) !=
+            REDISMODULE_OK)
+        return REDISMODULE_ERR;
     return SwarmRegisterFamily(ctx, "swarm.snapshot", "Keeps versioned JSON state", subs,
                                sizeof(subs) / sizeof(subs[0]), SwarmSnapshotHelp_RedisCommand);
 }

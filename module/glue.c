@@ -108,6 +108,14 @@ static const char *codeWord(swStatus st) {
         return "CROSSSLOT";
     case SW_ERR_NOSWARM:
         return "NOSWARM";
+    case SW_ERR_TESTFAILED:
+        return "TESTFAILED";
+    case SW_ERR_NOPATH:
+        return "NOPATH";
+    case SW_ERR_BADOP:
+        return "BADOP";
+    case SW_ERR_TYPE:
+        return "TYPE";
     default:
         return "ERR";
     }

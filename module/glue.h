@@ -42,7 +42,8 @@ int SwarmHasAclCategories(void);
 /* ---- Error replies: the only place an error reply is written ---- */
 
 /* Replies with the error of a core status: its code word (ERR, EVENTTYPE, DENIED, PAYLOAD,
- * CONFLICT, NOVERSION, CROSSSLOT, NOSWARM; OOM for SW_ERR_NOMEM) and err's message. */
+ * CONFLICT, NOVERSION, CROSSSLOT, NOSWARM, and EDIT's TESTFAILED, NOPATH, BADOP, TYPE; OOM for
+ * SW_ERR_NOMEM) and err's message. */
 int SwarmReplyStatus(RedisModuleCtx *ctx, swStatus st, const swError *err);
 
 /* As SwarmReplyStatus, with the message formatted here (lowercase, no code word). */

@@ -50,7 +50,8 @@ swStatus SwarmSnapType_Write(RedisModuleCtx *ctx, RedisModuleString *keyname, Re
     }
     SwarmSnapType_Account(s, 1);
     if (!existing) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);
-    SwarmTouched(ctx, keyname, "swarm.snapshot.save");
+    SwarmTouched(ctx, keyname, w->event ? w->event : "swarm.snapshot.save");
+    RedisModule_SignalKeyAsReady(ctx, keyname);
     *out = s;
     return SW_OK;
 }
@@ -88,7 +89,11 @@ static const SwarmCodec codec = {"swarm-snp", SWARM_SNP_ENCVER, encodeValue, dec
 
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                  size_t len) {
-    return SwarmCodec_RestoreOrReply(&codec, SwarmSnapType, ctx, key, buf, len);
+    if (SwarmCodec_RestoreOrReply(&codec, SwarmSnapType, ctx, key, buf, len) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    RedisModule_SignalKeyAsReady(ctx,
+                                 (RedisModuleString *)RedisModule_GetKeyNameFromModuleKey(key));
+    return REDISMODULE_OK;
 }
 
 /* ---- Type methods ---- */

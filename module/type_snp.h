@@ -21,24 +21,26 @@ int SwarmSnapType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, i
 
 /* Stores a value decoded from its serialized form (SWARM.RESTORE); on a bad payload replies
  * the error and returns REDISMODULE_ERR, the key untouched. Every version is re-validated as
- * JSON. */
+ * JSON. On success the key is signalled as ready (SWARM.SNAPSHOT WAIT). */
 int SwarmSnapType_RestoreOrReply(RedisModuleCtx *ctx, RedisModuleKey *key, const char *buf,
                                  size_t len);
 
 /* One write to a history: a new head from text (from == 0; swSnapSave) or retained version
  * from saved again (swSnapRestore). keep 0 leaves the history's keep limit. The caller has
- * validated text. */
+ * validated text. event is the keyspace event to fire (NULL: "swarm.snapshot.save"). */
 typedef struct SwarmSnapWrite {
     const char *text;
     size_t len;
     uint64_t from;
     int64_t ts;
     size_t keep;
+    const char *event;
 } SwarmSnapWrite;
 
 /* Applies w to the history at key (existing, or a new one when existing is NULL), keeps
- * INFO swarm's counts right and records the change (event swarm.snapshot.save). SW_OK with
- * the history in *out; on failure the key is unchanged and the status and err tell why. */
+ * INFO swarm's counts right, records the change (w->event, WATCH) and signals the key as
+ * ready, which wakes the clients blocked in SWARM.SNAPSHOT WAIT on it. SW_OK with the
+ * history in *out; on failure the key is unchanged and the status and err tell why. */
 swStatus SwarmSnapType_Write(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
                              swSnap *existing, const SwarmSnapWrite *w, swSnap **out, swError *err);
 

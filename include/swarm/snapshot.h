@@ -38,7 +38,7 @@
 
 #include "swarm/status.h"
 
-#define SW_SNAP_KEEP_DEFAULT 16
+#define SW_SNAP_KEEP_DEFAULT 1000
 #define SW_SNAP_KEEP_MAX 1000000 /* keep is 1..SW_SNAP_KEEP_MAX */
 #define SW_SNAP_FORMAT 2         /* first byte of swSnapEncode's output (Decode reads 1 too) */
 

@@ -348,7 +348,7 @@ static void test_patch_missing_key_patches_empty_object(void **state) {
     free(g);
     itExpectStr(itCmd(c, "TYPE s:pnew"), "swarm-snp");
     redisReply *r = itCmd(c, "SWARM.SNAPSHOT INFO s:pnew");
-    assert_int_equal(field(r, "keep"), 16);
+    assert_int_equal(field(r, "keep"), 1000);
     freeReplyObject(r);
 }
 
@@ -609,7 +609,7 @@ static void test_snapshot_keep_config_applies_to_new_keys(void **state) {
     (void)state;
     redisReply *r = itCmd(c, "CONFIG GET swarm.snapshot-keep");
     assert_int_equal(r->elements, 2);
-    assert_string_equal(r->element[1]->str, "16");
+    assert_string_equal(r->element[1]->str, "1000");
     freeReplyObject(r);
     save("s:cfg:old", "{}", 1);
 
@@ -628,7 +628,7 @@ static void test_snapshot_keep_config_applies_to_new_keys(void **state) {
     /* An existing history keeps the limit it was created with. */
     for (int i = 2; i <= 4; i++) save("s:cfg:old", "{}", i);
     r = itCmd(c, "SWARM.SNAPSHOT INFO s:cfg:old");
-    assert_int_equal(field(r, "keep"), 16);
+    assert_int_equal(field(r, "keep"), 1000);
     assert_int_equal(field(r, "retained"), 4);
     freeReplyObject(r);
     /* An explicit KEEP wins over the config. */
@@ -638,7 +638,7 @@ static void test_snapshot_keep_config_applies_to_new_keys(void **state) {
     freeReplyObject(r);
 
     itExpectError(itCmd(c, "CONFIG SET swarm.snapshot-keep 0"), "ERR", NULL);
-    itExpectOk(itCmd(c, "CONFIG SET swarm.snapshot-keep 16"));
+    itExpectOk(itCmd(c, "CONFIG SET swarm.snapshot-keep 1000"));
 }
 
 /* ---- A first-class Redis value ---- */

@@ -139,7 +139,7 @@ for (const kind of CLIENTS) {
       assert.equal(await sw.snapshot.restore(key, 1), 3);
       const info = await sw.snapshot.info(key);
       assert.deepEqual({ ...info, created: 0, updated: 0 }, {
-        head: 3, oldest: 1, retained: 3, keep: 16, bytes: info.bytes, created: 0, updated: 0,
+        head: 3, oldest: 1, retained: 3, keep: 1000, bytes: info.bytes, created: 0, updated: 0,
       });
       assert.ok(info.updated >= info.created);
       assert.equal(await sw.snapshot.save(key, 'x', { keep: 2 }), 4);

@@ -164,7 +164,7 @@ def test_snapshot_commands(server: Any, prefix: str, api: str) -> None:
         assert await sw.snapshot.restore(key, 1) == 3
         info = await sw.snapshot.info(key)
         assert isinstance(info, SnapshotInfo)
-        assert (info.head, info.oldest, info.retained, info.keep) == (3, 1, 3, 16)
+        assert (info.head, info.oldest, info.retained, info.keep) == (3, 1, 3, 1000)
         assert info.updated >= info.created > 0
         assert await sw.snapshot.save(key, "x", keep=2) == 4
         assert (await sw.snapshot.info(key)).retained == 2

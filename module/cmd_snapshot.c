@@ -1,4 +1,4 @@
-/* cmd_snapshot.c -- SWARM.SNAPSHOT: versioned JSON state (SPEC section 7).
+/* cmd_snapshot.c -- SWARM.SNAPSHOT: versioned JSON state.
  *
  * Documents are validated with the allocation-free validator and stored as text: SAVE and
  * GET never build a tree. PATCH, DIFF and PATH work on the text too (jpointer.h, jmerge.h), so

@@ -1,4 +1,4 @@
-/* config.h -- the module's configuration (SPEC section 9) and its fixed limits.
+/* config.h -- the module's configuration and its fixed limits.
  *
  * Every setting is a Redis module config (CONFIG GET/SET swarm.<name>, redis.conf,
  * --swarm.<name> on the command line). Load arguments (`--loadmodule swarm.so name value

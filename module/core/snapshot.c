@@ -399,15 +399,17 @@ swSnap *swSnapDup(const swSnap *s) {
 
 /* ---- Writing ---- */
 
-swStatus swSnapSave(swSnap *s, const char *text, size_t len, int64_t ts, size_t keep,
-                    uint64_t *version, swError *err) {
+/* Appends a copy of text[0..len) as the new head. The copy is made first: text may point
+ * into the history itself (a version the commit evicts, or a view it drops). */
+static swStatus commitCopy(swSnap *s, const char *text, size_t len, uint64_t checksum, int64_t ts,
+                           size_t keep, uint64_t *version, swError *err) {
     if (keep != 0 && checkKeep(keep, err) != SW_OK) return SW_ERR_RANGE;
     if (s->head == UINT64_MAX) {
         return swErrorSet(err, SW_ERR_LIMIT, 0, "version numbers exhausted");
     }
-    char *copy = swMemdup(text, len); /* before commit: text may be a view it drops */
+    char *copy = swMemdup(text, len);
     if (copy == NULL) return SW_ERR_NOMEM;
-    swStatus st = commit(s, copy, len, XXH3_64bits(copy, len), ts, keep ? keep : s->keep);
+    swStatus st = commit(s, copy, len, checksum, ts, keep ? keep : s->keep);
     if (st != SW_OK) {
         swFree(copy);
         if (st == SW_ERR_LIMIT) swErrorSet(err, st, 0, "document too large to keep in history");
@@ -417,26 +419,17 @@ swStatus swSnapSave(swSnap *s, const char *text, size_t len, int64_t ts, size_t 
     return SW_OK;
 }
 
+swStatus swSnapSave(swSnap *s, const char *text, size_t len, int64_t ts, size_t keep,
+                    uint64_t *version, swError *err) {
+    return commitCopy(s, text, len, XXH3_64bits(text, len), ts, keep, version, err);
+}
+
 swStatus swSnapRestore(swSnap *s, uint64_t v, int64_t ts, size_t keep, uint64_t *version,
                        swError *err) {
     const swSnapVersion *from = NULL;
     swStatus st = swSnapLookup(s, v, &from, err);
     if (st != SW_OK) return st;
-    if (keep != 0 && checkKeep(keep, err) != SW_OK) return SW_ERR_RANGE;
-    if (s->head == UINT64_MAX) {
-        return swErrorSet(err, SW_ERR_LIMIT, 0, "version numbers exhausted");
-    }
-    /* Copy before committing: the commit may evict the version we copy from. */
-    char *copy = swMemdup(from->text, from->len);
-    if (copy == NULL) return SW_ERR_NOMEM;
-    st = commit(s, copy, from->len, from->checksum, ts, keep ? keep : s->keep);
-    if (st != SW_OK) {
-        swFree(copy);
-        if (st == SW_ERR_LIMIT) swErrorSet(err, st, 0, "document too large to keep in history");
-        return st;
-    }
-    if (version != NULL) *version = s->head;
-    return SW_OK;
+    return commitCopy(s, from->text, from->len, from->checksum, ts, keep, version, err);
 }
 
 swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err) {

@@ -11,7 +11,6 @@
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
-#include "swarm/breaker.h"
 #include "swarm/table_codec.h"
 #include "type_codec.h"
 #include "type_rtb.h"

@@ -366,6 +366,110 @@ static void test_corrupt_rdb_is_refused_loudly(void **state_) {
     itDestroy(&s);
 }
 
+/* A history whose older versions are stored as reverse deltas: version 1 held the canary,
+ * which later versions replaced, so the canary's bytes live only in a delta. */
+static const char *deltaCanary = "SWARM-DELTA-CANARY-0123456789";
+
+static void populateDeltaChain(redisContext *c, const char *key) {
+    char doc[4200];
+    int n = snprintf(doc, sizeof(doc), "{\"marker\":\"%s\",\"n\":0,\"filler\":\"", deltaCanary);
+    memset(doc + n, 'f', 4000);
+    snprintf(doc + n + 4000, sizeof(doc) - (size_t)n - 4000, "\"}");
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s", key, doc), 1);
+    redisReply *r = itCmd(c, "SWARM.SNAPSHOT EDIT %s %s", key,
+                          "[{\"op\":\"replace\",\"path\":\"/marker\",\"value\":\"gone\"}]");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    for (int i = 0; i < 3; i++) {
+        r = itCmd(c, "SWARM.SNAPSHOT EDIT %s %s", key,
+                  "[{\"op\":\"incr\",\"path\":\"/n\",\"value\":1}]");
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        freeReplyObject(r);
+    }
+}
+
+/* A flipped byte inside a stored delta changes the version rebuilt from it; its checksum
+ * catches that when the RDB is loaded, and the server refuses to start instead of serving
+ * the wrong state. */
+static void test_corrupt_delta_chain_in_rdb_is_refused_loudly(void **state_) {
+    (void)state_;
+    const char *extra[] = {"--rdbchecksum", "no", "--rdbcompression", "no", NULL};
+    itServer s;
+    itStart(&s, NULL, extra);
+    redisContext *c = itConnectTimeout(&s, 10000);
+    populateDeltaChain(c, "p:chain");
+    redisReply *head = itCmd(c, "SWARM.SNAPSHOT GET p:chain");
+    assert_null(strstr(head->str, deltaCanary)); /* only an older version holds it */
+    freeReplyObject(head);
+    itExpectOk(itCmd(c, "SAVE"));
+    redisFree(c);
+    itStop(&s);
+
+    char path[300];
+    snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
+    size_t len;
+    char *rdb = readFile(path, &len);
+    char *at = memmem(rdb, len, deltaCanary, strlen(deltaCanary));
+    assert_non_null(at);
+    assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), deltaCanary, strlen(deltaCanary)));
+    at[6] ^= 0x01; /* 'D' -> 'E': still valid JSON, a different version 1 */
+    writeFile(path, rdb, len);
+    free(rdb);
+
+    assert_int_equal(itTryStart(&s), -1);
+    snprintf(path, sizeof(path), "%s/redis.log", s.dir);
+    char *log = readFile(path, &len);
+    if (strstr(log, "refusing corrupt swarm-snp value") == NULL ||
+        strstr(log, "checksum mismatch in version 1") == NULL)
+        fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
+    if (strstr(log, "crashed by signal") != NULL) fail_msg("the server crashed:\n%s", log);
+    free(log);
+    itDestroy(&s);
+}
+
+/* The same through RESTORE of a DUMP payload (Redis's own checksum switched off, so the bytes
+ * reach the module): refused, nothing created, the reason in the log. */
+static void test_corrupt_delta_chain_in_dump_payload_is_refused(void **state_) {
+    (void)state_;
+    const char *extra[] = {"--rdbcompression", "no", NULL};
+    itServer s;
+    itStart(&s, NULL, extra);
+    redisContext *c = itConnectTimeout(&s, 10000);
+    populateDeltaChain(c, "p:chain");
+    redisReply *dump = itCmd(c, "DUMP p:chain");
+    assert_int_equal(dump->type, REDIS_REPLY_STRING);
+    char *at = memmem(dump->str, dump->len, deltaCanary, strlen(deltaCanary));
+    assert_non_null(at);
+    /* The untouched payload restores to the same state. */
+    const char *argv[] = {"RESTORE", "p:copy", "0", dump->str};
+    size_t lens[] = {7, 6, 1, dump->len};
+    itExpectOk(itCmdArgv(c, 4, argv, lens));
+    char *a = state(c, "p:chain"), *b = state(c, "p:copy");
+    expectSameState(a, b, "RESTORE of an untouched DUMP");
+    free(a), free(b);
+
+    at[6] ^= 0x01;
+    itExpectOk(itCmd(c, "DEBUG SET-SKIP-CHECKSUM-VALIDATION 1"));
+    argv[1] = "p:bad";
+    lens[1] = 5;
+    redisReply *r = itCmdArgv(c, 4, argv, lens);
+    assert_int_equal(r->type, REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+    itExpectInt(itCmd(c, "EXISTS p:bad"), 0);
+    itExpectStr(itCmd(c, "PING"), "PONG");
+    freeReplyObject(dump);
+    redisFree(c);
+
+    char path[300];
+    size_t len;
+    snprintf(path, sizeof(path), "%s/redis.log", s.dir);
+    char *log = readFile(path, &len);
+    if (strstr(log, "checksum mismatch in version 1") == NULL)
+        fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
+    free(log);
+    itDestroy(&s);
+}
+
 /* The serialized form documented in snapshot.h, built from what LIST, INFO and GET show. */
 typedef struct payload {
     char *p;
@@ -547,6 +651,8 @@ int main(void) {
         cmocka_unit_test(test_rename_keeps_history),
         cmocka_unit_test(test_replica_holds_same_history),
         cmocka_unit_test(test_corrupt_rdb_is_refused_loudly),
+        cmocka_unit_test(test_corrupt_delta_chain_in_rdb_is_refused_loudly),
+        cmocka_unit_test(test_corrupt_delta_chain_in_dump_payload_is_refused),
         cmocka_unit_test(test_swarm_restore_corrupt_payload_is_refused),
         cmocka_unit_test(test_swarm_restore_empty_history_is_refused),
         cmocka_unit_test(test_internal_commands_refuse_non_json),

@@ -1,4 +1,4 @@
-/* snapshot.h -- the version history held by a swarm-snp key.
+/* snapshot.h -- the version history held by a swarm-snp key (SPEC section 7).
  *
  *            oldest                                  head
  *   versions:  v5      v6      v7      v8      v9        retained versions are consecutive
@@ -38,9 +38,9 @@
 
 #include "swarm/status.h"
 
-#define SW_SNAP_KEEP_DEFAULT 1000
-#define SW_SNAP_KEEP_MAX 1000000 /* keep is 1..SW_SNAP_KEEP_MAX */
-#define SW_SNAP_FORMAT 2         /* first byte of swSnapEncode's output (Decode reads 1 too) */
+#define SW_SNAP_KEEP_DEFAULT 1000 /* small edits of an 88 KB document: 1.6x the document */
+#define SW_SNAP_KEEP_MAX 1000000  /* keep is 1..SW_SNAP_KEEP_MAX */
+#define SW_SNAP_FORMAT 2          /* first byte of swSnapEncode's output (Decode reads 1 too) */
 
 /* One retained version. Read-only to callers. */
 typedef struct swSnapVersion {
@@ -98,6 +98,11 @@ swStatus swSnapRestore(swSnap *s, uint64_t v, int64_t ts, size_t keep, uint64_t 
  * versions beyond it. Never fails otherwise. */
 swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err);
 
+/* Evicts the oldest versions while the older versions' stored bytes (swSnapStoredBytes)
+ * exceed max; the head is never evicted. Returns how many versions were evicted. Never
+ * fails; keep is unchanged. */
+size_t swSnapTrimBytes(swSnap *s, size_t max);
+
 /* ---- Reading ---- */
 
 /* The newest version, or NULL when the history is empty. */
@@ -133,6 +138,10 @@ typedef struct swSnapStorage {
 void swSnapGetStorage(const swSnap *s, swSnapStorage *st);
 
 void swSnapGetInfo(const swSnap *s, swSnapInfo *info);
+
+/* Bytes the versions below the head occupy as stored: their deltas, plus the text and NUL
+ * of each checkpoint (what swSnapTrimBytes bounds). O(1). */
+size_t swSnapStoredBytes(const swSnap *s);
 
 /* Sum of the retained documents' lengths. */
 size_t swSnapBytes(const swSnap *s);

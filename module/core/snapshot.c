@@ -446,6 +446,20 @@ swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err) {
     return SW_OK;
 }
 
+size_t swSnapTrimBytes(swSnap *s, size_t max) {
+    size_t evicted = 0;
+    if (s->count < 2 || s->aend - s->astart <= max) return 0;
+    dropViews(s);
+    while (s->count > 1 && s->aend - s->astart > max) {
+        evictOldest(s);
+        evicted++;
+    }
+    if (s->count == 1) s->astart = s->aend = 0;
+    ringTrim(s);
+    arenaTrim(s);
+    return evicted;
+}
+
 /* ---- Reading ---- */
 
 const swSnapVersion *swSnapHead(const swSnap *s) {
@@ -500,6 +514,10 @@ void swSnapGetInfo(const swSnap *s, swSnapInfo *info) {
     info->bytes = s->bytes;
     info->created = s->created;
     info->updated = s->updated;
+}
+
+size_t swSnapStoredBytes(const swSnap *s) {
+    return s->count > 1 ? s->aend - s->astart : 0;
 }
 
 size_t swSnapBytes(const swSnap *s) {

@@ -964,6 +964,45 @@ static void test_set_keep_survives_nomem(void **state) {
     swSnapFree(s);
 }
 
+/* A byte bound evicts the oldest versions until the older versions' stored bytes fit, never
+ * the head; the keep limit stays, and what remains reads back exactly. */
+static void test_trim_bytes(void **state) {
+    (void)state;
+    swSnap *s = history(50, 100);
+    size_t stored = swSnapStoredBytes(s);
+    swSnapStorage st;
+    swSnapGetStorage(s, &st);
+    assert_int_equal(stored, st.deltaBytes + st.checkpointBytes);
+    assert_true(stored > 0);
+    assert_int_equal(swSnapTrimBytes(s, stored), 0);
+    assert_int_equal(swSnapCount(s), 50);
+    size_t evicted = swSnapTrimBytes(s, stored / 2);
+    assert_true(evicted > 0 && evicted < 49);
+    assert_int_equal(swSnapCount(s), 50 - evicted);
+    assert_true(swSnapStoredBytes(s) <= stored / 2);
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    assert_int_equal(info.keep, 100);
+    assert_int_equal(info.oldest, 1 + evicted);
+    for (uint64_t v = info.oldest; v <= 50; v++)
+        assertVersionIsDoc(swSnapGet(s, v), v, (unsigned)v);
+    swSnapFree(s);
+    /* The same bound on the same history evicts the same versions (replicas agree). */
+    s = history(50, 100);
+    assert_int_equal(swSnapTrimBytes(s, stored / 2), evicted);
+    swSnapFree(s);
+    /* 0 keeps only the head; saving goes on from there. */
+    s = history(10, 100);
+    assert_int_equal(swSnapTrimBytes(s, 0), 9);
+    assert_int_equal(swSnapCount(s), 1);
+    assert_int_equal(swSnapStoredBytes(s), 0);
+    assertVersionIsDoc(swSnapHead(s), 10, 10);
+    assert_int_equal(saveDoc(s, 11, 0), 11);
+    assertVersionIsDoc(swSnapGet(s, 10), 10, 10);
+    assert_true(swSnapStoredBytes(s) > 0);
+    swSnapFree(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_is_empty),
@@ -984,6 +1023,7 @@ int main(void) {
         cmocka_unit_test(test_nomem_restore),
         cmocka_unit_test(test_nomem_encode_decode),
         cmocka_unit_test(test_set_keep_survives_nomem),
+        cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),

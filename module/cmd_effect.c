@@ -6,7 +6,8 @@
  *                                            a publish (delta.h, effect.h; cmd_publish.c)
  *   SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...]
  *                                            a rejected publish; earlier versions' publish
- *   SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>      a snapshot write
+ *   SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> [<keep-bytes>]
+ *                                            a snapshot write
  *   SWARM.RESTORE key <type> <payload> [REPLACE]               a whole value (AOF rewrite)
  *
  * They take ids, counters, clocks and envelopes as given, so they refuse every call that
@@ -172,15 +173,19 @@ static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
-/* ---- SWARM.APPLY key SNAPSHOT version ts keep json ---- */
+/* ---- SWARM.APPLY key SNAPSHOT version ts keep json [keep-bytes] ----
+ * keep-bytes is the master's swarm.snapshot-keep-bytes at the write (0: no bound); effects
+ * written before it existed have none. */
 
 static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc != 7) return RedisModule_WrongArity(ctx);
-    long long version, ts, keep;
+    if (argc != 7 && argc != 8) return RedisModule_WrongArity(ctx);
+    long long version, ts, keep, keepBytes = 0;
     if (RedisModule_StringToLongLong(argv[3], &version) != REDISMODULE_OK ||
         RedisModule_StringToLongLong(argv[4], &ts) != REDISMODULE_OK ||
         RedisModule_StringToLongLong(argv[5], &keep) != REDISMODULE_OK || keep < 1 ||
-        keep > SW_SNAP_KEEP_MAX)
+        keep > SW_SNAP_KEEP_MAX ||
+        (argc == 8 &&
+         (RedisModule_StringToLongLong(argv[7], &keepBytes) != REDISMODULE_OK || keepBytes < 0)))
         return SwarmReplyError(ctx, SW_ERR_SYNTAX, "value is not an integer or out of range");
     swSnap *s;
     RedisModuleKey *key;
@@ -190,7 +195,7 @@ static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
     swError err;
     swStatus st = SW_OK;
-    SwarmSnapWrite w = {.ts = ts, .keep = (size_t)keep};
+    SwarmSnapWrite w = {.ts = ts, .keep = (size_t)keep, .keepBytes = (size_t)keepBytes};
     w.text = RedisModule_StringPtrLen(argv[6], &w.len);
     if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
         st = swErrorSet(&err, SW_ERR_SYNTAX, 0, "snapshot version out of sequence");

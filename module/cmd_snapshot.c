@@ -4,8 +4,9 @@
  * GET never build a tree. PATCH, DIFF and PATH work on the text too (jpointer.h, jmerge.h), so
  * numbers and untouched members keep their exact bytes.
  *
- * Every write replicates as SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>, so a
- * replica and the AOF store the master's version numbers and timestamps, never their own.
+ * Every write replicates as SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json>
+ * <keep-bytes>, so a replica and the AOF store the master's version numbers, timestamps and
+ * evictions, never their own.
  * EDIT (jpatch.h) replicates the same way, with the resulting document.
  *
  * WAIT blocks on the key (RedisModule_BlockClientOnKeys). Every write goes through
@@ -94,8 +95,11 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
     return swSnapLookup(s, (uint64_t)v, out, err);
 }
 
-/* Writes w to the history at key (creating it when missing), then replicates the write as
- * SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> and returns the new head version;
+/* Writes w to the history at key (creating it when missing), bounded by
+ * swarm.snapshot-keep-bytes, then replicates the write as
+ * SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> <keep-bytes> (the bound travels with
+ * the write, so a replica or an AOF replay evicts exactly what this node evicted) and
+ * returns the new head version;
  * on failure replies the error and returns 0. src, when not NULL, is a Redis string holding
  * the document (SAVE's argument): it is replicated by reference instead of copying the
  * document once more. */
@@ -104,7 +108,9 @@ static uint64_t writeAndReplicate(RedisModuleCtx *ctx, RedisModuleString *keynam
                                   RedisModuleString *src) {
     swSnap *s;
     swError err;
-    swStatus st = SwarmSnapType_Write(ctx, keyname, key, existing, w, &s, &err);
+    SwarmSnapWrite bounded = *w;
+    bounded.keepBytes = (size_t)swarmConfig.snapshotKeepBytes;
+    swStatus st = SwarmSnapType_Write(ctx, keyname, key, existing, &bounded, &s, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
         return 0;
@@ -114,13 +120,13 @@ static uint64_t writeAndReplicate(RedisModuleCtx *ctx, RedisModuleString *keynam
     swSnapInfo info;
     swSnapGetInfo(s, &info);
     if (src) {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "scllls", keyname, "SNAPSHOT",
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "sclllsl", keyname, "SNAPSHOT",
                               (long long)head->version, (long long)head->ts, (long long)info.keep,
-                              src);
+                              src, (long long)bounded.keepBytes);
     } else {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "sclllb", keyname, "SNAPSHOT",
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "sclllbl", keyname, "SNAPSHOT",
                               (long long)head->version, (long long)head->ts, (long long)info.keep,
-                              head->text, head->len);
+                              head->text, head->len, (long long)bounded.keepBytes);
     }
     return head->version;
 }

@@ -33,6 +33,8 @@ static SwarmNumConfig numConfigs[] = {
      &swarmConfig.maxSnapshotBytes, NULL},
     {"snapshot-keep", SW_SNAP_KEEP_DEFAULT, 1, SW_SNAP_KEEP_MAX, REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.snapshotKeep, NULL},
+    {"snapshot-keep-bytes", 16 * MB, 0, SWARM_LLONG_BOUND, REDISMODULE_CONFIG_MEMORY,
+     &swarmConfig.snapshotKeepBytes, NULL},
     {"stream-maxlen", 100000, 1, SWARM_LLONG_BOUND, REDISMODULE_CONFIG_DEFAULT,
      &swarmConfig.streamMaxlen, NULL},
     {"breaker-threshold", 5, 1, 1000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.breakerThreshold,

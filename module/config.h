@@ -22,6 +22,7 @@ typedef struct SwarmConfig {
     long long maxPayloadBytes;
     long long maxSnapshotBytes;
     long long snapshotKeep;
+    long long snapshotKeepBytes; /* bound on a history's older versions as stored; 0: none */
     long long streamMaxlen;
     long long breakerThreshold;
     long long breakerCooldownMs;

@@ -34,6 +34,8 @@ typedef struct SwarmSnapWrite {
     uint64_t from;
     int64_t ts;
     size_t keep;
+    size_t keepBytes; /* > 0: evict the oldest versions while the older versions, as stored,
+                         take more bytes than this (swSnapTrimBytes); the head always stays */
     const char *event;
 } SwarmSnapWrite;
 

@@ -324,6 +324,52 @@ static void test_replica_holds_same_history(void **state_) {
     itDestroy(&m);
 }
 
+/* swarm.snapshot-keep-bytes bounds what the older versions take. The bound travels with each
+ * replicated write, so a replica configured otherwise, and an AOF replayed by a server
+ * configured otherwise, evict exactly the same versions. */
+static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
+    (void)state_;
+    const char *mextra[] = {"--repl-diskless-sync-delay", "0", "--appendonly", "yes", NULL};
+    itServer m, r;
+    itStart(&m, NULL, mextra);
+    itStart(&r, NULL, NULL);
+    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itExpectOk(itCmd(mc, "CONFIG SET swarm.snapshot-keep-bytes 4096"));
+    itExpectOk(itCmd(rc, "CONFIG SET swarm.snapshot-keep-bytes 0"));
+    /* Ten unrelated 1 KB documents: each older version costs about a document. */
+    char doc[1100];
+    for (int v = 1; v <= 10; v++) {
+        int n = snprintf(doc, sizeof(doc), "{\"v\":%d,\"pad\":\"", v);
+        for (int i = 0; i < 1000; i++) doc[n + i] = (char)('a' + (v * 7 + i * 13) % 26);
+        snprintf(doc + n + 1000, sizeof(doc) - (size_t)n - 1000, "\"}");
+        itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:big %s", doc), v);
+    }
+    redisReply *info = itCmd(mc, "SWARM.SNAPSHOT INFO p:big");
+    long long retained = field(info, "retained"), oldest = field(info, "oldest");
+    freeReplyObject(info);
+    /* At most about 4096 bytes of older versions besides the head, and at least one. */
+    if (retained < 2 || retained > 6) fail_msg("retained %lld versions under 4096 bytes", retained);
+    assert_int_equal(oldest, 10 - retained + 1);
+    itExpectError(itCmd(mc, "SWARM.SNAPSHOT GET p:big VERSION 1"), "NOVERSION", NULL);
+    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    char *ms = state(mc, "p:big"), *rs = state(rc, "p:big");
+    expectSameState(ms, rs, "replica with no byte bound of its own");
+    free(rs);
+    /* The AOF replayed by a server with another bound (the restart takes the default,
+     * 16 MiB, which would keep all ten) ends the same. */
+    redisFree(mc), redisFree(rc);
+    itDestroy(&r);
+    itRestart(&m);
+    mc = itConnectTimeout(&m, 10000);
+    char *after = state(mc, "p:big");
+    expectSameState(ms, after, "AOF replay without the bound");
+    free(ms), free(after);
+    redisFree(mc);
+    itDestroy(&m);
+}
+
 /* ---- Corrupt data is refused ---- */
 
 static void test_corrupt_rdb_is_refused_loudly(void **state_) {
@@ -650,6 +696,7 @@ int main(void) {
         cmocka_unit_test(test_dump_restore_round_trip),
         cmocka_unit_test(test_rename_keeps_history),
         cmocka_unit_test(test_replica_holds_same_history),
+        cmocka_unit_test(test_keep_bytes_evicts_the_same_everywhere),
         cmocka_unit_test(test_corrupt_rdb_is_refused_loudly),
         cmocka_unit_test(test_corrupt_delta_chain_in_rdb_is_refused_loudly),
         cmocka_unit_test(test_corrupt_delta_chain_in_dump_payload_is_refused),

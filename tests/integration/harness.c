@@ -500,3 +500,36 @@ void itAppendReply(char **acc, redisReply *r) {
     freeReplyObject(r);
     itAppendText(acc, s);
 }
+
+/* ---- Shared command helpers ---- */
+
+redisReply *itPublish(redisContext *c, const char *key, const char *type, const char *payload,
+                      ...) {
+    const char *argv[16] = {"SWARM.PUBLISH", key, type, payload};
+    size_t lens[16];
+    int n = 4;
+    va_list ap;
+    va_start(ap, payload);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 16) argv[n++] = a;
+    va_end(ap);
+    for (int i = 0; i < n; i++) lens[i] = strlen(argv[i]);
+    return itCmdArgv(c, n, argv, lens);
+}
+
+const char *itRedisCli(char *buf, size_t len) {
+    const char *server = getenv("REDIS_SERVER");
+    const char *slash = server ? strrchr(server, '/') : NULL;
+    if (slash) {
+        snprintf(buf, len, "%.*s/redis-cli", (int)(slash - server), server);
+        if (access(buf, X_OK) == 0) return buf;
+    }
+    return "redis-cli";
+}
+
+int itClusterOk(redisContext *c) {
+    redisReply *r = itCmd(c, "CLUSTER INFO");
+    int ok = r->str && strstr(r->str, "cluster_state:ok") != NULL;
+    freeReplyObject(r);
+    return ok;
+}

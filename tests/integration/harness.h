@@ -118,4 +118,15 @@ void itAppendText(char **acc, char *s);
 /* Appends itReplyRepr(r) the same way and frees r. */
 void itAppendReply(char **acc, redisReply *r);
 
+/* SWARM.PUBLISH key type payload [opts ...] with every argument binary safe; the option
+ * list ends with NULL (at most 12 options). */
+redisReply *itPublish(redisContext *c, const char *key, const char *type, const char *payload, ...);
+
+/* The redis-cli next to $REDIS_SERVER when there is one, else "redis-cli" from PATH. buf
+ * holds the path when it is returned. */
+const char *itRedisCli(char *buf, size_t len);
+
+/* 1 when CLUSTER INFO on c says cluster_state:ok. */
+int itClusterOk(redisContext *c);
+
 #endif

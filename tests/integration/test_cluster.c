@@ -15,23 +15,6 @@ static itServer node[NODES];
 static redisContext *nc[NODES];
 static char tag[NODES][16]; /* tag[i]: a hash tag whose slot node i owns */
 
-static const char *redisCli(char *buf, size_t len) {
-    const char *server = getenv("REDIS_SERVER");
-    const char *slash = server ? strrchr(server, '/') : NULL;
-    if (slash) {
-        snprintf(buf, len, "%.*s/redis-cli", (int)(slash - server), server);
-        if (access(buf, X_OK) == 0) return buf;
-    }
-    return "redis-cli";
-}
-
-static int clusterOk(redisContext *ctx) {
-    redisReply *r = itCmd(ctx, "CLUSTER INFO");
-    int ok = r->str && strstr(r->str, "cluster_state:ok") != NULL;
-    freeReplyObject(r);
-    return ok;
-}
-
 /* The index of the node owning slot, from CLUSTER SLOTS. */
 static int ownerOf(long long slot) {
     redisReply *r = itCmd(nc[0], "CLUSTER SLOTS");
@@ -76,11 +59,11 @@ static int setup(void **state) {
     snprintf(cmd, sizeof(cmd),
              "%s --cluster create 127.0.0.1:%d 127.0.0.1:%d 127.0.0.1:%d --cluster-yes "
              ">/dev/null 2>&1",
-             redisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
+             itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
     if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed: %s", cmd);
     for (int i = 0; i < NODES; i++) {
         int waited = 0;
-        while (!clusterOk(nc[i])) {
+        while (!itClusterOk(nc[i])) {
             if ((waited += 50) > 20000) fail_msg("node %d never reached cluster_state:ok", i);
             itSleepMs(50);
         }

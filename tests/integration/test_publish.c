@@ -54,22 +54,7 @@ static int idLess(MsgId x, MsgId y) {
     return x.ms < y.ms || (x.ms == y.ms && x.seq < y.seq);
 }
 
-/* SWARM.PUBLISH key type payload [opts ...] with every argument binary safe; the option
- * list ends with NULL. */
-static redisReply *pubOn(redisContext *ctx, const char *key, const char *type, const char *payload,
-                         ...) {
-    const char *argv[16] = {"SWARM.PUBLISH", key, type, payload};
-    size_t lens[16];
-    int n = 4;
-    va_list ap;
-    va_start(ap, payload);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 16) argv[n++] = a;
-    va_end(ap);
-    for (int i = 0; i < n; i++) lens[i] = strlen(argv[i]);
-    return itCmdArgv(ctx, n, argv, lens);
-}
-#define pub(...) pubOn(c, __VA_ARGS__)
+#define pub(...) itPublish(c, __VA_ARGS__)
 
 /* Checks a publish reply [id, [targets...], receivers, lost]: targets is a comma-separated
  * list ("" for none); lost is an array (test_publish_v2.c checks its contents). Copies the id
@@ -1049,13 +1034,13 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     itExpectOk(itCmd(ac, "SWARM.ROUTE DEFAULT per stream:per:dead"));
     char id[64] = "";
     for (int i = 0; i < 20; i++) {
-        redisReply *r = pubOn(ac, "per", "x.y", "{\"i\":1}", NULL);
+        redisReply *r = itPublish(ac, "per", "x.y", "{\"i\":1}", NULL);
         assert_int_equal(r->type, REDIS_REPLY_ARRAY);
         snprintf(id, sizeof(id), "%s", r->element[0]->str);
         freeReplyObject(r);
     }
-    itExpectError(pubOn(ac, "per", "bad.y", "{}", NULL), "DENIED", NULL);
-    expectPubReply(pubOn(ac, "per", "q.y", "{}", NULL), "stream:per:dead", 0, id);
+    itExpectError(itPublish(ac, "per", "bad.y", "{}", NULL), "DENIED", NULL);
+    expectPubReply(itPublish(ac, "per", "q.y", "{}", NULL), "stream:per:dead", 0, id);
     const char *keys[] = {"per", "per:s", "per:dead", NULL};
     char d0[3][64], d1[3][64], buf[64];
     digests(ac, keys, d0);
@@ -1069,7 +1054,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     digests(ac, keys, d1);
     for (int i = 0; i < 3; i++) assert_string_equal(d1[i], d0[i]);
     char id2[64];
-    expectPubReply(pubOn(ac, "per", "x.y", "{}", NULL), "stream:per:s", 0, id2);
+    expectPubReply(itPublish(ac, "per", "x.y", "{}", NULL), "stream:per:s", 0, id2);
     assert_true(idLess(parseId(id), parseId(id2)));
 
     /* AOF rewrite (SWARM.RESTORE commands), then restart. */
@@ -1086,7 +1071,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     for (int i = 0; i < 3; i++) assert_string_equal(d1[i], d0[i]);
     assert_string_equal(lastId(ac, "per", buf), id2);
     char id3[64];
-    expectPubReply(pubOn(ac, "per", "x.y", "{}", NULL), "stream:per:s", 0, id3);
+    expectPubReply(itPublish(ac, "per", "x.y", "{}", NULL), "stream:per:s", 0, id3);
     assert_true(idLess(parseId(id2), parseId(id3)));
 
     /* An RDB round trip. */

@@ -25,21 +25,6 @@
 
 /* ---- Shared helpers ---- */
 
-/* SWARM.PUBLISH key type payload [opts ...] with binary-safe arguments, NULL-terminated. */
-static redisReply *pubOn(redisContext *ctx, const char *key, const char *type, const char *payload,
-                         ...) {
-    const char *argv[16] = {"SWARM.PUBLISH", key, type, payload};
-    size_t lens[16];
-    int n = 4;
-    va_list ap;
-    va_start(ap, payload);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 16) argv[n++] = a;
-    va_end(ap);
-    for (int i = 0; i < n; i++) lens[i] = strlen(argv[i]);
-    return itCmdArgv(ctx, n, argv, lens);
-}
-
 /* Checks a publish reply: 4 elements, a message id, then the repr of delivered, receivers
  * and lost as one line (e.g. `["stream:s"],:0,[["channel:c","missed"]]`). Copies the id
  * into idbuf (64 bytes) when not NULL; frees the reply. */
@@ -194,16 +179,16 @@ static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     /* A second route to the same channel: the target is attempted and listed once. */
     itExpectInt(itCmd(sc, "SWARM.ROUTE ADD lo a.> channel:lo:nobody"), 4);
     for (int i = 0; i < 2; i++)
-        expectPub(pubOn(sc, "lo", "a.x", "{}", NULL),
+        expectPub(itPublish(sc, "lo", "a.x", "{}", NULL),
                   "[\"stream:lo:s\"],:0,[[\"channel:lo:nobody\",\"missed\"],"
                   "[\"stream:lo:str\",\"failed\"]]",
                   NULL);
     /* Both breakers are open now: priority 5 skips them, 8 and 9 still try. */
     expectPub(
-        pubOn(sc, "lo", "a.x", "{}", NULL),
+        itPublish(sc, "lo", "a.x", "{}", NULL),
         "[\"stream:lo:s\"],:0,[[\"channel:lo:nobody\",\"shed\"],[\"stream:lo:str\",\"shed\"]]",
         NULL);
-    expectPub(pubOn(sc, "lo", "a.x", "{}", "PRIORITY", "8", NULL),
+    expectPub(itPublish(sc, "lo", "a.x", "{}", "PRIORITY", "8", NULL),
               "[\"stream:lo:s\"],:0,[[\"channel:lo:nobody\",\"missed\"],"
               "[\"stream:lo:str\",\"failed\"]]",
               NULL);
@@ -214,7 +199,7 @@ static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     /* With a subscriber the channel is delivered; nothing lost. */
     redisContext *sub = itSubscribe(&solo, "SUBSCRIBE", "lo:nobody", 3000);
     itExpectInt(itCmd(sc, "SWARM.ROUTE DEL lo 2"), 1);
-    expectPub(pubOn(sc, "lo", "a.x", "{}", "PRIORITY", "9", NULL),
+    expectPub(itPublish(sc, "lo", "a.x", "{}", "PRIORITY", "9", NULL),
               "[\"channel:lo:nobody\",\"stream:lo:s\"],:1,[]", NULL);
     free(itNextMessage(sub, "lo:nobody", NULL));
     redisFree(sub);
@@ -222,13 +207,13 @@ static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     /* Dead letters: every target lost, the default delivered; a missing default target is
      * itself listed. */
     itExpectOk(itCmd(sc, "SWARM.ROUTE DEFAULT lo stream:lo:dead"));
-    expectPub(pubOn(sc, "lo", "b.x", "{}", NULL), "[\"stream:lo:dead\"],:0,[]", NULL);
+    expectPub(itPublish(sc, "lo", "b.x", "{}", NULL), "[\"stream:lo:dead\"],:0,[]", NULL);
     itExpectOk(itCmd(sc, "SWARM.ROUTE DEFAULT lo channel:lo:deadchan"));
-    expectPub(pubOn(sc, "lo", "b.x", "{}", NULL), "[],:0,[[\"channel:lo:deadchan\",\"missed\"]]",
-              NULL);
+    expectPub(itPublish(sc, "lo", "b.x", "{}", NULL),
+              "[],:0,[[\"channel:lo:deadchan\",\"missed\"]]", NULL);
     itExpectOk(itCmd(sc, "SWARM.ROUTE DEFAULT lo stream:lo:str"));
     itExpectInt(itCmd(sc, "SWARM.ROUTE DEL lo 3"), 1);
-    expectPub(pubOn(sc, "lo", "a.x", "{}", "PRIORITY", "9", NULL),
+    expectPub(itPublish(sc, "lo", "a.x", "{}", "PRIORITY", "9", NULL),
               "[],:0,[[\"channel:lo:nobody\",\"missed\"],[\"stream:lo:str\",\"failed\"]]", NULL);
     itExpectOk(itCmd(sc, "CONFIG SET swarm.breaker-threshold 5"));
 }
@@ -241,8 +226,9 @@ static void test_publish_counts_as_a_change_for_save_points(void **state) {
     char buf[32];
     long long before = strtoll(
         itInfo(sc, "persistence", "rdb_changes_since_last_save", buf, sizeof(buf)), NULL, 10);
-    expectPub(pubOn(sc, "dy", "a.x", "{}", NULL), "[],:0,[[\"channel:dy:ch\",\"missed\"]]", NULL);
-    itExpectError(pubOn(sc, "dy", "a..x", "{}", NULL), "EVENTTYPE", NULL);
+    expectPub(itPublish(sc, "dy", "a.x", "{}", NULL), "[],:0,[[\"channel:dy:ch\",\"missed\"]]",
+              NULL);
+    itExpectError(itPublish(sc, "dy", "a..x", "{}", NULL), "EVENTTYPE", NULL);
     long long after = strtoll(
         itInfo(sc, "persistence", "rdb_changes_since_last_save", buf, sizeof(buf)), NULL, 10);
     assert_int_equal(after, before + 2);
@@ -267,18 +253,19 @@ static void test_missing_table_answers_noswarm_and_counts_rejected(void **state)
     (void)state;
     long long rej = infoNum(sc, "swarm_rejected"), nos = infoNum(sc, "swarm_rejected_noswarm"),
               pub = infoNum(sc, "swarm_published");
-    itExpectError(pubOn(sc, "no:such:table", "a.x", "{}", NULL), "NOSWARM",
+    itExpectError(itPublish(sc, "no:such:table", "a.x", "{}", NULL), "NOSWARM",
                   "NOSWARM no routing table at key 'no:such:table'");
-    itExpectError(pubOn(sc, "no:such:table", "a.x", "{}", "PRIORITY", "9", "SENDER", "me", NULL),
-                  "NOSWARM", NULL);
+    itExpectError(
+        itPublish(sc, "no:such:table", "a.x", "{}", "PRIORITY", "9", "SENDER", "me", NULL),
+        "NOSWARM", NULL);
     itExpectInt(itCmd(sc, "EXISTS no:such:table"), 0);
     assert_int_equal(infoNum(sc, "swarm_rejected"), rej + 2);
     assert_int_equal(infoNum(sc, "swarm_rejected_noswarm"), nos + 2);
     assert_int_equal(infoNum(sc, "swarm_published"), pub);
     /* The command's own syntax is checked first; a wrong type is still WRONGTYPE. */
-    itExpectError(pubOn(sc, "no:such:table", "a..x", "{}", NULL), "EVENTTYPE", NULL);
+    itExpectError(itPublish(sc, "no:such:table", "a..x", "{}", NULL), "EVENTTYPE", NULL);
     itExpectOk(itCmd(sc, "SET no:str x"));
-    itExpectError(pubOn(sc, "no:str", "a.x", "{}", NULL), "WRONGTYPE", NULL);
+    itExpectError(itPublish(sc, "no:str", "a.x", "{}", NULL), "WRONGTYPE", NULL);
 }
 
 static void test_stream_entry_fields_match_the_envelope(void **state) {
@@ -287,7 +274,7 @@ static void test_stream_entry_fields_match_the_envelope(void **state) {
     itExpectInt(itCmd(sc, "SWARM.ROUTE ADD fe a.* channel:fe:ch"), 2);
     redisContext *sub = itSubscribe(&solo, "SUBSCRIBE", "fe:ch", 3000);
     char id[64];
-    expectPub(pubOn(sc, "fe", "a.x", "{\"k\":[1,2]}", "PRIORITY", "7", "SENDER", "bot-1", NULL),
+    expectPub(itPublish(sc, "fe", "a.x", "{\"k\":[1,2]}", "PRIORITY", "7", "SENDER", "bot-1", NULL),
               "[\"stream:fe:s\",\"channel:fe:ch\"],:1,[]", id);
     char *env = itNextMessage(sub, "fe:ch", NULL);
     redisFree(sub);
@@ -310,7 +297,7 @@ static void test_stream_entry_fields_match_the_envelope(void **state) {
     free(fields);
     freeReplyObject(r);
     /* Without SENDER there is no sender field. */
-    expectPub(pubOn(sc, "fe", "a.y", "1", NULL),
+    expectPub(itPublish(sc, "fe", "a.y", "1", NULL),
               "[\"stream:fe:s\"],:0,[[\"channel:fe:ch\",\"missed\"]]", id);
     r = itCmd(sc, "XREVRANGE fe:s + - COUNT 1");
     assert_int_equal(r->element[0]->element[1]->elements, 12);
@@ -349,7 +336,7 @@ static void test_keyspace_events_and_trimming_as_xadd(void **state) {
     freeReplyObject(readReply(ps));
     for (int i = 0; i < 20; i++) {
         freeReplyObject(itCmd(sc, "XADD ke:x MAXLEN ~ 6 * id %d swarm ke", i));
-        expectPub(pubOn(sc, "ke", "a.x", "{}", NULL), "[\"stream:ke:s\"],:0,[]", NULL);
+        expectPub(itPublish(sc, "ke", "a.x", "{}", NULL), "[\"stream:ke:s\"],:0,[]", NULL);
     }
     freeReplyObject(itCmd(sc, "PUBLISH ke-done x"));
     char *ev = readEvents(ps, "ke-done");
@@ -387,7 +374,7 @@ static void test_blocked_readers_wake_on_a_new_and_an_existing_stream(void **sta
     sendOnly(b, "XREADGROUP GROUP g c1 BLOCK 10000 STREAMS bk:old >");
     waitBlocked(sc, "2");
     char id[64];
-    expectPub(pubOn(sc, "bk", "a.x", "{\"w\":1}", NULL),
+    expectPub(itPublish(sc, "bk", "a.x", "{\"w\":1}", NULL),
               "[\"stream:bk:new\",\"stream:bk:old\"],:0,[]", id);
     redisReply *ra = readReply(a), *rb = readReply(b);
     assert_string_equal(xreadField(ra, "bk:new", "id"), id);
@@ -443,9 +430,9 @@ static void test_publish_needs_read_access_to_the_table(void **state) {
     itExpectOk(itCmd(sc, "ACL SETUSER rw on nopass ~acl:* +@all"));
     redisContext *u = itConnect(&solo);
     itExpectOk(itCmd(u, "AUTH wo x"));
-    itExpectError(pubOn(u, "acl:t", "a.x", "{}", NULL), "NOPERM", NULL);
+    itExpectError(itPublish(u, "acl:t", "a.x", "{}", NULL), "NOPERM", NULL);
     itExpectOk(itCmd(u, "AUTH rw x"));
-    expectPub(pubOn(u, "acl:t", "a.x", "{}", NULL), "[\"stream:acl:t:s\"],:0,[]", NULL);
+    expectPub(itPublish(u, "acl:t", "a.x", "{}", NULL), "[\"stream:acl:t:s\"],:0,[]", NULL);
     redisFree(u);
     redisReply *r = itCmd(sc, "COMMAND INFO swarm.publish");
     char *info = itReplyRepr(r);
@@ -498,7 +485,7 @@ static void test_replica_subscriber_gets_every_envelope_exactly_once(void **stat
         snprintf(payload, sizeof(payload), "{\"n\":%d}", i);
         /* No subscriber on the master, yet the channel counts as delivered: its replica
          * publishes the envelope too. */
-        expectPub(pubOn(mc, "eo", "ev.x", payload, NULL), "[\"channel:eo:ch\"],:0,[]", ids[i]);
+        expectPub(itPublish(mc, "eo", "ev.x", payload, NULL), "[\"channel:eo:ch\"],:0,[]", ids[i]);
     }
     /* PUBLISH is replicated after the last SWARM.APPLY: everything before it arrived. */
     itExpectInt(itCmd(mc, "PUBLISH eo:ch sentinel"), 0);
@@ -539,7 +526,7 @@ static void test_blocked_readers_wake_on_master_and_replica(void **state) {
     waitBlocked(mc, "2");
     waitBlocked(rc, "2");
     char id[64];
-    expectPub(pubOn(mc, "bw", "a.x", "{}", "SENDER", "s1", NULL),
+    expectPub(itPublish(mc, "bw", "a.x", "{}", "SENDER", "s1", NULL),
               "[\"stream:bw:s\",\"stream:bw:r\"],:0,[]", id);
     redisContext *all[] = {a, b, ra, rn};
     const char *keys[] = {"bw:s", "bw:s", "bw:s", "bw:r"};
@@ -556,7 +543,8 @@ static void test_blocked_readers_wake_on_master_and_replica(void **state) {
     redisContext *rg = itConnectTimeout(&replica, 15000);
     sendOnly(rg, "XREADGROUP GROUP g c1 BLOCK 10000 STREAMS bw:r >");
     waitBlocked(rc, "1");
-    expectPub(pubOn(mc, "bw", "a.y", "[]", NULL), "[\"stream:bw:s\",\"stream:bw:r\"],:0,[]", id);
+    expectPub(itPublish(mc, "bw", "a.y", "[]", NULL), "[\"stream:bw:s\",\"stream:bw:r\"],:0,[]",
+              id);
     redisReply *r = readReply(rg);
     assert_string_equal(xreadField(r, "bw:r", "id"), id);
     assert_string_equal(xreadField(r, "bw:r", "type"), "a.y");
@@ -574,7 +562,7 @@ static void test_trimming_holds_stream_maxlen_on_master_and_replica(void **state
     itExpectOk(itCmd(mc, "CONFIG SET swarm.stream-maxlen 10"));
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD tr a.* stream:tr:s"), 1);
     for (int i = 0; i < 100; i++)
-        expectPub(pubOn(mc, "tr", "a.x", "{}", NULL), "[\"stream:tr:s\"],:0,[]", NULL);
+        expectPub(itPublish(mc, "tr", "a.x", "{}", NULL), "[\"stream:tr:s\"],:0,[]", NULL);
     long long len = itInteger(itCmd(mc, "XLEN tr:s"));
     assert_true(len >= 10 && len < 14);
     waitReplicas(mc, 1);
@@ -607,8 +595,8 @@ static void test_replica_identical_after_mixed_workload(void **state) {
         snprintf(pri, sizeof(pri), "%d", 1 + i % 9);
         snprintf(payload, sizeof(payload), "{\"i\":%d,\"s\":\"\\u00e9\"}", i);
         redisReply *r = i % 4 == 0
-                            ? pubOn(mc, "mx", t, payload, "PRIORITY", pri, "SENDER", "w", NULL)
-                            : pubOn(mc, "mx", t, payload, "PRIORITY", pri, NULL);
+                            ? itPublish(mc, "mx", t, payload, "PRIORITY", pri, "SENDER", "w", NULL)
+                            : itPublish(mc, "mx", t, payload, "PRIORITY", pri, NULL);
         if (r->type == REDIS_REPLY_ARRAY) {
             char *lost = itReplyRepr(r->element[3]);
             sawFailed |= strstr(lost, "\"failed\"") != NULL;
@@ -680,7 +668,7 @@ static void test_internal_commands_refused_on_a_replica(void **state) {
     itExpectOk(itCmd(rc, "CONFIG SET replica-read-only yes"));
     /* And on the master: the replica's link still applies everything. */
     itExpectError(itCmd(mc, "SWARM.APPLY eo ROUTE x"), "ERR", "only the master link");
-    expectPub(pubOn(mc, "eo", "ev.y", "{}", NULL), "[\"channel:eo:ch\"],:0,[]", NULL);
+    expectPub(itPublish(mc, "eo", "ev.y", "{}", NULL), "[\"channel:eo:ch\"],:0,[]", NULL);
     waitReplicas(mc, 1);
     expectSameDigest(mc, rc, "eo");
 }
@@ -691,7 +679,8 @@ static void test_without_replicas_a_channel_without_subscribers_misses(void **st
     itExpectOk(itCmd(rc, "REPLICAOF NO ONE"));
     if (!itWaitInfo(mc, "replication", "connected_slaves", "0", 10000))
         fail_msg("the master still sees its replica");
-    expectPub(pubOn(mc, "eo", "ev.z", "{}", NULL), "[],:0,[[\"channel:eo:ch\",\"missed\"]]", NULL);
+    expectPub(itPublish(mc, "eo", "ev.z", "{}", NULL), "[],:0,[[\"channel:eo:ch\",\"missed\"]]",
+              NULL);
     assert_int_equal(routeField(mc, "eo", 1, "missed", NULL, 0), 1);
 }
 
@@ -770,7 +759,7 @@ static void test_aof_holds_one_apply_per_publish_and_reloads_identically(void **
     free(readAof(".incr.aof", &len0));
     for (int i = 0; i < 30; i++) {
         const char *t = i % 3 == 0 ? "a.x" : i % 3 == 1 ? "b.y" : "c.z";
-        freeReplyObject(pubOn(ac, "af", t, "{\"v\":[true,null]}", "SENDER", "aof", NULL));
+        freeReplyObject(itPublish(ac, "af", t, "{\"v\":[true,null]}", "SENDER", "aof", NULL));
     }
     size_t len;
     char *incr = readAof(".incr.aof", &len);
@@ -790,7 +779,7 @@ static void test_aof_holds_one_apply_per_publish_and_reloads_identically(void **
     /* The id clock and the streams go on after the reload. */
     char id1[64], id2[64];
     /* Priority 9: the channel's breaker opened long ago (no subscriber), 9 still tries it. */
-    expectPub(pubOn(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
+    expectPub(itPublish(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
               "[\"stream:af:s\"],:0,[[\"channel:af:ch\",\"missed\"]]", id1);
     redisReply *bg = itCmd(ac, "BGREWRITEAOF");
     assert_int_equal(bg->type, REDIS_REPLY_STATUS);
@@ -798,7 +787,7 @@ static void test_aof_holds_one_apply_per_publish_and_reloads_identically(void **
     if (!itWaitInfo(ac, "persistence", "aof_rewrite_in_progress", "0", 20000))
         fail_msg("AOF rewrite did not finish");
     itSleepMs(200);
-    expectPub(pubOn(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
+    expectPub(itPublish(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
               "[\"stream:af:s\"],:0,[[\"channel:af:ch\",\"missed\"]]", id2);
     assert_true(strcmp(id1, id2) != 0);
     aofDigests(before);
@@ -846,23 +835,6 @@ static itServer node[NODES + 1]; /* node[NODES] is a replica of node[0] */
 static redisContext *nc[NODES + 1];
 static char tag0[16];
 
-static const char *redisCli(char *buf, size_t len) {
-    const char *server = getenv("REDIS_SERVER");
-    const char *slash = server ? strrchr(server, '/') : NULL;
-    if (slash) {
-        snprintf(buf, len, "%.*s/redis-cli", (int)(slash - server), server);
-        if (access(buf, X_OK) == 0) return buf;
-    }
-    return "redis-cli";
-}
-
-static int clusterOk(redisContext *ctx) {
-    redisReply *r = itCmd(ctx, "CLUSTER INFO");
-    int ok = r->str && strstr(r->str, "cluster_state:ok") != NULL;
-    freeReplyObject(r);
-    return ok;
-}
-
 static int clusterSetup(void **state) {
     (void)state;
     const char *extra[] = {"--cluster-enabled",
@@ -880,7 +852,7 @@ static int clusterSetup(void **state) {
     snprintf(cmd, sizeof(cmd),
              "%s --cluster create 127.0.0.1:%d 127.0.0.1:%d 127.0.0.1:%d --cluster-yes "
              ">/dev/null 2>&1",
-             redisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
+             itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
     if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed");
     char id0[64];
     itText(itCmd(nc[0], "CLUSTER MYID"), id0, sizeof(id0));
@@ -898,7 +870,7 @@ static int clusterSetup(void **state) {
         fail_msg("the cluster replica did not sync");
     for (int i = 0; i <= NODES; i++) {
         waited = 0;
-        while (!clusterOk(nc[i])) {
+        while (!itClusterOk(nc[i])) {
             if ((waited += 50) > 20000) fail_msg("node %d never reached cluster_state:ok", i);
             itSleepMs(50);
         }
@@ -942,7 +914,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     enum { N = 20 };
     char ids[N][64], want[256];
     snprintf(want, sizeof(want), "[\"%s\",\"%s\"],:1,[]", target, starget);
-    for (int i = 0; i < N; i++) expectPub(pubOn(m, key, "a.x", "{}", NULL), want, ids[i]);
+    for (int i = 0; i < N; i++) expectPub(itPublish(m, key, "a.x", "{}", NULL), want, ids[i]);
     itExpectInt(itCmd(m, "SPUBLISH %s sentinel", chan), 1);
     redisContext *subs[] = {subM, subR};
     for (int s = 0; s < 2; s++) {
@@ -961,7 +933,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     }
     /* Without a local subscriber the master still has a replica that publishes too. */
     snprintf(want, sizeof(want), "[\"%s\",\"%s\"],:0,[]", target, starget);
-    expectPub(pubOn(m, key, "a.x", "{}", NULL), want, NULL);
+    expectPub(itPublish(m, key, "a.x", "{}", NULL), want, NULL);
     waitReplicas(m, 1);
     expectSameDigest(m, r, key);
     expectSameDigest(m, r, skey);
@@ -971,7 +943,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     sendOnly(b, "XREAD BLOCK 10000 STREAMS %s $", skey);
     waitBlocked(m, "1");
     char id[64];
-    expectPub(pubOn(m, key, "a.x", "{}", NULL), want, id);
+    expectPub(itPublish(m, key, "a.x", "{}", NULL), want, id);
     redisReply *x = readReply(b);
     assert_string_equal(xreadField(x, skey, "id"), id);
     freeReplyObject(x);

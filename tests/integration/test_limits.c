@@ -213,7 +213,7 @@ static redisContext *loginAs(const char *user) {
     return u;
 }
 
-static void test_write_only_user_cannot_read_through_route_writes(void **state) {
+static void test_write_only_user_cannot_read_through_writes(void **state) {
     (void)state;
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD la:t a.* channel:secret"), 1);
     itExpectOk(itCmd(c, "ACL SETUSER lwo on >pw +@all %%W~la:*"));
@@ -237,6 +237,26 @@ static void test_write_only_user_cannot_read_through_route_writes(void **state) 
     itExpectInt(itCmd(u, writes[3]), 3);
     itExpectOk(itCmd(u, writes[4]));
     itExpectInt(itCmd(u, writes[1]), 1);
+    redisFree(u);
+
+    /* Snapshot writes answer versions (and EDIT the values it read): the same rule. */
+    static const char *const snapWrites[] = {
+        "SWARM.SNAPSHOT SAVE la:s {\"a\":1}",
+        "SWARM.SNAPSHOT PATCH la:s {\"b\":2}",
+        "SWARM.SNAPSHOT EDIT la:s [{\"op\":\"incr\",\"path\":\"/a\",\"value\":1}]",
+    };
+    u = loginAs("lwo");
+    for (size_t i = 0; i < sizeof(snapWrites) / sizeof(snapWrites[0]); i++)
+        itExpectError(itCmd(u, snapWrites[i]), "NOPERM", NULL);
+    redisFree(u);
+    itExpectInt(itCmd(c, "EXISTS la:s"), 0);
+    u = loginAs("lrw");
+    itExpectInt(itCmd(u, snapWrites[0]), 1);
+    itExpectInt(itCmd(u, snapWrites[1]), 2);
+    redisReply *r = itCmd(u, snapWrites[2]);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->element[0]->integer, 3);
+    freeReplyObject(r);
     redisFree(u);
     freeReplyObject(itCmd(c, "ACL DELUSER lwo lrw"));
 }
@@ -369,7 +389,7 @@ int main(void) {
         cmocka_unit_test_setup(test_deny_rule_and_regex_route_limits, flush),
         cmocka_unit_test_setup(test_resolve_cache_bounded_by_bytes, flush),
         cmocka_unit_test_setup(test_restore_enforces_max_type_bytes, flush),
-        cmocka_unit_test_setup(test_write_only_user_cannot_read_through_route_writes, flush),
+        cmocka_unit_test_setup(test_write_only_user_cannot_read_through_writes, flush),
         cmocka_unit_test_setup(test_acl_categories, flush),
         cmocka_unit_test_setup(test_noop_writes_change_nothing, flush),
     };

@@ -85,21 +85,37 @@ static void onReplicationSign(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t 
     replicationSeen = 1;
 }
 
-/* Reads the replication state at load (a MODULE LOAD may come late) and follows it. */
-static int replicationInit(RedisModuleCtx *ctx) {
+/* Opens the latch when the server's replication state shows a replica, a master or a
+ * backlog. */
+static void replicationRead(RedisModuleCtx *ctx) {
     RedisModuleServerInfoData *info = RedisModule_GetServerInfo(ctx, "replication");
     if (info) {
         attachedReplicas =
             (int)RedisModule_ServerInfoGetFieldSigned(info, "connected_slaves", NULL);
         const char *role = RedisModule_ServerInfoGetFieldC(info, "role");
-        replicationSeen =
-            attachedReplicas > 0 || (role && strcmp(role, "master") != 0) ||
-            RedisModule_ServerInfoGetFieldSigned(info, "repl_backlog_active", NULL) != 0;
+        if (attachedReplicas > 0 || (role && strcmp(role, "master") != 0) ||
+            RedisModule_ServerInfoGetFieldSigned(info, "repl_backlog_active", NULL) != 0)
+            replicationSeen = 1;
         RedisModule_FreeServerInfo(ctx, info);
     } else {
         replicationSeen = 1;
     }
-    if (RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_ReplicationRoleChanged,
+}
+
+/* Loading an RDB or AOF can restore a replication id and create a backlog (so that replicas
+ * may resume with PSYNC after a restart): read the state again once loading ends. */
+static void onLoadingEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
+    (void)e;
+    (void)data;
+    if (sub == REDISMODULE_SUBEVENT_LOADING_ENDED) replicationRead(ctx);
+}
+
+/* Reads the replication state at load (a MODULE LOAD may come late) and follows it. */
+static int replicationInit(RedisModuleCtx *ctx) {
+    replicationRead(ctx);
+    if (RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_Loading, onLoadingEvent) ==
+            REDISMODULE_ERR ||
+        RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_ReplicationRoleChanged,
                                            onReplicationSign) == REDISMODULE_ERR ||
         RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_MasterLinkChange,
                                            onReplicationSign) == REDISMODULE_ERR ||

@@ -950,6 +950,50 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     redisFree(b);
 }
 
+/* Regression: a master restarted from its RDB restores its replication id and backlog, and
+ * its replica resumes with PSYNC. Publishes made between the restart and the replica's
+ * return must reach the backlog as effects; the module once judged at load that nothing could
+ * receive them (no backlog yet while loading) and let SWARM.PUBLISH propagate verbatim, so
+ * the replica re-ran it with its own clock and diverged. */
+static void test_replica_resuming_after_master_restart_gets_the_effects(void **state) {
+    (void)state;
+    const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
+    itServer m, r;
+    itStart(&m, NULL, mextra);
+    itStart(&r, NULL, NULL);
+    redisContext *pm = itConnectTimeout(&m, 10000), *pr = itConnectTimeout(&r, 10000);
+    itExpectOk(itCmd(pr, "REPLICAOF 127.0.0.1 %d", m.port));
+    assert_true(itWaitInfo(pr, "replication", "master_link_status", "up", 10000));
+    itExpectInt(itCmd(pm, "SWARM.ROUTE ADD rs a.> stream:rs:s"), 1);
+    freeReplyObject(itPublish(pm, "rs", "a.b", "{\"n\":0}", NULL));
+    waitReplicas(pm, 1);
+    /* SHUTDOWN SAVE stores the replication id and offset the replica last acknowledged. */
+    redisReply *bye = redisCommand(pm, "SHUTDOWN SAVE");
+    if (bye) freeReplyObject(bye);
+    redisFree(pm);
+    itRestart(&m);
+    pm = itConnectTimeout(&m, 10000);
+    char buf[32];
+    assert_string_equal(itInfo(pm, "replication", "repl_backlog_active", buf, sizeof(buf)), "1");
+    for (int i = 1; i <= 3; i++) {
+        char payload[16];
+        snprintf(payload, sizeof(payload), "{\"n\":%d}", i);
+        redisReply *x = itPublish(pm, "rs", "a.b", payload, NULL);
+        assert_int_equal(x->type, REDIS_REPLY_ARRAY);
+        freeReplyObject(x);
+    }
+    waitReplicas(pm, 1);
+    redisReply *x = itCmd(pm, "INFO stats");
+    if (strstr(x->str, "sync_partial_ok:1") == NULL)
+        fail_msg("the replica did not resume with PSYNC:\n%s", x->str);
+    freeReplyObject(x);
+    expectSameDigest(pm, pr, "rs");
+    expectSameDigest(pm, pr, "rs:s");
+    redisFree(pm), redisFree(pr);
+    itDestroy(&r);
+    itDestroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest soloTests[] = {
         cmocka_unit_test(test_lost_lists_missed_failed_and_shed_targets),
@@ -961,6 +1005,7 @@ int main(void) {
         cmocka_unit_test(test_blocked_readers_wake_on_a_new_and_an_existing_stream),
         cmocka_unit_test(test_internal_commands_refused_from_clients),
         cmocka_unit_test(test_publish_needs_read_access_to_the_table),
+        cmocka_unit_test(test_replica_resuming_after_master_restart_gets_the_effects),
     };
     const struct CMUnitTest pairTests[] = {
         cmocka_unit_test(test_replica_subscriber_gets_every_envelope_exactly_once),

@@ -14,7 +14,7 @@
  * replicated SWARM.APPLY on a replica both wake it. Redis 7.0 does not serve clients blocked
  * on a key that no longer exists, so the waiters are also kept in a registry (db and key to
  * a list of waiters) and answered 0 at once when their key is deleted, expires, is evicted,
- * renamed or moved away, or its database is flushed. */
+ * renamed or moved away, or its database is flushed or swapped. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -438,8 +438,8 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
  * Answers the head version at once when it is greater than version. Otherwise the client
  * blocks on the key until a write makes it so (the reply callback answers the new head), the
  * timeout passes (nil; 0 waits forever) or the key goes away (0: deleted, expired, evicted,
- * renamed or moved away, overwritten by another type, or its database flushed). A key that
- * is missing when WAIT is called is waited for: WAIT key 0 t answers when it is created.
+ * renamed or moved away, overwritten by another type, or its database flushed or swapped). A key
+ * that is missing when WAIT is called is waited for: WAIT key 0 t answers when it is created.
  * Inside MULTI or a script WAIT never blocks and answers nil unless the head is already
  * newer, as the built-in blocking commands do. */
 
@@ -603,6 +603,26 @@ static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub
     RedisModule_DictIteratorStop(it);
 }
 
+/* SWAPDB replaces what every key of both databases holds: their waiters are answered 0, as
+ * for a key that went away, and read the history again. */
+static void waitSwapEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
+    (void)ctx;
+    (void)e;
+    (void)sub;
+    if (swarmWaiterCount == 0) return;
+    const RedisModuleSwapDbInfo *info = data;
+    RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
+    char *k;
+    size_t klen;
+    SwarmWaiter *w;
+    while ((k = RedisModule_DictNextC(it, &klen, (void **)&w)) != NULL) {
+        uint32_t d;
+        memcpy(&d, k, sizeof(d));
+        if ((int32_t)d == info->dbnum_first || (int32_t)d == info->dbnum_second) waitersGone(w);
+    }
+    RedisModule_DictIteratorStop(it);
+}
+
 /* ---- SWARM.SNAPSHOT HELP ---- */
 
 static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -744,9 +764,12 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
     if (RedisModule_SubscribeToKeyspaceEvents(
             ctx,
             REDISMODULE_NOTIFY_GENERIC | REDISMODULE_NOTIFY_EXPIRED | REDISMODULE_NOTIFY_EVICTED |
-                REDISMODULE_NOTIFY_STRING,
+                REDISMODULE_NOTIFY_STRING | REDISMODULE_NOTIFY_LIST | REDISMODULE_NOTIFY_SET |
+                REDISMODULE_NOTIFY_ZSET,
             waitKeyspaceEvent) != REDISMODULE_OK ||
         RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_FlushDB, waitFlushEvent) !=
+            REDISMODULE_OK ||
+        RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_SwapDB, waitSwapEvent) !=
             REDISMODULE_OK)
         return REDISMODULE_ERR;
     return SwarmRegisterFamily(ctx, "swarm.snapshot", "Keeps versioned JSON state", subs,

@@ -495,14 +495,25 @@ static void test_wait_for_creation_and_forever(void **state) {
 
 static void test_wait_answers_zero_when_the_key_goes(void **state) {
     (void)state;
-    const char *how[] = {"DEL w:d",       "UNLINK w:d", "FLUSHALL",       "FLUSHDB",
-                         "PEXPIRE w:d 1", "SET w:d x",  "RENAME w:d w:d2"};
+    const char *how[] = {"DEL w:d",
+                         "UNLINK w:d",
+                         "FLUSHALL",
+                         "FLUSHDB",
+                         "PEXPIRE w:d 1",
+                         "SET w:d x",
+                         "RENAME w:d w:d2",
+                         "SWAPDB 0 1",
+                         "SUNIONSTORE w:d w:set",
+                         "SORT w:list STORE w:d"};
     for (size_t i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
         itExpectInt(save(c, "w:d", "{}"), 1);
+        itExpectInt(itCmd(c, "SADD w:set a"), 1);
+        itExpectInt(itCmd(c, "RPUSH w:list 2 1"), 2);
         redisContext *w = startWait(&srv, c, "w:d", 1, 0);
         freeReplyObject(itCmd(c, how[i]));
         expectWaitAnswer(w, ":0", how[i]);
-        freeReplyObject(itCmd(c, "DEL w:d w:d2"));
+        if (strncmp(how[i], "SWAPDB", 6) == 0) freeReplyObject(itCmd(c, "SWAPDB 0 1"));
+        freeReplyObject(itCmd(c, "DEL w:d w:d2 w:set w:list"));
     }
     /* A flush of another database leaves the waiter alone. */
     itExpectInt(save(c, "w:d", "{}"), 1);

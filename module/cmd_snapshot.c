@@ -233,16 +233,44 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     return REDISMODULE_OK;
 }
 
+/* The optional IFVERSION v after the key and one argument (PATCH, EDIT): -1 when absent.
+ * Replies the error and returns REDISMODULE_ERR on anything else. */
+static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                                 long long *ifversion) {
+    *ifversion = -1;
+    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0)
+        return parseVersionOrReply(ctx, argv[5], 0, ifversion);
+    if (argc == 4) return REDISMODULE_OK;
+    SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
+    return REDISMODULE_ERR;
+}
+
+/* Writes a document computed from the head (PATCH, EDIT) as the new version, after checking
+ * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ..."); a new key takes
+ * swarm.snapshot-keep. Returns the new version, or 0 after replying the error. */
+static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                   RedisModuleKey *key, swSnap *existing, const char *text,
+                                   size_t len, const char *what, const char *event) {
+    if ((long long)len > swarmConfig.maxSnapshotBytes) {
+        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
+                        "%s document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what,
+                        len, swarmConfig.maxSnapshotBytes);
+        return 0;
+    }
+    SwarmSnapWrite w = {.text = text,
+                        .len = len,
+                        .ts = RedisModule_Milliseconds(),
+                        .keep = existing ? 0 : (size_t)swarmConfig.snapshotKeep,
+                        .event = event};
+    return writeAndReplicate(ctx, keyname, key, existing, &w, NULL);
+}
+
 /* ---- PATCH key merge-patch [IFVERSION v] ---- */
 
 static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv,
                                            int argc) {
-    long long ifversion = -1;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0) {
-        if (parseVersionOrReply(ctx, argv[5], 0, &ifversion)) return REDISMODULE_OK;
-    } else if (argc != 4) {
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    }
+    long long ifversion;
+    if (parseIfVersionOrReply(ctx, argv, argc, &ifversion) != REDISMODULE_OK) return REDISMODULE_OK;
     size_t plen;
     const char *patch = RedisModule_StringPtrLen(argv[3], &plen);
     swSnap *s;
@@ -258,16 +286,9 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
                                    &out, &outlen, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else if ((long long)outlen > swarmConfig.maxSnapshotBytes) {
-        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
-                        "patched document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
-                        outlen, swarmConfig.maxSnapshotBytes);
     } else {
-        SwarmSnapWrite w = {.text = out,
-                            .len = outlen,
-                            .ts = RedisModule_Milliseconds(),
-                            .keep = s ? 0 : (size_t)swarmConfig.snapshotKeep};
-        writeAndReply(ctx, argv[2], key, s, &w, NULL);
+        uint64_t v = writeResultOrReply(ctx, argv[2], key, s, out, outlen, "patched", NULL);
+        if (v) RedisModule_ReplyWithLongLong(ctx, (long long)v);
     }
     if (st == SW_OK) swFree(out);
     RedisModule_CloseKey(key);
@@ -277,12 +298,8 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
 /* ---- EDIT key ops [IFVERSION v] ---- */
 
 static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    long long ifversion = -1;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0) {
-        if (parseVersionOrReply(ctx, argv[5], 0, &ifversion)) return REDISMODULE_OK;
-    } else if (argc != 4) {
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    }
+    long long ifversion;
+    if (parseIfVersionOrReply(ctx, argv, argc, &ifversion) != REDISMODULE_OK) return REDISMODULE_OK;
     size_t opslen;
     const char *ops = RedisModule_StringPtrLen(argv[3], &opslen);
     swSnap *s;
@@ -297,17 +314,9 @@ static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
                                    SWARM_SNAPSHOT_MAX_DEPTH, &res, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else if ((long long)res.len > swarmConfig.maxSnapshotBytes) {
-        SwarmReplyError(ctx, SW_ERR_PAYLOAD,
-                        "edited document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)",
-                        res.len, swarmConfig.maxSnapshotBytes);
     } else {
-        SwarmSnapWrite w = {.text = res.doc,
-                            .len = res.len,
-                            .ts = RedisModule_Milliseconds(),
-                            .keep = s ? 0 : (size_t)swarmConfig.snapshotKeep,
-                            .event = "swarm.snapshot.edit"};
-        uint64_t v = writeAndReplicate(ctx, argv[2], key, s, &w, NULL);
+        uint64_t v = writeResultOrReply(ctx, argv[2], key, s, res.doc, res.len, "edited",
+                                        "swarm.snapshot.edit");
         if (v) {
             RedisModule_ReplyWithArray(ctx, 2);
             RedisModule_ReplyWithLongLong(ctx, (long long)v);

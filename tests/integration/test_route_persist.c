@@ -659,6 +659,34 @@ static void test_restore_of_a_corrupt_dump_is_bad_data_format(void **state) {
     free(ca);
 }
 
+/* A table whose id clock was restored at its very end (year 9999 and the last sequence
+ * number) issues no id that would go backwards: PUBLISH refuses, counted as rejected. */
+static void test_publish_with_exhausted_id_clock_is_refused(void **state) {
+    (void)state;
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD k ev.* channel:ev"), 1);
+    size_t len;
+    unsigned char *orig = dumpPlain(c, "k", &len);
+    dumpParts d;
+    splitDump(orig, len, &d);
+    /* The serialized table: format byte, lastId, clockMs, clockSeq (little-endian). */
+    unsigned char *t = malloc(d.dataLen);
+    memcpy(t, d.data, d.dataLen);
+    unsigned long long ms = 253402300799999ULL, seq = ~0ULL;
+    for (int i = 0; i < 8; i++) {
+        t[9 + i] = (unsigned char)(ms >> (8 * i));
+        t[17 + i] = (unsigned char)(seq >> (8 * i));
+    }
+    itExpectOk(itCmd(c, "SWARM.RESTORE end swarm-rtb %b", t, d.dataLen));
+    itExpectError(itPublish(c, "end", "ev.x", "{}", NULL), "ERR",
+                  "message ids of this table are used up");
+    redisReply *r = itCmd(c, "SWARM.ROUTE STATS end");
+    assert_int_equal(itField(r, "rejected")->integer, 1);
+    assert_int_equal(itField(r, "published")->integer, 0);
+    freeReplyObject(r);
+    free(t);
+    free(orig);
+}
+
 static void test_swarm_restore_round_trip_and_errors(void **state) {
     (void)state;
     populate(c, "k");
@@ -788,6 +816,7 @@ int main(void) {
         T(test_dump_restore_round_trip),
         T(test_restore_of_a_corrupt_dump_is_bad_data_format),
         T(test_swarm_restore_round_trip_and_errors),
+        T(test_publish_with_exhausted_id_clock_is_refused),
         T(test_corrupt_rdb_file_is_refused_without_crashing),
     };
 #undef T

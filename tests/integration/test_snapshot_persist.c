@@ -637,6 +637,17 @@ static void test_internal_commands_refuse_non_json(void **state_) {
                   "invalid JSON at byte 1");
     itExpectError(itCmd(c, "SWARM.APPLY p:j NOPE x"), "ERR", "unknown effect kind");
     itExpectInt(itCmd(c, "EXISTS p:j"), 0);
+    /* The snapshot effect's other checks: versions in sequence, keep-bytes a size. */
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 2 5 16 {}"), "ERR",
+                  "snapshot version out of sequence");
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 {} -1"), "ERR",
+                  "not an integer or out of range");
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 {} 0 extra"), "ERR",
+                  "wrong number of arguments");
+    itExpectInt(itCmd(c, "EXISTS p:j"), 0);
+    itExpectOk(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 {} 4096"));
+    itExpectInt(itCmd(c, "EXISTS p:j"), 1);
+    itExpectInt(itCmd(c, "DEL p:j"), 1);
 
     const char *doc = "not json";
     payload b = {malloc(128), 0};

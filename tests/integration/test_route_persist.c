@@ -684,6 +684,7 @@ static void test_publish_with_exhausted_id_clock_is_refused(void **state) {
     assert_int_equal(itField(r, "published")->integer, 0);
     freeReplyObject(r);
     free(t);
+    free(d.data);
     free(orig);
 }
 

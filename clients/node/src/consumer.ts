@@ -7,13 +7,18 @@
  * - read() is XREADGROUP ... `>` (new entries for this consumer); ack() is XACK with the
  *   stream entry ids; reclaim() takes over entries another consumer left pending longer
  *   than `minIdleMs` (XAUTOCLAIM, following its cursor).
- * - A blocking read (blockMs > 0) runs on a connection of its own, so it never stalls other
- *   commands sent through the shared client. close() releases it.
+ * - A blocking read runs on a connection of its own (opened on first use), so it never
+ *   stalls other commands sent through the shared client. `blockMs` 0 blocks until an
+ *   entry arrives, as Redis's `BLOCK 0`; `null` does not block.
+ * - That connection is healed: after a reconnection the next read first re-reads this
+ *   consumer's pending entries (`XREADGROUP ... 0`), so an entry whose delivery was cut by
+ *   the outage is handed out again instead of staying pending.
+ * - close(), an aborted signal, or leaving a `for await` loop frees the connection.
  */
 import { SwarmError } from './errors.js';
 import { decodeStreamEntry, type Message } from './message.js';
 import { arr, num, str, type Num } from './reply.js';
-import type { Transport } from './transport.js';
+import { abortable, eitherSignal, healing, type ConnectionObserver, type Transport } from './transport.js';
 
 export interface ConsumerOptions {
   /** The stream key, with or without the `stream:` target prefix. */
@@ -24,10 +29,19 @@ export interface ConsumerOptions {
   start?: string;
   /** Entries per read (default 10). */
   count?: Num;
-  /** How long read() blocks waiting for entries, in ms (default 1000; 0: do not block). */
-  blockMs?: Num;
+  /** How long read() blocks waiting for entries, in ms: default 1000, 0 forever, null not at all. */
+  blockMs?: Num | null;
   /** Pending entries idle this long may be reclaimed (default 30000). */
   minIdleMs?: Num;
+  /** Closes the consumer when aborted: a read in progress rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface ReadOptions {
+  count?: Num;
+  blockMs?: Num | null;
+  /** Cancels this read (its connection is dropped; the next read opens another). */
+  signal?: AbortSignal;
 }
 
 export interface ReclaimResult<P = unknown> {
@@ -42,23 +56,35 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
   readonly name: string;
   private readonly start: string;
   private readonly count: string;
-  private readonly blockMs: string;
+  private readonly blockMs: string | null;
   private readonly minIdleMs: string;
+  private readonly signal: AbortSignal | undefined;
   private groupReady = false;
   private blocking: Transport | undefined;
+  private opening: Promise<Transport> | undefined;
+  private reading = 0;
+  private recover = false;
   private closed = false;
 
   constructor(
     private readonly t: Transport,
     opts: ConsumerOptions,
+    private readonly observe?: ConnectionObserver,
   ) {
     this.stream = opts.stream.startsWith('stream:') ? opts.stream.slice(7) : opts.stream;
     this.group = opts.group;
     this.name = opts.consumer;
     this.start = opts.start ?? '0';
     this.count = String(opts.count ?? 10);
-    this.blockMs = String(opts.blockMs ?? 1000);
+    this.blockMs = opts.blockMs === null ? null : String(opts.blockMs ?? 1000);
     this.minIdleMs = String(opts.minIdleMs ?? 30000);
+    this.signal = opts.signal;
+    this.signal?.addEventListener('abort', () => void this.close(), { once: true });
+  }
+
+  /** Whether close() was called (or the consumer's signal aborted). */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Creates the group (and the stream) if missing; true if this call created it. */
@@ -76,32 +102,59 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
     }
   }
 
-  /** New entries for this consumer (XREADGROUP >); [] when none arrived within blockMs. */
-  async read(opts: { count?: Num; blockMs?: Num } = {}): Promise<Message<P>[]> {
-    if (!this.groupReady) await this.ensureGroup();
-    const block = String(opts.blockMs ?? this.blockMs);
-    const args = ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', String(opts.count ?? this.count)];
-    if (block !== '0') args.push('BLOCK', block);
-    args.push('STREAMS', this.stream, '>');
-    let conn = this.t;
-    if (block !== '0') conn = this.blocking ??= await this.t.duplicate();
+  /**
+   * New entries for this consumer (XREADGROUP >); [] when none arrived within blockMs.
+   * After a reconnection, this consumer's own pending entries come first.
+   */
+  async read(opts: ReadOptions = {}): Promise<Message<P>[]> {
+    const either = eitherSignal(opts.signal, this.signal);
     try {
-      return this.decodeRead(await conn.call(args));
-    } catch (err) {
-      // The stream or the group was deleted under us: create it again and retry once.
-      if (err instanceof SwarmError && err.code === 'NOGROUP') {
-        await this.ensureGroup();
-        return this.decodeRead(await conn.call(args));
-      }
-      throw err;
+      return await this.readWith(opts, either.signal);
+    } finally {
+      either.dispose();
     }
   }
 
-  /** XACK: acknowledges messages (or entry ids); the number acknowledged. */
+  private async readWith(opts: ReadOptions, signal: AbortSignal | undefined): Promise<Message<P>[]> {
+    signal?.throwIfAborted();
+    if (this.closed) return [];
+    if (!this.groupReady) await this.ensureGroup();
+    const block = opts.blockMs === undefined ? this.blockMs : opts.blockMs === null ? null : String(opts.blockMs);
+    const count = String(opts.count ?? this.count);
+    const args = (id: string, blockMs: string | null): string[] => {
+      const a = ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', count];
+      if (blockMs !== null) a.push('BLOCK', blockMs);
+      a.push('STREAMS', this.stream, id);
+      return a;
+    };
+    if (block === null) return this.withGroup(async () => this.decodeRead(await this.t.call(args('>', null))));
+
+    const conn = await this.connection();
+    this.reading++;
+    try {
+      return await healing(conn, signal, () =>
+        this.withGroup(async () => {
+          if (this.recover) {
+            const mine = this.decodeRead(await this.callOn(conn, args('0', null), signal));
+            if (mine.length < Number(count)) this.recover = false;
+            if (mine.length > 0) return mine;
+          }
+          return this.decodeRead(await this.callOn(conn, args('>', block), signal));
+        }),
+      );
+    } catch (err) {
+      if (this.closed && !signal?.aborted) return [];
+      throw err;
+    } finally {
+      this.reading--;
+    }
+  }
+
+  /** XACK: acknowledges messages (or entry ids); the number acknowledged. Retried across a reconnection. */
   async ack(...items: Array<Message<unknown> | string>): Promise<number> {
     const ids = items.map((m) => (typeof m === 'string' ? m : m.entryId ?? m.id));
     if (ids.length === 0) return 0;
-    return num(await this.t.call(['XACK', this.stream, this.group, ...ids]));
+    return num(await healing(this.t, this.signal, () => this.t.call(['XACK', this.stream, this.group, ...ids])));
   }
 
   /**
@@ -137,19 +190,69 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
     return num(reply[0] ?? 0);
   }
 
-  /** Reads until close(): yields each new entry; acknowledge with ack(). */
+  /**
+   * Reads until close() or the consumer's signal: yields each entry; acknowledge with
+   * ack(). Leaving the loop (break, return, throw) closes the consumer and its connection.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<Message<P>> {
-    while (!this.closed) {
-      for (const m of await this.read()) yield m;
+    try {
+      while (!this.closed) {
+        for (const m of await this.read()) yield m;
+      }
+      this.signal?.throwIfAborted();
+    } finally {
+      await this.close();
     }
   }
 
-  /** Stops the iterator (after the read in progress) and closes the blocking connection. */
+  /** Stops the iteration and frees the blocking connection (dropping a read in progress). */
   async close(): Promise<void> {
     this.closed = true;
     const b = this.blocking;
     this.blocking = undefined;
-    if (b) await b.close();
+    if (!b) return;
+    // A blocked XREADGROUP holds the connection until it answers: drop it rather than QUIT.
+    if (this.reading > 0 && b.destroy) b.destroy();
+    else await b.close();
+  }
+
+  private async connection(): Promise<Transport> {
+    if (this.blocking) return this.blocking;
+    this.opening ??= this.t.duplicate('consumer', (e) => {
+      if (e.state === 'up') this.recover = true;
+      this.observe?.(e);
+    });
+    try {
+      const conn = await this.opening;
+      if (this.closed) {
+        await conn.close();
+        throw new Error('consumer closed');
+      }
+      this.blocking = conn;
+      return conn;
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
+  private callOn(conn: Transport, args: string[], signal: AbortSignal | undefined): Promise<unknown> {
+    return abortable(conn.call(args), signal, () => {
+      // The blocked command cannot be taken back: drop its connection.
+      if (this.blocking === conn) this.blocking = undefined;
+      conn.destroy?.();
+    });
+  }
+
+  // The stream or the group was deleted under us (or lost with a server that restarted
+  // without persistence): create it again and retry once.
+  private async withGroup<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof SwarmError && err.code === 'NOGROUP')) throw err;
+      await this.ensureGroup();
+      return op();
+    }
   }
 
   private decodeRead(reply: unknown): Message<P>[] {
@@ -171,3 +274,4 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
     return out;
   }
 }
+

@@ -3,18 +3,36 @@
  * RESP3) or ioredis.
  *
  *   import { createClient } from 'redis';
- *   import { Swarm } from 'swarm-redis';
+ *   import { Swarm, swarm } from 'swarm-redis';
  *   const sw = new Swarm(await createClient().connect());
  *   await sw.publish('swarm:ops', 'task.done', { task: 't-17' }, { priority: 8 });
+ *
+ *   // node-redis 5: the commands as a module, also in multi() and pipelines
+ *   const client = await createClient({ modules: { swarm } }).connect();
+ *   await client.swarm.publish('swarm:ops', 'task.done', { task: 't-17' });
+ *
+ * For ioredis commands on the client and in pipeline()/multi(): `swarm-redis/ioredis`.
  */
 export { Swarm, RouteCommands, SnapshotCommands, RawJSON, rawJSON, toJSONText } from './swarm.js';
-export type { EditOp, GetOptions, JsonInput, Versioned } from './swarm.js';
+export type {
+  EditOp,
+  GetOptions,
+  JsonInput,
+  PublishOptions,
+  RouteAddOptions,
+  SwarmOptions,
+  Versioned,
+  WaitOptions,
+  WatchOptions,
+} from './swarm.js';
+export { COMMANDS, swarm } from './commands.js';
+export type { CommandParserLike, CommandSpec, NodeRedisCommand, SwarmCommandName, SwarmModule } from './commands.js';
 export { State, UNCHANGED } from './state.js';
 export type { StateOptions, UpdateResult } from './state.js';
 export { Subscription } from './subscription.js';
 export type { SubscribeOptions } from './subscription.js';
 export { StreamConsumer } from './consumer.js';
-export type { ConsumerOptions, ReclaimResult } from './consumer.js';
+export type { ConsumerOptions, ReadOptions, ReclaimResult } from './consumer.js';
 export { decodeEnvelope, decodeStreamEntry, decodeMessage } from './message.js';
 export type { Message } from './message.js';
 export type {
@@ -31,6 +49,7 @@ export type {
 export {
   SwarmError,
   CommandError,
+  ModuleMissingError,
   WrongTypeError,
   EventTypeError,
   DeniedError,
@@ -39,11 +58,24 @@ export {
   ConflictError,
   NoVersionError,
   CrossSlotError,
+  TestFailedError,
+  NoPathError,
+  BadOpError,
+  EditTypeError,
+  OutOfMemoryError,
   ERROR_CLASSES,
   registerErrorCode,
   errorFromReply,
   toSwarmError,
 } from './errors.js';
-export type { SwarmErrorClass } from './errors.js';
+export type { ErrorCode, RedisCode, SwarmCode, SwarmErrorClass, SwarmErrorOptions } from './errors.js';
 export { toTransport } from './transport.js';
-export type { Transport, AnyClient, NodeRedisLike, IORedisLike } from './transport.js';
+export type {
+  AnyClient,
+  ConnectionEvent,
+  ConnectionObserver,
+  ConnectionRole,
+  IORedisLike,
+  NodeRedisLike,
+  Transport,
+} from './transport.js';

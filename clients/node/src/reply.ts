@@ -86,12 +86,18 @@ export interface Stats {
 
 export type LossOutcome = 'shed' | 'missed' | 'failed';
 
-/** SWARM.PUBLISH. `lost` is empty when the server sends the older 3-element reply. */
+/**
+ * SWARM.PUBLISH. `lost` is empty when the server sends the older 3-element reply;
+ * `duplicate` is false when it sends no 5th element.
+ */
 export interface PublishResult {
-  id: string | null;
+  /** The message id (for a remembered duplicate: the original message's id). */
+  id: string;
   delivered: string[];
   receivers: number;
-  lost: Array<{ target: string; outcome: LossOutcome | string }>;
+  lost: Array<{ target: string; outcome: LossOutcome }>;
+  /** True when the server recognised the message as a duplicate and delivered nothing. */
+  duplicate: boolean;
 }
 
 /** One retained version of SWARM.SNAPSHOT LIST. */
@@ -163,7 +169,10 @@ export function decodeStats(v: unknown): Stats {
   };
 }
 
-/** Accepts `[id, delivered, receivers]` and `[id, delivered, receivers, lost]`. */
+/**
+ * Accepts `[id, delivered, receivers]`, `[id, delivered, receivers, lost]` and
+ * `[id, delivered, receivers, lost, duplicate]`.
+ */
 export function decodePublish(v: unknown): PublishResult {
   const a = arr(v);
   const lost: PublishResult['lost'] = [];
@@ -171,18 +180,20 @@ export function decodePublish(v: unknown): PublishResult {
   if (rawLost !== undefined && rawLost !== null) {
     const items = arr(rawLost);
     if (items.every((x) => Array.isArray(x))) {
-      for (const pair of items as unknown[][]) lost.push({ target: str(pair[0]), outcome: str(pair[1]) });
+      for (const pair of items as unknown[][]) lost.push({ target: str(pair[0]), outcome: str(pair[1]) as LossOutcome });
     } else {
       for (let i = 0; i + 1 < items.length; i += 2) {
-        lost.push({ target: str(items[i]), outcome: str(items[i + 1]) });
+        lost.push({ target: str(items[i]), outcome: str(items[i + 1]) as LossOutcome });
       }
     }
   }
+  const dup = a[4];
   return {
-    id: strOrNull(a[0]),
+    id: str(a[0]),
     delivered: arr(a[1]).map(str),
     receivers: num(a[2] ?? 0),
     lost,
+    duplicate: dup === true || (dup !== undefined && dup !== null && dup !== false && num(dup) === 1),
   };
 }
 

@@ -2,159 +2,126 @@
  * The typed command API: Swarm wraps a node-redis or ioredis client and exposes every
  * SWARM.ROUTE, SWARM.PUBLISH and SWARM.SNAPSHOT command as a method with typed options and
  * a plain typed reply. Numbers (and bigints) are accepted wherever the command takes one.
+ *
+ * The client stays the application's. Swarm opens connections of its own (duplicate()) for
+ * what blocks: a subscription, a consumer's blocking reads, each WAIT. Those are owned and
+ * healed (transport.ts): an outage is reported through onConnection / on('connection'),
+ * never thrown at the process or printed, and each is closed when its user is done.
  */
+import {
+  n,
+  type EditOp,
+  type GetOptions,
+  type JsonInput,
+  type PublishOptions,
+  type RawJSON,
+  type RouteAddOptions,
+  type Versioned,
+} from './args.js';
+import { COMMANDS, decodeWithVersion, type ArgsOf, type ReplyOf, type SwarmCommandName } from './commands.js';
 import { CommandError } from './errors.js';
 import { StreamConsumer, type ConsumerOptions } from './consumer.js';
-import {
-  arr,
-  decodeEdit,
-  decodeInfo,
-  decodePublish,
-  decodeRoute,
-  decodeRule,
-  decodeStats,
-  decodeVersionEntry,
-  num,
-  str,
-  strOrNull,
-  type EditResult,
-  type Num,
-  type PublishResult,
-  type Route,
-  type Rule,
-  type SnapshotInfo,
-  type Stats,
-  type VersionEntry,
-} from './reply.js';
+import type { EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, VersionEntry } from './reply.js';
 import { State, type StateOptions } from './state.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
-import { toTransport, type AnyClient, type Transport } from './transport.js';
+import {
+  abortable,
+  eitherSignal,
+  healing,
+  toTransport,
+  type AnyClient,
+  type ConnectionEvent,
+  type ConnectionObserver,
+  type Transport,
+} from './transport.js';
 
-/** JSON text to send as is (keeps number formatting such as `12.50`). */
-export class RawJSON {
-  constructor(readonly text: string) {}
-}
+export { RawJSON, rawJSON, toJSONText, n } from './args.js';
+export type { EditOp, GetOptions, JsonInput, PublishOptions, RouteAddOptions, Versioned } from './args.js';
 
-/** Marks a string as JSON text, sent verbatim instead of being JSON.stringify'd. */
-export function rawJSON(text: string): RawJSON {
-  return new RawJSON(text);
-}
-
-/** Any JSON value (serialised with JSON.stringify) or RawJSON. */
-export type JsonInput = unknown;
-
-export function toJSONText(v: JsonInput): string {
-  if (v instanceof RawJSON) return v.text;
-  const s = JSON.stringify(v);
-  if (s === undefined) throw new TypeError('value is not representable as JSON');
-  return s;
-}
-
-export function n(v: Num): string {
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
-  return String(v);
-}
-
-/** One RFC 6902 operation, or the `incr` extension. */
-export type EditOp =
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'move' | 'copy'; from: string; path: string }
-  | { op: 'incr'; path: string; value: number | bigint }
-  | { op: string; path: string; [k: string]: unknown };
-
-export interface GetOptions {
-  version?: Num;
-  path?: string;
-}
-
-export interface Versioned<T> {
-  /** The head version; 0 when the key does not exist. */
-  version: number;
-  /** The document (or the value at `path`); undefined when the key or the path is absent. */
-  doc: T | undefined;
+async function run<N extends SwarmCommandName>(t: Transport, name: N, ...args: ArgsOf<N>): Promise<ReplyOf<N>> {
+  const c = COMMANDS[name] as unknown as { args(...a: unknown[]): string[]; decode(r: unknown): ReplyOf<N> };
+  return c.decode(await t.call(c.args(...args)));
 }
 
 export class RouteCommands {
   constructor(private readonly t: Transport) {}
 
   /** SWARM.ROUTE ADD: the route id (the existing id for an identical route). */
-  async add(
-    key: string,
-    pattern: string,
-    target: string,
-    opts: { regex?: boolean; priority?: [Num, Num] } = {},
-  ): Promise<number> {
-    const args = ['SWARM.ROUTE', 'ADD', key, pattern, target];
-    if (opts.regex) args.push('REGEX');
-    if (opts.priority) args.push('PRIORITY', n(opts.priority[0]), n(opts.priority[1]));
-    return num(await this.t.call(args));
+  add(key: string, pattern: string, target: string, opts: RouteAddOptions = {}): Promise<number> {
+    return run(this.t, 'routeAdd', key, pattern, target, opts);
   }
 
   /** SWARM.ROUTE DEL: how many routes or rules were removed. */
-  async del(key: string, ...ids: Num[]): Promise<number> {
-    return num(await this.t.call(['SWARM.ROUTE', 'DEL', key, ...ids.map(n)]));
+  del(key: string, ...ids: Num[]): Promise<number> {
+    return run(this.t, 'routeDel', key, ...ids);
   }
 
-  async list(key: string): Promise<Route[]> {
-    return arr(await this.t.call(['SWARM.ROUTE', 'LIST', key])).map(decodeRoute);
+  list(key: string): Promise<Route[]> {
+    return run(this.t, 'routeList', key);
   }
 
   /** SWARM.ROUTE MATCH: the targets a publish would reach (a dry run). */
-  async match(key: string, type: string, opts: { priority?: Num } = {}): Promise<string[]> {
-    const args = ['SWARM.ROUTE', 'MATCH', key, type];
-    if (opts.priority !== undefined) args.push('PRIORITY', n(opts.priority));
-    return arr(await this.t.call(args)).map(str);
+  match(key: string, type: string, opts: { priority?: Num } = {}): Promise<string[]> {
+    return run(this.t, 'routeMatch', key, type, opts);
   }
 
-  async allow(key: string, regex: string): Promise<number> {
-    return num(await this.t.call(['SWARM.ROUTE', 'ALLOW', key, regex]));
+  allow(key: string, regex: string): Promise<number> {
+    return run(this.t, 'routeAllow', key, regex);
   }
 
-  async deny(key: string, regex: string): Promise<number> {
-    return num(await this.t.call(['SWARM.ROUTE', 'DENY', key, regex]));
+  deny(key: string, regex: string): Promise<number> {
+    return run(this.t, 'routeDeny', key, regex);
   }
 
-  async rules(key: string): Promise<Rule[]> {
-    return arr(await this.t.call(['SWARM.ROUTE', 'RULES', key])).map(decodeRule);
+  rules(key: string): Promise<Rule[]> {
+    return run(this.t, 'routeRules', key);
   }
 
   /** SWARM.ROUTE DEFAULT: sets the dead-letter target, or clears it with null. */
-  async setDefault(key: string, target: string | null): Promise<void> {
-    await this.t.call(['SWARM.ROUTE', 'DEFAULT', key, target ?? 'NONE']);
+  setDefault(key: string, target: string | null): Promise<void> {
+    return run(this.t, 'routeSetDefault', key, target);
   }
 
-  async stats(key: string): Promise<Stats> {
-    return decodeStats(await this.t.call(['SWARM.ROUTE', 'STATS', key]));
+  stats(key: string): Promise<Stats> {
+    return run(this.t, 'routeStats', key);
   }
 
   async help(): Promise<string[]> {
-    return arr(await this.t.call(['SWARM.ROUTE', 'HELP'])).map(str);
+    return (await this.t.call(['SWARM.ROUTE', 'HELP']) as unknown[]).map(String);
   }
+}
+
+export interface WaitOptions {
+  /** Cancels the wait: the promise rejects with the signal's reason; its connection is dropped. */
+  signal?: AbortSignal;
+}
+
+export interface WatchOptions extends WaitOptions {
+  /** Yield versions above this one (default: the head when the watch starts). */
+  after?: Num;
 }
 
 export class SnapshotCommands {
   private withVersion: boolean | undefined;
 
-  constructor(private readonly t: Transport) {}
+  constructor(
+    private readonly t: Transport,
+    private readonly observe?: ConnectionObserver,
+  ) {}
 
   /** SWARM.SNAPSHOT SAVE: the new version. `ifVersion: 0` means "only if the key is new". */
-  async save(key: string, doc: JsonInput, opts: { ifVersion?: Num; keep?: Num } = {}): Promise<number> {
-    const args = ['SWARM.SNAPSHOT', 'SAVE', key, toJSONText(doc)];
-    if (opts.ifVersion !== undefined) args.push('IFVERSION', n(opts.ifVersion));
-    if (opts.keep !== undefined) args.push('KEEP', n(opts.keep));
-    return num(await this.t.call(args));
+  save(key: string, doc: JsonInput, opts: { ifVersion?: Num; keep?: Num } = {}): Promise<number> {
+    return run(this.t, 'snapshotSave', key, doc, opts);
   }
 
   /** SWARM.SNAPSHOT GET as JSON text; null when the key or the path is absent. */
-  async getText(key: string, opts: GetOptions = {}): Promise<string | null> {
-    return strOrNull(await this.t.call(getArgs(key, opts)));
+  getText(key: string, opts: GetOptions = {}): Promise<string | null> {
+    return run(this.t, 'snapshotGetText', key, opts);
   }
 
   /** SWARM.SNAPSHOT GET, parsed; undefined when the key or the path is absent. */
   async get<T = unknown>(key: string, opts: GetOptions = {}): Promise<T | undefined> {
-    const text = await this.getText(key, opts);
-    return text === null ? undefined : (JSON.parse(text) as T);
+    return (await run(this.t, 'snapshotGet', key, opts)) as T | undefined;
   }
 
   /**
@@ -166,11 +133,9 @@ export class SnapshotCommands {
   async getWithVersion<T = unknown>(key: string, opts: { path?: string } = {}): Promise<Versioned<T>> {
     if (this.withVersion !== false) {
       try {
-        const reply = await this.t.call([...getArgs(key, opts), 'WITHVERSION']);
+        const reply = await this.t.call(COMMANDS.snapshotGetWithVersion.args(key, opts));
         this.withVersion = true;
-        if (reply === null || reply === undefined) return { version: 0, doc: undefined };
-        const [v, text] = arr(reply);
-        return { version: num(v ?? 0), doc: text === null || text === undefined ? undefined : (JSON.parse(str(text)) as T) };
+        return decodeWithVersion(reply) as Versioned<T>;
       } catch (err) {
         if (!(err instanceof CommandError && err.detail === 'syntax error')) throw err;
         this.withVersion = false;
@@ -201,99 +166,162 @@ export class SnapshotCommands {
   }
 
   /** SWARM.SNAPSHOT PATCH (RFC 7396 merge patch): the new version. */
-  async patch(key: string, mergePatch: JsonInput, opts: { ifVersion?: Num } = {}): Promise<number> {
-    const args = ['SWARM.SNAPSHOT', 'PATCH', key, toJSONText(mergePatch)];
-    if (opts.ifVersion !== undefined) args.push('IFVERSION', n(opts.ifVersion));
-    return num(await this.t.call(args));
+  patch(key: string, mergePatch: JsonInput, opts: { ifVersion?: Num } = {}): Promise<number> {
+    return run(this.t, 'snapshotPatch', key, mergePatch, opts);
   }
 
   /** SWARM.SNAPSHOT EDIT (RFC 6902 JSON Patch plus `incr`): new version and incr results. */
-  async edit(key: string, ops: EditOp[] | RawJSON, opts: { ifVersion?: Num } = {}): Promise<EditResult> {
-    const text = ops instanceof RawJSON ? ops.text : JSON.stringify(ops, bigintReplacer);
-    const args = ['SWARM.SNAPSHOT', 'EDIT', key, text];
-    if (opts.ifVersion !== undefined) args.push('IFVERSION', n(opts.ifVersion));
-    return decodeEdit(await this.t.call(args));
+  edit(key: string, ops: readonly EditOp[] | RawJSON, opts: { ifVersion?: Num } = {}): Promise<EditResult> {
+    return run(this.t, 'snapshotEdit', key, ops, opts);
   }
 
   /**
-   * SWARM.SNAPSHOT WAIT: blocks until the head version is above `version`; the new head, or
-   * null on timeout (0 waits forever). It blocks this connection: use a dedicated client.
+   * SWARM.SNAPSHOT WAIT: resolves once the head version is above `version` with the new
+   * head (0 if the key went away), or null after `timeoutMs` (0 waits forever, as the
+   * command does). It runs on a connection of its own, so the shared client never waits
+   * behind it; if that connection is lost, the wait goes on after the reconnection.
    */
-  async wait(key: string, version: Num, timeoutMs: Num): Promise<number | null> {
-    const r = await this.t.call(['SWARM.SNAPSHOT', 'WAIT', key, n(version), n(timeoutMs)]);
-    return r === null || r === undefined ? null : num(r);
+  async wait(key: string, version: Num, timeoutMs: Num, opts: WaitOptions = {}): Promise<number | null> {
+    opts.signal?.throwIfAborted();
+    const conn = await this.t.duplicate('wait', this.observe);
+    try {
+      return await waitOn(conn, key, version, Number(timeoutMs), opts.signal);
+    } finally {
+      await conn.close();
+    }
+  }
+
+  /**
+   * The versions of a key as they are written: an async iterator over WAIT on one
+   * connection of its own (writes between two WAITs are seen as one step). Leaving the loop
+   * or aborting the signal closes that connection.
+   */
+  async *watch(key: string, opts: WatchOptions = {}): AsyncGenerator<number, void, undefined> {
+    opts.signal?.throwIfAborted();
+    let after: Num = opts.after ?? (await this.getWithVersion(key)).version;
+    const conn = await this.t.duplicate('wait', this.observe);
+    try {
+      for (;;) {
+        const head = await waitOn(conn, key, after, 0, opts.signal);
+        if (head === null) continue;
+        yield head;
+        after = head;
+      }
+    } finally {
+      await conn.close();
+    }
   }
 
   /** SWARM.SNAPSHOT DIFF: the merge patch from `from` to `to` (head by default), as text. */
-  async diff(key: string, from: Num, to?: Num): Promise<string> {
-    const args = ['SWARM.SNAPSHOT', 'DIFF', key, n(from)];
-    if (to !== undefined) args.push(n(to));
-    return str(await this.t.call(args));
+  diff(key: string, from: Num, to?: Num): Promise<string> {
+    return run(this.t, 'snapshotDiff', key, from, to);
   }
 
-  async list(key: string): Promise<VersionEntry[]> {
-    return arr(await this.t.call(['SWARM.SNAPSHOT', 'LIST', key])).map(decodeVersionEntry);
+  list(key: string): Promise<VersionEntry[]> {
+    return run(this.t, 'snapshotList', key);
   }
 
   /** SWARM.SNAPSHOT RESTORE: a new head equal to version v; the new version. */
-  async restore(key: string, version: Num): Promise<number> {
-    return num(await this.t.call(['SWARM.SNAPSHOT', 'RESTORE', key, n(version)]));
+  restore(key: string, version: Num): Promise<number> {
+    return run(this.t, 'snapshotRestore', key, version);
   }
 
   /** SWARM.SNAPSHOT INFO; CommandError `ERR no such key` for a missing key. */
-  async info(key: string): Promise<SnapshotInfo> {
-    return decodeInfo(await this.t.call(['SWARM.SNAPSHOT', 'INFO', key]));
+  info(key: string): Promise<SnapshotInfo> {
+    return run(this.t, 'snapshotInfo', key);
   }
 
   async help(): Promise<string[]> {
-    return arr(await this.t.call(['SWARM.SNAPSHOT', 'HELP'])).map(str);
+    return (await this.t.call(['SWARM.SNAPSHOT', 'HELP']) as unknown[]).map(String);
   }
 }
 
-function getArgs(key: string, opts: GetOptions): string[] {
-  const args = ['SWARM.SNAPSHOT', 'GET', key];
-  if (opts.version !== undefined) args.push('VERSION', n(opts.version));
-  if (opts.path !== undefined) args.push('PATH', opts.path);
-  return args;
-}
-
-function bigintReplacer(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? rawNumber(v) : v;
-}
-
-// JSON.stringify cannot emit a bigint; values above 2^53 lose precision as numbers.
-function rawNumber(v: bigint): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`incr value ${v} is beyond 2^53; pass the ops as rawJSON(text)`);
+/**
+ * WAIT on an owned connection, healed across reconnections. A finite timeout is also kept
+ * on this side (the server cannot answer while it is down): at the deadline the connection
+ * is dropped and the answer is null.
+ */
+async function waitOn(
+  conn: Transport,
+  key: string,
+  version: Num,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<number | null> {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new AbortController();
+  if (deadline) {
+    // A little after the server's own timeout, so a server that is up answers first.
+    timer = setTimeout(() => expired.abort(), timeoutMs + 250);
   }
-  return Number(v);
+  const { signal: either, dispose } = eitherSignal(signal, expired.signal);
+  try {
+    return await healing(conn, either, () => {
+      const left = deadline ? deadline - Date.now() : 0;
+      if (deadline && left <= 0) return Promise.resolve(null);
+      const p = conn.call(COMMANDS.snapshotWait.args(key, version, deadline ? left : 0));
+      return abortable(p, either, () => conn.destroy?.()).then(COMMANDS.snapshotWait.decode);
+    });
+  } catch (err) {
+    if (expired.signal.aborted && !signal?.aborted) return null;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    dispose();
+  }
+}
+
+export interface SwarmOptions {
+  /**
+   * Called when a connection Swarm opened (subscription, consumer, WAIT) loses its server
+   * (`down`, once per outage) and when it is ready again (`up`). Swarm heals them itself;
+   * this is for the application to log or alert. Also available as on('connection', fn).
+   */
+  onConnection?: ConnectionObserver;
 }
 
 export class Swarm {
   readonly transport: Transport;
   readonly route: RouteCommands;
   readonly snapshot: SnapshotCommands;
+  private readonly observers = new Set<ConnectionObserver>();
 
-  constructor(client: AnyClient) {
+  constructor(client: AnyClient, opts: SwarmOptions = {}) {
     this.transport = toTransport(client);
+    if (opts.onConnection) this.observers.add(opts.onConnection);
     this.route = new RouteCommands(this.transport);
-    this.snapshot = new SnapshotCommands(this.transport);
+    this.snapshot = new SnapshotCommands(this.transport, this.observe);
   }
+
+  /** Observes the connections Swarm opened: see SwarmOptions.onConnection. */
+  on(event: 'connection', listener: ConnectionObserver): this {
+    if (event !== 'connection') throw new TypeError(`unknown event '${String(event)}'`);
+    this.observers.add(listener);
+    return this;
+  }
+
+  off(event: 'connection', listener: ConnectionObserver): this {
+    if (event === 'connection') this.observers.delete(listener);
+    return this;
+  }
+
+  private readonly observe = (e: ConnectionEvent): void => {
+    for (const o of this.observers) {
+      try {
+        o(e);
+      } catch {
+        // an observer's failure must not break the connection handling
+      }
+    }
+  };
 
   /**
    * SWARM.PUBLISH. `payload` is any JSON value (or rawJSON(text)). The reply's `lost` lists
    * the targets that were shed, missed or failed (empty on servers without that element).
    */
-  async publish(
-    key: string,
-    type: string,
-    payload: JsonInput,
-    opts: { priority?: Num; sender?: string } = {},
-  ): Promise<PublishResult> {
-    const args = ['SWARM.PUBLISH', key, type, toJSONText(payload)];
-    if (opts.priority !== undefined) args.push('PRIORITY', n(opts.priority));
-    if (opts.sender !== undefined) args.push('SENDER', opts.sender);
-    return decodePublish(await this.transport.call(args));
+  publish(key: string, type: string, payload: JsonInput, opts: PublishOptions = {}): Promise<PublishResult> {
+    return run(this.transport, 'publish', key, type, payload, opts);
   }
 
   /**
@@ -301,7 +329,7 @@ export class Swarm {
    * plus its DEFAULT target when that is a channel, unless `channels` names them). Resolves
    * once the server confirmed the subscription, so nothing published afterwards is missed.
    */
-  async subscribe(key: string, opts: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe<P = unknown>(key: string, opts: SubscribeOptions = {}): Promise<Subscription<P>> {
     let channels = opts.channels;
     if (!channels) {
       const targets = (await this.route.list(key)).map((r) => r.target);
@@ -312,12 +340,12 @@ export class Swarm {
       channels = [...new Set(targets.filter((t) => t.startsWith('channel:')).map((t) => t.slice(8)))];
     }
     if (channels.length === 0) throw new Error(`swarm '${key}' has no channel targets to subscribe to`);
-    return Subscription.open(this.transport, channels);
+    return Subscription.open<P>(this.transport, channels, this.observe, opts.signal);
   }
 
   /** A consumer-group reader for one stream target (see StreamConsumer). */
-  consumer(opts: ConsumerOptions): StreamConsumer {
-    return new StreamConsumer(this.transport, opts);
+  consumer<P = unknown>(opts: ConsumerOptions): StreamConsumer<P> {
+    return new StreamConsumer<P>(this.transport, opts, this.observe);
   }
 
   /** A handle on one snapshot key with an atomic get() and a compare-and-set update(). */
@@ -330,3 +358,4 @@ export class Swarm {
     return this.transport.call(args.map((a) => (typeof a === 'string' ? a : n(a))));
   }
 }
+

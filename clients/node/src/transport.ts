@@ -5,22 +5,47 @@
  *   node-redis 4/5  sendCommand(args), duplicate() + connect(), subscribe(channels, listener)
  *   ioredis 5       call(...args), duplicate() (connects by itself), subscribe + 'message'
  *
- * Arguments are strings by the time they get here (see args.ts); replies come back raw and
- * are normalised by reply.ts, whatever the protocol (RESP2 arrays, RESP3 maps as objects or
- * Maps). Reply errors are converted to SwarmError subclasses here, in one place.
+ * Replies come back raw and are normalised by reply.ts, whatever the protocol (RESP2
+ * arrays, RESP3 maps as objects or Maps). Reply errors are converted to SwarmError
+ * subclasses here, in one place.
+ *
+ * Connections this package opens (duplicate()) are its own: each has an `error` listener
+ * from the moment it exists, so an outage never becomes an unhandled 'error' event (which
+ * kills a node-redis process) nor a line printed by ioredis. The driver reconnects it (and
+ * re-subscribes its channels); the outage and the recovery are reported to an observer as
+ * ConnectionEvents, once per outage. destroy() drops it at once, for cancellation.
  */
-import { toSwarmError } from './errors.js';
+import { SwarmError, isReplyError, toSwarmError } from './errors.js';
 
 export type Listener = (channel: string, message: string) => void;
+
+/** What a connection of this package is for. */
+export type ConnectionRole = 'subscription' | 'consumer' | 'wait';
+
+/** A connection of this package lost its server (`down`) or is ready again (`up`). */
+export interface ConnectionEvent {
+  role: ConnectionRole;
+  state: 'down' | 'up';
+  /** The driver's error, for `down`. */
+  error?: unknown;
+}
+
+export type ConnectionObserver = (event: ConnectionEvent) => void;
 
 export interface Transport {
   readonly kind: 'node-redis' | 'ioredis';
   call(args: readonly string[]): Promise<unknown>;
-  /** A new connection with the same options, connected. */
-  duplicate(): Promise<Transport>;
+  /** A new connection with the same options, connected, owned by the caller. */
+  duplicate(role?: ConnectionRole, observe?: ConnectionObserver): Promise<Transport>;
   subscribe(channels: readonly string[], listener: Listener): Promise<void>;
   unsubscribe(channels: readonly string[]): Promise<void>;
   close(): Promise<void>;
+  /** Resolves once the connection is ready (again); rejects once it is closed for good. */
+  ready?(signal?: AbortSignal): Promise<void>;
+  /** Drops the connection now: commands in flight fail. */
+  destroy?(): void;
+  /** False while the connection is down. */
+  readonly isReady?: boolean;
 }
 
 /** Structural view of a node-redis client (v4 or v5): only what is used here. */
@@ -31,9 +56,11 @@ export interface NodeRedisLike {
   subscribe(channels: string[], listener: (message: string, channel: string) => void): Promise<unknown>;
   unsubscribe(channels?: string[]): Promise<unknown>;
   isOpen?: boolean;
+  isReady?: boolean;
   quit?(): Promise<unknown>;
   close?(): Promise<unknown>;
   disconnect?(): Promise<unknown>;
+  destroy?(): void;
 }
 
 /** Structural view of an ioredis client. */
@@ -48,6 +75,13 @@ export interface IORedisLike {
   status: string;
 }
 
+// The parts of the drivers used on connections this package owns, beyond the views above.
+interface Emitter {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
 export type AnyClient = NodeRedisLike | IORedisLike | Transport;
 
 async function wrap<T>(p: Promise<T>): Promise<T> {
@@ -56,6 +90,46 @@ async function wrap<T>(p: Promise<T>): Promise<T> {
   } catch (err) {
     throw toSwarmError(err);
   }
+}
+
+/** Reports down once per outage and up once it is over. */
+function watch(conn: Emitter, role: ConnectionRole, observe: ConnectionObserver | undefined): void {
+  let down = false;
+  conn.on('error', ((error: unknown) => {
+    if (down) return;
+    down = true;
+    observe?.({ role, state: 'down', error });
+  }) as (...args: never[]) => void);
+  conn.on('ready', (() => {
+    if (!down) return;
+    down = false;
+    observe?.({ role, state: 'up' });
+  }) as (...args: never[]) => void);
+}
+
+function waitEvent(conn: Emitter, ok: string, fail: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      conn.off(ok, onOk);
+      conn.off(fail, onFail);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onOk = (): void => {
+      done();
+      resolve();
+    };
+    const onFail = (): void => {
+      done();
+      reject(new Error('connection closed'));
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal!.reason);
+    };
+    conn.once(ok, onOk);
+    conn.once(fail, onFail);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 class NodeRedisTransport implements Transport {
@@ -69,9 +143,15 @@ class NodeRedisTransport implements Transport {
     return wrap(this.client.sendCommand([...args]));
   }
 
-  async duplicate(): Promise<Transport> {
+  async duplicate(role: ConnectionRole = 'consumer', observe?: ConnectionObserver): Promise<Transport> {
     const dup = this.client.duplicate();
-    await dup.connect();
+    watch(dup as unknown as Emitter, role, observe);
+    try {
+      await dup.connect();
+    } catch (err) {
+      dupDestroy(dup);
+      throw err;
+    }
     return new NodeRedisTransport(dup, true);
   }
 
@@ -83,12 +163,42 @@ class NodeRedisTransport implements Transport {
     await wrap(this.client.unsubscribe([...channels]));
   }
 
+  get isReady(): boolean {
+    return this.client.isReady !== false;
+  }
+
+  async ready(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    if (this.client.isReady !== false) return;
+    if (this.client.isOpen === false) throw new Error('connection closed');
+    await waitEvent(this.client as unknown as Emitter, 'ready', 'end', signal);
+  }
+
+  destroy(): void {
+    if (this.owned) dupDestroy(this.client);
+  }
+
   async close(): Promise<void> {
     if (!this.owned || this.client.isOpen === false) return;
     const c = this.client;
-    if (typeof c.close === 'function') await c.close();
-    else if (typeof c.quit === 'function') await c.quit();
-    else if (typeof c.disconnect === 'function') await c.disconnect();
+    try {
+      // An orderly QUIT needs the server; during an outage drop the socket instead.
+      if (c.isReady === false) dupDestroy(c);
+      else if (typeof c.close === 'function') await c.close();
+      else if (typeof c.quit === 'function') await c.quit();
+      else if (typeof c.disconnect === 'function') await c.disconnect();
+    } catch {
+      dupDestroy(c);
+    }
+  }
+}
+
+function dupDestroy(c: NodeRedisLike): void {
+  try {
+    if (typeof c.destroy === 'function') c.destroy();
+    else if (typeof c.disconnect === 'function') void c.disconnect().catch(() => undefined);
+  } catch {
+    // already closed
   }
 }
 
@@ -105,8 +215,22 @@ class IORedisTransport implements Transport {
     return wrap(this.client.call(cmd!, ...rest));
   }
 
-  async duplicate(): Promise<Transport> {
-    return new IORedisTransport(this.client.duplicate(), true);
+  async duplicate(role: ConnectionRole = 'consumer', observe?: ConnectionObserver): Promise<Transport> {
+    // Commands wait for the reconnection however long the outage lasts (cancel them with
+    // an AbortSignal), instead of failing after maxRetriesPerRequest reconnection attempts.
+    const dup = (this.client as unknown as { duplicate(o: object): IORedisLike }).duplicate({
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    });
+    watch(dup as unknown as Emitter, role, observe);
+    const t = new IORedisTransport(dup, true);
+    try {
+      await t.ready();
+    } catch (err) {
+      t.destroy();
+      throw err;
+    }
+    return t;
   }
 
   async subscribe(channels: readonly string[], listener: Listener): Promise<void> {
@@ -125,9 +249,33 @@ class IORedisTransport implements Transport {
     this.listeners = [];
   }
 
+  get isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async ready(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    const s = this.client.status;
+    if (s === 'ready') return;
+    if (s === 'end') throw new Error('connection closed');
+    await waitEvent(this.client as unknown as Emitter, 'ready', 'end', signal);
+  }
+
+  destroy(): void {
+    if (this.owned) (this.client as unknown as { disconnect(): void }).disconnect();
+  }
+
   async close(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;
-    await this.client.quit();
+    if (this.client.status !== 'ready') {
+      this.destroy();
+      return;
+    }
+    try {
+      await this.client.quit();
+    } catch {
+      this.destroy();
+    }
   }
 }
 
@@ -146,4 +294,114 @@ export function toTransport(client: AnyClient): Transport {
     return new NodeRedisTransport(client as NodeRedisLike, false);
   }
   throw new TypeError('expected a node-redis client (redis 4 or 5) or an ioredis client');
+}
+
+/**
+ * Runs `op` and settles with it, or rejects with the signal's reason as soon as the signal
+ * aborts (calling `onAbort` first, e.g. to drop the connection `op` blocks).
+ */
+export function abortable<T>(op: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (!signal) return op;
+  if (signal.aborted) {
+    op.catch(() => undefined);
+    onAbort();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => {
+      op.catch(() => undefined);
+      onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    op.then(
+      (v) => {
+        signal.removeEventListener('abort', abort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', abort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A failure of the connection rather than an error reply (those are SwarmErrors by now). */
+export function isConnectionError(err: unknown): boolean {
+  return err instanceof Error && !(err instanceof SwarmError) && !isReplyError(err);
+}
+
+/** Waits ms, or rejects with the signal's reason. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `op` on an owned connection until it gives an answer: a failure of the connection
+ * (not an error reply) waits for the driver to reconnect and runs it again; `onRetry` runs
+ * before each retry. An abort or a connection closed for good ends it.
+ */
+export async function healing<T>(
+  conn: Transport,
+  signal: AbortSignal | undefined,
+  op: () => Promise<T>,
+  onRetry?: () => void,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (!isConnectionError(err) || !conn.ready) throw err;
+      try {
+        await conn.ready(signal);
+      } catch {
+        if (signal?.aborted) throw signal.reason;
+        throw err;
+      }
+      // The driver may not have noticed the loss yet: back off a little before sending again.
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** Math.min(attempt, 6)), signal);
+      onRetry?.();
+    }
+  }
+}
+
+/**
+ * A signal that aborts when either does; dispose() removes the listeners it put on them
+ * (call it when done, so a long-lived signal does not collect listeners).
+ */
+export function eitherSignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
+  const c = new AbortController();
+  const onA = (): void => c.abort(a.reason);
+  const onB = (): void => c.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: c.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
 }

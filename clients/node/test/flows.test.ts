@@ -74,8 +74,8 @@ for (const kind of CLIENTS) {
       const stream = `${p}cons:jobs`;
       await sw.route.add(key, 'job.>', `stream:${stream}`);
       const first = await sw.publish(key, 'job.a', { n: 1 }, { sender: 'coord' });
-      const c = sw.consumer({ stream: `stream:${stream}`, group: 'workers', consumer: 'w1', blockMs: 0 });
-      const late = sw.consumer({ stream, group: 'late', consumer: 'l1', start: '$', blockMs: 0 });
+      const c = sw.consumer({ stream: `stream:${stream}`, group: 'workers', consumer: 'w1', blockMs: null });
+      const late = sw.consumer({ stream, group: 'late', consumer: 'l1', start: '$', blockMs: null });
       assert.equal(await late.ensureGroup(), true);
       assert.equal(await late.ensureGroup(), false, 'BUSYGROUP is not an error');
       await sw.publish(key, 'job.b', { n: 2 });
@@ -100,9 +100,9 @@ for (const kind of CLIENTS) {
       const stream = `${p}reclaim:jobs`;
       await sw.route.add(key, 'job.>', `stream:${stream}`);
       for (let i = 0; i < 5; i++) await sw.publish(key, 'job.x', { i });
-      const dead = sw.consumer({ stream, group: 'g', consumer: 'crashed', blockMs: 0, count: 5 });
+      const dead = sw.consumer({ stream, group: 'g', consumer: 'crashed', blockMs: null, count: 5 });
       assert.equal((await dead.read()).length, 5);
-      const live = sw.consumer({ stream, group: 'g', consumer: 'live', blockMs: 0, minIdleMs: 60000 });
+      const live = sw.consumer({ stream, group: 'g', consumer: 'live', blockMs: null, minIdleMs: 60000 });
       assert.deepEqual((await live.reclaim()).messages, [], 'nothing idle for 60 s yet');
       const r = await live.reclaim({ minIdleMs: 0, count: 3 });
       assert.deepEqual(r.messages.map((m) => (m.payload as { i: number }).i), [0, 1, 2]);

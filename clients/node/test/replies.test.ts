@@ -4,11 +4,16 @@ import { describe, it } from 'node:test';
 import { decodeEdit, decodePublish, decodeStats } from '../dist/reply.js';
 
 describe('reply decoders', () => {
-  it('PUBLISH: 3-element and 4-element replies, lost as pairs or flat', () => {
+  it('PUBLISH: 3-, 4- and 5-element replies, lost as pairs or flat', () => {
     assert.deepEqual(decodePublish(['1-0', ['channel:a'], 2]), {
-      id: '1-0', delivered: ['channel:a'], receivers: 2, lost: [],
+      id: '1-0', delivered: ['channel:a'], receivers: 2, lost: [], duplicate: false,
     });
-    assert.deepEqual(decodePublish([null, [], 0]), { id: null, delivered: [], receivers: 0, lost: [] });
+    assert.deepEqual(decodePublish(['1-0', [], 0, []]), { id: '1-0', delivered: [], receivers: 0, lost: [], duplicate: false });
+    // The duplicate flag: an integer (RESP2), a boolean (RESP3 mappings) or absent.
+    assert.equal(decodePublish(['1-0', [], 0, [], 1]).duplicate, true);
+    assert.equal(decodePublish(['1-0', [], 0, [], 0]).duplicate, false);
+    assert.equal(decodePublish(['1-0', [], 0, [], true]).duplicate, true);
+    assert.equal(decodePublish(['1-0', [], 0, [], false]).duplicate, false);
     const pairs = decodePublish(['1-0', [], 0, [['channel:a', 'missed'], ['stream:s', 'failed']]]);
     assert.deepEqual(pairs.lost, [{ target: 'channel:a', outcome: 'missed' }, { target: 'stream:s', outcome: 'failed' }]);
     assert.deepEqual(decodePublish(['1-0', [], 0, ['channel:a', 'shed']]).lost, [{ target: 'channel:a', outcome: 'shed' }]);

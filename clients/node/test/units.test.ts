@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CommandError,
+  BadOpError,
   ConflictError,
   CrossSlotError,
+  EditTypeError,
+  ModuleMissingError,
+  NoPathError,
+  OutOfMemoryError,
+  TestFailedError,
   DeniedError,
   ERROR_CLASSES,
   EventTypeError,
@@ -57,18 +63,57 @@ describe('errorFromReply', () => {
     assert.equal((errorFromReply('NOVERSION version 9 does not exist, the head is 3') as NoVersionError).version, 9);
   });
 
-  it('an unknown code word gives a SwarmError carrying the word; new words can be registered', () => {
-    const e = errorFromReply('TESTFAILED op 0 (test at /a) failed');
+  it('EDIT code words have their classes, naming the op and the path', () => {
+    const t = errorFromReply("TESTFAILED op 1 test failed at '/tasks/3/owner'");
+    assert.ok(t instanceof TestFailedError);
+    assert.equal(t.code, 'TESTFAILED');
+    assert.equal(t.op, 1);
+    assert.equal(t.path, '/tasks/3/owner');
+    const p = errorFromReply("NOPATH op 0 path '/a/b' does not exist");
+    assert.ok(p instanceof NoPathError);
+    assert.equal(p.op, 0);
+    const b = errorFromReply('BADOP ops must be a JSON array');
+    assert.ok(b instanceof BadOpError);
+    assert.equal(b.op, null);
+    assert.equal((errorFromReply("BADOP op 1 has an unknown op 'inc'") as BadOpError).op, 1);
+    const ty = errorFromReply("TYPE op 0 incr target at '/n' is not an integer");
+    assert.ok(ty instanceof EditTypeError);
+    assert.equal(ty.code, 'TYPE');
+    assert.ok(errorFromReply('OOM out of memory') instanceof OutOfMemoryError);
+  });
+
+  it('a known word without a class gives a SwarmError carrying the word; classes can be registered', () => {
+    const e = errorFromReply("NOPERM User u has no permissions to run the 'swarm.publish' command");
     assert.equal(e.constructor, SwarmError);
-    assert.equal(e.code, 'TESTFAILED');
-    assert.equal(e.detail, 'op 0 (test at /a) failed');
-    class TestFailed extends SwarmError {}
-    registerErrorCode('TESTFAILED', TestFailed);
+    assert.equal(e.code, 'NOPERM');
+    class NoPerm extends SwarmError {}
+    registerErrorCode('NOPERM', NoPerm);
     try {
-      assert.ok(errorFromReply('TESTFAILED op 0') instanceof TestFailed);
+      assert.ok(errorFromReply('NOPERM x') instanceof NoPerm);
     } finally {
-      ERROR_CLASSES.delete('TESTFAILED');
+      ERROR_CLASSES.delete('NOPERM');
     }
+  });
+
+  it('an unknown code word is an ERR keeping the reply as its message', () => {
+    const e = errorFromReply('FOO bar baz');
+    assert.ok(e instanceof CommandError);
+    assert.equal(e.code, 'ERR');
+    assert.equal(e.message, 'FOO bar baz');
+  });
+
+  it('unknown command SWARM.* is a ModuleMissingError saying the module is not loaded', () => {
+    for (const text of [
+      "ERR unknown command 'SWARM.PUBLISH', with args beginning with: 'k' 't' '{}' ",
+      'ERR unknown command `swarm.route`, with args beginning with: `ADD`, ',
+    ]) {
+      const e = errorFromReply(text);
+      assert.ok(e instanceof ModuleMissingError && e instanceof CommandError);
+      assert.equal(e.code, 'ERR');
+      assert.match(e.message, /^the swarm module is not loaded on this server/);
+      assert.match(e.command, /^SWARM\.(PUBLISH|ROUTE)$/);
+    }
+    assert.ok(!(errorFromReply("ERR unknown command 'FOO'") instanceof ModuleMissingError));
   });
 
   it('a message without a code word is an ERR', () => {

@@ -1,0 +1,20 @@
+// Builds the package: ESM into dist/ (with type declarations), CommonJS into dist/cjs/
+// (a package.json there marks its .js files as CommonJS for Node and TypeScript).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(root, project)], { stdio: 'inherit' });
+  } catch {
+    process.exit(1);
+  }
+}
+mkdirSync(path.join(root, 'dist/cjs'), { recursive: true });
+writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');

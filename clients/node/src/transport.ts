@@ -95,11 +95,14 @@ async function wrap<T>(p: Promise<T>): Promise<T> {
 /** Reports down once per outage and up once it is over. */
 function watch(conn: Emitter, role: ConnectionRole, observe: ConnectionObserver | undefined): void {
   let down = false;
-  conn.on('error', ((error: unknown) => {
+  const lost = (error?: unknown): void => {
     if (down) return;
     down = true;
-    observe?.({ role, state: 'down', error });
-  }) as (...args: never[]) => void);
+    observe?.(error === undefined ? { role, state: 'down' } : { role, state: 'down', error });
+  };
+  // node-redis emits 'error' when the socket closes; ioredis may only say 'reconnecting'.
+  conn.on('error', lost as (...args: never[]) => void);
+  conn.on('reconnecting', (() => lost()) as (...args: never[]) => void);
   conn.on('ready', (() => {
     if (!down) return;
     down = false;
@@ -353,8 +356,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Runs `op` on an owned connection until it gives an answer: a failure of the connection
- * (not an error reply) waits for the driver to reconnect and runs it again; `onRetry` runs
- * before each retry. An abort or a connection closed for good ends it.
+ * (not an error reply) waits for the driver to reconnect and runs it again, a LOADING reply
+ * (a restarted server loading its data) runs it again after a growing delay; `onRetry`
+ * runs before each retry after a reconnection. An abort or a connection closed for good ends it.
  */
 export async function healing<T>(
   conn: Transport,
@@ -367,6 +371,11 @@ export async function healing<T>(
       return await op();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      // A server that restarts answers LOADING until its dataset is loaded: wait it out.
+      if (err instanceof SwarmError && err.code === 'LOADING') {
+        await sleep(Math.min(1000, 25 * 2 ** Math.min(attempt, 6)), signal);
+        continue;
+      }
       if (!isConnectionError(err) || !conn.ready) throw err;
       try {
         await conn.ready(signal);

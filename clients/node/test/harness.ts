@@ -33,7 +33,13 @@ export async function freePort(): Promise<number> {
 export interface Server {
   port: number;
   url: string;
+  /** The server's working directory (its RDB and AOF files). */
+  dir: string;
   stop(): Promise<void>;
+  /** kill -9: the server dies at once, without saving anything. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and directory (after kill()). */
+  restart(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -53,44 +59,70 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
+interface Spawned {
+  proc: ChildProcess;
+  exited(): boolean;
+  log(): string;
+}
+
+async function spawnServer(port: number, dir: string, extra: string[]): Promise<Spawned | null> {
+  const proc = spawn(
+    redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', dir, '--loadmodule', modulePath, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(proc);
+  let log = '';
+  proc.stdout!.on('data', (d) => (log += d));
+  proc.stderr!.on('data', (d) => (log += d));
+  let exited = false;
+  proc.once('exit', () => {
+    exited = true;
+    running.delete(proc);
+  });
+  // A deadline, not a sleep: up to 10 s for the server to answer PING (AOF loading included).
+  for (let i = 0; i < 200 && !exited; i++) {
+    if (await ping(port)) return { proc, exited: () => exited, log: () => log };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  if (!/Address already in use/.test(log)) throw new Error(`redis-server did not start:\n${log}`);
+  return null;
+}
+
+async function killed(s: Spawned, signal: NodeJS.Signals): Promise<void> {
+  if (s.exited()) return;
+  const gone = new Promise((r) => s.proc.once('exit', r));
+  s.proc.kill(signal);
+  await gone;
+}
+
 export async function startServer(extra: string[] = []): Promise<Server> {
   const dir = mkdtempSync(path.join(tmpdir(), 'swarm-node-test-'));
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();
-    const proc = spawn(
-      redisServer,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-        '--dir', dir, '--loadmodule', modulePath, ...extra],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    running.add(proc);
-    let log = '';
-    proc.stdout!.on('data', (d) => (log += d));
-    proc.stderr!.on('data', (d) => (log += d));
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      running.delete(proc);
-    });
-    for (let i = 0; i < 100 && !exited; i++) {
-      if (await ping(port)) {
-        return {
-          port,
-          url: `redis://127.0.0.1:${port}`,
-          async stop() {
-            if (!exited) {
-              const gone = new Promise((r) => proc.once('exit', r));
-              proc.kill('SIGTERM');
-              await gone;
-            }
-            rmSync(dir, { recursive: true, force: true });
-          },
-        };
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    proc.kill('SIGKILL');
-    if (!/Address already in use/.test(log)) throw new Error(`redis-server did not start:\n${log}`);
+    let current = await spawnServer(port, dir, extra);
+    if (!current) continue;
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      dir,
+      async stop() {
+        if (current) await killed(current, 'SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      },
+      async kill() {
+        if (current) await killed(current, 'SIGKILL');
+      },
+      async restart() {
+        for (let i = 0; i < 20; i++) {
+          current = await spawnServer(port, dir, extra);
+          if (current) return;
+        }
+        throw new Error(`port ${port} stayed busy`);
+      },
+    };
   }
   throw new Error('no free port for redis-server');
 }

@@ -65,11 +65,11 @@ interface Spawned {
   log(): string;
 }
 
-async function spawnServer(port: number, dir: string, extra: string[]): Promise<Spawned | null> {
+async function spawnServer(port: number, dir: string, extra: string[], module: boolean): Promise<Spawned | null> {
   const proc = spawn(
     redisServer,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--loadmodule', modulePath, ...extra],
+      '--dir', dir, ...(module ? ['--loadmodule', modulePath] : []), ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(proc);
@@ -98,11 +98,13 @@ async function killed(s: Spawned, signal: NodeJS.Signals): Promise<void> {
   await gone;
 }
 
-export async function startServer(extra: string[] = []): Promise<Server> {
+/** A server with the module loaded (`{ module: false }`: without it). */
+export async function startServer(extra: string[] = [], opts: { module?: boolean } = {}): Promise<Server> {
+  const module = opts.module !== false;
   const dir = mkdtempSync(path.join(tmpdir(), 'swarm-node-test-'));
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();
-    let current = await spawnServer(port, dir, extra);
+    let current = await spawnServer(port, dir, extra, module);
     if (!current) continue;
     return {
       port,
@@ -117,7 +119,7 @@ export async function startServer(extra: string[] = []): Promise<Server> {
       },
       async restart() {
         for (let i = 0; i < 20; i++) {
-          current = await spawnServer(port, dir, extra);
+          current = await spawnServer(port, dir, extra, module);
           if (current) return;
         }
         throw new Error(`port ${port} stayed busy`);

@@ -1,27 +1,51 @@
 /**
  * Runs examples/node (coordinator, researcher, two stream workers) against a real server and
  * checks the final state: every task done once by the right worker, nothing pending, nothing
- * dead-lettered.
+ * dead-lettered. The examples run from a copy in a temporary directory whose node_modules
+ * links to this package and to its own dev dependencies, so this needs no install in
+ * examples/node. They also type-check with tsc --strict (checkJs).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { CLIENTS, openSwarm, repoRoot, startServer, type Server } from './harness.js';
 
-const dir = path.join(repoRoot, 'examples/node');
+const source = path.join(repoRoot, 'examples/node');
+const pkg = path.join(repoRoot, 'clients/node');
+let dir: string;
 let server: Server;
 before(async () => {
   server = await startServer();
+  dir = mkdtempSync(path.join(tmpdir(), 'swarm-node-examples-'));
+  for (const f of readdirSync(source).filter((f) => f.endsWith('.mjs') || f === 'tsconfig.json')) {
+    copyFileSync(path.join(source, f), path.join(dir, f));
+  }
+  mkdirSync(path.join(dir, 'node_modules/@types'), { recursive: true });
+  symlinkSync(pkg, path.join(dir, 'node_modules/swarm-redis'), 'dir');
+  symlinkSync(path.join(pkg, 'node_modules/redis'), path.join(dir, 'node_modules/redis'), 'dir');
+  symlinkSync(path.join(pkg, 'node_modules/@types/node'), path.join(dir, 'node_modules/@types/node'), 'dir');
 });
 after(async () => {
   await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it('the examples type-check with tsc --strict', () => {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+  } catch (err) {
+    assert.fail(String((err as { stdout?: string }).stdout ?? err));
+  }
 });
 
 it('every example file is under 80 lines', () => {
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.mjs'))) {
-    assert.ok(readFileSync(path.join(dir, f), 'utf8').split('\n').length - 1 < 80, f);
+  for (const f of readdirSync(source).filter((f) => f.endsWith('.mjs'))) {
+    assert.ok(readFileSync(path.join(source, f), 'utf8').split('\n').length - 1 < 80, f);
   }
 });
 
@@ -63,7 +87,8 @@ it('coordinator and three workers finish with the right state', async () => {
     assert.deepEqual(doc!.done, want);
     for (const kind of ['code', 'review']) {
       assert.equal(await sw.consumer({ stream: `${demo}:${kind}`, group: `${kind}rs`, consumer: 'check' }).pending(), 0);
-      assert.equal(await sw.call('XLEN', `${demo}:${kind}`), 3);
+      // Three tasks and the stop message.
+      assert.equal(await sw.call('XLEN', `${demo}:${kind}`), 4);
     }
     assert.equal(await sw.call('EXISTS', `${demo}:dead`), 0);
     const stats = await sw.route.stats(`${demo}:swarm`);

@@ -23,7 +23,7 @@ echo "== clients/node: npm ci (builds), tsc, node --test"
 node_start=$SECONDS
 (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
     npx tsc -p tsconfig.test.json)
-if (cd "$root/clients/node" && node --test --test-reporter=tap dist-test/*.test.js) >"$log" 2>&1; then :; else status=1; fi
+if (cd "$root/clients/node" && node --test --test-concurrency=3 --test-reporter=tap dist-test/*.test.js) >"$log" 2>&1; then :; else status=1; fi
 grep -E '^# (tests|pass|fail|skipped)' "$log" || true
 grep -E '^\s*not ok' "$log" && tail -60 "$log" || true
 p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")

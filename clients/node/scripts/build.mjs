@@ -1,6 +1,6 @@
 // Builds the package: ESM into dist/ (with type declarations), CommonJS into dist/cjs/
 // (a package.json there marks its .js files as CommonJS for Node and TypeScript).
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,12 +16,13 @@ try {
   process.exit(1);
 }
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
-  try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(root, project)], { stdio: 'inherit' });
-  } catch {
-    process.exit(1);
-  }
-}
+// The two compilations are independent: run them side by side.
+const builds = ['tsconfig.json', 'tsconfig.cjs.json'].map(
+  (project) =>
+    new Promise((resolve) => {
+      spawn(process.execPath, [tsc, '-p', path.join(root, project)], { stdio: 'inherit' }).on('exit', resolve);
+    }),
+);
+if ((await Promise.all(builds)).some((code) => code !== 0)) process.exit(1);
 mkdirSync(path.join(root, 'dist/cjs'), { recursive: true });
 writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');

@@ -4,7 +4,7 @@
  * interrupted test leaves no server behind). Also the client matrix every suite runs over.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,6 +101,9 @@ async function killed(s: Spawned, signal: NodeJS.Signals): Promise<void> {
 /** A server with the module loaded (`{ module: false }`: without it). */
 export async function startServer(extra: string[] = [], opts: { module?: boolean } = {}): Promise<Server> {
   const module = opts.module !== false;
+  if (module && !existsSync(modulePath)) {
+    throw new Error(`${modulePath} is not built: run scripts/build.sh at the repository root, or set SWARM_MODULE`);
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'swarm-node-test-'));
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();

@@ -15,8 +15,9 @@
  * decoded by the same table as the Swarm wrapper (commands.ts), so pipeline and exec
  * results are the same typed values. On the client, errors are SwarmError classes; in a
  * pipeline's results they are ioredis's ReplyError (toSwarmError converts them).
- * The commands carry no key positions for ioredis's Cluster slot routing: on a Cluster
- * use the Swarm wrapper, or hash tags and a connection to the node that owns the slot.
+ * Each command names its key, so ioredis's Cluster sends it to the node owning the key's
+ * slot. The `keyPrefix` option is not applied (the targets inside the arguments could not
+ * be prefixed consistently).
  */
 import { Cluster, Command, Pipeline, Redis, type ChainableCommander } from 'ioredis';
 import { COMMANDS, type ArgsOf, type CommandSpec, type ReplyOf, type SwarmCommandName } from './commands.js';
@@ -50,15 +51,24 @@ declare module 'ioredis' {
   }
 }
 
-/** An ioredis Command whose reply is decoded by a swarm reply decoder. */
+/**
+ * An ioredis Command whose reply is decoded by a swarm reply decoder, and whose key is
+ * known (ioredis's Cluster routes a command by its first key).
+ */
 class SwarmCommand extends Command {
   private queued = false;
 
   constructor(
     args: string[],
+    private readonly keyIndex: number,
     private readonly decode: (reply: unknown) => unknown,
+    readOnly: boolean,
   ) {
-    super(args[0]!, args.slice(1), { replyEncoding: 'utf8' });
+    super(args[0]!, args.slice(1), { replyEncoding: 'utf8', readOnly });
+  }
+
+  override getKeys(): Array<string | Buffer> {
+    return [this.args[this.keyIndex - 1] as string];
   }
 
   override transformReply(result: Buffer | Buffer[]): string | string[] | Buffer | Buffer[] {
@@ -81,7 +91,7 @@ function commandsOn(target: CommandSink, chain: boolean): Record<string, (...a: 
   const out: Record<string, (...a: unknown[]) => unknown> = {};
   for (const [name, s] of Object.entries(COMMANDS) as Array<[string, CommandSpec<unknown[], unknown>]>) {
     out[name] = (...a: unknown[]) => {
-      const cmd = new SwarmCommand(s.args(...a), (r) => s.decode(r));
+      const cmd = new SwarmCommand(s.args(...a), s.key, (r) => s.decode(r), s.readOnly);
       if (chain) {
         target.sendCommand(cmd);
         return target;

@@ -2,13 +2,14 @@
  * The package as a user gets it: `npm pack` (of the built package), installed from the
  * tarball into an empty project in a temporary directory outside the repository, then an
  * ES module script, a CommonJS script (both against a real server, through node-redis 5
- * and ioredis) and `tsc --strict` over an .mts and a .cts file importing it.
+ * and ioredis) and `tsc --strict` over an .mts and a .cts file importing it, and over the
+ * JavaScript of examples/node (checkJs).
  * The drivers and TypeScript are linked from this package's own dev dependencies, so the
  * install needs no registry.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,7 +109,7 @@ require('swarm-redis/ioredis');
   assert.deepEqual(out, { v: 1, typed: true, doc: { cjs: true } });
 });
 
-it('tsc --strict type-checks ESM and CommonJS code using it', () => {
+it('tsc --strict type-checks ESM and CommonJS code using it, and the examples', () => {
   const body = `
 const client = createClient({ modules: { swarm } });
 export async function use(sw: Swarm, io: Redis): Promise<string> {
@@ -140,7 +141,10 @@ import { Redis } from 'ioredis';
 import { Swarm, SwarmError, swarm, type PublishResult } from 'swarm-redis';
 import 'swarm-redis/ioredis';
 ${body}`);
+  const examples = readdirSync(path.join(repoRoot, 'examples/node')).filter((f) => f.endsWith('.mjs'));
+  for (const f of examples) copyFileSync(path.join(repoRoot, 'examples/node', f), path.join(project, f));
   const tsc = createRequire(path.join(project, 'package.json')).resolve('typescript/bin/tsc');
   run(process.execPath, [tsc, '--strict', '--noEmit', '--skipLibCheck', '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'check.mts', 'check.cts'], project);
+    '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--allowJs', '--checkJs',
+    'check.mts', 'check.cts', ...examples], project);
 });

@@ -18,7 +18,7 @@
 import { SwarmError } from './errors.js';
 import { decodeStreamEntry, type Message } from './message.js';
 import { arr, num, str, type Num } from './reply.js';
-import { abortable, eitherSignal, healing, type ConnectionObserver, type Transport } from './transport.js';
+import { abortable, eitherSignal, healing, onAbort, type ConnectionObserver, type Transport } from './transport.js';
 
 export interface ConsumerOptions {
   /** The stream key, with or without the `stream:` target prefix. */
@@ -65,6 +65,7 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
   private reading = 0;
   private recover = false;
   private closed = false;
+  private unlisten: (() => void) | undefined;
 
   constructor(
     private readonly t: Transport,
@@ -79,7 +80,8 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
     this.blockMs = opts.blockMs === null ? null : String(opts.blockMs ?? 1000);
     this.minIdleMs = String(opts.minIdleMs ?? 30000);
     this.signal = opts.signal;
-    this.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    if (this.signal?.aborted) this.closed = true;
+    else if (this.signal) this.unlisten = onAbort(this.signal, () => void this.close());
   }
 
   /** Whether close() was called (or the consumer's signal aborted). */
@@ -208,6 +210,7 @@ export class StreamConsumer<P = unknown> implements AsyncIterable<Message<P>> {
   /** Stops the iteration and frees the blocking connection (dropping a read in progress). */
   async close(): Promise<void> {
     this.closed = true;
+    this.unlisten?.();
     const b = this.blocking;
     this.blocking = undefined;
     if (!b) return;

@@ -10,7 +10,7 @@
  * what a stream target is for.
  */
 import { decodeEnvelope, type Message } from './message.js';
-import type { ConnectionObserver, Transport } from './transport.js';
+import { onAbort, type ConnectionObserver, type Transport } from './transport.js';
 
 export interface SubscribeOptions {
   /** Channel names (without `channel:`) instead of the table's channel targets. */
@@ -31,6 +31,7 @@ export class Subscription<P = unknown> implements AsyncIterable<Message<P>> {
   private waiters: Waiter<P>[] = [];
   private closed = false;
   private failure: { reason: unknown } | undefined;
+  private unlisten: (() => void) | undefined;
   /** Envelopes that failed to decode (not JSON): counted, not thrown into the iterator. */
   undecodable = 0;
 
@@ -55,12 +56,12 @@ export class Subscription<P = unknown> implements AsyncIterable<Message<P>> {
       throw err;
     }
     if (signal) {
-      const onAbort = (): void => {
+      const abort = (): void => {
         sub.failure = { reason: signal.reason };
         void sub.close();
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) abort();
+      else sub.unlisten = onAbort(signal, abort);
     }
     return sub;
   }
@@ -106,6 +107,7 @@ export class Subscription<P = unknown> implements AsyncIterable<Message<P>> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unlisten?.();
     this.queue = [];
     for (const w of this.waiters.splice(0)) {
       if (this.failure) w.reject(this.failure.reason);

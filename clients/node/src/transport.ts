@@ -110,12 +110,50 @@ function watch(conn: Emitter, role: ConnectionRole, observe: ConnectionObserver 
   }) as (...args: never[]) => void);
 }
 
+/* ---- Abort listeners ---- */
+
+// One 'abort' listener per signal, fanning out to this package's callbacks: an application
+// that hands one signal to many consumers and waits would otherwise pass Node's listener
+// limit, and Node would print a MaxListenersExceededWarning.
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Runs fn once when the signal aborts; the returned function unregisters it. */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  let set = abortCallbacks.get(signal);
+  if (!set) {
+    const callbacks = new Set<() => void>();
+    set = callbacks;
+    abortCallbacks.set(signal, callbacks);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const cb of [...callbacks]) cb();
+        callbacks.clear();
+      },
+      { once: true },
+    );
+  }
+  const callbacks = set;
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    callbacks.delete(once);
+    fn();
+  };
+  callbacks.add(once);
+  return () => {
+    done = true;
+    callbacks.delete(once);
+  };
+}
+
 function waitEvent(conn: Emitter, ok: string, fail: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
       conn.off(ok, onOk);
       conn.off(fail, onFail);
-      signal?.removeEventListener('abort', onAbort);
+      unlisten?.();
     };
     const onOk = (): void => {
       done();
@@ -125,13 +163,14 @@ function waitEvent(conn: Emitter, ok: string, fail: string, signal?: AbortSignal
       done();
       reject(new Error('connection closed'));
     };
-    const onAbort = (): void => {
-      done();
-      reject(signal!.reason);
-    };
     conn.once(ok, onOk);
     conn.once(fail, onFail);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unlisten = signal
+      ? onAbort(signal, () => {
+          done();
+          reject(signal.reason);
+        })
+      : undefined;
   });
 }
 
@@ -301,29 +340,28 @@ export function toTransport(client: AnyClient): Transport {
 
 /**
  * Runs `op` and settles with it, or rejects with the signal's reason as soon as the signal
- * aborts (calling `onAbort` first, e.g. to drop the connection `op` blocks).
+ * aborts (calling `cancel` first, e.g. to drop the connection `op` blocks).
  */
-export function abortable<T>(op: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+export function abortable<T>(op: Promise<T>, signal: AbortSignal | undefined, cancel: () => void): Promise<T> {
   if (!signal) return op;
   if (signal.aborted) {
     op.catch(() => undefined);
-    onAbort();
+    cancel();
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const abort = (): void => {
+    const unlisten = onAbort(signal, () => {
       op.catch(() => undefined);
-      onAbort();
+      cancel();
       reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
+    });
     op.then(
       (v) => {
-        signal.removeEventListener('abort', abort);
+        unlisten();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener('abort', abort);
+        unlisten();
         reject(e);
       },
     );
@@ -343,14 +381,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unlisten?.();
       resolve();
     }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unlisten = signal
+      ? onAbort(signal, () => {
+          clearTimeout(t);
+          reject(signal.reason);
+        })
+      : undefined;
   });
 }
 
@@ -400,17 +439,15 @@ export function eitherSignal(
 ): { signal: AbortSignal | undefined; dispose(): void } {
   if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
   const c = new AbortController();
-  const onA = (): void => c.abort(a.reason);
-  const onB = (): void => c.abort(b.reason);
-  if (a.aborted) onA();
-  else if (b.aborted) onB();
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
+  if (a.aborted) c.abort(a.reason);
+  else if (b.aborted) c.abort(b.reason);
+  const offA = onAbort(a, () => c.abort(a.reason));
+  const offB = onAbort(b, () => c.abort(b.reason));
   return {
     signal: c.signal,
     dispose: () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
+      offA();
+      offB();
     },
   };
 }

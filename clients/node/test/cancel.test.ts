@@ -178,3 +178,26 @@ for (const kind of CLIENTS) {
     });
   });
 }
+
+it('one signal shared by many waits and consumers prints no listener warning', async () => {
+  const { sw, close } = await openSwarm(CLIENTS[0]!, server.port);
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const ctl = new AbortController();
+    await sw.snapshot.save('shared:signal', {});
+    const waits = Array.from({ length: 15 }, () => sw.snapshot.wait('shared:signal', 1, 0, { signal: ctl.signal }));
+    const consumers = Array.from({ length: 15 }, (_, i) =>
+      sw.consumer({ stream: 'shared:s', group: 'g', consumer: `c${i}`, blockMs: 0, signal: ctl.signal }));
+    const reads = consumers.map((c) => c.read());
+    await until('30 blocked clients', async () => (await blocked()) === 30);
+    ctl.abort();
+    for (const r of [...waits, ...reads]) await assert.rejects(r, isAbort);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+    await close();
+  }
+});

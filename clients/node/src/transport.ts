@@ -117,8 +117,20 @@ function watch(conn: Emitter, role: ConnectionRole, observe: ConnectionObserver 
 // limit, and Node would print a MaxListenersExceededWarning.
 const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
 
-/** Runs fn once when the signal aborts; the returned function unregisters it. */
+/**
+ * Runs fn once when the signal aborts (in a microtask if it already has); the returned
+ * function unregisters it.
+ */
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    let cancelled = false;
+    queueMicrotask(() => {
+      if (!cancelled) fn();
+    });
+    return () => {
+      cancelled = true;
+    };
+  }
   let set = abortCallbacks.get(signal);
   if (!set) {
     const callbacks = new Set<() => void>();

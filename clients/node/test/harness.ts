@@ -19,15 +19,27 @@ export const repoRoot = path.resolve(here, '../../..');
 export const modulePath = process.env['SWARM_MODULE'] ?? path.join(repoRoot, 'build/swarm.so');
 export const redisServer = process.env['REDIS_SERVER'] ?? '/usr/bin/redis-server';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryListen(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => {
+      const { port: got } = s.address() as net.AddressInfo;
+      s.close(() => resolve(got));
     });
   });
+}
+
+/**
+ * A free loopback port no higher than 55535: a cluster-enabled server also listens on
+ * port + 10000, and refuses to start above that.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = await tryListen(20000 + Math.floor(Math.random() * 35535));
+    if (port !== null) return port;
+  }
+  throw new Error('no free port at or below 55535');
 }
 
 export interface Server {

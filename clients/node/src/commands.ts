@@ -5,7 +5,7 @@
  * (`swarm` below) and the ioredis commands (`swarm-redis/ioredis`) are all built from this
  * table, so the three shapes cannot drift apart.
  *
- * node-redis 5 (and 6) define module commands as `{ parseCommand(parser, ...args),
+ * node-redis 5 defines module commands as `{ parseCommand(parser, ...args),
  * transformReply(reply) }` (see @redis/json); `swarm` is that shape:
  *
  *   const client = await createClient({ modules: { swarm } }).connect();

@@ -22,7 +22,9 @@
  * subscribers are connected to the shard that owns the channel's slot. */
 static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                             RedisModuleString *target) {
-    if (!SwarmInCluster()) return REDISMODULE_OK;
+    /* A replayed write passed this check where it first ran, under that node's
+     * swarm.cluster-pubsub. */
+    if (!SwarmInCluster() || SwarmIsReplay(ctx)) return REDISMODULE_OK;
     size_t tlen, klen;
     const char *t = RedisModule_StringPtrLen(target, &tlen);
     const char *k = RedisModule_StringPtrLen(keyname, &klen);
@@ -74,11 +76,13 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t id;
     int created = 0;
     swError err;
-    swStatus st =
-        t ? swTableAddRoute(t, pattern, plen, target, tlen,
-                            regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin, (int)pmax,
-                            (size_t)swarmConfig.maxTypeBytes, &id, &created, &err)
-          : SW_ERR_NOMEM;
+    /* swarm.max-type-bytes binds clients only: the master link and the AOF replay what a
+     * node configured otherwise accepted, up to the format's hard limit. */
+    size_t maxType = SwarmIsReplay(ctx) ? SW_TABLE_MAX_PATTERN : (size_t)swarmConfig.maxTypeBytes;
+    swStatus st = t ? swTableAddRoute(t, pattern, plen, target, tlen,
+                                      regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin,
+                                      (int)pmax, maxType, &id, &created, &err)
+                    : SW_ERR_NOMEM;
     SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);

@@ -405,7 +405,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          SwarmRouteDel_RedisCommand,
          "write",
          {.summary = "Removes routes or rules by id; returns how many were removed",
-          .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
+          .complexity = "O(N*log(R+U) + R + U) for N ids, R routes and U rules",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,

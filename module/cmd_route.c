@@ -10,6 +10,7 @@
 #include "cmd_route.h"
 #include "config.h"
 #include "glue.h"
+#include "stats.h"
 #include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
@@ -42,6 +43,52 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
     return REDISMODULE_ERR;
 }
 
+/* ---- Who may choose a target ---- */
+
+/* A route (or the default target) writes to its target on behalf of whoever publishes
+ * through the table later, so choosing the target takes the right to write there oneself:
+ * write (insert) permission on a stream's key, publish permission on a channel, as XADD and
+ * PUBLISH would need. Otherwise replies NOPERM naming the target, adds the entry Redis
+ * would write to ACL LOG (context "module"), counts it in INFO swarm's targets_refused and
+ * returns REDISMODULE_ERR. A target that is not well formed passes: the command refuses it
+ * with its syntax error. Not checked for replayed writes (the master link and the AOF have
+ * no user; the write was allowed where it first ran), nor for a context without a user,
+ * which Redis treats as unrestricted. */
+static int checkTargetAclOrReply(RedisModuleCtx *ctx, RedisModuleString *target) {
+    size_t tlen, off;
+    const char *t = RedisModule_StringPtrLen(target, &tlen);
+    swTargetKind kind;
+    if (SwarmIsReplay(ctx) || swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK)
+        return REDISMODULE_OK;
+    RedisModuleString *username = RedisModule_GetCurrentUserName(ctx);
+    if (username == NULL) return REDISMODULE_OK;
+    RedisModuleUser *user = RedisModule_GetModuleUserFromUserName(username);
+    RedisModuleString *name = RedisModule_CreateString(ctx, t + off, tlen - off);
+    int stream = kind == SW_TARGET_STREAM, allowed = 0;
+    if (user) {
+        allowed = stream ? RedisModule_ACLCheckKeyPermissions(
+                               user, name, REDISMODULE_CMD_KEY_INSERT) == REDISMODULE_OK
+                         : RedisModule_ACLCheckChannelPermissions(
+                               user, name, REDISMODULE_CMD_CHANNEL_PUBLISH) == REDISMODULE_OK;
+        if (!allowed)
+            RedisModule_ACLAddLogEntry(
+                ctx, user, name, stream ? REDISMODULE_ACL_LOG_KEY : REDISMODULE_ACL_LOG_CHANNEL);
+        RedisModule_FreeModuleUser(user);
+    }
+    if (!allowed) {
+        SwarmStats_Add(SWARM_STAT_TARGETS_REFUSED, 1);
+        /* NOPERM is Redis's own code word for a permission the user lacks. */
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "NOPERM target '%.128s': this user has no permissions to %s '%.128s'", t,
+                 stream ? "write key" : "publish to channel", t + off);
+        RedisModule_ReplyWithError(ctx, msg);
+    }
+    RedisModule_FreeString(ctx, name);
+    RedisModule_FreeString(ctx, username);
+    return allowed ? REDISMODULE_OK : REDISMODULE_ERR;
+}
+
 /* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -62,7 +109,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
             return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
     }
-    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
+    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK ||
+        checkTargetAclOrReply(ctx, argv[4]) != REDISMODULE_OK)
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;
@@ -185,7 +234,9 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     swStatus st;
     if (!none && (st = swTargetCheck(target, len, NULL, NULL, &err)) != SW_OK)
         return SwarmReplyStatus(ctx, st, &err);
-    if (!none && checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK) return REDISMODULE_OK;
+    if (!none && (checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK ||
+                  checkTargetAclOrReply(ctx, argv[3]) != REDISMODULE_OK))
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;

@@ -218,7 +218,7 @@ static void test_write_only_user_cannot_read_through_writes(void **state) {
     (void)state;
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD la:t a.* channel:secret"), 1);
     itExpectOk(itCmd(c, "ACL SETUSER lwo on >pw +@all %%W~la:*"));
-    itExpectOk(itCmd(c, "ACL SETUSER lrw on >pw +@all ~la:*"));
+    itExpectOk(itCmd(c, "ACL SETUSER lrw on >pw +@all ~la:* &*"));
     static const char *const writes[] = {
         "SWARM.ROUTE ADD la:t a.* channel:secret", /* would reveal id 1 */
         "SWARM.ROUTE DEL la:t 1",                  /* would reveal that id 1 exists */

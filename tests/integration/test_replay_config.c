@@ -171,7 +171,9 @@ static void test_aof_replay_after_restart_without_the_config_set(void **state) {
     free(a1);
     free(a2);
 
-    /* Rewritten (the table as SWARM.RESTORE or in the RDB preamble), then replayed again. */
+    /* Rewritten without the RDB preamble (the table as SWARM.RESTORE), then replayed on 256
+     * again. */
+    itExpectOk(itCmd(c, "CONFIG SET aof-use-rdb-preamble no"));
     itExpectStr(itCmd(c, "BGREWRITEAOF"), "Background append only file rewriting started");
     if (!itWaitInfo(c, "persistence", "aof_rewrite_in_progress", "0", 20000) ||
         !itWaitInfo(c, "persistence", "aof_rewrite_scheduled", "0", 20000) ||
@@ -188,6 +190,13 @@ static void test_aof_replay_after_restart_without_the_config_set(void **state) {
     }
     expectOneEntryOfType(c, "s", type);
     free(type);
+    redisReply *r = itCmd(c, "SWARM.ROUTE MATCH swarm:t x.y");
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1) fail_msg("route 2 is gone");
+    freeReplyObject(r);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "grep -ci swarm.restore %s/appendonlydir/*.base.aof >/dev/null",
+             s.dir);
+    if (system(cmd) != 0) fail_msg("the rewritten AOF holds no SWARM.RESTORE");
     for (size_t i = 0; i < 3; i++) free(before[i]);
     free(s1);
     free(s2);

@@ -8,7 +8,9 @@
 #   bench/route_del.sh [swarm.so]      (default build/swarm.so)
 #
 # Env: BENCH_ROUTES (default 100000), BENCH_IDS (default 3000), BENCH_REPS (default 3; the
-# table is rebuilt for each repetition), REDIS_SERVER / REDIS_CLI (default from PATH).
+# table is rebuilt for each repetition), REDIS_SERVER / REDIS_CLI (default from PATH),
+# BENCH_SHARED=1 for routes that all share one pattern ('a.>' to channel:c<N>; adding them
+# costs time quadratic in their number, so use BENCH_ROUTES=20000 or so).
 # Starts its own redis-server (--save "" --appendonly no) on a free loopback port and stops
 # it by pid on exit. Needs python3. Target: <= 20 ms server time per DEL.
 set -euo pipefail
@@ -51,12 +53,21 @@ seq $((routes + 1)) $((routes + nids)) >"$dir/missing"
 python3 -c "import sys; r,n=int(sys.argv[1]),int(sys.argv[2]); print('\n'.join(str(1+i*(r//n)) for i in range(n)))" \
     "$routes" "$nids" >"$dir/existing"
 
-echo "routes=$routes ids=$nids module=$so"
+echo "routes=$routes ids=$nids shared=${BENCH_SHARED:-0} module=$so"
 echo "| ids | server usec | server CPU usec | wall ms | removed |"
 echo "|---|---|---|---|---|"
 for _ in $(seq "$reps"); do
     cli FLUSHALL >/dev/null
-    python3 "$root/bench/gen_routes.py" subject rd:t "$routes" | cli --pipe >/dev/null
+    if [ "${BENCH_SHARED:-0}" = 1 ]; then
+        python3 -c "import sys
+w = sys.stdout.buffer
+for k in range(int(sys.argv[1])):
+    a = [b'SWARM.ROUTE', b'ADD', b'rd:t', b'a.>', b'channel:c%d' % k]
+    w.write(b'*5\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for x in a))" "$routes" |
+            cli --pipe >/dev/null
+    else
+        python3 "$root/bench/gen_routes.py" subject rd:t "$routes" | cli --pipe >/dev/null
+    fi
     [ "$(cli SWARM.ROUTE STATS rd:t | sed -n '/^routes$/{n;p}')" -eq "$routes" ] ||
         { echo "the table does not hold $routes routes" >&2; exit 1; }
     read -r u c w n < <(del "$dir/missing")

@@ -427,12 +427,11 @@ size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
     t->nroutes = w;
     w = 0;
     for (i = 0; i < t->nrules; i++) {
-        swRule *r = t->rules[i];
         if (MARK_GET(umark, i)) {
-            if (r->action == SW_RULE_ALLOW) t->nallow--;
-            swRuleFree(r);
+            if (t->rules[i]->action == SW_RULE_ALLOW) t->nallow--;
+            swRuleFree(t->rules[i]);
         } else {
-            t->rules[w++] = r;
+            t->rules[w++] = t->rules[i];
         }
     }
     t->nrules = w;

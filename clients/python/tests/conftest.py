@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List
+from typing import Callable, Iterator, List
 
 import pytest
 import redis
@@ -80,6 +80,34 @@ def start_server(extra: List[str] = [], module: bool = True) -> Server:
         if "Address already in use" not in out:
             raise RuntimeError(f"redis-server did not start:\n{out}")
     raise RuntimeError("no free port for redis-server")
+
+
+def kill_and_restart(server: Server, extra: List[str] = []) -> Server:
+    """kill -9, then the same server again on the same port and directory (AOF reloaded)."""
+    server.proc.kill()
+    server.proc.wait()
+    if server.proc.stdout:
+        server.proc.stdout.close()
+    proc = subprocess.Popen(server_args(server.port, server.dir) + extra,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if redis.Redis(port=server.port, socket_timeout=1).ping():
+                return Server(server.port, proc, server.dir)
+        except (redis.ConnectionError, redis.exceptions.BusyLoadingError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not restart")
+            time.sleep(0.02)
+
+
+def wait_for(cond: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Polls ``cond`` until it holds; fails the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
 
 
 def stop_server(server: Server, keep_dir: bool = False) -> None:

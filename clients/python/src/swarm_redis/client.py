@@ -92,6 +92,7 @@ class Subscription:
         self._p: Any = None
         self._queue: List[Message] = []
         self._healer = _Healer("subscription", ",".join(self.channels), on_outage)
+        self._in_get = False
         self.undecodable = 0
         self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
 
@@ -151,7 +152,11 @@ class Subscription:
                     self._healer.succeeded()
                 p = self._p
                 assert p is not None
-                m = p.get_message(timeout=min(left, 1.0))
+                self._in_get = True
+                try:
+                    m = p.get_message(timeout=min(left, 1.0))
+                finally:
+                    self._in_get = False
             except _NET_ERRORS as e:
                 self._drop()
                 try:
@@ -180,6 +185,14 @@ class Subscription:
             return
         self._healer.closed.set()
         p = self._p
+        if p is not None and self._in_get:  # another thread reads: wake it, it disconnects
+            sock = getattr(p.connection, "_sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            return
         if p is not None:
             try:
                 p.unsubscribe()

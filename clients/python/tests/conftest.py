@@ -31,7 +31,7 @@ class Server:
 
     def client(self, **kw: object) -> "redis.Redis[str]":
         kw.setdefault("decode_responses", True)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)  # type: ignore[arg-type]
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
 
 def _bindable(port: int) -> bool:

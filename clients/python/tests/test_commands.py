@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, Type
 
 import pytest
 import redis
@@ -38,7 +38,7 @@ class Awaitably:
 APIS = ["sync-str", "sync-bytes", "async-str", "async-bytes"]
 
 
-def run(server: Any, api: str, body: Callable[[Any], Awaitable[None]]) -> None:
+def run(server: Any, api: str, body: Callable[[Any], Coroutine[Any, Any, None]]) -> None:
     decode = api.endswith("-str")
     if api.startswith("sync"):
         r = server.client(decode_responses=decode)
@@ -56,7 +56,7 @@ def run(server: Any, api: str, body: Callable[[Any], Awaitable[None]]) -> None:
         asyncio.run(main())
 
 
-async def expect(exc: type, aw: Awaitable[Any]) -> Any:
+async def expect(exc: Type[BaseException], aw: Awaitable[Any]) -> Any:
     with pytest.raises(exc) as info:
         await aw
     return info.value

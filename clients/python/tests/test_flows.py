@@ -84,7 +84,8 @@ def test_consumer_sync(server: Any, prefix: str, features: Any) -> None:
     assert [m.type for m in late.read()] == ["job.b"]
     assert c.pending() == 2
     assert c.ack(got[0]) == 1
-    assert c.ack(got[1].entry_id) == 1
+    entry_id = got[1].entry_id
+    assert entry_id is not None and c.ack(entry_id) == 1
     assert c.pending() == 0
     assert c.read() == [] and c.ack() == 0
 
@@ -254,6 +255,7 @@ def test_state_gives_up(server: Any, prefix: str) -> None:
     with pytest.raises(ConflictError) as info:
         st.update(fn)
     assert info.value.attempts == 4 and calls[0] == 4
+    assert info.value.expected is not None
     assert info.value.current == info.value.expected + 1
 
     async def main() -> None:

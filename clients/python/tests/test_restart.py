@@ -95,12 +95,13 @@ def test_restart_sync(prefix: str) -> None:
         for n in range(BEFORE):
             sw.publish(key, "job.x", {"n": n})
         wait_for(lambda: len(rec.acks) == BEFORE, "entries before the restart")
-        wait_for(lambda: blocked(s.port) == 2, "the consumer and WAIT to block")
+        port = s.port
+        wait_for(lambda: blocked(port) == 2, "the consumer and WAIT to block")
 
         ctl.close()
         s = kill_and_restart(s, AOF)
         ctl = s.client()
-        wait_for(lambda: ctl.pubsub_numsub(f"{p}ch")[0][1] == 1, "the re-subscription")
+        wait_for(lambda: bool(ctl.pubsub_numsub(f"{p}ch")[0][1] == 1), "the re-subscription")
         sw.publish(key, "ev.after", {"n": 1})
         for n in range(AFTER):
             sw.publish(key, "job.x", {"n": BEFORE + n})
@@ -164,11 +165,12 @@ def test_restart_async(prefix: str) -> None:
         for n in range(BEFORE):
             await sw.publish(key, "job.x", {"n": n})
         await until(lambda: len(rec.acks) == BEFORE, "entries before the restart")
-        await until(lambda: blocked(s.port) == 2, "the consumer and WAIT to block")
+        port = s.port
+        await until(lambda: blocked(port) == 2, "the consumer and WAIT to block")
 
         s = await asyncio.get_running_loop().run_in_executor(None, kill_and_restart, s, AOF)
         ctl = s.client()
-        await until(lambda: ctl.pubsub_numsub(f"{p}ch")[0][1] == 1, "the re-subscription")
+        await until(lambda: bool(ctl.pubsub_numsub(f"{p}ch")[0][1] == 1), "the re-subscription")
         await sw.publish(key, "ev.after", {"n": 1})
         for n in range(AFTER):
             await sw.publish(key, "job.x", {"n": BEFORE + n})

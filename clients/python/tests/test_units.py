@@ -85,8 +85,8 @@ def test_redis_py_stripped_err() -> None:
 def test_unknown_code_word_and_registration() -> None:
     e = error_from_reply("NEWCODE op 0 (test at /a) failed")
     assert type(e) is SwarmError and e.code == "NEWCODE" and e.detail == "op 0 (test at /a) failed"
-    e = convert_error(redis.ResponseError("NEWCODE op 0 (test at /a) failed"))
-    assert type(e) is SwarmError and e.code == "NEWCODE"
+    e2 = convert_error(redis.ResponseError("NEWCODE op 0 (test at /a) failed"))
+    assert isinstance(e2, SwarmError) and type(e2) is SwarmError and e2.code == "NEWCODE"
 
     class NewCode(SwarmError):
         pass

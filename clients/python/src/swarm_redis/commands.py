@@ -69,6 +69,22 @@ def _is_pipeline(client: Any) -> bool:
         type(client).__name__.endswith("Pipeline")
 
 
+def _key_of(args: List[Any]) -> Optional[str]:
+    if args[0] == "SWARM.PUBLISH":
+        return str(args[1])
+    if args[0] in SWARM_COMMANDS and len(args) > 2:
+        return str(args[2])
+    return None
+
+
+async def _cluster_async(client: Any, args: List[Any], options: Any) -> Any:
+    """redis-py 4.3's asyncio cluster cannot find the key of a command with subcommands:
+    send it to the node of its key."""
+    await client.initialize()
+    node = client.get_node_from_key(_key_of(args))
+    return await client.execute_command(*args, target_nodes=node, **options)
+
+
 async def _converting(coro: Coroutine[Any, Any, T], server: Optional[str]) -> T:
     try:
         return await coro
@@ -126,7 +142,11 @@ class _Group:
                 else:
                     res = _blocking_sync(client, cmd.args, options)
             else:
-                res = self.execute_command(*cmd.args, **options)
+                if isinstance(client, redis.asyncio.RedisCluster) and \
+                        _key_of(cmd.args) is not None:
+                    res = _cluster_async(client, cmd.args, options)
+                else:
+                    res = self.execute_command(*cmd.args, **options)
         except ResponseError as e:
             raise convert_error(e, self._server) from e
         if asyncio.iscoroutine(res):

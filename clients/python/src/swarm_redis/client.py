@@ -260,6 +260,7 @@ class StreamConsumer:
             raise
 
     def _release(self) -> None:
+        self._history = "0"  # entries delivered but not yet handed out come again
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.disconnect()

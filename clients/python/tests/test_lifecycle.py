@@ -71,7 +71,21 @@ def test_sync_loop_exit_and_close(own_server: Server, prefix: str) -> None:
     assert clients(server) == base
     sub = sw.subscribe(key, channels=[f"{prefix}ch"])
     assert subscribers(server) == 1
+    # get(0) waits as long as it takes: for a message, or for close() in another thread.
+    sw.route.add(key, "ev.>", f"channel:{prefix}ch")
+    msgs: List[Any] = []
+    t = threading.Thread(target=lambda: msgs.append(sub.get(0)))
+    t.start()
+    sw.publish(key, "ev.a", 1)
+    t.join(10)
+    assert [m.payload for m in msgs] == [1]
+    t = threading.Thread(target=lambda: msgs.append(sub.get(0)))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive()  # 0 is not "do not wait"
     sw.close()
+    t.join(10)
+    assert not t.is_alive() and msgs[1:] == [None]
     assert sub.closed and subscribers(server) == 0
     r.close()
 

@@ -196,8 +196,9 @@ class AsyncSubscription:
             self.undecodable += 1
 
     async def get(self, timeout: float = 1.0) -> Optional[Message]:
-        """The next message, or None after ``timeout`` seconds (or once closed)."""
-        deadline = time.monotonic() + timeout
+        """The next message, or None after ``timeout`` seconds (0: as long as it takes) or
+        once closed."""
+        deadline = time.monotonic() + timeout if timeout > 0 else float("inf")
         while not self._queue and not self.closed:
             left = deadline - time.monotonic()
             if left <= 0:

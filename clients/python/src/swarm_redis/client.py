@@ -139,9 +139,9 @@ class Subscription:
             self.undecodable += 1
 
     def get(self, timeout: float = 1.0) -> Optional[Message]:
-        """The next message, or None after ``timeout`` seconds (or once closed). During an
-        outage it keeps reconnecting until the timeout."""
-        deadline = time.monotonic() + timeout
+        """The next message, or None after ``timeout`` seconds (0: as long as it takes) or
+        once closed. During an outage it keeps reconnecting until the timeout."""
+        deadline = time.monotonic() + timeout if timeout > 0 else float("inf")
         while not self._queue and not self.closed:
             left = deadline - time.monotonic()
             if left <= 0:

@@ -149,6 +149,9 @@ class Subscription:
             try:
                 if self._p is None:
                     self._open(min(left, 1.0))
+                    if self.closed:  # close() ran meanwhile in another thread
+                        self._drop()
+                        break
                     self._healer.succeeded()
                 p = self._p
                 assert p is not None

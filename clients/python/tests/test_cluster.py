@@ -10,7 +10,7 @@ import redis
 import redis.asyncio
 
 from conftest import start_server, stop_server, wait_for
-from swarm_redis import CrossSlotError, PublishResult, Swarm
+from swarm_redis import CrossSlotError, PublishResult, Swarm, Versioned
 from swarm_redis.aio import AsyncSwarm
 
 
@@ -48,6 +48,12 @@ def test_cluster() -> None:
             asw = AsyncSwarm(arc)
             assert await asw.snapshot.get("{ops}:doc") == {"v": 1}
             assert (await asw.publish("swarm:{ops}", "a.d", [])).receivers == 0
+            async with arc.pipeline() as pipe:
+                psw = AsyncSwarm(pipe)
+                await psw.publish("swarm:{ops}", "a.e", {})
+                await psw.snapshot.get_with_version("{ops}:doc")
+                pub, got = await pipe.execute()
+            assert isinstance(pub, PublishResult) and got == Versioned(1, {"v": 1})
             await arc.close()
         asyncio.run(main())
     finally:

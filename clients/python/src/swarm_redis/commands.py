@@ -19,7 +19,7 @@ same methods awaited for the asyncio ones.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Coroutine, Generator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import redis
 import redis.asyncio
@@ -48,9 +48,22 @@ def parse_reply(response: Any, **options: Any) -> Any:
 
 
 def register_callbacks(client: Any) -> None:
-    """Registers parse_reply for the SWARM commands on a redis-py client or pipeline."""
+    """Registers parse_reply for the SWARM commands on a redis-py client or pipeline (an
+    asyncio cluster pipeline: on its cluster client, whose callbacks it uses)."""
+    if not hasattr(client, "set_response_callback"):
+        client = getattr(client, "_client", None)
+        if client is None or not hasattr(client, "set_response_callback"):
+            raise TypeError(f"not a redis-py client or pipeline: {type(client).__name__}")
     for name in SWARM_COMMANDS:
         client.set_response_callback(name, parse_reply)
+
+
+def _async_cluster_pipeline(client: Any) -> Any:
+    """The cluster client of a redis.asyncio ClusterPipeline, else None."""
+    inner = getattr(client, "_client", None)
+    if _is_pipeline(client) and isinstance(inner, redis.asyncio.RedisCluster):
+        return inner
+    return None
 
 
 def server_of(client: Any) -> Optional[str]:
@@ -75,6 +88,22 @@ def _key_of(args: List[Any]) -> Optional[str]:
     if args[0] in SWARM_COMMANDS and len(args) > 2:
         return str(args[2])
     return None
+
+
+class _Queued:
+    """What a command queued in an asyncio pipeline returns: awaiting it gives the pipeline
+    and does nothing else (awaiting redis-py's asyncio cluster pipeline itself would empty
+    its queue); not awaiting it is fine too."""
+
+    __slots__ = ("pipeline",)
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        if False:  # a generator that returns at once
+            yield None
+        return self.pipeline
 
 
 async def _cluster_async(client: Any, args: List[Any], options: Any) -> Any:
@@ -142,15 +171,24 @@ class _Group:
                 else:
                     res = _blocking_sync(client, cmd.args, options)
             else:
-                if isinstance(client, redis.asyncio.RedisCluster) and \
-                        _key_of(cmd.args) is not None:
+                key = _key_of(cmd.args)
+                cluster = _async_cluster_pipeline(client)
+                if isinstance(client, redis.asyncio.RedisCluster) and key is not None:
                     res = _cluster_async(client, cmd.args, options)
+                elif cluster is not None and key is not None and not cluster._initialize:
+                    # As _cluster_async, for a queued command: the cluster must know its
+                    # slots (any command run on it before, or `await rc.initialize()`).
+                    options["target_nodes"] = cluster.get_node_from_key(key)
+                    res = self.execute_command(*cmd.args, **options)
                 else:
                     res = self.execute_command(*cmd.args, **options)
         except ResponseError as e:
             raise convert_error(e, self._server) from e
         if asyncio.iscoroutine(res):
             return _converting(res, self._server)
+        if isinstance(client, redis.asyncio.client.Pipeline) or \
+                _async_cluster_pipeline(client) is not None:
+            return _Queued(res)
         return res
 
 

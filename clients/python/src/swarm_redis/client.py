@@ -287,6 +287,8 @@ class StreamConsumer:
                         raise e from None
                     continue
                 self._healer.succeeded()
+                if self.closed:  # close() ran in another thread meanwhile
+                    self._release()
                 return out
 
     def _ensure_group(self) -> bool:

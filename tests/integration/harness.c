@@ -90,12 +90,19 @@ static void dumpLog(const itServer *s) {
     fclose(f);
 }
 
+/* The redis-server to run: $SWARM_REDIS_SERVER (chosen when the tests run, e.g. one server
+ * of a matrix), else $REDIS_SERVER (set by ctest from the configure step), else PATH's. */
+static const char *serverPath(void) {
+    const char *server = getenv("SWARM_REDIS_SERVER");
+    if (server == NULL || server[0] == '\0') server = getenv("REDIS_SERVER");
+    return server && server[0] ? server : "redis-server";
+}
+
 /* Starts the server and waits for PING. When it exits or never answers: with failHard,
  * dump its log and fail the test; otherwise return -1. */
 static int launch(itServer *s, int failHard) {
-    const char *server = getenv("REDIS_SERVER");
+    const char *server = serverPath();
     const char *module = getenv("SWARM_MODULE");
-    if (server == NULL) server = "redis-server";
     if (module == NULL) fail_msg("SWARM_MODULE is not set");
     if (!atexitInstalled) {
         atexit(killAll);
@@ -518,8 +525,8 @@ redisReply *itPublish(redisContext *c, const char *key, const char *type, const 
 }
 
 const char *itRedisCli(char *buf, size_t len) {
-    const char *server = getenv("REDIS_SERVER");
-    const char *slash = server ? strrchr(server, '/') : NULL;
+    const char *server = serverPath();
+    const char *slash = strrchr(server, '/');
     if (slash) {
         snprintf(buf, len, "%.*s/redis-cli", (int)(slash - server), server);
         if (access(buf, X_OK) == 0) return buf;

@@ -4,7 +4,9 @@
  * Servers are started by the test process itself and die with it (PR_SET_PDEATHSIG), are
  * stopped by itStop, and any still running at exit are killed by an atexit handler, so a
  * failing test never leaves a server behind. Paths come from the environment:
- * SWARM_MODULE (the built swarm.so) and REDIS_SERVER (default: redis-server on PATH). */
+ * SWARM_MODULE (the built swarm.so) and the server binary: SWARM_REDIS_SERVER when set (to run
+ * the same build against another server), else REDIS_SERVER (ctest sets it to the server
+ * found at configure time), else redis-server on PATH. */
 #ifndef SWARM_HARNESS_H
 #define SWARM_HARNESS_H
 
@@ -122,8 +124,8 @@ void itAppendReply(char **acc, redisReply *r);
  * list ends with NULL (at most 12 options). */
 redisReply *itPublish(redisContext *c, const char *key, const char *type, const char *payload, ...);
 
-/* The redis-cli next to $REDIS_SERVER when there is one, else "redis-cli" from PATH. buf
- * holds the path when it is returned. */
+/* The redis-cli next to the server binary (see above) when there is one, else "redis-cli" from
+ * PATH. buf holds the path when it is returned. */
 const char *itRedisCli(char *buf, size_t len);
 
 /* 1 when CLUSTER INFO on c says cluster_state:ok. */

@@ -359,8 +359,7 @@ char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
     }
     close(fd);
     buf[used] = '\0';
-    /* Drop the HELLO reply: it is a map ending with the modules array "*0\r\n" or similar;
-     * callers search the text, so return all of it after the first "modules" entry. */
+    /* All of it, the HELLO reply included: callers search the text or compare its tail. */
     *len = used;
     return buf;
 }
@@ -539,4 +538,153 @@ int itClusterOk(redisContext *c) {
     int ok = r->str && strstr(r->str, "cluster_state:ok") != NULL;
     freeReplyObject(r);
     return ok;
+}
+
+/* ---- Shared fixtures and waits ---- */
+
+int itPoll(int (*cond)(void *arg), void *arg, int timeout_ms) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (cond(arg)) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long ms =
+            (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (ms > timeout_ms) return 0;
+        sleepMs(2);
+    }
+}
+
+/* The configs itServerSetup remembered, per server port. */
+static const char *const resetConfigs[] = {"swarm.*", "notify-keyspace-events", "maxmemory",
+                                           "maxmemory-policy"};
+#define N_RESET_CONFIGS (sizeof(resetConfigs) / sizeof(resetConfigs[0]))
+
+static struct {
+    int port;
+    redisReply *configs; /* CONFIG GET of resetConfigs: name, value, ... */
+} startConfigs[MAX_SERVERS];
+
+static redisReply *getResetConfigs(redisContext *c) {
+    const char *argv[2 + N_RESET_CONFIGS] = {"CONFIG", "GET"};
+    for (size_t i = 0; i < N_RESET_CONFIGS; i++) argv[2 + i] = resetConfigs[i];
+    redisReply *r = itCmdArgv(c, 2 + (int)N_RESET_CONFIGS, argv, NULL);
+    if (r->type != REDIS_REPLY_ARRAY) fail_msg("CONFIG GET: reply type %d", r->type);
+    return r;
+}
+
+int itServerSetup(itServer *s, redisContext **c, const char *const *modargs,
+                  const char *const *extra) {
+    itStart(s, modargs, extra);
+    *c = itConnect(s);
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (startConfigs[i].port == 0 || startConfigs[i].port == s->port) {
+            freeReplyObject(startConfigs[i].configs);
+            startConfigs[i].port = s->port;
+            startConfigs[i].configs = getResetConfigs(*c);
+            return 0;
+        }
+    }
+    fail_msg("more than %d servers set up", MAX_SERVERS);
+    return -1;
+}
+
+int itServerTeardown(itServer *s, redisContext **c) {
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (startConfigs[i].port == s->port) {
+            freeReplyObject(startConfigs[i].configs);
+            startConfigs[i].port = 0;
+            startConfigs[i].configs = NULL;
+        }
+    }
+    if (*c) redisFree(*c);
+    *c = NULL;
+    itDestroy(s);
+    return 0;
+}
+
+void itReset(redisContext *c) {
+    redisReply *start = NULL;
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (startConfigs[i].port == c->tcp.port) start = startConfigs[i].configs;
+    if (start == NULL) fail_msg("itReset: no itServerSetup for port %d", c->tcp.port);
+    itExpectOk(itCmd(c, "FLUSHALL"));
+    redisReply *now = getResetConfigs(c);
+    for (size_t i = 0; i + 1 < start->elements; i += 2) {
+        const redisReply *name = start->element[i], *want = start->element[i + 1];
+        redisReply *got = itField(now, name->str);
+        if (got && got->str && strcmp(got->str, want->str) == 0) continue;
+        redisReply *r = itCmd(c, "CONFIG SET %s %s", name->str, want->str);
+        if (r->type != REDIS_REPLY_STATUS)
+            fail_msg("itReset: CONFIG SET %s '%s': %s", name->str, want->str, r->str);
+        freeReplyObject(r);
+    }
+    freeReplyObject(now);
+}
+
+/* aof_rewrite_in_progress and aof_rewrite_scheduled both 0 in one INFO reply. */
+static int aofRewriteIdle(void *arg) {
+    redisReply *r = itCmd(arg, "INFO persistence");
+    int idle = r->str && strstr(r->str, "aof_rewrite_in_progress:0\r\n") &&
+               strstr(r->str, "aof_rewrite_scheduled:0\r\n");
+    freeReplyObject(r);
+    return idle;
+}
+
+void itWaitAofRewrite(redisContext *c, int timeout_ms) {
+    if (!itPoll(aofRewriteIdle, c, timeout_ms))
+        fail_msg("an AOF rewrite was still running or scheduled after %d ms", timeout_ms);
+    char status[32];
+    if (strcmp(itInfo(c, "persistence", "aof_last_bgrewrite_status", status, sizeof(status)),
+               "ok") != 0)
+        fail_msg("the last AOF rewrite failed: aof_last_bgrewrite_status:%s", status);
+}
+
+void itAofRewrite(redisContext *c, int timeout_ms) {
+    redisReply *r = itCmd(c, "BGREWRITEAOF");
+    if (r->type != REDIS_REPLY_STATUS) fail_msg("BGREWRITEAOF: %s", r->str ? r->str : "");
+    freeReplyObject(r);
+    itWaitAofRewrite(c, timeout_ms);
+}
+
+void itWaitReplicas(redisContext *master, int n, int timeout_ms) {
+    long long acked = itInteger(itCmd(master, "WAIT %d %d", n, timeout_ms));
+    if (acked < n) fail_msg("WAIT %d %d: only %lld replicas acknowledged", n, timeout_ms, acked);
+}
+
+void itWaitLinkUp(redisContext *replica, int timeout_ms) {
+    if (!itWaitInfo(replica, "replication", "master_link_status", "up", timeout_ms))
+        fail_msg("the replica's link to its master was not up after %d ms", timeout_ms);
+}
+
+static int clusterOk(void *c) {
+    return itClusterOk(c);
+}
+
+void itWaitClusterOk(redisContext *c, int timeout_ms) {
+    if (!itPoll(clusterOk, c, timeout_ms))
+        fail_msg("port %d never reached cluster_state:ok in %d ms", c->tcp.port, timeout_ms);
+}
+
+typedef struct clockWait {
+    redisContext *c;
+    long long startMs;
+} clockWait;
+
+static long long serverMs(redisContext *c) {
+    redisReply *r = itCmd(c, "TIME");
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) fail_msg("TIME: reply type %d", r->type);
+    long long ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000;
+    freeReplyObject(r);
+    return ms;
+}
+
+static int clockPassed(void *arg) {
+    clockWait *w = arg;
+    return serverMs(w->c) > w->startMs;
+}
+
+void itWaitNextMs(redisContext *c) {
+    clockWait w = {c, serverMs(c)};
+    if (!itPoll(clockPassed, &w, 10000)) fail_msg("the server clock stood still for 10 s");
 }

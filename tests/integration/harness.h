@@ -70,13 +70,14 @@ int itWaitInfo(redisContext *c, const char *section, const char *field, const ch
 const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len);
 
 /* Sends "HELLO 3", the inline command and "PING" on a raw connection; returns every byte the
- * server answered (malloc'ed, NUL-terminated; free it), for checking RESP3 types, which
- * Debian's hiredis 0.14 cannot parse. */
+ * server answered, the HELLO reply first and "+PONG\r\n" last (malloc'ed, NUL-terminated;
+ * free it), for checking RESP3 types, which Debian's hiredis 0.14 cannot parse. */
 char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
 
 /* ---- Pub/sub and timing helpers ---- */
 
-/* Sleeps for ms milliseconds. */
+/* Sleeps for ms milliseconds. Not for synchronising tests: wait on a condition (itPoll and
+ * the waits below) instead. */
 void itSleepMs(int ms);
 
 /* A new connection to s that has sent cmd ("SUBSCRIBE" or "SSUBSCRIBE") for channel and
@@ -130,5 +131,45 @@ const char *itRedisCli(char *buf, size_t len);
 
 /* 1 when CLUSTER INFO on c says cluster_state:ok. */
 int itClusterOk(redisContext *c);
+
+/* ---- Shared fixtures and waits ----
+ * Tests wait on conditions polled with a deadline, never on time alone: these are the
+ * waits they need, and itPoll for any other condition. */
+
+/* Calls cond(arg) until it returns non-zero (then returns 1) or timeout_ms passes (then
+ * returns 0), pausing a few milliseconds between calls. */
+int itPoll(int (*cond)(void *arg), void *arg, int timeout_ms);
+
+/* A group setup's work: starts *s as itStart does, connects *c and remembers the configs the
+ * server started with (every swarm.* config, notify-keyspace-events, maxmemory,
+ * maxmemory-policy) for itReset. Returns 0, for "return itServerSetup(...)". */
+int itServerSetup(itServer *s, redisContext **c, const char *const *modargs,
+                  const char *const *extra);
+/* A group teardown's work: closes *c (and sets it NULL), stops and removes *s. Returns 0. */
+int itServerTeardown(itServer *s, redisContext **c);
+/* A per-test setup's work on a server started by itServerSetup: FLUSHALL, then every config
+ * itServerSetup remembered that differs now is set back, so each test starts from an empty
+ * keyspace and the starting configs even after a test that failed before restoring its own.
+ * Fails the test when a config cannot be set back. */
+void itReset(redisContext *c);
+
+/* Waits until no AOF rewrite is in progress or scheduled (both in one INFO reply), then
+ * checks that the last one succeeded; fails the test after timeout_ms. */
+void itWaitAofRewrite(redisContext *c, int timeout_ms);
+/* BGREWRITEAOF (queued behind a rewrite or save already running) and itWaitAofRewrite. */
+void itAofRewrite(redisContext *c, int timeout_ms);
+
+/* WAIT n timeout_ms on a master: fails the test unless n replicas acknowledged every write
+ * sent on master so far. */
+void itWaitReplicas(redisContext *master, int n, int timeout_ms);
+/* Waits until a replica's master_link_status is up; fails the test after timeout_ms. */
+void itWaitLinkUp(redisContext *replica, int timeout_ms);
+
+/* Waits until CLUSTER INFO on c says cluster_state:ok; fails the test after timeout_ms. */
+void itWaitClusterOk(redisContext *c, int timeout_ms);
+
+/* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
+ * so that what is written before and after gets different timestamps. */
+void itWaitNextMs(redisContext *c);
 
 #endif

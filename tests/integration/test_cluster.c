@@ -61,13 +61,7 @@ static int setup(void **state) {
              ">/dev/null 2>&1",
              itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
     if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed: %s", cmd);
-    for (int i = 0; i < NODES; i++) {
-        int waited = 0;
-        while (!itClusterOk(nc[i])) {
-            if ((waited += 50) > 20000) fail_msg("node %d never reached cluster_state:ok", i);
-            itSleepMs(50);
-        }
-    }
+    for (int i = 0; i < NODES; i++) itWaitClusterOk(nc[i], 20000);
     /* One hash tag per node. */
     int found = 0;
     for (int t = 0; found < NODES && t < 1000; t++) {

@@ -16,27 +16,18 @@ static redisContext *c;
 
 static int setup(void **state) {
     (void)state;
-    itStart(&srv, NULL, NULL);
-    c = itConnect(&srv);
-    return 0;
+    return itServerSetup(&srv, &c, NULL, NULL);
 }
 
 static int teardown(void **state) {
     (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
+    return itServerTeardown(&srv, &c);
 }
 
+/* Each test starts from an empty keyspace and the starting configs. */
 static int flush(void **state) {
     (void)state;
-    freeReplyObject(itCmd(c, "FLUSHALL"));
-    itExpectOk(itCmd(c, "CONFIG SET notify-keyspace-events %s", ""));
-    itExpectOk(itCmd(c, "CONFIG SET swarm.max-type-bytes 256"));
-    /* Not asserted here, so each test fails for its own reason on a module without these
-     * configs; the tests that depend on them read them back. */
-    freeReplyObject(itCmd(c, "CONFIG SET swarm.resolve-cache-bytes 1048576"));
-    freeReplyObject(itCmd(c, "CONFIG SET swarm.regex-heap-limit-kb 1024"));
+    itReset(c);
     return 0;
 }
 

@@ -20,16 +20,12 @@ static const char *const internalOpen[] = {"debug-internal-commands", "yes", NUL
 
 static int setup(void **state) {
     (void)state;
-    itStart(&srv, internalOpen, NULL);
-    c = itConnect(&srv);
-    return 0;
+    return itServerSetup(&srv, &c, internalOpen, NULL);
 }
 
 static int teardown(void **state) {
     (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
+    return itServerTeardown(&srv, &c);
 }
 
 /* ---- Helpers ---- */
@@ -95,13 +91,38 @@ static redisReply *routeEntry(const char *key, long long id, redisReply **list) 
     return NULL;
 }
 
-static void expectBreaker(const char *key, long long id, const char *state) {
+static void setConfig(const char *name, const char *value) {
+    itExpectOk(itCmd(c, "CONFIG SET %s %s", name, value));
+}
+
+/* The breaker state ROUTE LIST shows for route id of key, copied into buf. */
+static const char *breakerOf(const char *key, long long id, char *buf, size_t len) {
     redisReply *list, *e = routeEntry(key, id, &list);
     redisReply *f = itField(e, "breaker");
     if (f == NULL || f->str == NULL) fail_msg("no breaker field");
-    if (strcmp(f->str, state) != 0)
-        fail_msg("route %lld of %s: expected breaker %s, got %s", id, key, state, f->str);
+    snprintf(buf, len, "%s", f->str);
     freeReplyObject(list);
+    return buf;
+}
+
+static void expectBreaker(const char *key, long long id, const char *state) {
+    char got[32];
+    if (strcmp(breakerOf(key, id, got, sizeof(got)), state) != 0)
+        fail_msg("route %lld of %s: expected breaker %s, got %s", id, key, state, got);
+}
+
+static int route1HalfOpen(void *key) {
+    char got[32];
+    return strcmp(breakerOf(key, 1, got, sizeof(got)), "half-open") == 0;
+}
+
+/* The cooldown is read when a breaker is checked: tests hold a breaker open with a 30 s
+ * cooldown, and let route 1's cool down by setting 1 ms and polling ROUTE LIST until it
+ * shows half-open, so no check races the clock. Put 30 s back before expecting "open". */
+static void coolDownRoute1(const char *key) {
+    setConfig("swarm.breaker-cooldown-ms", "1");
+    if (!itPoll(route1HalfOpen, (void *)key, 5000))
+        fail_msg("%s: route 1's open breaker never showed half-open with a 1 ms cooldown", key);
 }
 
 /* Checks route counters matched delivered missed failed shed in one call. */
@@ -147,10 +168,6 @@ static long long infoNum(redisContext *ctx, const char *field) {
 
 static void expectLen(const char *stream, long long n) {
     itExpectInt(itCmd(c, "XLEN %s", stream), n);
-}
-
-static void setConfig(const char *name, const char *value) {
-    itExpectOk(itCmd(c, "CONFIG SET %s %s", name, value));
 }
 
 /* ---- Envelope ---- */
@@ -737,7 +754,7 @@ static void test_wrongtype_stream_target_fails_alone(void **state) {
 static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     (void)state;
     setConfig("swarm.breaker-threshold", "2");
-    setConfig("swarm.breaker-cooldown-ms", "200");
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD brk ops.* channel:brk"), 1);
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT brk stream:brk:dead"));
     long long shedInfo0 = infoNum(c, "swarm_shed");
@@ -765,7 +782,7 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
 
     /* After the cooldown, with a receiver, the next message probes and closes it. */
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "brk", 2000);
-    itSleepMs(260);
+    coolDownRoute1("brk");
     expectPubReply(pub("brk", "ops.x", "{\"probe\":1}", NULL), "channel:brk", 1, NULL);
     expectBreaker("brk", 1, "closed");
     expectCounters("brk", 1, 7, 1, 4, 0, 2);
@@ -775,12 +792,14 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     redisFree(sub);
 
     /* Reopen, then a probe that misses reopens it at once and restarts the cooldown. */
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectBreaker("brk", 1, "closed");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectBreaker("brk", 1, "open");
-    itSleepMs(260);
+    coolDownRoute1("brk");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     expectBreaker("brk", 1, "open");
     expectCounters("brk", 1, 10, 1, 7, 0, 2); /* the probe was attempted: missed, not shed */
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
@@ -1010,17 +1029,6 @@ static void digests(redisContext *ctx, const char *const *keys, char out[][64]) 
     }
 }
 
-static void waitRewrite(redisContext *ctx) {
-    for (int i = 0; i < 500; i++) {
-        char a[16], b[16];
-        itInfo(ctx, "persistence", "aof_rewrite_in_progress", a, sizeof(a));
-        itInfo(ctx, "persistence", "aof_rewrite_scheduled", b, sizeof(b));
-        if (strcmp(a, "0") == 0 && strcmp(b, "0") == 0) return;
-        itSleepMs(20);
-    }
-    fail_msg("AOF rewrite did not finish");
-}
-
 static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     (void)state;
     itServer a;
@@ -1059,8 +1067,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
 
     /* AOF rewrite (SWARM.RESTORE commands), then restart. */
     digests(ac, keys, d0);
-    itExpectStr(itCmd(ac, "BGREWRITEAOF"), "Background append only file rewriting started");
-    waitRewrite(ac);
+    itAofRewrite(ac, 10000);
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "grep -q -a SWARM.RESTORE %s/appendonlydir/*.base.aof", a.dir);
     if (system(cmd) != 0) fail_msg("the rewritten base AOF has no SWARM.RESTORE");
@@ -1084,8 +1091,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     /* The same with an RDB preamble. */
     itExpectOk(itCmd(ac, "CONFIG SET aof-use-rdb-preamble yes"));
     digests(ac, keys, d0);
-    itExpectStr(itCmd(ac, "BGREWRITEAOF"), "Background append only file rewriting started");
-    waitRewrite(ac);
+    itAofRewrite(ac, 10000);
     redisFree(ac);
     itRestart(&a);
     ac = itConnect(&a);

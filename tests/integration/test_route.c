@@ -149,17 +149,17 @@ static void appendBigRoute(int i, void *arg) {
 
 /* ---- Fixtures ---- */
 
+static redisContext *groupConn; /* itServerSetup's, open for the whole group */
+
 static int groupSetup(void **state) {
     (void)state;
-    itStart(&srv, NULL, NULL);
-    return 0;
+    return itServerSetup(&srv, &groupConn, NULL, NULL);
 }
 
 static int groupTeardown(void **state) {
     (void)state;
     itDestroy(&argSrv);
-    itDestroy(&srv);
-    return 0;
+    return itServerTeardown(&srv, &groupConn);
 }
 
 static int testSetup(void **state) {
@@ -167,8 +167,7 @@ static int testSetup(void **state) {
     c = itConnect(&srv);
     struct timeval tv = {REPLY_TIMEOUT_MS / 1000, (REPLY_TIMEOUT_MS % 1000) * 1000};
     redisSetTimeout(c, tv);
-    itExpectOk(cmd("FLUSHALL"));
-    itExpectOk(cmd("CONFIG SET swarm.max-type-bytes 256"));
+    itReset(c);
     return 0;
 }
 

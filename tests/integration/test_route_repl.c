@@ -43,8 +43,7 @@ static char *tableState(redisContext *ctx, const char *key) {
 
 /* Waits until the replica has acknowledged everything written so far. */
 static void waitReplica(void) {
-    long long acked = itInteger(itCmd(m, "WAIT 1 5000"));
-    if (acked != 1) fail_msg("WAIT 1 5000: %lld replicas acknowledged", acked);
+    itWaitReplicas(m, 1, 5000);
 }
 
 static void expectSameOnBoth(const char *key) {

@@ -179,16 +179,16 @@ static long long breakersFromList(const char *key) {
 
 /* ---- Fixtures ---- */
 
+static redisContext *groupConn; /* itServerSetup's, open for the whole group */
+
 static int groupSetup(void **state) {
     (void)state;
-    itStart(&srv, NULL, NULL);
-    return 0;
+    return itServerSetup(&srv, &groupConn, NULL, NULL);
 }
 
 static int groupTeardown(void **state) {
     (void)state;
-    itDestroy(&srv);
-    return 0;
+    return itServerTeardown(&srv, &groupConn);
 }
 
 static int testSetup(void **state) {
@@ -196,8 +196,7 @@ static int testSetup(void **state) {
     c = itConnect(&srv);
     struct timeval tv = {REPLY_TIMEOUT_MS / 1000, (REPLY_TIMEOUT_MS % 1000) * 1000};
     redisSetTimeout(c, tv);
-    itExpectOk(cmd("FLUSHALL"));
-    itExpectOk(cmd("CONFIG SET maxmemory-policy noeviction"));
+    itReset(c);
     return 0;
 }
 

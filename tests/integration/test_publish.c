@@ -237,37 +237,43 @@ static int validUtf8(const unsigned char *s, size_t n) {
     return 1;
 }
 
-/* Publishes on key with sender (NULL: none) and checks the envelope is valid UTF-8, or
- * that the publish was refused with an ERR naming what. */
-static void expectUtf8Envelope(const char *key, const char *sender, const char *what,
-                               const char *channel) {
+/* Publishes on key (with no SENDER) and checks the envelope is valid UTF-8 (what names the
+ * input under test in the failure message). */
+static void expectUtf8Envelope(const char *key, const char *what, const char *channel) {
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD %s task.* channel:%s", key, channel), 1);
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", channel, 2000);
-    redisReply *r = sender ? pub(key, "task.done", "{}", "SENDER", sender, NULL)
-                           : pub(key, "task.done", "{}", NULL);
-    if (r->type == REDIS_REPLY_ERROR) {
-        itExpectError(r, "ERR", what); /* refusing it is fine, with the argument named */
-    } else {
-        char target[64];
-        snprintf(target, sizeof(target), "channel:%s", channel);
-        expectPubReply(r, target, 1, NULL);
-        size_t len;
-        char *got = itNextMessage(sub, channel, &len);
-        if (!validUtf8((const unsigned char *)got, len))
-            fail_msg("envelope is not valid UTF-8 (%s bytes copied raw): %s", what, got);
-        free(got);
-    }
+    char target[64];
+    snprintf(target, sizeof(target), "channel:%s", channel);
+    expectPubReply(pub(key, "task.done", "{}", NULL), target, 1, NULL);
+    size_t len;
+    char *got = itNextMessage(sub, channel, &len);
+    if (!validUtf8((const unsigned char *)got, len))
+        fail_msg("envelope is not valid UTF-8 (%s bytes copied raw): %s", what, got);
+    free(got);
     redisFree(sub);
 }
 
-static void test_envelope_stays_valid_utf8_for_non_utf8_sender(void **state) {
+/* A SENDER that is not UTF-8 would make the envelope invalid: it is refused, naming the first
+ * bad byte, and nothing is published (test_hardening covers every kind of bad sequence). */
+static void test_envelope_never_carries_a_non_utf8_sender(void **state) {
     (void)state;
-    expectUtf8Envelope("utf1", "bad\xff\xfe", "SENDER", "utf1");
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD utf1 task.* channel:utf1"), 1);
+    redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "utf1", 2000);
+    itExpectError(pub("utf1", "task.done", "{}", "SENDER", "bad\xff\xfe", NULL), "ERR",
+                  "SENDER is not valid UTF-8 at byte 3");
+    assert_int_equal(tableStat("utf1", "published"), 0);
+    /* The next publish is the first message the subscriber gets. */
+    expectPubReply(pub("utf1", "task.done", "{\"n\":2}", NULL), "channel:utf1", 1, NULL);
+    char *got = itNextMessage(sub, "utf1", NULL);
+    if (strstr(got, "{\"n\":2}") == NULL)
+        fail_msg("first message is not the second publish: %s", got);
+    free(got);
+    redisFree(sub);
 }
 
 static void test_envelope_stays_valid_utf8_for_non_utf8_key(void **state) {
     (void)state;
-    expectUtf8Envelope("utf2\xc3\x28", NULL, "key", "utf2");
+    expectUtf8Envelope("utf2\xc3\x28", "key", "utf2");
 }
 
 static void test_reply_lists_distinct_ok_targets_and_sums_receivers(void **state) {
@@ -633,8 +639,10 @@ static void test_rejection_changes_only_rejection_counters(void **state) {
     itExpectError(pub("atom", "bad.x", "{}", NULL), "DENIED", "rule 1");
     itExpectError(pub("atom", "ok..x", "{}", NULL), "EVENTTYPE", NULL);
     itExpectError(pub("atom", "ok.x", "{", NULL), "PAYLOAD", NULL);
-    itExpectError(pub("atom", "ok.x", "{}", "PRIORITY", "0", NULL), "ERR", NULL);
-    itExpectError(pub("atom", "ok.x", "{}", "SENDER", "", NULL), "ERR", NULL);
+    itExpectError(pub("atom", "ok.x", "{}", "PRIORITY", "0", NULL), "ERR",
+                  "PRIORITY must be between 1 and 9");
+    itExpectError(pub("atom", "ok.x", "{}", "SENDER", "", NULL), "ERR",
+                  "SENDER must be 1 to 128 bytes");
     itExpectError(pub("atom", "ok.x", "{}", "NOPE", "1", NULL), "ERR", "syntax error");
     /* Validation comes before admission: a denied type with a bad payload is PAYLOAD. */
     itExpectError(pub("atom", "bad.x", "nope", NULL), "PAYLOAD", NULL);
@@ -930,12 +938,14 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
     Delta d;
     makeDelta(&d, 1, 9999999999999ULL, 5, 99);
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", "unknown route 99");
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, (size_t)10), "ERR", NULL);
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, (size_t)10), "ERR",
+                  "malformed publish delta");
     makeDelta(&d, 2, 9999999999999ULL, 5, 0);
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", "format");
     makeDelta(&d, 1, 9999999999999ULL, 5, 0);
     d.b[d.len++] = 0;
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", NULL);
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR",
+                  "malformed publish delta");
     /* Envelopes for replica subscribers come in channel/envelope pairs. */
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan", d.b, d.len - 1), "ERR",
                   "channels and envelopes come in pairs");
@@ -995,7 +1005,7 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
                   "unknown publish effect format");
     e.b[0] = 1;
     itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, (size_t)10, e.b, e.len),
-                  "ERR", NULL);
+                  "ERR", "malformed publish delta");
     after = itCmdRepr(c, "DEBUG DIGEST-VALUE %s", "apl");
     assert_string_equal(after, before);
     char *xlen1 = itCmdRepr(c, "XLEN %s", "apl:s");
@@ -1105,7 +1115,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_exact_bytes_escaping_and_verbatim_payload),
-        cmocka_unit_test(test_envelope_stays_valid_utf8_for_non_utf8_sender),
+        cmocka_unit_test(test_envelope_never_carries_a_non_utf8_sender),
         cmocka_unit_test(test_envelope_stays_valid_utf8_for_non_utf8_key),
         cmocka_unit_test(test_reply_lists_distinct_ok_targets_and_sums_receivers),
         cmocka_unit_test(test_ids_strictly_increase_within_one_millisecond),

@@ -407,7 +407,13 @@ static void test_internal_commands_refused_from_clients(void **state) {
     freeReplyObject(r);
     itExpectInt(itCmd(sc, "EXISTS ic:new ic:l"), 0);
     /* The switch that opens them (for tests of their input checks) is load-time only. */
+    /* The refusal's text is the server's: the value left in force is the check. */
     itExpectError(itCmd(sc, "CONFIG SET swarm.debug-internal-commands yes"), "ERR", NULL);
+    redisReply *cfg = itCmd(sc, "CONFIG GET swarm.debug-internal-commands");
+    assert_int_equal(cfg->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(cfg->elements, 2);
+    assert_string_equal(cfg->element[1]->str, "no");
+    freeReplyObject(cfg);
 }
 
 /* The reply names targets and lost targets: reading the table. A user who may only write

@@ -162,7 +162,8 @@ static void test_no_op_and_rejected_writes_are_not_propagated(void **state) {
     itExpectError(itCmd(m, "SWARM.ROUTE DEFAULT n bad"), "ERR", "invalid target");
     itExpectError(itCmd(m, "SWARM.ROUTE DEL n x"), "ERR", "invalid id");
     itExpectError(itCmd(m, "SWARM.ROUTE MATCH n task.secret"), "DENIED", "rule 4");
-    itExpectError(itCmd(m, "SWARM.RESTORE n swarm-rtb garbage REPLACE"), "ERR", NULL);
+    itExpectError(itCmd(m, "SWARM.RESTORE n swarm-rtb garbage REPLACE"), "ERR",
+                  "SWARM.RESTORE is internal: only the master link and AOF loading may run it");
     redisReply *x = itCmd(m, "SWARM.ROUTE LIST n");
     freeReplyObject(x);
     long long after = replOffset();

@@ -634,7 +634,17 @@ static void test_snapshot_keep_config_applies_to_new_keys(void **state) {
     assert_int_equal(field(r, "keep"), 5);
     freeReplyObject(r);
 
+    /* The refusal's text is the server's: the value left in force is the check. */
+    r = itCmd(c, "CONFIG GET swarm.snapshot-keep");
+    char *keepBefore = itReplyRepr(r);
+    freeReplyObject(r);
     itExpectError(itCmd(c, "CONFIG SET swarm.snapshot-keep 0"), "ERR", NULL);
+    r = itCmd(c, "CONFIG GET swarm.snapshot-keep");
+    char *keepAfter = itReplyRepr(r);
+    freeReplyObject(r);
+    assert_string_equal(keepAfter, keepBefore);
+    free(keepBefore);
+    free(keepAfter);
     itExpectOk(itCmd(c, "CONFIG SET swarm.snapshot-keep 1000"));
 }
 

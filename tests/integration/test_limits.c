@@ -1,4 +1,4 @@
-/* test_limits.c -- the limits and permissions issue 9 found missing, through a real server:
+/* test_limits.c -- limits and permissions, through a real server:
  * PCRE2 limits reported instead of silent (and counted in INFO swarm), the resolution cache
  * bounded by bytes, swarm.max-type-bytes enforced on load, ACCESS key specs against a
  * write-only ACL user, ACL categories where the server has them, and write subcommands that

@@ -53,7 +53,7 @@ static int idLess(MsgId x, MsgId y) {
 #define pub(...) itPublish(c, __VA_ARGS__)
 
 /* Checks a publish reply [id, [targets...], receivers, lost]: targets is a comma-separated
- * list ("" for none); lost is an array (test_publish_v2.c checks its contents). Copies the id
+ * list ("" for none); lost is an array (test_publish_effect.c checks its contents). Copies the id
  * into idbuf (64 bytes) and frees the reply. */
 static void expectPubReply(redisReply *r, const char *targets, long long receivers, char *idbuf) {
     if (r->type == REDIS_REPLY_ERROR) fail_msg("publish failed: %s", r->str);

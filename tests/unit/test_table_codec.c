@@ -404,7 +404,7 @@ static void test_table_codec_encode_nomem(void **state) {
     swTableFree(t);
 }
 
-/* ---- Ranges of decoded fields (issue 9 item 3) ---- */
+/* ---- Ranges of decoded fields ---- */
 
 /* A table with one route whose breaker opened at openedMs, and this clock. */
 static void craftClock(swBuf *b, uint64_t clockMs, uint64_t openedMs) {

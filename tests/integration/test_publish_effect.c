@@ -1,5 +1,4 @@
-/* test_publish_v2.c -- SWARM.PUBLISH's native stream appends and its one replicated effect
- * (SPEC sections 3, 5 and 6):
+/* test_publish_effect.c -- SWARM.PUBLISH's native stream appends and its one replicated effect:
  *
  *   - the reply [id, delivered, receivers, lost], lost naming each shed, missed or failed
  *     target with its outcome, the same in RESP2 and RESP3; NOSWARM for a missing table;

@@ -622,6 +622,50 @@ void itReset(redisContext *c) {
     freeReplyObject(now);
 }
 
+static struct {
+    itServer *s;
+    redisContext **c;
+    const char *const *modargs, *const *extra;
+} fixture;
+
+void itFixture(itServer *s, redisContext **c, const char *const *modargs,
+               const char *const *extra) {
+    fixture.s = s;
+    fixture.c = c;
+    fixture.modargs = modargs;
+    fixture.extra = extra;
+}
+
+static const struct timeval fixtureTimeout = {10, 0};
+
+int itFixtureSetup(void **state) {
+    (void)state;
+    if (fixture.s == NULL) fail_msg("itFixtureSetup without itFixture");
+    itServerSetup(fixture.s, fixture.c, fixture.modargs, fixture.extra);
+    redisSetTimeout(*fixture.c, fixtureTimeout);
+    return 0;
+}
+
+int itFixtureTeardown(void **state) {
+    (void)state;
+    return itServerTeardown(fixture.s, fixture.c);
+}
+
+int itFixtureReset(void **state) {
+    (void)state;
+    itReset(*fixture.c);
+    return 0;
+}
+
+int itFixtureReconnect(void **state) {
+    (void)state;
+    if (*fixture.c) redisFree(*fixture.c);
+    *fixture.c = itConnect(fixture.s);
+    redisSetTimeout(*fixture.c, fixtureTimeout);
+    itReset(*fixture.c);
+    return 0;
+}
+
 /* aof_rewrite_in_progress and aof_rewrite_scheduled both 0 in one INFO reply. */
 static int aofRewriteIdle(void *arg) {
     redisReply *r = itCmd(arg, "INFO persistence");
@@ -664,6 +708,57 @@ static int clusterOk(void *c) {
 void itWaitClusterOk(redisContext *c, int timeout_ms) {
     if (!itPoll(clusterOk, c, timeout_ms))
         fail_msg("port %d never reached cluster_state:ok in %d ms", c->tcp.port, timeout_ms);
+}
+
+void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters) {
+    static const char *const extra[] = {"--cluster-enabled",
+                                        "yes",
+                                        "--cluster-config-file",
+                                        "nodes.conf",
+                                        "--cluster-node-timeout",
+                                        "2000",
+                                        NULL};
+    for (int i = 0; i < n; i++) {
+        itStart(&nodes[i], NULL, extra);
+        c[i] = itConnect(&nodes[i]);
+    }
+    char cli[512], cmd[2048];
+    int len = snprintf(cmd, sizeof(cmd), "%s --cluster create", itRedisCli(cli, sizeof(cli)));
+    for (int i = 0; i < nmasters && len < (int)sizeof(cmd) - 64; i++)
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " 127.0.0.1:%d", nodes[i].port);
+    snprintf(cmd + len, sizeof(cmd) - (size_t)len, " --cluster-yes >/dev/null 2>&1");
+    if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed: %s", cmd);
+    for (int i = 0; i < nmasters; i++) itWaitClusterOk(c[i], 20000);
+}
+
+void itStopCluster(itServer *nodes, redisContext **c, int n) {
+    for (int i = 0; i < n; i++) {
+        if (c[i]) redisFree(c[i]);
+        c[i] = NULL;
+        itDestroy(&nodes[i]);
+    }
+}
+
+void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
+                    const char *const *extra) {
+    /* The port strings outlive the call: itRestart passes the same arguments again. */
+    static char ports[MAX_SERVERS][16];
+    char *port = NULL;
+    char want[16];
+    snprintf(want, sizeof(want), "%d", master->port);
+    for (int i = 0; i < MAX_SERVERS && port == NULL; i++)
+        if (ports[i][0] == '\0' || strcmp(ports[i], want) == 0) port = strcpy(ports[i], want);
+    if (port == NULL) fail_msg("more than %d masters", MAX_SERVERS);
+    const char *args[32];
+    int n = 0;
+    for (; extra && extra[n] && n < 28; n++) args[n] = extra[n];
+    args[n++] = "--replicaof";
+    args[n++] = "127.0.0.1";
+    args[n++] = port;
+    args[n] = NULL;
+    itStart(replica, NULL, args);
+    *c = itConnectTimeout(replica, 10000);
+    itWaitLinkUp(*c, 10000);
 }
 
 typedef struct clockWait {

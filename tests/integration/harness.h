@@ -153,6 +153,28 @@ int itServerTeardown(itServer *s, redisContext **c);
  * Fails the test when a config cannot be set back. */
 void itReset(redisContext *c);
 
+/* ---- The one-server fixture, as cmocka callbacks ----
+ * A test file with one server for a group names its server and connection once:
+ *
+ *     itFixture(&srv, &c, modargs, extra);
+ *     return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
+ *
+ * with itFixtureReset (empty keyspace, starting configs, same connection) or
+ * itFixtureReconnect (the same on a fresh connection) as each test's setup. Every fixture
+ * connection has a 10 s reply timeout: a command the server never answers fails its test
+ * instead of hanging the file. A later itFixture call replaces the fixture (for the next
+ * group). */
+void itFixture(itServer *s, redisContext **c, const char *const *modargs, const char *const *extra);
+/* Group setup: itServerSetup of the fixture's server, with the reply timeout. */
+int itFixtureSetup(void **state);
+/* Group teardown: itServerTeardown of the fixture's server and connection. */
+int itFixtureTeardown(void **state);
+/* Test setup: itReset on the fixture's connection. */
+int itFixtureReset(void **state);
+/* Test setup: closes the fixture's connection, opens a new one (with the reply timeout) in
+ * its place and itReset on it, so no state of an earlier test's connection carries over. */
+int itFixtureReconnect(void **state);
+
 /* Waits until no AOF rewrite is in progress or scheduled (both in one INFO reply), then
  * checks that the last one succeeded; fails the test after timeout_ms. */
 void itWaitAofRewrite(redisContext *c, int timeout_ms);
@@ -164,9 +186,22 @@ void itAofRewrite(redisContext *c, int timeout_ms);
 void itWaitReplicas(redisContext *master, int n, int timeout_ms);
 /* Waits until a replica's master_link_status is up; fails the test after timeout_ms. */
 void itWaitLinkUp(redisContext *replica, int timeout_ms);
+/* Starts *replica as itStart does (no module arguments) with extra (may be NULL) and
+ * "--replicaof 127.0.0.1 <master's port>", so a restart replicates again; connects *c to it
+ * (with a 10 s reply timeout) and waits until its link to the master is up (10 s). */
+void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
+                    const char *const *extra);
 
 /* Waits until CLUSTER INFO on c says cluster_state:ok; fails the test after timeout_ms. */
 void itWaitClusterOk(redisContext *c, int timeout_ms);
+
+/* Starts n cluster-enabled servers (cluster-node-timeout 2 s), connects c[i] to each, and
+ * makes the first nmasters of them one cluster of masters with redis-cli --cluster create
+ * (the slots spread over them), waiting until each says cluster_state:ok; the other
+ * n - nmasters are left for the test to add. Fails the test when any step fails. */
+void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters);
+/* Closes c[i] and stops and removes nodes[i], for i < n. */
+void itStopCluster(itServer *nodes, redisContext **c, int n);
 
 /* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
  * so that what is written before and after gets different timestamps. */

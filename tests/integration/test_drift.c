@@ -210,9 +210,7 @@ static void collect(void) {
 /* ---- Fixtures ---- */
 
 static int groupSetup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    c = itConnect(&srv);
+    itFixtureSetup(state);
     char path[512];
     snprintf(path, sizeof(path), "%s/docs/commands.md", SWARM_SOURCE_DIR);
     docs = readFile(path);
@@ -221,11 +219,8 @@ static int groupSetup(void **state) {
 }
 
 static int groupTeardown(void **state) {
-    (void)state;
     free(docs);
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
+    return itFixtureTeardown(state);
 }
 
 /* ---- Tests ---- */
@@ -336,5 +331,6 @@ int main(void) {
         cmocka_unit_test(test_every_command_subcommand_and_option_is_reachable_from_node),
         cmocka_unit_test(test_every_command_subcommand_and_option_is_reachable_from_python),
     };
+    itFixture(&srv, &c, NULL, NULL);
     return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
 }

@@ -19,24 +19,6 @@ static redisContext *c;
  * SWARM.RESTORE regression test can feed it a payload directly. */
 static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
 
-static int setup(void **state) {
-    (void)state;
-    return itServerSetup(&srv, &c, internalOpen, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return itServerTeardown(&srv, &c);
-}
-
-/* Each test starts from an empty keyspace and the starting configs, even after a test that
- * failed before putting its own back. */
-static int flush(void **state) {
-    (void)state;
-    itReset(c);
-    return 0;
-}
-
 /* ---- Keyspace notifications ---- */
 
 /* A connection subscribed to every keyspace notification of keys prefix*. */
@@ -513,15 +495,16 @@ static void test_restore_invalid_json_version_no_use_after_free(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_keyspace_notifications, flush),
-        cmocka_unit_test_setup(test_default_none_without_default_fires_nothing, flush),
-        cmocka_unit_test_setup(test_watch_publish_and_snapshot, flush),
-        cmocka_unit_test_setup(test_acl_publish_and_snapshot_subcommands, flush),
-        cmocka_unit_test_setup(test_deny_oom_under_maxmemory, flush),
-        cmocka_unit_test_setup(test_breaker_half_open_in_route_list, flush),
-        cmocka_unit_test_setup(test_sender_errors_exact, flush),
-        cmocka_unit_test_setup(test_memory_usage_tight, flush),
-        cmocka_unit_test_setup(test_restore_invalid_json_version_no_use_after_free, flush),
+        cmocka_unit_test_setup(test_keyspace_notifications, itFixtureReset),
+        cmocka_unit_test_setup(test_default_none_without_default_fires_nothing, itFixtureReset),
+        cmocka_unit_test_setup(test_watch_publish_and_snapshot, itFixtureReset),
+        cmocka_unit_test_setup(test_acl_publish_and_snapshot_subcommands, itFixtureReset),
+        cmocka_unit_test_setup(test_deny_oom_under_maxmemory, itFixtureReset),
+        cmocka_unit_test_setup(test_breaker_half_open_in_route_list, itFixtureReset),
+        cmocka_unit_test_setup(test_sender_errors_exact, itFixtureReset),
+        cmocka_unit_test_setup(test_memory_usage_tight, itFixtureReset),
+        cmocka_unit_test_setup(test_restore_invalid_json_version_no_use_after_free, itFixtureReset),
     };
-    return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests_name("hardening", tests, itFixtureSetup, itFixtureTeardown);
 }

@@ -14,23 +14,6 @@
 static itServer srv;
 static redisContext *c;
 
-static int setup(void **state) {
-    (void)state;
-    return itServerSetup(&srv, &c, NULL, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return itServerTeardown(&srv, &c);
-}
-
-/* Each test starts from an empty keyspace and the starting configs. */
-static int flush(void **state) {
-    (void)state;
-    itReset(c);
-    return 0;
-}
-
 /* CONFIG GET name answers value. */
 static void expectConfig(const char *name, const char *value) {
     redisReply *r = itCmd(c, "CONFIG GET %s", name);
@@ -389,13 +372,14 @@ static void test_noop_writes_change_nothing(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_regex_heap_limit_is_reported, flush),
-        cmocka_unit_test_setup(test_deny_rule_and_regex_route_limits, flush),
-        cmocka_unit_test_setup(test_resolve_cache_bounded_by_bytes, flush),
-        cmocka_unit_test_setup(test_restore_enforces_max_type_bytes, flush),
-        cmocka_unit_test_setup(test_write_only_user_cannot_read_through_writes, flush),
-        cmocka_unit_test_setup(test_acl_categories, flush),
-        cmocka_unit_test_setup(test_noop_writes_change_nothing, flush),
+        cmocka_unit_test_setup(test_regex_heap_limit_is_reported, itFixtureReset),
+        cmocka_unit_test_setup(test_deny_rule_and_regex_route_limits, itFixtureReset),
+        cmocka_unit_test_setup(test_resolve_cache_bounded_by_bytes, itFixtureReset),
+        cmocka_unit_test_setup(test_restore_enforces_max_type_bytes, itFixtureReset),
+        cmocka_unit_test_setup(test_write_only_user_cannot_read_through_writes, itFixtureReset),
+        cmocka_unit_test_setup(test_acl_categories, itFixtureReset),
+        cmocka_unit_test_setup(test_noop_writes_change_nothing, itFixtureReset),
     };
-    return cmocka_run_group_tests_name("limits", tests, setup, teardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests_name("limits", tests, itFixtureSetup, itFixtureTeardown);
 }

@@ -18,16 +18,6 @@ static redisContext *c;
  * that SWARM.APPLY's own input checks can be tested directly. */
 static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
 
-static int setup(void **state) {
-    (void)state;
-    return itServerSetup(&srv, &c, internalOpen, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return itServerTeardown(&srv, &c);
-}
-
 /* ---- Helpers ---- */
 
 typedef struct MsgId {
@@ -1139,5 +1129,6 @@ int main(void) {
         cmocka_unit_test(test_apply_refuses_malformed_deltas_and_changes_nothing),
         cmocka_unit_test(test_ids_and_state_survive_restart_and_aof_rewrite),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

@@ -147,16 +147,6 @@ static const char *xreadField(const redisReply *r, const char *key, const char *
 static itServer solo;
 static redisContext *sc;
 
-static int soloSetup(void **state) {
-    (void)state;
-    return itServerSetup(&solo, &sc, NULL, NULL);
-}
-
-static int soloTeardown(void **state) {
-    (void)state;
-    return itServerTeardown(&solo, &sc);
-}
-
 static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     (void)state;
     itExpectOk(itCmd(sc, "CONFIG SET swarm.breaker-threshold 2"));
@@ -444,14 +434,8 @@ static redisContext *mc, *rc;
 static int pairSetup(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
-    itStart(&master, NULL, mextra);
-    char port[16];
-    snprintf(port, sizeof(port), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", port, NULL};
-    itStart(&replica, NULL, rextra);
-    mc = itConnect(&master);
-    rc = itConnect(&replica);
-    itWaitLinkUp(rc, 10000);
+    itServerSetup(&master, &mc, NULL, mextra);
+    itStartReplica(&replica, &rc, &master, NULL);
     if (!itWaitInfo(mc, "replication", "connected_slaves", "1", 10000))
         fail_msg("the master does not see its replica");
     return 0;
@@ -459,11 +443,8 @@ static int pairSetup(void **state) {
 
 static int pairTeardown(void **state) {
     (void)state;
-    redisFree(mc);
-    redisFree(rc);
-    itDestroy(&replica);
-    itDestroy(&master);
-    return 0;
+    itServerTeardown(&replica, &rc);
+    return itServerTeardown(&master, &mc);
 }
 
 static void test_replica_subscriber_gets_every_envelope_exactly_once(void **state) {
@@ -833,23 +814,7 @@ static int replicates(void *arg) {
 
 static int clusterSetup(void **state) {
     (void)state;
-    const char *extra[] = {"--cluster-enabled",
-                           "yes",
-                           "--cluster-config-file",
-                           "nodes.conf",
-                           "--cluster-node-timeout",
-                           "2000",
-                           NULL};
-    for (int i = 0; i <= NODES; i++) {
-        itStart(&node[i], NULL, extra);
-        nc[i] = itConnect(&node[i]);
-    }
-    char cli[512], cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "%s --cluster create 127.0.0.1:%d 127.0.0.1:%d 127.0.0.1:%d --cluster-yes "
-             ">/dev/null 2>&1",
-             itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
-    if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed");
+    itStartCluster(node, nc, NODES + 1, NODES); /* node[NODES] joins as a replica */
     char id0[64];
     itText(itCmd(nc[0], "CLUSTER MYID"), id0, sizeof(id0));
     itExpectOk(itCmd(nc[NODES], "CLUSTER MEET 127.0.0.1 %d", node[0].port));
@@ -873,10 +838,7 @@ static int clusterSetup(void **state) {
 
 static int clusterTeardown(void **state) {
     (void)state;
-    for (int i = 0; i <= NODES; i++) {
-        redisFree(nc[i]);
-        itDestroy(&node[i]);
-    }
+    itStopCluster(node, nc, NODES + 1);
     return 0;
 }
 
@@ -1007,7 +969,8 @@ int main(void) {
     const struct CMUnitTest clusterTests[] = {
         cmocka_unit_test(test_cluster_stream_and_shard_channel_with_a_replica),
     };
-    int failed = cmocka_run_group_tests_name("solo", soloTests, soloSetup, soloTeardown);
+    itFixture(&solo, &sc, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("solo", soloTests, itFixtureSetup, itFixtureTeardown);
     failed += cmocka_run_group_tests_name("pair", pairTests, pairSetup, pairTeardown);
     failed += cmocka_run_group_tests_name("aof", aofTests, aofSetup, aofTeardown);
     failed += cmocka_run_group_tests_name("cluster", clusterTests, clusterSetup, clusterTeardown);

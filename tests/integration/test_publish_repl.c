@@ -10,28 +10,19 @@
 
 static itServer master, replica;
 static redisContext *m, *r;
-static char masterPort[16];
 
 static int setup(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
-    itStart(&master, NULL, mextra);
-    snprintf(masterPort, sizeof(masterPort), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", masterPort, NULL};
-    itStart(&replica, NULL, rextra);
-    m = itConnect(&master);
-    r = itConnect(&replica);
-    itWaitLinkUp(r, 10000);
+    itServerSetup(&master, &m, NULL, mextra);
+    itStartReplica(&replica, &r, &master, NULL);
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    redisFree(m);
-    redisFree(r);
-    itDestroy(&replica);
-    itDestroy(&master);
-    return 0;
+    itServerTeardown(&replica, &r);
+    return itServerTeardown(&master, &m);
 }
 
 /* ---- Helpers ---- */
@@ -241,10 +232,8 @@ static void test_breakers_counters_and_rejections_replicate(void **state) {
 static void test_late_replica_full_sync_is_identical(void **state) {
     (void)state;
     itServer late;
-    const char *extra[] = {"--replicaof", "127.0.0.1", masterPort, NULL};
-    itStart(&late, NULL, extra);
-    redisContext *l = itConnect(&late);
-    itWaitLinkUp(l, 10000);
+    redisContext *l;
+    itStartReplica(&late, &l, &master, NULL);
     itWaitReplicas(m, 2, 5000);
     const char *keys[] = {"rep", "rep:s", "rb", "rb:s", "rb:dead"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) expectSameDigest(m, l, keys[i]);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define REPLY_TIMEOUT_MS 5000
+#define REPLY_TIMEOUT_MS 10000 /* the fixture connection's */
 #define WRONGTYPE_MSG "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 static itServer srv;
@@ -149,33 +149,9 @@ static void appendBigRoute(int i, void *arg) {
 
 /* ---- Fixtures ---- */
 
-static redisContext *groupConn; /* itServerSetup's, open for the whole group */
-
-static int groupSetup(void **state) {
-    (void)state;
-    return itServerSetup(&srv, &groupConn, NULL, NULL);
-}
-
 static int groupTeardown(void **state) {
-    (void)state;
     itDestroy(&argSrv);
-    return itServerTeardown(&srv, &groupConn);
-}
-
-static int testSetup(void **state) {
-    (void)state;
-    c = itConnect(&srv);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, (REPLY_TIMEOUT_MS % 1000) * 1000};
-    redisSetTimeout(c, tv);
-    itReset(c);
-    return 0;
-}
-
-static int testTeardown(void **state) {
-    (void)state;
-    redisFree(c);
-    c = NULL;
-    return 0;
+    return itFixtureTeardown(state);
 }
 
 /* ---- ADD ---- */
@@ -1269,7 +1245,7 @@ static void test_create_and_delete_leaves_no_memory_behind(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, testSetup, testTeardown)
+#define T(f) cmocka_unit_test_setup(f, itFixtureReconnect)
     const struct CMUnitTest tests[] = {
         T(test_add_ids_increase_and_are_shared_with_rules),
         T(test_add_identical_route_returns_its_id_without_bumping_ids),
@@ -1324,5 +1300,6 @@ int main(void) {
         T(test_create_and_delete_leaves_no_memory_behind),
     };
 #undef T
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, groupTeardown);
 }

@@ -247,30 +247,13 @@ static unsigned char *dumpPlain(redisContext *ctx, const char *key, size_t *len)
  * that SWARM.RESTORE's own input checks can be tested directly. */
 static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
 
-static redisContext *groupConn; /* itServerSetup's, open for the whole group */
-
-static int groupSetup(void **state) {
-    (void)state;
-    return itServerSetup(&srv, &groupConn, internalOpen, NULL);
-}
-
 static int groupTeardown(void **state) {
-    (void)state;
     itDestroy(&aux);
-    return itServerTeardown(&srv, &groupConn);
-}
-
-static int testSetup(void **state) {
-    (void)state;
-    c = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
-    itReset(c);
-    return 0;
+    return itFixtureTeardown(state);
 }
 
 static int testTeardown(void **state) {
     (void)state;
-    if (c) redisFree(c);
-    c = NULL;
     itDestroy(&aux);
     return 0;
 }
@@ -797,7 +780,7 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, testSetup, testTeardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, itFixtureReconnect, testTeardown)
     const struct CMUnitTest tests[] = {
         T(test_crc64_matches_redis_and_dump_trailers),
         T(test_debug_reload_keeps_the_table),
@@ -814,5 +797,6 @@ int main(void) {
         T(test_corrupt_rdb_file_is_refused_without_crashing),
     };
 #undef T
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, groupTeardown);
 }

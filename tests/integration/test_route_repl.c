@@ -17,7 +17,6 @@
 
 static itServer master, replica;
 static redisContext *m, *r;
-static char masterPort[16];
 
 /* ---- Helpers ---- */
 
@@ -88,12 +87,7 @@ static int groupSetup(void **state) {
     m = itConnectTimeout(&master, REPLY_TIMEOUT_MS);
     /* A table that exists before the replica attaches travels in the full sync's RDB. */
     populate(m, "pre");
-    snprintf(masterPort, sizeof(masterPort), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", masterPort, NULL};
-    itStart(&replica, NULL, rextra);
-    r = itConnectTimeout(&replica, REPLY_TIMEOUT_MS);
-    if (!itWaitInfo(r, "replication", "master_link_status", "up", 10000))
-        fail_msg("the replica's link to the master never came up");
+    itStartReplica(&replica, &r, &master, NULL);
     return 0;
 }
 

@@ -12,19 +12,6 @@
 static itServer srv;
 static redisContext *c;
 
-static int setup(void **state) {
-    (void)state;
-    itServerSetup(&srv, &c, NULL, NULL);
-    /* A command that never answers fails its test instead of hanging the group. */
-    redisSetTimeout(c, (struct timeval){10, 0});
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return itServerTeardown(&srv, &c);
-}
-
 /* ---- Helpers ---- */
 
 /* A command whose arguments are given one by one (no formatting, any bytes but NUL). */
@@ -866,5 +853,6 @@ int main(void) {
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_help),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

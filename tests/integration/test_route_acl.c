@@ -249,6 +249,25 @@ static void test_default_target_is_checked_too(void **state) {
     redisFree(a);
 }
 
+/* A script runs with its caller's permissions: it cannot route where the caller may not. */
+static void test_scripts_are_checked_as_their_caller(void **state) {
+    (void)state;
+    itExpectOk(itCmd(admin, "ACL SETUSER scripter on >pw +@connection +swarm.route +eval "
+                            "~swarm:a:* ~team-a:* &team-a:*"));
+    redisContext *a = loginAs("scripter");
+    itExpectError(itCmd(a, "EVAL %s 0",
+                        "return redis.call('SWARM.ROUTE','ADD','swarm:a:lua','x.>',"
+                        "'stream:payments:ledger')"),
+                  "NOPERM", "target 'stream:payments:ledger'");
+    itExpectInt(itCmd(a, "EVAL %s 0",
+                      "return redis.call('SWARM.ROUTE','ADD','swarm:a:lua','x.>',"
+                      "'stream:team-a:lua')"),
+                1);
+    itExpectInt(itCmd(admin, "EXISTS payments:ledger"), 0);
+    expectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:lua x.y"), "[\"stream:team-a:lua\"]");
+    redisFree(a);
+}
+
 static void test_write_only_key_patterns(void **state) {
     (void)state;
     itExpectOk(itCmd(admin, "ACL SETUSER writer on >pw +@connection +swarm.route ~swarm:w:* "
@@ -380,6 +399,7 @@ int main(void) {
         cmocka_unit_test(test_stream_target_needs_write_permission_on_its_key),
         cmocka_unit_test(test_channel_target_needs_publish_permission),
         cmocka_unit_test(test_default_target_is_checked_too),
+        cmocka_unit_test(test_scripts_are_checked_as_their_caller),
         cmocka_unit_test(test_write_only_key_patterns),
         cmocka_unit_test(test_selectors),
         cmocka_unit_test(test_default_and_unrestricted_users_unchanged),

@@ -134,7 +134,7 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
         RedisModule_Log(ctx, "warning",
                         "swarm: SWARM.APPLY could not append %d stream entries of message %s "
                         "(a stream key differs from the master's)",
-                        failures, m.id);
+                        failures, m.facts.id);
         SwarmMessage_Release(ctx, &m);
         return SwarmReplyError(ctx, SW_ERR_SYNTAX,
                                "a stream entry of the publish could not be appended");

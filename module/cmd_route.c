@@ -13,6 +13,7 @@
 #include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
 #include "swarm/table.h"
 #include "type_rtb.h"
@@ -295,14 +296,12 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    SwarmOption opt = {"PRIORITY", 1, 0};
     long long priority = SW_PRIORITY_DEFAULT;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
-        if (SwarmParseRangeOrReply(ctx, argv[5], SW_PRIORITY_MIN, SW_PRIORITY_MAX, "PRIORITY",
-                                   &priority))
-            return REDISMODULE_OK;
-    } else if (argc != 4) {
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    }
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK ||
+        (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                          "PRIORITY", &priority) != REDISMODULE_OK))
+        return REDISMODULE_OK;
     size_t len;
     const char *type = RedisModule_StringPtrLen(argv[3], &len);
     swError err;
@@ -313,23 +312,26 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
+    /* A dry run of the publish plan: what it selects before any delivery. */
     const swResolution *res;
+    swPublish plan;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
-    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK) {
+    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK ||
+               (st = swPublishSelect(&plan, t, res, (int)priority)) != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
-        size_t n = swResolutionTargets(res, (int)priority, sel);
-        if (n == 0 && t->deflt) {
-            RedisModule_ReplyWithArray(ctx, 1);
-            RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-        } else {
-            RedisModule_ReplyWithArray(ctx, (long)n);
-            for (size_t i = 0; i < n; i++)
-                RedisModule_ReplyWithStringBuffer(ctx, sel[i]->target, sel[i]->targetLen);
+        long n = 0;
+        swPublishSlot s;
+        RedisModule_ReplyWithArray(ctx, REDISMODULE_POSTPONED_LEN);
+        for (size_t i = 0; i < swPublishSlots(&plan); i++) {
+            if (swPublishSlotAt(&plan, i, &s) && s.outcome == SW_OUTCOME_PENDING) {
+                RedisModule_ReplyWithStringBuffer(ctx, s.target, s.len);
+                n++;
+            }
         }
-        RedisModule_Free(sel);
+        RedisModule_ReplySetArrayLength(ctx, n);
+        swPublishFree(&plan);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;

@@ -191,9 +191,10 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         return REDISMODULE_OK;
     /* Clearing no default, or setting the one in force, changes nothing: it fires, touches
      * and replicates nothing. */
-    int same = existing && (none ? existing->deflt == NULL
-                                 : existing->deflt && existing->defltLen == len &&
-                                       memcmp(existing->deflt, target, len) == 0);
+    size_t dlen;
+    const char *deflt = swTableDefault(existing, &dlen);
+    int same = existing &&
+               (none ? deflt == NULL : deflt && dlen == len && memcmp(deflt, target, len) == 0);
     if ((none && existing == NULL) || same) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -231,10 +232,10 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nroutes : 0;
+    size_t n = swTableRouteCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRoute *r = t->routes[i];
+        const swRoute *r = swTableRouteAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapStr(&m, "pattern", r->pattern, r->patternLen);
@@ -265,10 +266,10 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nrules : 0;
+    size_t n = swTableRuleCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRule *r = t->rules[i];
+        const swRule *r = swTableRuleAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapSimple(&m, "action", r->action == SW_RULE_DENY ? "deny" : "allow");

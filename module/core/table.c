@@ -375,3 +375,36 @@ size_t swTableMemUsage(const swTable *t) {
     }
     return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache);
 }
+
+/* ---- Reading ---- */
+
+size_t swTableRouteCount(const swTable *t) {
+    return t ? t->nroutes : 0;
+}
+
+swRoute *swTableRouteAt(const swTable *t, size_t i) {
+    return t->routes[i];
+}
+
+size_t swTableRuleCount(const swTable *t) {
+    return t ? t->nrules : 0;
+}
+
+swRule *swTableRuleAt(const swTable *t, size_t i) {
+    return t->rules[i];
+}
+
+const char *swTableDefault(const swTable *t, size_t *len) {
+    *len = t && t->deflt ? t->defltLen : 0;
+    return t ? t->deflt : NULL;
+}
+
+const swTableStats *swTableCounters(const swTable *t) {
+    static const swTableStats zero;
+    return t ? &t->stats : &zero;
+}
+
+void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq) {
+    *ms = t ? t->clockMs : 0;
+    *seq = t ? t->clockSeq : 0;
+}

@@ -36,7 +36,7 @@ static int internalAllowed(RedisModuleCtx *ctx) {
 }
 
 static int replyInternal(RedisModuleCtx *ctx, const char *command) {
-    return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+    return SwarmReplyError(ctx, SW_ERR_NOTALLOWED,
                            "%s is internal: only the master link and AOF loading may run it",
                            command);
 }
@@ -100,7 +100,7 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     if (swEffectOpen(&rd, ebuf, elen, &h, &err) != SW_OK)
         return SwarmReplyStatus(ctx, SW_ERR_CORRUPT, &err);
     if (h.hasSender != (argc == 8))
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+        return SwarmReplyError(ctx, SW_ERR_CORRUPT,
                                "publish effect and arguments disagree on SENDER");
     swTable *t;
     RedisModuleKey *key;
@@ -136,7 +136,7 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
                         "(a stream key differs from the master's)",
                         failures, m.facts.id);
         SwarmMessage_Release(ctx, &m);
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+        return SwarmReplyError(ctx, SW_ERR_DIVERGED,
                                "a stream entry of the publish could not be appended");
     }
     SwarmMessage_Release(ctx, &m);
@@ -198,7 +198,7 @@ static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     SwarmSnapWrite w = {.ts = ts, .keep = (size_t)keep, .keepBytes = (size_t)keepBytes};
     w.text = RedisModule_StringPtrLen(argv[6], &w.len);
     if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
-        st = swErrorSet(&err, SW_ERR_SYNTAX, 0, "snapshot version out of sequence");
+        st = swErrorSet(&err, SW_ERR_DIVERGED, 0, "snapshot version out of sequence");
     } else if ((st = SwarmJsonCheck(w.text, w.len, SWARM_SNAPSHOT_MAX_DEPTH, &err)) == SW_OK) {
         swSnap *out;
         st = SwarmSnapType_Write(ctx, argv[1], key, s, &w, &out, &err);
@@ -260,7 +260,7 @@ static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
 /* ---- Registration ---- */
 
 int SwarmEffect_Register(RedisModuleCtx *ctx) {
-    if (SwarmRegister(
+    if (SwarmRegisterAcl(
             ctx, NULL, "swarm.apply", SwarmApply_RedisCommand, "write", 1,
             &(RedisModuleCommandInfo){
                 .summary = "Applies the replicated effect of SWARM.PUBLISH or of a snapshot "
@@ -274,9 +274,10 @@ int SwarmEffect_Register(RedisModuleCtx *ctx) {
                                                   {.name = "effect",
                                                    .type = REDISMODULE_ARG_TYPE_STRING,
                                                    .flags = REDISMODULE_CMD_ARG_MULTIPLE},
-                                                  SWARM_ARG_END}}) == REDISMODULE_ERR)
+                                                  SWARM_ARG_END}},
+            "dangerous") == REDISMODULE_ERR)
         return REDISMODULE_ERR;
-    return SwarmRegister(
+    return SwarmRegisterAcl(
         ctx, NULL, "swarm.restore", SwarmRestore_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){
             .summary = "Recreates a swarm value from its serialized form (emitted by AOF "
@@ -291,5 +292,6 @@ int SwarmEffect_Register(RedisModuleCtx *ctx) {
                                                .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
                                                .token = "REPLACE",
                                                .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                                              SWARM_ARG_END}});
+                                              SWARM_ARG_END}},
+        "dangerous");
 }

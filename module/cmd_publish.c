@@ -379,7 +379,7 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
     if (replicationInit(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     /* The reply names targets, so the key is read too (ACCESS): a write-only ACL user may
      * not publish. */
-    return SwarmRegister(
+    return SwarmRegisterAcl(
         ctx, NULL, "swarm.publish", SwarmPublish_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){
             .summary = "Validates an event and delivers it along the swarm's routes",
@@ -388,17 +388,19 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
             .arity = -4,
             .key_specs = SWARM_KEYSPEC(1, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_ACCESS |
                                               REDISMODULE_CMD_KEY_UPDATE),
-            .args = (RedisModuleCommandArg[]){
-                {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
-                {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "priority",
-                 .type = REDISMODULE_ARG_TYPE_INTEGER,
-                 .token = "PRIORITY",
-                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                {.name = "sender",
-                 .type = REDISMODULE_ARG_TYPE_STRING,
-                 .token = "SENDER",
-                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                {0}}});
+            .args =
+                (RedisModuleCommandArg[]){
+                    {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
+                    {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
+                    {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
+                    {.name = "priority",
+                     .type = REDISMODULE_ARG_TYPE_INTEGER,
+                     .token = "PRIORITY",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "sender",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "SENDER",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {0}}},
+        "pubsub");
 }

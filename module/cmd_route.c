@@ -3,6 +3,7 @@
  * Handler flow: arity (Redis checks it from the command info), parse every argument, open
  * the key, check its type, mutate, reply, replicate. Nothing is written before every
  * argument is known good. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -44,23 +45,17 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
 /* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    int regex = 0;
     long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
-    for (int i = 5; i < argc; i++) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (strcasecmp(opt, "REGEX") == 0) {
-            regex = 1;
-        } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY min", &pmin) ||
-                SwarmParseRangeOrReply(ctx, argv[i + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY max", &pmax))
-                return REDISMODULE_OK;
-            i += 2;
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
+    SwarmOption opts[] = {{"REGEX", 0, 0}, {"PRIORITY", 2, 0}};
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 5, opts, 2) != REDISMODULE_OK)
+        return REDISMODULE_OK;
+    int p = opts[1].at;
+    if (p && (SwarmParseRangeOrReply(ctx, argv[p + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY min", &pmin) ||
+              SwarmParseRangeOrReply(ctx, argv[p + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY max", &pmax)))
+        return REDISMODULE_OK;
+    int regex = opts[0].at != 0;
     if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
 
     swTable *existing;
@@ -141,7 +136,7 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t *ids = RedisModule_Alloc(n * sizeof(*ids));
     for (size_t i = 0; i < n; i++) {
         long long v;
-        if (RedisModule_StringToLongLong(argv[3 + i], &v) != REDISMODULE_OK || v < 1) {
+        if (SwarmParseRange(argv[3 + i], 1, LLONG_MAX, "id", &v, NULL) != SW_OK) {
             RedisModule_Free(ids);
             return SwarmReplyError(ctx, SW_ERR_SYNTAX,
                                    "invalid id '%.128s', expected a positive integer",

@@ -259,18 +259,21 @@ static int hasFlag(const char *flags, const char *word) {
 }
 
 /* The ACL categories of a command, as Redis gives its own commands from their flags (write,
- * read, fast or else slow), plus pubsub for SWARM.PUBLISH, which publishes to channels, and
- * dangerous for the internal commands that write state unchecked. */
-static void aclCategories(const char *full, const char *flags, char *out, size_t size) {
+ * read, fast or else slow), plus the caller's extra ones. */
+static void aclCategories(const char *flags, const char *extra, char *out, size_t size) {
     snprintf(out, size, "%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
              hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
-             strcmp(full, "swarm.publish") == 0 ? " pubsub" : "",
-             strcmp(full, "swarm.apply") == 0 || strcmp(full, "swarm.restore") == 0 ? " dangerous"
-                                                                                    : "");
+             extra ? " " : "", extra ? extra : "");
 }
 
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
+    return SwarmRegisterAcl(ctx, parent, name, fn, flags, firstkey, info, NULL);
+}
+
+int SwarmRegisterAcl(RedisModuleCtx *ctx, const char *parent, const char *name,
+                     RedisModuleCmdFunc fn, const char *flags, int firstkey,
+                     const RedisModuleCommandInfo *info, const char *aclExtra) {
     char full[128];
     int keystep = firstkey > 0 ? 1 : 0;
     if (parent) {
@@ -291,7 +294,7 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, Red
      * categories, as Redis's own containers do. */
     if (swarmSetAclCategories && fn) {
         char cats[64];
-        aclCategories(full, flags, cats, sizeof(cats));
+        aclCategories(flags, aclExtra, cats, sizeof(cats));
         if (swarmSetAclCategories(cmd, cats) == REDISMODULE_ERR) return REDISMODULE_ERR;
     }
     if (info == NULL) return REDISMODULE_OK;

@@ -90,7 +90,7 @@ static long entryFields(RedisModuleCtx *ctx, SwarmMessage *m, RedisModuleString 
     if (m->idStr == NULL) {
         char ts[24];
         m->idStr = RedisModule_CreateString(ctx, x->id, x->idlen);
-        m->tsStr = RedisModule_CreateString(ctx, ts, (size_t)(swPutU64(ts, (uint64_t)x->ts) - ts));
+        m->tsStr = RedisModule_CreateString(ctx, ts, (size_t)(swMessagePutTs(x, ts) - ts));
     }
     RedisModuleString *v[SW_FIELD_COUNT] = {
         [SW_FIELD_ID] = m->idStr,          [SW_FIELD_SWARM] = m->keyStr,

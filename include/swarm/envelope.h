@@ -30,6 +30,8 @@ typedef struct swMessage {
     int64_t ts;                 /* milliseconds, not negative */
     char id[SW_MESSAGE_ID_MAX]; /* "<ms>-<seq>", set by swMessageSetId */
     size_t idlen;
+    int64_t idMs; /* the id's <ms> and its digits' length */
+    size_t idMsLen;
 } swMessage;
 
 /* Sets m->id to "<ms>-<seq>" (ms read as unsigned). */
@@ -37,6 +39,9 @@ void swMessageSetId(swMessage *m, int64_t ms, uint64_t seq);
 
 /* Decimal digits of v at p, no NUL; returns the end (at most 20 bytes written). */
 char *swPutU64(char *p, uint64_t v);
+
+/* The decimal digits of m->ts at p (after swMessageSetId), no NUL; returns the end. */
+char *swMessagePutTs(const swMessage *m, char *p);
 
 /* Checks a SENDER or MSGID value (what names the option in the message): 1 to
  * SW_MESSAGE_LABEL_MAX bytes (SW_ERR_RANGE "<what> must be 1 to 128 bytes"), no control

@@ -66,6 +66,8 @@ typedef struct swPublishSlot {
  * resolution of more than SW_PUBLISH_STACK_ROUTES routes takes one heap block. */
 typedef struct swPublish {
     swTable *t;
+    const char *deflt; /* the table's default target, NULL when none */
+    size_t defltLen;
     const swResolution *res;
     int priority;
     int64_t now;
@@ -109,13 +111,38 @@ void swPublishReport(swPublish *p, swOutcome o);
 const swDelta *swPublishCommit(swPublish *p);
 
 /* The number of slots, and slot i (0 .. swPublishSlots-1): 1 with *slot set when slot i is
- * a target of its own, 0 when it is a route whose target an earlier slot holds. */
-size_t swPublishSlots(const swPublish *p);
-int swPublishSlotAt(const swPublish *p, size_t i, swPublishSlot *slot);
+ * a target of its own, 0 when it is a route whose target an earlier slot holds. Inline:
+ * every publish reply reads them. */
+static inline size_t swPublishSlots(const swPublish *p) {
+    return p->n + (p->deflt != NULL);
+}
+
+static inline int swPublishSlotAt(const swPublish *p, size_t i, swPublishSlot *slot) {
+    if (i < p->n) {
+        if (p->rep[i] != i) return 0;
+        const swRoute *r = p->d[i].route;
+        slot->target = r->target;
+        slot->len = r->targetLen;
+        slot->routeId = r->id;
+        slot->outcome = (swOutcome)p->out[i];
+        return 1;
+    }
+    if (i != p->n || p->deflt == NULL) return 0;
+    slot->target = p->deflt;
+    slot->len = p->defltLen;
+    slot->routeId = 0;
+    slot->outcome = p->dead;
+    return 1;
+}
 
 /* Targets delivered to, and lost (shed, missed or failed), default target included. */
-size_t swPublishDelivered(const swPublish *p);
-size_t swPublishLost(const swPublish *p);
+static inline size_t swPublishDelivered(const swPublish *p) {
+    return p->nok;
+}
+
+static inline size_t swPublishLost(const swPublish *p) {
+    return p->nlost;
+}
 
 /* Frees what the plan allocated. */
 void swPublishFree(swPublish *p);

@@ -15,6 +15,8 @@ const char *swOutcomeName(swOutcome o) {
 swStatus swPublishSelect(swPublish *p, swTable *t, const swResolution *res, int priority) {
     size_t nr = res->nroutes, nt = res->ntargets;
     p->t = t;
+    p->deflt = t->deflt;
+    p->defltLen = t->defltLen;
     p->res = res;
     p->priority = priority;
     p->heap = NULL;
@@ -52,7 +54,7 @@ swStatus swPublishSelect(swPublish *p, swTable *t, const swResolution *res, int 
     }
     p->n = n;
     /* As a dry run sees it: the default target only when no route is selected. */
-    p->dead = n == 0 && t->deflt ? SW_OUTCOME_PENDING : SW_OUTCOME_NONE;
+    p->dead = n == 0 && p->deflt ? SW_OUTCOME_PENDING : SW_OUTCOME_NONE;
     p->delta = (swDelta){.inc = {.published = 1}, .routes = p->d};
     return SW_OK;
 }
@@ -100,10 +102,10 @@ int swPublishNext(swPublish *p, swPublishSlot *slot) {
         return 1;
     }
     /* Dead letter: nothing delivered, and a default target to try once. */
-    if (p->nok == 0 && p->dead == SW_OUTCOME_NONE && p->t->deflt) {
+    if (p->nok == 0 && p->dead == SW_OUTCOME_NONE && p->deflt) {
         p->dead = SW_OUTCOME_PENDING;
         p->pending = p->n;
-        *slot = (swPublishSlot){p->t->deflt, p->t->defltLen, 0, SW_OUTCOME_PENDING};
+        *slot = (swPublishSlot){p->deflt, p->defltLen, 0, SW_OUTCOME_PENDING};
         return 1;
     }
     return 0;
@@ -138,30 +140,6 @@ const swDelta *swPublishCommit(swPublish *p) {
     d->clockSeq = t->clockSeq;
     swDeltaCommit(t, d);
     return d;
-}
-
-size_t swPublishSlots(const swPublish *p) {
-    return p->n + (p->t->deflt != NULL);
-}
-
-int swPublishSlotAt(const swPublish *p, size_t i, swPublishSlot *slot) {
-    if (i < p->n) {
-        if (p->rep[i] != i) return 0;
-        const swRoute *r = p->d[i].route;
-        *slot = (swPublishSlot){r->target, r->targetLen, r->id, (swOutcome)p->out[i]};
-        return 1;
-    }
-    if (i != p->n || p->t->deflt == NULL) return 0;
-    *slot = (swPublishSlot){p->t->deflt, p->t->defltLen, 0, p->dead};
-    return 1;
-}
-
-size_t swPublishDelivered(const swPublish *p) {
-    return p->nok;
-}
-
-size_t swPublishLost(const swPublish *p) {
-    return p->nlost;
 }
 
 void swPublishFree(swPublish *p) {

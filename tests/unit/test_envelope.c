@@ -3,6 +3,7 @@
 #include "unit_alloc.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,51 @@ static void test_message_id(void **state) {
     swMessageSetId(&m, INT64_MAX, UINT64_MAX);
     assert_string_equal(m.id, "9223372036854775807-18446744073709551615");
     assert_int_equal(m.idlen, strlen(m.id));
+}
+
+static void test_put_u64(void **state) {
+    (void)state;
+    static const uint64_t vals[] = {0,
+                                    1,
+                                    9,
+                                    10,
+                                    99,
+                                    100,
+                                    101,
+                                    999,
+                                    1000,
+                                    65535,
+                                    1700000000123ULL,
+                                    9999999999999999999ULL,
+                                    UINT64_MAX};
+    char want[32], got[32];
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t v = vals[i] + (uint64_t)d;
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+            *swPutU64(got, v) = '\0';
+            assert_string_equal(got, want);
+        }
+    }
+}
+
+/* ts is written from the id's digits when they agree, and on its own when the table's clock
+ * ran ahead of the message's time. */
+static void test_ts_when_the_clock_ran_ahead(void **state) {
+    (void)state;
+    swMessage m = message("k", NULL);
+    swMessageSetId(&m, 1700000009999, 0);
+    char *e = envelope(&m);
+    assert_non_null(strstr(e, "{\"id\":\"1700000009999-0\","));
+    assert_non_null(strstr(e, ",\"ts\":1700000000123,"));
+    free(e);
+    char ts[24];
+    *swMessagePutTs(&m, ts) = '\0';
+    assert_string_equal(ts, "1700000000123");
+    m.ts = 0;
+    swMessageSetId(&m, 0, 5);
+    *swMessagePutTs(&m, ts) = '\0';
+    assert_string_equal(ts, "0");
 }
 
 static void test_envelope_key_order(void **state) {
@@ -143,9 +189,14 @@ static void test_label_check(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_message_id),       cmocka_unit_test(test_envelope_key_order),
-        cmocka_unit_test(test_envelope_escapes), cmocka_unit_test(test_envelope_bound_worst_case),
-        cmocka_unit_test(test_entry_fields),     cmocka_unit_test(test_label_check),
+        cmocka_unit_test(test_message_id),
+        cmocka_unit_test(test_put_u64),
+        cmocka_unit_test(test_ts_when_the_clock_ran_ahead),
+        cmocka_unit_test(test_envelope_key_order),
+        cmocka_unit_test(test_envelope_escapes),
+        cmocka_unit_test(test_envelope_bound_worst_case),
+        cmocka_unit_test(test_entry_fields),
+        cmocka_unit_test(test_label_check),
     };
     return cmocka_run_group_tests_name("envelope", tests, unitAllocSetup, unitAllocTeardown);
 }

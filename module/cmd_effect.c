@@ -4,8 +4,7 @@
  *
  *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>]
  *                                            a publish (delta.h, effect.h; cmd_publish.c)
- *   SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...]
- *                                            a rejected publish; earlier versions' publish
+ *   SWARM.APPLY key ROUTE <delta>            a rejected publish (its counters)
  *   SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> [<keep-bytes>]
  *                                            a snapshot write
  *   SWARM.RESTORE key <type> <payload> [REPLACE]               a whole value (AOF rewrite)
@@ -143,12 +142,11 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
-/* ---- SWARM.APPLY key ROUTE delta [channel envelope ...] ---- */
+/* ---- SWARM.APPLY key ROUTE delta ---- */
 
 static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc % 2 != 0)
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
-                               "syntax error, channels and envelopes come in pairs");
+    if (argc != 4)
+        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error, ROUTE takes one delta");
     swTable *t;
     RedisModuleKey *key;
     if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
@@ -163,11 +161,6 @@ static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     RedisModule_CloseKey(key);
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
-    /* Subscribers of this replica get the master's envelopes; an AOF being loaded
-     * publishes nothing (its messages were delivered long ago). */
-    if (!(RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING)) {
-        for (int i = 4; i + 1 < argc; i += 2) RedisModule_PublishMessage(ctx, argv[i], argv[i + 1]);
-    }
     SwarmTouched(ctx, argv[1], "swarm.publish");
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");

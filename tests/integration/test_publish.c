@@ -917,9 +917,9 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
     makeDelta(&d, 1, 9999999999999ULL, 5, 0);
     d.b[d.len++] = 0;
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", NULL);
-    /* Envelopes for replica subscribers come in channel/envelope pairs. */
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan", d.b, d.len - 1), "ERR",
-                  "channels and envelopes come in pairs");
+    /* The ROUTE effect is the delta alone (no envelopes ride along). */
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan {}", d.b, d.len - 1), "ERR",
+                  "syntax error, ROUTE takes one delta");
     itExpectError(itCmd(c, "SWARM.APPLY apl NOPE x"), "ERR", "unknown effect kind");
     char *after = itCmdRepr(c, "DEBUG DIGEST-VALUE %s", "apl");
     assert_string_equal(after, before);

@@ -46,10 +46,25 @@ size_t swDedupCount(const swDedup *d);
  * 0. O(1). d may be NULL. */
 int swDedupFind(const swDedup *d, const char *msgid, size_t len, int64_t nowMs, swDedupEntry *e);
 
-/* Remembers msgid as message <idMs>-<idSeq> until expiresMs. First forgets the entries at
- * the front that have expired at nowMs, and any entry with the same msgid; then, after
- * adding, the oldest entries beyond max (max >= 1). SW_OK, or SW_ERR_NOMEM with d unchanged.
- * msgid is 1 to SW_DEDUP_KEY_MAX bytes. */
+/* Remembering takes two steps, so that a publish can allocate before it delivers anything
+ * and then commit without failing:
+ *
+ *   swDedupPrepare   allocates the entry for msgid (1 to SW_DEDUP_KEY_MAX bytes) and the
+ *                    room to add it: SW_OK with *out set, or SW_ERR_NOMEM with d unchanged
+ *   swDedupCommit    never fails: forgets the entries at the front that have expired at
+ *                    nowMs and any entry with the same msgid, adds the prepared one as
+ *                    message <idMs>-<idSeq> until expiresMs, then forgets the oldest
+ *                    entries beyond max (max >= 1)
+ *
+ * A prepared entry not committed is freed with swDedupDiscard (NULL is a no-op). Nothing may
+ * change d between the two steps. */
+typedef struct swDedupNode swDedupNode;
+swStatus swDedupPrepare(swDedup *d, const char *msgid, size_t len, swDedupNode **out);
+void swDedupCommit(swDedup *d, swDedupNode *n, int64_t idMs, uint64_t idSeq, int64_t expiresMs,
+                   int64_t nowMs, uint64_t max);
+void swDedupDiscard(swDedupNode *n);
+
+/* Both steps at once: SW_OK, or SW_ERR_NOMEM with d unchanged. */
 swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs, uint64_t idSeq,
                          int64_t expiresMs, int64_t nowMs, uint64_t max);
 

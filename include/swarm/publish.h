@@ -147,6 +147,23 @@ static inline size_t swPublishLost(const swPublish *p) {
 /* Frees what the plan allocated. */
 void swPublishFree(swPublish *p);
 
+/* ---- Idempotent publishes (dedup.h) ---- */
+
+/* 1 when t remembers msgid, not expired at nowMs, with the id it was accepted as in *ms,
+ * *seq; 0 otherwise. O(1). */
+int swPublishFindDuplicate(const swTable *t, const char *msgid, size_t len, int64_t nowMs,
+                           int64_t *ms, uint64_t *seq);
+
+/* A publish answered as a duplicate: counts it on t (duplicates, nothing else) through a
+ * delta recorded in p and returned for replication, as swPublishReject does. */
+const swDelta *swPublishDuplicate(swPublish *p, swTable *t);
+
+/* After swPublishStart: the message is remembered under msgid (1 to SW_DEDUP_KEY_MAX bytes)
+ * when the plan commits, for windowMs (> 0) from its time, in a window of at most max
+ * (>= 1) MSGIDs. Allocates now: SW_OK, or SW_ERR_NOMEM with t unchanged (free the plan). */
+swStatus swPublishRemember(swPublish *p, const char *msgid, size_t len, int64_t windowMs,
+                           uint64_t max);
+
 /* A publish refused (bad input, denied, no id left): counts the rejection on t, and a hit
  * on denyRule (may be NULL), through a delta recorded in p and returned for replication,
  * valid until the next use of p. p needs no selection and nothing to free. */

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarm/dedup.h"
 #include "swarm/event.h"
 #include "swarm/regex.h"
 #include "swarm/status.h"
@@ -81,6 +82,7 @@ typedef struct swRule {
 
 typedef struct swTableStats {
     uint64_t published, delivered, rejected, unrouted, deadlettered, shed;
+    uint64_t duplicates; /* publishes answered from the dedup window */
 } swTableStats;
 
 typedef struct swTableCache swTableCache; /* see resolve.h */
@@ -104,6 +106,7 @@ struct swTable {
     uint64_t clockSeq;
     swTableStats stats;
     swTableCache *cache;
+    swDedup *dedup; /* the MSGIDs remembered (dedup.h), NULL until the first */
 };
 #endif
 
@@ -171,5 +174,9 @@ const swTableStats *swTableCounters(const swTable *t);
 
 /* The last message id issued, <*ms>-<*seq> (0-0 before any). */
 void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq);
+
+/* The dedup window (NULL when nothing was ever remembered), and how many MSGIDs it holds. */
+const swDedup *swTableDedup(const swTable *t);
+size_t swTableDedupCount(const swTable *t);
 
 #endif

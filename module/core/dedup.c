@@ -7,14 +7,15 @@
 #include "swarm/dedup.h"
 
 /* One allocation per entry: its fields and the MSGID's bytes. */
-typedef struct node {
+typedef struct swDedupNode {
     int64_t idMs;
     uint64_t idSeq;
     int64_t expiresMs;
     uint32_t hash;
     uint32_t len;
     char msgid[];
-} node;
+} swDedupNode;
+typedef swDedupNode node;
 
 struct swDedup {
     node **ring; /* acceptance order: ring[(head + i) % cap], i < count */
@@ -151,19 +152,29 @@ static node *nodeNew(const char *msgid, size_t len, int64_t idMs, uint64_t idSeq
     return n;
 }
 
-swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs, uint64_t idSeq,
-                         int64_t expiresMs, int64_t nowMs, uint64_t max) {
-    node *n = nodeNew(msgid, len, idMs, idSeq, expiresMs);
+swStatus swDedupPrepare(swDedup *d, const char *msgid, size_t len, swDedupNode **out) {
+    node *n = nodeNew(msgid, len, 0, 0, 0);
     if (n == NULL) return SW_ERR_NOMEM;
-    /* Allocate before forgetting anything, so a failure changes nothing. */
     if (reserve(d) != SW_OK) {
         swFree(n);
         return SW_ERR_NOMEM;
     }
+    *out = n;
+    return SW_OK;
+}
+
+void swDedupDiscard(swDedupNode *n) {
+    swFree(n);
+}
+
+void swDedupCommit(swDedup *d, swDedupNode *n, int64_t idMs, uint64_t idSeq, int64_t expiresMs,
+                   int64_t nowMs, uint64_t max) {
+    n->idMs = idMs;
+    n->idSeq = idSeq;
+    n->expiresMs = expiresMs;
     while (d->count && d->ring[d->head]->expiresMs <= nowMs) popFront(d);
     if (d->count) {
-        size_t slot = probe(d, msgid, len, n->hash);
-        uint32_t v = d->index[slot];
+        uint32_t v = d->index[probe(d, n->msgid, n->len, n->hash)];
         if (v != EMPTY) {
             /* The same MSGID, expired but not yet forgotten: it leaves its place in the
              * order (the entries behind it move up; rare, so the index is rebuilt). */
@@ -178,8 +189,15 @@ swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs
             reindex(d);
         }
     }
-    pushBack(d, n); /* room reserved above */
+    pushBack(d, n); /* room reserved by swDedupPrepare, and pops only made more */
     while (d->count > max) popFront(d);
+}
+
+swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs, uint64_t idSeq,
+                         int64_t expiresMs, int64_t nowMs, uint64_t max) {
+    swDedupNode *n;
+    if (swDedupPrepare(d, msgid, len, &n) != SW_OK) return SW_ERR_NOMEM;
+    swDedupCommit(d, n, idMs, idSeq, expiresMs, nowMs, max);
     return SW_OK;
 }
 

@@ -14,6 +14,7 @@ const char *swOutcomeName(swOutcome o) {
 
 swStatus swPublishSelect(swPublish *p, swTable *t, const swResolution *res, int priority) {
     size_t nr = res->nroutes, nt = res->ntargets;
+    p->delta = (swDelta){.inc = {.published = 1}};
     p->t = t;
     p->deflt = t->deflt;
     p->defltLen = t->defltLen;
@@ -55,7 +56,7 @@ swStatus swPublishSelect(swPublish *p, swTable *t, const swResolution *res, int 
     p->n = n;
     /* As a dry run sees it: the default target only when no route is selected. */
     p->dead = n == 0 && p->deflt ? SW_OUTCOME_PENDING : SW_OUTCOME_NONE;
-    p->delta = (swDelta){.inc = {.published = 1}, .routes = p->d};
+    p->delta.routes = p->d;
     return SW_OK;
 }
 
@@ -145,6 +146,40 @@ const swDelta *swPublishCommit(swPublish *p) {
 void swPublishFree(swPublish *p) {
     swFree(p->heap);
     p->heap = NULL;
+    swDedupDiscard(p->delta.node);
+    p->delta.node = NULL;
+    swDedupFree(p->delta.newDedup);
+    p->delta.newDedup = NULL;
+}
+
+int swPublishFindDuplicate(const swTable *t, const char *msgid, size_t len, int64_t nowMs,
+                           int64_t *ms, uint64_t *seq) {
+    swDedupEntry e;
+    if (!swDedupFind(t->dedup, msgid, len, nowMs, &e)) return 0;
+    *ms = e.idMs;
+    *seq = e.idSeq;
+    return 1;
+}
+
+const swDelta *swPublishDuplicate(swPublish *p, swTable *t) {
+    p->delta = (swDelta){.clockMs = t->clockMs, .clockSeq = t->clockSeq, .inc = {.duplicates = 1}};
+    swDeltaCommit(t, &p->delta);
+    return &p->delta;
+}
+
+swStatus swPublishRemember(swPublish *p, const char *msgid, size_t len, int64_t windowMs,
+                           uint64_t max) {
+    swDelta *d = &p->delta;
+    d->msgid = msgid;
+    d->msgidLen = len;
+    d->dedupNowMs = p->now;
+    d->dedupExpiresMs = p->now + windowMs;
+    d->dedupMax = max;
+    if (swDeltaPrepareMsgid(p->t, d) != SW_OK) {
+        d->msgid = NULL;
+        return SW_ERR_NOMEM;
+    }
+    return SW_OK;
 }
 
 const swDelta *swPublishReject(swPublish *p, swTable *t, swRule *denyRule) {

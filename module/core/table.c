@@ -46,6 +46,7 @@ void swTableFree(swTable *t) {
     swTrieFree(t->trie);
     swFree(t->deflt);
     swTableCacheFree(t->cache);
+    swDedupFree(t->dedup);
     swFree(t);
 }
 
@@ -373,7 +374,8 @@ size_t swTableMemUsage(const swTable *t) {
         bytes += blockSize(r, sizeof(*r)) + blockSize(r->regex, r->regexLen + 1) +
                  swRegexMemUsage(r->re);
     }
-    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache);
+    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache) +
+           swDedupMemUsage(t->dedup);
 }
 
 /* ---- Reading ---- */
@@ -407,4 +409,12 @@ const swTableStats *swTableCounters(const swTable *t) {
 void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq) {
     *ms = t ? t->clockMs : 0;
     *seq = t ? t->clockSeq : 0;
+}
+
+const swDedup *swTableDedup(const swTable *t) {
+    return t ? t->dedup : NULL;
+}
+
+size_t swTableDedupCount(const swTable *t) {
+    return swDedupCount(swTableDedup(t));
 }

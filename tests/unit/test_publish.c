@@ -409,6 +409,176 @@ static void test_allocation_failures(void **state) {
     swTableFree(t);
 }
 
+/* ---- Idempotent publishes ---- */
+
+/* Runs a publish of "x" at now remembering msgid; returns its delta's encoded form. */
+static void publishMsgid(swTable *t, const char *msgid, int64_t now, swBuf *out) {
+    swPublish p;
+    assert_int_equal(swPublishSelect(&p, t, resolve(t, "x"), 5), SW_OK);
+    int64_t ms;
+    uint64_t seq;
+    assert_int_equal(swPublishStart(&p, now, &cfg, &ms, &seq), SW_OK);
+    assert_int_equal(swPublishRemember(&p, msgid, strlen(msgid), 1000, 2), SW_OK);
+    swPublishSlot s;
+    while (swPublishNext(&p, &s)) swPublishReport(&p, outcomeOf(&s));
+    const swDelta *d = swPublishCommit(&p);
+    out->len = 0;
+    swDeltaEncode(out, d);
+    assert_false(swBufFailed(out));
+    swPublishFree(&p);
+}
+
+/* Applies an encoded delta to t as a replica does. */
+static void applyDelta(swTable *t, const swBuf *b) {
+    swDelta d;
+    swError err;
+    swStatus st = swDeltaCheck(t, b->data, b->len, &d, &err);
+    if (st != SW_OK) print_error("delta: %s\n", err.msg);
+    assert_int_equal(st, SW_OK);
+    swDeltaCommit(t, &d);
+    swDeltaRelease(&d);
+}
+
+static void assertSameEncoding(const swTable *a, const swTable *b) {
+    char *x, *y;
+    size_t xl, yl;
+    encode(a, &x, &xl);
+    encode(b, &y, &yl);
+    assertSameBytes(x, xl, y, yl);
+    swFree(x);
+    swFree(y);
+}
+
+/* A MSGID is remembered with the id it was accepted as, found until it expires, carried by
+ * the delta so a replica holds the same window, and persisted by the codec. */
+static void test_msgid_window_replicates_and_persists(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    SUBJ(t, "x", "channel:c");
+    char *enc;
+    size_t elen;
+    encode(t, &enc, &elen);
+    swTable *replica = decodeOk(enc, elen);
+    swFree(enc);
+    swBuf b = {0};
+    publishMsgid(t, "m-1", 5000, &b);
+    applyDelta(replica, &b);
+    int64_t ms;
+    uint64_t seq;
+    assert_true(swPublishFindDuplicate(t, "m-1", 3, 5999, &ms, &seq));
+    assert_int_equal(ms, 5000);
+    assert_int_equal(seq, 0);
+    assert_false(swPublishFindDuplicate(t, "m-1", 3, 6000, &ms, &seq)); /* expired */
+    assert_false(swPublishFindDuplicate(t, "m-2", 3, 5000, &ms, &seq));
+    assert_true(swPublishFindDuplicate(replica, "m-1", 3, 5999, &ms, &seq));
+    assertSameEncoding(t, replica);
+
+    /* A duplicate counts only as a duplicate, on both. */
+    swPublish p;
+    const swDelta *d = swPublishDuplicate(&p, t);
+    b.len = 0;
+    swDeltaEncode(&b, d);
+    applyDelta(replica, &b);
+    assert_int_equal(t->stats.duplicates, 1);
+    assert_int_equal(t->stats.published, 1);
+    assert_int_equal(replica->stats.duplicates, 1);
+
+    /* The bound (2 here) forgets the oldest, on both; a later time expires the rest. */
+    publishMsgid(t, "m-2", 5001, &b);
+    applyDelta(replica, &b);
+    publishMsgid(t, "m-3", 5002, &b);
+    applyDelta(replica, &b);
+    assert_int_equal(swTableDedupCount(t), 2);
+    assert_false(swPublishFindDuplicate(t, "m-1", 3, 5002, &ms, &seq));
+    assert_true(swPublishFindDuplicate(replica, "m-3", 3, 5002, &ms, &seq));
+    assert_int_equal(seq, 0);
+    assert_int_equal(ms, 5002);
+    assertSameEncoding(t, replica);
+
+    /* The codec keeps the window and the counter. */
+    encode(t, &enc, &elen);
+    swTable *loaded = decodeOk(enc, elen);
+    swFree(enc);
+    assert_int_equal(swTableDedupCount(loaded), 2);
+    assert_int_equal(loaded->stats.duplicates, 1);
+    assert_true(swPublishFindDuplicate(loaded, "m-2", 3, 5002, &ms, &seq));
+    assert_int_equal(ms, 5001);
+    assertSameEncoding(t, loaded);
+    publishMsgid(t, "m-4", 7000, &b); /* m-2 and m-3 expired: forgotten */
+    assert_int_equal(swTableDedupCount(t), 1);
+    swBufFree(&b);
+    swTableFree(loaded);
+    swTableFree(replica);
+    swTableFree(t);
+}
+
+/* Remembering allocates before anything is delivered, and the replica's check allocates
+ * before anything changes: every failure leaves the table as it was. */
+static void test_msgid_allocation_failures(void **state) {
+    (void)state;
+    swTable *t = newTable();
+    SUBJ(t, "x", "channel:c");
+    const swResolution *res = resolve(t, "x");
+    long failures = 0;
+    for (long n = 0;; n++) {
+        swPublish p;
+        assert_int_equal(swPublishSelect(&p, t, res, 5), SW_OK);
+        int64_t ms;
+        uint64_t seq;
+        assert_int_equal(swPublishStart(&p, 10, &cfg, &ms, &seq), SW_OK);
+        unitAllocFailAfter(n);
+        swStatus st = swPublishRemember(&p, "abc", 3, 100, 10);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            swPublishSlot s;
+            while (swPublishNext(&p, &s)) swPublishReport(&p, SW_OUTCOME_OK);
+            swPublishCommit(&p);
+            swPublishFree(&p);
+            break;
+        }
+        assert_int_equal(st, SW_ERR_NOMEM);
+        failures++;
+        swPublishFree(&p);
+        assert_null(swTableDedup(t));
+    }
+    assert_true(failures >= 2); /* the window, the entry, the ring */
+    assert_int_equal(swTableDedupCount(t), 1);
+
+    /* The replica side: swDeltaCheck prepares the entry. */
+    swTable *replica = newTable();
+    SUBJ(replica, "x", "channel:c");
+    swBuf b = {0};
+    publishMsgid(t, "def", 20, &b);
+    failures = 0;
+    for (long n = 0;; n++) {
+        swDelta d;
+        unitAllocFailAfter(n);
+        swStatus st = swDeltaCheck(replica, b.data, b.len, &d, NULL);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) {
+            swDeltaCommit(replica, &d);
+            swDeltaRelease(&d);
+            break;
+        }
+        assert_int_equal(st, SW_ERR_NOMEM);
+        failures++;
+        assert_null(swTableDedup(replica));
+    }
+    assert_true(failures >= 3);
+    int64_t ms;
+    uint64_t seq;
+    assert_true(swPublishFindDuplicate(replica, "def", 3, 20, &ms, &seq));
+    /* Checked but released instead of committed: nothing changes, nothing leaks. */
+    publishMsgid(t, "ghi", 30, &b);
+    swDelta d;
+    assert_int_equal(swDeltaCheck(replica, b.data, b.len, &d, NULL), SW_OK);
+    swDeltaRelease(&d);
+    assert_int_equal(swTableDedupCount(replica), 1);
+    swBufFree(&b);
+    swTableFree(replica);
+    swTableFree(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selection_by_priority_dedups_targets_in_route_order),
@@ -421,6 +591,8 @@ int main(void) {
         cmocka_unit_test(test_reject_counts_and_hits_the_deny_rule),
         cmocka_unit_test(test_ids_used_up_leave_the_table_unchanged),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_msgid_window_replicates_and_persists),
+        cmocka_unit_test(test_msgid_allocation_failures),
     };
     return cmocka_run_group_tests_name("publish", tests, unitAllocSetup, unitAllocTeardown);
 }

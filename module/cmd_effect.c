@@ -2,7 +2,8 @@
  * reach the master's state without re-running anything that depends on its clock or its
  * subscribers:
  *
- *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>]
+ *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>] [<msgid>]
+ *                                                                     [<reply-to>]
  *                                            a publish (delta.h, effect.h; cmd_publish.c)
  *   SWARM.APPLY key ROUTE <delta>            a rejected publish (its counters)
  *   SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> [<keep-bytes>]
@@ -57,7 +58,8 @@ static int openTableOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, Red
     return REDISMODULE_OK;
 }
 
-/* ---- SWARM.APPLY key PUBLISH delta effects type payload [sender] ---- */
+/* ---- SWARM.APPLY key PUBLISH delta effects type payload [sender] [msgid] [reply-to] ----
+ * The effect's flags say which of the last three are there. */
 
 /* Redoes a publish's deliveries, already checked against t: stream entries with their
  * exact ids (as on the master: keyspace events, wake-ups), and the envelope on each
@@ -89,7 +91,7 @@ static int redoDeliveries(RedisModuleCtx *ctx, swTable *t, const char *buf, size
 }
 
 static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc != 7 && argc != 8) return RedisModule_WrongArity(ctx);
+    if (argc < 7 || argc > 10) return RedisModule_WrongArity(ctx);
     size_t dlen, elen;
     const char *dbuf = RedisModule_StringPtrLen(argv[3], &dlen);
     const char *ebuf = RedisModule_StringPtrLen(argv[4], &elen);
@@ -98,9 +100,9 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     swEffectHead h;
     if (swEffectOpen(&rd, ebuf, elen, &h, &err) != SW_OK)
         return SwarmReplyStatus(ctx, SW_ERR_CORRUPT, &err);
-    if (h.hasSender != (argc == 8))
+    if (argc != 7 + h.hasSender + h.hasMsgid + h.hasReplyTo)
         return SwarmReplyError(ctx, SW_ERR_CORRUPT,
-                               "publish effect and arguments disagree on SENDER");
+                               "publish effect and arguments disagree on SENDER, MSGID or REPLYTO");
     swTable *t;
     RedisModuleKey *key;
     if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
@@ -123,7 +125,11 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     swDeltaCommit(t, &d);
     swDeltaRelease(&d);
     SwarmMessage m;
-    SwarmMessage_Set(&m, argv[1], argv[5], argv[6], argc == 8 ? argv[7] : NULL, h.priority, h.ts);
+    int x = 7;
+    RedisModuleString *sender = h.hasSender ? argv[x++] : NULL;
+    RedisModuleString *msgid = h.hasMsgid ? argv[x++] : NULL;
+    SwarmMessage_Set(&m, argv[1], argv[5], argv[6], sender, h.priority, h.ts);
+    SwarmMessage_SetExtras(&m, msgid, h.hasReplyTo ? argv[x] : NULL);
     SwarmMessage_SetId(&m, h.idMs, h.idSeq);
     int failures = redoDeliveries(ctx, t, ebuf, elen, &m);
     RedisModule_CloseKey(key);

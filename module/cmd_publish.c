@@ -1,9 +1,10 @@
 /* cmd_publish.c -- SWARM.PUBLISH: validated, routed events.
  *
  *   validate everything -> open the table (NOSWARM when missing) -> resolve routes (cached
- *   per type) -> plan (core publish.h: selection, id, breakers, dead letter) -> deliver
- *   what the plan asks, reporting each outcome -> reply [id, delivered, receivers, lost]
- *   -> commit the delta -> one SWARM.APPLY.
+ *   per type) -> a remembered MSGID answers the original id -> plan (core publish.h:
+ *   selection, id, MSGID, breakers, dead letter) -> deliver what the plan asks, reporting
+ *   each outcome -> reply [id, delivered, receivers, lost, duplicate] -> commit the delta ->
+ *   one SWARM.APPLY.
  *
  * What to deliver and what the outcomes mean is the core's; this file only performs the
  * deliveries.
@@ -13,7 +14,8 @@
  *
  * Replication is deterministic and costs one command per publish, whatever the targets:
  *
- *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>]
+ *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>] [<msgid>]
+ *                                                                  [<reply-to>]
  *
  * <delta> is the table's change (delta.h), <effects> the id, ts, priority and deliveries
  * (effect.h: stream entries with their exact ids and trimmed lengths, channel publishes),
@@ -134,8 +136,9 @@ typedef struct Publish {
     swBuf *effects; /* deliveries for replicas, NULL when nothing receives them */
     long long receivers;
     int priority;
-    int senderArg; /* argv index of the SENDER value, 0 when none */
-    swRule *deny;  /* the DENY rule that refused the type, if one did */
+    int senderArg, msgidArg, replyToArg; /* argv index of each option's value, 0 when none */
+    long long now;
+    swRule *deny; /* the DENY rule that refused the type, if one did */
     swPublish plan;
 } Publish;
 
@@ -192,8 +195,9 @@ static swOutcome deliver(RedisModuleCtx *ctx, Publish *p, const swPublishSlot *s
 
 /* Checks options, type and payload: SW_OK, or a status with err filled in. */
 static swStatus validate(RedisModuleString **argv, int argc, Publish *p, swError *err) {
-    enum { O_PRIORITY, O_SENDER, O_COUNT };
-    SwarmOption opts[O_COUNT] = {{"PRIORITY", 1, 0}, {"SENDER", 1, 0}};
+    enum { O_PRIORITY, O_SENDER, O_MSGID, O_REPLYTO, O_COUNT };
+    SwarmOption opts[O_COUNT] = {
+        {"PRIORITY", 1, 0}, {"SENDER", 1, 0}, {"MSGID", 1, 0}, {"REPLYTO", 1, 0}};
     swStatus st = SwarmParseOptions(argv, argc, 4, opts, O_COUNT, err);
     if (st != SW_OK) return st;
     long long priority = SW_PRIORITY_DEFAULT;
@@ -203,10 +207,25 @@ static swStatus validate(RedisModuleString **argv, int argc, Publish *p, swError
         return st;
     p->priority = (int)priority;
     p->senderArg = opts[O_SENDER].at ? opts[O_SENDER].at + 1 : 0;
+    p->msgidArg = opts[O_MSGID].at ? opts[O_MSGID].at + 1 : 0;
+    p->replyToArg = opts[O_REPLYTO].at ? opts[O_REPLYTO].at + 1 : 0;
+    size_t len;
+    const char *s;
     if (p->senderArg) {
-        size_t slen;
-        const char *sender = RedisModule_StringPtrLen(argv[p->senderArg], &slen);
-        if ((st = swMessageCheckLabel("SENDER", sender, slen, err)) != SW_OK) return st;
+        s = RedisModule_StringPtrLen(argv[p->senderArg], &len);
+        if ((st = swMessageCheckLabel("SENDER", s, len, err)) != SW_OK) return st;
+    }
+    if (p->msgidArg) {
+        s = RedisModule_StringPtrLen(argv[p->msgidArg], &len);
+        if ((st = swMessageCheckLabel("MSGID", s, len, err)) != SW_OK) return st;
+    }
+    if (p->replyToArg) {
+        s = RedisModule_StringPtrLen(argv[p->replyToArg], &len);
+        if (swTargetCheck(s, len, NULL, NULL, NULL) != SW_OK)
+            return swErrorSet(err, SW_ERR_SYNTAX, 0,
+                              "invalid REPLYTO target '%.*s', expected channel:<name> or "
+                              "stream:<key>",
+                              (int)(len > 128 ? 128 : len), s);
     }
     size_t tlen, plen;
     const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
@@ -242,12 +261,23 @@ static void replicatePublish(RedisModuleCtx *ctx, RedisModuleString **argv, cons
         return;
     }
     swBuf *b = encodeDelta(d);
-    if (p->m.senderStr) {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbsss", argv[1], kindPublish, b->data, b->len,
-                              p->effects->data, p->effects->len, argv[2], argv[3], p->m.senderStr);
+    RedisModuleString *extra[3];
+    size_t n = 0;
+    if (p->m.senderStr) extra[n++] = p->m.senderStr;
+    if (p->m.msgidStr) extra[n++] = p->m.msgidStr;
+    if (p->m.replyToStr) extra[n++] = p->m.replyToStr;
+    RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbssv", argv[1], kindPublish, b->data, b->len,
+                          p->effects->data, p->effects->len, argv[2], argv[3], extra, n);
+}
+
+/* The delta of a publish that changed only counters (a rejection, a duplicate), as
+ * SWARM.APPLY key ROUTE <delta>. */
+static void replicateCounters(RedisModuleCtx *ctx, RedisModuleString *keyname, const swDelta *d) {
+    if (propagationPossible(ctx)) {
+        swBuf *b = encodeDelta(d);
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, b->data, b->len);
     } else {
-        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbss", argv[1], kindPublish, b->data, b->len,
-                              p->effects->data, p->effects->len, argv[2], argv[3]);
+        markChanged(ctx);
     }
 }
 
@@ -257,20 +287,13 @@ static void replicatePublish(RedisModuleCtx *ctx, RedisModuleString **argv, cons
 static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
                           swTable *t, Publish *p, swStatus st, const swError *err) {
     SwarmStats_CountRejection(st);
-    if (t) {
-        const swDelta *d = swPublishReject(&p->plan, t, p->deny);
-        if (propagationPossible(ctx)) {
-            swBuf *b = encodeDelta(d);
-            RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, b->data, b->len);
-        } else {
-            markChanged(ctx);
-        }
-    }
+    if (t) replicateCounters(ctx, keyname, swPublishReject(&p->plan, t, p->deny));
     RedisModule_CloseKey(key);
     return SwarmReplyStatus(ctx, st, err);
 }
 
-/* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] ---- */
+/* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] [MSGID mid] [REPLYTO target]
+ * ---- */
 
 /* The table is there: resolves the type, selects the targets and issues the id. SW_OK with
  * the plan ready to run (free it with swPublishFree), or the status of the rejection. */
@@ -287,7 +310,10 @@ static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, 
     if ((st = swPublishSelect(&p->plan, t, res, p->priority)) != SW_OK)
         return swErrorSet(err, st, 0, "out of memory");
     SwarmMessage_Set(&p->m, argv[1], argv[2], argv[3], p->senderArg ? argv[p->senderArg] : NULL,
-                     p->priority, RedisModule_Milliseconds());
+                     p->priority, p->now);
+    if (p->msgidArg || p->replyToArg)
+        SwarmMessage_SetExtras(&p->m, p->msgidArg ? argv[p->msgidArg] : NULL,
+                               p->replyToArg ? argv[p->replyToArg] : NULL);
     int64_t ms;
     uint64_t seq;
     swPublishConfig cfg = {swarmConfig.breakerCooldownMs, (uint32_t)swarmConfig.breakerThreshold};
@@ -297,6 +323,13 @@ static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, 
         return swErrorSet(err, st, 0, "message ids of this table are used up");
     }
     SwarmMessage_SetId(&p->m, ms, seq);
+    if (p->msgidArg && swarmConfig.dedupWindowMs > 0 &&
+        (st = swPublishRemember(&p->plan, p->m.facts.msgid, p->m.facts.mlen,
+                                swarmConfig.dedupWindowMs, (uint64_t)swarmConfig.dedupMax)) !=
+            SW_OK) {
+        swPublishFree(&p->plan);
+        return swErrorSet(err, st, 0, "out of memory");
+    }
     if (propagationPossible(ctx)) {
         effectsBuf.len = 0;
         p->effects = &effectsBuf;
@@ -304,17 +337,43 @@ static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, 
                                                    .idSeq = seq,
                                                    .ts = p->m.facts.ts,
                                                    .priority = p->priority,
-                                                   .hasSender = p->senderArg != 0});
+                                                   .hasSender = p->senderArg != 0,
+                                                   .hasMsgid = p->msgidArg != 0,
+                                                   .hasReplyTo = p->replyToArg != 0});
     }
     return SW_OK;
 }
 
-/* [id, delivered targets, receivers, lost [target, outcome] pairs] */
+/* A MSGID remembered: answers [original id, [], 0, [], 1], counts the duplicate and returns
+ * 1; 0 when the publish goes on. */
+static int answerDuplicate(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, Publish *p) {
+    if (swarmConfig.dedupWindowMs == 0) return 0;
+    size_t len;
+    const char *msgid = RedisModule_StringPtrLen(argv[p->msgidArg], &len);
+    int64_t ms;
+    uint64_t seq;
+    if (!swPublishFindDuplicate(t, msgid, len, p->now, &ms, &seq)) return 0;
+    replicateCounters(ctx, argv[1], swPublishDuplicate(&p->plan, t));
+    SwarmTouched(ctx, argv[1], "swarm.publish");
+    char id[SW_MESSAGE_ID_MAX];
+    char *e = swPutU64(id, (uint64_t)ms);
+    *e++ = '-';
+    e = swPutU64(e, seq);
+    RedisModule_ReplyWithArray(ctx, 5);
+    RedisModule_ReplyWithStringBuffer(ctx, id, (size_t)(e - id));
+    RedisModule_ReplyWithArray(ctx, 0);
+    RedisModule_ReplyWithLongLong(ctx, 0);
+    RedisModule_ReplyWithArray(ctx, 0);
+    RedisModule_ReplyWithLongLong(ctx, 1);
+    return 1;
+}
+
+/* [id, delivered targets, receivers, lost [target, outcome] pairs, duplicate 0] */
 static void reply(RedisModuleCtx *ctx, const Publish *p) {
     const swPublish *pl = &p->plan;
     size_t n = swPublishSlots(pl);
     swPublishSlot s;
-    RedisModule_ReplyWithArray(ctx, 4);
+    RedisModule_ReplyWithArray(ctx, 5);
     RedisModule_ReplyWithStringBuffer(ctx, p->m.facts.id, p->m.facts.idlen);
     RedisModule_ReplyWithArray(ctx, (long)swPublishDelivered(pl));
     for (size_t i = 0; i < n; i++) {
@@ -331,6 +390,17 @@ static void reply(RedisModuleCtx *ctx, const Publish *p) {
             RedisModule_ReplyWithCString(ctx, swOutcomeName(s.outcome));
         }
     }
+    RedisModule_ReplyWithLongLong(ctx, 0);
+}
+
+/* A typo in a table name must not drop messages silently: NOSWARM, counted as rejected. */
+static int noTableReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key) {
+    RedisModule_CloseKey(key);
+    SwarmStats_Add(SWARM_STAT_REJECTED_NOSWARM, 1);
+    size_t klen;
+    const char *k = RedisModule_StringPtrLen(keyname, &klen);
+    return SwarmReplyError(ctx, SW_ERR_NOSWARM, "no routing table at key '%.*s'",
+                           (int)(klen > 128 ? 128 : klen), k);
 }
 
 static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -345,14 +415,11 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
-    if (st == SW_OK && t == NULL) {
-        /* A typo in a table name must not drop messages silently. */
+    if (st == SW_OK && t == NULL) return noTableReply(ctx, argv[1], key);
+    p.now = RedisModule_Milliseconds();
+    if (st == SW_OK && p.msgidArg && answerDuplicate(ctx, argv, t, &p)) {
         RedisModule_CloseKey(key);
-        SwarmStats_Add(SWARM_STAT_REJECTED_NOSWARM, 1);
-        size_t klen;
-        const char *k = RedisModule_StringPtrLen(argv[1], &klen);
-        return SwarmReplyError(ctx, SW_ERR_NOSWARM, "no routing table at key '%.*s'",
-                               (int)(klen > 128 ? 128 : klen), k);
+        return REDISMODULE_OK;
     }
     if (st == SW_OK) st = plan(ctx, argv, t, &p, &err);
     if (st != SW_OK) return rejectAndReply(ctx, argv[1], key, t, &p, st, &err);
@@ -400,6 +467,14 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
                     {.name = "sender",
                      .type = REDISMODULE_ARG_TYPE_STRING,
                      .token = "SENDER",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "msgid",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "MSGID",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "reply-to",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "REPLYTO",
                      .flags = REDISMODULE_CMD_ARG_OPTIONAL},
                     {0}}},
         "pubsub");

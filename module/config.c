@@ -46,6 +46,9 @@ static SwarmNumConfig numConfigs[] = {
      applyRegexHeapLimit},
     {"resolve-cache-bytes", SW_RESOLVE_CACHE_BYTES_DEFAULT, 0, 1024 * MB, REDISMODULE_CONFIG_MEMORY,
      &swarmConfig.resolveCacheBytes, applyResolveCacheBytes},
+    {"dedup-window-ms", 120000, 0, 86400000LL * 30, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.dedupWindowMs, NULL},
+    {"dedup-max", 100000, 1, 100000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.dedupMax, NULL},
 };
 #define NUM_CONFIGS (sizeof(numConfigs) / sizeof(numConfigs[0]))
 

@@ -57,6 +57,13 @@ void SwarmMessage_Set(SwarmMessage *m, RedisModuleString *key, RedisModuleString
     if (sender) f->sender = RedisModule_StringPtrLen(sender, &f->slen);
 }
 
+void SwarmMessage_SetExtras(SwarmMessage *m, RedisModuleString *msgid, RedisModuleString *replyTo) {
+    m->msgidStr = msgid;
+    m->replyToStr = replyTo;
+    if (msgid) m->facts.msgid = RedisModule_StringPtrLen(msgid, &m->facts.mlen);
+    if (replyTo) m->facts.replyTo = RedisModule_StringPtrLen(replyTo, &m->facts.rlen);
+}
+
 void SwarmMessage_SetId(SwarmMessage *m, int64_t ms, uint64_t seq) {
     swMessageSetId(&m->facts, ms, seq);
 }

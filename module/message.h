@@ -34,6 +34,9 @@ void SwarmMessage_Set(SwarmMessage *m, RedisModuleString *key, RedisModuleString
                       RedisModuleString *payload, RedisModuleString *sender, int priority,
                       long long ts);
 
+/* Adds the MSGID and REPLYTO strings (either may be NULL) to m's facts. */
+void SwarmMessage_SetExtras(SwarmMessage *m, RedisModuleString *msgid, RedisModuleString *replyTo);
+
 /* Sets the message id <ms>-<seq>. */
 void SwarmMessage_SetId(SwarmMessage *m, int64_t ms, uint64_t seq);
 

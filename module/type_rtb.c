@@ -177,6 +177,8 @@ void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBr
     } else {
         RedisModule_ReplyWithNull(ctx);
     }
+    SwarmMapInt(&m, "duplicates", (long long)s->duplicates);
+    SwarmMapInt(&m, "msgids", (long long)swTableDedupCount(t));
     if (withBreakers) {
         long long open = 0;
         for (size_t i = 0; i < swTableRouteCount(t); i++) {

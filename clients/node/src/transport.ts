@@ -5,9 +5,10 @@
  *   node-redis 4/5  sendCommand(args), duplicate() + connect(), subscribe(channels, listener)
  *   ioredis 5       call(...args), duplicate() (connects by itself), subscribe + 'message'
  *
- * Replies come back raw and are normalised by reply.ts, whatever the protocol (RESP2
- * arrays, RESP3 maps as objects or Maps). Reply errors are converted to SwarmError
- * subclasses here, in one place.
+ * Arguments are strings by the time they get here (commands.ts turns numbers and JSON
+ * values into them); replies come back raw and are normalised by reply.ts, whatever the
+ * protocol (RESP2 arrays, RESP3 maps as objects or Maps). Reply errors are converted to
+ * SwarmError subclasses here, in one place.
  *
  * Connections this package opens (duplicate()) are its own: each has an `error` listener
  * from the moment it exists, so an outage never becomes an unhandled 'error' event (which

@@ -58,6 +58,25 @@ export interface PublishOptions {
   /** 1 to 9 (default 5); 8 and 9 are critical. */
   priority?: Num;
   sender?: string;
+  /**
+   * An id of your own (1 to 128 bytes): a publish whose MSGID the table still remembers
+   * delivers nothing and answers the original message's id with `duplicate: true`.
+   */
+  msgid?: string;
+  /** Where a receiver should reply (`channel:<name>` or `stream:<key>`), carried as `reply_to`. */
+  replyTo?: string;
+}
+
+/**
+ * Wait for replicas after a write: Redis's `WAIT replicas timeoutMs`, sent right behind the
+ * write on the same connection (one round trip). The result's `acked` says how many replicas
+ * acknowledged it.
+ */
+export interface ReplicasOptions {
+  /** How many replicas must acknowledge the write. */
+  replicas?: Num;
+  /** How long WAIT waits for them, in ms (default 1000; 0 waits forever). */
+  replicasTimeoutMs?: Num;
 }
 
 export interface RouteAddOptions {

@@ -22,6 +22,7 @@ import {
   decodeRoute,
   decodeRule,
   decodeStats,
+  decodeStatsPage,
   decodeVersionEntry,
   num,
   str,
@@ -33,13 +34,14 @@ import {
   type Rule,
   type SnapshotInfo,
   type Stats,
+  type StatsPage,
   type VersionEntry,
 } from './reply.js';
 
 export interface CommandSpec<A extends unknown[], R> {
   /** The full argument list, command name first. */
   args(...a: A): string[];
-  /** Index of the key in args. */
+  /** Index of the key in args; -1 for a keyless command. */
   key: number;
   readOnly: boolean;
   decode(reply: unknown): R;
@@ -79,6 +81,8 @@ export const COMMANDS = {
       const args = ['SWARM.PUBLISH', key, type, toJSONText(payload)];
       if (opts.priority !== undefined) args.push('PRIORITY', n(opts.priority));
       if (opts.sender !== undefined) args.push('SENDER', opts.sender);
+      if (opts.msgid !== undefined) args.push('MSGID', opts.msgid);
+      if (opts.replyTo !== undefined) args.push('REPLYTO', opts.replyTo);
       return args;
     },
     decode: (r): PublishResult => decodePublish(r),
@@ -145,6 +149,17 @@ export const COMMANDS = {
     readOnly: true,
     args: (key: string) => ['SWARM.ROUTE', 'STATS', key],
     decode: (r): Stats => decodeStats(r),
+  }),
+  /** SWARM.STATS: one page of every table's counters (iterate with the returned cursor). */
+  stats: spec({
+    key: -1,
+    readOnly: true,
+    args: (cursor: Num = 0, opts: { count?: Num } = {}) => {
+      const args = ['SWARM.STATS', n(cursor)];
+      if (opts.count !== undefined) args.push('COUNT', n(opts.count));
+      return args;
+    },
+    decode: (r): StatsPage => decodeStatsPage(r),
   }),
   snapshotSave: spec({
     key: 2,
@@ -252,6 +267,10 @@ function nodeRedisCommand<A extends unknown[], R>(s: CommandSpec<A, R>): NodeRed
     IS_READ_ONLY: s.readOnly,
     parseCommand(parser, ...a) {
       const args = s.args(...a);
+      if (s.key < 0) {
+        parser.push(...args);
+        return;
+      }
       parser.push(...args.slice(0, s.key));
       parser.pushKey(args[s.key]!);
       parser.push(...args.slice(s.key + 1));

@@ -19,6 +19,7 @@ export type {
   GetOptions,
   JsonInput,
   PublishOptions,
+  ReplicasOptions,
   RouteAddOptions,
   SwarmOptions,
   Versioned,
@@ -44,6 +45,8 @@ export type {
   Rule,
   SnapshotInfo,
   Stats,
+  StatsPage,
+  TableStats,
   VersionEntry,
 } from './reply.js';
 export {

@@ -68,7 +68,7 @@ class SwarmCommand extends Command {
   }
 
   override getKeys(): Array<string | Buffer> {
-    return [this.args[this.keyIndex - 1] as string];
+    return this.keyIndex < 0 ? [] : [this.args[this.keyIndex - 1] as string];
   }
 
   override transformReply(result: Buffer | Buffer[]): string | string[] | Buffer | Buffer[] {

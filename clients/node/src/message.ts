@@ -1,8 +1,10 @@
 /**
  * One Message type for both delivery paths:
  *
- *   channel envelope  {"id":..,"swarm":..,"type":..,"priority":5,"ts":..,"sender":..,"payload":<json>}
- *   stream entry      fields id [swarm] type priority ts payload [sender], all strings
+ *   channel envelope  {"id":..,"swarm":..,"type":..,"priority":5,"ts":..,"sender":..,"msgid":..,
+ *                      "reply_to":..,"payload":<json>}
+ *   stream entry      fields id [swarm] type priority ts payload [sender] [msgid] [reply_to],
+ *                     all strings
  *
  * Numbers become numbers, the payload is parsed, and its exact text is kept in
  * `payloadText` (the envelope embeds it verbatim, so it is cut out of the envelope rather
@@ -19,6 +21,10 @@ export interface Message<P = unknown> {
   priority: number;
   ts: number;
   sender?: string;
+  /** The publisher's MSGID, when it gave one. */
+  msgid?: string;
+  /** Where to reply (`channel:<name>` or `stream:<key>`), when the publisher asked for one. */
+  replyTo?: string;
   payload: P;
   /** The payload's exact JSON text. */
   payloadText: string;
@@ -48,6 +54,8 @@ export function decodeEnvelope<P = unknown>(text: string, channel?: string): Mes
   };
   if (typeof env['swarm'] === 'string') m.swarm = env['swarm'];
   if (typeof env['sender'] === 'string') m.sender = env['sender'];
+  if (typeof env['msgid'] === 'string') m.msgid = env['msgid'];
+  if (typeof env['reply_to'] === 'string') m.replyTo = env['reply_to'];
   if (channel !== undefined) m.channel = channel;
   return m;
 }
@@ -68,6 +76,8 @@ export function decodeStreamEntry<P = unknown>(stream: string, entryId: string, 
   };
   if (f['swarm'] !== undefined) m.swarm = str(f['swarm']);
   if (f['sender'] !== undefined) m.sender = str(f['sender']);
+  if (f['msgid'] !== undefined) m.msgid = str(f['msgid']);
+  if (f['reply_to'] !== undefined) m.replyTo = str(f['reply_to']);
   return m;
 }
 

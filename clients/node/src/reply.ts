@@ -82,6 +82,21 @@ export interface Stats {
   rules: number;
   lastId: string;
   default: string | null;
+  /** Publishes answered from the MSGID window (0 on servers without it). */
+  duplicates: number;
+  /** MSGIDs the window remembers now (0 on servers without it). */
+  msgids: number;
+}
+
+/** One table of SWARM.STATS: its SWARM.ROUTE STATS plus the routes whose breaker is not closed. */
+export interface TableStats extends Stats {
+  breakersOpen: number;
+}
+
+/** One page of SWARM.STATS: pass `cursor` to the next call; `'0'` when the iteration is over. */
+export interface StatsPage {
+  cursor: string;
+  tables: Array<{ key: string; stats: TableStats }>;
 }
 
 export type LossOutcome = 'shed' | 'missed' | 'failed';
@@ -166,7 +181,21 @@ export function decodeStats(v: unknown): Stats {
     rules: num(r['rules']),
     lastId: str(r['last-id']),
     default: strOrNull(r['default']),
+    duplicates: num(r['duplicates'] ?? 0),
+    msgids: num(r['msgids'] ?? 0),
   };
+}
+
+export function decodeStatsPage(v: unknown): StatsPage {
+  const [cursor, page] = arr(v);
+  const tables: StatsPage['tables'] = [];
+  const items = arr(page);
+  // RESP2/RESP3 arrays of [key, stats] pairs.
+  for (const item of items) {
+    const [key, stats] = arr(item);
+    tables.push({ key: str(key), stats: { ...decodeStats(stats), breakersOpen: num(record(stats)['breakers-open'] ?? 0) } });
+  }
+  return { cursor: str(cursor), tables };
 }
 
 /**

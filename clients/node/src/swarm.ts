@@ -21,7 +21,7 @@ import {
 import { COMMANDS, decodeWithVersion, type ArgsOf, type ReplyOf, type SwarmCommandName } from './commands.js';
 import { CommandError } from './errors.js';
 import { StreamConsumer, type ConsumerOptions } from './consumer.js';
-import type { EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, VersionEntry } from './reply.js';
+import type { EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, StatsPage, TableStats, VersionEntry } from './reply.js';
 import { State, type StateOptions } from './state.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import {
@@ -36,7 +36,7 @@ import {
 } from './transport.js';
 
 export { RawJSON, rawJSON, toJSONText, n } from './args.js';
-export type { EditOp, GetOptions, JsonInput, PublishOptions, RouteAddOptions, Versioned } from './args.js';
+export type { EditOp, GetOptions, JsonInput, PublishOptions, ReplicasOptions, RouteAddOptions, Versioned } from './args.js';
 
 async function run<N extends SwarmCommandName>(t: Transport, name: N, ...args: ArgsOf<N>): Promise<ReplyOf<N>> {
   const c = COMMANDS[name] as unknown as { args(...a: unknown[]): string[]; decode(r: unknown): ReplyOf<N> };
@@ -322,6 +322,24 @@ export class Swarm {
    */
   publish(key: string, type: string, payload: JsonInput, opts: PublishOptions = {}): Promise<PublishResult> {
     return run(this.transport, 'publish', key, type, payload, opts);
+  }
+
+  /**
+   * SWARM.STATS: one page of every table's counters in the current database. Start with
+   * cursor 0 and pass the returned cursor on until it is '0' again (or use statsAll()).
+   */
+  stats(cursor: Num = 0, opts: { count?: Num } = {}): Promise<StatsPage> {
+    return run(this.transport, 'stats', cursor, opts);
+  }
+
+  /** Every table's counters: SWARM.STATS iterated to its end, one page per call. */
+  async *statsAll(opts: { count?: Num } = {}): AsyncGenerator<{ key: string; stats: TableStats }, void, undefined> {
+    let cursor = '0';
+    do {
+      const page = await this.stats(cursor, opts);
+      yield* page.tables;
+      cursor = page.cursor;
+    } while (cursor !== '0');
   }
 
   /**

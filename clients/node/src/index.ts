@@ -14,12 +14,17 @@
  * For ioredis commands on the client and in pipeline()/multi(): `swarm-redis/ioredis`.
  */
 export { Swarm, RouteCommands, SnapshotCommands, RawJSON, rawJSON, toJSONText } from './swarm.js';
+export { RequestTimeoutError, decodeReply, encodeReply } from './request.js';
+export type { Reply } from './request.js';
 export type {
   EditOp,
   GetOptions,
   JsonInput,
   PublishOptions,
   ReplicasOptions,
+  ReplyOptions,
+  ReplySent,
+  RequestOptions,
   RouteAddOptions,
   SwarmOptions,
   Versioned,

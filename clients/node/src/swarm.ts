@@ -10,6 +10,7 @@
  */
 import {
   n,
+  toJSONText,
   type EditOp,
   type GetOptions,
   type JsonInput,
@@ -22,11 +23,14 @@ import { COMMANDS, decodeWithVersion, type ArgsOf, type ReplyOf, type SwarmComma
 import { CommandError } from './errors.js';
 import { StreamConsumer, type ConsumerOptions } from './consumer.js';
 import type { EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, StatsPage, TableStats, VersionEntry } from './reply.js';
+import { Inbox, encodeReply, parseTarget, RequestTimeoutError, type Reply } from './request.js';
+import type { Message } from './message.js';
 import { State, type StateOptions } from './state.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import {
   abortable,
   eitherSignal,
+  onAbort,
   healing,
   toTransport,
   type AnyClient,
@@ -36,6 +40,7 @@ import {
 } from './transport.js';
 
 export { RawJSON, rawJSON, toJSONText, n } from './args.js';
+export { RequestTimeoutError, type Reply } from './request.js';
 export type { EditOp, GetOptions, JsonInput, PublishOptions, ReplicasOptions, RouteAddOptions, Versioned } from './args.js';
 
 async function run<N extends SwarmCommandName>(t: Transport, name: N, ...args: ArgsOf<N>): Promise<ReplyOf<N>> {
@@ -281,11 +286,35 @@ export interface SwarmOptions {
   onConnection?: ConnectionObserver;
 }
 
+export interface RequestOptions {
+  /** How long to wait for the first reply, in ms (default 30000); then RequestTimeoutError. */
+  timeoutMs?: number;
+  /** Cancels the request: it rejects with the signal's reason; a reply that comes later is late. */
+  signal?: AbortSignal;
+  priority?: Num;
+  sender?: string;
+  msgid?: string;
+}
+
+export interface ReplyOptions {
+  /** The `sender` of the reply envelope. */
+  sender?: string;
+}
+
+/** What reply() sent: `receivers` for a channel reply target (PUBLISH), `entryId` for a stream. */
+export interface ReplySent {
+  target: string;
+  receivers?: number;
+  entryId?: string;
+}
+
 export class Swarm {
   readonly transport: Transport;
   readonly route: RouteCommands;
   readonly snapshot: SnapshotCommands;
   private readonly observers = new Set<ConnectionObserver>();
+  private inbox: Promise<Inbox> | undefined;
+  private inboxOpen: Inbox | undefined;
 
   constructor(client: AnyClient, opts: SwarmOptions = {}) {
     this.transport = toTransport(client);
@@ -369,6 +398,127 @@ export class Swarm {
   /** A handle on one snapshot key with an atomic get() and a compare-and-set update(). */
   state<T = unknown>(key: string, opts: StateOptions = {}): State<T> {
     return new State<T>(this.snapshot, key, opts);
+  }
+
+  /**
+   * Publishes a request (`REPLYTO` this Swarm's inbox) and resolves with its first reply, or
+   * rejects with RequestTimeoutError after `timeoutMs`, or with the signal's reason once it
+   * aborts. The inbox is one channel, `swarm.inbox.<uuid>`, subscribed once on a connection
+   * of its own when the first request is made (close() frees it); every request of this
+   * Swarm shares it and replies are matched by the request's message id.
+   */
+  async request<R = unknown>(
+    key: string,
+    type: string,
+    payload: JsonInput,
+    opts: RequestOptions = {},
+  ): Promise<Reply<R>> {
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const inbox = await this.openInbox();
+    signal?.throwIfAborted();
+    const pubOpts: PublishOptions = { replyTo: inbox.target };
+    if (opts.priority !== undefined) pubOpts.priority = opts.priority;
+    if (opts.sender !== undefined) pubOpts.sender = opts.sender;
+    if (opts.msgid !== undefined) pubOpts.msgid = opts.msgid;
+    return new Promise<Reply<R>>((resolve, reject) => {
+      let done = false;
+      let id = '';
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        unlisten?.();
+        if (id) inbox.cancel(id);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (finish()) reject(new RequestTimeoutError(id, timeoutMs));
+      }, timeoutMs);
+      const unlisten = signal
+        ? onAbort(signal, () => {
+            if (finish()) reject(signal.reason);
+          })
+        : undefined;
+      inbox.beginPublish();
+      run(this.transport, 'publish', key, type, payload, pubOpts).then(
+        (r) => {
+          if (done) {
+            inbox.endPublish(undefined, () => undefined);
+            return;
+          }
+          id = r.id;
+          inbox.endPublish(id, (reply) => {
+            if (finish()) resolve(reply as Reply<R>);
+          });
+        },
+        (err: unknown) => {
+          inbox.endPublish(undefined, () => undefined);
+          if (finish()) reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * Answers a message that carries `replyTo`: sends the reply envelope
+   * `{"corr":<message id>,"ts":<now>,"sender":..,"payload":..}` to that target, with PUBLISH
+   * for `channel:<name>` and with XADD (fields corr, ts, [sender], payload) for
+   * `stream:<key>`. Throws a TypeError for a message without `replyTo`.
+   */
+  async reply(message: Pick<Message, 'id' | 'replyTo'>, payload: JsonInput, opts: ReplyOptions = {}): Promise<ReplySent> {
+    if (message.replyTo === undefined) throw new TypeError(`message ${message.id} has no replyTo`);
+    const target = parseTarget(message.replyTo);
+    const text = toJSONText(payload);
+    const ts = Date.now();
+    if (target.kind === 'channel') {
+      const receivers = await this.transport.call(['PUBLISH', target.name, encodeReply(message.id, text, ts, opts.sender)]);
+      return { target: message.replyTo, receivers: Number(receivers) };
+    }
+    const fields = ['corr', message.id, 'ts', String(ts)];
+    if (opts.sender !== undefined) fields.push('sender', opts.sender);
+    fields.push('payload', text);
+    const entryId = await this.transport.call(['XADD', target.name, '*', ...fields]);
+    return { target: message.replyTo, entryId: String(entryId) };
+  }
+
+  /** Replies that came for no waiting request (timed out, aborted, or a second reply): dropped. */
+  get lateReplies(): number {
+    return this.inboxOpen?.late ?? 0;
+  }
+
+  /** The inbox channel's name, once the first request opened it. */
+  get inboxChannel(): string | undefined {
+    return this.inboxOpen?.channel;
+  }
+
+  private openInbox(): Promise<Inbox> {
+    if (!this.inbox) {
+      const opening = Inbox.open(this.transport, this.observe).then((i) => (this.inboxOpen = i));
+      this.inbox = opening;
+      opening.catch(() => {
+        if (this.inbox === opening) this.inbox = undefined;
+      });
+    }
+    return this.inbox;
+  }
+
+  /**
+   * Frees the connections this Swarm keeps for itself (the request inbox); requests still
+   * waiting get no reply any more (they time out). The client you gave it stays open. Subscriptions and consumers close on
+   * their own.
+   */
+  async close(): Promise<void> {
+    const opening = this.inbox;
+    this.inbox = undefined;
+    this.inboxOpen = undefined;
+    if (!opening) return;
+    try {
+      await (await opening).close();
+    } catch {
+      // it never opened
+    }
   }
 
   /** Sends any command through the same transport and error mapping. */

@@ -21,7 +21,7 @@ import { SwarmError, isReplyError, toSwarmError } from './errors.js';
 export type Listener = (channel: string, message: string) => void;
 
 /** What a connection of this package is for. */
-export type ConnectionRole = 'subscription' | 'consumer' | 'wait';
+export type ConnectionRole = 'subscription' | 'consumer' | 'wait' | 'inbox';
 
 /** A connection of this package lost its server (`down`) or is ready again (`up`). */
 export interface ConnectionEvent {

@@ -42,6 +42,7 @@ export type { ConsumerOptions, ReadOptions, ReclaimResult } from './consumer.js'
 export { decodeEnvelope, decodeStreamEntry, decodeMessage } from './message.js';
 export type { Message } from './message.js';
 export type {
+  AckedVersion,
   EditResult,
   LossOutcome,
   Num,

@@ -113,6 +113,14 @@ export interface PublishResult {
   lost: Array<{ target: string; outcome: LossOutcome }>;
   /** True when the server recognised the message as a duplicate and delivered nothing. */
   duplicate: boolean;
+  /** With the `replicas` option (Swarm wrapper): how many replicas acknowledged the write. */
+  acked?: number;
+}
+
+/** A snapshot write with the `replicas` option: the new version and the replicas that acknowledged it. */
+export interface AckedVersion {
+  version: number;
+  acked: number;
 }
 
 /** One retained version of SWARM.SNAPSHOT LIST. */
@@ -138,6 +146,8 @@ export interface SnapshotInfo {
 export interface EditResult {
   version: number;
   incr: number[];
+  /** With the `replicas` option (Swarm wrapper): how many replicas acknowledged the write. */
+  acked?: number;
 }
 
 export function decodeRoute(v: unknown): Route {

@@ -16,13 +16,14 @@ import {
   type JsonInput,
   type PublishOptions,
   type RawJSON,
+  type ReplicasOptions,
   type RouteAddOptions,
   type Versioned,
 } from './args.js';
 import { COMMANDS, decodeWithVersion, type ArgsOf, type ReplyOf, type SwarmCommandName } from './commands.js';
 import { CommandError } from './errors.js';
 import { StreamConsumer, type ConsumerOptions } from './consumer.js';
-import type { EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, StatsPage, TableStats, VersionEntry } from './reply.js';
+import type { AckedVersion, EditResult, Num, PublishResult, Route, Rule, SnapshotInfo, Stats, StatsPage, TableStats, VersionEntry } from './reply.js';
 import { Inbox, encodeReply, parseTarget, RequestTimeoutError, type Reply } from './request.js';
 import type { Message } from './message.js';
 import { State, type StateOptions } from './state.js';
@@ -46,6 +47,32 @@ export type { EditOp, GetOptions, JsonInput, PublishOptions, ReplicasOptions, Ro
 async function run<N extends SwarmCommandName>(t: Transport, name: N, ...args: ArgsOf<N>): Promise<ReplyOf<N>> {
   const c = COMMANDS[name] as unknown as { args(...a: unknown[]): string[]; decode(r: unknown): ReplyOf<N> };
   return c.decode(await t.call(c.args(...args)));
+}
+
+type WithReplicas = ReplicasOptions & { replicas: Num };
+
+/**
+ * The write, then `WAIT replicas timeout` right behind it on the same connection (both sent
+ * before either answer arrives: one round trip): the write's decoded reply and the number of
+ * replicas that acknowledged it. A write that fails rejects with its error.
+ */
+async function runAcked<N extends SwarmCommandName>(
+  t: Transport,
+  repl: WithReplicas,
+  name: N,
+  ...args: ArgsOf<N>
+): Promise<{ reply: ReplyOf<N>; acked: number }> {
+  const c = COMMANDS[name] as unknown as { args(...a: unknown[]): string[]; decode(r: unknown): ReplyOf<N> };
+  const write = t.call(c.args(...args));
+  const wait = t.call(['WAIT', n(repl.replicas), n(repl.replicasTimeoutMs ?? 1000)]);
+  const [w, a] = await Promise.allSettled([write, wait]);
+  if (w.status === 'rejected') throw w.reason;
+  if (a.status === 'rejected') throw a.reason;
+  return { reply: c.decode(w.value), acked: Number(a.value) };
+}
+
+function wantsReplicas<T extends ReplicasOptions>(opts: T): opts is T & WithReplicas {
+  return opts.replicas !== undefined;
 }
 
 export class RouteCommands {
@@ -114,9 +141,20 @@ export class SnapshotCommands {
     private readonly observe?: ConnectionObserver,
   ) {}
 
-  /** SWARM.SNAPSHOT SAVE: the new version. `ifVersion: 0` means "only if the key is new". */
-  save(key: string, doc: JsonInput, opts: { ifVersion?: Num; keep?: Num } = {}): Promise<number> {
-    return run(this.t, 'snapshotSave', key, doc, opts);
+  /**
+   * SWARM.SNAPSHOT SAVE: the new version. `ifVersion: 0` means "only if the key is new".
+   * With `replicas`: `{ version, acked }` after Redis's WAIT (see ReplicasOptions).
+   */
+  save(key: string, doc: JsonInput, opts: { ifVersion?: Num; keep?: Num } & WithReplicas): Promise<AckedVersion>;
+  save(key: string, doc: JsonInput, opts?: { ifVersion?: Num; keep?: Num } & ReplicasOptions): Promise<number>;
+  async save(
+    key: string,
+    doc: JsonInput,
+    opts: { ifVersion?: Num; keep?: Num } & ReplicasOptions = {},
+  ): Promise<number | AckedVersion> {
+    if (!wantsReplicas(opts)) return run(this.t, 'snapshotSave', key, doc, opts);
+    const { reply, acked } = await runAcked(this.t, opts, 'snapshotSave', key, doc, opts);
+    return { version: reply, acked };
   }
 
   /** SWARM.SNAPSHOT GET as JSON text; null when the key or the path is absent. */
@@ -170,14 +208,34 @@ export class SnapshotCommands {
     return this.withVersion === true;
   }
 
-  /** SWARM.SNAPSHOT PATCH (RFC 7396 merge patch): the new version. */
-  patch(key: string, mergePatch: JsonInput, opts: { ifVersion?: Num } = {}): Promise<number> {
-    return run(this.t, 'snapshotPatch', key, mergePatch, opts);
+  /**
+   * SWARM.SNAPSHOT PATCH (RFC 7396 merge patch): the new version. With `replicas`:
+   * `{ version, acked }`.
+   */
+  patch(key: string, mergePatch: JsonInput, opts: { ifVersion?: Num } & WithReplicas): Promise<AckedVersion>;
+  patch(key: string, mergePatch: JsonInput, opts?: { ifVersion?: Num } & ReplicasOptions): Promise<number>;
+  async patch(
+    key: string,
+    mergePatch: JsonInput,
+    opts: { ifVersion?: Num } & ReplicasOptions = {},
+  ): Promise<number | AckedVersion> {
+    if (!wantsReplicas(opts)) return run(this.t, 'snapshotPatch', key, mergePatch, opts);
+    const { reply, acked } = await runAcked(this.t, opts, 'snapshotPatch', key, mergePatch, opts);
+    return { version: reply, acked };
   }
 
-  /** SWARM.SNAPSHOT EDIT (RFC 6902 JSON Patch plus `incr`): new version and incr results. */
-  edit(key: string, ops: readonly EditOp[] | RawJSON, opts: { ifVersion?: Num } = {}): Promise<EditResult> {
-    return run(this.t, 'snapshotEdit', key, ops, opts);
+  /**
+   * SWARM.SNAPSHOT EDIT (RFC 6902 JSON Patch plus `incr`): new version and incr results
+   * (and `acked` with `replicas`).
+   */
+  async edit(
+    key: string,
+    ops: readonly EditOp[] | RawJSON,
+    opts: { ifVersion?: Num } & ReplicasOptions = {},
+  ): Promise<EditResult> {
+    if (!wantsReplicas(opts)) return run(this.t, 'snapshotEdit', key, ops, opts);
+    const { reply, acked } = await runAcked(this.t, opts, 'snapshotEdit', key, ops, opts);
+    return { ...reply, acked };
   }
 
   /**
@@ -226,9 +284,13 @@ export class SnapshotCommands {
     return run(this.t, 'snapshotList', key);
   }
 
-  /** SWARM.SNAPSHOT RESTORE: a new head equal to version v; the new version. */
-  restore(key: string, version: Num): Promise<number> {
-    return run(this.t, 'snapshotRestore', key, version);
+  /** SWARM.SNAPSHOT RESTORE: a new head equal to version v; the new version (`{ version, acked }` with `replicas`). */
+  restore(key: string, version: Num, opts: WithReplicas): Promise<AckedVersion>;
+  restore(key: string, version: Num, opts?: ReplicasOptions): Promise<number>;
+  async restore(key: string, version: Num, opts: ReplicasOptions = {}): Promise<number | AckedVersion> {
+    if (!wantsReplicas(opts)) return run(this.t, 'snapshotRestore', key, version);
+    const { reply, acked } = await runAcked(this.t, opts, 'snapshotRestore', key, version);
+    return { version: reply, acked };
   }
 
   /** SWARM.SNAPSHOT INFO; CommandError `ERR no such key` for a missing key. */
@@ -348,9 +410,18 @@ export class Swarm {
   /**
    * SWARM.PUBLISH. `payload` is any JSON value (or rawJSON(text)). The reply's `lost` lists
    * the targets that were shed, missed or failed (empty on servers without that element).
+   * With `replicas`, Redis's WAIT follows in the same round trip and `acked` says how many
+   * replicas acknowledged the message.
    */
-  publish(key: string, type: string, payload: JsonInput, opts: PublishOptions = {}): Promise<PublishResult> {
-    return run(this.transport, 'publish', key, type, payload, opts);
+  async publish(
+    key: string,
+    type: string,
+    payload: JsonInput,
+    opts: PublishOptions & ReplicasOptions = {},
+  ): Promise<PublishResult> {
+    if (!wantsReplicas(opts)) return run(this.transport, 'publish', key, type, payload, opts);
+    const { reply, acked } = await runAcked(this.transport, opts, 'publish', key, type, payload, opts);
+    return { ...reply, acked };
   }
 
   /**

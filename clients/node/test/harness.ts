@@ -226,3 +226,31 @@ export async function features(sw: Swarm): Promise<Features> {
     streamSwarmField: hasSwarm,
   };
 }
+
+/**
+ * A replica of `master` (module loaded), returned once the master reports it online: a
+ * write that WAIT counts is then on it.
+ */
+export async function startReplica(master: Server, extra: string[] = []): Promise<Server> {
+  const replica = await startServer(['--replicaof', '127.0.0.1', String(master.port), ...extra]);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const info = await infoReplication(master.port);
+    if (new RegExp(`slave\\d+:ip=127\\.0\\.0\\.1,port=${replica.port},state=online`).test(info)) return replica;
+    if (Date.now() > deadline) {
+      await replica.stop();
+      throw new Error(`replica on port ${replica.port} did not come online:\n${info}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function infoReplication(port: number): Promise<string> {
+  const c = createClient5({ url: `redis://127.0.0.1:${port}` });
+  await c.connect();
+  try {
+    return String(await c.sendCommand(['INFO', 'replication']));
+  } finally {
+    c.destroy();
+  }
+}

@@ -41,8 +41,8 @@ it('getting-started has the node-redis and ioredis snippets', () => {
 
 const expected = [
   [/^true task\.done coder-1 \{ task: 't-17', ok: true \}$/m, /^audit task\.done/m, /^state 1 \{ step: 1 \}$/m,
-    /^denied by rule 3$/m],
-  [/^head is 1, expected 0$/m],
+    /^denied by rule 3$/m, /^duplicate true true$/m, /^answer 5 from adder-1$/m],
+  [/^replicas acknowledged: 0$/m, /^head is 2, expected 1$/m],
 ];
 
 snippets.forEach((code, i) => {

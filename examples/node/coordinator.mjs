@@ -17,6 +17,7 @@ const swarm = `${p}:swarm`;
 const progress = sw.state(`${p}:progress`);
 
 await sw.route.add(swarm, 'task.research', `channel:${p}:research`);
+await sw.route.add(swarm, 'ask.research', `channel:${p}:research`);
 await sw.route.add(swarm, 'task.code', `stream:${p}:code`);
 await sw.route.add(swarm, 'task.review', `stream:${p}:review`);
 for (const target of [`channel:${p}:control`, `stream:${p}:code`, `stream:${p}:review`]) {
@@ -48,6 +49,12 @@ for (const t of tasks) {
   if (r.delivered.some((target) => target.endsWith(':dead'))) throw new Error(`${t.id} was dead-lettered`);
 }
 const doc = await until((d) => Object.keys(d.done ?? {}).length === tasks.length);
+// Request/reply: ask the researcher for its count before stopping it (RequestTimeoutError
+// if it does not answer within 10 s).
+const answer = await sw.request(swarm, 'ask.research', { question: 'how many?' },
+  { timeoutMs: 10_000, sender: 'coordinator' });
+console.log('coordinator: researcher says', answer.payload);
 await sw.publish(swarm, 'control.stop', {}, { sender: 'coordinator', priority: 9 });
 console.log(`coordinator: ${Object.keys(doc.done ?? {}).length} tasks done`, doc.done);
+await sw.close(); // frees the request inbox's connection
 await client.close();

@@ -1,6 +1,6 @@
 // Researcher: a pub/sub worker. Subscribes to the swarm's channel targets, registers as ready
 // in the shared progress snapshot, records each research task as done with an atomic EDIT,
-// and stops on control.stop.
+// answers the coordinator's question (request/reply), and stops on control.stop.
 import { createClient } from 'redis';
 import { Swarm } from 'swarm-redis';
 
@@ -18,10 +18,17 @@ const progress = sw.state(`${p}:progress`);
 const sub = await sw.subscribe(`${p}:swarm`, { channels: [`${p}:research`, `${p}:control`] });
 await progress.update((doc) => ({ ...doc, ready: [...(doc?.ready ?? []), 'researcher'] }));
 
+let researched = 0;
 for await (const msg of sub) {
   if (msg.type === 'control.stop') break; // leaving the loop closes the subscription
+  if (msg.type === 'ask.research') {
+    // A question: answer it at its replyTo (the asker's inbox).
+    await sw.reply(msg, { researched }, { sender: 'researcher' });
+    continue;
+  }
   const task = /** @type {Task} */ (msg.payload);
   // ... the research itself would happen here ...
   await sw.snapshot.edit(progress.key, [{ op: 'add', path: `/done/${task.id}`, value: 'researcher' }]);
+  researched++;
 }
 await client.close();

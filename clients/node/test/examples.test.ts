@@ -1,7 +1,7 @@
 /**
  * Runs examples/node (coordinator, researcher, two stream workers) against a real server and
- * checks the final state: every task done once by the right worker, nothing pending, nothing
- * dead-lettered. The examples run from a copy in a temporary directory whose node_modules
+ * checks the final state: every task done once by the right worker, the researcher's answer
+ * to the coordinator's request, nothing pending, nothing dead-lettered. The examples run from a copy in a temporary directory whose node_modules
  * links to this package and to its own dev dependencies, so this needs no install in
  * examples/node. (package.test.ts type-checks them with tsc --strict against the packed
  * package.)
@@ -64,6 +64,7 @@ it('coordinator and three workers finish with the right state', async () => {
   ]);
   for (const r of results) assert.equal(r.code, 0, r.out);
   assert.match(results[3]!.out, /coordinator: 9 tasks done/);
+  assert.match(results[3]!.out, /coordinator: researcher says \{ researched: 3 \}/);
 
   const { sw, close } = await openSwarm(CLIENTS[0]!, server.port);
   try {
@@ -82,7 +83,8 @@ it('coordinator and three workers finish with the right state', async () => {
     }
     assert.equal(await sw.call('EXISTS', `${demo}:dead`), 0);
     const stats = await sw.route.stats(`${demo}:swarm`);
-    assert.deepEqual([stats.published, stats.deadlettered], [10, 0]);
+    // Nine tasks, the question and the stop message.
+    assert.deepEqual([stats.published, stats.deadlettered], [11, 0]);
   } finally {
     await close();
   }

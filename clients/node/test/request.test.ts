@@ -108,13 +108,13 @@ for (const kind of CLIENTS) {
       const sub = await sw.subscribe(key);
       try {
         const before = sw.lateReplies;
-        const err = await sw.request(key, 'ask.q', { q: 1 }, { timeoutMs: 150 }).then(
+        const err = await sw.request(key, 'ask.q', { q: 1 }, { timeoutMs: 400 }).then(
           () => assert.fail('resolved without a reply'),
           (e: unknown) => e,
         );
         assert.ok(err instanceof RequestTimeoutError);
         assert.equal(err.name, 'RequestTimeoutError');
-        assert.equal(err.timeoutMs, 150);
+        assert.equal(err.timeoutMs, 400);
         const m = (await sub.next()).value!;
         assert.equal(err.requestId, m.id);
         assert.equal(m.replyTo, `channel:${sw.inboxChannel}`);

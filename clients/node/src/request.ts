@@ -1,12 +1,15 @@
 /**
- * Request/reply over swarm: a request is a publish with `REPLYTO channel:swarm.inbox.<uuid>`,
+ * Request/reply over swarm: a request is a publish with `REPLYTO channel:swarm.inbox.<uuid>.<n>`,
  * a reply is the envelope
  *
  *   {"corr":"<request id>","ts":<ms>,"sender":"<id>","payload":<json>}
  *
- * sent to that target (`sender` only when given). Each Swarm has ONE inbox: a channel
- * subscribed once, on a connection of its own (healed like a subscription's), and replies are
- * matched to their request by `corr`, the request's message id. The first reply settles a
+ * sent to that target (`sender` only when given). Each Swarm has ONE inbox: one connection of
+ * its own (healed like a subscription's) with one channel per routing table that requests go
+ * through, each subscribed once (message ids are unique per table only, so two tables may
+ * issue the same id). Replies are matched to their request by (channel, `corr`), `corr`
+ * being the request's message id. Plain channels, not a pattern: a pattern subscription
+ * would cost every PUBLISH on the server a match per inbox. The first reply settles a
  * request; a reply for a request that is no longer waiting (it timed out, was aborted, or
  * already had its reply) is dropped and counted in `late`, never handed to another request.
  *
@@ -72,34 +75,54 @@ export function decodeReply<P = unknown>(text: string): Reply<P> {
 const HELD_MAX = 10_000;
 
 export class Inbox {
-  /** The channel name (without `channel:`). */
-  readonly channel: string;
-  /** The reply target requests carry: `channel:<channel>`. */
-  readonly target: string;
+  /** The channels' common prefix: `swarm.inbox.<uuid>`. */
+  readonly prefix: string;
   /** Replies dropped because no request waited for them (late, repeated or unknown). */
   late = 0;
   /** Messages on the inbox channel that were not reply envelopes. */
   undecodable = 0;
   private readonly waiting = new Map<string, (r: Reply) => void>();
   private readonly held = new Map<string, Reply>();
+  private readonly channels = new Map<string, Promise<string>>();
+  private readonly subscribed: string[] = [];
   private publishing = 0;
   private closed = false;
 
   private constructor(private readonly conn: Transport) {
-    this.channel = `swarm.inbox.${randomUUID()}`;
-    this.target = `channel:${this.channel}`;
+    this.prefix = `swarm.inbox.${randomUUID()}`;
   }
 
   static async open(base: Transport, observe?: ConnectionObserver): Promise<Inbox> {
-    const conn = await base.duplicate('inbox', observe);
-    const inbox = new Inbox(conn);
-    try {
-      await conn.subscribe([inbox.channel], (_channel, text) => inbox.receive(text));
-    } catch (err) {
-      await conn.close();
-      throw err;
+    return new Inbox(await base.duplicate('inbox', observe));
+  }
+
+  /** The channels subscribed so far (names without `channel:`). */
+  get channelNames(): readonly string[] {
+    return this.subscribed;
+  }
+
+  /**
+   * The inbox channel of the requests published through `table` (without `channel:`),
+   * subscribed (once) before this resolves.
+   */
+  channel(table: string): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('the request inbox is closed'));
+    let ch = this.channels.get(table);
+    if (!ch) {
+      const name = `${this.prefix}.${this.channels.size}`;
+      const subscribing = this.conn
+        .subscribe([name], (channel, text) => this.receive(channel, text))
+        .then(() => {
+          this.subscribed.push(name);
+          return name;
+        });
+      ch = subscribing;
+      this.channels.set(table, subscribing);
+      subscribing.catch(() => {
+        if (this.channels.get(table) === subscribing) this.channels.delete(table);
+      });
     }
-    return inbox;
+    return ch;
   }
 
   /** Requests waiting for their reply. */
@@ -107,7 +130,7 @@ export class Inbox {
     return this.waiting.size;
   }
 
-  private receive(text: string): void {
+  private receive(channel: string, text: string): void {
     let r: Reply;
     try {
       r = decodeReply(text);
@@ -115,12 +138,13 @@ export class Inbox {
       this.undecodable++;
       return;
     }
-    const w = this.waiting.get(r.corr);
+    const k = key(channel, r.corr);
+    const w = this.waiting.get(k);
     if (w) {
-      this.waiting.delete(r.corr);
+      this.waiting.delete(k);
       w(r);
-    } else if (this.publishing > 0 && !this.held.has(r.corr)) {
-      this.held.set(r.corr, r);
+    } else if (this.publishing > 0 && !this.held.has(k)) {
+      this.held.set(k, r);
       if (this.held.size > HELD_MAX) {
         this.held.delete(this.held.keys().next().value as string);
         this.late++;
@@ -136,18 +160,19 @@ export class Inbox {
   }
 
   /**
-   * The request's publish answered (id) or failed (undefined). With an id, `settle` gets
-   * its reply: now if it was held, else when it arrives, until cancel(id).
+   * The request's publish answered (its channel and id) or failed (undefined). With an id,
+   * `settle` gets its reply: now if it was held, else when it arrives, until cancel().
    */
-  endPublish(id: string | undefined, settle: (r: Reply) => void): void {
+  endPublish(channel: string, id: string | undefined, settle: (r: Reply) => void): void {
     this.publishing--;
     if (id !== undefined) {
-      const r = this.held.get(id);
+      const k = key(channel, id);
+      const r = this.held.get(k);
       if (r) {
-        this.held.delete(id);
+        this.held.delete(k);
         settle(r);
       } else if (!this.closed) {
-        this.waiting.set(id, settle);
+        this.waiting.set(k, settle);
       }
     }
     if (this.publishing === 0 && this.held.size > 0) {
@@ -157,8 +182,8 @@ export class Inbox {
   }
 
   /** The request stopped waiting (timeout, abort): a reply that comes now is late. */
-  cancel(id: string): void {
-    this.waiting.delete(id);
+  cancel(channel: string, id: string): void {
+    this.waiting.delete(key(channel, id));
   }
 
   async close(): Promise<void> {
@@ -167,13 +192,17 @@ export class Inbox {
     this.waiting.clear();
     this.held.clear();
     try {
-      if (this.conn.isReady !== false) await this.conn.unsubscribe([this.channel]);
+      if (this.conn.isReady !== false && this.subscribed.length > 0) await this.conn.unsubscribe(this.subscribed);
     } catch {
       // the connection is going away anyway
     } finally {
       await this.conn.close();
     }
   }
+}
+
+function key(channel: string, corr: string): string {
+  return `${channel}\n${corr}`;
 }
 
 /** The reply target of a message, split into its kind and name. */

@@ -474,9 +474,10 @@ export class Swarm {
   /**
    * Publishes a request (`REPLYTO` this Swarm's inbox) and resolves with its first reply, or
    * rejects with RequestTimeoutError after `timeoutMs`, or with the signal's reason once it
-   * aborts. The inbox is one channel, `swarm.inbox.<uuid>`, subscribed once on a connection
-   * of its own when the first request is made (close() frees it); every request of this
-   * Swarm shares it and replies are matched by the request's message id.
+   * aborts. The inbox is one connection of its own, opened by the first request (close()
+   * frees it), with one channel per routing table, `swarm.inbox.<uuid>.<n>`, subscribed
+   * once; every request of this Swarm shares it and replies are matched by the channel and
+   * the request's message id (ids are unique per table).
    */
   async request<R = unknown>(
     key: string,
@@ -488,8 +489,9 @@ export class Swarm {
     signal?.throwIfAborted();
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const inbox = await this.openInbox();
+    const channel = await inbox.channel(key);
     signal?.throwIfAborted();
-    const pubOpts: PublishOptions = { replyTo: inbox.target };
+    const pubOpts: PublishOptions = { replyTo: `channel:${channel}` };
     if (opts.priority !== undefined) pubOpts.priority = opts.priority;
     if (opts.sender !== undefined) pubOpts.sender = opts.sender;
     if (opts.msgid !== undefined) pubOpts.msgid = opts.msgid;
@@ -501,7 +503,7 @@ export class Swarm {
         done = true;
         clearTimeout(timer);
         unlisten?.();
-        if (id) inbox.cancel(id);
+        if (id) inbox.cancel(channel, id);
         return true;
       };
       const timer = setTimeout(() => {
@@ -516,16 +518,16 @@ export class Swarm {
       run(this.transport, 'publish', key, type, payload, pubOpts).then(
         (r) => {
           if (done) {
-            inbox.endPublish(undefined, () => undefined);
+            inbox.endPublish(channel, undefined, () => undefined);
             return;
           }
           id = r.id;
-          inbox.endPublish(id, (reply) => {
+          inbox.endPublish(channel, id, (reply) => {
             if (finish()) resolve(reply as Reply<R>);
           });
         },
         (err: unknown) => {
-          inbox.endPublish(undefined, () => undefined);
+          inbox.endPublish(channel, undefined, () => undefined);
           if (finish()) reject(err);
         },
       );
@@ -559,9 +561,12 @@ export class Swarm {
     return this.inboxOpen?.late ?? 0;
   }
 
-  /** The inbox channel's name, once the first request opened it. */
-  get inboxChannel(): string | undefined {
-    return this.inboxOpen?.channel;
+  /**
+   * The inbox's channels subscribed so far (names without `channel:`): one per routing table
+   * that requests went through, `swarm.inbox.<uuid>.<n>`.
+   */
+  get inboxChannels(): readonly string[] {
+    return this.inboxOpen?.channelNames ?? [];
   }
 
   private openInbox(): Promise<Inbox> {

@@ -11,8 +11,7 @@ import { Swarm, decodeReply, encodeReply, type Transport } from '../dist/index.j
 
 class FakeTransport implements Transport {
   readonly kind = 'node-redis' as const;
-  listener: ((channel: string, message: string) => void) | undefined;
-  channel = '';
+  listeners = new Map<string, (channel: string, message: string) => void>();
   publishes: Array<{ args: readonly string[]; answer(id: string): void }> = [];
 
   call(args: readonly string[]): Promise<unknown> {
@@ -25,14 +24,18 @@ class FakeTransport implements Transport {
     return this;
   }
   async subscribe(channels: readonly string[], listener: (channel: string, message: string) => void): Promise<void> {
-    this.channel = channels[0]!;
-    this.listener = listener;
+    for (const c of channels) this.listeners.set(c, listener);
+  }
+  /** The channel of the nth subscription. */
+  channel(n = 0): string {
+    return [...this.listeners.keys()][n]!;
   }
   async unsubscribe(): Promise<void> {}
   async close(): Promise<void> {}
-  /** A reply envelope arriving on the inbox. */
-  deliver(corr: string, payload: unknown): void {
-    this.listener!(this.channel, encodeReply(corr, JSON.stringify(payload), Date.now()));
+  /** A reply envelope arriving on the inbox (on its nth channel). */
+  deliver(corr: string, payload: unknown, n = 0): void {
+    const channel = this.channel(n);
+    this.listeners.get(channel)!(channel, encodeReply(corr, JSON.stringify(payload), Date.now()));
   }
 }
 
@@ -51,8 +54,8 @@ describe('request inbox', () => {
     const req = sw.request<{ ok: number }>('k', 'ask.x', {}, { timeoutMs: 5000 });
     await until(() => t.publishes.length === 1);
     const args = t.publishes[0]!.args;
-    assert.deepEqual(args.slice(-2), ['REPLYTO', `channel:${t.channel}`]);
-    assert.match(t.channel, /^swarm\.inbox\.[0-9a-f-]{36}$/);
+    assert.deepEqual(args.slice(-2), ['REPLYTO', `channel:${t.channel()}`]);
+    assert.match(t.channel(), /^swarm\.inbox\.[0-9a-f-]{36}\.0$/);
     t.deliver('5-0', { ok: 1 }); // before the publish answered
     t.publishes[0]!.answer('5-0');
     const r = await req;
@@ -81,6 +84,30 @@ describe('request inbox', () => {
     await until(() => sw.lateReplies === 1);
     t.deliver('2-0', 'for b');
     assert.equal((await b).payload, 'for b');
+    await sw.close();
+  });
+
+  it('two tables issuing the same id: each reply goes to the request of its table', async () => {
+    const t = new FakeTransport();
+    const sw = new Swarm(t);
+    const a = sw.request('table:a', 'ask.x', {}, { timeoutMs: 5000 });
+    await until(() => t.publishes.length === 1);
+    const b = sw.request('table:b', 'ask.x', {}, { timeoutMs: 5000 });
+    const a2 = sw.request('table:a', 'ask.x', {}, { timeoutMs: 5000 });
+    await until(() => t.publishes.length === 3);
+    assert.equal(t.listeners.size, 2, 'one channel per table');
+    const on = (n: number) => t.publishes.filter((x) => x.args.at(-1) === `channel:${t.channel(n)}`);
+    const [pa, pa2] = on(0);
+    const [pb] = on(1);
+    assert.ok(pa && pa2 && pb);
+    pa.answer('7-0');
+    pb.answer('7-0');
+    pa2.answer('7-1');
+    t.deliver('7-0', 'b', 1);
+    t.deliver('7-0', 'a', 0);
+    t.deliver('7-1', 'a2', 0);
+    assert.deepEqual([(await a).payload, (await b).payload, (await a2).payload], ['a', 'b', 'a2']);
+    assert.equal(sw.lateReplies, 0);
     await sw.close();
   });
 

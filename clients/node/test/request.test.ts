@@ -76,13 +76,45 @@ for (const kind of CLIENTS) {
         assert.equal(new Set(replies.map((r) => r.corr)).size, 200);
         assert.equal(sw.lateReplies, lateBefore);
         const inboxes = await channelsMatching(sw, 'swarm.inbox.*');
-        assert.ok(inboxes.includes(sw.inboxChannel!), 'the inbox is subscribed');
-        assert.equal(inboxes.length, 1, 'one inbox for all the requests of this Swarm');
+        assert.deepEqual(inboxes, [...sw.inboxChannels], 'one inbox channel for all the requests through this table');
+        assert.equal(inboxes.length, 1);
       } finally {
         for (const r of responders) await r.c.close();
         const answered = await Promise.all(responders.map((r) => r.done));
         assert.equal(answered.reduce((a, b) => a + b, 0), 200);
         for (const r of responders) await r.close();
+      }
+    });
+
+    it('two tables feeding one stream (equal message ids possible): every reply matched', async () => {
+      const stream = `${p}rpc2:q`;
+      const tables = [`${p}swarm:rpcA`, `${p}swarm:rpcB`];
+      for (const t of tables) await sw.route.add(t, 'ask.>', `stream:${stream}`);
+      const r = await openSwarm(kind, server.port);
+      const c = r.sw.consumer({ stream, group: 'responders', consumer: 'r', blockMs: 50, count: 50 });
+      const ids: string[] = [];
+      const done = (async () => {
+        for await (const m of c as AsyncIterable<Message<{ t: string; i: number }>>) {
+          ids.push(m.id);
+          await r.sw.reply(m, m.payload);
+          await c.ack(m);
+        }
+      })();
+      try {
+        const lateBefore = sw.lateReplies;
+        const asks = Array.from({ length: 100 }, (_, i) => ({ t: tables[i % 2]!, i }));
+        const replies = await Promise.all(
+          asks.map((a) => sw.request<{ t: string; i: number }>(a.t, 'ask.x', a, { timeoutMs: 20_000 })),
+        );
+        replies.forEach((rep, n) => assert.deepEqual(rep.payload, asks[n]));
+        assert.equal(sw.lateReplies, lateBefore);
+        assert.equal(ids.length, 100);
+        const inboxes = await channelsMatching(sw, 'swarm.inbox.*');
+        assert.equal(inboxes.length, 3, 'one channel per table (this one, A, B)');
+      } finally {
+        await c.close();
+        await done;
+        await r.close();
       }
     });
 
@@ -117,7 +149,7 @@ for (const kind of CLIENTS) {
         assert.equal(err.timeoutMs, 400);
         const m = (await sub.next()).value!;
         assert.equal(err.requestId, m.id);
-        assert.equal(m.replyTo, `channel:${sw.inboxChannel}`);
+        assert.ok(sw.inboxChannels.map((c) => `channel:${c}`).includes(m.replyTo!));
         // Now answer: the request is gone, so the reply is counted and dropped.
         assert.equal((await sw.reply(m, 'too late')).receivers, 1);
         await until(() => sw.lateReplies === before + 1, 'the late reply counted');

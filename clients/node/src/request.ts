@@ -16,7 +16,8 @@
  * A reply can arrive on the inbox connection before the publish's own answer (which carries
  * the id) arrives on the other connection: while publishes are in flight, replies nobody
  * waits for are held, and matched once their request knows its id. What is still held when
- * no publish is in flight any more belongs to no request and is counted as late.
+ * no publish is in flight any more (or after 30 s) belongs to no request and is counted as
+ * late.
  */
 import { randomUUID } from 'node:crypto';
 import { str } from './reply.js';
@@ -71,8 +72,10 @@ export function decodeReply<P = unknown>(text: string): Reply<P> {
   return r;
 }
 
-/** Replies nobody waits for that are held while publishes are in flight, at most this many. */
+/** Replies nobody waits for that are held while publishes are in flight: at most this many, */
 const HELD_MAX = 10_000;
+/** and for at most this long (a publish answers long before). */
+const HELD_MS = 30_000;
 
 export class Inbox {
   /** The channels' common prefix: `swarm.inbox.<uuid>`. */
@@ -82,7 +85,7 @@ export class Inbox {
   /** Messages on the inbox channel that were not reply envelopes. */
   undecodable = 0;
   private readonly waiting = new Map<string, (r: Reply) => void>();
-  private readonly held = new Map<string, Reply>();
+  private readonly held = new Map<string, { at: number; reply: Reply }>();
   private readonly channels = new Map<string, Promise<string>>();
   private readonly subscribed: string[] = [];
   private publishing = 0;
@@ -144,11 +147,14 @@ export class Inbox {
       this.waiting.delete(k);
       w(r);
     } else if (this.publishing > 0 && !this.held.has(k)) {
-      this.held.set(k, r);
-      if (this.held.size > HELD_MAX) {
-        this.held.delete(this.held.keys().next().value as string);
+      const now = Date.now();
+      // Oldest first (insertion order): drop what is too old or too many, as late.
+      for (const [hk, h] of this.held) {
+        if (this.held.size < HELD_MAX && now - h.at < HELD_MS) break;
+        this.held.delete(hk);
         this.late++;
       }
+      this.held.set(k, { at: now, reply: r });
     } else {
       this.late++;
     }
@@ -167,10 +173,10 @@ export class Inbox {
     this.publishing--;
     if (id !== undefined) {
       const k = key(channel, id);
-      const r = this.held.get(k);
-      if (r) {
+      const h = this.held.get(k);
+      if (h) {
         this.held.delete(k);
-        settle(r);
+        settle(h.reply);
       } else if (!this.closed) {
         this.waiting.set(k, settle);
       }

@@ -1,0 +1,486 @@
+/**
+ * SwarmSaver: a LangGraph checkpoint saver on swarm snapshot histories.
+ *
+ * Storage (see docs/design/07-langgraph-checkpoints.md), for a key prefix P, thread T and
+ * checkpoint namespace N:
+ *
+ *   P{T}:cp:N         swarm-snp  one version per checkpoint; every version's document is
+ *                                {"i": {<checkpoint id>: <version>, ...}, "c": <record>}
+ *   P{T}:w:<id>:N     hash       the pending writes of checkpoint <id>, one field per
+ *                                [task id, idx]
+ *   P{T}:ns           set        the namespaces of T that have a history
+ *   P{T}:wk           set        the pending-write hashes of T
+ *   Pthreads          set        the threads that have a history (for list() without a thread)
+ *
+ * A record holds one checkpoint: its id, its parent's id (`p`), the checkpoint without its
+ * channel values (`k`), the channel values it resolves to (`v`) and its metadata (`m`). Values
+ * go through the saver's serializer; what it serializes as JSON is stored as JSON inside the
+ * document (so consecutive checkpoints differ by a few members and the history's reverse
+ * deltas stay small), anything else as base64 with its type in `kt`, `vt` or `mt`.
+ *
+ * put() sends only what changed: SWARM.SNAPSHOT EDIT with the JSON Patch from the head's
+ * record to the new one plus the index entry, under IFVERSION <head> and a `test` of the
+ * head's checkpoint id, so two writers on one thread never lose a checkpoint: the loser gets
+ * CONFLICT (or TESTFAILED), reads the head again and retries. The first checkpoint of a
+ * history is a SAVE ... IFVERSION 0 KEEP <keep>.
+ */
+import {
+  BaseCheckpointSaver,
+  TASKS,
+  WRITES_IDX_MAP,
+  compareWritesSortKeys,
+  getCheckpointId,
+  maxChannelVersion,
+  writesSortKey,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  type PendingWrite,
+  type SerializerProtocol,
+} from '@langchain/langgraph-checkpoint';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import { Swarm, type AnyClient } from 'swarm-redis';
+import { diff, pointerToken, type Json, type Op } from './jsonpatch.js';
+
+export interface SwarmSaverOptions {
+  /** Prefix of every key the saver writes (default `langgraph:`). */
+  prefix?: string;
+  /**
+   * How many checkpoints one thread and namespace keeps (the history's KEEP, set when its
+   * first checkpoint is written; default 1000000, the most swarm allows). Past it the oldest
+   * checkpoints are evicted: getTuple() answers undefined for them and list() skips them.
+   * The server's swarm.snapshot-keep-bytes bounds the bytes of the older versions as well.
+   */
+  keep?: number;
+  /** LangGraph serializer for channel values and metadata (default JsonPlusSerializer). */
+  serde?: SerializerProtocol;
+  /** How many times put() retries after losing a race with another writer (default 100). */
+  maxRetries?: number;
+}
+
+/** One checkpoint as stored in the document (`c`). */
+interface Rec {
+  id: string;
+  p?: string;
+  k: Json;
+  kt?: string;
+  v: { [channel: string]: Json };
+  vt?: { [channel: string]: string };
+  m: Json;
+  mt?: string;
+}
+
+interface Head {
+  version: number;
+  rec: Rec | undefined;
+}
+
+interface Enc {
+  t: string;
+  j: Json;
+}
+
+const PUT_WRITES = `redis.call('SADD', KEYS[2], KEYS[1])
+for i = 1, #ARGV, 3 do
+  if ARGV[i + 1] == '1' then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+  else
+    redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 2])
+  end
+end
+return 1`;
+
+const CACHE_MAX = 1024;
+
+function codeOf(err: unknown): string | undefined {
+  return (err as { code?: unknown })?.code as string | undefined;
+}
+
+/** The field/value pairs of a hash reply, whatever the protocol and client. */
+function pairs(reply: unknown): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (reply === null || reply === undefined) return out;
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), String(reply[i + 1])]);
+  } else if (reply instanceof Map) {
+    for (const [k, v] of reply) out.push([String(k), String(v)]);
+  } else if (typeof reply === 'object') {
+    for (const [k, v] of Object.entries(reply as Record<string, unknown>)) out.push([k, String(v)]);
+  }
+  return out;
+}
+
+function strings(reply: unknown): string[] {
+  if (Array.isArray(reply)) return reply.map(String);
+  if (reply instanceof Set) return [...reply].map(String);
+  return [];
+}
+
+export class SwarmSaver extends BaseCheckpointSaver {
+  readonly swarm: Swarm;
+  readonly prefix: string;
+  readonly keep: number;
+  private readonly maxRetries: number;
+  /** The head record this saver last wrote or read, per history key. */
+  private readonly heads = new Map<string, Head>();
+
+  constructor(client: AnyClient | Swarm, options: SwarmSaverOptions = {}) {
+    super(options.serde);
+    this.swarm = client instanceof Swarm ? client : new Swarm(client);
+    this.prefix = options.prefix ?? 'langgraph:';
+    this.keep = options.keep ?? 1_000_000;
+    this.maxRetries = options.maxRetries ?? 100;
+    if (!Number.isInteger(this.keep) || this.keep < 1 || this.keep > 1_000_000) {
+      throw new RangeError('keep must be an integer between 1 and 1000000');
+    }
+  }
+
+  // ---- Keys ----
+
+  /** The swarm-snp key holding the checkpoints of one thread and namespace. */
+  historyKey(threadId: string, ns: string): string {
+    return `${this.prefix}{${threadId}}:cp:${ns}`;
+  }
+
+  private writesKey(threadId: string, ns: string, checkpointId: string): string {
+    return `${this.prefix}{${threadId}}:w:${checkpointId}:${ns}`;
+  }
+
+  private nsKey(threadId: string): string {
+    return `${this.prefix}{${threadId}}:ns`;
+  }
+
+  private writeSetKey(threadId: string): string {
+    return `${this.prefix}{${threadId}}:wk`;
+  }
+
+  private get threadsKey(): string {
+    return `${this.prefix}threads`;
+  }
+
+  // ---- Values ----
+
+  private async encode(value: unknown): Promise<Enc> {
+    const [t, data] = await this.serde.dumpsTyped(value);
+    if (t === 'json') return { t, j: JSON.parse(new TextDecoder().decode(data)) as Json };
+    return { t, j: Buffer.from(data).toString('base64') };
+  }
+
+  private async decode(t: string | undefined, j: Json): Promise<unknown> {
+    if (t === undefined || t === 'json') return this.serde.loadsTyped('json', JSON.stringify(j));
+    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(String(j), 'base64')));
+  }
+
+  private async encodeWrite(channel: string, value: unknown, taskPath: string): Promise<string> {
+    const [t, data] = await this.serde.dumpsTyped(value);
+    const payload = t === 'json' ? new TextDecoder().decode(data) : Buffer.from(data).toString('base64');
+    return JSON.stringify([channel, t, payload, taskPath]);
+  }
+
+  private async decodeWrite(t: string, payload: string): Promise<unknown> {
+    if (t === 'json') return this.serde.loadsTyped('json', payload);
+    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(payload, 'base64')));
+  }
+
+  // ---- Reading ----
+
+  private remember(key: string, head: Head): void {
+    this.heads.delete(key);
+    this.heads.set(key, head);
+    if (this.heads.size > CACHE_MAX) this.heads.delete(this.heads.keys().next().value as string);
+  }
+
+  private async readHead(key: string): Promise<Head> {
+    const { version, doc } = await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' });
+    const head = { version, rec: doc };
+    if (version > 0) this.remember(key, head);
+    return head;
+  }
+
+  /** The version holding checkpoint `id`, or undefined. */
+  private async versionOf(key: string, id: string): Promise<number | undefined> {
+    const v = await this.swarm.snapshot.get<number>(key, { path: `/i/${pointerToken(id)}` });
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  /** The record at `version`, or undefined when that version was evicted. */
+  private async recordAt(key: string, version: number): Promise<Rec | undefined> {
+    try {
+      return await this.swarm.snapshot.get<Rec>(key, { version, path: '/c' });
+    } catch (err) {
+      if (codeOf(err) === 'NOVERSION') return undefined;
+      throw err;
+    }
+  }
+
+  private async readWrites(
+    threadId: string,
+    ns: string,
+    checkpointId: string,
+  ): Promise<Array<{ taskId: string; idx: number; channel: string; t: string; payload: string; taskPath: string }>> {
+    const reply = await this.swarm.call('HGETALL', this.writesKey(threadId, ns, checkpointId));
+    const rows = pairs(reply).map(([field, value]) => {
+      const [taskId, idx] = JSON.parse(field) as [string, number];
+      const [channel, t, payload, taskPath] = JSON.parse(value) as [string, string, string, string];
+      return { taskId, idx, channel, t, payload, taskPath };
+    });
+    rows.sort((a, b) =>
+      compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+    );
+    return rows;
+  }
+
+  private async toTuple(threadId: string, ns: string, rec: Rec): Promise<CheckpointTuple> {
+    const [rest, metadata, values, writes] = await Promise.all([
+      this.decode(rec.kt, rec.k) as Promise<Omit<Checkpoint, 'channel_values'>>,
+      this.decode(rec.mt, rec.m) as Promise<CheckpointMetadata>,
+      Promise.all(
+        Object.entries(rec.v).map(async ([c, j]) => [c, await this.decode(rec.vt?.[c], j)] as const),
+      ),
+      this.readWrites(threadId, ns, rec.id),
+    ]);
+    const checkpoint = { ...rest, channel_values: Object.fromEntries(values) } as Checkpoint;
+    if (checkpoint.v < 4 && rec.p !== undefined) await this.migratePendingSends(checkpoint, threadId, ns, rec.p);
+    const tuple: CheckpointTuple = {
+      config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.id } },
+      checkpoint,
+      metadata,
+      pendingWrites: await Promise.all(
+        writes.map(
+          async (w) => [w.taskId, w.channel, await this.decodeWrite(w.t, w.payload)] as CheckpointPendingWrite,
+        ),
+      ),
+    };
+    if (rec.p !== undefined) {
+      tuple.parentConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.p } };
+    }
+    return tuple;
+  }
+
+  /** Checkpoints older than format 4 kept pending sends as writes to TASKS on their parent. */
+  private async migratePendingSends(checkpoint: Checkpoint, threadId: string, ns: string, parentId: string) {
+    const writes = await this.readWrites(threadId, ns, parentId);
+    const sends = await Promise.all(
+      writes.filter((w) => w.channel === TASKS).map((w) => this.decodeWrite(w.t, w.payload)),
+    );
+    checkpoint.channel_values ??= {};
+    checkpoint.channel_values[TASKS] = sends;
+    checkpoint.channel_versions ??= {};
+    const versions = Object.values(checkpoint.channel_versions);
+    checkpoint.channel_versions[TASKS] =
+      versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const threadId = config.configurable?.['thread_id'];
+    if (threadId === undefined || threadId === null) return undefined;
+    const ns = String(config.configurable?.['checkpoint_ns'] ?? '');
+    const key = this.historyKey(String(threadId), ns);
+    const id = getCheckpointId(config);
+    let rec: Rec | undefined;
+    if (id) {
+      const version = await this.versionOf(key, id);
+      if (version === undefined) return undefined;
+      rec = await this.recordAt(key, version);
+      if (rec?.id !== id) return undefined;
+    } else {
+      rec = (await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' })).doc;
+      if (rec === undefined) return undefined;
+    }
+    return this.toTuple(String(threadId), ns, rec);
+  }
+
+  async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const { before, filter } = options;
+    let limit = options.limit;
+    const cfgThread = config.configurable?.['thread_id'];
+    const cfgNs = config.configurable?.['checkpoint_ns'];
+    const cfgId = config.configurable?.['checkpoint_id'] as string | undefined;
+    const beforeId = before?.configurable?.['checkpoint_id'] as string | undefined;
+    const threads =
+      cfgThread !== undefined && cfgThread !== null
+        ? [String(cfgThread)]
+        : strings(await this.swarm.call('SMEMBERS', this.threadsKey)).sort();
+    for (const threadId of threads) {
+      const namespaces =
+        cfgNs !== undefined && cfgNs !== null
+          ? [String(cfgNs)]
+          : strings(await this.swarm.call('SMEMBERS', this.nsKey(threadId))).sort();
+      for (const ns of namespaces) {
+        const key = this.historyKey(threadId, ns);
+        const index = (await this.swarm.snapshot.get<Record<string, number>>(key, { path: '/i' })) ?? {};
+        const ids = Object.keys(index)
+          .filter((id) => (!cfgId || id === cfgId) && (!beforeId || id < beforeId))
+          .sort()
+          .reverse();
+        const batch = 16;
+        for (let i = 0; i < ids.length; i += batch) {
+          const chunk = ids.slice(i, i + batch);
+          const recs = await Promise.all(chunk.map((id) => this.recordAt(key, index[id]!)));
+          for (let j = 0; j < chunk.length; j++) {
+            const rec = recs[j];
+            if (rec === undefined || rec.id !== chunk[j]) continue;
+            if (filter && Object.keys(filter).length > 0) {
+              const metadata = (await this.decode(rec.mt, rec.m)) as Record<string, unknown>;
+              if (!Object.entries(filter).every(([k, v]) => metadata?.[k] === v)) continue;
+            }
+            if (limit !== undefined) {
+              if (limit <= 0) return;
+              limit -= 1;
+            }
+            yield await this.toTuple(threadId, ns, rec);
+          }
+        }
+      }
+    }
+  }
+
+  // ---- Writing ----
+
+  /** The record of `checkpoint`: new values from `fresh`, the others carried over from `base`. */
+  private async record(
+    checkpoint: Checkpoint,
+    parentId: string | undefined,
+    k: Enc,
+    m: Enc,
+    fresh: Map<string, Enc>,
+    base: Rec | undefined,
+  ): Promise<Rec> {
+    let baseVersions: Record<string, unknown> = {};
+    if (base !== undefined) {
+      const rest = (base.kt === undefined ? base.k : await this.decode(base.kt, base.k)) as {
+        channel_versions?: Record<string, unknown>;
+      };
+      baseVersions = rest?.channel_versions ?? {};
+    }
+    const v: Array<[string, Json]> = [];
+    const vt: Array<[string, string]> = [];
+    for (const [c, version] of Object.entries(checkpoint.channel_versions ?? {})) {
+      const e = fresh.get(c);
+      if (e !== undefined) {
+        v.push([c, e.j]);
+        if (e.t !== 'json') vt.push([c, e.t]);
+      } else if (
+        base !== undefined &&
+        Object.prototype.hasOwnProperty.call(base.v, c) &&
+        baseVersions[c] === version
+      ) {
+        v.push([c, base.v[c]!]);
+        const t = base.vt?.[c];
+        if (t !== undefined) vt.push([c, t]);
+      }
+    }
+    const rec: Rec = { id: checkpoint.id, k: k.j, v: Object.fromEntries(v), m: m.j };
+    if (parentId !== undefined) rec.p = parentId;
+    if (k.t !== 'json') rec.kt = k.t;
+    if (vt.length > 0) rec.vt = Object.fromEntries(vt);
+    if (m.t !== 'json') rec.mt = m.t;
+    return rec;
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const threadRaw = config.configurable?.['thread_id'];
+    if (threadRaw === undefined || threadRaw === null) {
+      throw new Error('Failed to put checkpoint: the config has no "thread_id" in its "configurable" property');
+    }
+    const threadId = String(threadRaw);
+    const ns = String(config.configurable?.['checkpoint_ns'] ?? '');
+    const parentId = (config.configurable?.['checkpoint_id'] as string | undefined) || undefined;
+    const key = this.historyKey(threadId, ns);
+
+    const { channel_values: values, ...rest } = checkpoint;
+    const [k, m] = await Promise.all([this.encode(rest), this.encode(metadata)]);
+    const fresh = new Map<string, Enc>();
+    for (const c of Object.keys(newVersions)) {
+      if (values && Object.prototype.hasOwnProperty.call(values, c)) fresh.set(c, await this.encode(values[c]));
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const head = this.heads.get(key) ?? (await this.readHead(key));
+      let base = head.rec;
+      if (parentId !== undefined && head.rec?.id !== parentId) {
+        const pv = await this.versionOf(key, parentId);
+        const parent = pv === undefined ? undefined : await this.recordAt(key, pv);
+        if (parent !== undefined) base = parent;
+      }
+      const rec = await this.record(checkpoint, parentId, k, m, fresh, base);
+      try {
+        let version: number;
+        if (head.version === 0 || head.rec === undefined) {
+          await Promise.all([
+            this.swarm.call('SADD', this.threadsKey, threadId),
+            this.swarm.call('SADD', this.nsKey(threadId), ns),
+          ]);
+          const doc = { i: Object.fromEntries([[checkpoint.id, 1]]), c: rec };
+          version = await this.swarm.snapshot.save(key, doc, { ifVersion: head.version, keep: this.keep });
+        } else {
+          const ops: Op[] = [{ op: 'test', path: '/c/id', value: head.rec.id }];
+          diff(head.rec as unknown as Json, rec as unknown as Json, '/c', ops);
+          ops.push({ op: 'add', path: `/i/${pointerToken(checkpoint.id)}`, value: head.version + 1 });
+          version = (await this.swarm.snapshot.edit(key, ops as never, { ifVersion: head.version })).version;
+        }
+        this.remember(key, { version, rec });
+        break;
+      } catch (err) {
+        const code = codeOf(err);
+        if (code !== 'CONFLICT' && code !== 'TESTFAILED' && code !== 'NOPATH') throw err;
+        this.heads.delete(key);
+        if (attempt >= this.maxRetries) throw err;
+      }
+    }
+    return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    const threadRaw = config.configurable?.['thread_id'];
+    const checkpointId = config.configurable?.['checkpoint_id'] as string | undefined;
+    if (threadRaw === undefined || threadRaw === null) {
+      throw new Error('Failed to put writes: the config has no "thread_id" in its "configurable" property');
+    }
+    if (!checkpointId) {
+      throw new Error('Failed to put writes: the config has no "checkpoint_id" in its "configurable" property');
+    }
+    const threadId = String(threadRaw);
+    const ns = String(config.configurable?.['checkpoint_ns'] ?? '');
+    const args: string[] = [];
+    for (let i = 0; i < writes.length; i++) {
+      const [channel, value] = writes[i]!;
+      const idx = WRITES_IDX_MAP[channel] ?? i;
+      args.push(
+        JSON.stringify([taskId, idx]),
+        idx < 0 ? '1' : '0',
+        await this.encodeWrite(channel, value, taskPath ?? ''),
+      );
+    }
+    if (args.length === 0) return;
+    await this.swarm.call(
+      'EVAL',
+      PUT_WRITES,
+      2,
+      this.writesKey(threadId, ns, checkpointId),
+      this.writeSetKey(threadId),
+      ...args,
+    );
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    const t = String(threadId);
+    const [namespaces, writeKeys] = await Promise.all([
+      this.swarm.call('SMEMBERS', this.nsKey(t)),
+      this.swarm.call('SMEMBERS', this.writeSetKey(t)),
+    ]);
+    const histories = strings(namespaces).map((ns) => this.historyKey(t, ns));
+    const keys = [...histories, ...strings(writeKeys), this.nsKey(t), this.writeSetKey(t)];
+    for (let i = 0; i < keys.length; i += 512) await this.swarm.call('DEL', ...keys.slice(i, i + 512));
+    await this.swarm.call('SREM', this.threadsKey, t);
+    for (const h of histories) this.heads.delete(h);
+  }
+}

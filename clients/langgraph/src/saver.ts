@@ -235,14 +235,14 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   private async toTuple(threadId: string, ns: string, rec: Rec): Promise<CheckpointTuple> {
     const [rest, metadata, values, writes] = await Promise.all([
-      this.decode(rec.kt, rec.k) as Promise<Omit<Checkpoint, 'channel_values'>>,
+      this.decode(rec.kt, rec.k) as Promise<Omit<Checkpoint, 'channel_values' | 'id'>>,
       this.decode(rec.mt, rec.m) as Promise<CheckpointMetadata>,
       Promise.all(
         Object.entries(rec.v).map(async ([c, j]) => [c, await this.decode(rec.vt?.[c], j)] as const),
       ),
       this.readWrites(threadId, ns, rec.id),
     ]);
-    const checkpoint = { ...rest, channel_values: Object.fromEntries(values) } as Checkpoint;
+    const checkpoint = { ...rest, id: rec.id, channel_values: Object.fromEntries(values) } as Checkpoint;
     if (checkpoint.v < 4 && rec.p !== undefined) await this.migratePendingSends(checkpoint, threadId, ns, rec.p);
     const tuple: CheckpointTuple = {
       config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.id } },
@@ -396,7 +396,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const parentId = (config.configurable?.['checkpoint_id'] as string | undefined) || undefined;
     const key = this.historyKey(threadId, ns);
 
-    const { channel_values: values, ...rest } = checkpoint;
+    // The id is the record's own `id`; `k` keeps the rest but the channel values.
+    const { channel_values: values, id: _id, ...rest } = checkpoint;
     const [k, m] = await Promise.all([this.encode(rest), this.encode(metadata)]);
     const fresh = new Map<string, Enc>();
     for (const c of Object.keys(newVersions)) {

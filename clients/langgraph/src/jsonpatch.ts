@@ -42,8 +42,35 @@ export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
   return true;
 }
 
-/** Appends to ops the operations that turn `from` into `to` at `path`. */
-export function diff(from: Json, to: Json, path = '', ops: Op[] = []): Op[] {
+/**
+ * Appends to ops the operations that turn `from` into `to` at `path`.
+ *
+ * `opCost` (default 0: never) weighs one op against bytes of values sent: where the ops of
+ * a subtree cost more than replacing it (`opCost` plus its JSON length) the subtree is
+ * replaced whole, so a record with several changed members becomes one op. swarm applies
+ * each op with a pass over the document, which makes few larger ops cheaper than many small
+ * ones.
+ */
+export function diff(from: Json, to: Json, path = '', ops: Op[] = [], opCost = 0): Op[] {
+  if (opCost > 0 && typeof to === 'object' && to !== null && typeof from === 'object' && from !== null) {
+    const inner = diffInner(from, to, path, [], opCost);
+    if (inner.length > 1) {
+      let cost = 0;
+      for (const o of inner) cost += opCost + ('value' in o ? JSON.stringify(o.value).length : 0);
+      const whole = JSON.stringify(to).length + opCost;
+      if (whole < cost) {
+        ops.push({ op: 'replace', path, value: to });
+        return ops;
+      }
+    }
+    for (const o of inner) ops.push(o);
+    return ops;
+  }
+  return diffInner(from, to, path, ops, opCost);
+}
+
+function diffInner(from: Json, to: Json, path: string, ops: Op[], opCost: number): Op[] {
+  const diff = (a: Json, b: Json, p: string, o: Op[]) => diffNode(a, b, p, o, opCost);
   if (isObject(from) && isObject(to)) {
     for (const k of Object.keys(from)) {
       if (!Object.prototype.hasOwnProperty.call(to, k)) ops.push({ op: 'remove', path: `${path}/${pointerToken(k)}` });
@@ -56,14 +83,19 @@ export function diff(from: Json, to: Json, path = '', ops: Op[] = []): Op[] {
     return ops;
   }
   if (Array.isArray(from) && Array.isArray(to)) {
-    diffArray(from, to, path, ops);
+    diffArray(from, to, path, ops, opCost);
     return ops;
   }
   if (!jsonEqual(from, to)) ops.push({ op: 'replace', path, value: to });
   return ops;
 }
 
-function diffArray(from: Json[], to: Json[], path: string, ops: Op[]): void {
+function diffNode(from: Json, to: Json, path: string, ops: Op[], opCost: number): Op[] {
+  return diff(from, to, path, ops, opCost);
+}
+
+function diffArray(from: Json[], to: Json[], path: string, ops: Op[], opCost: number): void {
+  const diff = (a: Json, b: Json, p: string, o: Op[]) => diffNode(a, b, p, o, opCost);
   // Appended to: every old element unchanged, in place.
   if (to.length >= from.length && from.every((v, i) => jsonEqual(v, to[i]))) {
     for (let i = from.length; i < to.length; i++) ops.push({ op: 'add', path: `${path}/-`, value: to[i]! });

@@ -12,15 +12,19 @@
  *   P{T}:wk           set        the pending-write hashes of T
  *   Pthreads          set        the threads that have a history (for list() without a thread)
  *
- * A record holds one checkpoint: its id, its parent's id (`p`), the checkpoint without its
- * channel values (`k`), the channel values it resolves to (`v`) and its metadata (`m`). Values
- * go through the saver's serializer; what it serializes as JSON is stored as JSON inside the
- * document (so consecutive checkpoints differ by a few members and the history's reverse
- * deltas stay small), anything else as base64 with its type in `kt`, `vt` or `mt`.
+ * A record holds one checkpoint: its id, its parent (`q: 1` when the parent is the
+ * checkpoint of the version below, which is what a graph run writes; otherwise `p`, the
+ * parent's id), the checkpoint without its id and channel values (`k`), its metadata (`m`)
+ * and the channel values it resolves to (`v`). Values go through the saver's serializer;
+ * what it serializes as JSON is stored as JSON inside the document (so consecutive
+ * checkpoints differ by a few members and the history's reverse deltas stay small), anything
+ * else as base64 with its type in `kt`, `mt` or `vt`.
  *
- * put() sends only what changed: SWARM.SNAPSHOT EDIT with the JSON Patch from the head's
- * record to the new one plus the index entry, under IFVERSION <head> and a `test` of the
- * head's checkpoint id, so two writers on one thread never lose a checkpoint: the loser gets
+ * put() sends what changed: SWARM.SNAPSHOT EDIT with ops from the head's record to the new
+ * one (members whose text changed, and inside a large channel value the JSON Patch diff,
+ * or the whole record when that is cheaper: swarm applies each op with a pass over the
+ * document) plus the index entry, under IFVERSION <head> and a `test` of the head's
+ * checkpoint id, so two writers on one thread never lose a checkpoint: the loser gets
  * CONFLICT (or TESTFAILED), reads the head again and retries. The first checkpoint of a
  * history is a SAVE ... IFVERSION 0 KEEP <keep>.
  */
@@ -42,8 +46,8 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { Swarm, type AnyClient } from 'swarm-redis';
-import { diff, pointerToken, type Json, type Op } from './jsonpatch.js';
+import { Swarm, rawJSON, type AnyClient } from 'swarm-redis';
+import { diff, pointerToken, type Json } from './jsonpatch.js';
 
 export interface SwarmSaverOptions {
   /** Prefix of every key the saver writes (default `langgraph:`). */
@@ -59,29 +63,50 @@ export interface SwarmSaverOptions {
   serde?: SerializerProtocol;
   /** How many times put() retries after losing a race with another writer (default 100). */
   maxRetries?: number;
+  /**
+   * What one EDIT op weighs against bytes sent, when put() chooses between small ops and
+   * replacing a larger part of the record (default 16384: the server applies each op with a
+   * pass over the document). 0 always sends the smallest ops.
+   */
+  opCost?: number;
 }
 
-/** One checkpoint as stored in the document (`c`). */
+/** One checkpoint as stored in the document (`c`), parsed. */
 interface Rec {
   id: string;
+  q?: 1;
   p?: string;
   k: Json;
   kt?: string;
-  v: { [channel: string]: Json };
-  vt?: { [channel: string]: string };
   m: Json;
   mt?: string;
+  vt?: { [channel: string]: string };
+  v: { [channel: string]: Json };
+}
+
+/**
+ * The same record as the JSON texts of its members, which is what put() compares and
+ * sends: `members` holds every member but `id` and `v` (in record order), `v` the channels.
+ */
+interface RecText {
+  id: string;
+  members: Map<string, string>;
+  v: Map<string, string>;
+  /** Channel values already parsed (by a diff), by channel. */
+  parsed: Map<string, Json>;
 }
 
 interface Head {
   version: number;
-  rec: Rec | undefined;
+  rec: RecText | undefined;
 }
 
+/** A serialized value: its serializer type and its JSON text in the document. */
 interface Enc {
   t: string;
-  j: Json;
+  text: string;
 }
+
 
 const PUT_WRITES = `redis.call('SADD', KEYS[2], KEYS[1])
 for i = 1, #ARGV, 3 do
@@ -93,7 +118,7 @@ for i = 1, #ARGV, 3 do
 end
 return 1`;
 
-const CACHE_MAX = 1024;
+const CACHE_MAX = 256;
 
 function codeOf(err: unknown): string | undefined {
   return (err as { code?: unknown })?.code as string | undefined;
@@ -113,6 +138,33 @@ function pairs(reply: unknown): Array<[string, string]> {
   return out;
 }
 
+function toRecText(rec: Rec): RecText {
+  const members = new Map<string, string>();
+  for (const [name, value] of Object.entries(rec)) {
+    if (name !== 'id' && name !== 'v' && value !== undefined) members.set(name, JSON.stringify(value));
+  }
+  const v = new Map<string, string>();
+  for (const [c, value] of Object.entries(rec.v ?? {})) v.set(c, JSON.stringify(value));
+  return { id: rec.id, members, v, parsed: new Map() };
+}
+
+function recordText(r: RecText): string {
+  let out = `{"id":${JSON.stringify(r.id)}`;
+  for (const [name, text] of r.members) out += `,${JSON.stringify(name)}:${text}`;
+  out += ',"v":{';
+  let first = true;
+  for (const [c, text] of r.v) {
+    out += `${first ? '' : ','}${JSON.stringify(c)}:${text}`;
+    first = false;
+  }
+  return `${out}}}`;
+}
+
+function opText(op: string, path: string, value?: string): string {
+  const v = value === undefined ? '' : `,"value":${value}`;
+  return `{"op":"${op}","path":${JSON.stringify(path)}${v}}`;
+}
+
 function strings(reply: unknown): string[] {
   if (Array.isArray(reply)) return reply.map(String);
   if (reply instanceof Set) return [...reply].map(String);
@@ -124,6 +176,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
   readonly prefix: string;
   readonly keep: number;
   private readonly maxRetries: number;
+  private readonly opCost: number;
   /** The head record this saver last wrote or read, per history key. */
   private readonly heads = new Map<string, Head>();
 
@@ -133,6 +186,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     this.prefix = options.prefix ?? 'langgraph:';
     this.keep = options.keep ?? 1_000_000;
     this.maxRetries = options.maxRetries ?? 100;
+    this.opCost = options.opCost ?? 16384;
     if (!Number.isInteger(this.keep) || this.keep < 1 || this.keep > 1_000_000) {
       throw new RangeError('keep must be an integer between 1 and 1000000');
     }
@@ -165,8 +219,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   private async encode(value: unknown): Promise<Enc> {
     const [t, data] = await this.serde.dumpsTyped(value);
-    if (t === 'json') return { t, j: JSON.parse(new TextDecoder().decode(data)) as Json };
-    return { t, j: Buffer.from(data).toString('base64') };
+    if (t === 'json') return { t, text: typeof data === 'string' ? data : new TextDecoder().decode(data) };
+    return { t, text: JSON.stringify(Buffer.from(data).toString('base64')) };
   }
 
   private async decode(t: string | undefined, j: Json): Promise<unknown> {
@@ -195,9 +249,20 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   private async readHead(key: string): Promise<Head> {
     const { version, doc } = await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' });
-    const head = { version, rec: doc };
+    const head = { version, rec: doc === undefined ? undefined : toRecText(doc) };
     if (version > 0) this.remember(key, head);
     return head;
+  }
+
+  /** The checkpoint id of `version`, or undefined when it is not retained. */
+  private async idAt(key: string, version: number): Promise<string | undefined> {
+    if (version < 1) return undefined;
+    try {
+      return await this.swarm.snapshot.get<string>(key, { version, path: '/c/id' });
+    } catch (err) {
+      if (codeOf(err) === 'NOVERSION') return undefined;
+      throw err;
+    }
   }
 
   /** The version holding checkpoint `id`, or undefined. */
@@ -233,7 +298,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     return rows;
   }
 
-  private async toTuple(threadId: string, ns: string, rec: Rec): Promise<CheckpointTuple> {
+  private async toTuple(threadId: string, ns: string, rec: Rec, parentId: string | undefined): Promise<CheckpointTuple> {
     const [rest, metadata, values, writes] = await Promise.all([
       this.decode(rec.kt, rec.k) as Promise<Omit<Checkpoint, 'channel_values' | 'id'>>,
       this.decode(rec.mt, rec.m) as Promise<CheckpointMetadata>,
@@ -243,7 +308,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
       this.readWrites(threadId, ns, rec.id),
     ]);
     const checkpoint = { ...rest, id: rec.id, channel_values: Object.fromEntries(values) } as Checkpoint;
-    if (checkpoint.v < 4 && rec.p !== undefined) await this.migratePendingSends(checkpoint, threadId, ns, rec.p);
+    if (checkpoint.v < 4 && parentId !== undefined) await this.migratePendingSends(checkpoint, threadId, ns, parentId);
     const tuple: CheckpointTuple = {
       config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.id } },
       checkpoint,
@@ -254,8 +319,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
         ),
       ),
     };
-    if (rec.p !== undefined) {
-      tuple.parentConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.p } };
+    if (parentId !== undefined) {
+      tuple.parentConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: parentId } };
     }
     return tuple;
   }
@@ -281,16 +346,22 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const key = this.historyKey(String(threadId), ns);
     const id = getCheckpointId(config);
     let rec: Rec | undefined;
+    let parentId: string | undefined;
     if (id) {
       const version = await this.versionOf(key, id);
       if (version === undefined) return undefined;
-      rec = await this.recordAt(key, version);
-      if (rec?.id !== id) return undefined;
+      // The parent's id is read along (it is needed whenever the record says `q`).
+      const [r, prev] = await Promise.all([this.recordAt(key, version), this.idAt(key, version - 1)]);
+      if (r?.id !== id) return undefined;
+      rec = r;
+      parentId = rec.q ? prev : rec.p;
     } else {
-      rec = (await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' })).doc;
+      const head = await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' });
+      rec = head.doc;
       if (rec === undefined) return undefined;
+      parentId = rec.q ? await this.idAt(key, head.version - 1) : rec.p;
     }
-    return this.toTuple(String(threadId), ns, rec);
+    return this.toTuple(String(threadId), ns, rec, parentId);
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -312,6 +383,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
       for (const ns of namespaces) {
         const key = this.historyKey(threadId, ns);
         const index = (await this.swarm.snapshot.get<Record<string, number>>(key, { path: '/i' })) ?? {};
+        const idOf = new Map(Object.entries(index).map(([id, v]) => [v, id]));
         const ids = Object.keys(index)
           .filter((id) => (!cfgId || id === cfgId) && (!beforeId || id < beforeId))
           .sort()
@@ -331,7 +403,13 @@ export class SwarmSaver extends BaseCheckpointSaver {
               if (limit <= 0) return;
               limit -= 1;
             }
-            yield await this.toTuple(threadId, ns, rec);
+            let parentId = rec.p;
+            if (rec.q) {
+              const v = index[rec.id]! - 1;
+              parentId = idOf.get(v);
+              if (parentId === undefined || index[parentId] !== v) parentId = await this.idAt(key, v);
+            }
+            yield await this.toTuple(threadId, ns, rec, parentId);
           }
         }
       }
@@ -340,45 +418,113 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   // ---- Writing ----
 
-  /** The record of `checkpoint`: new values from `fresh`, the others carried over from `base`. */
+  /** The channel versions of a record (its `k`), for carrying values over. */
+  private async versionsOf(rec: RecText): Promise<Record<string, unknown>> {
+    const k = rec.members.get('k');
+    const kt = rec.members.get('kt');
+    if (k === undefined) return {};
+    const rest = (
+      kt === undefined ? JSON.parse(k) : await this.decode(JSON.parse(kt) as string, JSON.parse(k) as Json)
+    ) as { channel_versions?: Record<string, unknown> };
+    return rest?.channel_versions ?? {};
+  }
+
+  /**
+   * The record of `checkpoint`: the values of the channels in newVersions from `fresh`, the
+   * others carried over from `base` (the parent's record) where their version is the same.
+   */
   private async record(
     checkpoint: Checkpoint,
-    parentId: string | undefined,
+    parent: { id?: string; previous: boolean },
     k: Enc,
     m: Enc,
     fresh: Map<string, Enc>,
-    base: Rec | undefined,
-  ): Promise<Rec> {
-    let baseVersions: Record<string, unknown> = {};
-    if (base !== undefined) {
-      const rest = (base.kt === undefined ? base.k : await this.decode(base.kt, base.k)) as {
-        channel_versions?: Record<string, unknown>;
-      };
-      baseVersions = rest?.channel_versions ?? {};
-    }
-    const v: Array<[string, Json]> = [];
+    base: RecText | undefined,
+  ): Promise<RecText> {
+    const baseVersions = base === undefined ? {} : await this.versionsOf(base);
+    const baseTypes = base?.members.has('vt') ? (JSON.parse(base.members.get('vt')!) as Record<string, string>) : {};
+    const v = new Map<string, string>();
     const vt: Array<[string, string]> = [];
+    const parsed = new Map<string, Json>();
     for (const [c, version] of Object.entries(checkpoint.channel_versions ?? {})) {
       const e = fresh.get(c);
       if (e !== undefined) {
-        v.push([c, e.j]);
+        v.set(c, e.text);
         if (e.t !== 'json') vt.push([c, e.t]);
-      } else if (
-        base !== undefined &&
-        Object.prototype.hasOwnProperty.call(base.v, c) &&
-        baseVersions[c] === version
-      ) {
-        v.push([c, base.v[c]!]);
-        const t = base.vt?.[c];
+      } else if (base !== undefined && base.v.has(c) && baseVersions[c] === version) {
+        v.set(c, base.v.get(c)!);
+        if (base.parsed.has(c)) parsed.set(c, base.parsed.get(c)!);
+        const t = Object.prototype.hasOwnProperty.call(baseTypes, c) ? baseTypes[c] : undefined;
         if (t !== undefined) vt.push([c, t]);
       }
     }
-    const rec: Rec = { id: checkpoint.id, k: k.j, v: Object.fromEntries(v), m: m.j };
-    if (parentId !== undefined) rec.p = parentId;
-    if (k.t !== 'json') rec.kt = k.t;
-    if (vt.length > 0) rec.vt = Object.fromEntries(vt);
-    if (m.t !== 'json') rec.mt = m.t;
-    return rec;
+    const members = new Map<string, string>();
+    if (parent.previous) members.set('q', '1');
+    else if (parent.id !== undefined) members.set('p', JSON.stringify(parent.id));
+    members.set('k', k.text);
+    if (k.t !== 'json') members.set('kt', JSON.stringify(k.t));
+    members.set('m', m.text);
+    if (m.t !== 'json') members.set('mt', JSON.stringify(m.t));
+    if (vt.length > 0) members.set('vt', JSON.stringify(Object.fromEntries(vt)));
+    return { id: checkpoint.id, members, v, parsed };
+  }
+
+  /**
+   * The ops that turn record `from` into `to` inside the document: the members whose text
+   * changed; in a large JSON channel value the JSON Patch diff when it costs less than the
+   * value; or `/c` whole when that costs less than all of them.
+   */
+  private editOps(from: RecText, to: RecText): string[] {
+    const OP_COST = this.opCost;
+    const ops: string[] = [];
+    let cost = 0;
+    const set = (path: string, text: string) => {
+      ops.push(opText('add', path, text));
+      cost += OP_COST + text.length;
+    };
+    if (from.id !== to.id) set('/c/id', JSON.stringify(to.id));
+    for (const [name, text] of to.members) if (from.members.get(name) !== text) set(`/c/${pointerToken(name)}`, text);
+    for (const name of from.members.keys()) {
+      if (!to.members.has(name)) {
+        ops.push(opText('remove', `/c/${pointerToken(name)}`));
+        cost += OP_COST;
+      }
+    }
+    const fromTypes = from.members.get('vt');
+    const toTypes = to.members.get('vt');
+    for (const [c, text] of to.v) {
+      const old = from.v.get(c);
+      if (old === text) continue;
+      const path = `/c/v/${pointerToken(c)}`;
+      const plainJson = fromTypes === undefined && toTypes === undefined;
+      if (old !== undefined && plainJson && text.length > OP_COST) {
+        const a = from.parsed.get(c) ?? (JSON.parse(old) as Json);
+        const b = to.parsed.get(c) ?? (JSON.parse(text) as Json);
+        to.parsed.set(c, b);
+        const sub = diff(a, b, path, [], OP_COST);
+        let subCost = 0;
+        const subOps = sub.map((o) => {
+          const value = 'value' in o ? JSON.stringify(o.value) : undefined;
+          subCost += OP_COST + (value?.length ?? 0);
+          return opText(o.op, o.path, value);
+        });
+        if (subCost < OP_COST + text.length) {
+          ops.push(...subOps);
+          cost += subCost;
+          continue;
+        }
+      }
+      set(path, text);
+    }
+    for (const c of from.v.keys()) {
+      if (!to.v.has(c)) {
+        ops.push(opText('remove', `/c/v/${pointerToken(c)}`));
+        cost += OP_COST;
+      }
+    }
+    const whole = recordText(to);
+    if (cost > OP_COST + whole.length) return [opText('replace', '/c', whole)];
+    return ops;
   }
 
   async put(
@@ -403,6 +549,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     for (const c of Object.keys(newVersions)) {
       if (values && Object.prototype.hasOwnProperty.call(values, c)) fresh.set(c, await this.encode(values[c]));
     }
+    const indexOp = (version: number) => opText('add', `/i/${pointerToken(checkpoint.id)}`, String(version));
 
     for (let attempt = 0; ; attempt++) {
       const head = this.heads.get(key) ?? (await this.readHead(key));
@@ -410,9 +557,10 @@ export class SwarmSaver extends BaseCheckpointSaver {
       if (parentId !== undefined && head.rec?.id !== parentId) {
         const pv = await this.versionOf(key, parentId);
         const parent = pv === undefined ? undefined : await this.recordAt(key, pv);
-        if (parent !== undefined) base = parent;
+        if (parent !== undefined) base = toRecText(parent);
       }
-      const rec = await this.record(checkpoint, parentId, k, m, fresh, base);
+      const previous = parentId !== undefined && head.rec !== undefined && head.rec.id === parentId;
+      const rec = await this.record(checkpoint, { id: parentId, previous }, k, m, fresh, base);
       try {
         let version: number;
         if (head.version === 0 || head.rec === undefined) {
@@ -420,13 +568,14 @@ export class SwarmSaver extends BaseCheckpointSaver {
             this.swarm.call('SADD', this.threadsKey, threadId),
             this.swarm.call('SADD', this.nsKey(threadId), ns),
           ]);
-          const doc = { i: Object.fromEntries([[checkpoint.id, 1]]), c: rec };
-          version = await this.swarm.snapshot.save(key, doc, { ifVersion: head.version, keep: this.keep });
+          if (previous) rec.members.delete('q');
+          if (parentId !== undefined) rec.members.set('p', JSON.stringify(parentId));
+          const doc = `{"c":${recordText(rec)},"i":{${JSON.stringify(checkpoint.id)}:${head.version + 1}}}`;
+          version = await this.swarm.snapshot.save(key, rawJSON(doc), { ifVersion: head.version, keep: this.keep });
         } else {
-          const ops: Op[] = [{ op: 'test', path: '/c/id', value: head.rec.id }];
-          diff(head.rec as unknown as Json, rec as unknown as Json, '/c', ops);
-          ops.push({ op: 'add', path: `/i/${pointerToken(checkpoint.id)}`, value: head.version + 1 });
-          version = (await this.swarm.snapshot.edit(key, ops as never, { ifVersion: head.version })).version;
+          const ops = [opText('test', '/c/id', JSON.stringify(head.rec.id)), ...this.editOps(head.rec, rec)];
+          ops.push(indexOp(head.version + 1));
+          version = (await this.swarm.snapshot.edit(key, rawJSON(`[${ops.join(',')}]`), { ifVersion: head.version })).version;
         }
         this.remember(key, { version, rec });
         break;

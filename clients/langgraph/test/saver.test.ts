@@ -121,7 +121,7 @@ for (const kind of CLIENTS) {
         unsubscribe: (c) => inner.unsubscribe(c),
         close: () => inner.close(),
       };
-      const saver = new SwarmSaver(spy, { prefix });
+      const saver = new SwarmSaver(spy, { prefix, opCost: 0 });
       const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`field${i}`, `value ${i} `.repeat(10)]));
       let config = { configurable: { thread_id: 'th', checkpoint_ns: '' } } as Record<string, unknown>;
       const ids: string[] = [];

@@ -230,10 +230,16 @@ console.error(`mode ${MODE}: ${STEPS} checkpoints, state ${first} B at the first
 const server = await startServer();
 const results = [];
 try {
-  results.push(await run('SwarmSaver', new SwarmSaver(server.client, { prefix: 'lg:' }), steps, server.client));
-  results.push(await run('SwarmSaver, smallest ops (opCost 0)', new SwarmSaver(server.client, { prefix: 'lg0:', opCost: 0 }), steps, server.client));
-  results.push(await run('StringKeySaver', new StringKeySaver(server.client), steps, server.client));
-  results.push(await run('MemorySaver', new MemorySaver(), steps, null));
+  const only = process.env.ONLY ? process.env.ONLY.split(',') : null;
+  const savers = [
+    ['SwarmSaver', () => new SwarmSaver(server.client, { prefix: 'lg:' }), server.client],
+    ['SwarmSaver, smallest ops (opCost 0)', () => new SwarmSaver(server.client, { prefix: 'lg0:', opCost: 0 }), server.client],
+    ['StringKeySaver', () => new StringKeySaver(server.client), server.client],
+    ['MemorySaver', () => new MemorySaver(), null],
+  ];
+  for (const [name, make, client] of savers) {
+    if (!only || only.some((o) => name.startsWith(o))) results.push(await run(name, make(), steps, client));
+  }
 } finally {
   await server.stop();
 }
@@ -250,7 +256,7 @@ for (const r of results) {
 for (const r of results) if (r.server) console.log(`${r.name}: server time per call, puts: ${r.server}; reads: ${r.serverGet}`);
 console.log(`\nfloor (first state + changed bytes): ${kb(floor)}; latencies in ms; ${READS} getTuple by random id, each checked`);
 const sw = results[0];
-const sk = results.find((r) => r.name === 'StringKeySaver');
+const sk = results.find((r) => r.name === 'StringKeySaver') ?? sw;
 console.log(JSON.stringify({
   mode: MODE, steps: STEPS, floor, first, last, changed,
   swarmOverFloor: +(sw.mem / floor).toFixed(3),

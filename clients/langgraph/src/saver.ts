@@ -160,6 +160,19 @@ function recordText(r: RecText): string {
   return `${out}}}`;
 }
 
+/**
+ * When `to` is the JSON array `from` with elements appended (both as serialized by
+ * JSON.stringify: no whitespace), the text of the appended elements, comma-separated.
+ */
+function appendedText(from: string, to: string): string | undefined {
+  if (from.length < 2 || to.length <= from.length || from[0] !== '[' || from[from.length - 1] !== ']') return undefined;
+  // slice and === compare by memory; String.prototype.startsWith walks characters.
+  if (to[to.length - 1] !== ']' || to.slice(0, from.length - 1) !== from.slice(0, -1)) return undefined;
+  if (from === '[]') return to.slice(1, -1);
+  if (to[from.length - 1] !== ',') return undefined;
+  return to.slice(from.length, -1);
+}
+
 function opText(op: string, path: string, value?: string): string {
   const v = value === undefined ? '' : `,"value":${value}`;
   return `{"op":"${op}","path":${JSON.stringify(path)}${v}}`;
@@ -497,6 +510,17 @@ export class SwarmSaver extends BaseCheckpointSaver {
       if (old === text) continue;
       const path = `/c/v/${pointerToken(c)}`;
       const plainJson = fromTypes === undefined && toTypes === undefined;
+      const appended = plainJson && old !== undefined ? appendedText(old, text) : undefined;
+      if (appended !== undefined) {
+        // An array that only grew (a messages channel): append the new elements, found on
+        // the text without parsing either value.
+        for (const e of JSON.parse(`[${appended}]`) as Json[]) {
+          const value = JSON.stringify(e);
+          ops.push(opText('add', `${path}/-`, value));
+          cost += OP_COST + value.length;
+        }
+        continue;
+      }
       if (old !== undefined && plainJson && text.length > OP_COST) {
         const a = from.parsed.get(c) ?? (JSON.parse(old) as Json);
         const b = to.parsed.get(c) ?? (JSON.parse(text) as Json);

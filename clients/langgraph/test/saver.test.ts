@@ -142,6 +142,8 @@ for (const kind of CLIENTS) {
       expect(writes.map((a) => a[1])).toEqual(['SAVE', ...Array(9).fill('EDIT')]);
       expect(writes[0]![3]!.length).toBeGreaterThan(20_000);
       for (const w of writes.slice(1)) expect(w[3]!.length).toBeLessThan(1000);
+      // The growing messages channel is appended to, not rewritten.
+      for (const w of writes.slice(2)) expect(w[3]).toContain('{"op":"add","path":"/c/v/messages/-","value":"m');
       // Every checkpoint reads back by id, with its own values.
       for (let step = 0; step < 10; step++) {
         const t = await saver.getTuple({ configurable: { thread_id: 'th', checkpoint_ns: '', checkpoint_id: ids[step] } });

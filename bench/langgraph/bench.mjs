@@ -233,7 +233,7 @@ try {
   const only = process.env.ONLY ? process.env.ONLY.split(',') : null;
   const savers = [
     ['SwarmSaver', () => new SwarmSaver(server.client, { prefix: 'lg:' }), server.client],
-    ['SwarmSaver, smallest ops (opCost 0)', () => new SwarmSaver(server.client, { prefix: 'lg0:', opCost: 0 }), server.client],
+    ['SwarmSaver, opCost 16384 (fewer, larger ops)', () => new SwarmSaver(server.client, { prefix: 'lg16:', opCost: 16384 }), server.client],
     ['StringKeySaver', () => new StringKeySaver(server.client), server.client],
     ['MemorySaver', () => new MemorySaver(), null],
   ];

@@ -48,6 +48,7 @@ import {
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Swarm, rawJSON, type AnyClient } from 'swarm-redis';
 import { diff, pointerToken, type Json } from './jsonpatch.js';
+import { objectMembers } from './jsontext.js';
 
 export interface SwarmSaverOptions {
   /** Prefix of every key the saver writes (default `langgraph:`). */
@@ -65,28 +66,17 @@ export interface SwarmSaverOptions {
   maxRetries?: number;
   /**
    * What one EDIT op weighs against bytes sent, when put() chooses between small ops and
-   * replacing a larger part of the record (default 16384: the server applies each op with a
-   * pass over the document). 0 always sends the smallest ops.
+   * replacing a larger part of the record (the server applies each op with a pass over the
+   * document). The default, 0, always sends the smallest ops.
    */
   opCost?: number;
 }
 
-/** One checkpoint as stored in the document (`c`), parsed. */
-interface Rec {
-  id: string;
-  q?: 1;
-  p?: string;
-  k: Json;
-  kt?: string;
-  m: Json;
-  mt?: string;
-  vt?: { [channel: string]: string };
-  v: { [channel: string]: Json };
-}
-
 /**
- * The same record as the JSON texts of its members, which is what put() compares and
- * sends: `members` holds every member but `id` and `v` (in record order), `v` the channels.
+ * One checkpoint as stored in the document (`c`), as the JSON texts of its members: what
+ * put() compares and sends, and what reads hand to the serializer. `members` holds every
+ * member but `id` and `v` (in record order): `q` or `p`, `k`, `m`, and `kt`, `mt`, `vt` for
+ * values the serializer did not write as JSON; `v` the channel values.
  */
 interface RecText {
   id: string;
@@ -138,14 +128,17 @@ function pairs(reply: unknown): Array<[string, string]> {
   return out;
 }
 
-function toRecText(rec: Rec): RecText {
+/** The record whose JSON text is `text`. */
+function parseRecText(text: string): RecText {
   const members = new Map<string, string>();
-  for (const [name, value] of Object.entries(rec)) {
-    if (name !== 'id' && name !== 'v' && value !== undefined) members.set(name, JSON.stringify(value));
-  }
   const v = new Map<string, string>();
-  for (const [c, value] of Object.entries(rec.v ?? {})) v.set(c, JSON.stringify(value));
-  return { id: rec.id, members, v, parsed: new Map() };
+  let id = '';
+  for (const [name, value] of objectMembers(text)) {
+    if (name === 'id') id = JSON.parse(value) as string;
+    else if (name === 'v') for (const [c, t] of objectMembers(value)) v.set(c, t);
+    else members.set(name, value);
+  }
+  return { id, members, v, parsed: new Map() };
 }
 
 function recordText(r: RecText): string {
@@ -199,7 +192,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     this.prefix = options.prefix ?? 'langgraph:';
     this.keep = options.keep ?? 1_000_000;
     this.maxRetries = options.maxRetries ?? 100;
-    this.opCost = options.opCost ?? 16384;
+    this.opCost = options.opCost ?? 0;
     if (!Number.isInteger(this.keep) || this.keep < 1 || this.keep > 1_000_000) {
       throw new RangeError('keep must be an integer between 1 and 1000000');
     }
@@ -236,9 +229,10 @@ export class SwarmSaver extends BaseCheckpointSaver {
     return { t, text: JSON.stringify(Buffer.from(data).toString('base64')) };
   }
 
-  private async decode(t: string | undefined, j: Json): Promise<unknown> {
-    if (t === undefined || t === 'json') return this.serde.loadsTyped('json', JSON.stringify(j));
-    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(String(j), 'base64')));
+  /** The value stored as `text` with serializer type `t` (undefined: JSON). */
+  private async decode(t: string | undefined, text: string): Promise<unknown> {
+    if (t === undefined || t === 'json') return this.serde.loadsTyped('json', text);
+    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(JSON.parse(text) as string, 'base64')));
   }
 
   private async encodeWrite(channel: string, value: unknown, taskPath: string): Promise<string> {
@@ -260,10 +254,13 @@ export class SwarmSaver extends BaseCheckpointSaver {
     if (this.heads.size > CACHE_MAX) this.heads.delete(this.heads.keys().next().value as string);
   }
 
+  /** The head version and its record (GET ... PATH /c WITHVERSION); version 0: no history. */
   private async readHead(key: string): Promise<Head> {
-    const { version, doc } = await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' });
-    const head = { version, rec: doc === undefined ? undefined : toRecText(doc) };
-    if (version > 0) this.remember(key, head);
+    const reply = await this.swarm.call('SWARM.SNAPSHOT', 'GET', key, 'PATH', '/c', 'WITHVERSION');
+    if (!Array.isArray(reply)) return { version: 0, rec: undefined };
+    const [v, text] = reply as [unknown, unknown];
+    const head = { version: Number(v), rec: text === null || text === undefined ? undefined : parseRecText(String(text)) };
+    if (head.version > 0) this.remember(key, head);
     return head;
   }
 
@@ -285,9 +282,10 @@ export class SwarmSaver extends BaseCheckpointSaver {
   }
 
   /** The record at `version`, or undefined when that version was evicted. */
-  private async recordAt(key: string, version: number): Promise<Rec | undefined> {
+  private async recordAt(key: string, version: number): Promise<RecText | undefined> {
     try {
-      return await this.swarm.snapshot.get<Rec>(key, { version, path: '/c' });
+      const text = await this.swarm.snapshot.getText(key, { version, path: '/c' });
+      return text === null ? undefined : parseRecText(text);
     } catch (err) {
       if (codeOf(err) === 'NOVERSION') return undefined;
       throw err;
@@ -311,12 +309,34 @@ export class SwarmSaver extends BaseCheckpointSaver {
     return rows;
   }
 
-  private async toTuple(threadId: string, ns: string, rec: Rec, parentId: string | undefined): Promise<CheckpointTuple> {
+  private typeOf(rec: RecText, member: 'kt' | 'mt'): string | undefined {
+    const t = rec.members.get(member);
+    return t === undefined ? undefined : (JSON.parse(t) as string);
+  }
+
+  private async metadataOf(rec: RecText): Promise<CheckpointMetadata> {
+    return (await this.decode(this.typeOf(rec, 'mt'), rec.members.get('m') ?? '{}')) as CheckpointMetadata;
+  }
+
+  /** The parent's id: `p`, or for `q` the checkpoint of the version below (`idBelow`). */
+  private parentOf(rec: RecText, idBelow: string | undefined): string | undefined {
+    if (rec.members.has('q')) return idBelow;
+    const p = rec.members.get('p');
+    return p === undefined ? undefined : (JSON.parse(p) as string);
+  }
+
+  private async toTuple(threadId: string, ns: string, rec: RecText, parentId: string | undefined): Promise<CheckpointTuple> {
+    const vt = rec.members.has('vt') ? (JSON.parse(rec.members.get('vt')!) as Record<string, string>) : {};
     const [rest, metadata, values, writes] = await Promise.all([
-      this.decode(rec.kt, rec.k) as Promise<Omit<Checkpoint, 'channel_values' | 'id'>>,
-      this.decode(rec.mt, rec.m) as Promise<CheckpointMetadata>,
+      this.decode(this.typeOf(rec, 'kt'), rec.members.get('k') ?? '{}') as Promise<
+        Omit<Checkpoint, 'channel_values' | 'id'>
+      >,
+      this.metadataOf(rec),
       Promise.all(
-        Object.entries(rec.v).map(async ([c, j]) => [c, await this.decode(rec.vt?.[c], j)] as const),
+        [...rec.v].map(
+          async ([c, text]) =>
+            [c, await this.decode(Object.prototype.hasOwnProperty.call(vt, c) ? vt[c] : undefined, text)] as const,
+        ),
       ),
       this.readWrites(threadId, ns, rec.id),
     ]);
@@ -358,7 +378,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const ns = String(config.configurable?.['checkpoint_ns'] ?? '');
     const key = this.historyKey(String(threadId), ns);
     const id = getCheckpointId(config);
-    let rec: Rec | undefined;
+    let rec: RecText | undefined;
     let parentId: string | undefined;
     if (id) {
       const version = await this.versionOf(key, id);
@@ -367,12 +387,12 @@ export class SwarmSaver extends BaseCheckpointSaver {
       const [r, prev] = await Promise.all([this.recordAt(key, version), this.idAt(key, version - 1)]);
       if (r?.id !== id) return undefined;
       rec = r;
-      parentId = rec.q ? prev : rec.p;
+      parentId = this.parentOf(rec, prev);
     } else {
-      const head = await this.swarm.snapshot.getWithVersion<Rec>(key, { path: '/c' });
-      rec = head.doc;
+      const head = await this.readHead(key);
+      rec = head.rec;
       if (rec === undefined) return undefined;
-      parentId = rec.q ? await this.idAt(key, head.version - 1) : rec.p;
+      parentId = rec.members.has('q') ? await this.idAt(key, head.version - 1) : this.parentOf(rec, undefined);
     }
     return this.toTuple(String(threadId), ns, rec, parentId);
   }
@@ -409,15 +429,15 @@ export class SwarmSaver extends BaseCheckpointSaver {
             const rec = recs[j];
             if (rec === undefined || rec.id !== chunk[j]) continue;
             if (filter && Object.keys(filter).length > 0) {
-              const metadata = (await this.decode(rec.mt, rec.m)) as Record<string, unknown>;
+              const metadata = (await this.metadataOf(rec)) as Record<string, unknown>;
               if (!Object.entries(filter).every(([k, v]) => metadata?.[k] === v)) continue;
             }
             if (limit !== undefined) {
               if (limit <= 0) return;
               limit -= 1;
             }
-            let parentId = rec.p;
-            if (rec.q) {
+            let parentId = this.parentOf(rec, undefined);
+            if (rec.members.has('q')) {
               const v = index[rec.id]! - 1;
               parentId = idOf.get(v);
               if (parentId === undefined || index[parentId] !== v) parentId = await this.idAt(key, v);
@@ -436,9 +456,9 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const k = rec.members.get('k');
     const kt = rec.members.get('kt');
     if (k === undefined) return {};
-    const rest = (
-      kt === undefined ? JSON.parse(k) : await this.decode(JSON.parse(kt) as string, JSON.parse(k) as Json)
-    ) as { channel_versions?: Record<string, unknown> };
+    const rest = (kt === undefined ? JSON.parse(k) : await this.decode(JSON.parse(kt) as string, k)) as {
+      channel_versions?: Record<string, unknown>;
+    };
     return rest?.channel_versions ?? {};
   }
 
@@ -581,7 +601,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
       if (parentId !== undefined && head.rec?.id !== parentId) {
         const pv = await this.versionOf(key, parentId);
         const parent = pv === undefined ? undefined : await this.recordAt(key, pv);
-        if (parent !== undefined) base = toRecText(parent);
+        if (parent !== undefined) base = parent;
       }
       const previous = parentId !== undefined && head.rec !== undefined && head.rec.id === parentId;
       const rec = await this.record(checkpoint, { id: parentId, previous }, k, m, fresh, base);

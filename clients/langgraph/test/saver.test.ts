@@ -15,6 +15,7 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { Swarm, toTransport, type Transport } from 'swarm-redis';
 import { SwarmSaver, applyJsonPatch, jsonEqual, jsonPatchDiff, type Json } from '../src/index.js';
+import { objectMembers } from '../src/jsontext.js';
 import { CLIENTS, type Opened } from './server.js';
 
 const port = inject('redisPort');
@@ -90,6 +91,35 @@ describe('jsonPatchDiff', () => {
   });
 });
 
+describe('objectMembers', () => {
+  test('splits any object into its members, as JSON.parse reads them (seeded, 500 objects)', () => {
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const strs = ['', 'a', 'q"uote', 'back\\slash\\', 'br}ace]s{[', '\u00e9\n', 'x\\"y', ',:'];
+    const gen = (d: number): unknown => {
+      const k = rnd(d > 2 ? 5 : 7);
+      if (k === 0) return null;
+      if (k === 1) return rnd(2) === 1;
+      if (k === 2) return (rnd(2000) - 1000) / 8;
+      if (k === 3 || k === 4) return JSON.parse(`"${strs[rnd(strs.length)]}"`);
+      if (k === 5) return Array.from({ length: rnd(4) }, () => gen(d + 1));
+      return Object.fromEntries(Array.from({ length: rnd(4) }, () => [JSON.parse(`"${strs[rnd(strs.length)]}"`), gen(d + 1)]));
+    };
+    for (let i = 0; i < 500; i++) {
+      const obj = Object.fromEntries(Array.from({ length: rnd(6) }, (_, j) => [`m${j}${strs[rnd(strs.length)]}`, gen(0)]));
+      for (const text of [JSON.stringify(obj), JSON.stringify(obj, null, rnd(3))]) {
+        const members = objectMembers(text);
+        expect(members.map(([k]) => k)).toEqual(Object.keys(obj));
+        for (const [k, v] of members) expect(JSON.parse(v)).toEqual((obj as Record<string, unknown>)[k]);
+      }
+    }
+    expect(() => objectMembers('[1]')).toThrow(SyntaxError);
+  });
+});
+
 for (const kind of CLIENTS) {
   describe(`SwarmSaver over ${kind.name}`, () => {
     let opened: Opened;
@@ -121,7 +151,7 @@ for (const kind of CLIENTS) {
         unsubscribe: (c) => inner.unsubscribe(c),
         close: () => inner.close(),
       };
-      const saver = new SwarmSaver(spy, { prefix, opCost: 0 });
+      const saver = new SwarmSaver(spy, { prefix });
       const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`field${i}`, `value ${i} `.repeat(10)]));
       let config = { configurable: { thread_id: 'th', checkpoint_ns: '' } } as Record<string, unknown>;
       const ids: string[] = [];
@@ -155,6 +185,28 @@ for (const kind of CLIENTS) {
       const listed = [];
       for await (const t of saver.list({ configurable: { thread_id: 'th' } }, { limit: 4 })) listed.push(t.checkpoint.id);
       expect(listed).toEqual([...ids].reverse().slice(0, 4));
+    });
+
+    test('with an opCost, several changes to a small record become one replace of the record', async () => {
+      const sent: string[] = [];
+      const inner = toTransport(opened.client as never);
+      const spy = { ...inner, kind: inner.kind, call: (args: readonly string[]) => (sent.push(args.join(' ')), inner.call(args)) };
+      const saver = new SwarmSaver(spy as Transport, { prefix, opCost: 16384 });
+      let config = { configurable: { thread_id: 'oc' } } as Record<string, unknown>;
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const cp = checkpoint({ a: i, b: `b${i}`, c: [i] }, { a: i + 1, b: i + 1, c: i + 1 });
+        config = await saver.put(config as never, cp, meta(i), { a: i + 1, b: i + 1, c: i + 1 });
+        ids.push(cp.id);
+      }
+      const edits = sent.filter((c) => c.startsWith('SWARM.SNAPSHOT EDIT'));
+      expect(edits).toHaveLength(2);
+      for (const e of edits) expect(e).toContain('{"op":"replace","path":"/c","value":{"id":');
+      for (let i = 0; i < 3; i++) {
+        const t = await saver.getTuple({ configurable: { thread_id: 'oc', checkpoint_id: ids[i] } });
+        expect(t?.checkpoint.channel_values).toEqual({ a: i, b: `b${i}`, c: [i] });
+        expect(t?.parentConfig?.configurable?.['checkpoint_id']).toBe(i === 0 ? undefined : ids[i - 1]);
+      }
     });
 
     test('two writers on one thread lose no checkpoint', async () => {

@@ -86,6 +86,22 @@ interface RecText {
   parsed: Map<string, Json>;
 }
 
+/**
+ * A history's index as far as this saver knows it, both ways. `created` is the history's
+ * creation time (SWARM.SNAPSHOT INFO) when the whole index was read: a history deleted and
+ * written again has another, so INFO (O(1)) tells whether the entries still hold.
+ */
+class IndexCache {
+  readonly byId = new Map<string, number>();
+  readonly byVersion = new Map<number, string>();
+  created: number | undefined;
+
+  set(id: string, version: number): void {
+    this.byId.set(id, version);
+    this.byVersion.set(version, id);
+  }
+}
+
 interface Head {
   version: number;
   rec: RecText | undefined;
@@ -185,6 +201,12 @@ export class SwarmSaver extends BaseCheckpointSaver {
   private readonly opCost: number;
   /** The head record this saver last wrote or read, per history key. */
   private readonly heads = new Map<string, Head>();
+  /**
+   * Checkpoint id -> version, per history key: what this saver wrote, or read of the index.
+   * An entry can only go stale when the history is deleted and written again; reads check
+   * the id of the record they get, and look the id up again when it differs.
+   */
+  private readonly indexes = new Map<string, IndexCache>();
 
   constructor(client: AnyClient | Swarm, options: SwarmSaverOptions = {}) {
     super(options.serde);
@@ -275,10 +297,64 @@ export class SwarmSaver extends BaseCheckpointSaver {
     }
   }
 
-  /** The version holding checkpoint `id`, or undefined. */
-  private async versionOf(key: string, id: string): Promise<number | undefined> {
+  private indexFor(key: string, create: boolean): IndexCache | undefined {
+    let index = this.indexes.get(key);
+    if (index !== undefined) {
+      this.indexes.delete(key);
+      this.indexes.set(key, index);
+    } else if (create) {
+      index = new IndexCache();
+      this.indexes.set(key, index);
+      if (this.indexes.size > CACHE_MAX) this.indexes.delete(this.indexes.keys().next().value as string);
+    }
+    return index;
+  }
+
+  /**
+   * The version holding checkpoint `id`, or undefined: from the cached index, else (the
+   * first time a history is read) the whole index in one read, else the one entry.
+   */
+  private async versionOf(key: string, id: string, cached = true): Promise<number | undefined> {
+    const index = this.indexFor(key, false);
+    if (cached && index?.byId.has(id)) return index.byId.get(id);
+    if (index === undefined) {
+      const [text, created] = await Promise.all([this.swarm.snapshot.getText(key, { path: '/i' }), this.createdAt(key)]);
+      if (text === null) return undefined;
+      const loaded = this.indexFor(key, true)!;
+      for (const [k, v] of objectMembers(text)) loaded.set(k, Number(v));
+      loaded.created = created;
+      return loaded.byId.get(id);
+    }
     const v = await this.swarm.snapshot.get<number>(key, { path: `/i/${pointerToken(id)}` });
-    return typeof v === 'number' ? v : undefined;
+    if (typeof v !== 'number') return undefined;
+    index.set(id, v);
+    return v;
+  }
+
+  /**
+   * The id of the checkpoint at `version`: the cached index's answer while the history is the
+   * one that index was read from (an O(1) INFO, no version rebuilt), else the version's own
+   * record.
+   */
+  private async idAtVersion(key: string, version: number): Promise<string | undefined> {
+    if (version < 1) return undefined;
+    const index = this.indexes.get(key);
+    const candidate = index?.byVersion.get(version);
+    if (index !== undefined && candidate !== undefined && index.created !== undefined) {
+      if ((await this.createdAt(key)) === index.created) return candidate;
+      this.indexes.delete(key);
+    }
+    return this.idAt(key, version);
+  }
+
+  /** When the history at `key` was created (SWARM.SNAPSHOT INFO), or undefined. */
+  private async createdAt(key: string): Promise<number | undefined> {
+    try {
+      return (await this.swarm.snapshot.info(key)).created;
+    } catch (err) {
+      if (codeOf(err) === 'ERR') return undefined;
+      throw err;
+    }
   }
 
   /** The record at `version`, or undefined when that version was evicted. */
@@ -381,10 +457,15 @@ export class SwarmSaver extends BaseCheckpointSaver {
     let rec: RecText | undefined;
     let parentId: string | undefined;
     if (id) {
-      const version = await this.versionOf(key, id);
-      if (version === undefined) return undefined;
-      // The parent's id is read along (it is needed whenever the record says `q`).
-      const [r, prev] = await Promise.all([this.recordAt(key, version), this.idAt(key, version - 1)]);
+      let r: RecText | undefined;
+      let prev: string | undefined;
+      for (const cached of [true, false]) {
+        const version = await this.versionOf(key, id, cached);
+        if (version === undefined) return undefined;
+        // The parent's id is read along (it is needed whenever the record says `q`).
+        [r, prev] = await Promise.all([this.recordAt(key, version), this.idAtVersion(key, version - 1)]);
+        if (r?.id === id) break;
+      }
       if (r?.id !== id) return undefined;
       rec = r;
       parentId = this.parentOf(rec, prev);
@@ -392,7 +473,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
       const head = await this.readHead(key);
       rec = head.rec;
       if (rec === undefined) return undefined;
-      parentId = rec.members.has('q') ? await this.idAt(key, head.version - 1) : this.parentOf(rec, undefined);
+      parentId = rec.members.has('q') ? await this.idAtVersion(key, head.version - 1) : this.parentOf(rec, undefined);
     }
     return this.toTuple(String(threadId), ns, rec, parentId);
   }
@@ -416,6 +497,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
       for (const ns of namespaces) {
         const key = this.historyKey(threadId, ns);
         const index = (await this.swarm.snapshot.get<Record<string, number>>(key, { path: '/i' })) ?? {};
+        const cache = this.indexFor(key, true)!;
+        for (const [id, v] of Object.entries(index)) cache.set(id, v);
         const idOf = new Map(Object.entries(index).map(([id, v]) => [v, id]));
         const ids = Object.keys(index)
           .filter((id) => (!cfgId || id === cfgId) && (!beforeId || id < beforeId))
@@ -622,6 +705,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
           version = (await this.swarm.snapshot.edit(key, rawJSON(`[${ops.join(',')}]`), { ifVersion: head.version })).version;
         }
         this.remember(key, { version, rec });
+        this.indexFor(key, true)!.set(checkpoint.id, version);
         break;
       } catch (err) {
         const code = codeOf(err);
@@ -675,6 +759,9 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const keys = [...histories, ...strings(writeKeys), this.nsKey(t), this.writeSetKey(t)];
     for (let i = 0; i < keys.length; i += 512) await this.swarm.call('DEL', ...keys.slice(i, i + 512));
     await this.swarm.call('SREM', this.threadsKey, t);
-    for (const h of histories) this.heads.delete(h);
+    for (const h of histories) {
+      this.heads.delete(h);
+      this.indexes.delete(h);
+    }
   }
 }

@@ -236,6 +236,29 @@ for (const kind of CLIENTS) {
       }
     });
 
+    test("a reader's cached index does not outlive a thread deleted and written again by another saver", async () => {
+      const writer = new SwarmSaver(opened.client as never, { prefix });
+      const reader = new SwarmSaver(opened.client as never, { prefix });
+      const putTwo = async (tag: string) => {
+        let config = { configurable: { thread_id: 'stale' } } as Record<string, unknown>;
+        const ids: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          const cp = checkpoint({ tag: `${tag}${i}` }, { tag: i + 1 });
+          config = await writer.put(config as never, cp, meta(i), { tag: i + 1 });
+          ids.push(cp.id);
+        }
+        return ids;
+      };
+      const old = await putTwo('old');
+      expect((await reader.getTuple({ configurable: { thread_id: 'stale', checkpoint_id: old[1] } }))?.checkpoint.channel_values).toEqual({ tag: 'old1' });
+      await writer.deleteThread('stale');
+      const fresh = await putTwo('new');
+      expect(await reader.getTuple({ configurable: { thread_id: 'stale', checkpoint_id: old[1] } })).toBeUndefined();
+      const t = await reader.getTuple({ configurable: { thread_id: 'stale', checkpoint_id: fresh[1] } });
+      expect(t?.checkpoint.channel_values).toEqual({ tag: 'new1' });
+      expect(t?.parentConfig?.configurable?.['checkpoint_id']).toBe(fresh[0]);
+    });
+
     test('KEEP bounds the history: the oldest checkpoints go, the index and list follow', async () => {
       const saver = new SwarmSaver(opened.client as never, { prefix, keep: 3 });
       const ids: string[] = [];

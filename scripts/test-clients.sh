@@ -43,8 +43,8 @@ echo "== clients/langgraph: npm ci, tsc, vitest (LangGraph's checkpoint validati
 lgjson=$(mktemp)
 if [ -f "$root/clients/node/dist/index.js" ] || (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
     npm run --silent build); then :; else status=1; fi
-(cd "$root/clients/langgraph" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) || status=1
-(cd "$root/examples/langgraph" && npm ci --no-audit --no-fund --loglevel=error) || status=1
+(cd "$root/clients/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm run --silent build) || status=1
+(cd "$root/examples/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || status=1
 if (cd "$root/clients/langgraph" && npx vitest run --reporter=default --reporter=json --outputFile="$lgjson") >"$log" 2>&1; then :; else status=1; fi
 grep -E 'Tests |Test Files |FAIL' "$log" | sed 's/\x1b\[[0-9;]*m//g' || true
 counts=$(node -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests, r.numFailedTests + r.numPendingTests + r.numTodoTests) } catch { console.log("0 1") }' "$lgjson")

@@ -4,9 +4,9 @@
 #      tests (node-redis 5 RESP2/RESP3, node-redis 4, ioredis; the examples; the snippets of
 #      docs/getting-started.md). examples/node gets its own npm ci.
 #   2. clients/python: pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest).
-#   3. clients/langgraph: npm ci, tsc, vitest: LangGraph's checkpoint validation suite over
-#      node-redis and ioredis, examples/langgraph (its own npm ci), the npm pack install test.
-#      Skipped or todo cases count as failed.
+#   3. clients/langgraph: npm ci, tsc, vitest: LangGraph's checkpoint
+#      validation suite over node-redis and ioredis, examples/langgraph (its own npm ci), the
+#      npm pack install test. Skipped or todo cases count as failed, a failed build as one.
 # Each test file starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
 # Prints "clients: <n> passed, <m> failed" and exits non-zero when anything fails.
 set -euo pipefail
@@ -43,8 +43,11 @@ echo "== clients/langgraph: npm ci, tsc, vitest (LangGraph's checkpoint validati
 lgjson=$(mktemp)
 if [ -f "$root/clients/node/dist/index.js" ] || (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
     npm run --silent build); then :; else status=1; fi
-(cd "$root/clients/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm run --silent build) || status=1
-(cd "$root/examples/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || status=1
+lgbuild=0
+(cd "$root/clients/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm run --silent build) ||
+    lgbuild=1
+(cd "$root/examples/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || lgbuild=1
+[ "$lgbuild" = 0 ] || { status=1; failed=$((failed + 1)); echo "clients/langgraph: install or build failed"; }
 if (cd "$root/clients/langgraph" && npx vitest run --reporter=default --reporter=json --outputFile="$lgjson") >"$log" 2>&1; then :; else status=1; fi
 grep -E 'Tests |Test Files |FAIL' "$log" | sed 's/\x1b\[[0-9;]*m//g' || true
 counts=$(node -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests, r.numFailedTests + r.numPendingTests + r.numTodoTests) } catch { console.log("0 1") }' "$lgjson")

@@ -13,6 +13,7 @@ import {
   type CheckpointMetadata,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
+import type { RunnableConfig } from '@langchain/core/runnables';
 import { Swarm, toTransport, type Transport } from 'swarm-redis';
 import { SwarmSaver, applyJsonPatch, jsonEqual, jsonPatchDiff, type Json } from '../src/index.js';
 import { objectMembers } from '../src/jsontext.js';
@@ -153,12 +154,12 @@ for (const kind of CLIENTS) {
       };
       const saver = new SwarmSaver(spy, { prefix });
       const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`field${i}`, `value ${i} `.repeat(10)]));
-      let config = { configurable: { thread_id: 'th', checkpoint_ns: '' } } as Record<string, unknown>;
+      let config: RunnableConfig = { configurable: { thread_id: 'th', checkpoint_ns: '' } };
       const ids: string[] = [];
       for (let step = 0; step < 10; step++) {
         const state = { ...big, field7: `changed at ${step}` };
         const cp = checkpoint({ state, messages: Array.from({ length: step }, (_, i) => `m${i}`) }, { state: step + 1, messages: step + 1 });
-        config = await saver.put(config as never, cp, meta(step), { state: step + 1, messages: step + 1 });
+        config = await saver.put(config, cp, meta(step), { state: step + 1, messages: step + 1 });
         ids.push(cp.id);
       }
       const key = saver.historyKey('th', '');
@@ -192,11 +193,11 @@ for (const kind of CLIENTS) {
       const inner = toTransport(opened.client as never);
       const spy = { ...inner, kind: inner.kind, call: (args: readonly string[]) => (sent.push(args.join(' ')), inner.call(args)) };
       const saver = new SwarmSaver(spy as Transport, { prefix, opCost: 16384 });
-      let config = { configurable: { thread_id: 'oc' } } as Record<string, unknown>;
+      let config: RunnableConfig = { configurable: { thread_id: 'oc' } };
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         const cp = checkpoint({ a: i, b: `b${i}`, c: [i] }, { a: i + 1, b: i + 1, c: i + 1 });
-        config = await saver.put(config as never, cp, meta(i), { a: i + 1, b: i + 1, c: i + 1 });
+        config = await saver.put(config, cp, meta(i), { a: i + 1, b: i + 1, c: i + 1 });
         ids.push(cp.id);
       }
       const edits = sent.filter((c) => c.startsWith('SWARM.SNAPSHOT EDIT'));
@@ -240,11 +241,11 @@ for (const kind of CLIENTS) {
       const writer = new SwarmSaver(opened.client as never, { prefix });
       const reader = new SwarmSaver(opened.client as never, { prefix });
       const putTwo = async (tag: string) => {
-        let config = { configurable: { thread_id: 'stale' } } as Record<string, unknown>;
+        let config: RunnableConfig = { configurable: { thread_id: 'stale' } };
         const ids: string[] = [];
         for (let i = 0; i < 2; i++) {
           const cp = checkpoint({ tag: `${tag}${i}` }, { tag: i + 1 });
-          config = await writer.put(config as never, cp, meta(i), { tag: i + 1 });
+          config = await writer.put(config, cp, meta(i), { tag: i + 1 });
           ids.push(cp.id);
         }
         return ids;

@@ -1,10 +1,15 @@
 /**
  * LangGraph's own conformance suite (@langchain/langgraph-checkpoint-validation) against
  * SwarmSaver on a real server, once per client: getTuple, list, put, putWrites and
- * deleteThread. Each checkpointer gets its own key prefix and deletes its keys afterwards.
+ * deleteThread, and the opt-in getDeltaChannelHistory suite. Each checkpointer gets its own
+ * key prefix and deletes its keys afterwards.
  */
 import { inject } from 'vitest';
-import { validate } from '@langchain/langgraph-checkpoint-validation';
+import {
+  deltaChannelHistoryTests,
+  validate,
+  type CheckpointSaverTestInitializer,
+} from '@langchain/langgraph-checkpoint-validation';
 import { SwarmSaver } from '../src/index.js';
 import { CLIENTS, type Opened } from './server.js';
 
@@ -13,7 +18,7 @@ let seq = 0;
 
 for (const kind of CLIENTS) {
   let opened: Opened | undefined;
-  validate<SwarmSaver>({
+  const initializer: CheckpointSaverTestInitializer<SwarmSaver> = {
     checkpointerName: `SwarmSaver (${kind.name})`,
     async beforeAll() {
       opened = await kind.open(port);
@@ -35,5 +40,7 @@ for (const kind of CLIENTS) {
         if (keys.length > 0) await saver.swarm.call('DEL', ...keys);
       } while (cursor !== '0');
     },
-  });
+  };
+  validate<SwarmSaver>(initializer);
+  deltaChannelHistoryTests(initializer);
 }

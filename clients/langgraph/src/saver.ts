@@ -5,7 +5,7 @@
  * checkpoint namespace N:
  *
  *   P{T}:cp:N         swarm-snp  one version per checkpoint; every version's document is
- *                                {"i": {<checkpoint id>: <version>, ...}, "c": <record>}
+ *                                {"c": <record>, "i": {<checkpoint id>: <version>, ...}}
  *   P{T}:w:<id>:N     hash       the pending writes of checkpoint <id>, one field per
  *                                [task id, idx]
  *   P{T}:ns           set        the namespaces of T that have a history
@@ -21,12 +21,12 @@
  * else as base64 with its type in `kt`, `mt` or `vt`.
  *
  * put() sends what changed: SWARM.SNAPSHOT EDIT with ops from the head's record to the new
- * one (members whose text changed, and inside a large channel value the JSON Patch diff,
- * or the whole record when that is cheaper: swarm applies each op with a pass over the
- * document) plus the index entry, under IFVERSION <head> and a `test` of the head's
- * checkpoint id, so two writers on one thread never lose a checkpoint: the loser gets
- * CONFLICT (or TESTFAILED), reads the head again and retries. The first checkpoint of a
- * history is a SAVE ... IFVERSION 0 KEEP <keep>.
+ * one (the members whose text changed; appends to a growing array; inside a changed JSON
+ * channel the JSON Patch diff; with an `opCost`, larger replaces where they cost less) plus
+ * the index entry, under IFVERSION <head> and a `test` of the head's checkpoint id, so two
+ * writers on one thread never lose a checkpoint: the loser gets CONFLICT (or TESTFAILED),
+ * reads the head again and retries. The first checkpoint of a history is a
+ * SAVE ... IFVERSION 0 KEEP <keep>.
  */
 import {
   BaseCheckpointSaver,
@@ -87,9 +87,10 @@ interface RecText {
 }
 
 /**
- * A history's index as far as this saver knows it, both ways. `created` is the history's
- * creation time (SWARM.SNAPSHOT INFO) when the whole index was read: a history deleted and
- * written again has another, so INFO (O(1)) tells whether the entries still hold.
+ * A history's index as far as this saver knows it, both ways: the entries it wrote, or the
+ * whole index it read. `created` is the history's creation time (SWARM.SNAPSHOT INFO) when
+ * the whole index was read (undefined otherwise): a history deleted and written again has
+ * another, so an INFO (O(1)) tells whether the entries still hold.
  */
 class IndexCache {
   readonly byId = new Map<string, number>();
@@ -111,8 +112,12 @@ interface Head {
 interface Enc {
   t: string;
   text: string;
+  /** Stored as a base64 string (its type then goes into `kt`, `mt` or `vt`). */
+  base64?: boolean;
 }
 
+/** A \uD800-\uDFFF escape: JSON.stringify writes one only for an unpaired surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 const PUT_WRITES = `redis.call('SADD', KEYS[2], KEYS[1])
 for i = 1, #ARGV, 3 do
@@ -245,15 +250,25 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   // ---- Values ----
 
+  /**
+   * A value as the serializer writes it: JSON text goes into the document as is (type
+   * 'json'); anything else, and JSON that swarm would refuse (an unpaired surrogate escape,
+   * which JSON.stringify writes for a string cut in the middle of a character), as a base64
+   * string with its type.
+   */
   private async encode(value: unknown): Promise<Enc> {
     const [t, data] = await this.serde.dumpsTyped(value);
-    if (t === 'json') return { t, text: typeof data === 'string' ? data : new TextDecoder().decode(data) };
-    return { t, text: JSON.stringify(Buffer.from(data).toString('base64')) };
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (t === 'json') {
+      const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
+      if (!SURROGATE_ESCAPE.test(text)) return { t, text };
+    }
+    return { t, text: JSON.stringify(Buffer.from(bytes).toString('base64')), base64: true };
   }
 
-  /** The value stored as `text` with serializer type `t` (undefined: JSON). */
+  /** The value stored as `text`: JSON as is when `t` is undefined, else base64 of type `t`. */
   private async decode(t: string | undefined, text: string): Promise<unknown> {
-    if (t === undefined || t === 'json') return this.serde.loadsTyped('json', text);
+    if (t === undefined) return this.serde.loadsTyped('json', text);
     return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(JSON.parse(text) as string, 'base64')));
   }
 
@@ -566,7 +581,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
       const e = fresh.get(c);
       if (e !== undefined) {
         v.set(c, e.text);
-        if (e.t !== 'json') vt.push([c, e.t]);
+        if (e.base64) vt.push([c, e.t]);
       } else if (base !== undefined && base.v.has(c) && baseVersions[c] === version) {
         v.set(c, base.v.get(c)!);
         if (base.parsed.has(c)) parsed.set(c, base.parsed.get(c)!);
@@ -578,9 +593,9 @@ export class SwarmSaver extends BaseCheckpointSaver {
     if (parent.previous) members.set('q', '1');
     else if (parent.id !== undefined) members.set('p', JSON.stringify(parent.id));
     members.set('k', k.text);
-    if (k.t !== 'json') members.set('kt', JSON.stringify(k.t));
+    if (k.base64) members.set('kt', JSON.stringify(k.t));
     members.set('m', m.text);
-    if (m.t !== 'json') members.set('mt', JSON.stringify(m.t));
+    if (m.base64) members.set('mt', JSON.stringify(m.t));
     if (vt.length > 0) members.set('vt', JSON.stringify(Object.fromEntries(vt)));
     return { id: checkpoint.id, members, v, parsed };
   }

@@ -315,6 +315,19 @@ for (const kind of CLIENTS) {
       expect(t?.checkpoint.channel_values['set']).toEqual(expected);
       expect(t?.pendingWrites?.[0]).toEqual(['task-1', 'bytes', new Uint8Array([9])]);
 
+      // A string cut inside a character (an unpaired surrogate) is JSON that swarm refuses:
+      // that value goes in as base64, the others stay JSON, and all read back as they were.
+      const cut = '\ud83d end of a cut emoji';
+      const cutVersions = { cut: 1, plain: 1 };
+      const cutCp = checkpoint({ cut, plain: 'ok' }, cutVersions);
+      const cutConfig = await saver.put({ configurable: { thread_id: 's2' } }, cutCp, { ...meta(0), cut } as never, cutVersions);
+      const cutTuple = await saver.getTuple(cutConfig);
+      expect(cutTuple?.checkpoint.channel_values).toEqual({ cut, plain: 'ok' });
+      expect((cutTuple?.metadata as Record<string, unknown>)['cut']).toBe(cut);
+      const stored = (await sw.snapshot.get<{ c: { vt?: Record<string, string>; v: Record<string, unknown> } }>(saver.historyKey('s2', '')))!;
+      expect(stored.c.vt).toEqual({ cut: 'json' });
+      expect(stored.c.v['plain']).toBe('ok');
+
       // A serializer of its own is used for everything, and its types are kept.
       const seen: string[] = [];
       const custom: SerializerProtocol = {

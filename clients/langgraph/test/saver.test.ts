@@ -328,6 +328,13 @@ for (const kind of CLIENTS) {
       expect(stored.c.vt).toEqual({ cut: 'json' });
       expect(stored.c.v['plain']).toBe('ok');
 
+      // JSON nested deeper than swarm allows (128) goes in as base64 as well.
+      let deep: unknown = 'bottom';
+      for (let i = 0; i < 130; i++) deep = { d: deep };
+      const deepCp = checkpoint({ deep, plain: 1 }, { deep: 1, plain: 1 });
+      const deepConfig = await saver.put({ configurable: { thread_id: 's3' } }, deepCp, meta(0), { deep: 1, plain: 1 });
+      expect((await saver.getTuple(deepConfig))?.checkpoint.channel_values).toEqual({ deep, plain: 1 });
+
       // A serializer of its own is used for everything, and its types are kept.
       const seen: string[] = [];
       const custom: SerializerProtocol = {

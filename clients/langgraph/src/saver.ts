@@ -215,7 +215,12 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   constructor(client: AnyClient | Swarm, options: SwarmSaverOptions = {}) {
     super(options.serde);
-    this.swarm = client instanceof Swarm ? client : new Swarm(client);
+    // A Swarm from another copy of swarm-redis is not `instanceof` this one's: use its transport.
+    const transport = (client as { transport?: unknown }).transport;
+    if (client instanceof Swarm) this.swarm = client;
+    else if (transport !== undefined && typeof (client as { snapshot?: unknown }).snapshot === 'object') {
+      this.swarm = new Swarm(transport as AnyClient);
+    } else this.swarm = new Swarm(client as AnyClient);
     this.prefix = options.prefix ?? 'langgraph:';
     this.keep = options.keep ?? 1_000_000;
     this.maxRetries = options.maxRetries ?? 100;

@@ -275,6 +275,11 @@ for (const kind of CLIENTS) {
       for await (const t of saver.list({ configurable: { thread_id: 'k' } })) listed.push(t.checkpoint.id);
       expect(listed).toEqual([ids[4], ids[3], ids[2]]);
       expect(() => new SwarmSaver(opened.client as never, { keep: 0 })).toThrow(RangeError);
+      // A Swarm, or something shaped like one (another copy of swarm-redis), works as the client.
+      const viaSwarm = new SwarmSaver(sw, { prefix, keep: 3 });
+      expect(viaSwarm.swarm).toBe(sw);
+      const lookalike = new SwarmSaver({ transport: sw.transport, snapshot: {} } as never, { prefix, keep: 3 });
+      expect((await lookalike.getTuple({ configurable: { thread_id: 'k' } }))?.checkpoint.id).toBe(ids[4]);
     });
 
     test('a fork carries over the channel values of its parent, not of the head', async () => {

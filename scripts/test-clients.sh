@@ -4,9 +4,6 @@
 #      tests (node-redis 5 RESP2/RESP3, node-redis 4, ioredis; the examples; the snippets of
 #      docs/getting-started.md). examples/node gets its own npm ci.
 #   2. clients/python: pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest).
-#   3. clients/langgraph: npm ci, tsc, vitest: LangGraph's checkpoint
-#      validation suite over node-redis and ioredis, examples/langgraph (its own npm ci), the
-#      npm pack install test. Skipped or todo cases count as failed, a failed build as one.
 # Each test file starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
 # Prints "clients: <n> passed, <m> failed" and exits non-zero when anything fails.
 set -euo pipefail
@@ -39,6 +36,9 @@ f=$( (grep -Eo '[0-9]+ (failed|error)' "$log" || true) | awk '{s += $1} END {pri
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ -n "$p" ] || status=1
 
+# clients/langgraph: npm ci, tsc, vitest: LangGraph's checkpoint validation suite over node-redis
+# and ioredis, the saver's tests, examples/langgraph (its own npm ci), the npm pack install test.
+# Skipped or todo cases count as failed, a failed install or build as one.
 echo "== clients/langgraph: npm ci, tsc, vitest (LangGraph's checkpoint validation suite, example, npm pack)"
 lgjson=$(mktemp)
 if [ -f "$root/clients/node/dist/index.js" ] || (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&

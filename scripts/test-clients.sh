@@ -40,6 +40,7 @@ passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 # and ioredis, the saver's tests, examples/langgraph (its own npm ci), the npm pack install test.
 # Skipped or todo cases count as failed, a failed install or build as one.
 echo "== clients/langgraph: npm ci, tsc, vitest (LangGraph's checkpoint validation suite, example, npm pack)"
+lg_start=$(date +%s)
 lgjson=$(mktemp)
 if [ -f "$root/clients/node/dist/index.js" ] || (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
     npm run --silent build); then :; else status=1; fi
@@ -55,6 +56,7 @@ p=${counts% *}; f=${counts#* }
 [ "$f" = 0 ] && [ "$p" -gt 0 ] || { status=1; tail -60 "$log"; }
 passed=$((passed + p)); failed=$((failed + f))
 rm -f "$lgjson"
+echo "clients/langgraph: $(($(date +%s) - lg_start)) s"
 
 echo "clients: $passed passed, $failed failed"
 exit $status

@@ -9,7 +9,8 @@
 // does, so the state grows by one message per step.
 //
 //   cd bench/langgraph && npm ci && SWARM_MODULE=../../build/swarm.so node --expose-gc bench.mjs
-// Env: STEPS (1000), MODE (window|append), READS (1000), SEED (7), REDIS_SERVER.
+// Env: STEPS (1000), MODE (window|append), READS (1000), SEED (7), OPCOST (16384: the second
+// SwarmSaver row), ONLY (comma-separated name prefixes), REDIS_SERVER.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +26,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS = Number(process.env.STEPS ?? 1000);
 const READS = Number(process.env.READS ?? 1000);
 const MODE = process.env.MODE ?? 'window';
+const OPCOST = Number(process.env.OPCOST ?? 16384);
 const modulePath = path.resolve(process.env.SWARM_MODULE ?? path.join(here, '../../build/swarm.so'));
 const redisServer = process.env.REDIS_SERVER ?? 'redis-server';
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
@@ -235,7 +237,7 @@ try {
   const only = process.env.ONLY ? process.env.ONLY.split(',') : null;
   const savers = [
     ['SwarmSaver', () => new SwarmSaver(server.client, { prefix: 'lg:' }), server.client, true],
-    ['SwarmSaver, opCost 16384 (fewer, larger ops)', () => new SwarmSaver(server.client, { prefix: 'lg16:', opCost: 16384 }), server.client, true],
+    [`SwarmSaver, opCost ${OPCOST} (fewer, larger ops)`, () => new SwarmSaver(server.client, { prefix: 'lg16:', opCost: OPCOST }), server.client, true],
     ['StringKeySaver', () => new StringKeySaver(server.client), server.client, true],
     ['MemorySaver', () => new MemorySaver(), null, false],
   ];

@@ -3,6 +3,7 @@
  * Handler flow: arity (Redis checks it from the command info), parse every argument, open
  * the key, check its type, mutate, reply, replicate. Nothing is written before every
  * argument is known good. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
 #include "swarm/table.h"
 #include "type_rtb.h"
@@ -43,23 +45,17 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
 /* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    int regex = 0;
     long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
-    for (int i = 5; i < argc; i++) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (strcasecmp(opt, "REGEX") == 0) {
-            regex = 1;
-        } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY min", &pmin) ||
-                SwarmParseRangeOrReply(ctx, argv[i + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY max", &pmax))
-                return REDISMODULE_OK;
-            i += 2;
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
+    SwarmOption opts[] = {{"REGEX", 0, 0}, {"PRIORITY", 2, 0}};
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 5, opts, 2) != REDISMODULE_OK)
+        return REDISMODULE_OK;
+    int p = opts[1].at;
+    if (p && (SwarmParseRangeOrReply(ctx, argv[p + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY min", &pmin) ||
+              SwarmParseRangeOrReply(ctx, argv[p + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY max", &pmax)))
+        return REDISMODULE_OK;
+    int regex = opts[0].at != 0;
     if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
 
     swTable *existing;
@@ -140,7 +136,7 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t *ids = RedisModule_Alloc(n * sizeof(*ids));
     for (size_t i = 0; i < n; i++) {
         long long v;
-        if (RedisModule_StringToLongLong(argv[3 + i], &v) != REDISMODULE_OK || v < 1) {
+        if (SwarmParseRange(argv[3 + i], 1, LLONG_MAX, "id", &v, NULL) != SW_OK) {
             RedisModule_Free(ids);
             return SwarmReplyError(ctx, SW_ERR_SYNTAX,
                                    "invalid id '%.128s', expected a positive integer",
@@ -190,9 +186,10 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         return REDISMODULE_OK;
     /* Clearing no default, or setting the one in force, changes nothing: it fires, touches
      * and replicates nothing. */
-    int same = existing && (none ? existing->deflt == NULL
-                                 : existing->deflt && existing->defltLen == len &&
-                                       memcmp(existing->deflt, target, len) == 0);
+    size_t dlen;
+    const char *deflt = swTableDefault(existing, &dlen);
+    int same = existing &&
+               (none ? deflt == NULL : deflt && dlen == len && memcmp(deflt, target, len) == 0);
     if ((none && existing == NULL) || same) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -230,10 +227,10 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nroutes : 0;
+    size_t n = swTableRouteCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRoute *r = t->routes[i];
+        const swRoute *r = swTableRouteAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapStr(&m, "pattern", r->pattern, r->patternLen);
@@ -264,10 +261,10 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nrules : 0;
+    size_t n = swTableRuleCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRule *r = t->rules[i];
+        const swRule *r = swTableRuleAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapSimple(&m, "action", r->action == SW_RULE_DENY ? "deny" : "allow");
@@ -295,14 +292,12 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    SwarmOption opt = {"PRIORITY", 1, 0};
     long long priority = SW_PRIORITY_DEFAULT;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
-        if (SwarmParseRangeOrReply(ctx, argv[5], SW_PRIORITY_MIN, SW_PRIORITY_MAX, "PRIORITY",
-                                   &priority))
-            return REDISMODULE_OK;
-    } else if (argc != 4) {
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    }
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK ||
+        (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                          "PRIORITY", &priority) != REDISMODULE_OK))
+        return REDISMODULE_OK;
     size_t len;
     const char *type = RedisModule_StringPtrLen(argv[3], &len);
     swError err;
@@ -313,23 +308,26 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
+    /* A dry run of the publish plan: what it selects before any delivery. */
     const swResolution *res;
+    swPublish plan;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
-    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK) {
+    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK ||
+               (st = swPublishSelect(&plan, t, res, (int)priority)) != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
-        size_t n = swResolutionTargets(res, (int)priority, sel);
-        if (n == 0 && t->deflt) {
-            RedisModule_ReplyWithArray(ctx, 1);
-            RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-        } else {
-            RedisModule_ReplyWithArray(ctx, (long)n);
-            for (size_t i = 0; i < n; i++)
-                RedisModule_ReplyWithStringBuffer(ctx, sel[i]->target, sel[i]->targetLen);
+        long n = 0;
+        swPublishSlot s;
+        RedisModule_ReplyWithArray(ctx, REDISMODULE_POSTPONED_LEN);
+        for (size_t i = 0; i < swPublishSlots(&plan); i++) {
+            if (swPublishSlotAt(&plan, i, &s) && s.outcome == SW_OUTCOME_PENDING) {
+                RedisModule_ReplyWithStringBuffer(ctx, s.target, s.len);
+                n++;
+            }
         }
-        RedisModule_Free(sel);
+        RedisModule_ReplySetArrayLength(ctx, n);
+        swPublishFree(&plan);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glue.h"
 #include "swarm/alloc.h"
@@ -170,19 +171,51 @@ void SwarmMapEnd(SwarmMap *m) {
 
 /* ---- Arguments ---- */
 
+swStatus SwarmParseRange(RedisModuleString *arg, long long min, long long max, const char *what,
+                         long long *out, swError *err) {
+    long long v;
+    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK)
+        return swErrorSet(err, SW_ERR_SYNTAX, 0, "value is not an integer or out of range");
+    if (v < min || v > max)
+        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be between %lld and %lld", what, min, max);
+    *out = v;
+    return SW_OK;
+}
+
 int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
                            long long max, const char *what, long long *out) {
-    long long v;
-    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK) {
-        SwarmReplyError(ctx, SW_ERR_SYNTAX, "value is not an integer or out of range");
-        return REDISMODULE_ERR;
+    swError err;
+    swStatus st = SwarmParseRange(arg, min, max, what, out, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
+}
+
+swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,
+                           size_t n, swError *err) {
+    for (size_t k = 0; k < n; k++) opts[k].at = 0;
+    for (int i = from; i < argc;) {
+        size_t len;
+        const char *tok = RedisModule_StringPtrLen(argv[i], &len);
+        size_t k = 0;
+        while (k < n &&
+               !(strlen(opts[k].token) == len && strncasecmp(opts[k].token, tok, len) == 0))
+            k++;
+        if (k == n || i + opts[k].nargs >= argc)
+            return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
+        opts[k].at = i;
+        i += 1 + opts[k].nargs;
     }
-    if (v < min || v > max) {
-        SwarmReplyError(ctx, SW_ERR_RANGE, "%s must be between %lld and %lld", what, min, max);
-        return REDISMODULE_ERR;
-    }
-    *out = v;
-    return REDISMODULE_OK;
+    return SW_OK;
+}
+
+int SwarmParseOptionsOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int from,
+                             SwarmOption *opts, size_t n) {
+    swError err;
+    swStatus st = SwarmParseOptions(argv, argc, from, opts, n, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
 }
 
 swStatus SwarmJsonError(const swError *jerr, swError *err) {
@@ -226,18 +259,21 @@ static int hasFlag(const char *flags, const char *word) {
 }
 
 /* The ACL categories of a command, as Redis gives its own commands from their flags (write,
- * read, fast or else slow), plus pubsub for SWARM.PUBLISH, which publishes to channels, and
- * dangerous for the internal commands that write state unchecked. */
-static void aclCategories(const char *full, const char *flags, char *out, size_t size) {
+ * read, fast or else slow), plus the caller's extra ones. */
+static void aclCategories(const char *flags, const char *extra, char *out, size_t size) {
     snprintf(out, size, "%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
              hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
-             strcmp(full, "swarm.publish") == 0 ? " pubsub" : "",
-             strcmp(full, "swarm.apply") == 0 || strcmp(full, "swarm.restore") == 0 ? " dangerous"
-                                                                                    : "");
+             extra ? " " : "", extra ? extra : "");
 }
 
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
+    return SwarmRegisterAcl(ctx, parent, name, fn, flags, firstkey, info, NULL);
+}
+
+int SwarmRegisterAcl(RedisModuleCtx *ctx, const char *parent, const char *name,
+                     RedisModuleCmdFunc fn, const char *flags, int firstkey,
+                     const RedisModuleCommandInfo *info, const char *aclExtra) {
     char full[128];
     int keystep = firstkey > 0 ? 1 : 0;
     if (parent) {
@@ -258,7 +294,7 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, Red
      * categories, as Redis's own containers do. */
     if (swarmSetAclCategories && fn) {
         char cats[64];
-        aclCategories(full, flags, cats, sizeof(cats));
+        aclCategories(flags, aclExtra, cats, sizeof(cats));
         if (swarmSetAclCategories(cmd, cats) == REDISMODULE_ERR) return REDISMODULE_ERR;
     }
     if (info == NULL) return REDISMODULE_OK;

@@ -8,6 +8,9 @@
  *   u32 nroutes, then per route: u64 id | u8 kind | u8 pmin | u8 pmax | str pattern |
  *       str target | 5 x u64 counters | u8 breaker | u32 failures | u64 openedMs
  *   u32 nrules, then per rule: u64 id | u8 action | str regex | u64 hits
+ *   then, only when the table counted a duplicate or remembers a MSGID (dedup.h):
+ *   u64 duplicates | u32 n, then per MSGID, oldest first: str msgid | u64 idMs |
+ *       u64 idSeq | u64 expiresMs
  *
  * where str is a u32 length and the bytes. Decoding trusts nothing: a payload may come
  * from a damaged RDB or a forged SWARM.RESTORE. */

@@ -46,6 +46,7 @@ void swTableFree(swTable *t) {
     swTrieFree(t->trie);
     swFree(t->deflt);
     swTableCacheFree(t->cache);
+    swDedupFree(t->dedup);
     swFree(t);
 }
 
@@ -373,5 +374,47 @@ size_t swTableMemUsage(const swTable *t) {
         bytes += blockSize(r, sizeof(*r)) + blockSize(r->regex, r->regexLen + 1) +
                  swRegexMemUsage(r->re);
     }
-    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache);
+    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache) +
+           swDedupMemUsage(t->dedup);
+}
+
+/* ---- Reading ---- */
+
+size_t swTableRouteCount(const swTable *t) {
+    return t ? t->nroutes : 0;
+}
+
+swRoute *swTableRouteAt(const swTable *t, size_t i) {
+    return t->routes[i];
+}
+
+size_t swTableRuleCount(const swTable *t) {
+    return t ? t->nrules : 0;
+}
+
+swRule *swTableRuleAt(const swTable *t, size_t i) {
+    return t->rules[i];
+}
+
+const char *swTableDefault(const swTable *t, size_t *len) {
+    *len = t && t->deflt ? t->defltLen : 0;
+    return t ? t->deflt : NULL;
+}
+
+const swTableStats *swTableCounters(const swTable *t) {
+    static const swTableStats zero;
+    return t ? &t->stats : &zero;
+}
+
+void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq) {
+    *ms = t ? t->clockMs : 0;
+    *seq = t ? t->clockSeq : 0;
+}
+
+const swDedup *swTableDedup(const swTable *t) {
+    return t ? t->dedup : NULL;
+}
+
+size_t swTableDedupCount(const swTable *t) {
+    return swDedupCount(swTableDedup(t));
 }

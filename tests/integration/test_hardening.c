@@ -457,9 +457,9 @@ static void test_restore_invalid_json_version_no_use_after_free(void **state) {
     static const uint64_t heads[] = {7, 123456789, 1};
     for (size_t k = 0; k < 3; k++) {
         size_t tl = strlen(texts[k]);
-        unsigned char *buf = malloc(9 * 8 + 1 + tl);
+        unsigned char *buf = malloc(9 * 8 + 2 + 8 + tl);
         size_t n = 0;
-        buf[n++] = 1; /* format */
+        buf[n++] = 2; /* format */
         putLe64(buf + n, heads[k]);
         n += 8;
         putLe64(buf + n, 16); /* keep */
@@ -474,6 +474,9 @@ static void test_restore_invalid_json_version_no_use_after_free(void **state) {
         n += 8;
         putLe64(buf + n, XXH3_64bits(texts[k], tl));
         n += 8;
+        putLe64(buf + n, tl);
+        n += 8;
+        buf[n++] = 0; /* whole */
         putLe64(buf + n, tl);
         n += 8;
         memcpy(buf + n, texts[k], tl);

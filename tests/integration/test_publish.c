@@ -62,8 +62,9 @@ static int idLess(MsgId x, MsgId y) {
 static void expectPubReply(redisReply *r, const char *targets, long long receivers, char *idbuf) {
     if (r->type == REDIS_REPLY_ERROR) fail_msg("publish failed: %s", r->str);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 4);
+    assert_int_equal(r->elements, 5);
     assert_int_equal(r->element[3]->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->element[4]->integer, 0); /* not a duplicate */
     assert_int_equal(r->element[0]->type, REDIS_REPLY_STRING);
     parseId(r->element[0]->str);
     if (idbuf) snprintf(idbuf, 64, "%s", r->element[0]->str);
@@ -819,7 +820,7 @@ static void test_multi_exec_and_eval(void **state) {
     for (int i = 0; i < 2; i++) {
         redisReply *e = r->element[i];
         assert_int_equal(e->type, REDIS_REPLY_ARRAY);
-        assert_int_equal(e->elements, 4);
+        assert_int_equal(e->elements, 5);
         snprintf(ids[i], sizeof(ids[i]), "%s", e->element[0]->str);
         assert_int_equal(e->element[1]->elements, 1);
         assert_string_equal(e->element[1]->element[0]->str, "stream:tx:s");
@@ -831,7 +832,7 @@ static void test_multi_exec_and_eval(void **state) {
     r = itCmd(c, "EVAL %s 1 tx x.c {\"e\":1}",
               "return redis.call('SWARM.PUBLISH', KEYS[1], ARGV[1], ARGV[2])");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 4);
+    assert_int_equal(r->elements, 5);
     assert_true(idLess(parseId(ids[1]), parseId(r->element[0]->str)));
     assert_int_equal(r->element[1]->elements, 1);
     assert_string_equal(r->element[1]->element[0]->str, "stream:tx:s");
@@ -917,9 +918,9 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
     makeDelta(&d, 1, 9999999999999ULL, 5, 0);
     d.b[d.len++] = 0;
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", NULL);
-    /* Envelopes for replica subscribers come in channel/envelope pairs. */
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan", d.b, d.len - 1), "ERR",
-                  "channels and envelopes come in pairs");
+    /* The ROUTE effect is the delta alone (no envelopes ride along). */
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan {}", d.b, d.len - 1), "ERR",
+                  "syntax error, ROUTE takes one delta");
     itExpectError(itCmd(c, "SWARM.APPLY apl NOPE x"), "ERR", "unknown effect kind");
     char *after = itCmdRepr(c, "DEBUG DIGEST-VALUE %s", "apl");
     assert_string_equal(after, before);

@@ -25,13 +25,14 @@
 
 /* ---- Shared helpers ---- */
 
-/* Checks a publish reply: 4 elements, a message id, then the repr of delivered, receivers
- * and lost as one line (e.g. `["stream:s"],:0,[["channel:c","missed"]]`). Copies the id
- * into idbuf (64 bytes) when not NULL; frees the reply. */
+/* Checks a publish reply: 5 elements (the last 0: not a duplicate), a message id, then the repr of
+ * delivered, receivers and lost as one line (e.g. `["stream:s"],:0,[["channel:c","missed"]]`).
+ * Copies the id into idbuf (64 bytes) when not NULL; frees the reply. */
 static void expectPub(redisReply *r, const char *want, char *idbuf) {
     if (r->type == REDIS_REPLY_ERROR) fail_msg("publish failed: %s", r->str);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 4);
+    assert_int_equal(r->elements, 5);
+    assert_int_equal(r->element[4]->integer, 0);
     assert_int_equal(r->element[0]->type, REDIS_REPLY_STRING);
     unsigned long long ms, seq;
     char tail;
@@ -240,12 +241,12 @@ static void test_reply_shape_is_the_same_in_resp3(void **state) {
     itExpectInt(itCmd(sc, "SWARM.ROUTE ADD r3 a.* stream:r3:s"), 2);
     size_t len;
     char *raw = itRawResp3(&solo, "SWARM.PUBLISH r3 a.x {}", &len);
-    /* [id, ["stream:r3:s"], 0, [["channel:r3:nobody", "missed"]]] as RESP3 arrays. */
+    /* [id, ["stream:r3:s"], 0, [["channel:r3:nobody", "missed"]], 0] as RESP3 arrays. */
     const char *want = "*1\r\n$11\r\nstream:r3:s\r\n:0\r\n*1\r\n*2\r\n$17\r\nchannel:r3:nobody\r\n"
-                       "$6\r\nmissed\r\n+PONG\r\n";
+                       "$6\r\nmissed\r\n:0\r\n+PONG\r\n";
     if (len < strlen(want) || strcmp(raw + len - strlen(want), want) != 0)
         fail_msg("RESP3 reply ends unexpectedly: %s", raw);
-    assert_non_null(strstr(raw, "*4\r\n$"));
+    assert_non_null(strstr(raw, "*5\r\n$"));
     free(raw);
 }
 
@@ -632,14 +633,14 @@ static void test_multi_exec_and_lua_replicate_once(void **state) {
     itExpectStr(itCmd(mc, "SWARM.PUBLISH ml a.m {\"n\":2}"), "QUEUED");
     redisReply *r = itCmd(mc, "EXEC");
     assert_int_equal(r->elements, 3);
-    assert_int_equal(r->element[0]->elements, 4);
+    assert_int_equal(r->element[0]->elements, 5);
     assert_int_equal(r->element[1]->type, REDIS_REPLY_ERROR);
     freeReplyObject(r);
     r = itCmd(mc, "EVAL %s 1 ml a.l {\"n\":3}",
               "local a = redis.call('SWARM.PUBLISH', KEYS[1], ARGV[1], ARGV[2]) "
               "redis.call('SWARM.PUBLISH', KEYS[1], ARGV[1], '{\"n\":4}') return a");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 4);
+    assert_int_equal(r->elements, 5);
     freeReplyObject(r);
     itExpectInt(itCmd(mc, "PUBLISH ml:ch sentinel"), 0);
     for (int i = 1; i <= 4; i++) {

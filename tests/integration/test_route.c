@@ -426,7 +426,7 @@ static void test_stats_missing_key_is_zero(void **state) {
     expectRepr(cmd("SWARM.ROUTE STATS nokey"),
                "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
                "\"deadlettered\",:0,\"shed\",:0,\"routes\",:0,\"rules\",:0,\"last-id\",\"0-0\","
-               "\"default\",(nil)]");
+               "\"default\",(nil),\"duplicates\",:0,\"msgids\",:0]");
     itExpectInt(cmd("EXISTS nokey"), 0);
 }
 
@@ -673,27 +673,27 @@ static void test_stats_on_existing_table(void **state) {
     expectRepr(cmd("SWARM.ROUTE STATS t"),
                "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
                "\"deadlettered\",:0,\"shed\",:0,\"routes\",:2,\"rules\",:1,\"last-id\",\"0-0\","
-               "\"default\",(nil)]");
+               "\"default\",(nil),\"duplicates\",:0,\"msgids\",:0]");
     itExpectOk(cmd("SWARM.ROUTE DEFAULT t channel:dead"));
     itExpectInt(cmd("SWARM.ROUTE DEL t 1"), 1);
     expectRepr(cmd("SWARM.ROUTE STATS t"),
                "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
                "\"deadlettered\",:0,\"shed\",:0,\"routes\",:1,\"rules\",:1,\"last-id\",\"0-0\","
-               "\"default\",\"channel:dead\"]");
+               "\"default\",\"channel:dead\",\"duplicates\",:0,\"msgids\",:0]");
     expectRepr(cmd("SWARM.ROUTE STATS t x"),
                "!ERR wrong number of arguments for 'swarm.route|stats' command");
 
     expectResp3("SWARM.ROUTE STATS t",
-                "%10\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
                 "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
                 "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
-                "+default\r\n$12\r\nchannel:dead\r\n");
+                "+default\r\n$12\r\nchannel:dead\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
     itExpectOk(cmd("SWARM.ROUTE DEFAULT t NONE"));
     expectResp3("SWARM.ROUTE STATS t",
-                "%10\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
                 "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
                 "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
-                "+default\r\n_\r\n");
+                "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
 }
 
 /* ---- Type errors and atomicity ---- */

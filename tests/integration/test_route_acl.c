@@ -83,7 +83,7 @@ static void test_match_only_user_can_match_and_nothing_else(void **state) {
     expectRepr(itCmd(admin, "SWARM.ROUTE STATS k"),
                "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
                "\"deadlettered\",:0,\"shed\",:0,\"routes\",:1,\"rules\",:0,\"last-id\",\"0-0\","
-               "\"default\",(nil)]");
+               "\"default\",(nil),\"duplicates\",:0,\"msgids\",:0]");
     itExpectInt(itCmd(admin, "EXISTS k2"), 0);
 }
 

@@ -185,7 +185,7 @@ static void test_table_codec_decode_version_and_trailing(void **state) {
     char *buf;
     size_t len;
     encode(t, &buf, &len);
-    char *copy = test_malloc(len + 8);
+    char *copy = test_malloc(len + 16);
     memcpy(copy, buf, len);
     static const unsigned char versions[] = {0, 2, 3, 0x81, 0xff};
     for (size_t i = 0; i < sizeof(versions); i++) {
@@ -195,9 +195,13 @@ static void test_table_codec_decode_version_and_trailing(void **state) {
         expectCorrupt(copy, len, msg, 0);
     }
     copy[0] = FORMAT;
-    memset(copy + len, 0, 8);
-    expectCorrupt(copy, len + 1, "corrupt routing table: trailing bytes", 0);
-    expectCorrupt(copy, len + 8, "corrupt routing table: trailing bytes", 0);
+    /* After the rules only the dedup section may follow, whole, and never empty. */
+    memset(copy + len, 0, 16);
+    expectCorrupt(copy, len + 1, "corrupt routing table: truncated routing table", 0);
+    expectCorrupt(copy, len + 8, "corrupt routing table: truncated routing table", 0);
+    expectCorrupt(copy, len + 12, "corrupt routing table: empty dedup section", 0);
+    copy[len] = 1; /* one duplicate counted, no MSGID: valid, then a byte too many */
+    expectCorrupt(copy, len + 13, "corrupt routing table: trailing bytes", 0);
     test_free(copy);
     swFree(buf);
     swTableFree(t);

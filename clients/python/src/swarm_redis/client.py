@@ -19,6 +19,7 @@ import random
 import socket
 import threading
 import time
+import uuid
 import weakref
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
@@ -27,11 +28,12 @@ from redis.exceptions import ResponseError
 
 from . import _helpers as h
 from . import _spec as c
-from .commands import SnapshotCommands, SwarmCommands
-from .errors import ConflictError, SwarmError, convert_error
-from .types import ConnectionEvent, Message, Num, Versioned, decode_envelope, s
+from .commands import SnapshotCommands, SwarmCommands, _is_pipeline
+from .errors import ConflictError, RequestTimeoutError, SwarmError, convert_error
+from .inbox import Matcher, Waiter
+from .types import ConnectionEvent, Message, Num, Reply, Versioned, decode_envelope, decode_reply, s
 
-__all__ = ["Swarm", "Subscription", "StreamConsumer", "State", "UNCHANGED", "DEFAULT",
+__all__ = ["Swarm", "Subscription", "StreamConsumer", "State", "Inbox", "UNCHANGED", "DEFAULT",
            "SwarmModuleCommands", "Redis", "Pipeline"]
 
 DEFAULT = h.DEFAULT
@@ -451,6 +453,118 @@ class State:
                     attempt, self.base_delay_ms, self.max_delay_ms)))
 
 
+class _ThreadWaiter(Waiter):
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def deliver(self, reply: Optional[Reply]) -> None:
+        self.event.set()
+
+
+class Inbox:
+    """The reply inbox of request(): one pub/sub connection pattern-subscribed once, read by
+    one daemon thread that hands each reply to the request waiting for it (see
+    swarm_redis.inbox). It heals its connection like a Subscription (replies sent while it
+    was gone are lost: those requests time out). ``late`` counts replies dropped because no
+    request waited for them (finished, timed out, cancelled)."""
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self, r: Any, on_outage: Optional[h.OutageCallback] = None) -> None:
+        self._r = r
+        self.matcher = Matcher(f"swarm.inbox.{uuid.uuid4().hex}")
+        self.pattern = self.matcher.prefix + ".*"
+        self._healer = _Healer("inbox", self.pattern, on_outage)
+        self._p: Any = None
+        self._thread: Optional[threading.Thread] = None
+        self._start_lock = threading.Lock()
+
+    @property
+    def late(self) -> int:
+        return self.matcher.late
+
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    def _open(self, timeout: float) -> Any:
+        p = self._r.pubsub()
+        try:
+            p.psubscribe(self.pattern)
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise redis.TimeoutError("no psubscribe confirmation from the server")
+                m = p.get_message(timeout=min(left, 1.0))
+                if m is not None and m["type"] == "psubscribe":
+                    return p
+        except BaseException:
+            p.close()
+            raise
+
+    def start(self) -> None:
+        """Subscribes (in the caller, so a reply to a request published after this returns
+        is not missed) and starts the reader thread; a no-op once started."""
+        with self._start_lock:
+            if self.closed:
+                raise redis.ConnectionError("the inbox is closed")
+            if self._thread is not None:
+                return
+            self._p = self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
+            self._thread = threading.Thread(target=self._loop, name=self.pattern, daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        try:
+            while not self.closed:
+                try:
+                    if self._p is None:
+                        self._p = self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
+                        self._healer.succeeded()
+                    m = self._p.get_message(timeout=self.POLL_SECONDS)
+                except _NET_ERRORS as e:
+                    self._drop()
+                    try:
+                        self._healer.failed(e)
+                    except _Closed:
+                        return
+                    continue
+                if m is not None and m["type"] == "pmessage":
+                    try:
+                        reply = decode_reply(m["data"], s(m["channel"]))
+                    except (ValueError, KeyError, TypeError):
+                        self.matcher.undecodable += 1
+                        continue
+                    self.matcher.dispatch(reply)
+        finally:
+            self._drop()
+
+    def _drop(self) -> None:
+        p, self._p = self._p, None
+        if p is not None:
+            try:
+                p.close()
+            except _NET_ERRORS:
+                pass
+
+    def wait(self, w: _ThreadWaiter, timeout_ms: int) -> Optional[Reply]:
+        """The reply, or None on timeout (0: none) or once closed."""
+        try:
+            w.event.wait(timeout_ms / 1000.0 if timeout_ms > 0 else None)
+        finally:
+            reply = self.matcher.finish(w)
+        return reply
+
+    def close(self) -> None:
+        """Stops the reader thread, closes the connection, wakes waiting requests."""
+        self._healer.closed.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join()
+        self.matcher.close()
+
+
 class Swarm(SwarmCommands):
     """The swarm command group over one redis-py client (``redis.Redis``,
     ``redis.RedisCluster``, or a pipeline of either), plus the helpers that need a client.
@@ -464,6 +578,50 @@ class Swarm(SwarmCommands):
         self.redis = client
         self.on_outage = on_outage
         self._owned: "weakref.WeakSet[Union[Subscription, StreamConsumer]]" = weakref.WeakSet()
+        self._inbox: Optional[Inbox] = None
+        self._inbox_lock = threading.Lock()
+
+    @property
+    def inbox(self) -> Inbox:
+        """The reply inbox of request() (subscribed on first use)."""
+        with self._inbox_lock:
+            if self._inbox is None:
+                self._inbox = Inbox(self.redis, self.on_outage)
+            inbox = self._inbox
+        inbox.start()
+        return inbox
+
+    @property
+    def late_replies(self) -> int:
+        """Replies dropped because no request waited for them any more."""
+        return self._inbox.late if self._inbox is not None else 0
+
+    def request(self, key: str, type: str, payload: Any, *, timeout_ms: int = 5000,
+                priority: Optional[Num] = None, sender: Optional[str] = None,
+                msgid: Optional[str] = None) -> Reply:
+        """Publishes a message with ``reply_to`` set to this object's inbox and returns the
+        first reply to it (a responder calls reply()). RequestTimeoutError when none came
+        within ``timeout_ms`` (0: wait as long as it takes); redis.ConnectionError if the
+        Swarm is closed meanwhile. Any number of threads may call it at once: they share
+        one inbox connection."""
+        if _is_pipeline(self.redis):
+            raise TypeError("request() needs a client, not a pipeline")
+        inbox = self.inbox
+        channel = inbox.matcher.channel(key)
+        w = _ThreadWaiter()
+        inbox.matcher.begin()
+        try:
+            res = self.publish(key, type, payload, priority=priority, sender=sender,
+                               msgid=msgid, reply_to="channel:" + channel)
+            inbox.matcher.register(w, channel, res.id)
+        finally:
+            inbox.matcher.end()
+        reply = inbox.wait(w, timeout_ms)
+        if reply is not None:
+            return reply
+        if inbox.closed:
+            raise redis.ConnectionError("the Swarm was closed while a request waited")
+        raise RequestTimeoutError(key, type, res.id, timeout_ms)
 
     def subscribe(self, key: str, *, channels: Optional[List[str]] = None,
                   include_default: bool = True,
@@ -496,9 +654,11 @@ class Swarm(SwarmCommands):
                      max_delay_ms=max_delay_ms, keep=keep)
 
     def close(self) -> None:
-        """Closes the subscriptions and consumers this object opened."""
+        """Closes the subscriptions, consumers and the inbox this object opened."""
         for x in list(self._owned):
             x.close()
+        if self._inbox is not None:
+            self._inbox.close()
 
     def __enter__(self) -> "Swarm":
         return self

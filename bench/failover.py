@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """bench/failover.py -- what an acknowledged publish survives in a Sentinel failover.
 
-    /usr/bin/python3 bench/failover.py [--kills N] [--settle SECONDS]
+    /usr/bin/python3 bench/failover.py [--kills N] [--writers W] [--settle SECONDS]
 
 Starts 3 data nodes with swarm.so (1 master, 2 replicas) and 3 sentinels on free
-127.0.0.1 ports, runs one writer and one consumer-group reader per mode (no WAIT, no WAIT
+127.0.0.1 ports, runs W writers (default 4) and one consumer-group reader per mode (no WAIT, no WAIT
 with MSGID, replicas=1, replicas=2, replicas=2 with MSGID) while the master is killed
 (kill -9) N times (default 10), and prints a markdown table per mode: acknowledged
 messages, lost, duplicate entries, redeliveries, reissued ids, retries. The method is
@@ -32,6 +32,7 @@ from failover_harness import Cluster, run_experiment, table  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--kills", type=int, default=10)
+    ap.add_argument("--writers", type=int, default=4, help="writers per mode")
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds of writing before the first kill and after each recovery")
     args = ap.parse_args()
@@ -44,13 +45,19 @@ def main() -> int:
                       shlex.split(sentinel) if sentinel else None,
                       log=lambda line: print(line, flush=True))
     t0 = time.monotonic()
+    ok = False
     try:
         cluster.start()
-        results = run_experiment(cluster, args.kills, settle=args.settle)
+        results = run_experiment(cluster, args.kills, settle=args.settle,
+                                 writers_per_mode=args.writers)
+        ok = True
     finally:
-        cluster.stop()
+        cluster.stop(keep_dir=not ok)
+        if not ok:
+            print(f"failover: logs kept in {cluster.dir}", file=sys.stderr)
     print()
-    print(table(results, args.kills))
+    print(table(results, args.kills, args.writers))
+    print(f"\nunplanned failovers (made by the sentinels without a kill): {cluster.unplanned}")
     print(f"\n({time.monotonic() - t0:.0f} s)")
     return 0
 

@@ -1,8 +1,8 @@
 """A Sentinel failover experiment: what an acknowledged publish survives.
 
 Starts 3 data nodes with the swarm module (1 master, 2 replicas) and 3 sentinels, all on free
-127.0.0.1 ports, in a temporary directory. One writer per mode publishes numbered messages
-(``{"w": mode, "seq": n}``) to a stream target through a client that finds the master via
+127.0.0.1 ports, in a temporary directory. ``writers`` writers per mode publish numbered messages
+(``{"w": writer, "seq": n}``) to a stream target through a client that finds the master via
 Sentinel (redis-py's ``Sentinel.master_for``), and retries a message until it is
 acknowledged: the publish returned, and with ``replicas=N`` WAIT reported N replicas. One
 consumer per mode reads the stream through a consumer group (a StreamConsumer over the same
@@ -109,8 +109,8 @@ class Cluster:
 
     def __init__(self, module: str, redis_server: str = "redis-server",
                  sentinel: Optional[List[str]] = None, log: Callable[[str], None] = print,
-                 down_after_ms: int = 1000, failover_timeout_ms: int = 2000) -> None:
-        self.module = module
+                 down_after_ms: int = 2000, failover_timeout_ms: int = 5000) -> None:
+        self.module = os.path.abspath(module)
         self.redis_server = redis_server
         self.sentinel_cmd = sentinel or (["redis-sentinel"] if shutil.which("redis-sentinel")
                                          else [redis_server, "--sentinel"])
@@ -122,6 +122,9 @@ class Cluster:
         self.data_ports: List[int] = []
         self.sentinel_ports: List[int] = []
         self.kills = 0
+        self.unplanned = 0  # failovers the sentinels made without a kill
+        self.why = ""
+        self._last_master: Optional[int] = None
 
     # ---- processes ----
 
@@ -142,7 +145,15 @@ class Cluster:
         if replicaof is not None:
             args += ["--replicaof", "127.0.0.1", str(replicaof)]
         self._spawn(port, args)
-        _poll(lambda: bool(redis.Redis(port=port, socket_timeout=1).ping()), f"node {port}", 20)
+        self._up(port, f"node {port}")
+
+    def _up(self, port: int, what: str) -> None:
+        try:
+            _poll(lambda: bool(redis.Redis(port=port, socket_timeout=1).ping()), what, 20)
+        except TimeoutError:
+            with open(os.path.join(self.dir, f"{port}.log"), "rb") as f:
+                tail = f.read()[-2000:].decode("utf-8", "replace")
+            raise TimeoutError(f"{what} did not start:\n{tail}") from None
 
     def _sentinel(self, port: int, master: int) -> None:
         conf = os.path.join(self.dir, f"sentinel-{port}.conf")
@@ -154,7 +165,7 @@ class Cluster:
                     f"sentinel parallel-syncs {SERVICE} 2\n")
         self._spawn(port, [*self.sentinel_cmd, conf] if self.sentinel_cmd[-1] != "--sentinel"
                     else [self.sentinel_cmd[0], conf, "--sentinel"])
-        _poll(lambda: bool(redis.Redis(port=port, socket_timeout=1).ping()), f"sentinel {port}", 20)
+        self._up(port, f"sentinel {port}")
 
     def start(self) -> None:
         ports = free_ports(6)
@@ -166,9 +177,11 @@ class Cluster:
         for p in self.sentinel_ports:
             self._sentinel(p, master)
         self.wait_healthy(master, 60)
+        self._last_master = master
 
-    def stop(self) -> None:
-        """Ends every process this cluster started (by pid) and removes its directory."""
+    def stop(self, keep_dir: bool = False) -> None:
+        """Ends every process this cluster started (by pid) and removes its directory
+        (unless ``keep_dir``: the node and sentinel logs are there)."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
@@ -178,7 +191,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 pass
         self.procs.clear()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- views ----
 
@@ -195,10 +209,14 @@ class Cluster:
             seen.add(int(addr[1]))
         return seen.pop() if len(seen) == 1 else None
 
-    def _healthy(self, master: int) -> bool:
-        if self.master_port() != master:
+    def _healthy(self, master: Optional[int]) -> bool:
+        agreed = self.master_port()
+        self.why = f"sentinels agree on master {agreed}, not {master}"
+        if agreed is None or (master is not None and agreed != master):
             return False
+        master = agreed
         info = redis.Redis(port=master, socket_timeout=1).info("replication")
+        self.why = f"master {master}: {info}"
         if info.get("role") != "master" or info.get("connected_slaves") != 2:
             return False
         if any(info[f"slave{i}"]["state"] != "online" for i in range(2)):
@@ -206,18 +224,26 @@ class Cluster:
         for p in self.sentinel_ports:
             s = redis.Redis(port=p, socket_timeout=1, decode_responses=True)
             reps = s.execute_command("SENTINEL", "REPLICAS", SERVICE)
+            self.why = f"sentinel {p} sees replicas {reps}"
             ok = [r for r in reps if _flags(r) == {"slave"} and _field(r, "master-link-status")
                   == "ok" and int(_field(r, "master-port") or 0) == master]
             if len(ok) != 2:
                 return False
             others = s.execute_command("SENTINEL", "SENTINELS", SERVICE)
+            self.why = f"sentinel {p} sees sentinels {others}"
             if len(others) != 2:
                 return False
         return True
 
-    def wait_healthy(self, master: int, timeout: float) -> None:
-        _poll(lambda: self._healthy(master), "two healthy replicas seen by the sentinels",
-              timeout)
+    def wait_healthy(self, master: Optional[int], timeout: float) -> None:
+        """Until the sentinels agree on ``master`` (None: on any master) and see it with two
+        replicas online."""
+        self.why = ""
+        try:
+            _poll(lambda: self._healthy(master), "two healthy replicas seen by the sentinels",
+                  timeout)
+        except TimeoutError as e:
+            raise TimeoutError(f"{e}: {self.why}") from None
 
     # ---- the failure ----
 
@@ -226,6 +252,9 @@ class Cluster:
         a replica of the new master; returns the seconds without a master."""
         old = self.master_port()
         assert old is not None
+        if self._last_master is not None and old != self._last_master:
+            self.unplanned += 1
+            self.log(f"unplanned failover: {self._last_master} -> {old}")
         proc = self.procs.pop(old)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGKILL)
@@ -243,7 +272,9 @@ class Cluster:
         _poll(promoted, "the sentinels to promote a replica", timeout)
         down = time.monotonic() - t0
         self._data_node(old, new[0])
-        self.wait_healthy(new[0], timeout)
+        # the sentinels may fail over again meanwhile (counted at the next kill)
+        self.wait_healthy(None, timeout)
+        self._last_master = self.master_port()
         self.log(f"kill {self.kills}: master {old} -> {new[0]} after {down:.1f} s")
         return down
 
@@ -263,7 +294,8 @@ class _Writer(threading.Thread):
     def __init__(self, sw: Swarm, key: str, mode: Mode, stop: threading.Event,
                  result: Result, tag: str) -> None:
         super().__init__(daemon=True)
-        self.sw, self.key, self.mode, self.stop, self.result = sw, key, mode, stop, result
+        self.sw, self.key, self.mode, self.stop, self.shared = sw, key, mode, stop, result
+        self.result = Result(mode)  # this writer's counts, summed into ``shared`` at the end
         self.tag = tag
         self.acked: Dict[int, str] = {}  # seq -> message id acknowledged
         self.error: Optional[BaseException] = None
@@ -314,7 +346,6 @@ class _Reader(threading.Thread):
         self.consumer = sw.consumer(stream, "readers", "r1", block_ms=100, count=100)
         self.stop = stop
         self.entries: Counter[str] = Counter()  # entry id -> deliveries
-        self.seqs: Dict[str, int] = {}  # entry id -> seq
         self.error: Optional[BaseException] = None
 
     def run(self) -> None:
@@ -324,7 +355,6 @@ class _Reader(threading.Thread):
                 for m in msgs:
                     assert m.entry_id is not None
                     self.entries[m.entry_id] += 1
-                    self.seqs[m.entry_id] = int(m.payload["seq"])
                 if msgs:
                     self.consumer.ack(*msgs)
         except BaseException as e:
@@ -334,7 +364,7 @@ class _Reader(threading.Thread):
 
 
 def run_experiment(cluster: Cluster, kills: int, modes: List[Mode] = MODES,
-                   settle: float = 1.0) -> List[Result]:
+                   settle: float = 1.0, writers_per_mode: int = 1) -> List[Result]:
     """Writers and readers for every mode at once while the master is killed ``kills``
     times; the figures per mode."""
     sentinel = cluster.sentinel()
@@ -359,7 +389,9 @@ def run_experiment(cluster: Cluster, kills: int, modes: List[Mode] = MODES,
             rd = _Reader(client(), stream, stop_readers)
             rd.consumer.ensure_group()
             readers.append(rd)
-            writers.append(_Writer(sw, key, m, stop_writers, res, f"m{i}"))
+            for j in range(writers_per_mode):
+                writers.append(_Writer(sw if j == 0 else client(), key, m, stop_writers, res,
+                                       f"m{i}w{j}"))
         for t in [*readers, *writers]:
             t.start()
         time.sleep(settle)
@@ -369,6 +401,9 @@ def run_experiment(cluster: Cluster, kills: int, modes: List[Mode] = MODES,
         stop_writers.set()
         for w in writers:
             w.join(30)
+        cluster.wait_healthy(None, 60)
+        if cluster._last_master is not None and cluster.master_port() != cluster._last_master:
+            cluster.unplanned += 1
         master = cluster.master_port()
         assert master is not None
         r = redis.Redis(port=master, decode_responses=True)
@@ -382,8 +417,8 @@ def run_experiment(cluster: Cluster, kills: int, modes: List[Mode] = MODES,
         for err in [t.error for t in writers] + [t.error for t in readers]:
             if err is not None:
                 raise err
-        for i, (w, rd, res) in enumerate(zip(writers, readers, results)):
-            _count(r, f"swarm:{{fo{i}}}:log", w, rd, res)
+        for i, (rd, res) in enumerate(zip(readers, results)):
+            _count(r, f"swarm:{{fo{i}}}:log", [w for w in writers if w.shared is res], rd, res)
     finally:
         stop_writers.set()
         stop_readers.set()
@@ -395,23 +430,31 @@ def run_experiment(cluster: Cluster, kills: int, modes: List[Mode] = MODES,
     return results
 
 
-def _count(r: "redis.Redis[str]", stream: str, w: _Writer, rd: _Reader, res: Result) -> None:
+def _count(r: "redis.Redis[str]", stream: str, writers: List[_Writer], rd: _Reader,
+           res: Result) -> None:
     entries: List[Tuple[str, Dict[str, str]]] = r.xrange(stream)
-    by_seq: Counter[int] = Counter()
-    ids: Dict[str, Set[int]] = {}
+    copies: Counter[Tuple[str, int]] = Counter()  # (writer, seq) -> entries
+    carried: Dict[str, Set[Tuple[str, int]]] = {}  # message id -> messages carrying it
     for _eid, f in entries:
-        seq = int(json.loads(f["payload"])["seq"])
-        by_seq[seq] += 1
-        ids.setdefault(f["id"], set()).add(seq)
-    res.lost = sum(1 for seq in w.acked if by_seq[seq] == 0)
-    res.duplicate_entries = sum(n - 1 for n in by_seq.values() if n > 1)
+        p = json.loads(f["payload"])
+        msg = (str(p["w"]), int(p["seq"]))
+        copies[msg] += 1
+        carried.setdefault(f["id"], set()).add(msg)
+    acked = {(w.tag, seq): mid for w in writers for seq, mid in w.acked.items()}
+    for w in writers:
+        res.acknowledged += w.result.acknowledged
+        res.attempts += w.result.attempts
+        res.failed_attempts += w.result.failed_attempts
+        res.duplicates_answered += w.result.duplicates_answered
+    res.lost = sum(1 for msg in acked if copies[msg] == 0)
+    res.duplicate_entries = sum(n - 1 for n in copies.values() if n > 1)
     res.redelivered = sum(n - 1 for n in rd.entries.values() if n > 1)
     res.delivered = sum(rd.entries.values())
-    # an id acknowledged for one message that the stream now shows on another
-    res.reissued_ids = sum(1 for seq, mid in w.acked.items() if ids.get(mid, {seq}) - {seq})
+    # an id acknowledged for one message that another message carries now
+    res.reissued_ids = sum(1 for msg, mid in acked.items() if carried.get(mid, {msg}) - {msg})
 
 
-def table(results: List[Result], kills: int) -> str:
+def table(results: List[Result], kills: int, writers: int = 1) -> str:
     head = ("| mode | acknowledged | lost | duplicate entries | redelivered | reissued ids "
             "| retries | answered duplicate |")
     rows = [head, "|" + "---|" * 8]
@@ -419,4 +462,4 @@ def table(results: List[Result], kills: int) -> str:
         rows.append(f"| {x.mode.name} | {x.acknowledged} | {x.lost} | {x.duplicate_entries} | "
                     f"{x.redelivered} | {x.reissued_ids} | {x.failed_attempts} | "
                     f"{x.duplicates_answered} |")
-    return f"{kills} kills of the master\n" + "\n".join(rows)
+    return f"{kills} kills of the master, {writers} writer(s) per mode\n" + "\n".join(rows)

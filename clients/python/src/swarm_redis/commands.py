@@ -165,17 +165,18 @@ def _with_replicas(value: Any, acked: Any) -> Any:
     return Version(int(value), count)
 
 
-def _waited(replies: List[Any], server: Optional[str]) -> Any:
+def _waited(replies: List[Any], decode: Any, server: Optional[str]) -> Any:
     for r in replies:
         if isinstance(r, ResponseError):
             raise convert_error(r, server)
-    return _with_replicas(replies[0], replies[1])
+    value = decode(replies[0]) if decode is not None else replies[0]
+    return _with_replicas(value, replies[1])
 
 
-async def _waited_async(pipe: Any, server: Optional[str]) -> Any:
+async def _waited_async(pipe: Any, decode: Any, server: Optional[str]) -> Any:
     async with pipe:
         replies = await pipe.execute(raise_on_error=False)
-    return _waited(replies, server)
+    return _waited(replies, decode, server)
 
 
 class _Group:
@@ -195,16 +196,16 @@ class _Group:
         if isinstance(client, redis.asyncio.RedisCluster):
             raise TypeError("replicas= is not supported on redis.asyncio.RedisCluster")
         if isinstance(client, redis.RedisCluster):
+            # the node's own client; the reply is decoded here, as a cluster pipeline
+            # decodes again what that client's callbacks decoded
             client = client.get_redis_connection(client.get_node_from_key(_key_of(cmd.args)))
-            register_callbacks(client)
-        options = {PARSE_OPTION: cmd.decode} if cmd.decode is not None else {}
         pipe = client.pipeline(transaction=False)
-        pipe.execute_command(*cmd.args, **options)
+        pipe.execute_command(*cmd.args)
         pipe.execute_command(*wait)
         if isinstance(client, redis.asyncio.Redis):
-            return _waited_async(pipe, self._server)
+            return _waited_async(pipe, cmd.decode, self._server)
         with pipe:
-            return _waited(pipe.execute(raise_on_error=False), self._server)
+            return _waited(pipe.execute(raise_on_error=False), cmd.decode, self._server)
 
     def _run(self, cmd: "c.Cmd[Any]", blocking: bool = False, replicas: Optional[Num] = None,
              replicas_timeout_ms: Num = 1000) -> Any:

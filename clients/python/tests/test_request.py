@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from conftest import wait_for
 from swarm_redis import (
-    Message, RequestTimeoutError, Swarm, decode_reply, decode_reply_entry, raw_json,
+    CommandError, Message, RequestTimeoutError, Swarm, decode_reply, decode_reply_entry, raw_json,
 )
 from swarm_redis.aio import AsyncSwarm
 
@@ -34,6 +34,12 @@ def test_msgid_duplicate(server: Any, prefix: str) -> None:
     msgs = sw.consumer(stream, "g", "c", block_ms=None).read()
     assert [(m.id, m.msgid, m.reply_to) for m in msgs] == [(first.id, "m-1", None),
                                                            (other.id, "m-2", None)]
+    with pytest.raises(CommandError) as e:
+        sw.publish(key, "job.a", {}, msgid="")
+    assert e.value.code == "ERR" and e.value.detail.startswith("MSGID must be 1 to 128 bytes")
+    with pytest.raises(CommandError) as e:
+        sw.publish(key, "job.a", {}, reply_to="queue:x")
+    assert "invalid REPLYTO target 'queue:x'" in e.value.detail
 
 
 def test_reply_to_channel_envelope(server: Any, prefix: str) -> None:

@@ -210,7 +210,7 @@ ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
 # Upper-case words that start the module's ERR messages (argument names), not code words.
 ERR_LEADING_WORDS = {
     "PRIORITY", "SENDER", "KEEP", "IFVERSION", "VERSION", "PATH", "WITHVERSION", "REGEX",
-    "NONE", "JSON", "COUNT", "BLOCK", "MAXLEN",
+    "NONE", "JSON", "COUNT", "BLOCK", "MAXLEN", "MSGID", "REPLYTO",
 }
 
 _CODE = re.compile(r"^([A-Z][A-Z0-9_-]*)(?: (.*))?$", re.S)

@@ -31,6 +31,8 @@ def test_msgid_duplicate(server: Any, prefix: str) -> None:
     assert (first.duplicate, first.delivered) == (False, [f"stream:{stream}"])
     assert (again.duplicate, again.id, again.delivered) == (True, first.id, [])
     assert other.duplicate is False and other.id != first.id
+    stats = sw.route.stats(key)
+    assert (stats.published, stats.duplicates, stats.msgids) == (2, 1, 2)
     msgs = sw.consumer(stream, "g", "c", block_ms=None).read()
     assert [(m.id, m.msgid, m.reply_to) for m in msgs] == [(first.id, "m-1", None),
                                                            (other.id, "m-2", None)]

@@ -144,6 +144,8 @@ class Stats:
     rules: int
     last_id: str
     default: Optional[str]
+    duplicates: int = 0  # publishes answered as duplicates of a remembered MSGID
+    msgids: int = 0  # MSGIDs the table remembers now
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,8 @@ def decode_stats(v: Any) -> Stats:
         published=i(r["published"]), delivered=i(r["delivered"]), rejected=i(r["rejected"]),
         unrouted=i(r["unrouted"]), deadlettered=i(r["deadlettered"]), shed=i(r["shed"]),
         routes=i(r["routes"]), rules=i(r["rules"]), last_id=s(r["last-id"]),
-        default=s_or_none(r.get("default")),
+        default=s_or_none(r.get("default")), duplicates=i(r.get("duplicates", 0)),
+        msgids=i(r.get("msgids", 0)),
     )
 
 

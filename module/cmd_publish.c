@@ -137,6 +137,8 @@ typedef struct Publish {
     long long receivers;
     int priority;
     int senderArg, msgidArg, replyToArg; /* argv index of each option's value, 0 when none */
+    const char *msgid;
+    size_t msgidLen;
     long long now;
     swRule *deny; /* the DENY rule that refused the type, if one did */
     swPublish plan;
@@ -196,8 +198,8 @@ static swOutcome deliver(RedisModuleCtx *ctx, Publish *p, const swPublishSlot *s
 /* Checks options, type and payload: SW_OK, or a status with err filled in. */
 static swStatus validate(RedisModuleString **argv, int argc, Publish *p, swError *err) {
     enum { O_PRIORITY, O_SENDER, O_MSGID, O_REPLYTO, O_COUNT };
-    SwarmOption opts[O_COUNT] = {
-        {"PRIORITY", 1, 0}, {"SENDER", 1, 0}, {"MSGID", 1, 0}, {"REPLYTO", 1, 0}};
+    SwarmOption opts[O_COUNT] = {SWARM_OPT("PRIORITY", 1), SWARM_OPT("SENDER", 1),
+                                 SWARM_OPT("MSGID", 1), SWARM_OPT("REPLYTO", 1)};
     swStatus st = SwarmParseOptions(argv, argc, 4, opts, O_COUNT, err);
     if (st != SW_OK) return st;
     long long priority = SW_PRIORITY_DEFAULT;
@@ -216,8 +218,8 @@ static swStatus validate(RedisModuleString **argv, int argc, Publish *p, swError
         if ((st = swMessageCheckLabel("SENDER", s, len, err)) != SW_OK) return st;
     }
     if (p->msgidArg) {
-        s = RedisModule_StringPtrLen(argv[p->msgidArg], &len);
-        if ((st = swMessageCheckLabel("MSGID", s, len, err)) != SW_OK) return st;
+        p->msgid = RedisModule_StringPtrLen(argv[p->msgidArg], &p->msgidLen);
+        if ((st = swMessageCheckLabel("MSGID", p->msgid, p->msgidLen, err)) != SW_OK) return st;
     }
     if (p->replyToArg) {
         s = RedisModule_StringPtrLen(argv[p->replyToArg], &len);
@@ -324,9 +326,8 @@ static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, 
     }
     SwarmMessage_SetId(&p->m, ms, seq);
     if (p->msgidArg && swarmConfig.dedupWindowMs > 0 &&
-        (st = swPublishRemember(&p->plan, p->m.facts.msgid, p->m.facts.mlen,
-                                swarmConfig.dedupWindowMs, (uint64_t)swarmConfig.dedupMax)) !=
-            SW_OK) {
+        (st = swPublishRemember(&p->plan, p->msgid, p->msgidLen, swarmConfig.dedupWindowMs,
+                                (uint64_t)swarmConfig.dedupMax)) != SW_OK) {
         swPublishFree(&p->plan);
         return swErrorSet(err, st, 0, "out of memory");
     }
@@ -348,11 +349,9 @@ static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, 
  * 1; 0 when the publish goes on. */
 static int answerDuplicate(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, Publish *p) {
     if (swarmConfig.dedupWindowMs == 0) return 0;
-    size_t len;
-    const char *msgid = RedisModule_StringPtrLen(argv[p->msgidArg], &len);
     int64_t ms;
     uint64_t seq;
-    if (!swPublishFindDuplicate(t, msgid, len, p->now, &ms, &seq)) return 0;
+    if (!swPublishFindDuplicate(t, p->msgid, p->msgidLen, p->now, &ms, &seq)) return 0;
     replicateCounters(ctx, argv[1], swPublishDuplicate(&p->plan, t));
     SwarmTouched(ctx, argv[1], "swarm.publish");
     char id[SW_MESSAGE_ID_MAX];

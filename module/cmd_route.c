@@ -46,7 +46,7 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
-    SwarmOption opts[] = {{"REGEX", 0, 0}, {"PRIORITY", 2, 0}};
+    SwarmOption opts[] = {SWARM_OPT("REGEX", 0), SWARM_OPT("PRIORITY", 2)};
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 5, opts, 2) != REDISMODULE_OK)
         return REDISMODULE_OK;
     int p = opts[1].at;
@@ -292,7 +292,7 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    SwarmOption opt = {"PRIORITY", 1, 0};
+    SwarmOption opt = SWARM_OPT("PRIORITY", 1);
     long long priority = SW_PRIORITY_DEFAULT;
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK ||
         (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,

@@ -142,7 +142,7 @@ static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, Redis
 
 static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long ifversion = -1, keep = 0;
-    SwarmOption opts[] = {{"IFVERSION", 1, 0}, {"KEEP", 1, 0}};
+    SwarmOption opts[] = {SWARM_OPT("IFVERSION", 1), SWARM_OPT("KEEP", 1)};
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, opts, 2) != REDISMODULE_OK ||
         (opts[0].at && parseVersionOrReply(ctx, argv[opts[0].at + 1], 0, &ifversion)) ||
         (opts[1].at &&
@@ -169,7 +169,8 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     long long version = 0;
     const char *ptr = NULL;
     size_t ptrlen = 0;
-    SwarmOption opts[] = {{"VERSION", 1, 0}, {"PATH", 1, 0}, {"WITHVERSION", 0, 0}};
+    SwarmOption opts[] = {SWARM_OPT("VERSION", 1), SWARM_OPT("PATH", 1),
+                          SWARM_OPT("WITHVERSION", 0)};
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 3, opts, 3) != REDISMODULE_OK ||
         (opts[0].at && parseVersionOrReply(ctx, argv[opts[0].at + 1], 1, &version)))
         return REDISMODULE_OK;
@@ -222,7 +223,7 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
 static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                                  long long *ifversion) {
     *ifversion = -1;
-    SwarmOption opt = {"IFVERSION", 1, 0};
+    SwarmOption opt = SWARM_OPT("IFVERSION", 1);
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK)
         return REDISMODULE_ERR;
     return opt.at ? parseVersionOrReply(ctx, argv[opt.at + 1], 0, ifversion) : REDISMODULE_OK;

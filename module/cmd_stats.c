@@ -46,7 +46,7 @@ static int SwarmStatsCmd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     long long n = STATS_COUNT_DEFAULT;
     if (parseCursorOrReply(ctx, argv[1], cursor, sizeof(cursor)) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    SwarmOption opt = {"COUNT", 1, 0};
+    SwarmOption opt = SWARM_OPT("COUNT", 1);
     if (SwarmParseOptionsOrReply(ctx, argv, argc, 2, &opt, 1) != REDISMODULE_OK ||
         (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], 1, STATS_COUNT_MAX, "COUNT", &n) !=
                        REDISMODULE_OK))

@@ -198,9 +198,7 @@ swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOp
         size_t len;
         const char *tok = RedisModule_StringPtrLen(argv[i], &len);
         size_t k = 0;
-        while (k < n &&
-               !(strlen(opts[k].token) == len && strncasecmp(opts[k].token, tok, len) == 0))
-            k++;
+        while (k < n && !(opts[k].len == len && strncasecmp(opts[k].token, tok, len) == 0)) k++;
         if (k == n || i + opts[k].nargs >= argc)
             return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
         opts[k].at = i;

@@ -87,9 +87,12 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
  * then argv[at + 1 ..]; the command parses them (SwarmParseRange). */
 typedef struct SwarmOption {
     const char *token; /* matched in any case */
+    size_t len;        /* strlen(token) */
     int nargs;         /* values after the token */
     int at;            /* out */
 } SwarmOption;
+#define SWARM_OPT(token, nargs)                                                                    \
+    { (token), sizeof(token) - 1, (nargs), 0 }
 
 /* SW_OK, or SW_ERR_SYNTAX "syntax error" for an unknown token or a missing value. */
 swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,

@@ -173,23 +173,29 @@ void swDedupCommit(swDedup *d, swDedupNode *n, int64_t idMs, uint64_t idSeq, int
     n->idSeq = idSeq;
     n->expiresMs = expiresMs;
     while (d->count && d->ring[d->head]->expiresMs <= nowMs) popFront(d);
-    if (d->count) {
-        uint32_t v = d->index[probe(d, n->msgid, n->len, n->hash)];
-        if (v != EMPTY) {
-            /* The same MSGID, expired but not yet forgotten: it leaves its place in the
-             * order (the entries behind it move up; rare, so the index is rebuilt). */
-            size_t pos = v - 1;
-            swFree(d->ring[pos]);
-            size_t at = (pos + d->cap - d->head) % d->cap;
-            for (size_t k = at; k + 1 < d->count; k++) {
-                size_t to = (d->head + k) % d->cap, from = (d->head + k + 1) % d->cap;
-                d->ring[to] = d->ring[from];
-            }
-            d->count--;
-            reindex(d);
+    size_t slot = probe(d, n->msgid, n->len, n->hash);
+    uint32_t v = d->index[slot];
+    if (v == EMPTY) {
+        /* The usual case: the slot probed is where the new entry goes (room reserved by
+         * swDedupPrepare; pops only made more). */
+        size_t pos = (d->head + d->count) % d->cap;
+        d->ring[pos] = n;
+        d->count++;
+        d->index[slot] = (uint32_t)(pos + 1);
+    } else {
+        /* The same MSGID, expired but not yet forgotten: it leaves its place in the order
+         * (the entries behind it move up; rare, so the index is rebuilt). */
+        size_t pos = v - 1;
+        swFree(d->ring[pos]);
+        size_t at = (pos + d->cap - d->head) % d->cap;
+        for (size_t k = at; k + 1 < d->count; k++) {
+            size_t to = (d->head + k) % d->cap, from = (d->head + k + 1) % d->cap;
+            d->ring[to] = d->ring[from];
         }
+        d->count--;
+        reindex(d);
+        pushBack(d, n);
     }
-    pushBack(d, n); /* room reserved by swDedupPrepare, and pops only made more */
     while (d->count > max) popFront(d);
 }
 

@@ -10,6 +10,30 @@
 #define ENVELOPE_FIXED_BYTES 128
 #define ESCAPED_MAX_PER_BYTE 6
 
+/* 1 for a byte copied into a JSON string as it is: printable ASCII but " and \\. */
+static const unsigned char plainByte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* 1 for a control byte (below 0x20, and DEL). */
+static const unsigned char controlByte[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 char *swPutU64(char *p, uint64_t v) {
     /* Two digits per division: snprintf, or one digit at a time, costs more than the rest of
      * the envelope together. */
@@ -58,14 +82,16 @@ swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swErro
     if (len < 1 || len > SW_MESSAGE_LABEL_MAX)
         return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be 1 to %d bytes", what,
                           SW_MESSAGE_LABEL_MAX);
+    unsigned char high = 0;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
-        if (c < 0x20 || c == 0x7f)
+        if (controlByte[c])
             return swErrorSet(err, SW_ERR_SYNTAX, k, "%s has a control character at byte %zu", what,
                               k);
+        high |= c;
     }
     size_t bad;
-    if (!swUtf8Valid(s, len, &bad))
+    if ((high & 0x80) && !swUtf8Valid(s, len, &bad))
         return swErrorSet(err, SW_ERR_SYNTAX, bad, "%s is not valid UTF-8 at byte %zu", what, bad);
     return SW_OK;
 }
@@ -84,12 +110,16 @@ static char *putLit(char *p, const char *lit, size_t len) {
 static char *putEscaped(char *p, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            *p++ = (char)c;
-            i++;
+        /* A run of bytes that need nothing is copied at once. */
+        size_t run = i;
+        while (run < len && plainByte[(unsigned char)s[run]]) run++;
+        if (run > i) {
+            memcpy(p, s + i, run - i);
+            p += run - i;
+            i = run;
             continue;
         }
+        unsigned char c = (unsigned char)s[i];
         size_t n = c >= 0x80 ? swUtf8SeqLen(s, len, i) : 1;
         if (n > 1) {
             memcpy(p, s + i, n);

@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(root / "clients" / "python" / "src"), str(root / "clients" / "python" / "tests")]
+sys.path[:0] = [str(root / "clients" / "python" / "src"),
+                str(root / "clients" / "python" / "tests")]
 
 from failover_harness import Cluster, run_experiment, table  # noqa: E402
 

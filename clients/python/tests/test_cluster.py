@@ -35,6 +35,8 @@ def test_cluster() -> None:
         # replicas= on the node of the key (a cluster of one node: no replica to wait for)
         waited = csw.publish("swarm:{ops}", "a.w", {}, replicas=0, replicas_timeout_ms=100)
         assert waited.replicas == 0 and waited.delivered == ["stream:swarm:{ops}:log"]
+        with pytest.raises(TypeError):
+            csw.request("swarm:{ops}", "a.q", {})
         pipe = rc.pipeline()
         psw = Swarm(pipe)
         psw.publish("swarm:{ops}", "a.c", {})

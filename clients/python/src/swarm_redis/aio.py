@@ -652,8 +652,8 @@ class AsyncSwarm(_AsyncGroup):
                       priority: Optional[Num] = None, sender: Optional[str] = None,
                       msgid: Optional[str] = None) -> Reply:
         """See Swarm.request. Cancelling the task ends the request; the inbox stays."""
-        if _is_pipeline(self.redis):
-            raise TypeError("request() needs a client, not a pipeline")
+        if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
+            raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
         inbox = await self.inbox()
         channel = inbox.matcher.channel(key)
         w = _FutureWaiter()

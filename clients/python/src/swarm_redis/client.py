@@ -604,8 +604,8 @@ class Swarm(SwarmCommands):
         within ``timeout_ms`` (0: wait as long as it takes); redis.ConnectionError if the
         Swarm is closed meanwhile. Any number of threads may call it at once: they share
         one inbox connection."""
-        if _is_pipeline(self.redis):
-            raise TypeError("request() needs a client, not a pipeline")
+        if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
+            raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
         inbox = self.inbox
         channel = inbox.matcher.channel(key)
         w = _ThreadWaiter()

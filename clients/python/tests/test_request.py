@@ -1,7 +1,8 @@
 """MSGID, REPLYTO and request/reply against a real server, sync and asyncio: duplicates answer
 the original id, the reply envelope on channel and stream targets, 200 concurrent requests
 over 3 responders all matched, timeouts, a responder that never answers, a requester that
-cancels, late replies counted and never handed to another request, one inbox connection."""
+cancels, late replies counted and never handed to another request, one inbox connection
+that heals after a server restart."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import asyncio
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 import redis.asyncio as aioredis
 
-from conftest import wait_for
+from conftest import Server, kill_and_restart, start_server, stop_server, wait_for
 from swarm_redis import (
-    CommandError, Message, RequestTimeoutError, Swarm, decode_reply, decode_reply_entry, raw_json,
+    CommandError, ConnectionEvent, Message, RequestTimeoutError, Swarm, decode_reply, decode_reply_entry, raw_json,
 )
 from swarm_redis.aio import AsyncSwarm
 
@@ -221,3 +222,33 @@ def test_request_async_concurrent_cancel_timeout(server: Any, prefix: str) -> No
             await sw.close()
             await r.close()
     asyncio.run(main())
+
+
+def test_inbox_heals_after_restart(prefix: str) -> None:
+    aof = ["--appendonly", "yes", "--appendfsync", "always"]
+    s: Optional[Server] = start_server(aof)
+    events: List[ConnectionEvent] = []
+    sw = None
+    resp = None
+    try:
+        assert s is not None
+        sw = Swarm(s.client(), on_outage=events.append)
+        key, stream = prefix + "swarm:heal", prefix + "heal:jobs"
+        sw.route.add(key, "ask.*", f"stream:{stream}")
+        resp = Responders(s, stream, ["a"])
+        assert sw.request(key, "ask.x", {"n": 1}, timeout_ms=10000).payload["n"] == 1
+        resp.close()
+        resp = None
+        s = kill_and_restart(s, aof)
+        resp = Responders(s, stream, ["a"])
+        wait_for(lambda: [(e.source, e.state) for e in events] ==
+                 [("inbox", "lost"), ("inbox", "restored")], "the inbox to heal")
+        assert sw.request(key, "ask.x", {"n": 2}, timeout_ms=10000).payload["n"] == 2
+        assert sw.redis.pubsub_numpat() == 1
+    finally:
+        if resp is not None:
+            resp.close()
+        if sw is not None:
+            sw.close()
+        if s is not None:
+            stop_server(s)

@@ -19,6 +19,7 @@ python3-redis for /usr/bin/python3.
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,8 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds of writing before the first kill and after each recovery")
     args = ap.parse_args()
+    # a SIGTERM ends the run through the finally below, which stops every process
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     module = os.environ.get("SWARM_MODULE", str(root / "build" / "swarm.so"))
     if not os.path.exists(module):
         print(f"failover: {module} not built (scripts/build.sh)", file=sys.stderr)

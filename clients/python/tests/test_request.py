@@ -125,22 +125,32 @@ class Responders:
             t.join()
 
 
+def inbox_channels(sw: Any) -> List[str]:
+    return sorted(sw.redis.pubsub_channels(sw.inbox.matcher.prefix + ".*"))
+
+
 def test_request_200_concurrent_sync(server: Any, prefix: str) -> None:
     sw = Swarm(server.client())
-    key, stream = prefix + "swarm:rq", prefix + "rq:jobs"
+    # two tables feeding one stream: their message ids can be equal, their replies must
+    # still reach the right request
+    key, key2, stream = prefix + "swarm:rq", prefix + "swarm:rq2", prefix + "rq:jobs"
     sw.route.add(key, "ask.*", f"stream:{stream}")
+    sw.route.add(key2, "ask.*", f"stream:{stream}")
     resp = Responders(server, stream, ["a", "b", "c"])
     try:
         with ThreadPoolExecutor(40) as pool:
-            replies = list(pool.map(
-                lambda n: sw.request(key, "ask.sum", {"n": n}, timeout_ms=20000), range(200)))
+            replies = list(pool.map(lambda n: sw.request(
+                key if n % 2 else key2, "ask.sum", {"n": n}, timeout_ms=20000), range(200)))
         assert [r.payload["n"] for r in replies] == list(range(200))
         assert {r.sender for r in replies} <= {"a", "b", "c"}
         assert all(r.sender == r.payload["by"] for r in replies)
         assert sum(len(v) for v in resp.seen.values()) == 200
         assert sw.late_replies == 0
-        # one inbox connection for all of them
-        assert sw.redis.pubsub_numpat() == 1
+        # one inbox connection for all of them, one channel per table, no pattern
+        prefix_ = sw.inbox.matcher.prefix
+        assert inbox_channels(sw) == [prefix_ + ".0", prefix_ + ".1"]
+        assert len(sw.redis.client_list(_type="pubsub")) == 1
+        assert sw.redis.pubsub_numpat() == 0
     finally:
         resp.close()
         sw.close()
@@ -191,7 +201,9 @@ def test_request_async_concurrent_cancel_timeout(server: Any, prefix: str) -> No
                 sw.request(key, "ask.sum", {"n": n}, timeout_ms=20000) for n in range(200)])
             assert [x.payload["n"] for x in replies] == list(range(200))
             assert sum(len(v) for v in resp.seen.values()) == 200
-            assert await r.pubsub_numpat() == 1
+            assert await r.pubsub_channels(sw.inbox.matcher.prefix + ".*") == [
+                sw.inbox.matcher.prefix + ".0"]
+            assert len(await r.client_list(_type="pubsub")) == 1
 
             # a responder that never answers: the request times out
             with pytest.raises(RequestTimeoutError):
@@ -244,7 +256,7 @@ def test_inbox_heals_after_restart(prefix: str) -> None:
         wait_for(lambda: [(e.source, e.state) for e in events] ==
                  [("inbox", "lost"), ("inbox", "restored")], "the inbox to heal")
         assert sw.request(key, "ask.x", {"n": 2}, timeout_ms=10000).payload["n"] == 2
-        assert sw.redis.pubsub_numpat() == 1
+        assert len(inbox_channels(sw)) == 1
     finally:
         if resp is not None:
             resp.close()

@@ -22,7 +22,8 @@ import time
 import uuid
 import weakref
 from typing import (
-    TYPE_CHECKING, Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple, Union,
+    TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Set, Tuple,
+    Union,
 )
 
 import redis
@@ -514,20 +515,22 @@ class _FutureWaiter(Waiter):
 
 
 class AsyncInbox:
-    """The reply inbox of request() for asyncio: one pub/sub connection pattern-subscribed
-    once, read by one task (see the sync Inbox and swarm_redis.inbox). ``late`` counts
-    replies dropped because no request waited for them any more."""
+    """The reply inbox of request() for asyncio: one pub/sub connection read by one task,
+    one channel per routing table subscribed once (see the sync Inbox and
+    swarm_redis.inbox). ``late`` counts replies dropped because no request waited for them
+    any more."""
 
-    POLL_SECONDS = 0.2
+    POLL_SECONDS = 0.05
 
     def __init__(self, r: Any, on_outage: Optional[h.OutageCallback] = None) -> None:
         self._r = r
         self.matcher = Matcher(f"swarm.inbox.{uuid.uuid4().hex}")
-        self.pattern = self.matcher.prefix + ".*"
-        self._healer = _Healer("inbox", self.pattern, on_outage)
+        self._healer = _Healer("inbox", self.matcher.prefix, on_outage)
         self._p: Any = None
+        self._wanted: Dict[str, asyncio.Event] = {}  # channel -> subscribed
+        self._sent: Set[str] = set()  # SUBSCRIBE sent on the current connection
+        self._error: Optional[BaseException] = None
         self._task: "Optional[asyncio.Task[None]]" = None
-        self._starting: "Optional[asyncio.Future[None]]" = None
 
     @property
     def late(self) -> int:
@@ -537,51 +540,49 @@ class AsyncInbox:
     def closed(self) -> bool:
         return self._healer.closed.is_set()
 
-    async def _open(self, timeout: float) -> Any:
-        p = self._r.pubsub()
-        try:
-            await p.psubscribe(self.pattern)
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise redis.TimeoutError("no psubscribe confirmation from the server")
-                m = await p.get_message(timeout=min(left, 1.0))
-                if m is not None and m["type"] == "psubscribe":
-                    return p
-        except BaseException:
-            await asyncio.shield(_close_pubsub(p))
-            raise
-
-    async def _start(self) -> None:
-        self._p = await self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
-        self._task = asyncio.ensure_future(self._loop())
-
-    async def start(self) -> None:
-        """Subscribes and starts the reader task once; concurrent callers share the start."""
+    async def channel(self, table: str) -> str:
+        """The inbox channel for requests through ``table``, subscribed before it returns."""
         if self.closed:
             raise redis.ConnectionError("the inbox is closed")
-        if self._task is not None:
-            return
-        if self._starting is None or (self._starting.done() and
-                                      self._starting.exception() is not None):
-            self._starting = asyncio.ensure_future(self._start())
-        await asyncio.shield(self._starting)
+        ch = self.matcher.channel(table)
+        ev = self._wanted.get(ch)
+        if ev is None:
+            ev = self._wanted[ch] = asyncio.Event()
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._loop())
+        try:
+            await asyncio.wait_for(ev.wait(), h.SUBSCRIBE_CONFIRM_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise redis.ConnectionError(
+                f"the inbox could not subscribe {ch}: {self._error}") from None
+        return ch
 
     async def _loop(self) -> None:
         try:
             while not self.closed:
                 try:
                     if self._p is None:
-                        self._p = await self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
-                        await self._healer.succeeded()
+                        self._p = self._r.pubsub()
+                        self._sent.clear()
+                    todo = [ch for ch in self._wanted if ch not in self._sent]
+                    if todo:
+                        await self._p.subscribe(*todo)
+                        self._sent.update(todo)
                     m = await self._p.get_message(timeout=self.POLL_SECONDS)
                 except _NET_ERRORS as e:
+                    self._error = e
                     await self._drop()
                     if not await self._healer.failed(e):
                         return
                     continue
-                if m is not None and m["type"] == "pmessage":
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    ev = self._wanted.get(s(m["channel"]))
+                    if ev is not None:
+                        await self._healer.succeeded()
+                        ev.set()
+                elif m["type"] == "message":
                     try:
                         reply = decode_reply(m["data"], s(m["channel"]))
                     except (ValueError, KeyError, TypeError):
@@ -636,11 +637,11 @@ class AsyncSwarm(_AsyncGroup):
             weakref.WeakSet()
         self._inbox: Optional[AsyncInbox] = None
 
-    async def inbox(self) -> AsyncInbox:
-        """The reply inbox of request() (subscribed on first use)."""
+    @property
+    def inbox(self) -> AsyncInbox:
+        """The reply inbox of request() (its connection opens with the first request)."""
         if self._inbox is None:
             self._inbox = AsyncInbox(self.redis, self.on_outage)
-        await self._inbox.start()
         return self._inbox
 
     @property
@@ -654,8 +655,8 @@ class AsyncSwarm(_AsyncGroup):
         """See Swarm.request. Cancelling the task ends the request; the inbox stays."""
         if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
             raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
-        inbox = await self.inbox()
-        channel = inbox.matcher.channel(key)
+        inbox = self.inbox
+        channel = await inbox.channel(key)
         w = _FutureWaiter()
         inbox.matcher.begin()
         try:

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 import weakref
-from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import redis
 from redis.exceptions import ResponseError
@@ -462,22 +462,25 @@ class _ThreadWaiter(Waiter):
 
 
 class Inbox:
-    """The reply inbox of request(): one pub/sub connection pattern-subscribed once, read by
-    one daemon thread that hands each reply to the request waiting for it (see
-    swarm_redis.inbox). It heals its connection like a Subscription (replies sent while it
+    """The reply inbox of request(): one pub/sub connection, read by one daemon thread that
+    hands each reply to the request waiting for it (see swarm_redis.inbox). It subscribes
+    one channel per routing table, once, the first time a request goes through that table.
+    It heals its connection like a Subscription and subscribes again (replies sent while it
     was gone are lost: those requests time out). ``late`` counts replies dropped because no
     request waited for them (finished, timed out, cancelled)."""
 
-    POLL_SECONDS = 0.2
+    POLL_SECONDS = 0.05
 
     def __init__(self, r: Any, on_outage: Optional[h.OutageCallback] = None) -> None:
         self._r = r
         self.matcher = Matcher(f"swarm.inbox.{uuid.uuid4().hex}")
-        self.pattern = self.matcher.prefix + ".*"
-        self._healer = _Healer("inbox", self.pattern, on_outage)
+        self._healer = _Healer("inbox", self.matcher.prefix, on_outage)
         self._p: Any = None
+        self._wanted: Dict[str, threading.Event] = {}  # channel -> subscribed
+        self._sent: Set[str] = set()  # SUBSCRIBE sent on the current connection
+        self._error: Optional[BaseException] = None
+        self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
-        self._start_lock = threading.Lock()
 
     @property
     def late(self) -> int:
@@ -487,50 +490,53 @@ class Inbox:
     def closed(self) -> bool:
         return self._healer.closed.is_set()
 
-    def _open(self, timeout: float) -> Any:
-        p = self._r.pubsub()
-        try:
-            p.psubscribe(self.pattern)
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise redis.TimeoutError("no psubscribe confirmation from the server")
-                m = p.get_message(timeout=min(left, 1.0))
-                if m is not None and m["type"] == "psubscribe":
-                    return p
-        except BaseException:
-            p.close()
-            raise
-
-    def start(self) -> None:
-        """Subscribes (in the caller, so a reply to a request published after this returns
-        is not missed) and starts the reader thread; a no-op once started."""
-        with self._start_lock:
+    def channel(self, table: str) -> str:
+        """The inbox channel for requests through ``table``, subscribed before it returns
+        (so no reply to a request published afterwards is missed)."""
+        ch = self.matcher.channel(table)
+        with self._lock:
             if self.closed:
                 raise redis.ConnectionError("the inbox is closed")
-            if self._thread is not None:
-                return
-            self._p = self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
-            self._thread = threading.Thread(target=self._loop, name=self.pattern, daemon=True)
-            self._thread.start()
+            ev = self._wanted.get(ch)
+            if ev is None:
+                ev = self._wanted[ch] = threading.Event()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self.matcher.prefix,
+                                                daemon=True)
+                self._thread.start()
+        if not ev.wait(h.SUBSCRIBE_CONFIRM_TIMEOUT):
+            raise redis.ConnectionError(f"the inbox could not subscribe {ch}: {self._error}")
+        return ch
 
     def _loop(self) -> None:
         try:
             while not self.closed:
                 try:
                     if self._p is None:
-                        self._p = self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
-                        self._healer.succeeded()
+                        self._p = self._r.pubsub()
+                        self._sent.clear()
+                    with self._lock:
+                        todo = [ch for ch in self._wanted if ch not in self._sent]
+                    if todo:
+                        self._p.subscribe(*todo)
+                        self._sent.update(todo)
                     m = self._p.get_message(timeout=self.POLL_SECONDS)
                 except _NET_ERRORS as e:
+                    self._error = e
                     self._drop()
                     try:
                         self._healer.failed(e)
                     except _Closed:
                         return
                     continue
-                if m is not None and m["type"] == "pmessage":
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    ev = self._wanted.get(s(m["channel"]))
+                    if ev is not None:
+                        self._healer.succeeded()
+                        ev.set()
+                elif m["type"] == "message":
                     try:
                         reply = decode_reply(m["data"], s(m["channel"]))
                     except (ValueError, KeyError, TypeError):
@@ -559,7 +565,8 @@ class Inbox:
     def close(self) -> None:
         """Stops the reader thread, closes the connection, wakes waiting requests."""
         self._healer.closed.set()
-        t = self._thread
+        with self._lock:
+            t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join()
         self.matcher.close()
@@ -583,13 +590,11 @@ class Swarm(SwarmCommands):
 
     @property
     def inbox(self) -> Inbox:
-        """The reply inbox of request() (subscribed on first use)."""
+        """The reply inbox of request() (its connection opens with the first request)."""
         with self._inbox_lock:
             if self._inbox is None:
                 self._inbox = Inbox(self.redis, self.on_outage)
-            inbox = self._inbox
-        inbox.start()
-        return inbox
+            return self._inbox
 
     @property
     def late_replies(self) -> int:
@@ -607,7 +612,7 @@ class Swarm(SwarmCommands):
         if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
             raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
         inbox = self.inbox
-        channel = inbox.matcher.channel(key)
+        channel = inbox.channel(key)
         w = _ThreadWaiter()
         inbox.matcher.begin()
         try:

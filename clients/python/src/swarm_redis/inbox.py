@@ -1,9 +1,10 @@
 """Reply matching for request(), shared by the sync and asyncio inboxes.
 
-One inbox per Swarm object: one pub/sub connection, pattern-subscribed once to
-``swarm.inbox.<uuid>.*``. Each routing table a request goes through gets one channel of
-that pattern (``swarm.inbox.<uuid>.<n>``), because message ids are unique per table only:
-a reply is matched by (channel, corr), where corr is the request's message id.
+One inbox per Swarm object: one pub/sub connection. Each routing table a request goes
+through gets one channel, ``swarm.inbox.<uuid>.<n>``, subscribed once (plain SUBSCRIBE: a
+pattern would cost every PUBLISH on the server a match per inbox), because message ids are
+unique per table only: a reply is matched by (channel, corr), where corr is the request's
+message id.
 
 A reply can arrive before the requester has learnt its message id (the publish reply and
 the responder's answer race), so while a publish is in flight unmatched replies are held;

@@ -19,6 +19,8 @@ same methods awaited for the asyncio ones.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from typing import Any, Coroutine, Generator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import redis
@@ -28,8 +30,8 @@ from redis.exceptions import ResponseError
 from . import _spec as c
 from .errors import convert_error
 from .types import (
-    EditOp, EditResult, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
-    Versioned,
+    EditOp, EditResult, Message, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats,
+    Version, VersionEntry, Versioned, i, n,
 )
 
 T = TypeVar("T")
@@ -155,13 +157,60 @@ async def _blocking_async(client: Any, args: List[str], options: Any) -> Any:
         await pool.release(conn)
 
 
+def _with_replicas(value: Any, acked: Any) -> Any:
+    """A write's decoded reply with the number of replicas WAIT reported."""
+    count = i(acked)
+    if isinstance(value, (PublishResult, EditResult)):
+        return dataclasses.replace(value, replicas=count)
+    return Version(int(value), count)
+
+
+def _waited(replies: List[Any], decode: Any, server: Optional[str]) -> Any:
+    for r in replies:
+        if isinstance(r, ResponseError):
+            raise convert_error(r, server)
+    value = decode(replies[0]) if decode is not None else replies[0]
+    return _with_replicas(value, replies[1])
+
+
+async def _waited_async(pipe: Any, decode: Any, server: Optional[str]) -> Any:
+    async with pipe:
+        replies = await pipe.execute(raise_on_error=False)
+    return _waited(replies, decode, server)
+
+
 class _Group:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.execute_command = client.execute_command
         self._server = server_of(client)
 
-    def _run(self, cmd: "c.Cmd[Any]", blocking: bool = False) -> Any:
+    def _run_waiting(self, cmd: "c.Cmd[Any]", replicas: Num, timeout_ms: Num) -> Any:
+        """The write and ``WAIT replicas timeout_ms`` sent together on one connection (a
+        pipeline without MULTI: inside MULTI, WAIT would not block)."""
+        wait = ["WAIT", n(replicas), n(timeout_ms)]
+        client = self.client
+        if _is_pipeline(client):
+            raise TypeError("replicas= is for a client, not a pipeline: queue "
+                            "pipe.wait(replicas, timeout_ms) after the writes instead")
+        if isinstance(client, redis.asyncio.RedisCluster):
+            raise TypeError("replicas= is not supported on redis.asyncio.RedisCluster")
+        if isinstance(client, redis.RedisCluster):
+            # the node's own client; the reply is decoded here, as a cluster pipeline
+            # decodes again what that client's callbacks decoded
+            client = client.get_redis_connection(client.get_node_from_key(_key_of(cmd.args)))
+        pipe = client.pipeline(transaction=False)
+        pipe.execute_command(*cmd.args)
+        pipe.execute_command(*wait)
+        if isinstance(client, redis.asyncio.Redis):
+            return _waited_async(pipe, cmd.decode, self._server)
+        with pipe:
+            return _waited(pipe.execute(raise_on_error=False), cmd.decode, self._server)
+
+    def _run(self, cmd: "c.Cmd[Any]", blocking: bool = False, replicas: Optional[Num] = None,
+             replicas_timeout_ms: Num = 1000) -> Any:
+        if replicas is not None:
+            return self._run_waiting(cmd, replicas, replicas_timeout_ms)
         options = {PARSE_OPTION: cmd.decode} if cmd.decode is not None else {}
         client = self.client
         try:
@@ -235,9 +284,14 @@ class SnapshotCommands(_Group):
     """SWARM.SNAPSHOT subcommands. Documents are JSON values (json.dumps) or RawJSON."""
 
     def save(self, key: str, doc: Any, *, if_version: Optional[Num] = None,
-             keep: Optional[Num] = None) -> int:
-        """SAVE: the new version. ``if_version=0``: only if the key does not exist."""
-        return self._run(c.snap_save(key, doc, if_version, keep))  # type: ignore[no-any-return]
+             keep: Optional[Num] = None, replicas: Optional[Num] = None,
+             replicas_timeout_ms: Num = 1000) -> Version:
+        """SAVE: the new version. ``if_version=0``: only if the key does not exist.
+
+        ``replicas=N``: also waits (``WAIT N replicas_timeout_ms``, same round trip) until
+        N replicas hold the write; the version's ``.replicas`` says how many did."""
+        return self._run(c.snap_save(key, doc, if_version, keep), replicas=replicas,  # type: ignore[no-any-return]
+                         replicas_timeout_ms=replicas_timeout_ms)
 
     def get(self, key: str, *, version: Optional[Num] = None, path: Optional[str] = None) -> Any:
         """GET, parsed; None when the key or path is absent (get_text tells it from null)."""
@@ -253,14 +307,19 @@ class SnapshotCommands(_Group):
         ``Versioned(0, None)`` when the key does not exist."""
         return self._run(c.snap_get_withversion(key, path))  # type: ignore[no-any-return]
 
-    def patch(self, key: str, merge_patch: Any, *, if_version: Optional[Num] = None) -> int:
-        """PATCH (RFC 7396 merge patch): the new version."""
-        return self._run(c.snap_patch(key, merge_patch, if_version))  # type: ignore[no-any-return]
+    def patch(self, key: str, merge_patch: Any, *, if_version: Optional[Num] = None,
+              replicas: Optional[Num] = None, replicas_timeout_ms: Num = 1000) -> Version:
+        """PATCH (RFC 7396 merge patch): the new version (``replicas`` as for save)."""
+        return self._run(c.snap_patch(key, merge_patch, if_version), replicas=replicas,  # type: ignore[no-any-return]
+                         replicas_timeout_ms=replicas_timeout_ms)
 
     def edit(self, key: str, ops: Union[Sequence[EditOp], RawJSON], *,
-             if_version: Optional[Num] = None) -> EditResult:
-        """EDIT (RFC 6902 JSON Patch plus ``incr``): the new version and the incr results."""
-        return self._run(c.snap_edit(key, ops, if_version))  # type: ignore[no-any-return]
+             if_version: Optional[Num] = None, replicas: Optional[Num] = None,
+             replicas_timeout_ms: Num = 1000) -> EditResult:
+        """EDIT (RFC 6902 JSON Patch plus ``incr``): the new version and the incr results
+        (``replicas`` as for save)."""
+        return self._run(c.snap_edit(key, ops, if_version), replicas=replicas,  # type: ignore[no-any-return]
+                         replicas_timeout_ms=replicas_timeout_ms)
 
     def wait(self, key: str, version: Num, timeout_ms: Num) -> Optional[int]:
         """WAIT: the head once it is above ``version``; None on timeout (0: wait forever).
@@ -276,8 +335,11 @@ class SnapshotCommands(_Group):
     def list(self, key: str) -> List[VersionEntry]:
         return self._run(c.snap_list(key))  # type: ignore[no-any-return]
 
-    def restore(self, key: str, version: Num) -> int:
-        return self._run(c.snap_restore(key, version))  # type: ignore[no-any-return]
+    def restore(self, key: str, version: Num, *, replicas: Optional[Num] = None,
+                replicas_timeout_ms: Num = 1000) -> Version:
+        """RESTORE: a new head equal to ``version`` (``replicas`` as for save)."""
+        return self._run(c.snap_restore(key, version), replicas=replicas,  # type: ignore[no-any-return]
+                         replicas_timeout_ms=replicas_timeout_ms)
 
     def info(self, key: str) -> SnapshotInfo:
         """INFO; CommandError ``no such key`` for a missing key."""
@@ -300,10 +362,30 @@ class SwarmCommands(_Group):
         self.snapshot = SnapshotCommands(client)
 
     def publish(self, key: str, type: str, payload: Any, *, priority: Optional[Num] = None,
-                sender: Optional[str] = None) -> PublishResult:
+                sender: Optional[str] = None, msgid: Optional[str] = None,
+                reply_to: Optional[str] = None, replicas: Optional[Num] = None,
+                replicas_timeout_ms: Num = 1000) -> PublishResult:
         """SWARM.PUBLISH; ``payload`` is any JSON value or RawJSON. ``lost`` lists the
-        targets shed, missed or failed."""
-        return self._run(c.publish(key, type, payload, priority, sender))  # type: ignore[no-any-return]
+        targets shed, missed or failed.
+
+        ``msgid``: an id of the publisher's choosing; a publish repeating a remembered one
+        delivers nothing and answers the original id with ``duplicate=True``. ``reply_to``:
+        a ``channel:``/``stream:`` target that responders answer to (see reply()).
+        ``replicas=N``: also waits until N replicas hold the write (``WAIT N
+        replicas_timeout_ms`` in the same round trip); ``.replicas`` says how many did."""
+        return self._run(c.publish(key, type, payload, priority, sender, msgid, reply_to),  # type: ignore[no-any-return]
+                         replicas=replicas, replicas_timeout_ms=replicas_timeout_ms)
+
+    def reply(self, message: Message, payload: Any, *, sender: Optional[str] = None) -> Any:
+        """Answers a request: sends ``{"corr":<message id>,"ts":<ms>,"sender":..,
+        "payload":..}`` to ``message.reply_to`` (PUBLISH for a ``channel:`` target: the
+        number of receivers; XADD with fields corr ts sender payload for a ``stream:``
+        target: the entry id). ``sender`` is omitted when None. ValueError when the message
+        has no reply_to."""
+        if not message.reply_to:
+            raise ValueError(f"message {message.id} has no reply_to")
+        return self._run(c.reply(message.reply_to, message.id, int(time.time() * 1000), sender,
+                                 payload))
 
     def call(self, *args: Union[str, int, float, bytes]) -> Any:
         """Any command, with the same error mapping (no reply decoding)."""

@@ -450,22 +450,38 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
  * renamed or moved away, overwritten by another type, or its database flushed or swapped). A key
  * that is missing when WAIT is called is waited for: WAIT key 0 t answers when it is created.
  * Inside MULTI or a script WAIT never blocks and answers nil unless the head is already
- * newer, as the built-in blocking commands do. */
+ * newer, as the built-in blocking commands do.
+ *
+ * What a waiter will answer lives in its privdata (SwarmWaiter.answer), set before the client
+ * is unblocked: RedisModule_UnblockClient on a client blocked on keys runs the timeout
+ * callback at once on Redis 7.0 and 7.2 but later, from the event loop, on 7.4 and after.
+ *
+ * A flush empties the key without deleting it one by one, and DEBUG RELOAD and a replica's
+ * full resync flush before they load the same keys again. So a flush only marks the waiters
+ * of the flushed databases whose key exists (flushed; a waiter for a key not created yet
+ * keeps waiting for it), and a key loaded from an RDB file since marks its
+ * waiters again (reloaded, from the "loaded" keyspace event). The waiters are then answered
+ * from a timer (timers never run while a load is going on; file events, and so one-shot
+ * events, do), or by the next
+ * write to their key, whichever comes first: a key not loaded again went away or was
+ * replaced by a command (0); a key loaded again answers its head if that moved, else its
+ * waiters keep waiting. */
 
 /* A blocked WAIT: its privdata, and a node of the registry's list for (db, key). */
 typedef struct SwarmWaiter {
     RedisModuleBlockedClient *bc;
     RedisModuleString *name; /* registry key: 4-byte db number, then the key */
     uint64_t version;
+    long long answer; /* set before unblocking: the reply (0: the key went away); -1: nil */
+    int flushed;      /* its database was flushed (see above) */
+    int reloaded;     /* and its key was loaded again since */
     struct SwarmWaiter *prev, *next;
 } SwarmWaiter;
 
 static RedisModuleDict *swarmWaiters; /* registry key -> first SwarmWaiter of its list */
 static size_t swarmWaiterCount;
-/* The blocked client being answered 0 by waitersGone. The timeout callback it runs cannot
- * read the privdata (Redis 7.0 does not pass it there), so it recognises the client this
- * way. */
-static RedisModuleBlockedClient *swarmGoneClient;
+static RedisModuleCtx *swarmWaitCtx; /* detached context for the flush check */
+static int swarmFlushCheckScheduled; /* a timer for waitFlushCheck is set */
 
 static RedisModuleString *waiterName(int db, RedisModuleString *key) {
     size_t len;
@@ -497,21 +513,44 @@ static void waiterRemove(SwarmWaiter *w) {
     swarmWaiterCount--;
 }
 
-/* Answers 0 to every waiter of the list (the key went away). RedisModule_UnblockClient on a
- * client blocked on keys runs the timeout callback, which sees gone; a waiter already
- * answered (waiting only to be freed) is left alone by the server. */
-static void waitersGone(SwarmWaiter *w) {
-    for (; w; w = w->next) {
-        swarmGoneClient = w->bc;
-        RedisModule_UnblockClient(w->bc, NULL);
+/* The waiter of a blocked client, for the timeout callback: its privdata where the server
+ * passes it there, else found in the registry by the command's key and the client's handle
+ * (Redis 7.0 passes no privdata to the timeout callback). */
+static SwarmWaiter *waiterOf(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    SwarmWaiter *w = RedisModule_GetBlockedClientPrivateData(ctx);
+    if (w || argc < 3) return w;
+    RedisModuleBlockedClient *bc = RedisModule_GetBlockedClientHandle(ctx);
+    RedisModuleString *name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
+    for (w = RedisModule_DictGet(swarmWaiters, name, NULL); w && w->bc != bc; w = w->next) {
     }
-    swarmGoneClient = NULL;
+    RedisModule_FreeString(NULL, name);
+    return w;
+}
+
+/* Unblocks a waiter with answer (0: the key went away). A waiter already answered (waiting
+ * only to be freed) keeps its first answer. */
+static void waiterAnswer(SwarmWaiter *w, long long answer) {
+    if (w->answer >= 0) return;
+    w->answer = answer;
+    RedisModule_UnblockClient(w->bc, NULL);
+}
+
+/* Answers 0 to every waiter of the list (the key went away). */
+static void waitersGone(SwarmWaiter *w) {
+    for (; w; w = w->next) waiterAnswer(w, 0);
 }
 
 static int waitReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
     SwarmWaiter *w = RedisModule_GetBlockedClientPrivateData(ctx);
+    if (w->answer >= 0) return RedisModule_ReplyWithLongLong(ctx, w->answer);
+    if (w->flushed && !w->reloaded) {
+        /* Written by a command after a flush: the history it waited on is gone. */
+        w->answer = 0;
+        return RedisModule_ReplyWithLongLong(ctx, 0);
+    }
+    w->flushed = w->reloaded = 0;
     RedisModuleString *keyname = RedisModule_GetBlockedClientReadyKey(ctx);
     RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
     int type = RedisModule_KeyType(key);
@@ -521,18 +560,17 @@ static int waitReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (found) head = swSnapHead(RedisModule_ModuleTypeGetValue(key))->version;
     RedisModule_CloseKey(key);
     if (type != REDISMODULE_KEYTYPE_EMPTY && !found) {
-        RedisModule_ReplyWithLongLong(ctx, 0); /* overwritten by another type: history gone */
-        return REDISMODULE_OK;
+        w->answer = 0; /* overwritten by another type: history gone */
+        return RedisModule_ReplyWithLongLong(ctx, 0);
     }
     if (head <= w->version) return REDISMODULE_ERR; /* keep waiting */
+    w->answer = (long long)head;
     return RedisModule_ReplyWithLongLong(ctx, (long long)head);
 }
 
 static int waitTimeout(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    (void)argv;
-    (void)argc;
-    if (swarmGoneClient && RedisModule_GetBlockedClientHandle(ctx) == swarmGoneClient)
-        return RedisModule_ReplyWithLongLong(ctx, 0);
+    SwarmWaiter *w = waiterOf(ctx, argv, argc);
+    if (w && w->answer >= 0) return RedisModule_ReplyWithLongLong(ctx, w->answer);
     return RedisModule_ReplyWithNull(ctx);
 }
 
@@ -565,15 +603,17 @@ static int SwarmSnapshotWait_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     if (w == NULL) return SwarmReplyStatus(ctx, SW_ERR_NOMEM, NULL);
     w->name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
     w->version = (uint64_t)version;
+    w->answer = -1;
+    w->flushed = w->reloaded = 0;
     w->bc = RedisModule_BlockClientOnKeys(ctx, waitReply, waitTimeout, waitFree, timeout, &argv[2],
                                           1, w);
     waiterAdd(w);
     return REDISMODULE_OK;
 }
 
-/* Keyspace events on keys with waiters: a key that went away answers its waiters 0; any
- * other change (RENAME onto it, RESTORE, SET over it, ...) signals it, and the reply
- * callback looks at what the key holds now. */
+/* Keyspace events on keys with waiters: a key that went away answers its waiters 0; a key
+ * loaded from an RDB file marks them (see above); any other change (RENAME onto it, RESTORE,
+ * SET over it, ...) signals it, and the reply callback looks at what the key holds now. */
 static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
                              RedisModuleString *key) {
     (void)type;
@@ -582,6 +622,10 @@ static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
     SwarmWaiter *w = RedisModule_DictGet(swarmWaiters, name, NULL);
     RedisModule_FreeString(NULL, name);
     if (w == NULL) return REDISMODULE_OK;
+    if (strcmp(event, "loaded") == 0) {
+        for (; w; w = w->next) w->reloaded = w->flushed;
+        return REDISMODULE_OK;
+    }
     static const char *const gone[] = {"del", "expired", "evicted", "rename_from", "move_from"};
     for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
         if (strcmp(event, gone[i]) == 0) {
@@ -593,12 +637,71 @@ static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
     return REDISMODULE_OK;
 }
 
-/* FLUSHDB, FLUSHALL (and a replica's full resync) answer 0 to the waiters of the flushed
- * databases. */
+/* The head version of the history at the registry key name (db, key): 0 when the key is
+ * missing, -1 when it holds another type. */
+static long long waitHeadOf(const char *name, size_t len) {
+    uint32_t d;
+    memcpy(&d, name, sizeof(d));
+    if (RedisModule_SelectDb(swarmWaitCtx, (int)d) != REDISMODULE_OK) return 0;
+    RedisModuleString *keyname = RedisModule_CreateString(NULL, name + sizeof(d), len - sizeof(d));
+    RedisModuleKey *key = RedisModule_OpenKey(swarmWaitCtx, keyname, REDISMODULE_READ);
+    int type = RedisModule_KeyType(key);
+    long long head = 0;
+    if (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == SwarmSnapType)
+        head = (long long)swSnapHead(RedisModule_ModuleTypeGetValue(key))->version;
+    else if (type != REDISMODULE_KEYTYPE_EMPTY)
+        head = -1;
+    RedisModule_CloseKey(key);
+    RedisModule_FreeString(NULL, keyname);
+    return head;
+}
+
+static void waitFlushCheck(RedisModuleCtx *ctx, void *unused);
+
+static void waitFlushCheckLater(long long ms) {
+    if (swarmFlushCheckScheduled) return;
+    RedisModule_CreateTimer(swarmWaitCtx, ms, waitFlushCheck, NULL);
+    swarmFlushCheckScheduled = 1;
+}
+
+/* Runs from a timer after a flush: answers the flushed waiters (see above). Should a load
+ * still be going on (a server loading in the background), it tries again later. */
+static void waitFlushCheck(RedisModuleCtx *ctx, void *unused) {
+    (void)ctx;
+    (void)unused;
+    swarmFlushCheckScheduled = 0;
+    if (swarmWaiterCount == 0) return;
+    if (RedisModule_GetContextFlags(swarmWaitCtx) & REDISMODULE_CTX_FLAGS_LOADING) {
+        waitFlushCheckLater(10);
+        return;
+    }
+    RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
+    char *k;
+    size_t klen;
+    SwarmWaiter *first;
+    while ((k = RedisModule_DictNextC(it, &klen, (void **)&first)) != NULL) {
+        long long head = -2; /* looked up once per key, when one of its waiters needs it */
+        for (SwarmWaiter *w = first; w; w = w->next) {
+            if (!w->flushed || w->answer >= 0) continue;
+            int reloaded = w->reloaded;
+            w->flushed = w->reloaded = 0;
+            if (head == -2) head = waitHeadOf(k, klen);
+            if (!reloaded || head <= 0) {
+                waiterAnswer(w, 0);
+            } else if ((uint64_t)head > w->version) {
+                waiterAnswer(w, head);
+            }
+        }
+    }
+    RedisModule_DictIteratorStop(it);
+}
+
+/* FLUSHDB, FLUSHALL, DEBUG RELOAD and a replica's full resync, before the keys go: marks
+ * the waiters of the existing keys of the flushed databases for waitFlushCheck. */
 static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
     (void)ctx;
     (void)e;
-    if (sub != REDISMODULE_SUBEVENT_FLUSHDB_END || swarmWaiterCount == 0) return;
+    if (sub != REDISMODULE_SUBEVENT_FLUSHDB_START || swarmWaiterCount == 0) return;
     int db = ((RedisModuleFlushInfo *)data)->dbnum;
     RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
     char *k;
@@ -607,9 +710,14 @@ static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub
     while ((k = RedisModule_DictNextC(it, &klen, (void **)&w)) != NULL) {
         uint32_t d;
         memcpy(&d, k, sizeof(d));
-        if (db == -1 || (uint32_t)db == d) waitersGone(w);
+        if ((db != -1 && (uint32_t)db != d) || waitHeadOf(k, klen) == 0) continue;
+        for (; w; w = w->next) {
+            w->flushed = 1;
+            w->reloaded = 0;
+        }
     }
     RedisModule_DictIteratorStop(it);
+    waitFlushCheckLater(0);
 }
 
 /* SWAPDB replaces what every key of both databases holds: their waiters are answered 0, as
@@ -770,11 +878,12 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_END}}},
     };
     swarmWaiters = RedisModule_CreateDict(NULL);
+    swarmWaitCtx = RedisModule_GetDetachedThreadSafeContext(ctx);
     if (RedisModule_SubscribeToKeyspaceEvents(
             ctx,
             REDISMODULE_NOTIFY_GENERIC | REDISMODULE_NOTIFY_EXPIRED | REDISMODULE_NOTIFY_EVICTED |
                 REDISMODULE_NOTIFY_STRING | REDISMODULE_NOTIFY_LIST | REDISMODULE_NOTIFY_SET |
-                REDISMODULE_NOTIFY_ZSET,
+                REDISMODULE_NOTIFY_ZSET | REDISMODULE_NOTIFY_LOADED,
             waitKeyspaceEvent) != REDISMODULE_OK ||
         RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_FlushDB, waitFlushEvent) !=
             REDISMODULE_OK ||

@@ -226,11 +226,12 @@ static int hasFlag(const char *flags, const char *word) {
 }
 
 /* The ACL categories of a command, as Redis gives its own commands from their flags (write,
- * read, fast or else slow), plus pubsub for SWARM.PUBLISH, which publishes to channels, and
- * dangerous for the internal commands that write state unchecked. */
+ * read, fast or else slow, blocking), plus pubsub for SWARM.PUBLISH, which publishes to
+ * channels, and dangerous for the internal commands that write state unchecked. */
 static void aclCategories(const char *full, const char *flags, char *out, size_t size) {
-    snprintf(out, size, "%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
+    snprintf(out, size, "%s%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
              hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
+             hasFlag(flags, "blocking") ? " blocking" : "",
              strcmp(full, "swarm.publish") == 0 ? " pubsub" : "",
              strcmp(full, "swarm.apply") == 0 || strcmp(full, "swarm.restore") == 0 ? " dangerous"
                                                                                     : "");

@@ -107,7 +107,7 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 /* Registers a command, or a subcommand of the command named parent, with its documentation
  * (info may be NULL; its version and since are filled in). Where the server supports it
  * (SwarmHasAclCategories), also puts the command in its ACL categories, as Redis does for
- * its own commands: write, read, fast or else slow from the flags, pubsub for
+ * its own commands: write, read, fast or else slow, blocking from the flags, pubsub for
  * SWARM.PUBLISH, dangerous for SWARM.APPLY and SWARM.RESTORE. REDISMODULE_ERR when refused. */
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info);

@@ -354,8 +354,9 @@ static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
             RedisModule_ReplyWithStringBuffer(ctx, out, outlen);
             swFree(out);
         } else {
-            /* SW_ERR_RANGE: the change sets a member to null, which merge patch cannot say. */
-            SwarmReplyStatus(ctx, st == SW_ERR_RANGE ? SW_ERR_SYNTAX : st, &err);
+            /* SW_ERR_RANGE (ERR): the change sets a member to null, which merge patch cannot
+             * say. */
+            SwarmReplyStatus(ctx, st, &err);
         }
     } else {
         SwarmReplyStatus(ctx, st, &err);
@@ -776,9 +777,6 @@ static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- Registration ---- */
 
-#define S REDISMODULE_ARG_TYPE_STRING
-#define I REDISMODULE_ARG_TYPE_INTEGER
-
 int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
     const SwarmSubcommand subs[] = {
         {"save",
@@ -789,9 +787,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("json", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_OPT("keep", I, "KEEP"), SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("json", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_OPT("keep", REDISMODULE_ARG_TYPE_INTEGER, "KEEP"), SWARM_ARG_END}}},
         {"get",
          SwarmSnapshotGet_RedisCommand,
          "readonly",
@@ -799,14 +799,16 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = -3,
           .key_specs = SWARM_KS_READ,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
-                                            SWARM_ARG_OPT("version", I, "VERSION"),
-                                            SWARM_ARG_OPT("pointer", S, "PATH"),
-                                            {.name = "withversion",
-                                             .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
-                                             .token = "WITHVERSION",
-                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY,
+                  SWARM_ARG_OPT("version", REDISMODULE_ARG_TYPE_INTEGER, "VERSION"),
+                  SWARM_ARG_OPT("pointer", REDISMODULE_ARG_TYPE_STRING, "PATH"),
+                  {.name = "withversion",
+                   .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                   .token = "WITHVERSION",
+                   .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                  SWARM_ARG_END}}},
         {"patch",
          SwarmSnapshotPatch_RedisCommand,
          "write deny-oom",
@@ -814,9 +816,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N + P) for a document of N bytes and a patch of P bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("merge-patch", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("merge-patch", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_END}}},
         {"edit",
          SwarmSnapshotEdit_RedisCommand,
          "write deny-oom",
@@ -825,9 +829,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N + P) for a document of N bytes and ops of P bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("ops", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("ops", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_END}}},
         {"wait",
          SwarmSnapshotWait_RedisCommand,
          "readonly blocking",
@@ -835,8 +841,10 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(1)",
           .arity = 5,
           .key_specs = SWARM_KS_READ,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I),
-                                            SWARM_ARG("timeout-ms", I), SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("version", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG("timeout-ms", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG_END}}},
         {"diff",
          SwarmSnapshotDiff_RedisCommand,
          "readonly",
@@ -844,12 +852,12 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) in the size of both versions",
           .arity = -4,
           .key_specs = SWARM_KS_READ,
-          .args =
-              (RedisModuleCommandArg[]){
-                  SWARM_ARG_KEY,
-                  SWARM_ARG("from", I),
-                  {.name = "to", .type = I, .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                  SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("from", REDISMODULE_ARG_TYPE_INTEGER),
+                                            {.name = "to",
+                                             .type = REDISMODULE_ARG_TYPE_INTEGER,
+                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                                            SWARM_ARG_END}}},
         {"list",
          SwarmSnapshotList_RedisCommand,
          "readonly",
@@ -865,8 +873,9 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = 4,
           .key_specs = SWARM_KS_WRITE,
-          .args =
-              (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I), SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("version", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG_END}}},
         {"info",
          SwarmSnapshotInfo_RedisCommand,
          "readonly fast",

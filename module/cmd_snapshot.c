@@ -24,6 +24,7 @@
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/jdup.h"
 #include "swarm/jmerge.h"
 #include "swarm/jpatch.h"
 #include "swarm/jpointer.h"
@@ -41,16 +42,31 @@ static int checkSizeOrReply(RedisModuleCtx *ctx, const char *what, size_t len) {
     return REDISMODULE_ERR;
 }
 
-/* Size and syntax of a document or patch; replies PAYLOAD and returns REDISMODULE_ERR. */
+/* No object of a valid JSON text repeats a member name; replies PAYLOAD ("duplicate member
+ * '<name>' at byte N", then " of the <what> document" when what is not NULL) and returns
+ * REDISMODULE_ERR. A document must mean the same to every reader, and readers disagree on
+ * which of two equal names wins. */
+static int checkMembersOrReply(RedisModuleCtx *ctx, const char *text, size_t len,
+                               const char *what) {
+    swError err;
+    swStatus st = swJsonDupCheck(text, len, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    if (what && st == SW_ERR_PAYLOAD)
+        SwarmReplyError(ctx, st, "%s of the %s document", err.msg, what);
+    else
+        SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
+}
+
+/* Size, syntax and unique member names of a document or patch; replies PAYLOAD and returns
+ * REDISMODULE_ERR. */
 static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text, size_t len) {
     if (checkSizeOrReply(ctx, what, len) != REDISMODULE_OK) return REDISMODULE_ERR;
     swError err;
     swStatus st = SwarmJsonCheck(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err);
-    if (st != SW_OK) {
-        SwarmReplyStatus(ctx, st, &err);
-        return REDISMODULE_ERR;
-    }
-    return REDISMODULE_OK;
+    if (st == SW_OK) return checkMembersOrReply(ctx, text, len, NULL);
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
 }
 
 /* IFVERSION: 0 means the key must not exist; otherwise the head must be v. */
@@ -246,7 +262,8 @@ static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, 
 }
 
 /* Writes a document computed from the head (PATCH, EDIT) as the new version, after checking
- * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ..."); a new key takes
+ * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ...") and for repeated
+ * member names (a head saved before they were refused may hold some); a new key takes
  * swarm.snapshot-keep. Returns the new version, or 0 after replying the error. */
 static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                    RedisModuleKey *key, swSnap *existing, const char *text,
@@ -257,6 +274,7 @@ static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyna
                         len, swarmConfig.maxSnapshotBytes);
         return 0;
     }
+    if (checkMembersOrReply(ctx, text, len, what) != REDISMODULE_OK) return 0;
     SwarmSnapWrite w = {.text = text,
                         .len = len,
                         .ts = RedisModule_Milliseconds(),
@@ -314,7 +332,7 @@ static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
                                    SWARM_SNAPSHOT_MAX_DEPTH, &res, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else {
+    } else if (checkMembersOrReply(ctx, ops, opslen, NULL) == REDISMODULE_OK) {
         uint64_t v = writeResultOrReply(ctx, argv[2], key, s, res.doc, res.len, "edited",
                                         "swarm.snapshot.edit");
         if (v) {
@@ -408,7 +426,7 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
     swStatus st = lookup(s, v, &old, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else {
+    } else if (checkMembersOrReply(ctx, old->text, old->len, "restored") == REDISMODULE_OK) {
         SwarmSnapWrite w = {.from = (uint64_t)v, .ts = RedisModule_Milliseconds()};
         writeAndReply(ctx, argv[2], key, s, &w, NULL);
     }

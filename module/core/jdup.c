@@ -19,14 +19,13 @@
 #include "swarm/jscan.h"
 #include "swarm/json.h"
 
-/* A member name: its bytes as written are buf[off, off + len); dlen and hash describe the
- * decoded string. */
+/* A member name: its bytes as written are buf[off, off + len). hash (of the decoded string)
+ * is computed only for objects too wide to check pairwise. */
 typedef struct jdupName {
     size_t off;
-    size_t len;
-    size_t dlen;
+    size_t len : 63;
+    size_t escaped : 1; /* holds a backslash: compare decoded */
     uint64_t hash;
-    int escaped; /* holds a backslash: compare decoded */
 } jdupName;
 
 #define JDUP_LOCAL 32    /* names kept on the C stack before anything is allocated */
@@ -49,28 +48,25 @@ typedef struct jdupState {
 
 /* ---- Names ---- */
 
-static int jdupSame(const unsigned char *buf, const jdupName *a, const jdupName *b) {
-    if (a->hash != b->hash || a->dlen != b->dlen) return 0;
-    if (!a->escaped && !b->escaped) return memcmp(buf + a->off, buf + b->off, a->len) == 0;
+static inline int jdupSame(const unsigned char *buf, const jdupName *a, const jdupName *b) {
+    if (!a->escaped && !b->escaped)
+        return a->len == b->len && memcmp(buf + a->off, buf + b->off, a->len) == 0;
     return swJsonContentsEqual((const char *)buf + a->off, a->len, (const char *)buf + b->off,
                                b->len);
 }
 
-/* Fills dlen and hash (FNV-1a over the decoded bytes). */
-static void jdupHash(const unsigned char *buf, jdupName *nm) {
+/* FNV-1a over the decoded bytes. */
+static uint64_t jdupHash(const unsigned char *buf, const jdupName *nm) {
     uint64_t h = FNV_OFFSET;
     if (!nm->escaped) {
         const unsigned char *p = buf + nm->off;
         for (size_t i = 0; i < nm->len; i++) h = (h ^ p[i]) * FNV_PRIME;
-        nm->dlen = nm->len;
     } else {
         swJsonStrDecoder d;
         swJsonStrDecoderInit(&d, (const char *)buf + nm->off, nm->len);
-        size_t n = 0;
-        for (int b; (b = swJsonStrDecoderNext(&d)) >= 0; n++) h = (h ^ (unsigned)b) * FNV_PRIME;
-        nm->dlen = n;
+        for (int b; (b = swJsonStrDecoderNext(&d)) >= 0;) h = (h ^ (unsigned)b) * FNV_PRIME;
     }
-    nm->hash = h;
+    return h;
 }
 
 /* ---- Checking one object ---- */
@@ -107,6 +103,7 @@ static void jdupCheckObject(jdupState *s, size_t from) {
         return;
     }
     /* Sorted by hash, then offset: equal names sit together, earliest first. */
+    for (size_t i = 0; i < n; i++) v[i].hash = jdupHash(s->buf, &v[i]);
     qsort(v, n, sizeof(*v), jdupByHash);
     for (size_t j = 1; j < n; j++) {
         for (size_t i = j; i-- > 0 && v[i].hash == v[j].hash;) {
@@ -169,21 +166,28 @@ static const unsigned char *jdupStringEnd(const unsigned char *p, const unsigned
     }
 }
 
+/* The bytes outside strings the scan acts on. */
+static const unsigned char jdupSyntax[256] = {
+    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1, [','] = 1};
+
 static swStatus jdupScan(jdupState *s, size_t len) {
     const unsigned char *p = s->buf, *end = s->buf + len;
     uint64_t isObject[SW_JSON_MAX_DEPTH / 64];
     size_t base[SW_JSON_MAX_DEPTH];
     int depth = 0, inObject = 0, expectName = 0;
     while (p < end) {
+        if (!jdupSyntax[*p]) { /* numbers, literals, ':' and whitespace */
+            p++;
+            continue;
+        }
         switch (*p) {
         case '"': {
             int escaped = 0;
             const unsigned char *q = jdupStringEnd(p + 1, end, &escaped);
-            if (inObject && expectName) {
+            if (expectName) {
                 jdupName nm = {.off = (size_t)(p + 1 - s->buf),
                                .len = (size_t)(q - p - 1),
-                               .escaped = escaped};
-                jdupHash(s->buf, &nm);
+                               .escaped = (size_t)escaped};
                 if (jdupPush(s, &nm) != SW_OK) return SW_ERR_NOMEM;
                 expectName = 0;
             }
@@ -194,7 +198,10 @@ static swStatus jdupScan(jdupState *s, size_t len) {
         case '[':
             if (depth == SW_JSON_MAX_DEPTH) return SW_ERR_PAYLOAD; /* not validated */
             inObject = *p == '{';
-            if (inObject) {
+            /* A word's bit 0 is assigned whole, so no word is read before written. */
+            if ((depth & 63) == 0) {
+                isObject[depth >> 6] = (uint64_t)inObject;
+            } else if (inObject) {
                 isObject[depth >> 6] |= (uint64_t)1 << (depth & 63);
             } else {
                 isObject[depth >> 6] &= ~((uint64_t)1 << (depth & 63));

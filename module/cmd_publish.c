@@ -325,6 +325,11 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
         RedisModule_CloseKey(key);
         return REDISMODULE_OK;
     }
+    /* Stream deliveries that would pass maxmemory: refused before anything is written. */
+    if (SwarmPublishMemoryOrReply(ctx, res, t, argv, argc) != REDISMODULE_OK) {
+        RedisModule_CloseKey(key);
+        return REDISMODULE_OK;
+    }
 
     Publish p = {0};
     SwarmMessage_Set(&p.m, argv[1], argv[2], argv[3], a.senderArg ? argv[a.senderArg] : NULL,

@@ -118,10 +118,15 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
  * returns the new head version;
  * on failure replies the error and returns 0. src, when not NULL, is a Redis string holding
  * the document (SAVE's argument): it is replicated by reference instead of copying the
- * document once more. */
+ * document once more. A write whose document would take used memory past maxmemory is
+ * refused first (OOM; RESTORE counts the head's size, about what it stores). */
 static uint64_t writeAndReplicate(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                   RedisModuleKey *key, swSnap *existing, const SwarmSnapWrite *w,
                                   RedisModuleString *src) {
+    size_t need = w->text ? w->len : existing ? swSnapHead(existing)->len : 0;
+    if (SwarmMemoryCheckOrReply(ctx, need, "snapshot write", "",
+                                SWARM_STAT_SNAPSHOTS_REJECTED_OOM) != REDISMODULE_OK)
+        return 0;
     swSnap *s;
     swError err;
     SwarmSnapWrite bounded = *w;

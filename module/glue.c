@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "glue.h"
+#include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/resolve.h"
+#include "swarm/table.h"
 
 /* ---- Allocator ----
  *
@@ -188,6 +191,95 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
 swStatus SwarmJsonError(const swError *jerr, swError *err) {
     return swErrorSet(err, SW_ERR_PAYLOAD, jerr->offset, "invalid JSON at byte %zu: %s",
                       jerr->offset, jerr->msg);
+}
+
+/* ---- Memory ---- */
+
+/* maxmemory and whether its policy evicts, read from INFO memory at most once a second. */
+static unsigned long long swarmMaxmemory;
+static int swarmEvicts;
+static long long swarmMaxmemoryRead = -1; /* when, in ms; -1: never */
+static char swarmPolicy[32];
+
+static void readMaxmemory(RedisModuleCtx *ctx) {
+    RedisModuleServerInfoData *info = RedisModule_GetServerInfo(ctx, "memory");
+    swarmMaxmemoryRead = RedisModule_Milliseconds();
+    if (info == NULL) return;
+    swarmMaxmemory = RedisModule_ServerInfoGetFieldUnsigned(info, "maxmemory", NULL);
+    const char *policy = RedisModule_ServerInfoGetFieldC(info, "maxmemory_policy");
+    snprintf(swarmPolicy, sizeof(swarmPolicy), "%s", policy ? policy : "noeviction");
+    swarmEvicts = strcmp(swarmPolicy, "noeviction") != 0;
+    RedisModule_FreeServerInfo(ctx, info);
+}
+
+/* 1 when a write adding need bytes passes maxmemory (used is filled in), with ratio the
+ * server's used/maxmemory. */
+static int overMaxmemory(double ratio, unsigned long long need, unsigned long long *used) {
+    *used = (unsigned long long)(ratio * (double)swarmMaxmemory);
+    if (swarmMaxmemory == 0) return 0;
+    if (swarmEvicts) return need > swarmMaxmemory;
+    return need > swarmMaxmemory || *used > swarmMaxmemory - need;
+}
+
+int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
+                            const char *detail, int stat) {
+    float ratio = RedisModule_GetUsedMemoryRatio();
+    if (ratio <= 0) return REDISMODULE_OK; /* no maxmemory */
+    long long now = RedisModule_Milliseconds();
+    if (swarmMaxmemoryRead < 0 || now - swarmMaxmemoryRead >= 1000) readMaxmemory(ctx);
+    unsigned long long used;
+    if (!overMaxmemory(ratio, need, &used)) return REDISMODULE_OK;
+    readMaxmemory(ctx); /* refuse only on a fresh reading */
+    if (!overMaxmemory(ratio, need, &used)) return REDISMODULE_OK;
+    if (RedisModule_GetContextFlags(ctx) &
+        (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING))
+        return REDISMODULE_OK;
+    SwarmStats_Add((SwarmStat)stat, 1);
+    char msg[SW_ERRMSG_MAX + 64];
+    snprintf(msg, sizeof(msg),
+             "OOM %s would add about %llu bytes%s, used memory %llu of maxmemory %llu (policy %s)",
+             what, need, detail, used, swarmMaxmemory, swarmPolicy);
+    RedisModule_ReplyWithError(ctx, msg);
+    return REDISMODULE_ERR;
+}
+
+/* Per stream entry beyond its arguments: the other fields and their names, the entry id and
+ * the stream's bookkeeping, roughly; and the allocator's rounding up to its size classes
+ * (jemalloc's take up to a quarter more: measured 1.15 times the payload for large
+ * entries). */
+#define SWARM_STREAM_ENTRY_OVERHEAD 256
+#define SWARM_STREAM_ENTRY_SCALE(n) ((n) + (n) / 4)
+
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swResolution *res, const swTable *t,
+                              RedisModuleString **argv, int argc) {
+    if (RedisModule_GetUsedMemoryRatio() <= 0) return REDISMODULE_OK; /* no maxmemory */
+    /* Distinct stream targets; targets past the bitmap's reach are counted per route, which
+     * can only count more. */
+    uint64_t seen[64] = {0};
+    size_t streams = 0;
+    for (size_t i = 0; i < res->nroutes; i++) {
+        const swRoute *r = res->routes[i];
+        uint32_t k = res->targetIndex[i];
+        if (r->targetLen < 7 || memcmp(r->target, "stream:", 7) != 0) continue;
+        if (k < 64 * 64) {
+            if (seen[k >> 6] >> (k & 63) & 1) continue;
+            seen[k >> 6] |= (uint64_t)1 << (k & 63);
+        }
+        streams++;
+    }
+    if (t->deflt && t->defltLen >= 7 && memcmp(t->deflt, "stream:", 7) == 0) streams++;
+    if (streams == 0) return REDISMODULE_OK;
+    size_t entry = SWARM_STREAM_ENTRY_OVERHEAD;
+    for (int i = 1; i < argc; i++) {
+        size_t len;
+        RedisModule_StringPtrLen(argv[i], &len);
+        entry += len;
+    }
+    entry = SWARM_STREAM_ENTRY_SCALE(entry);
+    char detail[96];
+    snprintf(detail, sizeof(detail), " (%zu stream deliveries of %zu bytes)", streams, entry);
+    return SwarmMemoryCheckOrReply(ctx, (unsigned long long)streams * entry, "publish", detail,
+                                   SWARM_STAT_REJECTED_OOM);
 }
 
 /* ---- Keys ---- */

@@ -89,6 +89,34 @@ static inline swStatus SwarmJsonCheck(const char *text, size_t len, int depth, s
 /* 1 when the server runs in cluster mode (read once, at load). */
 int SwarmInCluster(void);
 
+/* ---- Memory ----
+ *
+ * A write that would take used memory past maxmemory is refused before anything is written,
+ * as Redis refuses a write it cannot make room for. Redis checks deny-oom commands only
+ * before they run, which does not stop one command from growing memory by far more than its
+ * arguments (one publish appends its payload to every stream target). Used memory is read
+ * as Redis counts it for eviction (RedisModule_GetUsedMemoryRatio: one call, nothing when no
+ * maxmemory is set); maxmemory and its policy are read from INFO at most once a second, and
+ * again before refusing. Under noeviction a write is refused when used + need passes
+ * maxmemory; under an eviction policy Redis makes room by evicting after the write, so only a
+ * write larger than maxmemory itself is refused. Writes from the master link or AOF loading
+ * are never refused. */
+
+/* REDISMODULE_OK when a write adding about need bytes fits; otherwise replies "OOM <what>
+ * would add about N bytes<detail>, used memory U of maxmemory M (policy P)", adds 1 to the
+ * counter stat (a SwarmStat) and returns REDISMODULE_ERR. detail may be "". */
+int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
+                            const char *detail, int stat);
+
+/* The check for a publish (argv, argc: the command's arguments) about to be delivered by
+ * res from table t: need is one stream entry (the bytes of the arguments after the command
+ * name, payload included, plus a fixed overhead) for every distinct stream target, the
+ * default target included when it is a stream. Counted under rejected_oom. */
+struct swResolution;
+struct swTable;
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const struct swResolution *res,
+                              const struct swTable *t, RedisModuleString **argv, int argc);
+
 /* ---- Keys ---- */
 
 /* Opens keyname into *key and its value of the given module type into *value (NULL when

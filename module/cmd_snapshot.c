@@ -483,12 +483,11 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
  * A flush empties the key without deleting it one by one, and DEBUG RELOAD and a replica's
  * full resync flush before they load the same keys again. So a flush only marks the waiters
  * of the flushed databases whose key exists (flushed; a waiter for a key not created yet
- * keeps waiting for it), and a key loaded from an RDB file since marks its
- * waiters again (reloaded, from the "loaded" keyspace event). The waiters are then answered
- * from a timer (timers never run while a load is going on; file events, and so one-shot
- * events, do), or by the next
- * write to their key, whichever comes first: a key not loaded again went away or was
- * replaced by a command (0); a key loaded again answers its head if that moved, else its
+ * keeps waiting for it), and a key loaded from an RDB file since marks its waiters again
+ * (reloaded, from the "loaded" keyspace event). The waiters are then answered from a timer
+ * (timers never run while a load is going on; file events, and so one-shot events, do), or
+ * by the next write to their key, whichever comes first: a key not loaded again went away or
+ * was replaced by a command (0); a key loaded again answers its head if that moved, else its
  * waiters keep waiting. */
 
 /* A blocked WAIT: its privdata, and a node of the registry's list for (db, key). */

@@ -195,21 +195,39 @@ swStatus SwarmJsonError(const swError *jerr, swError *err) {
 
 /* ---- Memory ---- */
 
-/* maxmemory and whether its policy evicts, read from INFO memory at most once a second. */
+/* maxmemory and whether its policy evicts, read with CONFIG GET at most once a second
+ * (INFO memory would cost far more: it gathers the allocator's statistics). */
 static unsigned long long swarmMaxmemory;
 static int swarmEvicts;
 static long long swarmMaxmemoryRead = -1; /* when, in ms; -1: never */
-static char swarmPolicy[32];
+static char swarmPolicy[32] = "noeviction";
 
 static void readMaxmemory(RedisModuleCtx *ctx) {
-    RedisModuleServerInfoData *info = RedisModule_GetServerInfo(ctx, "memory");
     swarmMaxmemoryRead = RedisModule_Milliseconds();
-    if (info == NULL) return;
-    swarmMaxmemory = RedisModule_ServerInfoGetFieldUnsigned(info, "maxmemory", NULL);
-    const char *policy = RedisModule_ServerInfoGetFieldC(info, "maxmemory_policy");
-    snprintf(swarmPolicy, sizeof(swarmPolicy), "%s", policy ? policy : "noeviction");
-    swarmEvicts = strcmp(swarmPolicy, "noeviction") != 0;
-    RedisModule_FreeServerInfo(ctx, info);
+    /* "maxmemory*": maxmemory, maxmemory-policy and the other maxmemory-* settings, as
+     * name/value pairs (a map under RESP3, which RM_Call without '3' does not use). */
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "CONFIG", "cc", "GET", "maxmemory*");
+    if (r == NULL) return;
+    size_t n = RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY
+                   ? RedisModule_CallReplyLength(r)
+                   : 0;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t klen, vlen;
+        const char *k =
+            RedisModule_CallReplyStringPtr(RedisModule_CallReplyArrayElement(r, i), &klen);
+        const char *v =
+            RedisModule_CallReplyStringPtr(RedisModule_CallReplyArrayElement(r, i + 1), &vlen);
+        if (k == NULL || v == NULL) continue;
+        if (klen == 9 && memcmp(k, "maxmemory", 9) == 0) {
+            char num[32];
+            snprintf(num, sizeof(num), "%.*s", (int)(vlen < 31 ? vlen : 31), v);
+            swarmMaxmemory = strtoull(num, NULL, 10);
+        } else if (klen == 16 && memcmp(k, "maxmemory-policy", 16) == 0) {
+            snprintf(swarmPolicy, sizeof(swarmPolicy), "%.*s", (int)vlen, v);
+            swarmEvicts = strcmp(swarmPolicy, "noeviction") != 0;
+        }
+    }
+    RedisModule_FreeCallReply(r);
 }
 
 /* 1 when a write adding need bytes passes maxmemory (used is filled in), with ratio the
@@ -221,19 +239,23 @@ static int overMaxmemory(double ratio, unsigned long long need, unsigned long lo
     return need > swarmMaxmemory || *used > swarmMaxmemory - need;
 }
 
-int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
-                            const char *detail, int stat) {
-    float ratio = RedisModule_GetUsedMemoryRatio();
-    if (ratio <= 0) return REDISMODULE_OK; /* no maxmemory */
+/* 1 when a write adding need bytes fits (glue.h says when), with used filled in for the
+ * message. Cheap when it fits: no INFO read but once a second, no formatting. */
+static int memoryFits(RedisModuleCtx *ctx, float ratio, unsigned long long need,
+                      unsigned long long *used) {
+    *used = 0;
+    if (ratio <= 0) return 1; /* no maxmemory */
     long long now = RedisModule_Milliseconds();
     if (swarmMaxmemoryRead < 0 || now - swarmMaxmemoryRead >= 1000) readMaxmemory(ctx);
-    unsigned long long used;
-    if (!overMaxmemory(ratio, need, &used)) return REDISMODULE_OK;
+    if (!overMaxmemory(ratio, need, used)) return 1;
     readMaxmemory(ctx); /* refuse only on a fresh reading */
-    if (!overMaxmemory(ratio, need, &used)) return REDISMODULE_OK;
-    if (RedisModule_GetContextFlags(ctx) &
-        (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING))
-        return REDISMODULE_OK;
+    if (!overMaxmemory(ratio, need, used)) return 1;
+    return (RedisModule_GetContextFlags(ctx) &
+            (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0;
+}
+
+static int refuseOom(RedisModuleCtx *ctx, unsigned long long need, unsigned long long used,
+                     const char *what, const char *detail, int stat) {
     SwarmStats_Add((SwarmStat)stat, 1);
     char msg[SW_ERRMSG_MAX + 64];
     snprintf(msg, sizeof(msg),
@@ -241,6 +263,13 @@ int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const 
              what, need, detail, used, swarmMaxmemory, swarmPolicy);
     RedisModule_ReplyWithError(ctx, msg);
     return REDISMODULE_ERR;
+}
+
+int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
+                            const char *detail, int stat) {
+    unsigned long long used;
+    if (memoryFits(ctx, RedisModule_GetUsedMemoryRatio(), need, &used)) return REDISMODULE_OK;
+    return refuseOom(ctx, need, used, what, detail, stat);
 }
 
 /* Per stream entry beyond its arguments: the other fields and their names, the entry id and
@@ -252,16 +281,17 @@ int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const 
 
 int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swResolution *res, const swTable *t,
                               RedisModuleString **argv, int argc) {
-    if (RedisModule_GetUsedMemoryRatio() <= 0) return REDISMODULE_OK; /* no maxmemory */
+    float ratio = RedisModule_GetUsedMemoryRatio();
+    if (ratio <= 0) return REDISMODULE_OK; /* no maxmemory */
     /* Distinct stream targets; targets past the bitmap's reach are counted per route, which
      * can only count more. */
-    uint64_t seen[64] = {0};
+    uint64_t seen[4] = {0};
     size_t streams = 0;
     for (size_t i = 0; i < res->nroutes; i++) {
         const swRoute *r = res->routes[i];
         uint32_t k = res->targetIndex[i];
         if (r->targetLen < 7 || memcmp(r->target, "stream:", 7) != 0) continue;
-        if (k < 64 * 64) {
+        if (k < 4 * 64) {
             if (seen[k >> 6] >> (k & 63) & 1) continue;
             seen[k >> 6] |= (uint64_t)1 << (k & 63);
         }
@@ -276,10 +306,11 @@ int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swResolution *res, cons
         entry += len;
     }
     entry = SWARM_STREAM_ENTRY_SCALE(entry);
+    unsigned long long need = (unsigned long long)streams * entry, used;
+    if (memoryFits(ctx, ratio, need, &used)) return REDISMODULE_OK;
     char detail[96];
     snprintf(detail, sizeof(detail), " (%zu stream deliveries of %zu bytes)", streams, entry);
-    return SwarmMemoryCheckOrReply(ctx, (unsigned long long)streams * entry, "publish", detail,
-                                   SWARM_STAT_REJECTED_OOM);
+    return refuseOom(ctx, need, used, "publish", detail, SWARM_STAT_REJECTED_OOM);
 }
 
 /* ---- Keys ---- */

@@ -95,12 +95,12 @@ int SwarmInCluster(void);
  * as Redis refuses a write it cannot make room for. Redis checks deny-oom commands only
  * before they run, which does not stop one command from growing memory by far more than its
  * arguments (one publish appends its payload to every stream target). Used memory is read
- * as Redis counts it for eviction (RedisModule_GetUsedMemoryRatio: one call, nothing when no
- * maxmemory is set); maxmemory and its policy are read from INFO at most once a second, and
- * again before refusing. Under noeviction a write is refused when used + need passes
- * maxmemory; under an eviction policy Redis makes room by evicting after the write, so only a
- * write larger than maxmemory itself is refused. Writes from the master link or AOF loading
- * are never refused. */
+ * as Redis counts it for eviction (RedisModule_GetUsedMemoryRatio: one call, about 90
+ * instructions); maxmemory and its policy are read with CONFIG GET at most once a second,
+ * and again before refusing (INFO memory would gather the allocator's statistics). Under
+ * noeviction a write is refused when used + need passes maxmemory; under an eviction policy
+ * Redis makes room by evicting after the write, so only a write larger than maxmemory itself
+ * is refused. Writes from the master link or AOF loading are never refused. */
 
 /* REDISMODULE_OK when a write adding about need bytes fits; otherwise replies "OOM <what>
  * would add about N bytes<detail>, used memory U of maxmemory M (policy P)", adds 1 to the

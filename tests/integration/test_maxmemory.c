@@ -46,6 +46,26 @@ static redisReply *snapshotArg(redisContext *c, const char *sub, const char *key
     return itCmdArgv(c, 4, argv, lens);
 }
 
+/* An EDIT whose copies make a 4 MB document 24 MB is refused, nothing written. */
+static void snapshotRefused(redisContext *c) {
+    long long snapsRefused = infoNumber(c, "swarm", "swarm_snapshots_rejected_oom");
+    char *doc = jsonOf(4000000);
+    itExpectInt(snapshotArg(c, "SAVE", "snap:big", doc), 1);
+    free(doc);
+    const char *copies = "[{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b1\"},"
+                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b2\"},"
+                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b3\"},"
+                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b4\"},"
+                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b5\"}]";
+    itExpectError(snapshotArg(c, "EDIT", "snap:big", copies), "OOM", "snapshot write would add");
+    redisReply *info = itCmd(c, "SWARM.SNAPSHOT INFO snap:big");
+    assert_int_equal(itField(info, "head")->integer, 1);
+    freeReplyObject(info);
+    itExpectInt(snapshotArg(c, "PATCH", "snap:big", "{\"a\":2}"), 2);
+    assert_int_equal(infoNumber(c, "swarm", "swarm_snapshots_rejected_oom"), snapsRefused + 1);
+    itExpectInt(itCmd(c, "DEL snap:big"), 1);
+}
+
 static void test_publish_refused_before_writing(void **state) {
     (void)state;
     itServer s;
@@ -76,23 +96,13 @@ static void test_publish_refused_before_writing(void **state) {
     freeReplyObject(r);
 
     /* Snapshot writes: a document that does not fit is refused, nothing written. Here an
-     * EDIT whose copies make a 4 MB document 24 MB. */
-    long long snapsRefused = infoNumber(c, "swarm", "swarm_snapshots_rejected_oom");
-    char *doc = jsonOf(4000000);
-    itExpectInt(snapshotArg(c, "SAVE", "snap:big", doc), 1);
-    free(doc);
-    const char *copies = "[{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b1\"},"
-                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b2\"},"
-                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b3\"},"
-                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b4\"},"
-                         "{\"op\":\"copy\",\"from\":\"/blob\",\"path\":\"/b5\"}]";
-    itExpectError(snapshotArg(c, "EDIT", "snap:big", copies), "OOM", "snapshot write would add");
-    redisReply *info = itCmd(c, "SWARM.SNAPSHOT INFO snap:big");
-    assert_int_equal(itField(info, "head")->integer, 1);
-    freeReplyObject(info);
-    itExpectInt(snapshotArg(c, "PATCH", "snap:big", "{\"a\":2}"), 2);
-    assert_int_equal(infoNumber(c, "swarm", "swarm_snapshots_rejected_oom"), snapsRefused + 1);
-    itExpectInt(itCmd(c, "DEL snap:big"), 1);
+     * EDIT whose copies make a 4 MB document 24 MB. (Not in an AddressSanitizer build,
+     * whose snapshot memory used_memory does not see.) */
+    char alloc[16];
+    if (strcmp(itInfo(c, "swarm", "swarm_allocator", alloc, sizeof(alloc)), "redis") == 0)
+        snapshotRefused(c);
+    else
+        print_message("swarm_allocator:%s: snapshot writes not checked\n", alloc);
 
     /* Filling up: publishes are taken while they fit and refused once they would not, and
      * used_memory never passes maxmemory by more than one payload. */

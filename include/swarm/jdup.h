@@ -6,14 +6,14 @@
  * over a text already accepted by swJsonValidate (json.h), without building a tree:
  *
  *   - names are compared as the strings they denote: "a" and "\u0061" are the same name;
- *   - each object's names are collected (offset, length, a 64-bit hash of the decoded bytes)
- *     on one stack shared by every open object and checked when the object closes: pairwise
- *     for small objects, sorted by hash for large ones, so a text of N bytes with objects of
- *     up to M members costs O(N + names x log M);
+ *   - each object's names are collected (offset and length) on one stack shared by every
+ *     open object and checked when the object closes: pairwise for small objects, through
+ *     a hash table (64-bit hashes of the decoded names) for wider ones, so a text of N bytes
+ *     costs O(N);
  *   - names in different objects never clash: {"a":{"a":1}} is fine;
- *   - the first 32 names of the open objects live on the C stack: typical texts allocate
- *     nothing; deeper or wider ones grow one array with swAlloc/swRealloc, freed before
- *     returning.
+ *   - the first 32 names of the open objects, and the hash table of an object of up to 256
+ *     names, live on the C stack: typical texts allocate nothing; others allocate with
+ *     swAlloc/swRealloc and free before returning.
  *
  * Of several repeated names the one reported is the repeat that comes first in the text
  * (the second occurrence, so err->offset is where a reader's value would have been

@@ -11,7 +11,6 @@
  * When an object closes its names form the top segment of the array; they are checked,
  * then dropped. Every read is bounds checked, so malformed input is harmless. */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "swarm/alloc.h"
@@ -80,39 +79,54 @@ static void jdupFound(jdupState *s, const jdupName *nm) {
     }
 }
 
-static int jdupByHash(const void *a, const void *b) {
-    const jdupName *x = a, *y = b;
-    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
-    return x->off < y->off ? -1 : x->off > y->off;
-}
+#define JDUP_EMPTY UINT32_MAX
+#define JDUP_LOCAL_SLOTS 512 /* hash slots on the C stack: objects of up to 256 names */
 
-/* The names[from..n) of an object that just closed. */
-static void jdupCheckObject(jdupState *s, size_t from) {
-    jdupName *v = s->names + from;
+/* The names[from..n) of an object that just closed. Names are in text order, so the first
+ * one equal to an earlier name is the object's first repeat. SW_ERR_NOMEM when the hash
+ * table of a very wide object cannot be allocated. */
+static swStatus jdupCheckObject(jdupState *s, size_t from) {
+    const jdupName *v = s->names + from;
     size_t n = s->n - from;
-    if (n < 2) return;
+    if (n < 2) return SW_OK;
     if (n <= JDUP_PAIRWISE) {
         for (size_t j = 1; j < n; j++) {
             for (size_t i = 0; i < j; i++) {
                 if (jdupSame(s->buf, &v[i], &v[j])) {
                     jdupFound(s, &v[j]);
-                    return; /* names are in text order: v[j] is this object's first repeat */
+                    return SW_OK;
                 }
             }
         }
-        return;
+        return SW_OK;
     }
-    /* Sorted by hash, then offset: equal names sit together, earliest first. */
-    for (size_t i = 0; i < n; i++) v[i].hash = jdupHash(s->buf, &v[i]);
-    qsort(v, n, sizeof(*v), jdupByHash);
-    for (size_t j = 1; j < n; j++) {
-        for (size_t i = j; i-- > 0 && v[i].hash == v[j].hash;) {
-            if (jdupSame(s->buf, &v[i], &v[j])) {
-                jdupFound(s, &v[j]);
+    /* Wider: an open-addressing table of name indexes, at most half full. */
+    size_t cap = 64;
+    while (cap < 2 * n) cap <<= 1;
+    uint32_t local[JDUP_LOCAL_SLOTS];
+    uint32_t *slot = cap <= JDUP_LOCAL_SLOTS ? local : swAlloc(cap * sizeof(*slot));
+    if (slot == NULL) return SW_ERR_NOMEM;
+    memset(slot, 0xff, cap * sizeof(*slot));
+    for (size_t j = 0; j < n; j++) {
+        uint64_t h = jdupHash(s->buf, &v[j]);
+        size_t k = (size_t)(h ^ h >> 29) & (cap - 1);
+        int repeat = 0;
+        for (; slot[k] != JDUP_EMPTY; k = (k + 1) & (cap - 1)) {
+            const jdupName *other = &v[slot[k]];
+            if (other->hash == h && jdupSame(s->buf, other, &v[j])) {
+                repeat = 1;
                 break;
             }
         }
+        if (repeat) {
+            jdupFound(s, &v[j]);
+            break;
+        }
+        s->names[from + j].hash = h;
+        slot[k] = (uint32_t)j;
     }
+    if (slot != local) swFree(slot);
+    return SW_OK;
 }
 
 static swStatus jdupPush(jdupState *s, const jdupName *nm) {
@@ -213,7 +227,7 @@ static swStatus jdupScan(jdupState *s, size_t len) {
         case ']':
             if (depth == 0) return SW_ERR_PAYLOAD; /* not validated */
             depth--;
-            if (inObject) jdupCheckObject(s, base[depth]);
+            if (inObject && jdupCheckObject(s, base[depth]) != SW_OK) return SW_ERR_NOMEM;
             s->n = base[depth];
             inObject = depth > 0 && (isObject[(depth - 1) >> 6] >> ((depth - 1) & 63) & 1);
             expectName = 0;

@@ -16,7 +16,8 @@
 #            replication stream's bytes per request); the heaviest functions inside
 #            SWARM.PUBLISH; then, without valgrind, redis-benchmark -P 16 throughput of
 #            PUBLISH, XADD, SWARM.PUBLISH channel + stream and the Lua equivalent
-#            (bench/publish.lua), and used_memory over 1,000,000 publishes. Ends with the
+#            (bench/publish.lua), and used_memory over 1,000,000 publishes; channel + stream
+#            and channel only again with a new MSGID per request. Ends with the
 #            ratios against the issue's targets (about 5 minutes)
 #   match    SWARM.ROUTE MATCH of a new type on every call (svc0.get.__rand_int__) against
 #            a table of 1 and of 10,000 subject routes
@@ -283,6 +284,11 @@ if [[ $mode == publish ]]; then
     tss=$(total "$FILE")
     profile swc "${swc[@]}"
     tsc=$(total "$FILE")
+    # The same publishes with a MSGID, a new one per request (the window fills as it would).
+    profile swcm -r 1000000000 "${swc[@]}" MSGID m-__rand_int__
+    tscm=$(total "$FILE")
+    profile swpm -r 1000000000 "${swp[@]}" MSGID m-__rand_int__
+    tspm=$(total "$FILE")
     stop_server
     # With one replica attached, both under callgrind: the master's and the replica's
     # instructions per request, and the replication stream's bytes per request.
@@ -394,6 +400,8 @@ if [[ $mode == publish ]]; then
     row "same, 1 replica, replica" "$(ratio "$rrc" $((rrp + rrx)))" "<=" 1.00
     row "stream only / XADD, Ir" "$(ratio "$tss" "$tx")" "<=" 1.20
     row "channel only / PUBLISH, Ir" "$(ratio "$tsp" "$tp")" "<=" 3.0
+    row "channel + stream, MSGID / without, Ir" "$(ratio "$tscm" "$tsc")" "<=" 1.10
+    row "channel only, MSGID / without, Ir" "$(ratio "$tspm" "$tsp")" "<=" 1.10
     out "| stream only / XADD, 1 replica, master (no target set) | $(ratio "$rms1" "$rmx") | | |"
     out "| channel only / PUBLISH, 1 replica, master (no target set) | $(ratio "$rmp1" "$rmp") | | |"
     row "replication bytes / (PUBLISH + XADD)" "$(ratio "$rbc" $((rbp + rbx)))" "<=" 1.00

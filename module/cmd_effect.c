@@ -2,10 +2,10 @@
  * reach the master's state without re-running anything that depends on its clock or its
  * subscribers:
  *
- *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>]
+ *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>] [<msgid>]
+ *                                                                     [<reply-to>]
  *                                            a publish (delta.h, effect.h; cmd_publish.c)
- *   SWARM.APPLY key ROUTE <delta> [<channel> <envelope> ...]
- *                                            a rejected publish; earlier versions' publish
+ *   SWARM.APPLY key ROUTE <delta>            a rejected publish (its counters)
  *   SWARM.APPLY key SNAPSHOT <version> <ts> <keep> <json> [<keep-bytes>]
  *                                            a snapshot write
  *   SWARM.RESTORE key <type> <payload> [REPLACE]               a whole value (AOF rewrite)
@@ -30,13 +30,11 @@
 /* ---- Who may run them ---- */
 
 static int internalAllowed(RedisModuleCtx *ctx) {
-    int flags = RedisModule_GetContextFlags(ctx);
-    return (flags & (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0 ||
-           swarmConfig.debugInternalCommands;
+    return SwarmIsReplay(ctx) || swarmConfig.debugInternalCommands;
 }
 
 static int replyInternal(RedisModuleCtx *ctx, const char *command) {
-    return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+    return SwarmReplyError(ctx, SW_ERR_NOTALLOWED,
                            "%s is internal: only the master link and AOF loading may run it",
                            command);
 }
@@ -58,7 +56,8 @@ static int openTableOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, Red
     return REDISMODULE_OK;
 }
 
-/* ---- SWARM.APPLY key PUBLISH delta effects type payload [sender] ---- */
+/* ---- SWARM.APPLY key PUBLISH delta effects type payload [sender] [msgid] [reply-to] ----
+ * The effect's flags say which of the last three are there. */
 
 /* Redoes a publish's deliveries, already checked against t: stream entries with their
  * exact ids (as on the master: keyspace events, wake-ups), and the envelope on each
@@ -90,7 +89,7 @@ static int redoDeliveries(RedisModuleCtx *ctx, swTable *t, const char *buf, size
 }
 
 static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc != 7 && argc != 8) return RedisModule_WrongArity(ctx);
+    if (argc < 7 || argc > 10) return RedisModule_WrongArity(ctx);
     size_t dlen, elen;
     const char *dbuf = RedisModule_StringPtrLen(argv[3], &dlen);
     const char *ebuf = RedisModule_StringPtrLen(argv[4], &elen);
@@ -99,9 +98,9 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     swEffectHead h;
     if (swEffectOpen(&rd, ebuf, elen, &h, &err) != SW_OK)
         return SwarmReplyStatus(ctx, SW_ERR_CORRUPT, &err);
-    if (h.hasSender != (argc == 8))
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
-                               "publish effect and arguments disagree on SENDER");
+    if (argc != 7 + h.hasSender + h.hasMsgid + h.hasReplyTo)
+        return SwarmReplyError(ctx, SW_ERR_CORRUPT,
+                               "publish effect and arguments disagree on SENDER, MSGID or REPLYTO");
     swTable *t;
     RedisModuleKey *key;
     if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
@@ -124,7 +123,11 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     swDeltaCommit(t, &d);
     swDeltaRelease(&d);
     SwarmMessage m;
-    SwarmMessage_Set(&m, argv[1], argv[5], argv[6], argc == 8 ? argv[7] : NULL, h.priority, h.ts);
+    int x = 7;
+    RedisModuleString *sender = h.hasSender ? argv[x++] : NULL;
+    RedisModuleString *msgid = h.hasMsgid ? argv[x++] : NULL;
+    SwarmMessage_Set(&m, argv[1], argv[5], argv[6], sender, h.priority, h.ts);
+    SwarmMessage_SetExtras(&m, msgid, h.hasReplyTo ? argv[x] : NULL);
     SwarmMessage_SetId(&m, h.idMs, h.idSeq);
     int failures = redoDeliveries(ctx, t, ebuf, elen, &m);
     RedisModule_CloseKey(key);
@@ -134,21 +137,20 @@ static int applyPublish(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
         RedisModule_Log(ctx, "warning",
                         "swarm: SWARM.APPLY could not append %d stream entries of message %s "
                         "(a stream key differs from the master's)",
-                        failures, m.id);
+                        failures, m.facts.id);
         SwarmMessage_Release(ctx, &m);
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
+        return SwarmReplyError(ctx, SW_ERR_DIVERGED,
                                "a stream entry of the publish could not be appended");
     }
     SwarmMessage_Release(ctx, &m);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
-/* ---- SWARM.APPLY key ROUTE delta [channel envelope ...] ---- */
+/* ---- SWARM.APPLY key ROUTE delta ---- */
 
 static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc % 2 != 0)
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX,
-                               "syntax error, channels and envelopes come in pairs");
+    if (argc != 4)
+        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error, ROUTE takes one delta");
     swTable *t;
     RedisModuleKey *key;
     if (openTableOrReply(ctx, argv[1], &key, &t) != REDISMODULE_OK) return REDISMODULE_OK;
@@ -163,11 +165,6 @@ static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     RedisModule_CloseKey(key);
     if (st != SW_OK) return SwarmReplyStatus(ctx, st, &err);
-    /* Subscribers of this replica get the master's envelopes; an AOF being loaded
-     * publishes nothing (its messages were delivered long ago). */
-    if (!(RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING)) {
-        for (int i = 4; i + 1 < argc; i += 2) RedisModule_PublishMessage(ctx, argv[i], argv[i + 1]);
-    }
     SwarmTouched(ctx, argv[1], "swarm.publish");
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -198,7 +195,7 @@ static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     SwarmSnapWrite w = {.ts = ts, .keep = (size_t)keep, .keepBytes = (size_t)keepBytes};
     w.text = RedisModule_StringPtrLen(argv[6], &w.len);
     if ((head ? head->version : 0) + 1 != (unsigned long long)version) {
-        st = swErrorSet(&err, SW_ERR_SYNTAX, 0, "snapshot version out of sequence");
+        st = swErrorSet(&err, SW_ERR_DIVERGED, 0, "snapshot version out of sequence");
     } else if ((st = SwarmJsonCheck(w.text, w.len, SWARM_SNAPSHOT_MAX_DEPTH, &err)) == SW_OK) {
         swSnap *out;
         st = SwarmSnapType_Write(ctx, argv[1], key, s, &w, &out, &err);
@@ -260,7 +257,7 @@ static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
 /* ---- Registration ---- */
 
 int SwarmEffect_Register(RedisModuleCtx *ctx) {
-    if (SwarmRegister(
+    if (SwarmRegisterAcl(
             ctx, NULL, "swarm.apply", SwarmApply_RedisCommand, "write", 1,
             &(RedisModuleCommandInfo){
                 .summary = "Applies the replicated effect of SWARM.PUBLISH or of a snapshot "
@@ -274,9 +271,10 @@ int SwarmEffect_Register(RedisModuleCtx *ctx) {
                                                   {.name = "effect",
                                                    .type = REDISMODULE_ARG_TYPE_STRING,
                                                    .flags = REDISMODULE_CMD_ARG_MULTIPLE},
-                                                  SWARM_ARG_END}}) == REDISMODULE_ERR)
+                                                  SWARM_ARG_END}},
+            "dangerous") == REDISMODULE_ERR)
         return REDISMODULE_ERR;
-    return SwarmRegister(
+    return SwarmRegisterAcl(
         ctx, NULL, "swarm.restore", SwarmRestore_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){
             .summary = "Recreates a swarm value from its serialized form (emitted by AOF "
@@ -291,5 +289,6 @@ int SwarmEffect_Register(RedisModuleCtx *ctx) {
                                                .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
                                                .token = "REPLACE",
                                                .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                                              SWARM_ARG_END}});
+                                              SWARM_ARG_END}},
+        "dangerous");
 }

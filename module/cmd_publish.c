@@ -1,16 +1,21 @@
 /* cmd_publish.c -- SWARM.PUBLISH: validated, routed events.
  *
  *   validate everything -> open the table (NOSWARM when missing) -> resolve routes (cached
- *   per type) -> next id -> deliver per distinct target, breaker first -> dead letter ->
- *   reply [id, delivered, receivers, lost] -> commit the delta -> one SWARM.APPLY.
+ *   per type) -> a remembered MSGID answers the original id -> plan (core publish.h:
+ *   selection, id, MSGID, breakers, dead letter) -> deliver what the plan asks, reporting
+ *   each outcome -> reply [id, delivered, receivers, lost, duplicate] -> commit the delta ->
+ *   one SWARM.APPLY.
  *
+ * What to deliver and what the outcomes mean is the core's; this file only performs the
+ * deliveries.
  * Channels get the envelope through RedisModule_PublishMessage; streams get an entry
  * through RedisModule_StreamAdd, with what XADD does around it (message.c). In cluster mode
  * a stream key must be served here, the slot check RM_Call made for XADD.
  *
  * Replication is deterministic and costs one command per publish, whatever the targets:
  *
- *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>]
+ *   SWARM.APPLY key PUBLISH <delta> <effects> <type> <payload> [<sender>] [<msgid>]
+ *                                                                  [<reply-to>]
  *
  * <delta> is the table's change (delta.h), <effects> the id, ts, priority and deliveries
  * (effect.h: stream entries with their exact ids and trimmed lengths, channel publishes),
@@ -28,17 +33,15 @@
 #include "glue.h"
 #include "message.h"
 #include "stats.h"
-#include "swarm/breaker.h"
 #include "swarm/buf.h"
 #include "swarm/delta.h"
 #include "swarm/effect.h"
+#include "swarm/envelope.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
-#include "swarm/utf8.h"
 #include "type_rtb.h"
-
-#define MAX_SENDER 128
 
 /* ---- Replication state ---- */
 
@@ -127,25 +130,30 @@ static int replicationInit(RedisModuleCtx *ctx) {
 
 /* ---- Delivery ---- */
 
-typedef enum { OUT_OK, OUT_MISSED, OUT_FAILED, OUT_SHED } Outcome;
-static const char *const outcomeNames[] = {"ok", "missed", "failed", "shed"};
-
+/* One publish as the glue performs it. */
 typedef struct Publish {
     SwarmMessage m;
     swBuf *effects; /* deliveries for replicas, NULL when nothing receives them */
     long long receivers;
+    int priority;
+    int senderArg, msgidArg, replyToArg; /* argv index of each option's value, 0 when none */
+    const char *msgid;
+    size_t msgidLen;
+    long long now;
+    swRule *deny; /* the DENY rule that refused the type, if one did */
+    swPublish plan;
 } Publish;
 
-static Outcome deliverStream(RedisModuleCtx *ctx, Publish *p, uint64_t target, const char *name,
-                             size_t nlen) {
+static swOutcome deliverStream(RedisModuleCtx *ctx, Publish *p, uint64_t target, const char *name,
+                               size_t nlen) {
     /* What RM_Call checked for XADD: in cluster mode the key must be served here. */
-    if (SwarmInCluster() && swKeySlot(name, nlen) != swKeySlot(p->m.key, p->m.klen))
-        return OUT_FAILED;
+    if (SwarmInCluster() && swKeySlot(name, nlen) != swKeySlot(p->m.facts.key, p->m.facts.klen))
+        return SW_OUTCOME_FAILED;
     RedisModuleStreamID sid;
     int64_t trimmed;
     if (SwarmMessage_Append(ctx, &p->m, name, nlen, NULL, swarmConfig.streamMaxlen, -1, &sid,
                             &trimmed) != REDISMODULE_OK)
-        return OUT_FAILED;
+        return SW_OUTCOME_FAILED;
     if (p->effects) {
         swEffectAdd(p->effects, &(swEffect){.kind = SW_EFFECT_STREAM,
                                             .target = target,
@@ -153,14 +161,15 @@ static Outcome deliverStream(RedisModuleCtx *ctx, Publish *p, uint64_t target, c
                                             .seq = sid.seq,
                                             .trimTo = trimmed});
     }
-    return OUT_OK;
+    return SW_OUTCOME_OK;
 }
 
-static Outcome deliverChannel(RedisModuleCtx *ctx, Publish *p, uint64_t target, const char *name,
-                              size_t nlen) {
+static swOutcome deliverChannel(RedisModuleCtx *ctx, Publish *p, uint64_t target, const char *name,
+                                size_t nlen) {
     int cluster = SwarmInCluster(), shard = cluster && !swarmConfig.clusterPubsubGlobal;
     /* A shard channel outside the table's slot has its subscribers on another shard. */
-    if (shard && swKeySlot(name, nlen) != swKeySlot(p->m.key, p->m.klen)) return OUT_FAILED;
+    if (shard && swKeySlot(name, nlen) != swKeySlot(p->m.facts.key, p->m.facts.klen))
+        return SW_OUTCOME_FAILED;
     int n = SwarmMessage_Publish(ctx, &p->m, name, nlen, shard);
     p->receivers += n;
     /* In cluster mode the message travels to the other nodes (and the shard's replicas)
@@ -169,69 +178,60 @@ static Outcome deliverChannel(RedisModuleCtx *ctx, Publish *p, uint64_t target, 
         swEffectAdd(p->effects, &(swEffect){.kind = SW_EFFECT_CHANNEL, .target = target});
     /* Subscribers this node cannot count -- a replica's, or another node's in global mode --
      * receive it too, so no local receiver is not a miss then. */
-    if (n > 0 || attachedReplicas > 0 || (cluster && !shard)) return OUT_OK;
-    return OUT_MISSED;
+    if (n > 0 || attachedReplicas > 0 || (cluster && !shard)) return SW_OUTCOME_OK;
+    return SW_OUTCOME_MISSED;
 }
 
-/* Delivers to a target ("channel:..." or "stream:..."); targetId is the route's id, 0 for
- * the default target (how the effect record names it). */
-static Outcome deliver(RedisModuleCtx *ctx, Publish *p, uint64_t targetId, const char *target,
-                       size_t len) {
+/* Delivers to the plan's target ("channel:..." or "stream:..."); the effect record names it
+ * by route id, 0 for the default target. */
+static swOutcome deliver(RedisModuleCtx *ctx, Publish *p, const swPublishSlot *s) {
     swTargetKind kind;
     size_t off;
-    if (swTargetCheck(target, len, &kind, &off, NULL) != SW_OK) return OUT_FAILED;
-    if (kind == SW_TARGET_CHANNEL) return deliverChannel(ctx, p, targetId, target + off, len - off);
-    return deliverStream(ctx, p, targetId, target + off, len - off);
+    if (swTargetCheck(s->target, s->len, &kind, &off, NULL) != SW_OK) return SW_OUTCOME_FAILED;
+    if (kind == SW_TARGET_CHANNEL)
+        return deliverChannel(ctx, p, s->routeId, s->target + off, s->len - off);
+    return deliverStream(ctx, p, s->routeId, s->target + off, s->len - off);
 }
 
 /* ---- Validation ---- */
 
-typedef struct Args {
-    int priority;
-    const char *sender;
-    size_t slen;
-    int senderArg; /* argv index of the SENDER value, 0 when none */
-} Args;
-
-/* Checks options, type and payload. Returns SW_OK or a status with err filled in. */
-static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *err) {
-    a->senderArg = 0;
-    a->priority = SW_PRIORITY_DEFAULT;
-    a->sender = NULL;
-    a->slen = 0;
-    for (int i = 4; i < argc; i += 2) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (i + 1 >= argc) return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
-        if (strcasecmp(opt, "PRIORITY") == 0) {
-            long long p;
-            if (RedisModule_StringToLongLong(argv[i + 1], &p) != REDISMODULE_OK)
-                return swErrorSet(err, SW_ERR_SYNTAX, 0, "value is not an integer or out of range");
-            if (p < SW_PRIORITY_MIN || p > SW_PRIORITY_MAX)
-                return swErrorSet(err, SW_ERR_RANGE, 0, "PRIORITY must be between %d and %d",
-                                  SW_PRIORITY_MIN, SW_PRIORITY_MAX);
-            a->priority = (int)p;
-        } else if (strcasecmp(opt, "SENDER") == 0) {
-            a->sender = RedisModule_StringPtrLen(argv[i + 1], &a->slen);
-            a->senderArg = i + 1;
-            if (a->slen < 1 || a->slen > MAX_SENDER)
-                return swErrorSet(err, SW_ERR_RANGE, 0, "SENDER must be 1 to %d bytes", MAX_SENDER);
-            for (size_t k = 0; k < a->slen; k++) {
-                unsigned char c = (unsigned char)a->sender[k];
-                if (c < 0x20 || c == 0x7f)
-                    return swErrorSet(err, SW_ERR_SYNTAX, k,
-                                      "SENDER has a control character at byte %zu", k);
-            }
-            size_t bad;
-            if (!swUtf8Valid(a->sender, a->slen, &bad))
-                return swErrorSet(err, SW_ERR_SYNTAX, bad, "SENDER is not valid UTF-8 at byte %zu",
-                                  bad);
-        } else {
-            return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
-        }
+/* Checks options, type and payload: SW_OK, or a status with err filled in. */
+static swStatus validate(RedisModuleString **argv, int argc, Publish *p, swError *err) {
+    enum { O_PRIORITY, O_SENDER, O_MSGID, O_REPLYTO, O_COUNT };
+    SwarmOption opts[O_COUNT] = {SWARM_OPT("PRIORITY", 1), SWARM_OPT("SENDER", 1),
+                                 SWARM_OPT("MSGID", 1), SWARM_OPT("REPLYTO", 1)};
+    swStatus st = SwarmParseOptions(argv, argc, 4, opts, O_COUNT, err);
+    if (st != SW_OK) return st;
+    long long priority = SW_PRIORITY_DEFAULT;
+    if (opts[O_PRIORITY].at &&
+        (st = SwarmParseRange(argv[opts[O_PRIORITY].at + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                              "PRIORITY", &priority, err)) != SW_OK)
+        return st;
+    p->priority = (int)priority;
+    p->senderArg = opts[O_SENDER].at ? opts[O_SENDER].at + 1 : 0;
+    p->msgidArg = opts[O_MSGID].at ? opts[O_MSGID].at + 1 : 0;
+    p->replyToArg = opts[O_REPLYTO].at ? opts[O_REPLYTO].at + 1 : 0;
+    size_t len;
+    const char *s;
+    if (p->senderArg) {
+        s = RedisModule_StringPtrLen(argv[p->senderArg], &len);
+        if ((st = swMessageCheckLabel("SENDER", s, len, err)) != SW_OK) return st;
+    }
+    if (p->msgidArg) {
+        p->msgid = RedisModule_StringPtrLen(argv[p->msgidArg], &p->msgidLen);
+        if ((st = swMessageCheckLabel("MSGID", p->msgid, p->msgidLen, err)) != SW_OK) return st;
+    }
+    if (p->replyToArg) {
+        s = RedisModule_StringPtrLen(argv[p->replyToArg], &len);
+        if (swTargetCheck(s, len, NULL, NULL, NULL) != SW_OK)
+            return swErrorSet(err, SW_ERR_SYNTAX, 0,
+                              "invalid REPLYTO target '%.*s', expected channel:<name> or "
+                              "stream:<key>",
+                              (int)(len > 128 ? 128 : len), s);
     }
     size_t tlen, plen;
     const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
-    swStatus st = swEventTypeCheck(type, tlen, (size_t)swarmConfig.maxTypeBytes, err);
+    st = swEventTypeCheck(type, tlen, (size_t)swarmConfig.maxTypeBytes, err);
     if (st != SW_OK) return st;
     const char *payload = RedisModule_StringPtrLen(argv[3], &plen);
     if ((long long)plen > swarmConfig.maxPayloadBytes) {
@@ -245,6 +245,7 @@ static swStatus validate(RedisModuleString **argv, int argc, Args *a, swError *e
 /* ---- Replication ---- */
 
 static RedisModuleString *kindPublish, *kindRoute; /* shared by every SWARM.APPLY replicated */
+static swBuf effectsBuf;                           /* reused across calls */
 
 /* The delta encoded into a buffer reused across calls. */
 static swBuf *encodeDelta(const swDelta *d) {
@@ -254,212 +255,189 @@ static swBuf *encodeDelta(const swDelta *d) {
     return &buf;
 }
 
+/* One SWARM.APPLY key PUBLISH for the whole publish (or nothing, when nothing receives it). */
+static void replicatePublish(RedisModuleCtx *ctx, RedisModuleString **argv, const Publish *p,
+                             const swDelta *d) {
+    if (p->effects == NULL) {
+        markChanged(ctx);
+        return;
+    }
+    swBuf *b = encodeDelta(d);
+    RedisModuleString *extra[3];
+    size_t n = 0;
+    if (p->m.senderStr) extra[n++] = p->m.senderStr;
+    if (p->m.msgidStr) extra[n++] = p->m.msgidStr;
+    if (p->m.replyToStr) extra[n++] = p->m.replyToStr;
+    RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbssv", argv[1], kindPublish, b->data, b->len,
+                          p->effects->data, p->effects->len, argv[2], argv[3], extra, n);
+}
+
+/* The delta of a publish that changed only counters (a rejection, a duplicate), as
+ * SWARM.APPLY key ROUTE <delta>. */
+static void replicateCounters(RedisModuleCtx *ctx, RedisModuleString *keyname, const swDelta *d) {
+    if (propagationPossible(ctx)) {
+        swBuf *b = encodeDelta(d);
+        RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, b->data, b->len);
+    } else {
+        markChanged(ctx);
+    }
+}
+
 /* Rejections count on the table too: only the rejection counters (and the DENY rule's
  * hits) change, on the master and, through SWARM.APPLY key ROUTE <delta>, on replicas and
- * in the AOF. */
-static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, swTable *t,
-                          swRule *denyRule, swStatus st, const swError *err) {
+ * in the AOF. Replies the error and closes the key. */
+static int rejectAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key,
+                          swTable *t, Publish *p, swStatus st, const swError *err) {
     SwarmStats_CountRejection(st);
-    if (t) {
-        swDelta d = {.clockMs = t->clockMs,
-                     .clockSeq = t->clockSeq,
-                     .inc = {.rejected = 1},
-                     .rules = &denyRule,
-                     .nrules = denyRule ? 1 : 0};
-        swDeltaCommit(t, &d);
-        if (propagationPossible(ctx)) {
-            swBuf *b = encodeDelta(&d);
-            RedisModule_Replicate(ctx, "SWARM.APPLY", "ssb", keyname, kindRoute, b->data, b->len);
-        } else {
-            markChanged(ctx);
-        }
-    }
+    if (t) replicateCounters(ctx, keyname, swPublishReject(&p->plan, t, p->deny));
+    RedisModule_CloseKey(key);
     return SwarmReplyStatus(ctx, st, err);
 }
 
-/* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] ---- */
+/* ---- SWARM.PUBLISH key type payload [PRIORITY p] [SENDER id] [MSGID mid] [REPLYTO target]
+ * ---- */
 
-#define STACK_ROUTES 16
+/* The table is there: resolves the type, selects the targets and issues the id. SW_OK with
+ * the plan ready to run (free it with swPublishFree), or the status of the rejection. */
+static swStatus plan(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, Publish *p,
+                     swError *err) {
+    size_t tlen;
+    const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
+    const swResolution *res;
+    swStatus st = SwarmRouteType_Resolve(t, type, tlen, &res, err);
+    if (st != SW_OK) {
+        p->deny = res ? res->denyRule : NULL;
+        return st;
+    }
+    if ((st = swPublishSelect(&p->plan, t, res, p->priority)) != SW_OK)
+        return swErrorSet(err, st, 0, "out of memory");
+    SwarmMessage_Set(&p->m, argv[1], argv[2], argv[3], p->senderArg ? argv[p->senderArg] : NULL,
+                     p->priority, p->now);
+    if (p->msgidArg || p->replyToArg)
+        SwarmMessage_SetExtras(&p->m, p->msgidArg ? argv[p->msgidArg] : NULL,
+                               p->replyToArg ? argv[p->replyToArg] : NULL);
+    int64_t ms;
+    uint64_t seq;
+    swPublishConfig cfg = {swarmConfig.breakerCooldownMs, (uint32_t)swarmConfig.breakerThreshold};
+    if ((st = swPublishStart(&p->plan, p->m.facts.ts, &cfg, &ms, &seq)) != SW_OK) {
+        /* Only a table whose clock was restored at its very end gets here. */
+        swPublishFree(&p->plan);
+        return swErrorSet(err, st, 0, "message ids of this table are used up");
+    }
+    SwarmMessage_SetId(&p->m, ms, seq);
+    if (p->msgidArg && swarmConfig.dedupWindowMs > 0 &&
+        (st = swPublishRemember(&p->plan, p->msgid, p->msgidLen, swarmConfig.dedupWindowMs,
+                                (uint64_t)swarmConfig.dedupMax)) != SW_OK) {
+        swPublishFree(&p->plan);
+        return swErrorSet(err, st, 0, "out of memory");
+    }
+    if (propagationPossible(ctx)) {
+        effectsBuf.len = 0;
+        p->effects = &effectsBuf;
+        swEffectBegin(&effectsBuf, &(swEffectHead){.idMs = ms,
+                                                   .idSeq = seq,
+                                                   .ts = p->m.facts.ts,
+                                                   .priority = p->priority,
+                                                   .hasSender = p->senderArg != 0,
+                                                   .hasMsgid = p->msgidArg != 0,
+                                                   .hasReplyTo = p->replyToArg != 0});
+    }
+    return SW_OK;
+}
 
-/* Per matching route: its outcome and the index of the first matching route with the same
- * target (its representative), where the target's own outcome is kept. */
-typedef struct Slot {
-    Outcome out;
-    size_t rep;
-} Slot;
+/* A MSGID remembered: answers [original id, [], 0, [], 1], counts the duplicate and returns
+ * 1; 0 when the publish goes on. */
+static int answerDuplicate(RedisModuleCtx *ctx, RedisModuleString **argv, swTable *t, Publish *p) {
+    if (swarmConfig.dedupWindowMs == 0) return 0;
+    int64_t ms;
+    uint64_t seq;
+    if (!swPublishFindDuplicate(t, p->msgid, p->msgidLen, p->now, &ms, &seq)) return 0;
+    replicateCounters(ctx, argv[1], swPublishDuplicate(&p->plan, t));
+    SwarmTouched(ctx, argv[1], "swarm.publish");
+    char id[SW_MESSAGE_ID_MAX];
+    char *e = swPutU64(id, (uint64_t)ms);
+    *e++ = '-';
+    e = swPutU64(e, seq);
+    RedisModule_ReplyWithArray(ctx, 5);
+    RedisModule_ReplyWithStringBuffer(ctx, id, (size_t)(e - id));
+    RedisModule_ReplyWithArray(ctx, 0);
+    RedisModule_ReplyWithLongLong(ctx, 0);
+    RedisModule_ReplyWithArray(ctx, 0);
+    RedisModule_ReplyWithLongLong(ctx, 1);
+    return 1;
+}
 
-#define NO_REP SIZE_MAX
+/* [id, delivered targets, receivers, lost [target, outcome] pairs, duplicate 0] */
+static void reply(RedisModuleCtx *ctx, const Publish *p) {
+    const swPublish *pl = &p->plan;
+    size_t n = swPublishSlots(pl);
+    swPublishSlot s;
+    RedisModule_ReplyWithArray(ctx, 5);
+    RedisModule_ReplyWithStringBuffer(ctx, p->m.facts.id, p->m.facts.idlen);
+    RedisModule_ReplyWithArray(ctx, (long)swPublishDelivered(pl));
+    for (size_t i = 0; i < n; i++) {
+        if (swPublishSlotAt(pl, i, &s) && s.outcome == SW_OUTCOME_OK)
+            RedisModule_ReplyWithStringBuffer(ctx, s.target, s.len);
+    }
+    RedisModule_ReplyWithLongLong(ctx, p->receivers);
+    RedisModule_ReplyWithArray(ctx, (long)swPublishLost(pl));
+    for (size_t i = 0; i < n; i++) {
+        if (swPublishSlotAt(pl, i, &s) && s.outcome != SW_OUTCOME_OK &&
+            s.outcome < SW_OUTCOME_PENDING) {
+            RedisModule_ReplyWithArray(ctx, 2);
+            RedisModule_ReplyWithStringBuffer(ctx, s.target, s.len);
+            RedisModule_ReplyWithCString(ctx, swOutcomeName(s.outcome));
+        }
+    }
+    RedisModule_ReplyWithLongLong(ctx, 0);
+}
 
-static void replyLost(RedisModuleCtx *ctx, const char *target, size_t len, Outcome o) {
-    RedisModule_ReplyWithArray(ctx, 2);
-    RedisModule_ReplyWithStringBuffer(ctx, target, len);
-    RedisModule_ReplyWithCString(ctx, outcomeNames[o]);
+/* A typo in a table name must not drop messages silently: NOSWARM, counted as rejected. */
+static int noTableReply(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleKey *key) {
+    RedisModule_CloseKey(key);
+    SwarmStats_Add(SWARM_STAT_REJECTED_NOSWARM, 1);
+    size_t klen;
+    const char *k = RedisModule_StringPtrLen(keyname, &klen);
+    return SwarmReplyError(ctx, SW_ERR_NOSWARM, "no routing table at key '%.*s'",
+                           (int)(klen > 128 ? 128 : klen), k);
 }
 
 static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    Args a;
+    Publish p;
+    p.effects = NULL;
+    p.receivers = 0;
+    p.deny = NULL;
     swError err;
-    swStatus st = validate(argv, argc, &a, &err);
+    swStatus st = validate(argv, argc, &p, &err);
     swTable *t;
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE, &key, &t) !=
         REDISMODULE_OK)
         return REDISMODULE_OK;
-    if (st == SW_OK && t == NULL) {
-        /* A typo in a table name must not drop messages silently. */
-        RedisModule_CloseKey(key);
-        SwarmStats_Add(SWARM_STAT_REJECTED_NOSWARM, 1);
-        size_t klen;
-        const char *k = RedisModule_StringPtrLen(argv[1], &klen);
-        return SwarmReplyError(ctx, SW_ERR_NOSWARM, "no routing table at key '%.*s'",
-                               (int)(klen > 128 ? 128 : klen), k);
-    }
-    const swResolution *res = NULL;
-    if (st == SW_OK) {
-        size_t tlen;
-        const char *type = RedisModule_StringPtrLen(argv[2], &tlen);
-        st = SwarmRouteType_Resolve(t, type, tlen, &res, &err);
-    }
-    if (st != SW_OK) {
-        rejectAndReply(ctx, argv[1], t, res ? res->denyRule : NULL, st, &err);
+    if (st == SW_OK && t == NULL) return noTableReply(ctx, argv[1], key);
+    p.now = RedisModule_Milliseconds();
+    if (st == SW_OK && p.msgidArg && answerDuplicate(ctx, argv, t, &p)) {
         RedisModule_CloseKey(key);
         return REDISMODULE_OK;
     }
+    if (st == SW_OK) st = plan(ctx, argv, t, &p, &err);
+    if (st != SW_OK) return rejectAndReply(ctx, argv[1], key, t, &p, st, &err);
     /* Stream deliveries that would pass maxmemory: refused before anything is written. */
-    if (SwarmPublishMemoryOrReply(ctx, res, t, argv, argc) != REDISMODULE_OK) {
+    if (SwarmPublishMemoryOrReply(ctx, &p.plan, argv, argc) != REDISMODULE_OK) {
+        swPublishFree(&p.plan);
+        SwarmMessage_Release(ctx, &p.m);
         RedisModule_CloseKey(key);
         return REDISMODULE_OK;
     }
 
-    Publish p = {0};
-    SwarmMessage_Set(&p.m, argv[1], argv[2], argv[3], a.senderArg ? argv[a.senderArg] : NULL,
-                     a.priority, RedisModule_Milliseconds());
-    int64_t ms;
-    uint64_t seq;
-    if ((st = swTableNextId(t, p.m.ts, &ms, &seq)) != SW_OK) {
-        swErrorSet(&err, st, 0, "message ids of this table are used up");
-        /* Only a table whose clock was restored at its very end gets here. */
-        rejectAndReply(ctx, argv[1], t, NULL, st, &err);
-        RedisModule_CloseKey(key);
-        return REDISMODULE_OK;
-    }
-    SwarmMessage_SetId(&p.m, ms, seq);
-    static swBuf effects; /* reused across calls */
-    int propagate = propagationPossible(ctx);
-    if (propagate) {
-        effects.len = 0;
-        p.effects = &effects;
-        swEffectBegin(&effects, &(swEffectHead){.idMs = ms,
-                                                .idSeq = seq,
-                                                .ts = p.m.ts,
-                                                .priority = p.m.priority,
-                                                .hasSender = p.m.senderStr != NULL});
-    }
-
-    /* Per matching route: reuse the outcome of an earlier route with the same target (each
-     * target gets the message once), else consult the breaker, else deliver. */
-    size_t n = res->nroutes;
-    swDeltaRoute dstack[STACK_ROUTES];
-    Slot sstack[STACK_ROUTES];
-    size_t rstack[STACK_ROUTES];
-    swDeltaRoute *d = n <= STACK_ROUTES ? dstack : RedisModule_Alloc(n * sizeof(*d));
-    Slot *slot = n <= STACK_ROUTES ? sstack : RedisModule_Alloc(n * sizeof(*slot));
-    /* The representative of each distinct target (the resolution numbers them), so a
-     * route finds its target's earlier outcome in O(1). */
-    size_t nt = res->ntargets;
-    size_t *repOf = nt <= STACK_ROUTES ? rstack : RedisModule_Alloc(nt * sizeof(*repOf));
-    for (size_t i = 0; i < nt; i++) repOf[i] = NO_REP;
-    size_t nd = 0, nok = 0, nlost = 0;
-    swDelta delta = {.inc = {.published = 1}, .routes = d};
-    swTableStats *inc = &delta.inc;
-    for (size_t i = 0; i < n; i++) {
-        swRoute *r = res->routes[i];
-        if (a.priority < r->pmin || a.priority > r->pmax) continue;
-        swDeltaRoute *e = &d[nd];
-        *e = (swDeltaRoute){.route = r, .matched = 1};
-        size_t k = repOf[res->targetIndex[i]];
-        int seen = k != NO_REP;
-        if (!seen) repOf[res->targetIndex[i]] = nd;
-        Outcome o;
-        if (seen && slot[k].out != OUT_SHED) {
-            o = slot[k].out;
-        } else if (!swRouteAttempt(r, a.priority, p.m.ts, swarmConfig.breakerCooldownMs)) {
-            /* Skipped: counted shed, and the target is lost unless a later route with the
-             * same target delivers it. */
-            e->shed = 1;
-            inc->shed++;
-            swDeltaRouteTakeBreaker(e, r);
-            slot[nd] = (Slot){OUT_SHED, seen ? k : nd};
-            nd++;
-            continue;
-        } else {
-            o = deliver(ctx, &p, r->id, r->target, r->targetLen);
-            if (o == OUT_OK) nok++;
-            if (seen) slot[k].out = o; /* an earlier route shed it; this one decided */
-        }
-        slot[nd] = (Slot){o, seen ? k : nd};
-        nd++;
-        e->delivered = o == OUT_OK;
-        e->missed = o == OUT_MISSED;
-        e->failed = o == OUT_FAILED;
-        swRouteOutcome(r, o == OUT_OK, p.m.ts, (uint32_t)swarmConfig.breakerThreshold);
-        swDeltaRouteTakeBreaker(e, r);
-    }
-    delta.nroutes = nd;
-    for (size_t i = 0; i < nd; i++) nlost += slot[i].rep == i && slot[i].out != OUT_OK;
-    if (nd == 0) inc->unrouted = 1;
-    Outcome dead = OUT_OK;
-    int tried = nok == 0 && t->deflt != NULL;
-    if (tried) {
-        inc->deadlettered = 1;
-        dead = deliver(ctx, &p, 0, t->deflt, t->defltLen);
-        nlost += dead != OUT_OK;
-    }
-    inc->delivered = nok + (tried && dead == OUT_OK);
-
-    RedisModule_ReplyWithArray(ctx, 4);
-    RedisModule_ReplyWithStringBuffer(ctx, p.m.id, p.m.idlen);
-    RedisModule_ReplyWithArray(ctx, (long)inc->delivered);
-    for (size_t i = 0; i < nd; i++) {
-        if (slot[i].rep == i && slot[i].out == OUT_OK)
-            RedisModule_ReplyWithStringBuffer(ctx, d[i].route->target, d[i].route->targetLen);
-    }
-    if (tried && dead == OUT_OK) RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-    RedisModule_ReplyWithLongLong(ctx, p.receivers);
-    RedisModule_ReplyWithArray(ctx, (long)nlost);
-    for (size_t i = 0; i < nd; i++) {
-        if (slot[i].rep == i && slot[i].out != OUT_OK)
-            replyLost(ctx, d[i].route->target, d[i].route->targetLen, slot[i].out);
-    }
-    if (tried && dead != OUT_OK) replyLost(ctx, t->deflt, t->defltLen, dead);
-
-    swRule *hit = res->allowRule;
-    delta.rules = &hit;
-    delta.nrules = hit ? 1 : 0;
-    delta.clockMs = t->clockMs;
-    delta.clockSeq = t->clockSeq;
-    swDeltaCommit(t, &delta);
+    swPublishSlot s;
+    while (swPublishNext(&p.plan, &s)) swPublishReport(&p.plan, deliver(ctx, &p, &s));
+    const swDelta *d = swPublishCommit(&p.plan);
+    reply(ctx, &p);
     SwarmTouched(ctx, argv[1], "swarm.publish");
-    if (!propagate) {
-        markChanged(ctx);
-    } else {
-        swBuf *b = encodeDelta(&delta);
-        if (p.m.senderStr) {
-            RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbsss", argv[1], kindPublish, b->data,
-                                  b->len, effects.data, effects.len, argv[2], argv[3],
-                                  p.m.senderStr);
-        } else {
-            RedisModule_Replicate(ctx, "SWARM.APPLY", "ssbbss", argv[1], kindPublish, b->data,
-                                  b->len, effects.data, effects.len, argv[2], argv[3]);
-        }
-    }
-
-    SwarmStats_CountPublish(inc);
-    if (d != dstack) {
-        RedisModule_Free(d);
-        RedisModule_Free(slot);
-    }
-    if (repOf != rstack) RedisModule_Free(repOf);
+    replicatePublish(ctx, argv, &p, d);
+    SwarmStats_CountPublish(&d->inc);
+    swPublishFree(&p.plan);
     SwarmMessage_Release(ctx, &p.m);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -474,7 +452,7 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
     if (replicationInit(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     /* The reply names targets, so the key is read too (ACCESS): a write-only ACL user may
      * not publish. */
-    return SwarmRegister(
+    return SwarmRegisterAcl(
         ctx, NULL, "swarm.publish", SwarmPublish_RedisCommand, "write deny-oom", 1,
         &(RedisModuleCommandInfo){
             .summary = "Validates an event and delivers it along the swarm's routes",
@@ -483,17 +461,27 @@ int SwarmPublish_Register(RedisModuleCtx *ctx) {
             .arity = -4,
             .key_specs = SWARM_KEYSPEC(1, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_ACCESS |
                                               REDISMODULE_CMD_KEY_UPDATE),
-            .args = (RedisModuleCommandArg[]){
-                {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
-                {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
-                {.name = "priority",
-                 .type = REDISMODULE_ARG_TYPE_INTEGER,
-                 .token = "PRIORITY",
-                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                {.name = "sender",
-                 .type = REDISMODULE_ARG_TYPE_STRING,
-                 .token = "SENDER",
-                 .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                {0}}});
+            .args =
+                (RedisModuleCommandArg[]){
+                    {.name = "key", .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0},
+                    {.name = "type", .type = REDISMODULE_ARG_TYPE_STRING},
+                    {.name = "payload", .type = REDISMODULE_ARG_TYPE_STRING},
+                    {.name = "priority",
+                     .type = REDISMODULE_ARG_TYPE_INTEGER,
+                     .token = "PRIORITY",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "sender",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "SENDER",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "msgid",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "MSGID",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {.name = "reply-to",
+                     .type = REDISMODULE_ARG_TYPE_STRING,
+                     .token = "REPLYTO",
+                     .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                    {0}}},
+        "pubsub");
 }

@@ -1,5 +1,5 @@
 /* cmd_publish.h -- SWARM.PUBLISH (cmd_publish.c). Its effect replicates as SWARM.APPLY key
- * ROUTE <delta> [<channel> <envelope> ...], which cmd_effect.c applies. */
+ * PUBLISH ... (a rejection as SWARM.APPLY key ROUTE <delta>), which cmd_effect.c applies. */
 #ifndef SWARM_CMD_PUBLISH_H
 #define SWARM_CMD_PUBLISH_H
 

@@ -3,6 +3,7 @@
  * Handler flow: arity (Redis checks it from the command info), parse every argument, open
  * the key, check its type, mutate, reply, replicate. Nothing is written before every
  * argument is known good. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,9 +11,11 @@
 #include "cmd_route.h"
 #include "config.h"
 #include "glue.h"
+#include "stats.h"
 #include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
 #include "swarm/table.h"
 #include "type_rtb.h"
@@ -22,7 +25,9 @@
  * subscribers are connected to the shard that owns the channel's slot. */
 static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                             RedisModuleString *target) {
-    if (!SwarmInCluster()) return REDISMODULE_OK;
+    /* A replayed write passed this check where it first ran, under that node's
+     * swarm.cluster-pubsub. */
+    if (!SwarmInCluster() || SwarmIsReplay(ctx)) return REDISMODULE_OK;
     size_t tlen, klen;
     const char *t = RedisModule_StringPtrLen(target, &tlen);
     const char *k = RedisModule_StringPtrLen(keyname, &klen);
@@ -40,27 +45,69 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
     return REDISMODULE_ERR;
 }
 
+/* ---- Who may choose a target ---- */
+
+/* A route (or the default target) writes to its target on behalf of whoever publishes
+ * through the table later, so choosing the target takes the right to write there oneself:
+ * write (insert) permission on a stream's key, publish permission on a channel, as XADD and
+ * PUBLISH would need. Otherwise replies NOPERM naming the target, adds the entry Redis
+ * would write to ACL LOG (context "module"), counts it in INFO swarm's targets_refused and
+ * returns REDISMODULE_ERR. A target that is not well formed passes: the command refuses it
+ * with its syntax error. Not checked for replayed writes (the master link and the AOF have
+ * no user; the write was allowed where it first ran), nor for a context without a user,
+ * which Redis treats as unrestricted. */
+static int checkTargetAclOrReply(RedisModuleCtx *ctx, RedisModuleString *target) {
+    size_t tlen, off;
+    const char *t = RedisModule_StringPtrLen(target, &tlen);
+    swTargetKind kind;
+    if (SwarmIsReplay(ctx) || swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK)
+        return REDISMODULE_OK;
+    RedisModuleString *username = RedisModule_GetCurrentUserName(ctx);
+    if (username == NULL) return REDISMODULE_OK;
+    RedisModuleUser *user = RedisModule_GetModuleUserFromUserName(username);
+    RedisModuleString *name = RedisModule_CreateString(ctx, t + off, tlen - off);
+    int stream = kind == SW_TARGET_STREAM, allowed = 0;
+    if (user) {
+        allowed = stream ? RedisModule_ACLCheckKeyPermissions(
+                               user, name, REDISMODULE_CMD_KEY_INSERT) == REDISMODULE_OK
+                         : RedisModule_ACLCheckChannelPermissions(
+                               user, name, REDISMODULE_CMD_CHANNEL_PUBLISH) == REDISMODULE_OK;
+        if (!allowed)
+            RedisModule_ACLAddLogEntry(
+                ctx, user, name, stream ? REDISMODULE_ACL_LOG_KEY : REDISMODULE_ACL_LOG_CHANNEL);
+        RedisModule_FreeModuleUser(user);
+    }
+    if (!allowed) {
+        SwarmStats_Add(SWARM_STAT_TARGETS_REFUSED, 1);
+        /* NOPERM is Redis's own code word for a permission the user lacks. */
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "NOPERM target '%.128s': this user has no permissions to %s '%.128s'", t,
+                 stream ? "write key" : "publish to channel", t + off);
+        RedisModule_ReplyWithError(ctx, msg);
+    }
+    RedisModule_FreeString(ctx, name);
+    RedisModule_FreeString(ctx, username);
+    return allowed ? REDISMODULE_OK : REDISMODULE_ERR;
+}
+
 /* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
 
 static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    int regex = 0;
     long long pmin = SW_PRIORITY_MIN, pmax = SW_PRIORITY_MAX;
-    for (int i = 5; i < argc; i++) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (strcasecmp(opt, "REGEX") == 0) {
-            regex = 1;
-        } else if (strcasecmp(opt, "PRIORITY") == 0 && i + 2 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY min", &pmin) ||
-                SwarmParseRangeOrReply(ctx, argv[i + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
-                                       "PRIORITY max", &pmax))
-                return REDISMODULE_OK;
-            i += 2;
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
-    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
+    SwarmOption opts[] = {SWARM_OPT("REGEX", 0), SWARM_OPT("PRIORITY", 2)};
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 5, opts, 2) != REDISMODULE_OK)
+        return REDISMODULE_OK;
+    int p = opts[1].at;
+    if (p && (SwarmParseRangeOrReply(ctx, argv[p + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY min", &pmin) ||
+              SwarmParseRangeOrReply(ctx, argv[p + 2], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                     "PRIORITY max", &pmax)))
+        return REDISMODULE_OK;
+    int regex = opts[0].at != 0;
+    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK ||
+        checkTargetAclOrReply(ctx, argv[4]) != REDISMODULE_OK)
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;
@@ -74,11 +121,13 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t id;
     int created = 0;
     swError err;
-    swStatus st =
-        t ? swTableAddRoute(t, pattern, plen, target, tlen,
-                            regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin, (int)pmax,
-                            (size_t)swarmConfig.maxTypeBytes, &id, &created, &err)
-          : SW_ERR_NOMEM;
+    /* swarm.max-type-bytes binds clients only: the master link and the AOF replay what a
+     * node configured otherwise accepted, up to the format's hard limit. */
+    size_t maxType = SwarmIsReplay(ctx) ? SW_TABLE_MAX_PATTERN : (size_t)swarmConfig.maxTypeBytes;
+    swStatus st = t ? swTableAddRoute(t, pattern, plen, target, tlen,
+                                      regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin,
+                                      (int)pmax, maxType, &id, &created, &err)
+                    : SW_ERR_NOMEM;
     SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
@@ -140,7 +189,7 @@ static int SwarmRouteDel_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t *ids = RedisModule_Alloc(n * sizeof(*ids));
     for (size_t i = 0; i < n; i++) {
         long long v;
-        if (RedisModule_StringToLongLong(argv[3 + i], &v) != REDISMODULE_OK || v < 1) {
+        if (SwarmParseRange(argv[3 + i], 1, LLONG_MAX, "id", &v, NULL) != SW_OK) {
             RedisModule_Free(ids);
             return SwarmReplyError(ctx, SW_ERR_SYNTAX,
                                    "invalid id '%.128s', expected a positive integer",
@@ -181,7 +230,9 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     swStatus st;
     if (!none && (st = swTargetCheck(target, len, NULL, NULL, &err)) != SW_OK)
         return SwarmReplyStatus(ctx, st, &err);
-    if (!none && checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK) return REDISMODULE_OK;
+    if (!none && (checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK ||
+                  checkTargetAclOrReply(ctx, argv[3]) != REDISMODULE_OK))
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;
@@ -190,9 +241,10 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         return REDISMODULE_OK;
     /* Clearing no default, or setting the one in force, changes nothing: it fires, touches
      * and replicates nothing. */
-    int same = existing && (none ? existing->deflt == NULL
-                                 : existing->deflt && existing->defltLen == len &&
-                                       memcmp(existing->deflt, target, len) == 0);
+    size_t dlen;
+    const char *deflt = swTableDefault(existing, &dlen);
+    int same = existing &&
+               (none ? deflt == NULL : deflt && dlen == len && memcmp(deflt, target, len) == 0);
     if ((none && existing == NULL) || same) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -230,10 +282,10 @@ static int SwarmRouteList_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nroutes : 0;
+    size_t n = swTableRouteCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRoute *r = t->routes[i];
+        const swRoute *r = swTableRouteAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapStr(&m, "pattern", r->pattern, r->patternLen);
@@ -264,10 +316,10 @@ static int SwarmRouteRules_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    size_t n = t ? t->nrules : 0;
+    size_t n = swTableRuleCount(t);
     RedisModule_ReplyWithArray(ctx, (long)n);
     for (size_t i = 0; i < n; i++) {
-        const swRule *r = t->rules[i];
+        const swRule *r = swTableRuleAt(t, i);
         SwarmMap m = SwarmMapBegin(ctx);
         SwarmMapInt(&m, "id", (long long)r->id);
         SwarmMapSimple(&m, "action", r->action == SW_RULE_DENY ? "deny" : "allow");
@@ -295,14 +347,12 @@ static int SwarmRouteStats_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
 /* ---- SWARM.ROUTE MATCH key type [PRIORITY p] ---- */
 
 static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    SwarmOption opt = SWARM_OPT("PRIORITY", 1);
     long long priority = SW_PRIORITY_DEFAULT;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "PRIORITY") == 0) {
-        if (SwarmParseRangeOrReply(ctx, argv[5], SW_PRIORITY_MIN, SW_PRIORITY_MAX, "PRIORITY",
-                                   &priority))
-            return REDISMODULE_OK;
-    } else if (argc != 4) {
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    }
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK ||
+        (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], SW_PRIORITY_MIN, SW_PRIORITY_MAX,
+                                          "PRIORITY", &priority) != REDISMODULE_OK))
+        return REDISMODULE_OK;
     size_t len;
     const char *type = RedisModule_StringPtrLen(argv[3], &len);
     swError err;
@@ -313,23 +363,26 @@ static int SwarmRouteMatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleString *
     RedisModuleKey *key;
     if (SwarmRouteType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &t) != REDISMODULE_OK)
         return REDISMODULE_OK;
+    /* A dry run of the publish plan: what it selects before any delivery. */
     const swResolution *res;
+    swPublish plan;
     if (t == NULL) {
         RedisModule_ReplyWithArray(ctx, 0);
-    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK) {
+    } else if ((st = SwarmRouteType_Resolve(t, type, len, &res, &err)) != SW_OK ||
+               (st = swPublishSelect(&plan, t, res, (int)priority)) != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        swRoute **sel = RedisModule_Alloc((res->nroutes + 1) * sizeof(*sel));
-        size_t n = swResolutionTargets(res, (int)priority, sel);
-        if (n == 0 && t->deflt) {
-            RedisModule_ReplyWithArray(ctx, 1);
-            RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
-        } else {
-            RedisModule_ReplyWithArray(ctx, (long)n);
-            for (size_t i = 0; i < n; i++)
-                RedisModule_ReplyWithStringBuffer(ctx, sel[i]->target, sel[i]->targetLen);
+        long n = 0;
+        swPublishSlot s;
+        RedisModule_ReplyWithArray(ctx, REDISMODULE_POSTPONED_LEN);
+        for (size_t i = 0; i < swPublishSlots(&plan); i++) {
+            if (swPublishSlotAt(&plan, i, &s) && s.outcome == SW_OUTCOME_PENDING) {
+                RedisModule_ReplyWithStringBuffer(ctx, s.target, s.len);
+                n++;
+            }
         }
-        RedisModule_Free(sel);
+        RedisModule_ReplySetArrayLength(ctx, n);
+        swPublishFree(&plan);
     }
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -401,7 +454,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          SwarmRouteDel_RedisCommand,
          "write",
          {.summary = "Removes routes or rules by id; returns how many were removed",
-          .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
+          .complexity = "O(N*log(R+U) + R + U) for N ids, R routes and U rules",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,

@@ -163,18 +163,12 @@ static void writeAndReply(RedisModuleCtx *ctx, RedisModuleString *keyname, Redis
 
 static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long ifversion = -1, keep = 0;
-    for (int i = 4; i < argc; i += 2) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (i + 1 >= argc) return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        if (strcasecmp(opt, "IFVERSION") == 0) {
-            if (parseVersionOrReply(ctx, argv[i + 1], 0, &ifversion)) return REDISMODULE_OK;
-        } else if (strcasecmp(opt, "KEEP") == 0) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, SW_SNAP_KEEP_MAX, "KEEP", &keep))
-                return REDISMODULE_OK;
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
+    SwarmOption opts[] = {SWARM_OPT("IFVERSION", 1), SWARM_OPT("KEEP", 1)};
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, opts, 2) != REDISMODULE_OK ||
+        (opts[0].at && parseVersionOrReply(ctx, argv[opts[0].at + 1], 0, &ifversion)) ||
+        (opts[1].at &&
+         SwarmParseRangeOrReply(ctx, argv[opts[1].at + 1], 1, SW_SNAP_KEEP_MAX, "KEEP", &keep)))
+        return REDISMODULE_OK;
     size_t len;
     const char *text = RedisModule_StringPtrLen(argv[3], &len);
     swSnap *s;
@@ -196,22 +190,13 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
     long long version = 0;
     const char *ptr = NULL;
     size_t ptrlen = 0;
-    int withversion = 0;
-    for (int i = 3; i < argc; i++) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (strcasecmp(opt, "WITHVERSION") == 0) {
-            withversion = 1;
-            continue;
-        }
-        if (i + 1 >= argc) return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        if (strcasecmp(opt, "VERSION") == 0) {
-            if (parseVersionOrReply(ctx, argv[++i], 1, &version)) return REDISMODULE_OK;
-        } else if (strcasecmp(opt, "PATH") == 0) {
-            ptr = RedisModule_StringPtrLen(argv[++i], &ptrlen);
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
+    SwarmOption opts[] = {SWARM_OPT("VERSION", 1), SWARM_OPT("PATH", 1),
+                          SWARM_OPT("WITHVERSION", 0)};
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 3, opts, 3) != REDISMODULE_OK ||
+        (opts[0].at && parseVersionOrReply(ctx, argv[opts[0].at + 1], 1, &version)))
+        return REDISMODULE_OK;
+    if (opts[1].at) ptr = RedisModule_StringPtrLen(argv[opts[1].at + 1], &ptrlen);
+    int withversion = opts[2].at != 0;
     swSnap *s;
     RedisModuleKey *key;
     if (SwarmSnapType_OpenOrReply(ctx, argv[2], REDISMODULE_READ, &key, &s) != REDISMODULE_OK)
@@ -259,11 +244,10 @@ static int SwarmSnapshotGet_RedisCommand(RedisModuleCtx *ctx, RedisModuleString 
 static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                                  long long *ifversion) {
     *ifversion = -1;
-    if (argc == 6 && strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "IFVERSION") == 0)
-        return parseVersionOrReply(ctx, argv[5], 0, ifversion);
-    if (argc == 4) return REDISMODULE_OK;
-    SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-    return REDISMODULE_ERR;
+    SwarmOption opt = SWARM_OPT("IFVERSION", 1);
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    return opt.at ? parseVersionOrReply(ctx, argv[opt.at + 1], 0, ifversion) : REDISMODULE_OK;
 }
 
 /* Writes a document computed from the head (PATCH, EDIT) as the new version, after checking
@@ -377,8 +361,8 @@ static int SwarmSnapshotDiff_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
             RedisModule_ReplyWithStringBuffer(ctx, out, outlen);
             swFree(out);
         } else {
-            /* SW_ERR_RANGE (ERR): the change sets a member to null, which merge patch cannot
-             * say. */
+            /* SW_ERR_RANGE (ERR): the change sets a member to null, which merge patch
+             * cannot say. */
             SwarmReplyStatus(ctx, st, &err);
         }
     } else {
@@ -602,7 +586,7 @@ static void waitFree(RedisModuleCtx *ctx, void *privdata) {
     SwarmWaiter *w = privdata;
     waiterRemove(w);
     RedisModule_FreeString(NULL, w->name);
-    swFree(w);
+    RedisModule_Free(w);
 }
 
 static int SwarmSnapshotWait_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -622,8 +606,7 @@ static int SwarmSnapshotWait_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
          REDISMODULE_CTX_FLAGS_DENY_BLOCKING))
         return RedisModule_ReplyWithNull(ctx);
-    SwarmWaiter *w = swAlloc(sizeof(*w));
-    if (w == NULL) return SwarmReplyStatus(ctx, SW_ERR_NOMEM, NULL);
+    SwarmWaiter *w = RedisModule_Alloc(sizeof(*w));
     w->name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
     w->version = (uint64_t)version;
     w->answer = -1;

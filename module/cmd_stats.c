@@ -14,7 +14,6 @@
  * The command is keyless: key-based ACL selectors (~pattern) cannot restrict it, just as
  * they do not restrict SCAN. Grant it only to users allowed to see every table's name. */
 #include <stdio.h>
-#include <strings.h>
 
 #include "cmd_stats.h"
 #include "glue.h"
@@ -47,17 +46,11 @@ static int SwarmStatsCmd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     long long n = STATS_COUNT_DEFAULT;
     if (parseCursorOrReply(ctx, argv[1], cursor, sizeof(cursor)) != REDISMODULE_OK)
         return REDISMODULE_OK;
-    for (int i = 2; i < argc; i++) {
-        const char *opt = RedisModule_StringPtrLen(argv[i], NULL);
-        if (strcasecmp(opt, "COUNT") == 0 && i + 1 < argc) {
-            if (SwarmParseRangeOrReply(ctx, argv[i + 1], 1, STATS_COUNT_MAX, "COUNT", &n) !=
-                REDISMODULE_OK)
-                return REDISMODULE_OK;
-            i++;
-        } else {
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        }
-    }
+    SwarmOption opt = SWARM_OPT("COUNT", 1);
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 2, &opt, 1) != REDISMODULE_OK ||
+        (opt.at && SwarmParseRangeOrReply(ctx, argv[opt.at + 1], 1, STATS_COUNT_MAX, "COUNT", &n) !=
+                       REDISMODULE_OK))
+        return REDISMODULE_OK;
     snprintf(count, sizeof(count), "%lld", n);
 
     RedisModuleCallReply *scan =
@@ -71,7 +64,7 @@ static int SwarmStatsCmd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     if (next == NULL || keys == NULL ||
         RedisModule_CallReplyType(keys) != REDISMODULE_REPLY_ARRAY) {
         if (scan) RedisModule_FreeCallReply(scan);
-        return SwarmReplyError(ctx, SW_ERR_SYNTAX, "SCAN failed while listing routing tables");
+        return SwarmReplyError(ctx, SW_ERR_SERVER, "SCAN failed while listing routing tables");
     }
 
     RedisModule_ReplyWithArray(ctx, 2);

@@ -46,6 +46,9 @@ static SwarmNumConfig numConfigs[] = {
      applyRegexHeapLimit},
     {"resolve-cache-bytes", SW_RESOLVE_CACHE_BYTES_DEFAULT, 0, 1024 * MB, REDISMODULE_CONFIG_MEMORY,
      &swarmConfig.resolveCacheBytes, applyResolveCacheBytes},
+    {"dedup-window-ms", 120000, 0, 86400000LL * 30, REDISMODULE_CONFIG_DEFAULT,
+     &swarmConfig.dedupWindowMs, NULL},
+    {"dedup-max", 100000, 1, 100000000, REDISMODULE_CONFIG_DEFAULT, &swarmConfig.dedupMax, NULL},
 };
 #define NUM_CONFIGS (sizeof(numConfigs) / sizeof(numConfigs[0]))
 
@@ -83,20 +86,29 @@ static int SwarmConfig_SetPubsub(const char *name, int val, void *privdata,
     return REDISMODULE_OK;
 }
 
-#define DEBUG_INTERNAL_CONFIG "debug-internal-commands"
+/* Yes/no configs. An immutable one (CONFIG SET refuses it) is set only at load. */
+typedef struct SwarmBoolConfig {
+    const char *name;
+    int def;
+    unsigned int flags;
+    int *val;
+} SwarmBoolConfig;
 
-static int SwarmConfig_GetDebugInternal(const char *name, void *privdata) {
+static SwarmBoolConfig boolConfigs[] = {
+    {"debug-internal-commands", 0, REDISMODULE_CONFIG_IMMUTABLE,
+     &swarmConfig.debugInternalCommands},
+};
+#define BOOL_CONFIGS (sizeof(boolConfigs) / sizeof(boolConfigs[0]))
+
+static int SwarmConfig_GetBool(const char *name, void *privdata) {
     (void)name;
-    (void)privdata;
-    return swarmConfig.debugInternalCommands;
+    return *((SwarmBoolConfig *)privdata)->val;
 }
 
-static int SwarmConfig_SetDebugInternal(const char *name, int val, void *privdata,
-                                        RedisModuleString **err) {
+static int SwarmConfig_SetBool(const char *name, int val, void *privdata, RedisModuleString **err) {
     (void)name;
-    (void)privdata;
     (void)err;
-    swarmConfig.debugInternalCommands = val;
+    *((SwarmBoolConfig *)privdata)->val = val;
     return REDISMODULE_OK;
 }
 
@@ -111,11 +123,13 @@ static int SwarmConfig_Register(RedisModuleCtx *ctx) {
             return REDISMODULE_ERR;
     }
     swarmConfig.clusterPubsubGlobal = 0;
-    swarmConfig.debugInternalCommands = 0;
-    if (RedisModule_RegisterBoolConfig(ctx, DEBUG_INTERNAL_CONFIG, 0, REDISMODULE_CONFIG_IMMUTABLE,
-                                       SwarmConfig_GetDebugInternal, SwarmConfig_SetDebugInternal,
-                                       NULL, NULL) == REDISMODULE_ERR)
-        return REDISMODULE_ERR;
+    for (size_t i = 0; i < BOOL_CONFIGS; i++) {
+        SwarmBoolConfig *c = &boolConfigs[i];
+        *c->val = c->def;
+        if (RedisModule_RegisterBoolConfig(ctx, c->name, c->def, c->flags, SwarmConfig_GetBool,
+                                           SwarmConfig_SetBool, NULL, c) == REDISMODULE_ERR)
+            return REDISMODULE_ERR;
+    }
     return RedisModule_RegisterEnumConfig(ctx, PUBSUB_CONFIG, 0, REDISMODULE_CONFIG_DEFAULT,
                                           pubsubNames, pubsubValues, 2, SwarmConfig_GetPubsub,
                                           SwarmConfig_SetPubsub, NULL, NULL);
@@ -125,15 +139,16 @@ static int SwarmConfig_Register(RedisModuleCtx *ctx) {
  * CONFIG SET swarm.<name> (ranges, memory units, enum names); the log names the rule. */
 static int SwarmConfig_ApplyArg(RedisModuleCtx *ctx, const char *name, const char *value) {
     if (strncasecmp(name, "swarm.", 6) == 0) name += 6;
-    /* Immutable, so CONFIG SET refuses it even now: set it here. */
-    if (strcasecmp(name, DEBUG_INTERNAL_CONFIG) == 0) {
+    for (size_t k = 0; k < BOOL_CONFIGS; k++) {
+        SwarmBoolConfig *c = &boolConfigs[k];
+        if (strcasecmp(name, c->name) != 0 || !(c->flags & REDISMODULE_CONFIG_IMMUTABLE)) continue;
+        /* CONFIG SET refuses an immutable config even now: set it through the table. */
         if (strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
-            RedisModule_Log(ctx, "warning", "swarm: %s must be yes or no, not '%s'",
-                            DEBUG_INTERNAL_CONFIG, value);
+            RedisModule_Log(ctx, "warning", "swarm: %s must be yes or no, not '%s'", c->name,
+                            value);
             return REDISMODULE_ERR;
         }
-        swarmConfig.debugInternalCommands = strcasecmp(value, "yes") == 0;
-        return REDISMODULE_OK;
+        return SwarmConfig_SetBool(c->name, strcasecmp(value, "yes") == 0, c, NULL);
     }
     const SwarmNumConfig *num = NULL;
     for (size_t k = 0; k < NUM_CONFIGS; k++) {

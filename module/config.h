@@ -28,6 +28,8 @@ typedef struct SwarmConfig {
     long long breakerCooldownMs;
     long long regexHeapLimitKb;  /* applied to the core: swRegexSetHeapLimitKb */
     long long resolveCacheBytes; /* applied to the core: swResolveSetCacheBytes */
+    long long dedupWindowMs;     /* how long a MSGID is remembered; 0: not at all */
+    long long dedupMax;          /* MSGIDs remembered per table at most */
     int clusterPubsubGlobal;     /* 0: shard channels in cluster mode, 1: global */
     /* Load time only (never CONFIG SET): clients may run SWARM.APPLY and SWARM.RESTORE, so
      * tests can feed them malformed input directly. */

@@ -3,12 +3,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
-#include "swarm/resolve.h"
-#include "swarm/table.h"
+#include "swarm/publish.h"
 
 /* ---- Allocator ----
  *
@@ -93,6 +93,11 @@ int SwarmInCluster(void) {
     return swarmClusterMode;
 }
 
+int SwarmIsReplay(RedisModuleCtx *ctx) {
+    return (RedisModule_GetContextFlags(ctx) &
+            (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0;
+}
+
 /* ---- Error replies ---- */
 
 static const char *codeWord(swStatus st) {
@@ -173,19 +178,49 @@ void SwarmMapEnd(SwarmMap *m) {
 
 /* ---- Arguments ---- */
 
+swStatus SwarmParseRange(RedisModuleString *arg, long long min, long long max, const char *what,
+                         long long *out, swError *err) {
+    long long v;
+    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK)
+        return swErrorSet(err, SW_ERR_SYNTAX, 0, "value is not an integer or out of range");
+    if (v < min || v > max)
+        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be between %lld and %lld", what, min, max);
+    *out = v;
+    return SW_OK;
+}
+
 int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
                            long long max, const char *what, long long *out) {
-    long long v;
-    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK) {
-        SwarmReplyError(ctx, SW_ERR_SYNTAX, "value is not an integer or out of range");
-        return REDISMODULE_ERR;
+    swError err;
+    swStatus st = SwarmParseRange(arg, min, max, what, out, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
+}
+
+swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,
+                           size_t n, swError *err) {
+    for (size_t k = 0; k < n; k++) opts[k].at = 0;
+    for (int i = from; i < argc;) {
+        size_t len;
+        const char *tok = RedisModule_StringPtrLen(argv[i], &len);
+        size_t k = 0;
+        while (k < n && !(opts[k].len == len && strncasecmp(opts[k].token, tok, len) == 0)) k++;
+        if (k == n || i + opts[k].nargs >= argc)
+            return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
+        opts[k].at = i;
+        i += 1 + opts[k].nargs;
     }
-    if (v < min || v > max) {
-        SwarmReplyError(ctx, SW_ERR_RANGE, "%s must be between %lld and %lld", what, min, max);
-        return REDISMODULE_ERR;
-    }
-    *out = v;
-    return REDISMODULE_OK;
+    return SW_OK;
+}
+
+int SwarmParseOptionsOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int from,
+                             SwarmOption *opts, size_t n) {
+    swError err;
+    swStatus st = SwarmParseOptions(argv, argc, from, opts, n, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
 }
 
 swStatus SwarmJsonError(const swError *jerr, swError *err) {
@@ -250,8 +285,7 @@ static int memoryFits(RedisModuleCtx *ctx, float ratio, unsigned long long need,
     if (!overMaxmemory(ratio, need, used)) return 1;
     readMaxmemory(ctx); /* refuse only on a fresh reading */
     if (!overMaxmemory(ratio, need, used)) return 1;
-    return (RedisModule_GetContextFlags(ctx) &
-            (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0;
+    return SwarmIsReplay(ctx);
 }
 
 static int refuseOom(RedisModuleCtx *ctx, unsigned long long need, unsigned long long used,
@@ -279,25 +313,15 @@ int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const 
 #define SWARM_STREAM_ENTRY_OVERHEAD 256
 #define SWARM_STREAM_ENTRY_SCALE(n) ((n) + (n) / 4)
 
-int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swResolution *res, const swTable *t,
-                              RedisModuleString **argv, int argc) {
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swPublish *plan, RedisModuleString **argv,
+                              int argc) {
     float ratio = RedisModule_GetUsedMemoryRatio();
     if (ratio <= 0) return REDISMODULE_OK; /* no maxmemory */
-    /* Distinct stream targets; targets past the bitmap's reach are counted per route, which
-     * can only count more. */
-    uint64_t seen[4] = {0};
     size_t streams = 0;
-    for (size_t i = 0; i < res->nroutes; i++) {
-        const swRoute *r = res->routes[i];
-        uint32_t k = res->targetIndex[i];
-        if (r->targetLen < 7 || memcmp(r->target, "stream:", 7) != 0) continue;
-        if (k < 4 * 64) {
-            if (seen[k >> 6] >> (k & 63) & 1) continue;
-            seen[k >> 6] |= (uint64_t)1 << (k & 63);
-        }
-        streams++;
-    }
-    if (t->deflt && t->defltLen >= 7 && memcmp(t->deflt, "stream:", 7) == 0) streams++;
+    swPublishSlot slot;
+    for (size_t i = 0, n = swPublishSlots(plan); i < n; i++)
+        streams += swPublishSlotAt(plan, i, &slot) && slot.len >= 7 &&
+                   memcmp(slot.target, "stream:", 7) == 0;
     if (streams == 0) return REDISMODULE_OK;
     size_t entry = SWARM_STREAM_ENTRY_OVERHEAD;
     for (int i = 1; i < argc; i++) {
@@ -349,19 +373,21 @@ static int hasFlag(const char *flags, const char *word) {
 }
 
 /* The ACL categories of a command, as Redis gives its own commands from their flags (write,
- * read, fast or else slow, blocking), plus pubsub for SWARM.PUBLISH, which publishes to
- * channels, and dangerous for the internal commands that write state unchecked. */
-static void aclCategories(const char *full, const char *flags, char *out, size_t size) {
+ * read, fast or else slow, blocking), plus the caller's extra ones. */
+static void aclCategories(const char *flags, const char *extra, char *out, size_t size) {
     snprintf(out, size, "%s%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
              hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
-             hasFlag(flags, "blocking") ? " blocking" : "",
-             strcmp(full, "swarm.publish") == 0 ? " pubsub" : "",
-             strcmp(full, "swarm.apply") == 0 || strcmp(full, "swarm.restore") == 0 ? " dangerous"
-                                                                                    : "");
+             hasFlag(flags, "blocking") ? " blocking" : "", extra ? " " : "", extra ? extra : "");
 }
 
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info) {
+    return SwarmRegisterAcl(ctx, parent, name, fn, flags, firstkey, info, NULL);
+}
+
+int SwarmRegisterAcl(RedisModuleCtx *ctx, const char *parent, const char *name,
+                     RedisModuleCmdFunc fn, const char *flags, int firstkey,
+                     const RedisModuleCommandInfo *info, const char *aclExtra) {
     char full[128];
     int keystep = firstkey > 0 ? 1 : 0;
     if (parent) {
@@ -382,7 +408,7 @@ int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, Red
      * categories, as Redis's own containers do. */
     if (swarmSetAclCategories && fn) {
         char cats[64];
-        aclCategories(full, flags, cats, sizeof(cats));
+        aclCategories(flags, aclExtra, cats, sizeof(cats));
         if (swarmSetAclCategories(cmd, cats) == REDISMODULE_ERR) return REDISMODULE_ERR;
     }
     if (info == NULL) return REDISMODULE_OK;

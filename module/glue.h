@@ -71,10 +71,36 @@ void SwarmMapEnd(SwarmMap *m);
 
 /* ---- Arguments ---- */
 
-/* Parses a long long in [min, max] or replies "ERR <what> must be between ..." (or Redis's
- * "not an integer" error) and returns REDISMODULE_ERR. */
+/* The one number parser: a long long in [min, max]. SW_OK with *out set; SW_ERR_SYNTAX
+ * "value is not an integer or out of range" (Redis's wording) or SW_ERR_RANGE "<what> must
+ * be between <min> and <max>", *out unchanged. */
+swStatus SwarmParseRange(RedisModuleString *arg, long long min, long long max, const char *what,
+                         long long *out, swError *err);
+
+/* As SwarmParseRange, replying the error and returning REDISMODULE_ERR on failure. */
 int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long long min,
                            long long max, const char *what, long long *out);
+
+/* The one option parser. A command lists its options (token, values that follow it); the
+ * parser walks argv[from..argc) and stores in each option's at the argv index of its token
+ * (the last one when repeated, as Redis's own options go), 0 when absent. The values are
+ * then argv[at + 1 ..]; the command parses them (SwarmParseRange). */
+typedef struct SwarmOption {
+    const char *token; /* matched in any case */
+    size_t len;        /* strlen(token) */
+    int nargs;         /* values after the token */
+    int at;            /* out */
+} SwarmOption;
+#define SWARM_OPT(token, nargs)                                                                    \
+    { (token), sizeof(token) - 1, (nargs), 0 }
+
+/* SW_OK, or SW_ERR_SYNTAX "syntax error" for an unknown token or a missing value. */
+swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,
+                           size_t n, swError *err);
+
+/* As SwarmParseOptions, replying the error and returning REDISMODULE_ERR on failure. */
+int SwarmParseOptionsOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int from,
+                             SwarmOption *opts, size_t n);
 
 /* SW_OK when text[0..len) is JSON nested at most depth deep; otherwise SW_ERR_PAYLOAD with
  * "invalid JSON at byte <n>: <reason>" (SwarmJsonError) and the offset in err. Inline: it
@@ -88,6 +114,13 @@ static inline swStatus SwarmJsonCheck(const char *text, size_t len, int depth, s
 
 /* 1 when the server runs in cluster mode (read once, at load). */
 int SwarmInCluster(void);
+
+/* 1 when the command running in ctx replays a write: it came over the master link
+ * (REDISMODULE_CTX_FLAGS_REPLICATED, also inside a replicated MULTI) or from the AOF being
+ * loaded (REDISMODULE_CTX_FLAGS_LOADING). A replayed write was already checked where it
+ * first ran: it applies the format's hard limits only, never this node's config limits or
+ * the caller's ACL, so it lands the same on every node whatever its config. */
+int SwarmIsReplay(RedisModuleCtx *ctx);
 
 /* ---- Memory ----
  *
@@ -108,14 +141,13 @@ int SwarmInCluster(void);
 int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
                             const char *detail, int stat);
 
-/* The check for a publish (argv, argc: the command's arguments) about to be delivered by
- * res from table t: need is one stream entry (the bytes of the arguments after the command
- * name, payload included, plus a fixed overhead) for every distinct stream target, the
- * default target included when it is a stream. Counted under rejected_oom. */
-struct swResolution;
-struct swTable;
-int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const struct swResolution *res,
-                              const struct swTable *t, RedisModuleString **argv, int argc);
+/* The check for a publish (argv, argc: the command's arguments) about to deliver plan
+ * (selected, not yet run): need is one stream entry (the bytes of the arguments after the
+ * command name, payload included, plus a fixed overhead) for every stream target of the
+ * plan, the default target included when it is a stream. Counted under rejected_oom. */
+struct swPublish;
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const struct swPublish *plan,
+                              RedisModuleString **argv, int argc);
 
 /* ---- Keys ---- */
 
@@ -135,10 +167,16 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 /* Registers a command, or a subcommand of the command named parent, with its documentation
  * (info may be NULL; its version and since are filled in). Where the server supports it
  * (SwarmHasAclCategories), also puts the command in its ACL categories, as Redis does for
- * its own commands: write, read, fast or else slow, blocking from the flags, pubsub for
- * SWARM.PUBLISH, dangerous for SWARM.APPLY and SWARM.RESTORE. REDISMODULE_ERR when refused. */
+ * its own commands: write, read, fast or else slow, blocking from the flags. REDISMODULE_ERR
+ * when refused. */
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info);
+
+/* As SwarmRegister, with more ACL categories (space-separated, e.g. "pubsub" for a command
+ * that publishes, "dangerous" for one that writes state unchecked; NULL for none). */
+int SwarmRegisterAcl(RedisModuleCtx *ctx, const char *parent, const char *name,
+                     RedisModuleCmdFunc fn, const char *flags, int firstkey,
+                     const RedisModuleCommandInfo *info, const char *aclExtra);
 
 /* A subcommand of a command family (SWARM.ROUTE, SWARM.SNAPSHOT): key at argv[2]. */
 typedef struct SwarmSubcommand {

@@ -1,10 +1,8 @@
-/* message.h -- one published message as the glue delivers it: its pub/sub envelope and its
- * stream entry. SWARM.PUBLISH builds them on the master and SWARM.APPLY rebuilds them on a
- * replica (or while the AOF loads) from the same facts, through these same functions, so
- * both hold the same bytes.
- *
- *   envelope  {"id":..,"swarm":..,"type":..,"priority":..,"ts":..,"sender":..,"payload":..}
- *   entry     id swarm type priority ts payload [sender]
+/* message.h -- one published message as the glue delivers it: its pub/sub envelope
+ * published, its stream entry appended. What they hold, and in which order, is the core's
+ * (swarm/envelope.h); this file turns them into Redis strings and calls. SWARM.PUBLISH
+ * builds them on the master and SWARM.APPLY rebuilds them on a replica (or while the AOF
+ * loads) from the same facts, through these same functions, so both hold the same bytes.
  *
  * A stream entry is appended as XADD appends one: the key created when missing, keyspace
  * events xadd and xtrim, WATCH signalled, and the key closed so that clients blocked in
@@ -16,18 +14,14 @@
 #include <stdint.h>
 
 #include "redismodule.h"
+#include "swarm/envelope.h"
 
 typedef struct SwarmMessage {
     /* The facts. key, type, payload and sender point into the strings below. */
-    const char *key, *type, *payload, *sender; /* sender: NULL when not given */
-    size_t klen, tlen, plen, slen;
-    int priority;
-    long long ts;
-    char id[48]; /* "<ms>-<seq>", see SwarmMessage_SetId */
-    size_t idlen;
+    swMessage facts;
     /* The command's own argument strings, reused as entry values (and, by SWARM.PUBLISH,
-     * as replicated arguments). senderStr is NULL when there is no sender. */
-    RedisModuleString *keyStr, *typeStr, *payloadStr, *senderStr;
+     * as replicated arguments). senderStr, msgidStr and replyToStr are NULL when not given. */
+    RedisModuleString *keyStr, *typeStr, *payloadStr, *senderStr, *msgidStr, *replyToStr;
     /* Built on first use, freed by SwarmMessage_Release. */
     RedisModuleString *envelope, *idStr, *tsStr;
 } SwarmMessage;
@@ -39,6 +33,9 @@ void SwarmMessage_Init(void);
 void SwarmMessage_Set(SwarmMessage *m, RedisModuleString *key, RedisModuleString *type,
                       RedisModuleString *payload, RedisModuleString *sender, int priority,
                       long long ts);
+
+/* Adds the MSGID and REPLYTO strings (either may be NULL) to m's facts. */
+void SwarmMessage_SetExtras(SwarmMessage *m, RedisModuleString *msgid, RedisModuleString *replyTo);
 
 /* Sets the message id <ms>-<seq>. */
 void SwarmMessage_SetId(SwarmMessage *m, int64_t ms, uint64_t seq);

@@ -26,6 +26,7 @@ static const char *const names[SWARM_STAT_COUNT] = {
     [SWARM_STAT_SNAPSHOT_BYTES] = "snapshot_bytes",
     [SWARM_STAT_SNAPSHOTS_REJECTED_OOM] = "snapshots_rejected_oom",
     [SWARM_STAT_REGEX_LIMIT_HITS] = "regex_limit_hits",
+    [SWARM_STAT_TARGETS_REFUSED] = "targets_refused",
 };
 
 void SwarmStats_Add(SwarmStat s, long long delta) {

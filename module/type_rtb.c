@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "config.h"
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
@@ -22,8 +21,8 @@ RedisModuleType *SwarmRouteType;
 /* Counts a table in (sign 1) or out of (-1) INFO swarm. */
 static void SwarmRouteType_Account(const swTable *t, int sign) {
     SwarmStats_Add(SWARM_STAT_TABLES, sign);
-    SwarmStats_Add(SWARM_STAT_ROUTES, sign * (long long)t->nroutes);
-    SwarmStats_Add(SWARM_STAT_RULES, sign * (long long)t->nrules);
+    SwarmStats_Add(SWARM_STAT_ROUTES, sign * (long long)swTableRouteCount(t));
+    SwarmStats_Add(SWARM_STAT_RULES, sign * (long long)swTableRuleCount(t));
 }
 
 int SwarmRouteType_OpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
@@ -64,9 +63,11 @@ static swStatus encodeValue(const void *value, char **buf, size_t *len) {
 
 static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
     swTable *v;
-    /* A pattern longer than swarm.max-type-bytes could never match a valid type: refused on
-     * load as ROUTE ADD refuses it. */
-    swStatus st = swTableDecode(buf, len, (size_t)swarmConfig.maxTypeBytes, &v, err);
+    /* The format's hard limits only, never swarm.max-type-bytes: a table written under a
+     * larger setting (on this node before a CONFIG SET, or on a master configured
+     * otherwise) must load wherever it is loaded. RDB, DUMP/RESTORE, COPY and the AOF's
+     * SWARM.RESTORE all decode through here. */
+    swStatus st = swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &v, err);
     if (st == SW_OK) *value = v;
     return st;
 }
@@ -113,7 +114,7 @@ static void SwarmRouteType_Free(void *value) {
 static size_t SwarmRouteType_FreeEffort(RedisModuleString *key, const void *value) {
     (void)key;
     const swTable *t = value;
-    return 1 + t->nroutes + t->nrules;
+    return 1 + swTableRouteCount(t) + swTableRuleCount(t);
 }
 
 static void *SwarmRouteType_Copy(RedisModuleString *from, RedisModuleString *to,
@@ -153,8 +154,7 @@ swStatus SwarmRouteType_Resolve(swTable *t, const char *type, size_t len, const 
 /* ---- Replies ---- */
 
 void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBreakers) {
-    static const swTableStats zero;
-    const swTableStats *s = t ? &t->stats : &zero;
+    const swTableStats *s = swTableCounters(t);
     SwarmMap m = SwarmMapBegin(ctx);
     SwarmMapInt(&m, "published", (long long)s->published);
     SwarmMapInt(&m, "delivered", (long long)s->delivered);
@@ -162,22 +162,28 @@ void SwarmRouteType_ReplyStats(RedisModuleCtx *ctx, const swTable *t, int withBr
     SwarmMapInt(&m, "unrouted", (long long)s->unrouted);
     SwarmMapInt(&m, "deadlettered", (long long)s->deadlettered);
     SwarmMapInt(&m, "shed", (long long)s->shed);
-    SwarmMapInt(&m, "routes", t ? (long long)t->nroutes : 0);
-    SwarmMapInt(&m, "rules", t ? (long long)t->nrules : 0);
+    SwarmMapInt(&m, "routes", (long long)swTableRouteCount(t));
+    SwarmMapInt(&m, "rules", (long long)swTableRuleCount(t));
+    int64_t ms;
+    uint64_t seq;
+    swTableLastId(t, &ms, &seq);
     char id[48];
-    int idlen = snprintf(id, sizeof(id), "%lld-%llu", t ? (long long)t->clockMs : 0LL,
-                         t ? (unsigned long long)t->clockSeq : 0ULL);
+    int idlen = snprintf(id, sizeof(id), "%lld-%llu", (long long)ms, (unsigned long long)seq);
     SwarmMapStr(&m, "last-id", id, (size_t)idlen);
     SwarmMapKey(&m, "default");
-    if (t && t->deflt) {
-        RedisModule_ReplyWithStringBuffer(ctx, t->deflt, t->defltLen);
+    size_t dlen;
+    const char *deflt = swTableDefault(t, &dlen);
+    if (deflt) {
+        RedisModule_ReplyWithStringBuffer(ctx, deflt, dlen);
     } else {
         RedisModule_ReplyWithNull(ctx);
     }
+    SwarmMapInt(&m, "duplicates", (long long)s->duplicates);
+    SwarmMapInt(&m, "msgids", (long long)swTableDedupCount(t));
     if (withBreakers) {
         long long open = 0;
-        for (size_t i = 0; t && i < t->nroutes; i++) {
-            if (t->routes[i]->breaker != SW_BREAKER_CLOSED) open++;
+        for (size_t i = 0; i < swTableRouteCount(t); i++) {
+            if (swTableRouteAt(t, i)->breaker != SW_BREAKER_CLOSED) open++;
         }
         SwarmMapInt(&m, "breakers-open", open);
     }

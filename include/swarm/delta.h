@@ -15,6 +15,9 @@
  *   u32 nroutes, per route: u64 id | 5 x u32 counter increments | u8 breaker |
  *       u32 failures | u64 openedMs                      (breaker fields are absolute)
  *   u32 nrules, per rule: u64 id                          (hits + 1 each)
+ *   then, only when the publish was a duplicate or remembers a MSGID (dedup.h):
+ *   u64 duplicates increment | u8 remember (0 or 1), and when 1:
+ *       str msgid | u64 nowMs | u64 expiresMs | u64 max   (remembered as the new clock's id)
  */
 #ifndef SWARM_DELTA_H
 #define SWARM_DELTA_H
@@ -23,6 +26,7 @@
 #include <stdint.h>
 
 #include "swarm/buf.h"
+#include "swarm/dedup.h"
 #include "swarm/status.h"
 #include "swarm/table.h"
 
@@ -47,6 +51,16 @@ typedef struct swDelta {
     size_t nroutes;
     swRule **rules; /* each gains one hit */
     size_t nrules;
+    /* A MSGID to remember as message <clockMs>-<clockSeq> until expiresMs, the window
+     * forgetting what expired at nowMs and keeping at most max (dedup.h); msgid NULL when
+     * none. node is the prepared entry (swDedupPrepare), which swDeltaCommit consumes;
+     * newDedup the window to install when the table has none yet. */
+    const char *msgid;
+    size_t msgidLen;
+    int64_t dedupNowMs, dedupExpiresMs;
+    uint64_t dedupMax;
+    swDedupNode *node;
+    swDedup *newDedup;
     void *owned; /* swDeltaCheck's allocation, NULL for a recorded delta */
 } swDelta;
 
@@ -59,9 +73,15 @@ static inline void swDeltaRouteTakeBreaker(swDeltaRoute *e, const swRoute *r) {
 }
 
 /* Applies d to t: adds the counter increments, sets the breakers and the clock, adds one
- * hit to each rule. Never fails; d must have been recorded against t or checked by
- * swDeltaCheck against t with no change to t's routes or rules since. */
-void swDeltaCommit(swTable *t, const swDelta *d);
+ * hit to each rule, remembers the MSGID (consuming d's prepared entry). Never fails; d must
+ * have been recorded against t or checked by swDeltaCheck against t with no change to t
+ * since. */
+void swDeltaCommit(swTable *t, swDelta *d);
+
+/* Prepares the MSGID d names (d->msgid set) for swDeltaCommit: allocates its entry, and the
+ * window when t has none. SW_OK, or SW_ERR_NOMEM with nothing to release and t unchanged.
+ * swDeltaCheck calls it; a publish recording a delta calls it before delivering. */
+swStatus swDeltaPrepareMsgid(const swTable *t, swDelta *d);
 
 /* Appends d's encoded form to b (check swBufFailed once at the end). */
 void swDeltaEncode(swBuf *b, const swDelta *d);
@@ -71,7 +91,7 @@ void swDeltaEncode(swBuf *b, const swDelta *d);
  * a route or rule t does not hold; SW_ERR_NOMEM. On failure d holds nothing to release. */
 swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d, swError *err);
 
-/* Frees what swDeltaCheck allocated in d; a no-op for a recorded delta. */
+/* Frees what swDeltaCheck allocated in d (and a prepared MSGID entry not committed). */
 void swDeltaRelease(swDelta *d);
 
 #endif

@@ -5,7 +5,8 @@
  * An effect record holds the rest: the message id, its timestamp and priority, and each
  * delivery a replica (or an AOF being loaded) must redo, in the master's order:
  *
- *   u8 format | u64 id ms | u64 id seq | u64 ts | u8 priority | u8 flags (bit 0: SENDER)
+ *   u8 format | u64 id ms | u64 id seq | u64 ts | u8 priority
+ *   u8 flags (bit 0: SENDER, bit 1: MSGID, bit 2: REPLYTO: the arguments that follow)
  *   then, up to the end, per delivery:
  *     u8 kind (0 channel, 1 stream) | u64 target (a route id; 0 is the default target)
  *     stream only: u64 entry ms | u64 entry seq | u64 trim (0: none, else length + 1)
@@ -36,8 +37,10 @@ typedef struct swEffectHead {
     int64_t idMs; /* the message id <idMs>-<idSeq> */
     uint64_t idSeq;
     int64_t ts;
-    int priority;  /* 1..9 */
-    int hasSender; /* the replicated command carries a SENDER argument */
+    int priority;   /* 1..9 */
+    int hasSender;  /* the replicated command carries a SENDER argument */
+    int hasMsgid;   /* ... a MSGID argument (after the sender) */
+    int hasReplyTo; /* ... a REPLYTO argument (last) */
 } swEffectHead;
 
 typedef struct swEffect {

@@ -33,8 +33,8 @@ typedef struct swResolution {
     size_t nroutes;
     /* Per route, the number of its target among the distinct targets of routes, 0 ..
      * ntargets-1 in order of first appearance: two routes share a target exactly when they
-     * share this number, so a caller de-duplicates targets in O(1) per route with an array
-     * of ntargets entries. */
+     * share this number, so the publish plan (publish.h) de-duplicates targets in O(1) per
+     * route with an array of ntargets entries. */
     uint32_t *targetIndex;
     size_t ntargets;
     /* When the type is refused because a rule could not decide: that rule and what its
@@ -43,7 +43,6 @@ typedef struct swResolution {
     swRegexResult limitResult;
     /* Rules and regex routes that could not decide in this resolution (0 when cached). */
     size_t limitHits;
-    unsigned char *seen; /* swResolutionTargets' scratch, ntargets bytes, zero between calls */
 } swResolution;
 
 /* Resolves an already syntax-checked event type, from the cache when possible. SW_OK with
@@ -62,11 +61,6 @@ static inline swStatus swResolutionAdmit(const swResolution *res, const char *ty
                                          swError *err) {
     return res->admitted ? SW_OK : swResolutionDenied(res, type, len, err);
 }
-
-/* Stores in out (room for res->nroutes entries) the routes of res whose priority range
- * holds priority, keeping only the first route of each distinct target; returns how many.
- * O(nroutes). */
-size_t swResolutionTargets(const swResolution *res, int priority, swRoute **out);
 
 /* The byte bound of every table's resolution cache, process-wide (the
  * swarm.resolve-cache-bytes config); 0 caches nothing. Not thread-safe, like the allocator

@@ -160,13 +160,12 @@ size_t swSnapMemUsage(const swSnap *s);
  *     i64 ts | u64 checksum | u64 len | u8 kind (0 whole, 1 delta) | u64 n | n bytes
  *   where a whole version's n bytes are its text (n == len) and a delta's are a splice list
  *   (splice.h) turning the next newer version into it. The head is whole.
- * Format 1 (read only): the same header, then per version i64 ts | u64 checksum | u64 len |
- * len bytes. Version numbers are implicit: head - count + 1 .. head.
+ * Version numbers are implicit: head - count + 1 .. head.
  * SW_OK or SW_ERR_NOMEM (then *buf is NULL and *len 0). */
 swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len);
 
-/* Rebuilds a history from swSnapEncode's output (format 2, or format 1 from older RDBs,
- * whose versions are then stored as deltas) into *out (free with swSnapFree). Every length
+/* Rebuilds a history from swSnapEncode's output (format 2; any other format byte is
+ * refused) into *out (free with swSnapFree). Every length
  * and count is checked against the buffer, every delta is checked against the version above
  * it, and every version is rebuilt and its checksum verified (one delta application per
  * version, newest to oldest). A history holding no version is refused too: it cannot come

@@ -30,6 +30,10 @@ typedef enum swStatus {
     SW_ERR_BADOP = -16,      /* the ops document is not a well-formed JSON Patch ("BADOP") */
     SW_ERR_TYPE = -17,       /* incr on a non-integer, or an int64 overflow ("TYPE") */
     SW_ERR_NOSWARM = -18,    /* no routing table at the key ("NOSWARM") */
+    /* Failures that are not the caller's input; all answer "ERR". */
+    SW_ERR_NOTALLOWED = -19, /* an internal command called by a client */
+    SW_ERR_SERVER = -20,     /* a call into the server failed (e.g. SCAN) */
+    SW_ERR_DIVERGED = -21,   /* a replicated effect does not fit this node's data */
 } swStatus;
 
 #define SW_ERRMSG_MAX 256

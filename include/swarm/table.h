@@ -17,14 +17,17 @@
  * routes. The route and rule pointers handed out stay valid until the next change to the
  * routes or rules of the table.
  *
- * Callers read the struct fields directly but change a table only through these functions
- * (and those of breaker.h and delta.h). */
+ * The core reads the struct fields directly but changes a table only through these
+ * functions (and those of breaker.h, delta.h and publish.h). The glue sees swTable as an
+ * opaque type (it is built with SW_TABLE_OPAQUE) and reads it through the accessors at the
+ * end of this header. */
 #ifndef SWARM_TABLE_H
 #define SWARM_TABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarm/dedup.h"
 #include "swarm/event.h"
 #include "swarm/regex.h"
 #include "swarm/status.h"
@@ -79,11 +82,15 @@ typedef struct swRule {
 
 typedef struct swTableStats {
     uint64_t published, delivered, rejected, unrouted, deadlettered, shed;
+    uint64_t duplicates; /* publishes answered from the dedup window */
 } swTableStats;
 
 typedef struct swTableCache swTableCache; /* see resolve.h */
 
-typedef struct swTable {
+typedef struct swTable swTable;
+
+#ifndef SW_TABLE_OPAQUE
+struct swTable {
     swRoute **routes; /* sorted by id */
     size_t nroutes, capRoutes;
     swRule **rules; /* sorted by id */
@@ -99,7 +106,9 @@ typedef struct swTable {
     uint64_t clockSeq;
     swTableStats stats;
     swTableCache *cache;
-} swTable;
+    swDedup *dedup; /* the MSGIDs remembered (dedup.h), NULL until the first */
+};
+#endif
 
 /* A new empty table, or NULL when out of memory. Free with swTableFree (NULL is a no-op). */
 swTable *swTableNew(void);
@@ -126,7 +135,12 @@ swStatus swTableAddRule(swTable *t, swRuleAction action, const char *regex, size
                         uint64_t *id, int *created, swError *err);
 
 /* Removes the routes and rules with these ids; returns how many were removed (ids not in
- * the table, or repeated, count once or not at all). */
+ * the table, or repeated, count once or not at all). O(N log(R + U) + R + U) for N ids, R
+ * routes and U rules, plus the walk of each removed subject pattern in the trie (when many
+ * routes share a pattern, the trie is rebuilt from the routes that stay rather than
+ * scanning the shared ids once per removal). Never fails: without memory for its marks it
+ * removes one id at a time, O(N (log(R + U) + R + U)), and without memory for a rebuilt
+ * trie it removes from the one it has. */
 size_t swTableDel(swTable *t, const uint64_t *ids, size_t n);
 
 /* Sets the default target, or clears it when target is NULL. */
@@ -146,5 +160,28 @@ swStatus swTableNextId(swTable *t, int64_t nowMs, int64_t *ms, uint64_t *seq);
 /* Heap bytes held by the table, resolution cache included (for MEMORY USAGE): what the
  * allocator really holds for each block (swAllocSize), not the sizes requested. */
 size_t swTableMemUsage(const swTable *t);
+
+/* ---- Reading a table (t may be NULL: an empty table) ---- */
+
+/* The routes, sorted by id: swTableRouteAt(t, 0 .. swTableRouteCount(t) - 1). */
+size_t swTableRouteCount(const swTable *t);
+swRoute *swTableRouteAt(const swTable *t, size_t i);
+
+/* The rules, sorted by id. */
+size_t swTableRuleCount(const swTable *t);
+swRule *swTableRuleAt(const swTable *t, size_t i);
+
+/* The default target and its length, or NULL when none. */
+const char *swTableDefault(const swTable *t, size_t *len);
+
+/* The table's counters (all zero for NULL). */
+const swTableStats *swTableCounters(const swTable *t);
+
+/* The last message id issued, <*ms>-<*seq> (0-0 before any). */
+void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq);
+
+/* The dedup window (NULL when nothing was ever remembered), and how many MSGIDs it holds. */
+const swDedup *swTableDedup(const swTable *t);
+size_t swTableDedupCount(const swTable *t);
 
 #endif

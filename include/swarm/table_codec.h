@@ -8,6 +8,9 @@
  *   u32 nroutes, then per route: u64 id | u8 kind | u8 pmin | u8 pmax | str pattern |
  *       str target | 5 x u64 counters | u8 breaker | u32 failures | u64 openedMs
  *   u32 nrules, then per rule: u64 id | u8 action | str regex | u64 hits
+ *   then, only when the table counted a duplicate or remembers a MSGID (dedup.h):
+ *   u64 duplicates | u32 n, then per MSGID, oldest first: str msgid | u64 idMs |
+ *       u64 idSeq | u64 expiresMs
  *
  * where str is a u32 length and the bytes. Decoding trusts nothing: a payload may come
  * from a damaged RDB or a forged SWARM.RESTORE. */
@@ -27,8 +30,9 @@ swStatus swTableEncode(const swTable *t, char **buf, size_t *len);
 
 /* Rebuilds a table from swTableEncode's output into *out (free with swTableFree). Validates
  * every field as the commands would have: lengths, ids (increasing, at most lastId), subject
- * patterns against maxTypeBytes (the caller's swarm.max-type-bytes; SW_TABLE_MAX_PATTERN
- * accepts anything the encoder can write), targets, priority ranges, enums, the id clock
+ * patterns against maxTypeBytes (the module passes SW_TABLE_MAX_PATTERN, the format's hard
+ * limit, so a node loads every table it or its master ever wrote whatever its
+ * swarm.max-type-bytes), targets, priority ranges, enums, the id clock
  * and each breaker's openedMs (both 0..SW_TABLE_CLOCK_MAX_MS), and recompiles
  * regexes. On failure returns SW_ERR_CORRUPT ("corrupt routing table: ...") or SW_ERR_NOMEM
  * with a message, creates nothing and leaves *out untouched. */

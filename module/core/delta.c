@@ -6,7 +6,7 @@
 #define SW_DELTA_ROUTE_BYTES (8 + 5 * 4 + 1 + 4 + 8)
 #define SW_DELTA_RULE_BYTES 8
 
-void swDeltaCommit(swTable *t, const swDelta *d) {
+void swDeltaCommit(swTable *t, swDelta *d) {
     t->clockMs = d->clockMs;
     t->clockSeq = d->clockSeq;
     swTableStats *st = &t->stats;
@@ -29,6 +29,32 @@ void swDeltaCommit(swTable *t, const swDelta *d) {
         r->openedMs = e->openedMs;
     }
     for (size_t i = 0; i < d->nrules; i++) d->rules[i]->hits++;
+    st->duplicates += d->inc.duplicates;
+    if (d->node) {
+        if (t->dedup == NULL) {
+            t->dedup = d->newDedup;
+            d->newDedup = NULL;
+        }
+        swDedupCommit(t->dedup, d->node, d->clockMs, d->clockSeq, d->dedupExpiresMs, d->dedupNowMs,
+                      d->dedupMax);
+        d->node = NULL;
+    }
+}
+
+swStatus swDeltaPrepareMsgid(const swTable *t, swDelta *d) {
+    /* Preparing only reserves room: the window's content does not change until the
+     * commit, so the table stays as it was if the delta is released instead. */
+    swDedup *w = t->dedup;
+    if (w == NULL) {
+        if ((d->newDedup = swDedupNew()) == NULL) return SW_ERR_NOMEM;
+        w = d->newDedup;
+    }
+    if (swDedupPrepare(w, d->msgid, d->msgidLen, &d->node) != SW_OK) {
+        swDedupFree(d->newDedup);
+        d->newDedup = NULL;
+        return SW_ERR_NOMEM;
+    }
+    return SW_OK;
 }
 
 void swDeltaEncode(swBuf *b, const swDelta *d) {
@@ -51,6 +77,16 @@ void swDeltaEncode(swBuf *b, const swDelta *d) {
     }
     swBufPutU32(b, (uint32_t)d->nrules);
     for (size_t i = 0; i < d->nrules; i++) swBufPutU64(b, d->rules[i]->id);
+    if (d->inc.duplicates || d->msgid) {
+        swBufPutU64(b, d->inc.duplicates);
+        swBufPutU8(b, d->msgid != NULL);
+        if (d->msgid) {
+            swBufPutStr(b, d->msgid, d->msgidLen);
+            swBufPutU64(b, (uint64_t)d->dedupNowMs);
+            swBufPutU64(b, (uint64_t)d->dedupExpiresMs);
+            swBufPutU64(b, d->dedupMax);
+        }
+    }
 }
 
 swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d, swError *err) {
@@ -116,8 +152,29 @@ swStatus swDeltaCheck(const swTable *t, const char *buf, size_t len, swDelta *d,
         if (out.nrules == nrulesMax) break; /* more rules than bytes: not at the end */
         out.rules[out.nrules++] = rule;
     }
+    if (!swReaderFailed(&r) && !swReaderAtEnd(&r)) {
+        out.inc.duplicates = swReadU64(&r);
+        uint8_t remember = swReadU8(&r);
+        if (remember == 1) {
+            out.msgid = swReadStr(&r, SW_DEDUP_KEY_MAX, &out.msgidLen);
+            out.dedupNowMs = (int64_t)swReadU64(&r);
+            out.dedupExpiresMs = (int64_t)swReadU64(&r);
+            out.dedupMax = swReadU64(&r);
+            if (!swReaderFailed(&r) && (out.msgidLen == 0 || out.dedupMax == 0)) {
+                swErrorSet(err, SW_ERR_CORRUPT, 0, "publish delta has a bad msgid or bound");
+                goto fail;
+            }
+        } else if (remember != 0) {
+            swErrorSet(err, SW_ERR_CORRUPT, 0, "malformed publish delta");
+            goto fail;
+        }
+    }
     if (!swReaderAtEnd(&r)) {
         swErrorSet(err, SW_ERR_CORRUPT, 0, "malformed publish delta");
+        goto fail;
+    }
+    if (out.msgid && swDeltaPrepareMsgid(t, &out) != SW_OK) {
+        st = swErrorSet(err, SW_ERR_NOMEM, 0, "out of memory");
         goto fail;
     }
     *d = out;
@@ -131,4 +188,8 @@ fail:
 void swDeltaRelease(swDelta *d) {
     swFree(d->owned);
     d->owned = NULL;
+    swDedupDiscard(d->node);
+    d->node = NULL;
+    swDedupFree(d->newDedup);
+    d->newDedup = NULL;
 }

@@ -2,6 +2,8 @@
 #include "swarm/effect.h"
 
 #define FLAG_SENDER 1u
+#define FLAG_MSGID 2u
+#define FLAG_REPLYTO 4u
 
 void swEffectBegin(swBuf *b, const swEffectHead *h) {
     swBufPutU8(b, SW_EFFECT_FORMAT);
@@ -9,7 +11,8 @@ void swEffectBegin(swBuf *b, const swEffectHead *h) {
     swBufPutU64(b, h->idSeq);
     swBufPutU64(b, (uint64_t)h->ts);
     swBufPutU8(b, (uint8_t)h->priority);
-    swBufPutU8(b, h->hasSender ? FLAG_SENDER : 0);
+    swBufPutU8(b, (uint8_t)((h->hasSender ? FLAG_SENDER : 0) | (h->hasMsgid ? FLAG_MSGID : 0) |
+                            (h->hasReplyTo ? FLAG_REPLYTO : 0)));
 }
 
 void swEffectAdd(swBuf *b, const swEffect *e) {
@@ -32,8 +35,10 @@ swStatus swEffectOpen(swEffectReader *rd, const char *buf, size_t len, swEffectH
     h->priority = swReadU8(&rd->r);
     uint8_t flags = swReadU8(&rd->r);
     h->hasSender = (flags & FLAG_SENDER) != 0;
+    h->hasMsgid = (flags & FLAG_MSGID) != 0;
+    h->hasReplyTo = (flags & FLAG_REPLYTO) != 0;
     if (swReaderFailed(&rd->r) || h->idMs < 0 || h->ts < 0 || h->priority < 1 || h->priority > 9 ||
-        (flags & ~FLAG_SENDER) != 0)
+        (flags & ~(FLAG_SENDER | FLAG_MSGID | FLAG_REPLYTO)) != 0)
         return swErrorSet(err, SW_ERR_CORRUPT, 0, "malformed publish effect");
     return SW_OK;
 }

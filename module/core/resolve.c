@@ -1,8 +1,8 @@
 /* resolve.c -- resolution of event types and its per-table cache (see resolve.h).
  *
- * A resolution's arrays live in one block: the routes, then their target numbers, then the
- * scratch bytes of swResolutionTargets. The cache counts what the allocator really holds
- * for every block it owns (swAllocSize), so its byte bound and MEMORY USAGE agree. */
+ * A resolution's arrays live in one block: the routes, then their target numbers. The cache counts
+ * what the allocator really holds for every block it owns (swAllocSize), so its byte bound and
+ * MEMORY USAGE agree. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,8 +203,8 @@ static swStatus resolveSlow(swTable *t, const char *type, size_t len, swResoluti
     }
     if (n > 1) qsort(routes, n, sizeof(*routes), idCmp);
 
-    /* The one block: n route pointers, n target numbers, n scratch bytes (ntargets <= n). */
-    char *block = swAlloc(n * (sizeof(swRoute *) + sizeof(uint32_t) + 1));
+    /* The one block: n route pointers, n target numbers. */
+    char *block = swAlloc(n * (sizeof(swRoute *) + sizeof(uint32_t)));
     if (block == NULL) {
         swFree(routes);
         return SW_ERR_NOMEM;
@@ -214,8 +214,6 @@ static swStatus resolveSlow(swTable *t, const char *type, size_t len, swResoluti
     swFree(routes);
     res->nroutes = n;
     res->targetIndex = (uint32_t *)(block + n * sizeof(swRoute *));
-    res->seen = (unsigned char *)(res->targetIndex + n);
-    if (n) memset(res->seen, 0, n);
     if (numberTargets(res) != SW_OK) {
         swFree(block);
         return SW_ERR_NOMEM;
@@ -224,7 +222,7 @@ static swStatus resolveSlow(swTable *t, const char *type, size_t len, swResoluti
 }
 
 static size_t resolutionBytes(const swResolution *res) {
-    return blockSize(res->routes, res->nroutes * (sizeof(swRoute *) + sizeof(uint32_t) + 1));
+    return blockSize(res->routes, res->nroutes * (sizeof(swRoute *) + sizeof(uint32_t)));
 }
 
 static swStatus cacheGrow(swTableCache *c) {
@@ -319,16 +317,4 @@ swStatus swResolutionDenied(const swResolution *res, const char *type, size_t le
     }
     return swErrorSet(err, SW_ERR_DENIED, 0, "event type '%.*s' matches no ALLOW rule of the table",
                       n, type);
-}
-
-size_t swResolutionTargets(const swResolution *res, int priority, swRoute **out) {
-    size_t n = 0;
-    for (size_t i = 0; i < res->nroutes; i++) {
-        swRoute *r = res->routes[i];
-        if (priority < r->pmin || priority > r->pmax || res->seen[res->targetIndex[i]]) continue;
-        res->seen[res->targetIndex[i]] = 1;
-        out[n++] = r;
-    }
-    for (size_t i = 0; i < res->nroutes; i++) res->seen[res->targetIndex[i]] = 0;
-    return n;
 }

@@ -32,7 +32,6 @@
 #include "swarm/snapshot.h"
 #include "swarm/splice.h"
 
-#define FORMAT_V1 1 /* every version in full (read, never written) */
 #define KIND_FULL 0
 #define KIND_DELTA 1
 
@@ -555,7 +554,6 @@ void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
 /* ---- Serialization ---- */
 
 #define HEADER_BYTES (1 + 8 * 5)
-#define V1_VERSION_BYTES (8 * 3)
 #define V2_VERSION_BYTES (8 * 3 + 1 + 8)
 
 swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
@@ -613,48 +611,9 @@ static swStatus checksumMismatch(swSnap *s, swError *err, size_t off, uint64_t n
     return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64, number);
 }
 
-/* Format 1: every version in full. Rebuilt by saving them in order, which computes the
- * deltas; each checksum is verified first. */
-static swStatus decodeV1(swReader *r, const char *buf, size_t len, swSnap *s, uint64_t count,
-                         swError *err) {
-    size_t off = HEADER_BYTES;
-    uint64_t head = s->head;
-    s->head = head - count; /* commit numbers the versions from here */
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t number = head - count + 1 + i;
-        int64_t ts = (int64_t)swReadU64(r);
-        uint64_t checksum = swReadU64(r);
-        uint64_t n = swReadU64(r);
-        if (swReaderFailed(r)) return corrupt(s, err, len, "truncated");
-        off += V1_VERSION_BYTES;
-        if (n > len - off) return corrupt(s, err, len, "truncated");
-        const char *text = swReadBytes(r, (size_t)n);
-        if (XXH3_64bits(text, (size_t)n) != checksum) return checksumMismatch(s, err, off, number);
-        char *copy = swMemdup(text, (size_t)n);
-        if (copy == NULL) {
-            swSnapFree(s);
-            return SW_ERR_NOMEM;
-        }
-        int64_t created = s->created, updated = s->updated;
-        swStatus st = commit(s, copy, (size_t)n, checksum, ts, s->keep);
-        if (st != SW_OK) {
-            swFree(copy);
-            swSnapFree(s);
-            return st == SW_ERR_LIMIT ? swErrorSet(err, SW_ERR_CORRUPT, off, "version too large")
-                                      : st;
-        }
-        s->created = created;
-        s->updated = updated;
-        off += (size_t)n;
-    }
-    (void)buf;
-    if (!swReaderAtEnd(r)) return corrupt(s, err, off, "has trailing bytes");
-    return SW_OK;
-}
-
-/* Format 2: the stored forms as they are. Every delta is checked against the version above it
+/* The stored forms as they are. Every delta is checked against the version above it
  * and every version is rebuilt, newest to oldest, and its checksum verified. */
-static swStatus decodeV2(swReader *r, size_t len, swSnap *s, uint64_t count, swError *err) {
+static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count, swError *err) {
     size_t off = HEADER_BYTES;
     size_t *at = swAlloc((size_t)count * sizeof(size_t)); /* byte offset of each version */
     if (at == NULL) {
@@ -797,7 +756,7 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
     *out = NULL;
     if (len < 1) return corrupt(NULL, err, 0, "truncated");
     unsigned format = (unsigned char)buf[0];
-    if (format != SW_SNAP_FORMAT && format != FORMAT_V1) {
+    if (format != SW_SNAP_FORMAT) {
         swErrorSet(err, SW_ERR_CORRUPT, 0, "unsupported snapshot format %u (expected %d)", format,
                    SW_SNAP_FORMAT);
         return SW_ERR_CORRUPT;
@@ -811,7 +770,7 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
     int64_t created = (int64_t)swReadU64(&r);
     int64_t updated = (int64_t)swReadU64(&r);
     uint64_t count = swReadU64(&r);
-    size_t per = format == FORMAT_V1 ? V1_VERSION_BYTES : V2_VERSION_BYTES;
+    size_t per = V2_VERSION_BYTES;
     if (keep < 1 || keep > SW_SNAP_KEEP_MAX) return corrupt(NULL, err, 9, "has a bad keep");
     if (count == 0) return corrupt(NULL, err, 33, "holds no version");
     if (count > keep || count > head) return corrupt(NULL, err, 33, "has a bad version count");
@@ -830,8 +789,7 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
         return SW_ERR_NOMEM;
     }
     s->cap = (size_t)count;
-    swStatus st = format == FORMAT_V1 ? decodeV1(&r, buf, len, s, count, err)
-                                      : decodeV2(&r, len, s, count, err);
+    swStatus st = decodeStored(&r, len, s, count, err);
     if (st != SW_OK) return st; /* s is freed */
     *out = s;
     return SW_OK;

@@ -46,6 +46,7 @@ void swTableFree(swTable *t) {
     swTrieFree(t->trie);
     swFree(t->deflt);
     swTableCacheFree(t->cache);
+    swDedupFree(t->dedup);
     swFree(t);
 }
 
@@ -188,17 +189,6 @@ swStatus swTableInsertRoute(swTable *t, swRoute *r) {
     return SW_OK;
 }
 
-/* Removes p from an array of pointers, keeping the order. */
-static void removePtr(void **arr, size_t *n, const void *p) {
-    for (size_t i = 0; i < *n; i++) {
-        if (arr[i] == p) {
-            memmove(arr + i, arr + i + 1, (*n - i - 1) * sizeof(*arr));
-            (*n)--;
-            return;
-        }
-    }
-}
-
 swStatus swTableAddRoute(swTable *t, const char *pattern, size_t plen, const char *target,
                          size_t tlen, swRouteKind kind, int pmin, int pmax, size_t maxTypeBytes,
                          uint64_t *id, int *created, swError *err) {
@@ -283,35 +273,171 @@ swStatus swTableAddRule(swTable *t, swRuleAction action, const char *regex, size
     return SW_OK;
 }
 
-size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
-    size_t removed = 0;
-    for (size_t k = 0; k < n; k++) {
-        for (size_t i = 0; i < t->nroutes; i++) {
-            swRoute *r = t->routes[i];
-            if (r->id != ids[k]) continue;
-            if (r->kind == SW_ROUTE_SUBJECT) {
-                swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
-            } else {
-                removePtr((void **)t->regexRoutes, &t->nregex, r);
-            }
-            memmove(t->routes + i, t->routes + i + 1, (t->nroutes - i - 1) * sizeof(*t->routes));
-            t->nroutes--;
-            swRouteFree(r);
-            removed++;
-            break;
+/* ---- Deletion ---- */
+
+/* Where the element with this id sits in an id-sorted array of pointers to structs whose
+ * first field is their uint64_t id (routes, rules): 1 and *at, or 0. */
+static int findIndex(void *const *arr, size_t n, uint64_t id, size_t *at) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t v = *(const uint64_t *)arr[mid];
+        if (v == id) {
+            *at = mid;
+            return 1;
         }
-        for (size_t i = 0; i < t->nrules; i++) {
-            swRule *r = t->rules[i];
-            if (r->id != ids[k]) continue;
-            if (r->action == SW_RULE_ALLOW) t->nallow--;
-            memmove(t->rules + i, t->rules + i + 1, (t->nrules - i - 1) * sizeof(*t->rules));
-            t->nrules--;
-            swRuleFree(r);
-            removed++;
-            break;
+        if (v < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Takes route i out of the trie or the regex list and the route array, and frees it. */
+static void delRouteAt(swTable *t, size_t i) {
+    swRoute *r = t->routes[i];
+    if (r->kind == SW_ROUTE_SUBJECT) {
+        swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+    } else {
+        size_t k;
+        if (findIndex((void *const *)t->regexRoutes, t->nregex, r->id, &k)) {
+            memmove(t->regexRoutes + k, t->regexRoutes + k + 1,
+                    (t->nregex - k - 1) * sizeof(*t->regexRoutes));
+            t->nregex--;
         }
     }
-    if (removed) swTableCacheClear(t->cache);
+    memmove(t->routes + i, t->routes + i + 1, (t->nroutes - i - 1) * sizeof(*t->routes));
+    t->nroutes--;
+    swRouteFree(r);
+}
+
+static void delRuleAt(swTable *t, size_t i) {
+    swRule *r = t->rules[i];
+    if (r->action == SW_RULE_ALLOW) t->nallow--;
+    memmove(t->rules + i, t->rules + i + 1, (t->nrules - i - 1) * sizeof(*t->rules));
+    t->nrules--;
+    swRuleFree(r);
+}
+
+/* One id at a time: O(log R) to find each, O(R) to close the gap. Used when the marks of
+ * the batch path cannot be allocated. */
+static size_t delEach(swTable *t, const uint64_t *ids, size_t n) {
+    size_t removed = 0, i;
+    for (size_t k = 0; k < n; k++) {
+        if (findIndex((void *const *)t->routes, t->nroutes, ids[k], &i)) {
+            delRouteAt(t, i);
+            removed++;
+        } else if (findIndex((void *const *)t->rules, t->nrules, ids[k], &i)) {
+            delRuleAt(t, i);
+            removed++;
+        }
+    }
+    return removed;
+}
+
+#define MARK_SET(m, i) ((m)[(i) / 8] |= (unsigned char)(1u << ((i) % 8)))
+#define MARK_GET(m, i) (((m)[(i) / 8] >> ((i) % 8)) & 1u)
+
+/* Takes the marked subject routes out of the trie. One by one, each removal scans and moves
+ * the ids that share its trie node: cost, summed over the marked routes, counts them. When
+ * that would outweigh building a new trie from the routes that stay (many routes on one
+ * pattern), the trie is rebuilt instead, unless that runs out of memory. */
+static void trieRemoveMarked(swTable *t, const unsigned char *rmark, size_t cost) {
+    if (cost > 16 * t->nroutes + 1024) {
+        swTrie *fresh = swTrieNew();
+        int ok = fresh != NULL;
+        for (size_t i = 0; ok && i < t->nroutes; i++) {
+            const swRoute *r = t->routes[i];
+            if (r->kind == SW_ROUTE_SUBJECT && !MARK_GET(rmark, i))
+                ok = swTrieInsert(fresh, r->pattern, r->patternLen, r->id) == SW_OK;
+        }
+        if (ok) {
+            swTrieFree(t->trie);
+            t->trie = fresh;
+            return;
+        }
+        swTrieFree(fresh);
+    }
+    /* The mark first: reading every route would cost a cache miss per route. */
+    for (size_t i = 0; i < t->nroutes; i++) {
+        if (!MARK_GET(rmark, i)) continue;
+        const swRoute *r = t->routes[i];
+        if (r->kind == SW_ROUTE_SUBJECT) swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+    }
+}
+
+/* Every id is looked up by binary search and its route or rule marked, then the trie loses
+ * the marked subject routes and each array is compacted in one pass: O(N log(R + U) + R + U)
+ * for N ids, R routes and U rules, where deleting ids one by one would move the arrays N
+ * times. */
+size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
+    if (n == 0 || (t->nroutes == 0 && t->nrules == 0)) return 0;
+    size_t rbytes = (t->nroutes + 7) / 8, ubytes = (t->nrules + 7) / 8;
+    unsigned char *marks = swCalloc(1, rbytes + ubytes);
+    if (marks == NULL) {
+        size_t removed = delEach(t, ids, n);
+        if (removed) swTableCacheClear(t->cache);
+        return removed;
+    }
+    unsigned char *rmark = marks, *umark = marks + rbytes;
+    size_t removed = 0, nregexDead = 0, nsubjectDead = 0, trieCost = 0, i;
+    for (size_t k = 0; k < n; k++) {
+        if (findIndex((void *const *)t->routes, t->nroutes, ids[k], &i)) {
+            if (MARK_GET(rmark, i)) continue;
+            MARK_SET(rmark, i);
+            swRoute *r = t->routes[i];
+            if (r->kind == SW_ROUTE_SUBJECT) {
+                size_t shared;
+                swTrieExact(t->trie, r->pattern, r->patternLen, &shared);
+                trieCost += shared;
+                nsubjectDead++;
+            } else {
+                nregexDead++;
+            }
+            removed++;
+        } else if (findIndex((void *const *)t->rules, t->nrules, ids[k], &i)) {
+            if (MARK_GET(umark, i)) continue;
+            MARK_SET(umark, i);
+            removed++;
+        }
+    }
+    if (removed == 0) {
+        swFree(marks);
+        return 0;
+    }
+    if (nsubjectDead) trieRemoveMarked(t, rmark, trieCost);
+    /* Regex routes are a subsequence of routes, both sorted by id: one merged walk. */
+    if (nregexDead) {
+        size_t w = 0, j = 0;
+        for (size_t k = 0; k < t->nregex; k++) {
+            swRoute *r = t->regexRoutes[k];
+            while (t->routes[j] != r) j++;
+            if (!MARK_GET(rmark, j)) t->regexRoutes[w++] = r;
+        }
+        t->nregex = w;
+    }
+    size_t w = 0;
+    for (i = 0; i < t->nroutes; i++) {
+        if (MARK_GET(rmark, i)) {
+            swRouteFree(t->routes[i]);
+        } else {
+            t->routes[w++] = t->routes[i];
+        }
+    }
+    t->nroutes = w;
+    w = 0;
+    for (i = 0; i < t->nrules; i++) {
+        if (MARK_GET(umark, i)) {
+            if (t->rules[i]->action == SW_RULE_ALLOW) t->nallow--;
+            swRuleFree(t->rules[i]);
+        } else {
+            t->rules[w++] = t->rules[i];
+        }
+    }
+    t->nrules = w;
+    swFree(marks);
+    swTableCacheClear(t->cache);
     return removed;
 }
 
@@ -373,5 +499,47 @@ size_t swTableMemUsage(const swTable *t) {
         bytes += blockSize(r, sizeof(*r)) + blockSize(r->regex, r->regexLen + 1) +
                  swRegexMemUsage(r->re);
     }
-    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache);
+    return bytes + swTrieMemUsage(t->trie) + swTableCacheMemUsage(t->cache) +
+           swDedupMemUsage(t->dedup);
+}
+
+/* ---- Reading ---- */
+
+size_t swTableRouteCount(const swTable *t) {
+    return t ? t->nroutes : 0;
+}
+
+swRoute *swTableRouteAt(const swTable *t, size_t i) {
+    return t->routes[i];
+}
+
+size_t swTableRuleCount(const swTable *t) {
+    return t ? t->nrules : 0;
+}
+
+swRule *swTableRuleAt(const swTable *t, size_t i) {
+    return t->rules[i];
+}
+
+const char *swTableDefault(const swTable *t, size_t *len) {
+    *len = t && t->deflt ? t->defltLen : 0;
+    return t ? t->deflt : NULL;
+}
+
+const swTableStats *swTableCounters(const swTable *t) {
+    static const swTableStats zero;
+    return t ? &t->stats : &zero;
+}
+
+void swTableLastId(const swTable *t, int64_t *ms, uint64_t *seq) {
+    *ms = t ? t->clockMs : 0;
+    *seq = t ? t->clockSeq : 0;
+}
+
+const swDedup *swTableDedup(const swTable *t) {
+    return t ? t->dedup : NULL;
+}
+
+size_t swTableDedupCount(const swTable *t) {
+    return swDedupCount(swTableDedup(t));
 }

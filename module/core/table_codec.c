@@ -37,12 +37,52 @@ swStatus swTableEncode(const swTable *t, char **buf, size_t *len) {
         swBufPutStr(&b, r->regex, r->regexLen);
         swBufPutU64(&b, r->hits);
     }
+    size_t nmsg = swDedupCount(t->dedup);
+    if (t->stats.duplicates || nmsg) {
+        swBufPutU64(&b, t->stats.duplicates);
+        swBufPutU32(&b, (uint32_t)nmsg);
+        for (size_t i = 0; i < nmsg; i++) {
+            swDedupEntry m;
+            swDedupAt(t->dedup, i, &m);
+            swBufPutStr(&b, m.msgid, m.len);
+            swBufPutU64(&b, (uint64_t)m.idMs);
+            swBufPutU64(&b, m.idSeq);
+            swBufPutU64(&b, (uint64_t)m.expiresMs);
+        }
+    }
     if (swBufFailed(&b)) {
         swBufFree(&b);
         return SW_ERR_NOMEM;
     }
     *buf = b.data;
     *len = b.len;
+    return SW_OK;
+}
+
+/* The optional dedup section: the duplicates counter and the remembered MSGIDs. */
+static swStatus decodeDedup(swReader *rd, swTable *t, swError *e) {
+    t->stats.duplicates = swReadU64(rd);
+    uint32_t n = swReadU32(rd);
+    if (swReaderFailed(rd)) return SW_OK; /* the caller reports it truncated */
+    if (t->stats.duplicates == 0 && n == 0)
+        return swErrorSet(e, SW_ERR_CORRUPT, 0, "empty dedup section"); /* never written */
+    if (n && (t->dedup = swDedupNew()) == NULL)
+        return swErrorSet(e, SW_ERR_NOMEM, 0, "out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        swDedupEntry m;
+        m.msgid = swReadStr(rd, SW_DEDUP_KEY_MAX, &m.len);
+        uint64_t idMs = swReadU64(rd);
+        m.idSeq = swReadU64(rd);
+        m.expiresMs = (int64_t)swReadU64(rd);
+        if (swReaderFailed(rd)) return SW_OK;
+        if (idMs > (uint64_t)SW_TABLE_CLOCK_MAX_MS)
+            return swErrorSet(e, SW_ERR_CORRUPT, 0, "msgid %u: id out of range", i);
+        m.idMs = (int64_t)idMs;
+        swStatus st = swDedupAppend(t->dedup, &m);
+        if (st == SW_ERR_NOMEM) return swErrorSet(e, SW_ERR_NOMEM, 0, "out of memory");
+        if (st != SW_OK)
+            return swErrorSet(e, SW_ERR_CORRUPT, 0, "msgid %u: empty, too long or repeated", i);
+    }
     return SW_OK;
 }
 
@@ -147,6 +187,8 @@ swStatus swTableDecode(const char *buf, size_t len, size_t maxTypeBytes, swTable
         }
         prevId = id;
     }
+    if (!swReaderFailed(&rd) && !swReaderAtEnd(&rd) && (st = decodeDedup(&rd, t, &e)) != SW_OK)
+        goto fail;
     if (!swReaderAtEnd(&rd)) {
         st = swErrorSet(&e, SW_ERR_CORRUPT, 0, "%s",
                         swReaderFailed(&rd) ? "truncated routing table" : "trailing bytes");

@@ -12,6 +12,7 @@
 
 #include "swarm/alloc.h"
 #include "swarm/breaker.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
 #include "swarm/table.h"
 #include "swarm/table_codec.h"
@@ -88,10 +89,11 @@ static inline void fuzzTableUse(swTable *t) {
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         const swResolution *res = NULL;
         if (swTableResolve(t, types[i], strlen(types[i]), &res) == SW_OK) {
-            swRoute **out = swAlloc((res->nroutes + 1) * sizeof(*out));
-            size_t n = swResolutionTargets(res, 5, out);
-            FUZZ_CHECK(n <= res->nroutes, "targets");
-            swFree(out);
+            swPublish p;
+            if (swPublishSelect(&p, t, res, 5) == SW_OK) {
+                FUZZ_CHECK(swPublishSlots(&p) <= res->nroutes + 1, "targets");
+                swPublishFree(&p);
+            }
         }
     }
     static const int64_t nows[] = {0, 1700000000000LL, INT64_MAX, INT64_MIN};

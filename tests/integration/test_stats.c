@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define REPLY_TIMEOUT_MS 5000
+#define REPLY_TIMEOUT_MS 10000 /* the fixture connection's */
 /* SCAN stops after the bucket holding its COUNT-th key, so a page may run a few keys past
  * COUNT when keys share a bucket (or the dict is rehashing and two tables are visited). */
 #define PAGE_SLACK 32
-/* The STATS fields (10 pairs) then breakers-open. */
-#define ROUTE_STATS_ELEMS 20
-#define TABLE_STATS_ELEMS 22
+/* The STATS fields (12 pairs) then breakers-open. */
+#define ROUTE_STATS_ELEMS 24
+#define TABLE_STATS_ELEMS 26
 
 static itServer srv;
 static redisContext *c;
@@ -106,7 +106,7 @@ static redisReply *pageOf(redisReply *r, char *next, size_t nextlen) {
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
             e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
             e->element[1]->elements != TABLE_STATS_ELEMS)
-            fail_msg("SWARM.STATS: entry %zu is not [key, {11 fields}]", i);
+            fail_msg("SWARM.STATS: entry %zu is not [key, {13 fields}]", i);
     }
     return page;
 }
@@ -175,37 +175,6 @@ static long long breakersFromList(const char *key) {
     }
     freeReplyObject(r);
     return n;
-}
-
-/* ---- Fixtures ---- */
-
-static int groupSetup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    return 0;
-}
-
-static int groupTeardown(void **state) {
-    (void)state;
-    itDestroy(&srv);
-    return 0;
-}
-
-static int testSetup(void **state) {
-    (void)state;
-    c = itConnect(&srv);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, (REPLY_TIMEOUT_MS % 1000) * 1000};
-    redisSetTimeout(c, tv);
-    itExpectOk(cmd("FLUSHALL"));
-    itExpectOk(cmd("CONFIG SET maxmemory-policy noeviction"));
-    return 0;
-}
-
-static int testTeardown(void **state) {
-    (void)state;
-    redisFree(c);
-    c = NULL;
-    return 0;
 }
 
 /* ---- Pagination ---- */
@@ -335,9 +304,9 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
             free(b);
         }
         freeReplyObject(stats);
-        if (strcmp(got->element[20]->str, "breakers-open") != 0 ||
-            got->element[21]->type != REDIS_REPLY_INTEGER ||
-            got->element[21]->integer != want[k].breakers ||
+        if (strcmp(got->element[24]->str, "breakers-open") != 0 ||
+            got->element[25]->type != REDIS_REPLY_INTEGER ||
+            got->element[25]->integer != want[k].breakers ||
             breakersFromList(want[k].key) != want[k].breakers)
             fail_msg("%s: breakers-open should be %lld", want[k].key, want[k].breakers);
         freeReplyObject(owner);
@@ -348,7 +317,7 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
     snprintf(want8, sizeof(want8),
              "[\"published\",:8,\"delivered\",:8,\"rejected\",:3,\"unrouted\",:2,"
              "\"deadlettered\",:8,\"shed\",:1,\"routes\",:2,\"rules\",:1,\"last-id\","
-             "\"%s\",\"default\",\"stream:dead\"]",
+             "\"%s\",\"default\",\"stream:dead\",\"duplicates\",:0,\"msgids\",:0]",
              itField(r, "last-id")->str);
     expectRepr(r, want8);
 }
@@ -356,11 +325,12 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
 static void test_resp3_entry_is_a_map(void **state) {
     (void)state;
     itExpectInt(cmd("SWARM.ROUTE ADD t a.b channel:x"), 1);
-    expectResp3("SWARM.STATS 0", "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%11\r\n"
+    expectResp3("SWARM.STATS 0", "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%13\r\n"
                                  "+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
                                  "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
                                  "+routes\r\n:1\r\n+rules\r\n:0\r\n+last-id\r\n$3\r\n0-0\r\n"
-                                 "+default\r\n_\r\n+breakers-open\r\n:0\r\n");
+                                 "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n"
+                                 "+breakers-open\r\n:0\r\n");
 }
 
 static void test_listing_does_not_touch_the_tables(void **state) {
@@ -420,6 +390,7 @@ static void test_command_info_and_docs(void **state) {
         strstr(docs, "\"COUNT\"") == NULL)
         fail_msg("COMMAND DOCS swarm.stats lacks summary or arguments: %s", docs);
     free(docs);
+    /* SWARM.STATS declares no key: the server refuses GETKEYS in its own words. */
     itExpectError(cmd("COMMAND GETKEYS SWARM.STATS 0"), "ERR", NULL);
 }
 
@@ -445,7 +416,7 @@ static void test_module_list_version_agrees_with_info(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, testSetup, testTeardown)
+#define T(f) cmocka_unit_test_setup(f, itFixtureReconnect)
     const struct CMUnitTest tests[] = {
         T(test_empty_database_is_cursor_zero_and_no_entries),
         T(test_iteration_lists_every_table_exactly_once_among_other_keys),
@@ -459,5 +430,6 @@ int main(void) {
         T(test_module_list_version_agrees_with_info),
     };
 #undef T
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

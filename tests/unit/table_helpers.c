@@ -312,7 +312,7 @@ swTable *richTable(void) {
     r->c.matched = 77;
     swTableRule(t, 3)->hits = 42;
     swTableRule(t, 7)->hits = 1ull << 63;
-    t->stats = (swTableStats){11, 12, 13, 14, 15, 16};
+    t->stats = (swTableStats){11, 12, 13, 14, 15, 16, 0};
     int64_t ms;
     uint64_t seq;
     swTableNextId(t, 1700000000000, &ms, &seq);

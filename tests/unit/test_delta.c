@@ -70,7 +70,7 @@ static void test_delta_commit(void **state) {
     r1->c = (swRouteCounters){10, 10, 10, 10, 10};
     r1->breaker = SW_BREAKER_OPEN;
     r1->failures = 9;
-    t->stats = (swTableStats){1, 2, 3, 4, 5, 6};
+    t->stats = (swTableStats){1, 2, 3, 4, 5, 6, 0};
     swDeltaRoute routes[2] = {
         {.route = r1, .matched = 1, .delivered = 1, .breaker = SW_BREAKER_CLOSED},
         {.route = r2,
@@ -92,7 +92,7 @@ static void test_delta_commit(void **state) {
     swDeltaCommit(t, &d);
     assert_int_equal(t->clockMs, 1700000000000);
     assert_int_equal(t->clockSeq, 4);
-    swTableStats want = {2, 3, 3, 4, 6, 7};
+    swTableStats want = {2, 3, 3, 4, 6, 7, 0};
     assert_memory_equal(&t->stats, &want, sizeof(want));
     swRouteCounters c1 = {11, 11, 10, 10, 10}, c2 = {1, 0, 1, 0, 1};
     assert_memory_equal(&r1->c, &c1, sizeof(c1));

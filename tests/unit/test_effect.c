@@ -60,6 +60,8 @@ static void test_effect_format_is_documented(void **state) {
     assert_int_equal(h.ts, 1700000000120);
     assert_int_equal(h.priority, 8);
     assert_int_equal(h.hasSender, 1);
+    assert_int_equal(h.hasMsgid, 0);
+    assert_int_equal(h.hasReplyTo, 0);
     assert_int_equal(swEffectNext(&rd, &e, NULL), 1);
     assert_int_equal(e.kind, SW_EFFECT_CHANNEL);
     assert_int_equal(e.target, 2);
@@ -97,6 +99,30 @@ static void expectCorruptEffect(const unsigned char *buf, size_t len, const char
     test_free(copy);
 }
 
+/* The flags byte says which of SENDER, MSGID and REPLYTO the replicated command carries. */
+static void test_effect_flags(void **state) {
+    (void)state;
+    for (int f = 0; f < 8; f++) {
+        swBuf b = {0};
+        swEffectBegin(&b, &(swEffectHead){.idMs = 1,
+                                          .idSeq = 2,
+                                          .ts = 3,
+                                          .priority = 5,
+                                          .hasSender = f & 1,
+                                          .hasMsgid = (f >> 1) & 1,
+                                          .hasReplyTo = (f >> 2) & 1});
+        assert_false(swBufFailed(&b));
+        assert_int_equal((unsigned char)b.data[b.len - 1], f);
+        swEffectReader rd;
+        swEffectHead h;
+        assert_int_equal(swEffectOpen(&rd, b.data, b.len, &h, NULL), SW_OK);
+        assert_int_equal(h.hasSender, f & 1);
+        assert_int_equal(h.hasMsgid, (f >> 1) & 1);
+        assert_int_equal(h.hasReplyTo, (f >> 2) & 1);
+        swBufFree(&b);
+    }
+}
+
 static void test_effect_malformed(void **state) {
     (void)state;
     unsigned char b[128];
@@ -118,7 +144,9 @@ static void test_effect_malformed(void **state) {
     b[head - 2] = 10;
     expectCorruptEffect(b, head, "malformed publish effect");
     b[head - 2] = 5;
-    b[head - 1] = 2; /* unknown flag */
+    b[head - 1] = 8; /* unknown flag (1, 2 and 4 are SENDER, MSGID and REPLYTO) */
+    expectCorruptEffect(b, head, "malformed publish effect");
+    b[head - 1] = 0x80;
     expectCorruptEffect(b, head, "malformed publish effect");
     b[head - 1] = 0;
     putU(b, &n, 2, 1); /* unknown kind */
@@ -174,6 +202,7 @@ static void test_effect_targets(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_effect_format_is_documented),
+        cmocka_unit_test(test_effect_flags),
         cmocka_unit_test(test_effect_malformed),
         cmocka_unit_test(test_effect_targets),
     };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "swarm/alloc.h"
+#include "swarm/publish.h"
 #include "swarm/resolve.h"
 #include "swarm/table.h"
 
@@ -281,6 +282,17 @@ static void test_resolve_many_types(void **state) {
     swTableFree(t);
 }
 
+struct resolveRun {
+    swTable *t;
+    const char *type;
+};
+
+static swStatus resolveStep(void *arg) {
+    struct resolveRun *a = arg;
+    const swResolution *res = NULL;
+    return swTableResolve(a->t, a->type, strlen(a->type), &res);
+}
+
 static void test_resolve_nomem(void **state) {
     (void)state;
     swTable *t = newTable();
@@ -294,28 +306,30 @@ static void test_resolve_nomem(void **state) {
     char type[16];
     for (int k = 0; k < 40; k++) { /* enough types to make the cache grow under failures */
         snprintf(type, sizeof(type), "a.x%d", k);
-        for (long n = 0;; n++) {
-            const swResolution *res = NULL;
-            unitAllocFailAfter(n);
-            swStatus st = swTableResolve(t, type, strlen(type), &res);
-            unitAllocFailAfter(-1);
-            if (st == SW_OK) break;
-            assert_int_equal(st, SW_ERR_NOMEM);
-        }
+        struct resolveRun a = {t, type};
+        unitAllocSweep(resolveStep, NULL, &a);
         expectResolveV(t, type, 1, 0, 13, 12, ids);
     }
     swTableFree(t);
 }
 
-/* ---- Targets for a priority ---- */
+/* ---- Targets for a priority (the publish plan's selection, publish.h) ---- */
+
+/* The route ids of the plan's distinct targets, the default target left out. */
+static size_t selected(const swPublish *p, uint64_t *ids) {
+    size_t n = 0;
+    swPublishSlot s;
+    for (size_t i = 0; i < swPublishSlots(p); i++) {
+        if (swPublishSlotAt(p, i, &s) && s.routeId) ids[n++] = s.routeId;
+    }
+    return n;
+}
 
 static size_t targets(swTable *t, const char *type, int priority, uint64_t *ids) {
-    const swResolution *res = resolve(t, type);
-    swRoute **out = test_malloc((res->nroutes + 1) * sizeof(*out));
-    size_t n = swResolutionTargets(res, priority, out);
-    assert_true(n <= res->nroutes);
-    for (size_t i = 0; i < n; i++) ids[i] = out[i]->id;
-    test_free(out);
+    swPublish p;
+    assert_int_equal(swPublishSelect(&p, t, resolve(t, type), priority), SW_OK);
+    size_t n = selected(&p, ids);
+    swPublishFree(&p);
     return n;
 }
 
@@ -388,18 +402,23 @@ static void test_resolution_targets_20k(void **state) {
     assert_int_equal(res->ntargets, N);
     for (size_t i = 0; i < res->nroutes; i++)
         assert_int_equal(res->targetIndex[i], i % N); /* ids follow insertion order */
-    swRoute **out = test_malloc(res->nroutes * sizeof(*out));
-    size_t n = swResolutionTargets(res, 5, out);
+    uint64_t *out = test_malloc(res->nroutes * sizeof(*out));
+    swPublish p;
+    assert_int_equal(swPublishSelect(&p, t, res, 5), SW_OK);
+    size_t n = selected(&p, out);
+    swPublishFree(&p);
     assert_int_equal(n, N);
     for (size_t k = 0; k < n; k++) {
         /* Even targets: the first copy (ids 1..N); odd ones only from the second copy. */
-        swRoute *r = out[k];
+        swRoute *r = swTableRoute(t, out[k]);
         size_t target = (size_t)atoi(r->target + 9);
         assert_int_equal(r->id, target % 2 ? N + target + 1 : target + 1);
     }
-    n = swResolutionTargets(res, 9, out); /* the scratch is clean between calls */
+    assert_int_equal(swPublishSelect(&p, t, res, 9), SW_OK);
+    n = selected(&p, out);
+    swPublishFree(&p);
     assert_int_equal(n, N);
-    for (size_t k = 0; k < n; k++) assert_int_equal(out[k]->id, k + 1);
+    for (size_t k = 0; k < n; k++) assert_int_equal(out[k], k + 1);
     test_free(out);
     swTableFree(t);
 }

@@ -30,17 +30,17 @@ static void test_table_new_empty(void **state) {
     swTableFree(NULL);
 }
 
+static swStatus tableNewStep(void *arg) {
+    swTable **t = arg;
+    *t = swTableNew();
+    return *t ? SW_OK : SW_ERR_NOMEM;
+}
+
 static void test_table_new_nomem(void **state) {
     (void)state;
-    for (long n = 0;; n++) {
-        unitAllocFailAfter(n);
-        swTable *t = swTableNew();
-        unitAllocFailAfter(-1);
-        if (t) {
-            swTableFree(t);
-            break;
-        }
-    }
+    swTable *t;
+    unitAllocSweep(tableNewStep, NULL, &t);
+    swTableFree(t);
 }
 
 static void test_table_ids_shared_and_increasing(void **state) {
@@ -372,6 +372,160 @@ static void test_table_del(void **state) {
     swTableFree(t);
 }
 
+/* Builds the same mixed table every time: subject routes sharing patterns (several ids on
+ * one trie node), regex routes, ALLOW and DENY rules; ids 1..n. */
+static swTable *mixedTable(size_t n) {
+    swTable *t = newTable();
+    for (size_t i = 1; i <= n; i++) {
+        char p[32], tg[32];
+        snprintf(tg, sizeof(tg), "channel:c%zu", i);
+        uint64_t id = 0;
+        switch (i % 4) {
+        case 0:
+            snprintf(p, sizeof(p), "p%zu.*", i % 37);
+            id = SUBJ(t, p, tg);
+            break;
+        case 1:
+            snprintf(p, sizeof(p), "r%zu\\..*", i);
+            id = REGEX(t, p, tg);
+            break;
+        case 2:
+            snprintf(p, sizeof(p), "a%zu", i);
+            id = ALLOW(t, p);
+            break;
+        default:
+            snprintf(p, sizeof(p), "d%zu", i);
+            id = DENY(t, p);
+            break;
+        }
+        assert_int_equal(id, i);
+    }
+    return t;
+}
+
+/* Checks t holds exactly the ids with alive[id] set, in every index: routes, rules, the
+ * regex list, the trie and the ALLOW count. */
+static void expectAlive(swTable *t, const unsigned char *alive, size_t n) {
+    assertTableSane(t);
+    size_t nr = 0, nu = 0, nx = 0, na = 0;
+    for (size_t id = 1; id <= n; id++) {
+        swRoute *r = swTableRoute(t, id);
+        swRule *u = swTableRule(t, id);
+        if (!alive[id]) {
+            assert_null(r);
+            assert_null(u);
+            continue;
+        }
+        assert_true(r != NULL || u != NULL);
+        if (r) {
+            nr++;
+            if (r->kind == SW_ROUTE_REGEX) assert_ptr_equal(t->regexRoutes[nx++], r);
+        } else {
+            nu++;
+            na += u->action == SW_RULE_ALLOW;
+        }
+    }
+    assert_int_equal(t->nroutes, nr);
+    assert_int_equal(t->nrules, nu);
+    assert_int_equal(t->nregex, nx);
+    assert_int_equal(t->nallow, na);
+    /* No deleted id stays in the trie. */
+    for (size_t k = 0; k < 37; k++) {
+        char p[32];
+        snprintf(p, sizeof(p), "p%zu.*", k);
+        size_t m;
+        const uint64_t *ids = swTrieExact(t->trie, p, strlen(p), &m);
+        for (size_t j = 0; j < m; j++) assert_true(ids[j] <= n && alive[ids[j]]);
+    }
+}
+
+static void test_table_del_batch(void **state) {
+    (void)state;
+    const size_t n = 600;
+    for (int nomem = 0; nomem < 2; nomem++) {
+        swTable *t = mixedTable(n);
+        unsigned char alive[601];
+        memset(alive, 1, sizeof(alive));
+        alive[0] = 0;
+        /* Ids in no particular order, repeated, unknown (0, past lastId) and already gone. */
+        uint32_t x = 12345;
+        for (int round = 0; round < 4; round++) {
+            uint64_t ids[300];
+            size_t want = 0;
+            for (size_t k = 0; k < 300; k++) {
+                x = x * 1103515245u + 12345u;
+                ids[k] = (x >> 8) % (n + 20);
+                if (ids[k] <= n && alive[ids[k]]) {
+                    alive[ids[k]] = 0;
+                    want++;
+                }
+            }
+            if (nomem) unitAllocFailAfter(0); /* no memory for the marks: one id at a time */
+            size_t got = swTableDel(t, ids, 300);
+            unitAllocFailAfter(-1);
+            assert_int_equal(got, want);
+            expectAlive(t, alive, n);
+        }
+        swTableFree(t);
+    }
+}
+
+/* Many routes on one pattern: deleting most of them rebuilds the trie (or, without memory
+ * for a new one, removes from the old one); matching sees exactly the routes left. */
+static void test_table_del_many_on_one_pattern(void **state) {
+    (void)state;
+    const size_t n = 300;
+    /* fail: how many allocations succeed during the DEL (-1: all). 0 fails the marks, 1 the
+     * new trie, more fail an insert into it part way. */
+    for (long fail = -1; fail <= 8; fail++) {
+        swTable *t = newTable();
+        for (size_t i = 1; i <= n; i++) {
+            char tg[32];
+            snprintf(tg, sizeof(tg), "channel:c%zu", i);
+            assert_int_equal(SUBJ(t, i % 2 ? "s.>" : "s.x", tg), i);
+        }
+        assert_int_equal(SUBJ(t, "other.*", "channel:o"), n + 1);
+        uint64_t ids[250];
+        for (size_t k = 0; k < 250; k++) ids[k] = k + 1;
+        unitAllocFailAfter(fail);
+        assert_int_equal(swTableDel(t, ids, 250), 250);
+        unitAllocFailAfter(-1);
+        assertTableSane(t);
+        assert_int_equal(t->nroutes, n - 250 + 1);
+        size_t m;
+        const uint64_t *left = swTrieExact(t->trie, "s.>", 3, &m);
+        assert_int_equal(m, 25);
+        for (size_t j = 0; j < m; j++) assert_true(left[j] > 250 && left[j] % 2 == 1);
+        left = swTrieExact(t->trie, "s.x", 3, &m);
+        assert_int_equal(m, 25);
+        swTrieExact(t->trie, "other.*", 7, &m);
+        assert_int_equal(m, 1);
+        const uint64_t want[] = {251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263,
+                                 264, 265, 266, 267, 268, 269, 270, 271, 272, 273, 274, 275, 276,
+                                 277, 278, 279, 280, 281, 282, 283, 284, 285, 286, 287, 288, 289,
+                                 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300};
+        expectResolveV(t, "s.x", 1, 0, 0, 50, want);
+        swTableFree(t);
+    }
+}
+
+/* Deleting every id at once leaves an empty table, whatever order they come in. */
+static void test_table_del_everything(void **state) {
+    (void)state;
+    const size_t n = 200;
+    swTable *t = mixedTable(n);
+    uint64_t ids[200];
+    for (size_t i = 0; i < n; i++) ids[i] = n - i;
+    assert_int_equal(swTableDel(t, ids, n), n);
+    assert_true(swTableIsEmpty(t));
+    assert_int_equal(t->nregex, 0);
+    assert_int_equal(t->nallow, 0);
+    assert_int_equal(t->lastId, n);
+    NO_ROUTES(t, "p1.x");
+    assert_int_equal(swTableDel(t, ids, n), 0);
+    swTableFree(t);
+}
+
 static void test_table_default(void **state) {
     (void)state;
     swTable *t = newTable();
@@ -552,57 +706,95 @@ static const char *const probeTypes[] = {"task.done", "task.x",  "agent.a", "sec
                                          "k3",        "k12.x.y", "zzz"};
 #define NPROBES (sizeof(probeTypes) / sizeof(probeTypes[0]))
 
+/* A table and what it held before an operation under allocation failures. */
+typedef struct tableBefore {
+    swTable *t;
+    char *bytes; /* its encoding */
+    size_t blen;
+    const char *const *types; /* the event types whose resolutions are kept */
+    size_t ntypes;
+    resCopy want[NPROBES];
+} tableBefore;
+
+static void tableBeforeTake(tableBefore *b, swTable *t, const char *const *types, size_t n) {
+    assert_true(n <= NPROBES);
+    b->t = t;
+    encode(t, &b->bytes, &b->blen);
+    b->types = types;
+    b->ntypes = n;
+    for (size_t i = 0; i < n; i++) resolveCopy(t, types[i], &b->want[i]);
+}
+
+/* The table is byte-for-byte and resolution-for-resolution as before, and its trie holds no
+ * id the table does not know. */
+static void tableBeforeCheck(const tableBefore *b) {
+    char *after;
+    size_t alen;
+    encode(b->t, &after, &alen);
+    assertSameBytes(b->bytes, b->blen, after, alen);
+    swFree(after);
+    for (size_t i = 0; i < b->ntypes; i++) {
+        resCopy got;
+        resolveCopy(b->t, b->types[i], &got);
+        assertSameResolution(&b->want[i], &got);
+        /* Below the cache: the trie itself. */
+        swIdVec ids = {0};
+        assert_int_equal(swTrieMatch(b->t->trie, b->types[i], strlen(b->types[i]), &ids), SW_OK);
+        for (size_t k = 0; k < ids.len; k++) assert_non_null(swTableRoute(b->t, ids.ids[k]));
+        swIdVecFree(&ids);
+    }
+}
+
+typedef struct addRouteRun {
+    tableBefore before;
+    const char *pattern, *target;
+    swRouteKind kind;
+    int pmin, pmax;
+    uint64_t lastId;
+    size_t nroutes;
+    uint64_t id;
+    int created;
+    swError err;
+} addRouteRun;
+
+static swStatus addRouteStep(void *arg) {
+    addRouteRun *a = arg;
+    a->id = 777;
+    a->created = 777;
+    memset(&a->err, 0, sizeof(a->err));
+    return swTableAddRoute(a->before.t, a->pattern, strlen(a->pattern), a->target,
+                           strlen(a->target), a->kind, a->pmin, a->pmax, MAXT, &a->id, &a->created,
+                           &a->err);
+}
+
+static void addRouteFailed(void *arg) {
+    addRouteRun *a = arg;
+    assert_string_equal(a->err.msg, "out of memory");
+    assert_int_equal(a->id, 777);
+    assert_int_equal(a->created, 777);
+    assert_int_equal(a->before.t->lastId, a->lastId);
+    assert_int_equal(a->before.t->nroutes, a->nroutes);
+    assert_null(swTableRoute(a->before.t, a->lastId + 1));
+    tableBeforeCheck(&a->before);
+}
+
 /* Checks an operation under failure at every allocation index until it succeeds: each
  * failure is SW_ERR_NOMEM with the table byte-for-byte and resolution-for-resolution as
  * before, and the trie holding no id the table does not know. */
 static void addRouteUnderFailures(swTable *t, const char *pattern, const char *target,
                                   swRouteKind kind, int pmin, int pmax) {
-    char *before;
-    size_t blen;
-    encode(t, &before, &blen);
-    resCopy want[NPROBES];
-    for (size_t i = 0; i < NPROBES; i++) resolveCopy(t, probeTypes[i], &want[i]);
-    uint64_t lastId = t->lastId;
-    size_t nroutes = t->nroutes;
-    for (long n = 0;; n++) {
-        uint64_t id = 777;
-        int created = 777;
-        swError err;
-        memset(&err, 0, sizeof(err));
-        unitAllocFailAfter(n);
-        swStatus st = swTableAddRoute(t, pattern, strlen(pattern), target, strlen(target), kind,
-                                      pmin, pmax, MAXT, &id, &created, &err);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) {
-            assert_int_equal(created, 1);
-            assert_int_equal(id, lastId + 1);
-            break;
-        }
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_string_equal(err.msg, "out of memory");
-        assert_int_equal(id, 777);
-        assert_int_equal(created, 777);
-        assert_int_equal(t->lastId, lastId);
-        assert_int_equal(t->nroutes, nroutes);
-        assert_null(swTableRoute(t, lastId + 1));
-        char *after;
-        size_t alen;
-        encode(t, &after, &alen);
-        assertSameBytes(before, blen, after, alen);
-        swFree(after);
-        for (size_t i = 0; i < NPROBES; i++) {
-            resCopy got;
-            resolveCopy(t, probeTypes[i], &got);
-            assertSameResolution(&want[i], &got);
-            /* Below the cache: the trie itself. */
-            swIdVec ids = {0};
-            assert_int_equal(swTrieMatch(t->trie, probeTypes[i], strlen(probeTypes[i]), &ids),
-                             SW_OK);
-            for (size_t k = 0; k < ids.len; k++) assert_non_null(swTableRoute(t, ids.ids[k]));
-            swIdVecFree(&ids);
-        }
-    }
-    swFree(before);
+    addRouteRun a = {.pattern = pattern,
+                     .target = target,
+                     .kind = kind,
+                     .pmin = pmin,
+                     .pmax = pmax,
+                     .lastId = t->lastId,
+                     .nroutes = t->nroutes};
+    tableBeforeTake(&a.before, t, probeTypes, NPROBES);
+    unitAllocSweep(addRouteStep, addRouteFailed, &a);
+    assert_int_equal(a.created, 1);
+    assert_int_equal(a.id, a.lastId + 1);
+    swFree(a.before.bytes);
     assertTableSane(t);
 }
 
@@ -631,6 +823,26 @@ static void test_table_add_route_nomem(void **state) {
     swTableFree(t);
 }
 
+typedef struct addRuleRun {
+    tableBefore before;
+    swRuleAction action;
+    const char *re;
+    swError err;
+} addRuleRun;
+
+static swStatus addRuleStep(void *arg) {
+    addRuleRun *a = arg;
+    uint64_t id;
+    int created;
+    return swTableAddRule(a->before.t, a->action, a->re, strlen(a->re), &id, &created, &a->err);
+}
+
+static void addRuleFailed(void *arg) {
+    addRuleRun *a = arg;
+    assert_string_equal(a->err.msg, "out of memory");
+    tableBeforeCheck(&a->before);
+}
+
 static void test_table_add_rule_nomem(void **state) {
     (void)state;
     swTable *t = newTable();
@@ -638,32 +850,11 @@ static void test_table_add_rule_nomem(void **state) {
     for (int k = 0; k < 12; k++) { /* grows the rules array */
         char re[32];
         snprintf(re, sizeof(re), "r%d\\..*", k);
-        char *before;
-        size_t blen;
-        encode(t, &before, &blen);
-        resCopy want;
-        resolveCopy(t, "r3.x", &want);
-        swRuleAction action = k % 2 ? SW_RULE_DENY : SW_RULE_ALLOW;
-        for (long n = 0;; n++) {
-            uint64_t id;
-            int created;
-            swError err;
-            unitAllocFailAfter(n);
-            swStatus st = swTableAddRule(t, action, re, strlen(re), &id, &created, &err);
-            unitAllocFailAfter(-1);
-            if (st == SW_OK) break;
-            assert_int_equal(st, SW_ERR_NOMEM);
-            assert_string_equal(err.msg, "out of memory");
-            char *after;
-            size_t alen;
-            encode(t, &after, &alen);
-            assertSameBytes(before, blen, after, alen);
-            swFree(after);
-            resCopy got;
-            resolveCopy(t, "r3.x", &got);
-            assertSameResolution(&want, &got);
-        }
-        swFree(before);
+        addRuleRun a = {.action = k % 2 ? SW_RULE_DENY : SW_RULE_ALLOW, .re = re};
+        static const char *const r3[] = {"r3.x"};
+        tableBeforeTake(&a.before, t, r3, 1);
+        unitAllocSweep(addRuleStep, addRuleFailed, &a);
+        swFree(a.before.bytes);
     }
     assertTableSane(t);
     expectResolveV(t, "r3.x", 0, 5, 0, 1, (const uint64_t[]){1});
@@ -702,6 +893,9 @@ int main(void) {
         cmocka_unit_test(test_table_target_check),
         cmocka_unit_test(test_table_add_rule_errors),
         cmocka_unit_test(test_table_del),
+        cmocka_unit_test(test_table_del_batch),
+        cmocka_unit_test(test_table_del_many_on_one_pattern),
+        cmocka_unit_test(test_table_del_everything),
         cmocka_unit_test(test_table_default),
         cmocka_unit_test(test_table_next_id),
         cmocka_unit_test(test_table_next_id_sequence_exhausted),

@@ -43,6 +43,10 @@ def test_cluster() -> None:
         psw.snapshot.save("{ops}:doc", {"v": 1})
         pub, saved = pipe.execute()
         assert isinstance(pub, PublishResult) and saved == 1
+        # SWARM.STATS is keyless: stats_iter() walks every primary, a cursor is one node's
+        assert [(k, st.routes) for k, st in csw.stats_iter(count=1)] == [("swarm:{ops}", 1)]
+        with pytest.raises(TypeError):
+            csw.stats_page(0)
         cons = csw.consumer("swarm:{ops}:log", "g", "c", block_ms=None)
         assert [m.type for m in cons.read()] == ["a.b", "a.w", "a.c"]
         cons.close()
@@ -53,6 +57,7 @@ def test_cluster() -> None:
             asw = AsyncSwarm(arc)
             assert await asw.snapshot.get("{ops}:doc") == {"v": 1}
             assert (await asw.publish("swarm:{ops}", "a.d", [])).receivers == 0
+            assert [k async for k, _ in asw.stats_iter()] == ["swarm:{ops}"]
             with pytest.raises(TypeError):
                 await asw.publish("swarm:{ops}", "a.d", [], replicas=1)
             async with arc.pipeline() as pipe:

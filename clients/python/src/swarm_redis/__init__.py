@@ -20,7 +20,7 @@ from .errors import (
 from .types import (
     ConnectionEvent, EditAdd, EditIncr, EditMoveCopy, EditOp, EditRemove, EditReplace,
     EditResult, EditTest, Loss, Message, PublishResult, RawJSON, Reply, Route, Rule,
-    SnapshotInfo, Stats, Version, VersionEntry, Versioned, decode_envelope, decode_reply,
+    SnapshotInfo, Stats, StatsPage, TableStats, Version, VersionEntry, Versioned, decode_envelope, decode_reply,
     decode_reply_entry, decode_stream_entry, raw_json,
 )
 
@@ -38,5 +38,5 @@ __all__ = [
     "EditResult", "Versioned", "RawJSON", "raw_json", "decode_envelope",
     "decode_stream_entry", "EditOp", "EditAdd", "EditRemove", "EditReplace", "EditMoveCopy",
     "EditTest", "EditIncr", "RequestTimeoutError", "Reply", "Version", "decode_reply",
-    "decode_reply_entry", "Inbox",
+    "decode_reply_entry", "Inbox", "TableStats", "StatsPage",
 ]

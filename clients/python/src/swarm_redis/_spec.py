@@ -7,7 +7,8 @@ from typing import Any, Callable, Generic, List, Optional, Sequence, Tuple, Type
 
 from .types import (
     EditOp, EditResult, Num, Version, Versioned, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
-    decode_edit, decode_info, decode_publish, decode_route, decode_rule, decode_stats,
+    StatsPage, decode_edit, decode_info, decode_publish, decode_route, decode_rule, decode_stats,
+    decode_stats_page,
     decode_version_entry, get_args, reply_envelope, i, lst, n, s, s_or_none, to_json_text,
 )
 
@@ -66,6 +67,13 @@ def route_default(key: str, target: Optional[str]) -> Cmd[None]:
 
 def route_stats(key: str) -> Cmd[Stats]:
     return Cmd(["SWARM.ROUTE", "STATS", key], decode_stats)
+
+
+def stats_scan(cursor: Num, count: Optional[Num]) -> Cmd[StatsPage]:
+    args = ["SWARM.STATS", n(cursor)]
+    if count is not None:
+        args += ["COUNT", n(count)]
+    return Cmd(args, decode_stats_page)
 
 
 def help_(command: str) -> Cmd[List[str]]:

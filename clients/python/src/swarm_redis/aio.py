@@ -38,8 +38,8 @@ from .errors import ConflictError, RequestTimeoutError, SwarmError, convert_erro
 from .inbox import Matcher, Waiter
 from .types import (
     ConnectionEvent, EditOp, EditResult, Message, Num, PublishResult, RawJSON, Reply, Route,
-    Rule, SnapshotInfo, Stats, Version, VersionEntry, Versioned, decode_envelope, decode_reply,
-    s,
+    Rule, SnapshotInfo, Stats, StatsPage, TableStats, Version, VersionEntry, Versioned,
+    decode_envelope, decode_reply, s,
 )
 
 __all__ = ["AsyncSwarm", "AsyncRouteCommands", "AsyncSnapshotCommands", "AsyncSubscription", "AsyncInbox",
@@ -105,6 +105,10 @@ if TYPE_CHECKING:
                           replicas_timeout_ms: Num = 1000) -> PublishResult: ...
         async def reply(self, message: Message, payload: Any, *,
                         sender: Optional[str] = None) -> Any: ...
+        async def stats_page(self, cursor: Num = 0, *,
+                             count: Optional[Num] = None) -> StatsPage: ...
+        def stats_iter(self, *,
+                       count: Optional[Num] = None) -> AsyncIterator[Tuple[str, TableStats]]: ...
         async def call(self, *args: Union[str, int, float, bytes]) -> Any: ...
 else:
     from .commands import RouteCommands as AsyncRouteCommands

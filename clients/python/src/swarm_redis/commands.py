@@ -2,7 +2,7 @@
 
 Built the way redis-py builds ``r.json()``: each method returns
 ``client.execute_command(...)``, and the reply is decoded by a response callback the group
-registers on the client (``SWARM.ROUTE``, ``SWARM.PUBLISH``, ``SWARM.SNAPSHOT``; the
+registers on the client (``SWARM.ROUTE``, ``SWARM.PUBLISH``, ``SWARM.SNAPSHOT``, ``SWARM.STATS``; the
 callback is told which decoder to use through an execute_command option, as redis-py's own
 ``withscores`` is). So the same methods work on ``redis.Redis`` and ``redis.RedisCluster``
 (the decoded value), inside their pipelines (queued; ``execute()`` returns the decoded
@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Any, Coroutine, Generator, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import (
+    Any, AsyncIterator, Coroutine, Generator, Iterator, List, Optional, Sequence, Tuple, TypeVar,
+    Union,
+)
 
 import redis
 import redis.asyncio
@@ -31,7 +34,7 @@ from . import _spec as c
 from .errors import convert_error
 from .types import (
     EditOp, EditResult, Message, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats,
-    Version, VersionEntry, Versioned, i, n,
+    StatsPage, TableStats, Version, VersionEntry, Versioned, i, n,
 )
 
 T = TypeVar("T")
@@ -39,7 +42,7 @@ T = TypeVar("T")
 __all__ = ["SwarmCommands", "RouteCommands", "SnapshotCommands", "SWARM_COMMANDS",
            "parse_reply", "register_callbacks"]
 
-SWARM_COMMANDS = ("SWARM.ROUTE", "SWARM.PUBLISH", "SWARM.SNAPSHOT")
+SWARM_COMMANDS = ("SWARM.ROUTE", "SWARM.PUBLISH", "SWARM.SNAPSHOT", "SWARM.STATS")
 PARSE_OPTION = "swarm_parse"
 
 
@@ -85,6 +88,8 @@ def _is_pipeline(client: Any) -> bool:
 
 
 def _key_of(args: List[Any]) -> Optional[str]:
+    if args[0] == "SWARM.STATS":  # keyless: it reads the tables of one node's database
+        return None
     if args[0] == "SWARM.PUBLISH":
         return str(args[1])
     if args[0] in SWARM_COMMANDS and len(args) > 2:
@@ -208,13 +213,16 @@ class _Group:
             return _waited(pipe.execute(raise_on_error=False), cmd.decode, self._server)
 
     def _run(self, cmd: "c.Cmd[Any]", blocking: bool = False, replicas: Optional[Num] = None,
-             replicas_timeout_ms: Num = 1000) -> Any:
+             replicas_timeout_ms: Num = 1000, node: Any = None) -> Any:
+        """``node``: the cluster node to send a keyless command to."""
         if replicas is not None:
             return self._run_waiting(cmd, replicas, replicas_timeout_ms)
         options = {PARSE_OPTION: cmd.decode} if cmd.decode is not None else {}
         client = self.client
         try:
-            if blocking and not _is_pipeline(client) and hasattr(client, "connection_pool"):
+            if node is not None:
+                res = self.execute_command(*cmd.args, target_nodes=node, **options)
+            elif blocking and not _is_pipeline(client) and hasattr(client, "connection_pool"):
                 if isinstance(client, redis.asyncio.Redis):
                     res = _blocking_async(client, cmd.args, options)
                 else:
@@ -386,6 +394,65 @@ class SwarmCommands(_Group):
             raise ValueError(f"message {message.id} has no reply_to")
         return self._run(c.reply(message.reply_to, message.id, int(time.time() * 1000), sender,
                                  payload))
+
+    def stats_page(self, cursor: Num = 0, *, count: Optional[Num] = None) -> StatsPage:
+        """SWARM.STATS: one page of the routing tables of the current database, as SCAN
+        pages keys. Start with cursor 0 and pass each page's ``cursor`` to the next call
+        until it is 0 again; ``count`` (1 to 1000, server default 100) is how many keys a
+        call visits, so a page may hold no tables while its cursor is not 0.
+
+        A cursor is one server's: on a cluster client this raises TypeError (use
+        stats_iter(), or a client of one node)."""
+        if isinstance(self.client, (redis.RedisCluster, redis.asyncio.RedisCluster)) or \
+                _async_cluster_pipeline(self.client) is not None:
+            raise TypeError("stats_page() on a cluster client: a cursor is one node's; use "
+                            "stats_iter(), or a client of the node")
+        return self._run(c.stats_scan(cursor, count))  # type: ignore[no-any-return]
+
+    def stats_iter(self, *, count: Optional[Num] = None) -> Iterator[Tuple[str, TableStats]]:
+        """Every routing table of the database with its counters, ``(key, TableStats)``,
+        fetched page by page (``count`` as for stats_page); on a cluster client, every
+        primary's tables in turn. With SCAN's guarantees: a table present for the whole
+        iteration comes back at least once. On an asyncio client this is an async iterator
+        (``async for``); not on a pipeline (TypeError)."""
+        client = self.client
+        if _is_pipeline(client):
+            raise TypeError("stats_iter() is for a client, not a pipeline: queue "
+                            "stats_page(cursor) calls instead")
+        if isinstance(client, (redis.asyncio.Redis, redis.asyncio.RedisCluster)):
+            return self._stats_iter_async(count)  # type: ignore[return-value]
+        return self._stats_iter_sync(count)
+
+    def _stats_pages(self, count: Optional[Num], node: Any) -> Iterator[Tuple[str, TableStats]]:
+        cursor = 0
+        while True:
+            page: StatsPage = self._run(c.stats_scan(cursor, count), node=node)
+            yield from page.tables
+            cursor = page.cursor
+            if cursor == 0:
+                return
+
+    def _stats_iter_sync(self, count: Optional[Num]) -> Iterator[Tuple[str, TableStats]]:
+        if isinstance(self.client, redis.RedisCluster):
+            for node in self.client.get_primaries():
+                yield from self._stats_pages(count, node)
+        else:
+            yield from self._stats_pages(count, None)
+
+    async def _stats_iter_async(self, count: Optional[Num]) -> AsyncIterator[Tuple[str, TableStats]]:
+        nodes: List[Any] = [None]
+        if isinstance(self.client, redis.asyncio.RedisCluster):
+            await self.client.initialize()
+            nodes = list(self.client.get_primaries())
+        for node in nodes:
+            cursor = 0
+            while True:
+                page: StatsPage = await self._run(c.stats_scan(cursor, count), node=node)
+                for table in page.tables:
+                    yield table
+                cursor = page.cursor
+                if cursor == 0:
+                    break
 
     def call(self, *args: Union[str, int, float, bytes]) -> Any:
         """Any command, with the same error mapping (no reply decoding)."""

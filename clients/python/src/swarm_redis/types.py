@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, Union
+from typing import (
+    Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple, TypedDict, Union,
+)
 
 Num = Union[int, str]
 
@@ -149,6 +151,22 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class TableStats(Stats):
+    """One table's counters as SWARM.STATS reports them: the Stats fields, then
+    ``breakers_open``, the routes whose breaker is open or half-open."""
+
+    breakers_open: int = 0
+
+
+class StatsPage(NamedTuple):
+    """One SWARM.STATS call: the cursor to pass next (0 once the iteration is complete) and
+    the tables the call visited, as ``(key, TableStats)`` pairs."""
+
+    cursor: int
+    tables: List[Tuple[str, TableStats]]
+
+
+@dataclass(frozen=True)
 class Loss:
     target: str
     outcome: str  # shed, missed or failed
@@ -274,15 +292,30 @@ def decode_rule(v: Any) -> Rule:
     return Rule(id=i(r["id"]), action=s(r["action"]), regex=s(r["regex"]), hits=i(r["hits"]))
 
 
-def decode_stats(v: Any) -> Stats:
-    r = record(v)
-    return Stats(
+def _stats_fields(r: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(
         published=i(r["published"]), delivered=i(r["delivered"]), rejected=i(r["rejected"]),
         unrouted=i(r["unrouted"]), deadlettered=i(r["deadlettered"]), shed=i(r["shed"]),
         routes=i(r["routes"]), rules=i(r["rules"]), last_id=s(r["last-id"]),
         default=s_or_none(r.get("default")), duplicates=i(r.get("duplicates", 0)),
         msgids=i(r.get("msgids", 0)),
     )
+
+
+def decode_stats(v: Any) -> Stats:
+    return Stats(**_stats_fields(record(v)))
+
+
+def decode_table_stats(v: Any) -> TableStats:
+    r = record(v)
+    return TableStats(**_stats_fields(r), breakers_open=i(r.get("breakers-open", 0)))
+
+
+def decode_stats_page(v: Any) -> StatsPage:
+    """``[cursor, [[key, stats], ...]]`` (stats a flat field/value array or a map)."""
+    a = lst(v)
+    tables = [(s(p[0]), decode_table_stats(p[1])) for p in (lst(x) for x in lst(a[1]))]
+    return StatsPage(i(a[0]), tables)
 
 
 def decode_publish(v: Any) -> PublishResult:

@@ -30,9 +30,7 @@
 /* ---- Who may run them ---- */
 
 static int internalAllowed(RedisModuleCtx *ctx) {
-    int flags = RedisModule_GetContextFlags(ctx);
-    return (flags & (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0 ||
-           swarmConfig.debugInternalCommands;
+    return SwarmIsReplay(ctx) || swarmConfig.debugInternalCommands;
 }
 
 static int replyInternal(RedisModuleCtx *ctx, const char *command) {

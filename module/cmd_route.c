@@ -10,6 +10,7 @@
 #include "cmd_route.h"
 #include "config.h"
 #include "glue.h"
+#include "stats.h"
 #include "swarm/breaker.h"
 #include "swarm/event.h"
 #include "swarm/keyslot.h"
@@ -22,7 +23,9 @@
  * subscribers are connected to the shard that owns the channel's slot. */
 static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                             RedisModuleString *target) {
-    if (!SwarmInCluster()) return REDISMODULE_OK;
+    /* A replayed write passed this check where it first ran, under that node's
+     * swarm.cluster-pubsub. */
+    if (!SwarmInCluster() || SwarmIsReplay(ctx)) return REDISMODULE_OK;
     size_t tlen, klen;
     const char *t = RedisModule_StringPtrLen(target, &tlen);
     const char *k = RedisModule_StringPtrLen(keyname, &klen);
@@ -38,6 +41,52 @@ static int checkSlotOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                     kind == SW_TARGET_STREAM ? "stream" : "shard channel", t, ts, ks,
                     kind == SW_TARGET_STREAM ? "stream" : "channel");
     return REDISMODULE_ERR;
+}
+
+/* ---- Who may choose a target ---- */
+
+/* A route (or the default target) writes to its target on behalf of whoever publishes
+ * through the table later, so choosing the target takes the right to write there oneself:
+ * write (insert) permission on a stream's key, publish permission on a channel, as XADD and
+ * PUBLISH would need. Otherwise replies NOPERM naming the target, adds the entry Redis
+ * would write to ACL LOG (context "module"), counts it in INFO swarm's targets_refused and
+ * returns REDISMODULE_ERR. A target that is not well formed passes: the command refuses it
+ * with its syntax error. Not checked for replayed writes (the master link and the AOF have
+ * no user; the write was allowed where it first ran), nor for a context without a user,
+ * which Redis treats as unrestricted. */
+static int checkTargetAclOrReply(RedisModuleCtx *ctx, RedisModuleString *target) {
+    size_t tlen, off;
+    const char *t = RedisModule_StringPtrLen(target, &tlen);
+    swTargetKind kind;
+    if (SwarmIsReplay(ctx) || swTargetCheck(t, tlen, &kind, &off, NULL) != SW_OK)
+        return REDISMODULE_OK;
+    RedisModuleString *username = RedisModule_GetCurrentUserName(ctx);
+    if (username == NULL) return REDISMODULE_OK;
+    RedisModuleUser *user = RedisModule_GetModuleUserFromUserName(username);
+    RedisModuleString *name = RedisModule_CreateString(ctx, t + off, tlen - off);
+    int stream = kind == SW_TARGET_STREAM, allowed = 0;
+    if (user) {
+        allowed = stream ? RedisModule_ACLCheckKeyPermissions(
+                               user, name, REDISMODULE_CMD_KEY_INSERT) == REDISMODULE_OK
+                         : RedisModule_ACLCheckChannelPermissions(
+                               user, name, REDISMODULE_CMD_CHANNEL_PUBLISH) == REDISMODULE_OK;
+        if (!allowed)
+            RedisModule_ACLAddLogEntry(
+                ctx, user, name, stream ? REDISMODULE_ACL_LOG_KEY : REDISMODULE_ACL_LOG_CHANNEL);
+        RedisModule_FreeModuleUser(user);
+    }
+    if (!allowed) {
+        SwarmStats_Add(SWARM_STAT_TARGETS_REFUSED, 1);
+        /* NOPERM is Redis's own code word for a permission the user lacks. */
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "NOPERM target '%.128s': this user has no permissions to %s '%.128s'", t,
+                 stream ? "write key" : "publish to channel", t + off);
+        RedisModule_ReplyWithError(ctx, msg);
+    }
+    RedisModule_FreeString(ctx, name);
+    RedisModule_FreeString(ctx, username);
+    return allowed ? REDISMODULE_OK : REDISMODULE_ERR;
 }
 
 /* ---- SWARM.ROUTE ADD key pattern target [REGEX] [PRIORITY min max] ---- */
@@ -60,7 +109,9 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
             return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
         }
     }
-    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK) return REDISMODULE_OK;
+    if (checkSlotOrReply(ctx, argv[2], argv[4]) != REDISMODULE_OK ||
+        checkTargetAclOrReply(ctx, argv[4]) != REDISMODULE_OK)
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;
@@ -74,11 +125,13 @@ static int SwarmRouteAdd_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **a
     uint64_t id;
     int created = 0;
     swError err;
-    swStatus st =
-        t ? swTableAddRoute(t, pattern, plen, target, tlen,
-                            regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin, (int)pmax,
-                            (size_t)swarmConfig.maxTypeBytes, &id, &created, &err)
-          : SW_ERR_NOMEM;
+    /* swarm.max-type-bytes binds clients only: the master link and the AOF replay what a
+     * node configured otherwise accepted, up to the format's hard limit. */
+    size_t maxType = SwarmIsReplay(ctx) ? SW_TABLE_MAX_PATTERN : (size_t)swarmConfig.maxTypeBytes;
+    swStatus st = t ? swTableAddRoute(t, pattern, plen, target, tlen,
+                                      regex ? SW_ROUTE_REGEX : SW_ROUTE_SUBJECT, (int)pmin,
+                                      (int)pmax, maxType, &id, &created, &err)
+                    : SW_ERR_NOMEM;
     SwarmRouteType_EndWrite(key, existing, t);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
@@ -181,7 +234,9 @@ static int SwarmRouteDefault_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     swStatus st;
     if (!none && (st = swTargetCheck(target, len, NULL, NULL, &err)) != SW_OK)
         return SwarmReplyStatus(ctx, st, &err);
-    if (!none && checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK) return REDISMODULE_OK;
+    if (!none && (checkSlotOrReply(ctx, argv[2], argv[3]) != REDISMODULE_OK ||
+                  checkTargetAclOrReply(ctx, argv[3]) != REDISMODULE_OK))
+        return REDISMODULE_OK;
 
     swTable *existing;
     RedisModuleKey *key;
@@ -401,7 +456,7 @@ int SwarmRoute_Register(RedisModuleCtx *ctx) {
          SwarmRouteDel_RedisCommand,
          "write",
          {.summary = "Removes routes or rules by id; returns how many were removed",
-          .complexity = "O(N*(R+U)) for N ids, R routes and U rules",
+          .complexity = "O(N*log(R+U) + R + U) for N ids, R routes and U rules",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,

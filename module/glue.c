@@ -90,6 +90,11 @@ int SwarmInCluster(void) {
     return swarmClusterMode;
 }
 
+int SwarmIsReplay(RedisModuleCtx *ctx) {
+    return (RedisModule_GetContextFlags(ctx) &
+            (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING)) != 0;
+}
+
 /* ---- Error replies ---- */
 
 static const char *codeWord(swStatus st) {

@@ -89,6 +89,13 @@ static inline swStatus SwarmJsonCheck(const char *text, size_t len, int depth, s
 /* 1 when the server runs in cluster mode (read once, at load). */
 int SwarmInCluster(void);
 
+/* 1 when the command running in ctx replays a write: it came over the master link
+ * (REDISMODULE_CTX_FLAGS_REPLICATED, also inside a replicated MULTI) or from the AOF being
+ * loaded (REDISMODULE_CTX_FLAGS_LOADING). A replayed write was already checked where it
+ * first ran: it applies the format's hard limits only, never this node's config limits or
+ * the caller's ACL, so it lands the same on every node whatever its config. */
+int SwarmIsReplay(RedisModuleCtx *ctx);
+
 /* ---- Keys ---- */
 
 /* Opens keyname into *key and its value of the given module type into *value (NULL when

@@ -24,6 +24,7 @@ static const char *const names[SWARM_STAT_COUNT] = {
     [SWARM_STAT_SNAPSHOTS_SAVED] = "snapshots_saved",
     [SWARM_STAT_SNAPSHOT_BYTES] = "snapshot_bytes",
     [SWARM_STAT_REGEX_LIMIT_HITS] = "regex_limit_hits",
+    [SWARM_STAT_TARGETS_REFUSED] = "targets_refused",
 };
 
 void SwarmStats_Add(SwarmStat s, long long delta) {

@@ -7,7 +7,7 @@
  *            A value is counted when it enters the keyspace (RDB load, RESTORE, COPY, a
  *            first write) and uncounted when it is freed; a write takes the value's counts
  *            out before changing it and puts them back after (type_rtb.h, type_snp.h).
- *   events   published ... snapshots_saved, regex_limit_hits: what commands on this node
+ *   events   published ... regex_limit_hits, targets_refused: what commands on this node
  *            did. Effects replicated from a master (SWARM.APPLY) are not counted again.
  *
  * Counters are atomic: values are also freed by the lazy-free thread. */
@@ -37,6 +37,7 @@ typedef enum SwarmStat {
     SWARM_STAT_SNAPSHOTS_SAVED,
     SWARM_STAT_SNAPSHOT_BYTES,
     SWARM_STAT_REGEX_LIMIT_HITS, /* rules and regex routes that could not decide */
+    SWARM_STAT_TARGETS_REFUSED,  /* ROUTE ADD/DEFAULT targets the caller may not write */
     SWARM_STAT_COUNT
 } SwarmStat;
 

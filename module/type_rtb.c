@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "config.h"
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
@@ -64,9 +63,11 @@ static swStatus encodeValue(const void *value, char **buf, size_t *len) {
 
 static swStatus decodeValue(const char *buf, size_t len, void **value, swError *err) {
     swTable *v;
-    /* A pattern longer than swarm.max-type-bytes could never match a valid type: refused on
-     * load as ROUTE ADD refuses it. */
-    swStatus st = swTableDecode(buf, len, (size_t)swarmConfig.maxTypeBytes, &v, err);
+    /* The format's hard limits only, never swarm.max-type-bytes: a table written under a
+     * larger setting (on this node before a CONFIG SET, or on a master configured
+     * otherwise) must load wherever it is loaded. RDB, DUMP/RESTORE, COPY and the AOF's
+     * SWARM.RESTORE all decode through here. */
+    swStatus st = swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &v, err);
     if (st == SW_OK) *value = v;
     return st;
 }

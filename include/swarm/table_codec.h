@@ -27,8 +27,9 @@ swStatus swTableEncode(const swTable *t, char **buf, size_t *len);
 
 /* Rebuilds a table from swTableEncode's output into *out (free with swTableFree). Validates
  * every field as the commands would have: lengths, ids (increasing, at most lastId), subject
- * patterns against maxTypeBytes (the caller's swarm.max-type-bytes; SW_TABLE_MAX_PATTERN
- * accepts anything the encoder can write), targets, priority ranges, enums, the id clock
+ * patterns against maxTypeBytes (the module passes SW_TABLE_MAX_PATTERN, the format's hard
+ * limit, so a node loads every table it or its master ever wrote whatever its
+ * swarm.max-type-bytes), targets, priority ranges, enums, the id clock
  * and each breaker's openedMs (both 0..SW_TABLE_CLOCK_MAX_MS), and recompiles
  * regexes. On failure returns SW_ERR_CORRUPT ("corrupt routing table: ...") or SW_ERR_NOMEM
  * with a message, creates nothing and leaves *out untouched. */

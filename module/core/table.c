@@ -188,17 +188,6 @@ swStatus swTableInsertRoute(swTable *t, swRoute *r) {
     return SW_OK;
 }
 
-/* Removes p from an array of pointers, keeping the order. */
-static void removePtr(void **arr, size_t *n, const void *p) {
-    for (size_t i = 0; i < *n; i++) {
-        if (arr[i] == p) {
-            memmove(arr + i, arr + i + 1, (*n - i - 1) * sizeof(*arr));
-            (*n)--;
-            return;
-        }
-    }
-}
-
 swStatus swTableAddRoute(swTable *t, const char *pattern, size_t plen, const char *target,
                          size_t tlen, swRouteKind kind, int pmin, int pmax, size_t maxTypeBytes,
                          uint64_t *id, int *created, swError *err) {
@@ -283,35 +272,140 @@ swStatus swTableAddRule(swTable *t, swRuleAction action, const char *regex, size
     return SW_OK;
 }
 
-size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
-    size_t removed = 0;
+/* ---- Deletion ---- */
+
+/* Where the element with this id sits in an id-sorted array of pointers to structs whose
+ * first field is their uint64_t id (routes, rules): 1 and *at, or 0. */
+static int findIndex(void *const *arr, size_t n, uint64_t id, size_t *at) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t v = *(const uint64_t *)arr[mid];
+        if (v == id) {
+            *at = mid;
+            return 1;
+        }
+        if (v < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Takes route i out of the trie or the regex list and the route array, and frees it. */
+static void delRouteAt(swTable *t, size_t i) {
+    swRoute *r = t->routes[i];
+    if (r->kind == SW_ROUTE_SUBJECT) {
+        swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+    } else {
+        size_t k;
+        if (findIndex((void *const *)t->regexRoutes, t->nregex, r->id, &k)) {
+            memmove(t->regexRoutes + k, t->regexRoutes + k + 1,
+                    (t->nregex - k - 1) * sizeof(*t->regexRoutes));
+            t->nregex--;
+        }
+    }
+    memmove(t->routes + i, t->routes + i + 1, (t->nroutes - i - 1) * sizeof(*t->routes));
+    t->nroutes--;
+    swRouteFree(r);
+}
+
+static void delRuleAt(swTable *t, size_t i) {
+    swRule *r = t->rules[i];
+    if (r->action == SW_RULE_ALLOW) t->nallow--;
+    memmove(t->rules + i, t->rules + i + 1, (t->nrules - i - 1) * sizeof(*t->rules));
+    t->nrules--;
+    swRuleFree(r);
+}
+
+/* One id at a time: O(log R) to find each, O(R) to close the gap. Used when the marks of
+ * the batch path cannot be allocated. */
+static size_t delEach(swTable *t, const uint64_t *ids, size_t n) {
+    size_t removed = 0, i;
     for (size_t k = 0; k < n; k++) {
-        for (size_t i = 0; i < t->nroutes; i++) {
+        if (findIndex((void *const *)t->routes, t->nroutes, ids[k], &i)) {
+            delRouteAt(t, i);
+            removed++;
+        } else if (findIndex((void *const *)t->rules, t->nrules, ids[k], &i)) {
+            delRuleAt(t, i);
+            removed++;
+        }
+    }
+    return removed;
+}
+
+#define MARK_SET(m, i) ((m)[(i) / 8] |= (unsigned char)(1u << ((i) % 8)))
+#define MARK_GET(m, i) (((m)[(i) / 8] >> ((i) % 8)) & 1u)
+
+/* Every id is looked up by binary search and its route or rule marked (the subject route
+ * leaves the trie at once), then each array is compacted in one pass: O(N log(R + U) + R + U)
+ * for N ids, R routes and U rules, where deleting ids one by one would move the arrays N
+ * times. */
+size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
+    if (n == 0 || (t->nroutes == 0 && t->nrules == 0)) return 0;
+    size_t rbytes = (t->nroutes + 7) / 8, ubytes = (t->nrules + 7) / 8;
+    unsigned char *marks = swCalloc(1, rbytes + ubytes);
+    if (marks == NULL) {
+        size_t removed = delEach(t, ids, n);
+        if (removed) swTableCacheClear(t->cache);
+        return removed;
+    }
+    unsigned char *rmark = marks, *umark = marks + rbytes;
+    size_t removed = 0, nregexDead = 0, i;
+    for (size_t k = 0; k < n; k++) {
+        if (findIndex((void *const *)t->routes, t->nroutes, ids[k], &i)) {
+            if (MARK_GET(rmark, i)) continue;
+            MARK_SET(rmark, i);
             swRoute *r = t->routes[i];
-            if (r->id != ids[k]) continue;
             if (r->kind == SW_ROUTE_SUBJECT) {
                 swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
             } else {
-                removePtr((void **)t->regexRoutes, &t->nregex, r);
+                nregexDead++;
             }
-            memmove(t->routes + i, t->routes + i + 1, (t->nroutes - i - 1) * sizeof(*t->routes));
-            t->nroutes--;
-            swRouteFree(r);
             removed++;
-            break;
-        }
-        for (size_t i = 0; i < t->nrules; i++) {
-            swRule *r = t->rules[i];
-            if (r->id != ids[k]) continue;
-            if (r->action == SW_RULE_ALLOW) t->nallow--;
-            memmove(t->rules + i, t->rules + i + 1, (t->nrules - i - 1) * sizeof(*t->rules));
-            t->nrules--;
-            swRuleFree(r);
+        } else if (findIndex((void *const *)t->rules, t->nrules, ids[k], &i)) {
+            if (MARK_GET(umark, i)) continue;
+            MARK_SET(umark, i);
             removed++;
-            break;
         }
     }
-    if (removed) swTableCacheClear(t->cache);
+    if (removed == 0) {
+        swFree(marks);
+        return 0;
+    }
+    /* Regex routes are a subsequence of routes, both sorted by id: one merged walk. */
+    if (nregexDead) {
+        size_t w = 0, j = 0;
+        for (size_t k = 0; k < t->nregex; k++) {
+            swRoute *r = t->regexRoutes[k];
+            while (t->routes[j] != r) j++;
+            if (!MARK_GET(rmark, j)) t->regexRoutes[w++] = r;
+        }
+        t->nregex = w;
+    }
+    size_t w = 0;
+    for (i = 0; i < t->nroutes; i++) {
+        if (MARK_GET(rmark, i)) {
+            swRouteFree(t->routes[i]);
+        } else {
+            t->routes[w++] = t->routes[i];
+        }
+    }
+    t->nroutes = w;
+    w = 0;
+    for (i = 0; i < t->nrules; i++) {
+        swRule *r = t->rules[i];
+        if (MARK_GET(umark, i)) {
+            if (r->action == SW_RULE_ALLOW) t->nallow--;
+            swRuleFree(r);
+        } else {
+            t->rules[w++] = r;
+        }
+    }
+    t->nrules = w;
+    swFree(marks);
+    swTableCacheClear(t->cache);
     return removed;
 }
 

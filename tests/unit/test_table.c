@@ -372,6 +372,121 @@ static void test_table_del(void **state) {
     swTableFree(t);
 }
 
+/* Builds the same mixed table every time: subject routes sharing patterns (several ids on
+ * one trie node), regex routes, ALLOW and DENY rules; ids 1..n. */
+static swTable *mixedTable(size_t n) {
+    swTable *t = newTable();
+    for (size_t i = 1; i <= n; i++) {
+        char p[32], tg[32];
+        snprintf(tg, sizeof(tg), "channel:c%zu", i);
+        uint64_t id = 0;
+        switch (i % 4) {
+        case 0:
+            snprintf(p, sizeof(p), "p%zu.*", i % 37);
+            id = SUBJ(t, p, tg);
+            break;
+        case 1:
+            snprintf(p, sizeof(p), "r%zu\\..*", i);
+            id = REGEX(t, p, tg);
+            break;
+        case 2:
+            snprintf(p, sizeof(p), "a%zu", i);
+            id = ALLOW(t, p);
+            break;
+        default:
+            snprintf(p, sizeof(p), "d%zu", i);
+            id = DENY(t, p);
+            break;
+        }
+        assert_int_equal(id, i);
+    }
+    return t;
+}
+
+/* Checks t holds exactly the ids with alive[id] set, in every index: routes, rules, the
+ * regex list, the trie and the ALLOW count. */
+static void expectAlive(swTable *t, const unsigned char *alive, size_t n) {
+    assertTableSane(t);
+    size_t nr = 0, nu = 0, nx = 0, na = 0;
+    for (size_t id = 1; id <= n; id++) {
+        swRoute *r = swTableRoute(t, id);
+        swRule *u = swTableRule(t, id);
+        if (!alive[id]) {
+            assert_null(r);
+            assert_null(u);
+            continue;
+        }
+        assert_true(r != NULL || u != NULL);
+        if (r) {
+            nr++;
+            if (r->kind == SW_ROUTE_REGEX) assert_ptr_equal(t->regexRoutes[nx++], r);
+        } else {
+            nu++;
+            na += u->action == SW_RULE_ALLOW;
+        }
+    }
+    assert_int_equal(t->nroutes, nr);
+    assert_int_equal(t->nrules, nu);
+    assert_int_equal(t->nregex, nx);
+    assert_int_equal(t->nallow, na);
+    /* No deleted id stays in the trie. */
+    for (size_t k = 0; k < 37; k++) {
+        char p[32];
+        snprintf(p, sizeof(p), "p%zu.*", k);
+        size_t m;
+        const uint64_t *ids = swTrieExact(t->trie, p, strlen(p), &m);
+        for (size_t j = 0; j < m; j++) assert_true(ids[j] <= n && alive[ids[j]]);
+    }
+}
+
+static void test_table_del_batch(void **state) {
+    (void)state;
+    const size_t n = 600;
+    for (int nomem = 0; nomem < 2; nomem++) {
+        swTable *t = mixedTable(n);
+        unsigned char alive[601];
+        memset(alive, 1, sizeof(alive));
+        alive[0] = 0;
+        /* Ids in no particular order, repeated, unknown (0, past lastId) and already gone. */
+        uint32_t x = 12345;
+        for (int round = 0; round < 4; round++) {
+            uint64_t ids[300];
+            size_t want = 0;
+            for (size_t k = 0; k < 300; k++) {
+                x = x * 1103515245u + 12345u;
+                ids[k] = (x >> 8) % (n + 20);
+                if (ids[k] <= n && alive[ids[k]]) {
+                    alive[ids[k]] = 0;
+                    want++;
+                }
+            }
+            if (nomem) unitAllocFailAfter(0); /* no memory for the marks: one id at a time */
+            size_t got = swTableDel(t, ids, 300);
+            unitAllocFailAfter(-1);
+            assert_int_equal(got, want);
+            expectAlive(t, alive, n);
+        }
+        swTableFree(t);
+    }
+}
+
+/* Deleting every id at once leaves an empty table, whatever order they come in. */
+static void test_table_del_everything(void **state) {
+    (void)state;
+    const size_t n = 200;
+    swTable *t = mixedTable(n);
+    uint64_t ids[200];
+    for (size_t i = 0; i < n; i++) ids[i] = n - i;
+    assert_int_equal(swTableDel(t, ids, n), n);
+    assert_true(swTableIsEmpty(t));
+    assert_int_equal(t->nregex, 0);
+    assert_int_equal(t->nallow, 0);
+    assert_int_equal(t->lastId, n);
+    NO_ROUTES(t, "p1.x");
+    assert_int_equal(swTableDel(t, ids, n), 0);
+    swTableFree(t);
+}
+
 static void test_table_default(void **state) {
     (void)state;
     swTable *t = newTable();
@@ -702,6 +817,8 @@ int main(void) {
         cmocka_unit_test(test_table_target_check),
         cmocka_unit_test(test_table_add_rule_errors),
         cmocka_unit_test(test_table_del),
+        cmocka_unit_test(test_table_del_batch),
+        cmocka_unit_test(test_table_del_everything),
         cmocka_unit_test(test_table_default),
         cmocka_unit_test(test_table_next_id),
         cmocka_unit_test(test_table_next_id_sequence_exhausted),

@@ -24,7 +24,8 @@
  * SWARM_CHAOS_SECONDS=s gives random seeds s seconds (default 40) after the fixed cases and
  * fixed seeds; SWARM_CHAOS_FIXED=0 skips the fixed cases and seeds (bench/chaos.sh);
  * SWARM_CHAOS_SAME_CONFIG=1 keeps every node on the default configs, to tell a divergence
- * that needs differing configs from one that does not. */
+ * that needs differing configs from one that does not; SWARM_CHAOS_SKIP_CONFIG=a,b leaves
+ * the configs named (without "swarm.") at their defaults. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -92,6 +93,7 @@ static chaosBuf steps;           /* every step of the run */
 static uint64_t rng;             /* splitmix64 state */
 static int sameConfig;           /* SWARM_CHAOS_SAME_CONFIG */
 static long long totalSequences; /* sequences checked in this process */
+static long long totalCommands;  /* swarm commands sent in them */
 static double totalSeconds;      /* time those took */
 
 static uint64_t rnext(void) {
@@ -256,12 +258,11 @@ static redisReply *nodeCmd(chaosNode *n, const char *fmt, ...) {
     return r;
 }
 
-static const char *nodeInfo(chaosNode *n, const char *section, const char *field, char *buf,
-                            size_t len) {
-    redisReply *r = nodeCmd(n, "INFO %s", section);
+/* A field of an INFO text, copied into buf ("" when absent). */
+static const char *infoField(const char *text, const char *field, char *buf, size_t len) {
     buf[0] = '\0';
     size_t flen = strlen(field);
-    for (char *p = r->str; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
         if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
             size_t i = 0;
             for (p += flen + 1; *p && *p != '\r' && *p != '\n' && i + 1 < len; p++) buf[i++] = *p;
@@ -269,6 +270,13 @@ static const char *nodeInfo(chaosNode *n, const char *section, const char *field
             break;
         }
     }
+    return buf;
+}
+
+static const char *nodeInfo(chaosNode *n, const char *section, const char *field, char *buf,
+                            size_t len) {
+    redisReply *r = nodeCmd(n, "INFO %s", section);
+    infoField(r->str, field, buf, len);
     freeReplyObject(r);
     return buf;
 }
@@ -349,6 +357,14 @@ static void forgetIds(const char *key) {
     if (t >= 0) lastIds[t].set = 0;
 }
 
+/* A table left empty (its last route, rule and default removed) is deleted, and with it its
+ * clock. */
+static void forgetIfGone(const char *key) {
+    redisReply *e = nodeCmd(&nodes[masterIx], "EXISTS %s", key);
+    if (e->integer == 0) forgetIds(key);
+    freeReplyObject(e);
+}
+
 static void checkId(int t, const char *id, const char *what) {
     chaosId now = {0};
     if (sscanf(id, "%llu-%llu", &now.ms, &now.seq) != 2)
@@ -376,14 +392,14 @@ static void checkLastIds(void) {
     chaosNode *m = &nodes[masterIx];
     for (int t = 0; t < NTABLES; t++) {
         if (!lastIds[t].set) continue;
+        /* Gone: only a DEL or emptying the table may do that, and both forget its ids. */
+        redisReply *e = nodeCmd(m, "EXISTS %s", tables[t]);
+        long long exists = e->integer;
+        freeReplyObject(e);
+        if (!exists) chaosFail("%s vanished from the master", tables[t]);
         redisReply *r = nodeCmd(m, "SWARM.ROUTE STATS %s", tables[t]);
         redisReply *f = itField(r, "last-id");
-        if (f == NULL || f->str == NULL) {
-            /* Gone: only a DEL or the last route's removal may do that, and both forget. */
-            char *repr = itReplyRepr(r);
-            freeReplyObject(r);
-            chaosFail("%s vanished from the master (STATS: %.300s)", tables[t], repr);
-        }
+        if (f == NULL || f->str == NULL) chaosFail("no last-id in STATS %s", tables[t]);
         unsigned long long ms = 0, sq = 0;
         sscanf(f->str, "%llu-%llu", &ms, &sq);
         if (ms < lastIds[t].ms || (ms == lastIds[t].ms && sq < lastIds[t].seq))
@@ -395,12 +411,16 @@ static void checkLastIds(void) {
 
 /* ---- Waiting ---- */
 
+/* Until no AOF rewrite runs or waits. The fields come from one INFO reply: read from two, a
+ * scheduled rewrite starting between them would look like none. */
 static void waitRewriteIdle(chaosNode *n, const char *who) {
     char a[32], b[32], l[32];
     for (int waited = 0; waited < SETTLE_TIMEOUT_MS; waited += 10) {
-        nodeInfo(n, "persistence", "aof_rewrite_in_progress", a, sizeof(a));
-        nodeInfo(n, "persistence", "aof_rewrite_scheduled", b, sizeof(b));
-        nodeInfo(n, "persistence", "loading", l, sizeof(l));
+        redisReply *r = nodeCmd(n, "INFO persistence");
+        infoField(r->str, "aof_rewrite_in_progress", a, sizeof(a));
+        infoField(r->str, "aof_rewrite_scheduled", b, sizeof(b));
+        infoField(r->str, "loading", l, sizeof(l));
+        freeReplyObject(r);
         if (strcmp(a, "0") == 0 && strcmp(b, "0") == 0 && strcmp(l, "0") == 0) return;
         itSleepMs(10);
     }
@@ -413,9 +433,11 @@ static void waitSynced(void) {
     char mo[32], ro[32], link[32], load[32];
     for (int waited = 0; waited < SETTLE_TIMEOUT_MS; waited += 10) {
         nodeInfo(m, "replication", "master_repl_offset", mo, sizeof(mo));
-        nodeInfo(r, "replication", "master_link_status", link, sizeof(link));
-        nodeInfo(r, "persistence", "loading", load, sizeof(load));
-        nodeInfo(r, "replication", "master_repl_offset", ro, sizeof(ro));
+        redisReply *x = nodeCmd(r, "INFO");
+        infoField(x->str, "master_link_status", link, sizeof(link));
+        infoField(x->str, "loading", load, sizeof(load));
+        infoField(x->str, "master_repl_offset", ro, sizeof(ro));
+        freeReplyObject(x);
         if (strcmp(link, "up") == 0 && strcmp(load, "0") == 0 && strcmp(mo, ro) == 0) return;
         itSleepMs(10);
     }
@@ -551,6 +573,7 @@ static void compareNodes(chaosNode *a, const char *aName, chaosNode *b, const ch
     freeKeys(&ka);
     freeKeys(&kb);
     if (why.len) {
+        bufPrintf(&why, "  %s log:\n%s", aName, logTail(a, 12));
         bufPrintf(&why, "  %s log:\n%s", bName, logTail(b, 12));
         note("CHECK %s vs %s: DIFFERENT", aName, bName);
         chaosFail("%s and %s differ: %s", aName, bName, why.p);
@@ -599,6 +622,23 @@ static void settleAndCheck(void) {
 
 /* ---- Events ---- */
 
+enum {
+    EV_ATTACH,
+    EV_DETACH,
+    EV_RESTART_RDB,
+    EV_RESTART_AOF,
+    EV_RELOAD,
+    EV_FAILOVER,
+    EV_AOF_TOGGLE,
+    EV_REWRITE,
+    EV_CONFIG,
+    EV_N
+};
+static const char *evNames[EV_N] = {"attach",      "detach",       "restart-rdb",
+                                    "restart-aof", "reload",       "failover",
+                                    "aof-on/off",  "bgrewriteaof", "config-set"};
+static long long evCount[EV_N]; /* events that happened in this process */
+
 static const char *dbDigest(chaosNode *n, char *buf, size_t len) {
     redisReply *r = nodeCmd(n, "DEBUG DIGEST");
     snprintf(buf, len, "%s", r->str ? r->str : "?");
@@ -610,18 +650,20 @@ static void evAttach(void) {
     if (attached) return;
     RUN(REPLICA, "REPLICAOF", "127.0.0.1", nodes[masterIx].portStr);
     attached = 1;
+    evCount[EV_ATTACH]++;
 }
 
 static void evDetach(void) {
     if (!attached) return;
     RUN(REPLICA, "REPLICAOF", "NO", "ONE");
     attached = 0;
+    evCount[EV_DETACH]++;
 }
 
 static void evAof(int role, int on) {
     chaosNode *n = &nodes[nodeOf(role)];
     redisReply *r = run(role, "CONFIG", "SET", "appendonly", on ? "yes" : "no", NULL);
-    if (r->type != REDIS_REPLY_ERROR) n->aofOn = on;
+    if (r->type != REDIS_REPLY_ERROR) n->aofOn = on, evCount[EV_AOF_TOGGLE]++;
     freeReplyObject(r);
 }
 
@@ -654,6 +696,7 @@ static void evRestart(int role, int fromAof) {
                   roleName(role), fromAof ? "AOF" : "RDB", logTail(n, 25));
     note("%s(n%d): up again from its %s (runtime configs back to load-time ones)", roleName(role),
          ix, fromAof ? "AOF" : "RDB");
+    evCount[fromAof ? EV_RESTART_AOF : EV_RESTART_RDB]++;
     dbDigest(n, after, sizeof(after));
     if (strcmp(before, after) != 0) {
         note("%s(n%d): DEBUG DIGEST %s before, %s after", roleName(role), ix, before, after);
@@ -677,6 +720,7 @@ static void evReload(int role) {
                   roleName(role), repr, logTail(n, 12));
     }
     free(repr);
+    evCount[EV_RELOAD]++;
     dbDigest(n, after, sizeof(after));
     if (strcmp(before, after) != 0)
         chaosFail("DEBUG RELOAD changed the %s's data: DEBUG DIGEST %s before, %s after",
@@ -706,6 +750,7 @@ static void evFailover(void) {
     if (strcmp(rrole, "master") != 0)
         chaosFail("after FAILOVER neither node is master (%s, %s)", mrole, rrole);
     masterIx = 1 - masterIx;
+    evCount[EV_FAILOVER]++;
     note("FAILOVER: n%d is the master now, n%d its replica", masterIx, 1 - masterIx);
 }
 
@@ -735,6 +780,15 @@ static const char *const runtimeConfigs[][2] = {
     {"dedup-max", "1"},       {"dedup-max", "100000"},
 };
 
+/* 1 when SWARM_CHAOS_SKIP_CONFIG (names separated by commas) names this config. */
+static int skipConfig(const char *name) {
+    const char *skip = getenv("SWARM_CHAOS_SKIP_CONFIG");
+    size_t n = strlen(name);
+    for (const char *p = skip; p && (p = strstr(p, name)) != NULL; p += n)
+        if ((p == skip || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return 1;
+    return 0;
+}
+
 /* Up to three distinct load arguments, or none. */
 static void randomLoadArgs(const char **out) {
     int k = 0;
@@ -742,7 +796,7 @@ static void randomLoadArgs(const char **out) {
     if (sameConfig || chance(40)) return;
     int want = 1 + rn(3);
     for (int tries = 0; tries < 10 && k / 2 < want; tries++) {
-        int c = rn(NCONFIGS), dup = 0;
+        int c = rn(NCONFIGS), dup = skipConfig(configs[c][0]);
         for (int j = 0; j < k; j += 2) dup |= strcmp(out[j], configs[c][0]) == 0;
         if (dup) continue;
         out[k++] = configs[c][0];
@@ -755,8 +809,10 @@ static void evConfig(int role) {
     if (sameConfig) return;
     char name[64];
     const char *const *c = chance(90) ? configs[rn(NCONFIGS)] : PICK(runtimeConfigs);
+    if (skipConfig(c[0])) return;
     snprintf(name, sizeof(name), "swarm.%s", c[0]);
     RUN(role, "CONFIG", "SET", name, c[1]);
+    evCount[EV_CONFIG]++;
 }
 
 /* ---- Random commands ---- */
@@ -869,10 +925,7 @@ static void opRouteDel(void) {
                         ? run(MASTER, "SWARM.ROUTE", "DEL", table, ids[0], ids[1], NULL)
                         : run(MASTER, "SWARM.ROUTE", "DEL", table, ids[0], ids[1], ids[2], NULL);
     freeReplyObject(r);
-    /* The last route's removal deletes the table, and with it its clock. */
-    redisReply *e = nodeCmd(&nodes[masterIx], "EXISTS %s", table);
-    if (e->integer == 0) forgetIds(table);
-    freeReplyObject(e);
+    forgetIfGone(table);
 }
 
 static void opRule(void) {
@@ -886,6 +939,7 @@ static void opRule(void) {
 static void opDefault(void) {
     const char *table = tables[rn(3)];
     RUN(MASTER, "SWARM.ROUTE", "DEFAULT", table, chance(25) ? "NONE" : PICK(targets));
+    forgetIfGone(table);
 }
 
 static void opPublish(void) {
@@ -1046,7 +1100,7 @@ static void randomEvent(void) {
         int role = chance(60) ? MASTER : REPLICA;
         evAof(role, !nodes[nodeOf(role)].aofOn);
     } else if (roll < 90)
-        RUN(chance(70) ? MASTER : REPLICA, "BGREWRITEAOF");
+        RUN(chance(70) ? MASTER : REPLICA, "BGREWRITEAOF"), evCount[EV_REWRITE]++;
     else
         evReload(chance(70) ? MASTER : REPLICA);
 }
@@ -1077,6 +1131,7 @@ static void randomStep(void) {
         randomEvent();
     else
         opPublish();
+    if (roll < 81 || roll >= 88) totalCommands++;
 }
 
 /* ---- A run: servers for one seed or one fixed case ---- */
@@ -1356,5 +1411,8 @@ int main(void) {
            "%.1f s in all\n",
            totalSequences, totalSeconds,
            totalSeconds > 0 ? (double)totalSequences * 60.0 / totalSeconds : 0.0, nowSec() - t0);
+    printf("chaos: %lld swarm and key commands; events:", totalCommands);
+    for (int i = 0; i < EV_N; i++) printf(" %s %lld", evNames[i], evCount[i]);
+    printf("\n");
     return failed;
 }

@@ -21,7 +21,7 @@
  * (breaker cooldowns, full syncs racing writes) can still make a rerun differ.
  *
  * Environment: SWARM_CHAOS_SEED=n runs only that seed (SWARM_CHAOS_SEQUENCES=k sequences);
- * SWARM_CHAOS_SECONDS=s gives random seeds s seconds (default 40) after the fixed cases and
+ * SWARM_CHAOS_SECONDS=s gives random seeds s seconds (default 30) after the fixed cases and
  * fixed seeds; SWARM_CHAOS_FIXED=0 skips the fixed cases and seeds (bench/chaos.sh);
  * SWARM_CHAOS_SAME_CONFIG=1 keeps every node on the default configs, to tell a divergence
  * that needs differing configs from one that does not; SWARM_CHAOS_SKIP_CONFIG=a,b leaves
@@ -88,6 +88,7 @@ static void bufArg(chaosBuf *b, const char *s, size_t n) {
 
 static unsigned long long seed;  /* of the current run; 0 for a fixed case */
 static const char *runLabel;     /* "seed 42", or the fixed case's name */
+static double runStart;          /* when its servers started */
 static int seqNo, stepNo;        /* sequence and step within the run */
 static chaosBuf steps;           /* every step of the run */
 static uint64_t rng;             /* splitmix64 state */
@@ -95,6 +96,25 @@ static int sameConfig;           /* SWARM_CHAOS_SAME_CONFIG */
 static long long totalSequences; /* sequences checked in this process */
 static long long totalCommands;  /* swarm commands sent in them */
 static double totalSeconds;      /* time those took */
+
+enum {
+    EV_ATTACH,
+    EV_DETACH,
+    EV_RESTART_RDB,
+    EV_RESTART_AOF,
+    EV_RELOAD,
+    EV_FAILOVER,
+    EV_AOF_TOGGLE,
+    EV_REWRITE,
+    EV_CONFIG,
+    EV_PSYNC,
+    EV_FULLSYNC,
+    EV_N
+};
+static const char *evNames[EV_N] = {"attach",     "detach",   "restart-rdb", "restart-aof",
+                                    "reload",     "failover", "aof-on/off",  "bgrewriteaof",
+                                    "config-set", "psync-ok", "full-sync"};
+static long long evCount[EV_N]; /* events that happened in this process */
 
 static uint64_t rnext(void) {
     uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
@@ -605,6 +625,26 @@ static void checkAofOf(chaosNode *n, const char *who) {
 static void evAttach(void);
 static void evAof(int role, int on);
 
+/* Counts the partial and full resyncs each node served since the last look (a restart starts
+ * its counters again). */
+static void countSyncs(void) {
+    static long long seen[2][2];
+    static pid_t seenPid[2];
+    for (int i = 0; i < 2; i++) {
+        if (seenPid[i] != nodes[i].srv.pid) memset(seen[i], 0, sizeof(seen[i]));
+        seenPid[i] = nodes[i].srv.pid;
+        redisReply *r = nodeCmd(&nodes[i], "INFO stats");
+        char p[32], f[32];
+        long long np = atoll(infoField(r->str, "sync_partial_ok", p, sizeof(p)));
+        long long nf = atoll(infoField(r->str, "sync_full", f, sizeof(f)));
+        freeReplyObject(r);
+        if (np > seen[i][0]) evCount[EV_PSYNC] += np - seen[i][0];
+        if (nf > seen[i][1]) evCount[EV_FULLSYNC] += nf - seen[i][1];
+        seen[i][0] = np;
+        seen[i][1] = nf;
+    }
+}
+
 static void settleAndCheck(void) {
     if (!attached) evAttach();
     chaosNode *m = &nodes[masterIx], *r = &nodes[1 - masterIx];
@@ -612,6 +652,7 @@ static void settleAndCheck(void) {
     if (!m->aofOn) evAof(MASTER, 1);
     waitRewriteIdle(m, "master");
     waitSynced();
+    countSyncs();
     waitRewriteIdle(r, "replica");
     compareNodes(m, "master", r, "replica");
     checkAofOf(m, "master");
@@ -621,23 +662,6 @@ static void settleAndCheck(void) {
 }
 
 /* ---- Events ---- */
-
-enum {
-    EV_ATTACH,
-    EV_DETACH,
-    EV_RESTART_RDB,
-    EV_RESTART_AOF,
-    EV_RELOAD,
-    EV_FAILOVER,
-    EV_AOF_TOGGLE,
-    EV_REWRITE,
-    EV_CONFIG,
-    EV_N
-};
-static const char *evNames[EV_N] = {"attach",      "detach",       "restart-rdb",
-                                    "restart-aof", "reload",       "failover",
-                                    "aof-on/off",  "bgrewriteaof", "config-set"};
-static long long evCount[EV_N]; /* events that happened in this process */
 
 static const char *dbDigest(chaosNode *n, char *buf, size_t len) {
     redisReply *r = nodeCmd(n, "DEBUG DIGEST");
@@ -1152,6 +1176,7 @@ static void chaosBegin(const char *label, unsigned long long s, const char *cons
                        const char *const *rargs, const char *const *aargs, int withPreamble) {
     chaosEnd();
     runLabel = label;
+    runStart = nowSec();
     seed = s;
     seqNo = 0;
     stepNo = 0;
@@ -1223,6 +1248,8 @@ static void runSeed(unsigned long long s, int sequences, double deadline) {
 
 static int teardown(void **state) {
     (void)state;
+    if (seed == 0 && runLabel)
+        printf("chaos: fixed case '%s': %.1f s\n", runLabel, nowSec() - runStart);
     chaosEnd();
     return 0;
 }
@@ -1379,7 +1406,7 @@ static void test_random_seeds(void **state) {
         return;
     }
     const char *secs = getenv("SWARM_CHAOS_SECONDS");
-    double budget = secs ? atof(secs) : 40.0;
+    double budget = secs ? atof(secs) : 30.0;
     double deadline = nowSec() + budget;
     unsigned long long base = (unsigned long long)time(NULL) * 1000003ULL ^ (unsigned)getpid();
     for (int i = 0; i == 0 || nowSec() < deadline; i++) {

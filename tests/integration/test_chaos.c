@@ -25,7 +25,8 @@
  * fixed seeds; SWARM_CHAOS_FIXED=0 skips the fixed cases and seeds (bench/chaos.sh);
  * SWARM_CHAOS_SAME_CONFIG=1 keeps every node on the default configs, to tell a divergence
  * that needs differing configs from one that does not; SWARM_CHAOS_SKIP_CONFIG=a,b leaves
- * the configs named (without "swarm.") at their defaults. */
+ * the configs named (without "swarm.") at their defaults; SWARM_CHAOS_TRACE=1 prints every
+ * step to stderr as it runs, with the seconds since the run's servers started. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -146,6 +147,8 @@ __attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...) {
     vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
     bufPrintf(&steps, "%4d.%-3d %s\n", seqNo, ++stepNo, tmp);
+    if (getenv("SWARM_CHAOS_TRACE"))
+        fprintf(stderr, "%8.3f %4d.%-3d %.200s\n", nowSec() - runStart, seqNo, stepNo, tmp);
 }
 
 __attribute__((format(printf, 1, 2))) static void chaosFail(const char *fmt, ...) {

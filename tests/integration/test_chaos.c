@@ -1165,7 +1165,11 @@ static void randomStep(void) {
 
 static const char *loadArgStore[3][16];
 
+static redisContext *subscriber;
+
 static void chaosEnd(void) {
+    if (subscriber) redisFree(subscriber);
+    subscriber = NULL;
     nodeDestroy(&nodes[0]);
     nodeDestroy(&nodes[1]);
     nodeDestroy(&aofNode);
@@ -1219,11 +1223,21 @@ static void chaosBegin(const char *label, unsigned long long s, const char *cons
     RUN(MASTER, "SET", "sx:str", "a string where a stream target points");
 }
 
+/* In half the sequences a client on the master subscribes to channel c0, so that deliveries
+ * there are ok even while the master has no replica (c1 has no subscriber: missed). It is
+ * never read, and closed at the end of the sequence. */
+
 static void randomSequence(void) {
     seqNo++;
     stepNo = 0;
+    if (chance(50)) {
+        subscriber = itSubscribe(&nodes[masterIx].srv, "SUBSCRIBE", "c0", REPLY_TIMEOUT_MS);
+        note("a client subscribes to c0 on the master (n%d)", masterIx);
+    }
     int n = 15 + rn(26);
     for (int i = 0; i < n; i++) randomStep();
+    if (subscriber) redisFree(subscriber);
+    subscriber = NULL;
     settleAndCheck();
 }
 

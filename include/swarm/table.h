@@ -127,9 +127,11 @@ swStatus swTableAddRule(swTable *t, swRuleAction action, const char *regex, size
 
 /* Removes the routes and rules with these ids; returns how many were removed (ids not in
  * the table, or repeated, count once or not at all). O(N log(R + U) + R + U) for N ids, R
- * routes and U rules, plus for each subject route removed the walk of its pattern in the
- * trie and the ids that share its trie node. Never fails: without memory for its marks it
- * removes one id at a time, O(N (log(R + U) + R + U)). */
+ * routes and U rules, plus the walk of each removed subject pattern in the trie (when many
+ * routes share a pattern, the trie is rebuilt from the routes that stay rather than
+ * scanning the shared ids once per removal). Never fails: without memory for its marks it
+ * removes one id at a time, O(N (log(R + U) + R + U)), and without memory for a rebuilt
+ * trie it removes from the one it has. */
 size_t swTableDel(swTable *t, const uint64_t *ids, size_t n);
 
 /* Sets the default target, or clears it when target is NULL. */

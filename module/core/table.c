@@ -338,8 +338,36 @@ static size_t delEach(swTable *t, const uint64_t *ids, size_t n) {
 #define MARK_SET(m, i) ((m)[(i) / 8] |= (unsigned char)(1u << ((i) % 8)))
 #define MARK_GET(m, i) (((m)[(i) / 8] >> ((i) % 8)) & 1u)
 
-/* Every id is looked up by binary search and its route or rule marked (the subject route
- * leaves the trie at once), then each array is compacted in one pass: O(N log(R + U) + R + U)
+/* Takes the marked subject routes out of the trie. One by one, each removal scans and moves
+ * the ids that share its trie node: cost, summed over the marked routes, counts them. When
+ * that would outweigh building a new trie from the routes that stay (many routes on one
+ * pattern), the trie is rebuilt instead, unless that runs out of memory. */
+static void trieRemoveMarked(swTable *t, const unsigned char *rmark, size_t cost) {
+    if (cost > 16 * t->nroutes + 1024) {
+        swTrie *fresh = swTrieNew();
+        int ok = fresh != NULL;
+        for (size_t i = 0; ok && i < t->nroutes; i++) {
+            const swRoute *r = t->routes[i];
+            if (r->kind == SW_ROUTE_SUBJECT && !MARK_GET(rmark, i))
+                ok = swTrieInsert(fresh, r->pattern, r->patternLen, r->id) == SW_OK;
+        }
+        if (ok) {
+            swTrieFree(t->trie);
+            t->trie = fresh;
+            return;
+        }
+        swTrieFree(fresh);
+    }
+    /* The mark first: reading every route would cost a cache miss per route. */
+    for (size_t i = 0; i < t->nroutes; i++) {
+        if (!MARK_GET(rmark, i)) continue;
+        const swRoute *r = t->routes[i];
+        if (r->kind == SW_ROUTE_SUBJECT) swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+    }
+}
+
+/* Every id is looked up by binary search and its route or rule marked, then the trie loses
+ * the marked subject routes and each array is compacted in one pass: O(N log(R + U) + R + U)
  * for N ids, R routes and U rules, where deleting ids one by one would move the arrays N
  * times. */
 size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
@@ -352,14 +380,17 @@ size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
         return removed;
     }
     unsigned char *rmark = marks, *umark = marks + rbytes;
-    size_t removed = 0, nregexDead = 0, i;
+    size_t removed = 0, nregexDead = 0, nsubjectDead = 0, trieCost = 0, i;
     for (size_t k = 0; k < n; k++) {
         if (findIndex((void *const *)t->routes, t->nroutes, ids[k], &i)) {
             if (MARK_GET(rmark, i)) continue;
             MARK_SET(rmark, i);
             swRoute *r = t->routes[i];
             if (r->kind == SW_ROUTE_SUBJECT) {
-                swTrieRemove(t->trie, r->pattern, r->patternLen, r->id);
+                size_t shared;
+                swTrieExact(t->trie, r->pattern, r->patternLen, &shared);
+                trieCost += shared;
+                nsubjectDead++;
             } else {
                 nregexDead++;
             }
@@ -374,6 +405,7 @@ size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
         swFree(marks);
         return 0;
     }
+    if (nsubjectDead) trieRemoveMarked(t, rmark, trieCost);
     /* Regex routes are a subsequence of routes, both sorted by id: one merged walk. */
     if (nregexDead) {
         size_t w = 0, j = 0;
@@ -395,12 +427,11 @@ size_t swTableDel(swTable *t, const uint64_t *ids, size_t n) {
     t->nroutes = w;
     w = 0;
     for (i = 0; i < t->nrules; i++) {
-        swRule *r = t->rules[i];
         if (MARK_GET(umark, i)) {
-            if (r->action == SW_RULE_ALLOW) t->nallow--;
-            swRuleFree(r);
+            if (t->rules[i]->action == SW_RULE_ALLOW) t->nallow--;
+            swRuleFree(t->rules[i]);
         } else {
-            t->rules[w++] = r;
+            t->rules[w++] = t->rules[i];
         }
     }
     t->nrules = w;

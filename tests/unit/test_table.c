@@ -470,6 +470,45 @@ static void test_table_del_batch(void **state) {
     }
 }
 
+/* Many routes on one pattern: deleting most of them rebuilds the trie (or, without memory
+ * for a new one, removes from the old one); matching sees exactly the routes left. */
+static void test_table_del_many_on_one_pattern(void **state) {
+    (void)state;
+    const size_t n = 300;
+    /* fail: how many allocations succeed during the DEL (-1: all). 0 fails the marks, 1 the
+     * new trie, more fail an insert into it part way. */
+    for (long fail = -1; fail <= 8; fail++) {
+        swTable *t = newTable();
+        for (size_t i = 1; i <= n; i++) {
+            char tg[32];
+            snprintf(tg, sizeof(tg), "channel:c%zu", i);
+            assert_int_equal(SUBJ(t, i % 2 ? "s.>" : "s.x", tg), i);
+        }
+        assert_int_equal(SUBJ(t, "other.*", "channel:o"), n + 1);
+        uint64_t ids[250];
+        for (size_t k = 0; k < 250; k++) ids[k] = k + 1;
+        unitAllocFailAfter(fail);
+        assert_int_equal(swTableDel(t, ids, 250), 250);
+        unitAllocFailAfter(-1);
+        assertTableSane(t);
+        assert_int_equal(t->nroutes, n - 250 + 1);
+        size_t m;
+        const uint64_t *left = swTrieExact(t->trie, "s.>", 3, &m);
+        assert_int_equal(m, 25);
+        for (size_t j = 0; j < m; j++) assert_true(left[j] > 250 && left[j] % 2 == 1);
+        left = swTrieExact(t->trie, "s.x", 3, &m);
+        assert_int_equal(m, 25);
+        swTrieExact(t->trie, "other.*", 7, &m);
+        assert_int_equal(m, 1);
+        const uint64_t want[] = {251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263,
+                                 264, 265, 266, 267, 268, 269, 270, 271, 272, 273, 274, 275, 276,
+                                 277, 278, 279, 280, 281, 282, 283, 284, 285, 286, 287, 288, 289,
+                                 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300};
+        expectResolveV(t, "s.x", 1, 0, 0, 50, want);
+        swTableFree(t);
+    }
+}
+
 /* Deleting every id at once leaves an empty table, whatever order they come in. */
 static void test_table_del_everything(void **state) {
     (void)state;
@@ -818,6 +857,7 @@ int main(void) {
         cmocka_unit_test(test_table_add_rule_errors),
         cmocka_unit_test(test_table_del),
         cmocka_unit_test(test_table_del_batch),
+        cmocka_unit_test(test_table_del_many_on_one_pattern),
         cmocka_unit_test(test_table_del_everything),
         cmocka_unit_test(test_table_default),
         cmocka_unit_test(test_table_next_id),

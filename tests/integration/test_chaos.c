@@ -1111,6 +1111,41 @@ static void opKeys(void) {
     }
 }
 
+/* Writes inside MULTI/EXEC (each still one propagated command, inside the transaction), or a
+ * publish from a Lua script. */
+static void opTransaction(void) {
+    if (chance(30)) {
+        const char *table = tables[rn(3)];
+        char type[1024];
+        genType(type, sizeof(type));
+        genJson(bigBuf, sizeof(bigBuf), 0);
+        redisReply *r =
+            run(MASTER, "EVAL", "return redis.call('SWARM.PUBLISH', KEYS[1], ARGV[1], ARGV[2])",
+                "1", table, type, bigBuf, NULL);
+        checkPublishReply(table, r);
+        freeReplyObject(r);
+        return;
+    }
+    RUN(MASTER, "MULTI");
+    for (int i = 2 + rn(3); i > 0; i--) {
+        switch (rn(5)) {
+        case 0:
+            opSnapSave();
+            break;
+        case 1:
+            opSnapEdit();
+            break;
+        case 2:
+            opRouteAdd();
+            break;
+        default:
+            opPublish(); /* answers QUEUED: its id is not checked */
+            break;
+        }
+    }
+    RUN(MASTER, "EXEC");
+}
+
 static void randomEvent(void) {
     int roll = rn(100);
     if (roll < 35)
@@ -1152,8 +1187,10 @@ static void randomStep(void) {
         opSnapEdit();
     else if (roll < 79)
         opSnapRestore();
-    else if (roll < 81)
+    else if (roll < 80)
         opKeys();
+    else if (roll < 81)
+        opTransaction();
     else if (roll < 88)
         randomEvent();
     else

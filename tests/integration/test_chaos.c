@@ -3,12 +3,14 @@
  * Two nodes, a master and its replica, receive random sequences of SWARM.ROUTE (ADD, DEL,
  * ALLOW, DENY, DEFAULT), SWARM.PUBLISH (channels, streams, a stream key of another type,
  * dead letters, breakers, priorities, oversized and invalid payloads) and SWARM.SNAPSHOT
- * (SAVE, PATCH, EDIT, RESTORE) commands, interleaved with topology and config events: the
- * replica detached and attached again, either node restarted (from its RDB, so that a replica
- * resumes with PSYNC, or from its AOF), FAILOVER, CONFIG SET appendonly yes/no, BGREWRITEAOF,
- * DEBUG RELOAD, and swarm configs that differ between the nodes, at load time and at run time.
+ * (SAVE, PATCH, EDIT, RESTORE) commands, some inside MULTI/EXEC or a Lua script, with a
+ * subscriber on the master in half the sequences, interleaved with topology and config
+ * events: the replica detached and attached again, either node restarted (from its RDB, so
+ * that a replica resumes with PSYNC, or from its AOF), FAILOVER, CONFIG SET appendonly
+ * yes/no, BGREWRITEAOF, DEBUG RELOAD, and swarm configs that differ between the nodes, at
+ * load time and at run time. Three fixed cases replay known divergences step by step.
  *
- * Invariants, checked after every sequence and event:
+ * Invariants, 1 and 3 checked after every sequence, 2 at every restart and reload:
  *   1. every key exists on the master, on the replica and on a third node started from a copy
  *      of the master's AOF (with load-time configs of its own), with the same
  *      DEBUG DIGEST-VALUE; the replica's AOF, when it has one, restores the same keys too;
@@ -623,8 +625,6 @@ static void checkAofOf(chaosNode *n, const char *who) {
     nodeStop(a);
 }
 
-/* The end of a sequence: the replica attached and caught up, the master's AOF on, then
- * invariants 1 and 3. */
 static void evAttach(void);
 static void evAof(int role, int on);
 
@@ -648,6 +648,8 @@ static void countSyncs(void) {
     }
 }
 
+/* The end of a sequence: the replica attached and caught up, the master's AOF on, then
+ * invariants 1 and 3. */
 static void settleAndCheck(void) {
     if (!attached) evAttach();
     chaosNode *m = &nodes[masterIx], *r = &nodes[1 - masterIx];

@@ -613,10 +613,16 @@ static void checkAofOf(chaosNode *n, const char *who) {
     snprintf(cmd, sizeof(cmd), "rm -rf '%s/appendonlydir' && cp -r '%s/appendonlydir' '%s/'",
              a->srv.dir, n->srv.dir, a->srv.dir);
     if (system(cmd) != 0) chaosFail("could not copy the %s's AOF: %s", who, cmd);
-    a->srv.port = itFreePort(55535);
     a->startAof = 1;
     nodeFillArgs(a, 0);
-    if (nodeLaunch(a) != 0)
+    int up = -1;
+    /* A port found free can be taken by another test before the server binds it: retry. */
+    for (int tries = 0; tries < 3 && up != 0; tries++) {
+        a->srv.port = itFreePort(55535);
+        up = nodeLaunch(a);
+        if (up != 0 && strstr(logTail(a, 5), "Address already in use") == NULL) break;
+    }
+    if (up != 0)
         chaosFail("a node started from the %s's AOF did not come up; its log:\n%s", who,
                   logTail(a, 25));
     char label[64];

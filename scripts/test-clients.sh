@@ -3,7 +3,9 @@
 #   1. clients/node: npm ci (from the committed lockfile), tsc, node --test over the compiled
 #      tests (node-redis 5 RESP2/RESP3, node-redis 4, ioredis; the examples; the snippets of
 #      docs/getting-started.md). examples/node gets its own npm ci.
-#   2. clients/python: pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest).
+#   2. clients/python: mypy --strict over the client, its tests and examples/python, then
+#      pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest, python3-mypy;
+#      the wheel test needs python3-pip, python3-venv, python3-setuptools, python3-wheel).
 # Each test file starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
 # Prints "clients: <n> passed, <m> failed" and exits non-zero when anything fails.
 set -euo pipefail
@@ -28,13 +30,21 @@ grep -E '^\s*not ok' "$log" && tail -60 "$log" || true
 p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 
-echo "== clients/python: pytest ($python)"
+echo "== clients/python: mypy --strict, pytest ($python)"
+py_start=$(date +%s)
+if (cd "$root/clients/python" && MYPYPATH=src:tests "$python" -m mypy --cache-dir=/dev/null \
+    src tests ../../examples/python); then
+    passed=$((passed + 1))
+else
+    status=1; failed=$((failed + 1))
+fi
 if (cd "$root/clients/python" && "$python" -m pytest -q -p no:cacheprovider) >"$log" 2>&1; then :; else status=1; fi
 tail -25 "$log"
 p=$( (grep -Eo '[0-9]+ passed' "$log" || true) | tail -1 | awk '{print $1}')
 f=$( (grep -Eo '[0-9]+ (failed|error)' "$log" || true) | awk '{s += $1} END {print s + 0}')
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ -n "$p" ] || status=1
+echo "clients/python: $(($(date +%s) - py_start)) s"
 
 echo "clients: $passed passed, $failed failed"
 exit $status

@@ -4,6 +4,10 @@
 #      .clang-format), listing every file that is not formatted;
 #   1. the cmocka unit tests of the core and the integration tests against real
 #      redis-server processes on free loopback ports (ctest, build/);
+#   1b. the integration tests again against every server folder in $SWARM_SERVERS (space- or
+#      colon-separated folders holding redis-server and redis-cli; .ci/run fills it from
+#      ../shared/servers), one ctest run per server with the same build; skipped, and said
+#      so, when SWARM_SERVERS is empty;
 #   2. everything again with AddressSanitizer + UBSan (build-asan/): the unit tests, and the
 #      integration tests with the sanitized swarm.so in redis-server (scripts/redis-server-asan.sh);
 #   3. Release builds with gcc and clang, warnings as errors (scripts/build-matrix.sh);
@@ -38,6 +42,39 @@ echo "== build and run unit + integration tests"
 SWARM_BUILD_DIR=$root/build "$root/scripts/build.sh" -DSWARM_TESTS=ON -DSWARM_WERROR=ON
 ctest --test-dir "$root/build" -j2 --output-on-failure --timeout 600 2>&1 | tee -a "$log" ||
     status=1
+
+# The same integration tests against each server of the matrix: the harness runs
+# $SWARM_REDIS_SERVER when it is set, so one build serves every server.
+if [ -z "${SWARM_SERVERS:-}" ]; then
+    echo "== server matrix: SKIPPED (SWARM_SERVERS is empty: integration tests ran only on" \
+        "the redis-server found at configure time)"
+else
+    echo "== integration tests against each server in SWARM_SERVERS"
+    matrix=()
+    for dir in ${SWARM_SERVERS//:/ }; do
+        dir=${dir%/}
+        if [ ! -x "$dir/redis-server" ] || [ ! -x "$dir/redis-cli" ]; then
+            echo "-- $dir: no redis-server and redis-cli there"
+            echo "0% tests passed, 1 tests failed out of 1" >>"$log"
+            matrix+=("$dir: missing")
+            status=1
+            continue
+        fi
+        version=$("$dir/redis-server" --version | grep -Eo 'v=[^ ]+')
+        echo "-- $dir ($version)"
+        out=$(SWARM_REDIS_SERVER="$dir/redis-server" ctest --test-dir "$root/build" \
+            -L integration -j2 --output-on-failure --timeout 600 2>&1) || status=1
+        echo "$out"
+        line=$(echo "$out" | grep -E 'tests passed, [0-9]+ tests failed out of' ||
+            echo "0% tests passed, 1 tests failed out of 1")
+        echo "$line" >>"$log"
+        failed_tests=$(echo "$out" | sed -n 's/^[[:space:]]*[0-9]* - integration\.\([^ ]*\) .*/\1/p' |
+            paste -sd ' ')
+        matrix+=("$(basename "$dir") ($version): $line${failed_tests:+; failed: $failed_tests}")
+    done
+    echo "== server matrix"
+    printf '  %s\n' "${matrix[@]}"
+fi
 
 echo "== unit and integration tests under AddressSanitizer + UBSan"
 SWARM_BUILD_DIR=$root/build-asan "$root/scripts/build.sh" -DSWARM_TESTS=ON \

@@ -11,17 +11,27 @@
 -- (one gauge metric, one label; "redis" is the exporter's -namespace). So the names below
 -- carry what would be labels, after a ':' that no metric part contains:
 --
---   swarm_<field>                              every numeric field of INFO swarm
---   swarm_table_<counter>:<db>:<swarm key>     per routing table, from SWARM.STATS:
---       published delivered rejected unrouted deadlettered shed breakers_open
+--   swarm_<counter>_total                      the counters of INFO swarm: published
+--       delivered unrouted deadlettered shed snapshots_saved regex_limit_hits
+--       targets_refused
+--   swarm_rejected_total:<reason>              INFO swarm's swarm_rejected_<reason>
+--                                              (eventtype denied payload noswarm other ...)
+--   swarm_<field>                              every other numeric field of INFO swarm
+--                                              (gauges: tables routes rules snapshots
+--                                              snapshot_bytes)
+--   swarm_table_<counter>_total:<db>:<swarm key>   per routing table, from SWARM.STATS:
+--       published delivered rejected unrouted deadlettered shed
+--   swarm_table_breakers_open:<db>:<swarm key>     routes whose breaker is not closed
 --   swarm_scrape_tables                        tables exported by this scrape
 --   swarm_scrape_truncated                     1 when MAX_TABLES or MAX_CALLS stopped the
 --                                              walk before it reached every table
 --   swarm_scrape_error                         1 when SWARM.STATS failed (module not loaded,
 --                                              ACL denies it); INFO swarm is still exported
 --
--- docs/operations.md has the Prometheus relabeling that turns these into
--- swarm_table_published{db="0",swarm="swarm:ops"} and the like, and alert rules.
+-- relabel.yml (paste it into the exporter's scrape job) turns these into
+-- swarm_table_published_total{db="db0",swarm="swarm:ops"},
+-- swarm_rejected_total{reason="denied"} and the like; alerts.yml has alert rules over them.
+-- INFO swarm's swarm_rejected (the sum of the reasons) is not exported: sum() the reasons.
 --
 -- Bytes of a swarm key that are not printable ASCII, and the backslash, are written as
 -- \xHH: a Prometheus label value must be valid UTF-8 or the exporter drops the sample.
@@ -58,17 +68,33 @@ end
 
 -- The SWARM.STATS fields exported, and their metric names.
 local NAMES = {}
-for _, f in ipairs({"published", "delivered", "rejected", "unrouted", "deadlettered", "shed",
-                    "breakers-open"}) do
-    NAMES[f] = "swarm_table_" .. string.gsub(f, "-", "_")
+for _, f in ipairs({"published", "delivered", "rejected", "unrouted", "deadlettered", "shed"}) do
+    NAMES[f] = "swarm_table_" .. f .. "_total"
+end
+NAMES["breakers-open"] = "swarm_table_breakers_open"
+
+-- The counters of INFO swarm (the other numeric fields are gauges).
+local COUNTERS = {}
+for _, f in ipairs({"published", "delivered", "unrouted", "deadlettered", "shed",
+                    "snapshots_saved", "regex_limit_hits", "targets_refused"}) do
+    COUNTERS["swarm_" .. f] = true
 end
 
--- ---- Module-wide counters: INFO swarm ----
+-- ---- Module-wide metrics: INFO swarm ----
 
 local info = redis.pcall("INFO", "swarm")
 if type(info) == "string" then
     for name, value in string.gmatch(info, "(swarm_[%w_]+):([^\r\n]*)") do
-        if tonumber(value) then put(name, value) end
+        if tonumber(value) then
+            local reason = string.match(name, "^swarm_rejected_([%w_]+)$")
+            if reason then
+                put("swarm_rejected_total:" .. reason, value)
+            elseif COUNTERS[name] then
+                put(name .. "_total", value)
+            elseif name ~= "swarm_rejected" then
+                put(name, value)
+            end
+        end
     end
 end
 

@@ -1,10 +1,11 @@
 """Coordinator: sets up the routes, waits for three workers, hands out 9 tasks and waits until
-the shared progress snapshot shows all of them done. Run it with the workers:
+the shared progress snapshot shows all of them done (SWARM.SNAPSHOT WAIT: no polling). Run it
+with the workers:
     python3 researcher.py & python3 stream_worker.py coder code &
     python3 stream_worker.py reviewer review & python3 coordinator.py
 (/usr/bin/python3 on Debian, with python3-redis; PYTHONPATH=clients/python/src.)"""
 import os
-import time
+from typing import Any, Callable
 
 import redis
 
@@ -18,9 +19,10 @@ swarm = f"{p}:swarm"
 progress = sw.state(f"{p}:progress")
 
 sw.route.add(swarm, "task.research", f"channel:{p}:research")
-sw.route.add(swarm, "control.>", f"channel:{p}:control")
 sw.route.add(swarm, "task.code", f"stream:{p}:code")
 sw.route.add(swarm, "task.review", f"stream:{p}:review")
+for target in (f"channel:{p}:control", f"stream:{p}:code", f"stream:{p}:review"):
+    sw.route.add(swarm, "control.>", target)
 sw.route.set_default(swarm, f"stream:{p}:dead")
 
 tasks = [{"id": f"{kind}-{n}", "kind": kind}
@@ -28,13 +30,14 @@ tasks = [{"id": f"{kind}-{n}", "kind": kind}
 progress.update(lambda doc, v: {"ready": [], **(doc or {}), "total": len(tasks), "done": {}})
 
 
-def until(test, what):
-    for _ in range(600):
-        doc = progress.get().doc
-        if test(doc):
-            return doc
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out waiting for {what}")
+def until(test: Callable[[Any], bool], what: str) -> Any:
+    """Reads the progress document, and WAITs for its next version until ``test`` holds."""
+    while True:
+        cur = progress.get()
+        if test(cur.doc):
+            return cur.doc
+        if sw.snapshot.wait(progress.key, cur.version, 30000) is None:
+            raise TimeoutError(f"no progress in 30 s waiting for {what}")
 
 
 until(lambda doc: len(doc["ready"]) == 3, "three workers")

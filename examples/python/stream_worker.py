@@ -1,6 +1,6 @@
-"""Stream worker: reads its tasks from a stream target through a consumer group, first taking
-over entries a crashed worker left pending, records each task in the shared progress
-snapshot, acknowledges it, and exits when every task of the run is done.
+"""Stream worker: reads its tasks from a stream target through a consumer group (blocking
+until one comes), first taking over entries a crashed worker left pending, records each task
+in the shared progress snapshot, acknowledges it, and exits on control.stop.
     python3 stream_worker.py <name> <code|review>"""
 import os
 import sys
@@ -16,7 +16,7 @@ r = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"),
                          decode_responses=True)
 sw = Swarm(r)
 progress = sw.state(f"{p}:progress")
-tasks = sw.consumer(f"{p}:{kind}", f"{kind}rs", name, block_ms=200)
+tasks = sw.consumer(f"{p}:{kind}", f"{kind}rs", name, block_ms=0)  # 0: wait as long as it takes
 
 tasks.ensure_group()  # before registering: nothing published later can be skipped
 progress.update(lambda doc, v: {**(doc or {}), "ready": (doc or {}).get("ready", []) + [name]})
@@ -33,9 +33,9 @@ stale, _ = tasks.reclaim(min_idle_ms=60000)
 for msg in stale:
     handle(msg)
 
-while True:
-    for msg in tasks.read():
+with tasks:
+    for msg in tasks:
+        if msg.type == "control.stop":
+            tasks.ack(msg)
+            break
         handle(msg)
-    doc = progress.get().doc or {}
-    if doc.get("total") and len(doc["done"]) == doc["total"]:
-        break

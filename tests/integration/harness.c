@@ -90,12 +90,19 @@ static void dumpLog(const itServer *s) {
     fclose(f);
 }
 
+/* The redis-server to run: $SWARM_REDIS_SERVER (chosen when the tests run, e.g. one server
+ * of a matrix), else $REDIS_SERVER (set by ctest from the configure step), else PATH's. */
+static const char *serverPath(void) {
+    const char *server = getenv("SWARM_REDIS_SERVER");
+    if (server == NULL || server[0] == '\0') server = getenv("REDIS_SERVER");
+    return server && server[0] ? server : "redis-server";
+}
+
 /* Starts the server and waits for PING. When it exits or never answers: with failHard,
  * dump its log and fail the test; otherwise return -1. */
 static int launch(itServer *s, int failHard) {
-    const char *server = getenv("REDIS_SERVER");
+    const char *server = serverPath();
     const char *module = getenv("SWARM_MODULE");
-    if (server == NULL) server = "redis-server";
     if (module == NULL) fail_msg("SWARM_MODULE is not set");
     if (!atexitInstalled) {
         atexit(killAll);
@@ -352,8 +359,7 @@ char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
     }
     close(fd);
     buf[used] = '\0';
-    /* Drop the HELLO reply: it is a map ending with the modules array "*0\r\n" or similar;
-     * callers search the text, so return all of it after the first "modules" entry. */
+    /* All of it, the HELLO reply included: callers search the text or compare its tail. */
     *len = used;
     return buf;
 }
@@ -518,8 +524,8 @@ redisReply *itPublish(redisContext *c, const char *key, const char *type, const 
 }
 
 const char *itRedisCli(char *buf, size_t len) {
-    const char *server = getenv("REDIS_SERVER");
-    const char *slash = server ? strrchr(server, '/') : NULL;
+    const char *server = serverPath();
+    const char *slash = strrchr(server, '/');
     if (slash) {
         snprintf(buf, len, "%.*s/redis-cli", (int)(slash - server), server);
         if (access(buf, X_OK) == 0) return buf;
@@ -532,4 +538,248 @@ int itClusterOk(redisContext *c) {
     int ok = r->str && strstr(r->str, "cluster_state:ok") != NULL;
     freeReplyObject(r);
     return ok;
+}
+
+/* ---- Shared fixtures and waits ---- */
+
+int itPoll(int (*cond)(void *arg), void *arg, int timeout_ms) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (cond(arg)) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long ms =
+            (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (ms > timeout_ms) return 0;
+        sleepMs(2);
+    }
+}
+
+/* The configs itServerSetup remembered, per server port. */
+static const char *const resetConfigs[] = {"swarm.*", "notify-keyspace-events", "maxmemory",
+                                           "maxmemory-policy"};
+#define N_RESET_CONFIGS (sizeof(resetConfigs) / sizeof(resetConfigs[0]))
+
+static struct {
+    int port;
+    redisReply *configs; /* CONFIG GET of resetConfigs: name, value, ... */
+} startConfigs[MAX_SERVERS];
+
+static redisReply *getResetConfigs(redisContext *c) {
+    const char *argv[2 + N_RESET_CONFIGS] = {"CONFIG", "GET"};
+    for (size_t i = 0; i < N_RESET_CONFIGS; i++) argv[2 + i] = resetConfigs[i];
+    redisReply *r = itCmdArgv(c, 2 + (int)N_RESET_CONFIGS, argv, NULL);
+    if (r->type != REDIS_REPLY_ARRAY) fail_msg("CONFIG GET: reply type %d", r->type);
+    return r;
+}
+
+int itServerSetup(itServer *s, redisContext **c, const char *const *modargs,
+                  const char *const *extra) {
+    itStart(s, modargs, extra);
+    *c = itConnect(s);
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (startConfigs[i].port == 0 || startConfigs[i].port == s->port) {
+            freeReplyObject(startConfigs[i].configs);
+            startConfigs[i].port = s->port;
+            startConfigs[i].configs = getResetConfigs(*c);
+            return 0;
+        }
+    }
+    fail_msg("more than %d servers set up", MAX_SERVERS);
+    return -1;
+}
+
+int itServerTeardown(itServer *s, redisContext **c) {
+    for (int i = 0; i < MAX_SERVERS; i++) {
+        if (startConfigs[i].port == s->port) {
+            freeReplyObject(startConfigs[i].configs);
+            startConfigs[i].port = 0;
+            startConfigs[i].configs = NULL;
+        }
+    }
+    if (*c) redisFree(*c);
+    *c = NULL;
+    itDestroy(s);
+    return 0;
+}
+
+void itReset(redisContext *c) {
+    redisReply *start = NULL;
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (startConfigs[i].port == c->tcp.port) start = startConfigs[i].configs;
+    if (start == NULL) fail_msg("itReset: no itServerSetup for port %d", c->tcp.port);
+    itExpectOk(itCmd(c, "FLUSHALL"));
+    redisReply *now = getResetConfigs(c);
+    for (size_t i = 0; i + 1 < start->elements; i += 2) {
+        const redisReply *name = start->element[i], *want = start->element[i + 1];
+        redisReply *got = itField(now, name->str);
+        if (got && got->str && strcmp(got->str, want->str) == 0) continue;
+        redisReply *r = itCmd(c, "CONFIG SET %s %s", name->str, want->str);
+        if (r->type != REDIS_REPLY_STATUS)
+            fail_msg("itReset: CONFIG SET %s '%s': %s", name->str, want->str, r->str);
+        freeReplyObject(r);
+    }
+    freeReplyObject(now);
+}
+
+static struct {
+    itServer *s;
+    redisContext **c;
+    const char *const *modargs, *const *extra;
+} fixture;
+
+void itFixture(itServer *s, redisContext **c, const char *const *modargs,
+               const char *const *extra) {
+    fixture.s = s;
+    fixture.c = c;
+    fixture.modargs = modargs;
+    fixture.extra = extra;
+}
+
+static const struct timeval fixtureTimeout = {10, 0};
+
+int itFixtureSetup(void **state) {
+    (void)state;
+    if (fixture.s == NULL) fail_msg("itFixtureSetup without itFixture");
+    itServerSetup(fixture.s, fixture.c, fixture.modargs, fixture.extra);
+    redisSetTimeout(*fixture.c, fixtureTimeout);
+    return 0;
+}
+
+int itFixtureTeardown(void **state) {
+    (void)state;
+    return itServerTeardown(fixture.s, fixture.c);
+}
+
+int itFixtureReset(void **state) {
+    (void)state;
+    itReset(*fixture.c);
+    return 0;
+}
+
+int itFixtureReconnect(void **state) {
+    (void)state;
+    if (*fixture.c) redisFree(*fixture.c);
+    *fixture.c = itConnect(fixture.s);
+    redisSetTimeout(*fixture.c, fixtureTimeout);
+    itReset(*fixture.c);
+    return 0;
+}
+
+/* aof_rewrite_in_progress and aof_rewrite_scheduled both 0 in one INFO reply. */
+static int aofRewriteIdle(void *arg) {
+    redisReply *r = itCmd(arg, "INFO persistence");
+    int idle = r->str && strstr(r->str, "aof_rewrite_in_progress:0\r\n") &&
+               strstr(r->str, "aof_rewrite_scheduled:0\r\n");
+    freeReplyObject(r);
+    return idle;
+}
+
+void itWaitAofRewrite(redisContext *c, int timeout_ms) {
+    if (!itPoll(aofRewriteIdle, c, timeout_ms))
+        fail_msg("an AOF rewrite was still running or scheduled after %d ms", timeout_ms);
+    char status[32];
+    if (strcmp(itInfo(c, "persistence", "aof_last_bgrewrite_status", status, sizeof(status)),
+               "ok") != 0)
+        fail_msg("the last AOF rewrite failed: aof_last_bgrewrite_status:%s", status);
+}
+
+void itAofRewrite(redisContext *c, int timeout_ms) {
+    redisReply *r = itCmd(c, "BGREWRITEAOF");
+    if (r->type != REDIS_REPLY_STATUS) fail_msg("BGREWRITEAOF: %s", r->str ? r->str : "");
+    freeReplyObject(r);
+    itWaitAofRewrite(c, timeout_ms);
+}
+
+void itWaitReplicas(redisContext *master, int n, int timeout_ms) {
+    long long acked = itInteger(itCmd(master, "WAIT %d %d", n, timeout_ms));
+    if (acked < n) fail_msg("WAIT %d %d: only %lld replicas acknowledged", n, timeout_ms, acked);
+}
+
+void itWaitLinkUp(redisContext *replica, int timeout_ms) {
+    if (!itWaitInfo(replica, "replication", "master_link_status", "up", timeout_ms))
+        fail_msg("the replica's link to its master was not up after %d ms", timeout_ms);
+}
+
+static int clusterOk(void *c) {
+    return itClusterOk(c);
+}
+
+void itWaitClusterOk(redisContext *c, int timeout_ms) {
+    if (!itPoll(clusterOk, c, timeout_ms))
+        fail_msg("port %d never reached cluster_state:ok in %d ms", c->tcp.port, timeout_ms);
+}
+
+void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters) {
+    static const char *const extra[] = {"--cluster-enabled",
+                                        "yes",
+                                        "--cluster-config-file",
+                                        "nodes.conf",
+                                        "--cluster-node-timeout",
+                                        "2000",
+                                        NULL};
+    for (int i = 0; i < n; i++) {
+        itStart(&nodes[i], NULL, extra);
+        c[i] = itConnect(&nodes[i]);
+    }
+    char cli[512], cmd[2048];
+    int len = snprintf(cmd, sizeof(cmd), "%s --cluster create", itRedisCli(cli, sizeof(cli)));
+    for (int i = 0; i < nmasters && len < (int)sizeof(cmd) - 64; i++)
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " 127.0.0.1:%d", nodes[i].port);
+    snprintf(cmd + len, sizeof(cmd) - (size_t)len, " --cluster-yes >/dev/null 2>&1");
+    if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed: %s", cmd);
+    for (int i = 0; i < nmasters; i++) itWaitClusterOk(c[i], 20000);
+}
+
+void itStopCluster(itServer *nodes, redisContext **c, int n) {
+    for (int i = 0; i < n; i++) {
+        if (c[i]) redisFree(c[i]);
+        c[i] = NULL;
+        itDestroy(&nodes[i]);
+    }
+}
+
+void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
+                    const char *const *extra) {
+    /* The port strings outlive the call: itRestart passes the same arguments again. */
+    static char ports[MAX_SERVERS][16];
+    char *port = NULL;
+    char want[16];
+    snprintf(want, sizeof(want), "%d", master->port);
+    for (int i = 0; i < MAX_SERVERS && port == NULL; i++)
+        if (ports[i][0] == '\0' || strcmp(ports[i], want) == 0) port = strcpy(ports[i], want);
+    if (port == NULL) fail_msg("more than %d masters", MAX_SERVERS);
+    const char *args[32];
+    int n = 0;
+    for (; extra && extra[n] && n < 28; n++) args[n] = extra[n];
+    args[n++] = "--replicaof";
+    args[n++] = "127.0.0.1";
+    args[n++] = port;
+    args[n] = NULL;
+    itStart(replica, NULL, args);
+    *c = itConnectTimeout(replica, 10000);
+    itWaitLinkUp(*c, 10000);
+}
+
+typedef struct clockWait {
+    redisContext *c;
+    long long startMs;
+} clockWait;
+
+static long long serverMs(redisContext *c) {
+    redisReply *r = itCmd(c, "TIME");
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) fail_msg("TIME: reply type %d", r->type);
+    long long ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000;
+    freeReplyObject(r);
+    return ms;
+}
+
+static int clockPassed(void *arg) {
+    clockWait *w = arg;
+    return serverMs(w->c) > w->startMs;
+}
+
+void itWaitNextMs(redisContext *c) {
+    clockWait w = {c, serverMs(c)};
+    if (!itPoll(clockPassed, &w, 10000)) fail_msg("the server clock stood still for 10 s");
 }

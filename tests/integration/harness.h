@@ -4,7 +4,9 @@
  * Servers are started by the test process itself and die with it (PR_SET_PDEATHSIG), are
  * stopped by itStop, and any still running at exit are killed by an atexit handler, so a
  * failing test never leaves a server behind. Paths come from the environment:
- * SWARM_MODULE (the built swarm.so) and REDIS_SERVER (default: redis-server on PATH). */
+ * SWARM_MODULE (the built swarm.so) and the server binary: SWARM_REDIS_SERVER when set (to run
+ * the same build against another server), else REDIS_SERVER (ctest sets it to the server
+ * found at configure time), else redis-server on PATH. */
 #ifndef SWARM_HARNESS_H
 #define SWARM_HARNESS_H
 
@@ -68,13 +70,14 @@ int itWaitInfo(redisContext *c, const char *section, const char *field, const ch
 const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len);
 
 /* Sends "HELLO 3", the inline command and "PING" on a raw connection; returns every byte the
- * server answered (malloc'ed, NUL-terminated; free it), for checking RESP3 types, which
- * Debian's hiredis 0.14 cannot parse. */
+ * server answered, the HELLO reply first and "+PONG\r\n" last (malloc'ed, NUL-terminated;
+ * free it), for checking RESP3 types, which Debian's hiredis 0.14 cannot parse. */
 char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
 
 /* ---- Pub/sub and timing helpers ---- */
 
-/* Sleeps for ms milliseconds. */
+/* Sleeps for ms milliseconds. Not for synchronising tests: wait on a condition (itPoll and
+ * the waits below) instead. */
 void itSleepMs(int ms);
 
 /* A new connection to s that has sent cmd ("SUBSCRIBE" or "SSUBSCRIBE") for channel and
@@ -122,11 +125,86 @@ void itAppendReply(char **acc, redisReply *r);
  * list ends with NULL (at most 12 options). */
 redisReply *itPublish(redisContext *c, const char *key, const char *type, const char *payload, ...);
 
-/* The redis-cli next to $REDIS_SERVER when there is one, else "redis-cli" from PATH. buf
- * holds the path when it is returned. */
+/* The redis-cli next to the server binary (see above) when there is one, else "redis-cli" from
+ * PATH. buf holds the path when it is returned. */
 const char *itRedisCli(char *buf, size_t len);
 
 /* 1 when CLUSTER INFO on c says cluster_state:ok. */
 int itClusterOk(redisContext *c);
+
+/* ---- Shared fixtures and waits ----
+ * Tests wait on conditions polled with a deadline, never on time alone: these are the
+ * waits they need, and itPoll for any other condition. */
+
+/* Calls cond(arg) until it returns non-zero (then returns 1) or timeout_ms passes (then
+ * returns 0), pausing a few milliseconds between calls. */
+int itPoll(int (*cond)(void *arg), void *arg, int timeout_ms);
+
+/* A group setup's work: starts *s as itStart does, connects *c and remembers the configs the
+ * server started with (every swarm.* config, notify-keyspace-events, maxmemory,
+ * maxmemory-policy) for itReset. Returns 0, for "return itServerSetup(...)". */
+int itServerSetup(itServer *s, redisContext **c, const char *const *modargs,
+                  const char *const *extra);
+/* A group teardown's work: closes *c (and sets it NULL), stops and removes *s. Returns 0. */
+int itServerTeardown(itServer *s, redisContext **c);
+/* A per-test setup's work on a server started by itServerSetup: FLUSHALL, then every config
+ * itServerSetup remembered that differs now is set back, so each test starts from an empty
+ * keyspace and the starting configs even after a test that failed before restoring its own.
+ * Fails the test when a config cannot be set back. */
+void itReset(redisContext *c);
+
+/* ---- The one-server fixture, as cmocka callbacks ----
+ * A test file with one server for a group names its server and connection once:
+ *
+ *     itFixture(&srv, &c, modargs, extra);
+ *     return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
+ *
+ * with itFixtureReset (empty keyspace, starting configs, same connection) or
+ * itFixtureReconnect (the same on a fresh connection) as each test's setup. Every fixture
+ * connection has a 10 s reply timeout: a command the server never answers fails its test
+ * instead of hanging the file. A later itFixture call replaces the fixture (for the next
+ * group). */
+void itFixture(itServer *s, redisContext **c, const char *const *modargs, const char *const *extra);
+/* Group setup: itServerSetup of the fixture's server, with the reply timeout. */
+int itFixtureSetup(void **state);
+/* Group teardown: itServerTeardown of the fixture's server and connection. */
+int itFixtureTeardown(void **state);
+/* Test setup: itReset on the fixture's connection. */
+int itFixtureReset(void **state);
+/* Test setup: closes the fixture's connection, opens a new one (with the reply timeout) in
+ * its place and itReset on it, so no state of an earlier test's connection carries over. */
+int itFixtureReconnect(void **state);
+
+/* Waits until no AOF rewrite is in progress or scheduled (both in one INFO reply), then
+ * checks that the last one succeeded; fails the test after timeout_ms. */
+void itWaitAofRewrite(redisContext *c, int timeout_ms);
+/* BGREWRITEAOF (queued behind a rewrite or save already running) and itWaitAofRewrite. */
+void itAofRewrite(redisContext *c, int timeout_ms);
+
+/* WAIT n timeout_ms on a master: fails the test unless n replicas acknowledged every write
+ * sent on master so far. */
+void itWaitReplicas(redisContext *master, int n, int timeout_ms);
+/* Waits until a replica's master_link_status is up; fails the test after timeout_ms. */
+void itWaitLinkUp(redisContext *replica, int timeout_ms);
+/* Starts *replica as itStart does (no module arguments) with extra (may be NULL) and
+ * "--replicaof 127.0.0.1 <master's port>", so a restart replicates again; connects *c to it
+ * (with a 10 s reply timeout) and waits until its link to the master is up (10 s). */
+void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
+                    const char *const *extra);
+
+/* Waits until CLUSTER INFO on c says cluster_state:ok; fails the test after timeout_ms. */
+void itWaitClusterOk(redisContext *c, int timeout_ms);
+
+/* Starts n cluster-enabled servers (cluster-node-timeout 2 s), connects c[i] to each, and
+ * makes the first nmasters of them one cluster of masters with redis-cli --cluster create
+ * (the slots spread over them), waiting until each says cluster_state:ok; the other
+ * n - nmasters are left for the test to add. Fails the test when any step fails. */
+void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters);
+/* Closes c[i] and stops and removes nodes[i], for i < n. */
+void itStopCluster(itServer *nodes, redisContext **c, int n);
+
+/* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
+ * so that what is written before and after gets different timestamps. */
+void itWaitNextMs(redisContext *c);
 
 #endif

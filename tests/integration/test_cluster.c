@@ -44,30 +44,7 @@ static long long tagSlot(int i) {
 
 static int setup(void **state) {
     (void)state;
-    const char *extra[] = {"--cluster-enabled",
-                           "yes",
-                           "--cluster-config-file",
-                           "nodes.conf",
-                           "--cluster-node-timeout",
-                           "2000",
-                           NULL};
-    for (int i = 0; i < NODES; i++) {
-        itStart(&node[i], NULL, extra);
-        nc[i] = itConnect(&node[i]);
-    }
-    char cli[512], cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "%s --cluster create 127.0.0.1:%d 127.0.0.1:%d 127.0.0.1:%d --cluster-yes "
-             ">/dev/null 2>&1",
-             itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
-    if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed: %s", cmd);
-    for (int i = 0; i < NODES; i++) {
-        int waited = 0;
-        while (!itClusterOk(nc[i])) {
-            if ((waited += 50) > 20000) fail_msg("node %d never reached cluster_state:ok", i);
-            itSleepMs(50);
-        }
-    }
+    itStartCluster(node, nc, NODES, NODES);
     /* One hash tag per node. */
     int found = 0;
     for (int t = 0; found < NODES && t < 1000; t++) {
@@ -84,10 +61,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    for (int i = 0; i < NODES; i++) {
-        redisFree(nc[i]);
-        itDestroy(&node[i]);
-    }
+    itStopCluster(node, nc, NODES);
     return 0;
 }
 

@@ -136,6 +136,8 @@ static void killMidLoad(loadResult *res, int delayMs) {
     pid_t killer = fork();
     assert_true(killer >= 0);
     if (killer == 0) {
+        /* The one sleep in the tests that synchronises nothing: it only picks where in the
+         * load the kill lands, and every check holds wherever that is. */
         struct timespec ts = {delayMs / 1000, (long)(delayMs % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         kill(server, SIGKILL);

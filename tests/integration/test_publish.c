@@ -18,20 +18,6 @@ static redisContext *c;
  * that SWARM.APPLY's own input checks can be tested directly. */
 static const char *const internalOpen[] = {"debug-internal-commands", "yes", NULL};
 
-static int setup(void **state) {
-    (void)state;
-    itStart(&srv, internalOpen, NULL);
-    c = itConnect(&srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
-}
-
 /* ---- Helpers ---- */
 
 typedef struct MsgId {
@@ -57,7 +43,7 @@ static int idLess(MsgId x, MsgId y) {
 #define pub(...) itPublish(c, __VA_ARGS__)
 
 /* Checks a publish reply [id, [targets...], receivers, lost]: targets is a comma-separated
- * list ("" for none); lost is an array (test_publish_v2.c checks its contents). Copies the id
+ * list ("" for none); lost is an array (test_publish_effect.c checks its contents). Copies the id
  * into idbuf (64 bytes) and frees the reply. */
 static void expectPubReply(redisReply *r, const char *targets, long long receivers, char *idbuf) {
     if (r->type == REDIS_REPLY_ERROR) fail_msg("publish failed: %s", r->str);
@@ -95,13 +81,38 @@ static redisReply *routeEntry(const char *key, long long id, redisReply **list) 
     return NULL;
 }
 
-static void expectBreaker(const char *key, long long id, const char *state) {
+static void setConfig(const char *name, const char *value) {
+    itExpectOk(itCmd(c, "CONFIG SET %s %s", name, value));
+}
+
+/* The breaker state ROUTE LIST shows for route id of key, copied into buf. */
+static const char *breakerOf(const char *key, long long id, char *buf, size_t len) {
     redisReply *list, *e = routeEntry(key, id, &list);
     redisReply *f = itField(e, "breaker");
     if (f == NULL || f->str == NULL) fail_msg("no breaker field");
-    if (strcmp(f->str, state) != 0)
-        fail_msg("route %lld of %s: expected breaker %s, got %s", id, key, state, f->str);
+    snprintf(buf, len, "%s", f->str);
     freeReplyObject(list);
+    return buf;
+}
+
+static void expectBreaker(const char *key, long long id, const char *state) {
+    char got[32];
+    if (strcmp(breakerOf(key, id, got, sizeof(got)), state) != 0)
+        fail_msg("route %lld of %s: expected breaker %s, got %s", id, key, state, got);
+}
+
+static int route1HalfOpen(void *key) {
+    char got[32];
+    return strcmp(breakerOf(key, 1, got, sizeof(got)), "half-open") == 0;
+}
+
+/* The cooldown is read when a breaker is checked: tests hold a breaker open with a 30 s
+ * cooldown, and let route 1's cool down by setting 1 ms and polling ROUTE LIST until it
+ * shows half-open, so no check races the clock. Put 30 s back before expecting "open". */
+static void coolDownRoute1(const char *key) {
+    setConfig("swarm.breaker-cooldown-ms", "1");
+    if (!itPoll(route1HalfOpen, (void *)key, 5000))
+        fail_msg("%s: route 1's open breaker never showed half-open with a 1 ms cooldown", key);
 }
 
 /* Checks route counters matched delivered missed failed shed in one call. */
@@ -147,10 +158,6 @@ static long long infoNum(redisContext *ctx, const char *field) {
 
 static void expectLen(const char *stream, long long n) {
     itExpectInt(itCmd(c, "XLEN %s", stream), n);
-}
-
-static void setConfig(const char *name, const char *value) {
-    itExpectOk(itCmd(c, "CONFIG SET %s %s", name, value));
 }
 
 /* ---- Envelope ---- */
@@ -220,37 +227,43 @@ static int validUtf8(const unsigned char *s, size_t n) {
     return 1;
 }
 
-/* Publishes on key with sender (NULL: none) and checks the envelope is valid UTF-8, or
- * that the publish was refused with an ERR naming what. */
-static void expectUtf8Envelope(const char *key, const char *sender, const char *what,
-                               const char *channel) {
+/* Publishes on key (with no SENDER) and checks the envelope is valid UTF-8 (what names the
+ * input under test in the failure message). */
+static void expectUtf8Envelope(const char *key, const char *what, const char *channel) {
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD %s task.* channel:%s", key, channel), 1);
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", channel, 2000);
-    redisReply *r = sender ? pub(key, "task.done", "{}", "SENDER", sender, NULL)
-                           : pub(key, "task.done", "{}", NULL);
-    if (r->type == REDIS_REPLY_ERROR) {
-        itExpectError(r, "ERR", what); /* refusing it is fine, with the argument named */
-    } else {
-        char target[64];
-        snprintf(target, sizeof(target), "channel:%s", channel);
-        expectPubReply(r, target, 1, NULL);
-        size_t len;
-        char *got = itNextMessage(sub, channel, &len);
-        if (!validUtf8((const unsigned char *)got, len))
-            fail_msg("envelope is not valid UTF-8 (%s bytes copied raw): %s", what, got);
-        free(got);
-    }
+    char target[64];
+    snprintf(target, sizeof(target), "channel:%s", channel);
+    expectPubReply(pub(key, "task.done", "{}", NULL), target, 1, NULL);
+    size_t len;
+    char *got = itNextMessage(sub, channel, &len);
+    if (!validUtf8((const unsigned char *)got, len))
+        fail_msg("envelope is not valid UTF-8 (%s bytes copied raw): %s", what, got);
+    free(got);
     redisFree(sub);
 }
 
-static void test_envelope_stays_valid_utf8_for_non_utf8_sender(void **state) {
+/* A SENDER that is not UTF-8 would make the envelope invalid: it is refused, naming the first
+ * bad byte, and nothing is published (test_hardening covers every kind of bad sequence). */
+static void test_envelope_never_carries_a_non_utf8_sender(void **state) {
     (void)state;
-    expectUtf8Envelope("utf1", "bad\xff\xfe", "SENDER", "utf1");
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD utf1 task.* channel:utf1"), 1);
+    redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "utf1", 2000);
+    itExpectError(pub("utf1", "task.done", "{}", "SENDER", "bad\xff\xfe", NULL), "ERR",
+                  "SENDER is not valid UTF-8 at byte 3");
+    assert_int_equal(tableStat("utf1", "published"), 0);
+    /* The next publish is the first message the subscriber gets. */
+    expectPubReply(pub("utf1", "task.done", "{\"n\":2}", NULL), "channel:utf1", 1, NULL);
+    char *got = itNextMessage(sub, "utf1", NULL);
+    if (strstr(got, "{\"n\":2}") == NULL)
+        fail_msg("first message is not the second publish: %s", got);
+    free(got);
+    redisFree(sub);
 }
 
 static void test_envelope_stays_valid_utf8_for_non_utf8_key(void **state) {
     (void)state;
-    expectUtf8Envelope("utf2\xc3\x28", NULL, "key", "utf2");
+    expectUtf8Envelope("utf2\xc3\x28", "key", "utf2");
 }
 
 static void test_reply_lists_distinct_ok_targets_and_sums_receivers(void **state) {
@@ -616,8 +629,10 @@ static void test_rejection_changes_only_rejection_counters(void **state) {
     itExpectError(pub("atom", "bad.x", "{}", NULL), "DENIED", "rule 1");
     itExpectError(pub("atom", "ok..x", "{}", NULL), "EVENTTYPE", NULL);
     itExpectError(pub("atom", "ok.x", "{", NULL), "PAYLOAD", NULL);
-    itExpectError(pub("atom", "ok.x", "{}", "PRIORITY", "0", NULL), "ERR", NULL);
-    itExpectError(pub("atom", "ok.x", "{}", "SENDER", "", NULL), "ERR", NULL);
+    itExpectError(pub("atom", "ok.x", "{}", "PRIORITY", "0", NULL), "ERR",
+                  "PRIORITY must be between 1 and 9");
+    itExpectError(pub("atom", "ok.x", "{}", "SENDER", "", NULL), "ERR",
+                  "SENDER must be 1 to 128 bytes");
     itExpectError(pub("atom", "ok.x", "{}", "NOPE", "1", NULL), "ERR", "syntax error");
     /* Validation comes before admission: a denied type with a bad payload is PAYLOAD. */
     itExpectError(pub("atom", "bad.x", "nope", NULL), "PAYLOAD", NULL);
@@ -737,7 +752,7 @@ static void test_wrongtype_stream_target_fails_alone(void **state) {
 static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     (void)state;
     setConfig("swarm.breaker-threshold", "2");
-    setConfig("swarm.breaker-cooldown-ms", "200");
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD brk ops.* channel:brk"), 1);
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT brk stream:brk:dead"));
     long long shedInfo0 = infoNum(c, "swarm_shed");
@@ -765,7 +780,7 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
 
     /* After the cooldown, with a receiver, the next message probes and closes it. */
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "brk", 2000);
-    itSleepMs(260);
+    coolDownRoute1("brk");
     expectPubReply(pub("brk", "ops.x", "{\"probe\":1}", NULL), "channel:brk", 1, NULL);
     expectBreaker("brk", 1, "closed");
     expectCounters("brk", 1, 7, 1, 4, 0, 2);
@@ -775,12 +790,14 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     redisFree(sub);
 
     /* Reopen, then a probe that misses reopens it at once and restarts the cooldown. */
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectBreaker("brk", 1, "closed");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectBreaker("brk", 1, "open");
-    itSleepMs(260);
+    coolDownRoute1("brk");
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
+    setConfig("swarm.breaker-cooldown-ms", "30000");
     expectBreaker("brk", 1, "open");
     expectCounters("brk", 1, 10, 1, 7, 0, 2); /* the probe was attempted: missed, not shed */
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
@@ -911,12 +928,14 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
     Delta d;
     makeDelta(&d, 1, 9999999999999ULL, 5, 99);
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", "unknown route 99");
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, (size_t)10), "ERR", NULL);
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, (size_t)10), "ERR",
+                  "malformed publish delta");
     makeDelta(&d, 2, 9999999999999ULL, 5, 0);
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", "format");
     makeDelta(&d, 1, 9999999999999ULL, 5, 0);
     d.b[d.len++] = 0;
-    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR", NULL);
+    itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b", d.b, d.len), "ERR",
+                  "malformed publish delta");
     /* Envelopes for replica subscribers come in channel/envelope pairs. */
     itExpectError(itCmd(c, "SWARM.APPLY apl ROUTE %b chan", d.b, d.len - 1), "ERR",
                   "channels and envelopes come in pairs");
@@ -976,7 +995,7 @@ static void test_apply_refuses_malformed_deltas_and_changes_nothing(void **state
                   "unknown publish effect format");
     e.b[0] = 1;
     itExpectError(itCmd(c, "SWARM.APPLY apl PUBLISH %b %b x.y {}", d.b, (size_t)10, e.b, e.len),
-                  "ERR", NULL);
+                  "ERR", "malformed publish delta");
     after = itCmdRepr(c, "DEBUG DIGEST-VALUE %s", "apl");
     assert_string_equal(after, before);
     char *xlen1 = itCmdRepr(c, "XLEN %s", "apl:s");
@@ -1008,17 +1027,6 @@ static void digests(redisContext *ctx, const char *const *keys, char out[][64]) 
         assert_string_not_equal(out[i], "0000000000000000000000000000000000000000");
         freeReplyObject(r);
     }
-}
-
-static void waitRewrite(redisContext *ctx) {
-    for (int i = 0; i < 500; i++) {
-        char a[16], b[16];
-        itInfo(ctx, "persistence", "aof_rewrite_in_progress", a, sizeof(a));
-        itInfo(ctx, "persistence", "aof_rewrite_scheduled", b, sizeof(b));
-        if (strcmp(a, "0") == 0 && strcmp(b, "0") == 0) return;
-        itSleepMs(20);
-    }
-    fail_msg("AOF rewrite did not finish");
 }
 
 static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
@@ -1059,8 +1067,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
 
     /* AOF rewrite (SWARM.RESTORE commands), then restart. */
     digests(ac, keys, d0);
-    itExpectStr(itCmd(ac, "BGREWRITEAOF"), "Background append only file rewriting started");
-    waitRewrite(ac);
+    itAofRewrite(ac, 10000);
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "grep -q -a SWARM.RESTORE %s/appendonlydir/*.base.aof", a.dir);
     if (system(cmd) != 0) fail_msg("the rewritten base AOF has no SWARM.RESTORE");
@@ -1084,8 +1091,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
     /* The same with an RDB preamble. */
     itExpectOk(itCmd(ac, "CONFIG SET aof-use-rdb-preamble yes"));
     digests(ac, keys, d0);
-    itExpectStr(itCmd(ac, "BGREWRITEAOF"), "Background append only file rewriting started");
-    waitRewrite(ac);
+    itAofRewrite(ac, 10000);
     redisFree(ac);
     itRestart(&a);
     ac = itConnect(&a);
@@ -1099,7 +1105,7 @@ static void test_ids_and_state_survive_restart_and_aof_rewrite(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_exact_bytes_escaping_and_verbatim_payload),
-        cmocka_unit_test(test_envelope_stays_valid_utf8_for_non_utf8_sender),
+        cmocka_unit_test(test_envelope_never_carries_a_non_utf8_sender),
         cmocka_unit_test(test_envelope_stays_valid_utf8_for_non_utf8_key),
         cmocka_unit_test(test_reply_lists_distinct_ok_targets_and_sums_receivers),
         cmocka_unit_test(test_ids_strictly_increase_within_one_millisecond),
@@ -1123,5 +1129,6 @@ int main(void) {
         cmocka_unit_test(test_apply_refuses_malformed_deltas_and_changes_nothing),
         cmocka_unit_test(test_ids_and_state_survive_restart_and_aof_rewrite),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

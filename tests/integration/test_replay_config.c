@@ -104,17 +104,23 @@ static void expectSameState(redisContext *a, redisContext *b, const char *what) 
     free(type);
 }
 
+/* The replica's processed offset has reached *want (the master's offset). */
+static int replicaReached(void *arg) {
+    void **a = arg;
+    char buf[32];
+    return atoll(itInfo(a[0], "replication", "slave_repl_offset", buf, sizeof(buf))) >=
+           *(long long *)a[1];
+}
+
 /* Waits (a minute at most: a busy machine can take seconds) until the replica has processed
- * everything the master has propagated so far. WAIT on one connection would not do: it
- * waits only for that connection's own writes on some servers. */
+ * everything the master has propagated so far, whichever connection wrote it: WAIT counts
+ * only the writes of the connection that sends it. */
 static void waitReplicaCaughtUp(redisContext *m, redisContext *r, const char *what) {
     char buf[32];
     long long want = atoll(itInfo(m, "replication", "master_repl_offset", buf, sizeof(buf)));
-    for (int i = 0; i < 600; i++) {
-        if (atoll(itInfo(r, "replication", "slave_repl_offset", buf, sizeof(buf))) >= want) return;
-        itSleepMs(100);
-    }
-    fail_msg("%s: the replica did not reach offset %lld", what, want);
+    void *arg[2] = {r, &want};
+    if (!itPoll(replicaReached, arg, 60000))
+        fail_msg("%s: the replica did not reach offset %lld", what, want);
 }
 
 /* ---- Tests ---- */
@@ -125,14 +131,8 @@ static void test_replica_on_default_config_applies_what_master_accepted(void **s
     const char *mextra[] = {"--repl-ping-replica-period", "3600", "--repl-diskless-sync-delay", "0",
                             NULL};
     itStart(&master, NULL, mextra);
-    redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS);
-    char port[16];
-    snprintf(port, sizeof(port), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", port, NULL};
-    itStart(&replica, NULL, rextra);
-    redisContext *r = itConnectTimeout(&replica, REPLY_TIMEOUT_MS);
-    if (!itWaitInfo(r, "replication", "master_link_status", "up", 60000))
-        fail_msg("the replica's link to the master never came up");
+    redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS), *r;
+    itStartReplica(&replica, &r, &master, NULL);
     /* The replica must attach before the writes, so they reach it as commands rather than
      * in the full sync's RDB. */
     waitReplicaCaughtUp(m, r, "after the link came up");
@@ -187,11 +187,7 @@ static void test_aof_replay_after_restart_without_the_config_set(void **state) {
     /* Rewritten without the RDB preamble (the table as SWARM.RESTORE), then replayed on 256
      * again. */
     itExpectOk(itCmd(c, "CONFIG SET aof-use-rdb-preamble no"));
-    itExpectStr(itCmd(c, "BGREWRITEAOF"), "Background append only file rewriting started");
-    if (!itWaitInfo(c, "persistence", "aof_rewrite_in_progress", "0", 20000) ||
-        !itWaitInfo(c, "persistence", "aof_rewrite_scheduled", "0", 20000) ||
-        !itWaitInfo(c, "persistence", "aof_rewrite_in_progress", "0", 20000))
-        fail_msg("BGREWRITEAOF did not finish");
+    itAofRewrite(c, 60000);
     redisFree(c);
     itRestart(&s);
     c = itConnectTimeout(&s, REPLY_TIMEOUT_MS);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define REPLY_TIMEOUT_MS 5000
+#define REPLY_TIMEOUT_MS 10000 /* the fixture connection's */
 #define WRONGTYPE_MSG "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 static itServer srv;
@@ -149,34 +149,9 @@ static void appendBigRoute(int i, void *arg) {
 
 /* ---- Fixtures ---- */
 
-static int groupSetup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    return 0;
-}
-
 static int groupTeardown(void **state) {
-    (void)state;
     itDestroy(&argSrv);
-    itDestroy(&srv);
-    return 0;
-}
-
-static int testSetup(void **state) {
-    (void)state;
-    c = itConnect(&srv);
-    struct timeval tv = {REPLY_TIMEOUT_MS / 1000, (REPLY_TIMEOUT_MS % 1000) * 1000};
-    redisSetTimeout(c, tv);
-    itExpectOk(cmd("FLUSHALL"));
-    itExpectOk(cmd("CONFIG SET swarm.max-type-bytes 256"));
-    return 0;
-}
-
-static int testTeardown(void **state) {
-    (void)state;
-    redisFree(c);
-    c = NULL;
-    return 0;
+    return itFixtureTeardown(state);
 }
 
 /* ---- ADD ---- */
@@ -734,29 +709,44 @@ static void test_rejected_commands_change_nothing(void **state) {
         dirty = atoll(itInfo(c, "persistence", "rdb_changes_since_last_save", buf, sizeof(buf)));
     }
 
-    const char *rejected[] = {
-        "SWARM.ROUTE ADD t task.* foo:x",
-        "SWARM.ROUTE ADD t task.** channel:x",
-        "SWARM.ROUTE ADD t a** channel:x REGEX",
-        "SWARM.ROUTE ADD t a.b channel:x PRIORITY 0 5",
-        "SWARM.ROUTE ADD t a.b channel:x PRIORITY 6 5",
-        "SWARM.ROUTE ADD t a.b channel:x PRIORITY 5",
-        "SWARM.ROUTE ADD t a.b channel:x BOGUS",
-        "SWARM.ROUTE ADD t a.b",
-        "SWARM.ROUTE DEL t 1 nope",
-        "SWARM.ROUTE DEL t 0",
-        "SWARM.ROUTE ALLOW t (",
-        "SWARM.ROUTE DENY t [",
-        "SWARM.ROUTE DEFAULT t nowhere",
-        "SWARM.ROUTE MATCH t t.secret",
-        "SWARM.ROUTE MATCH t x.y",
-        "SWARM.ROUTE MATCH t t..x",
-        "SWARM.ROUTE MATCH t t.x PRIORITY 11",
-        "SWARM.ROUTE LIST t extra",
+    /* Each refusal with its code word and swarm's text; arity errors (NULL) are worded by
+     * the server (RedisModule_WrongArity). */
+    static const char *const rejected[][3] = {
+        {"SWARM.ROUTE ADD t task.* foo:x", "ERR",
+         "invalid target 'foo:x', expected channel:<name> or stream:<key>"},
+        {"SWARM.ROUTE ADD t task.** channel:x", "EVENTTYPE",
+         "pattern has wildcard '*' inside a token (byte 5); a wildcard must be a whole token"},
+        {"SWARM.ROUTE ADD t a** channel:x REGEX", "ERR",
+         "invalid regex at offset 2: quantifier does not follow a repeatable item"},
+        {"SWARM.ROUTE ADD t a.b channel:x PRIORITY 0 5", "ERR",
+         "PRIORITY min must be between 1 and 9"},
+        {"SWARM.ROUTE ADD t a.b channel:x PRIORITY 6 5", "ERR",
+         "PRIORITY range 6..5 is invalid, expected 1 <= min <= max <= 9"},
+        {"SWARM.ROUTE ADD t a.b channel:x PRIORITY 5", "ERR", "syntax error"},
+        {"SWARM.ROUTE ADD t a.b channel:x BOGUS", "ERR", "syntax error"},
+        {"SWARM.ROUTE ADD t a.b", "ERR", NULL},
+        {"SWARM.ROUTE DEL t 1 nope", "ERR", "invalid id 'nope', expected a positive integer"},
+        {"SWARM.ROUTE DEL t 0", "ERR", "invalid id '0', expected a positive integer"},
+        {"SWARM.ROUTE ALLOW t (", "ERR", "invalid regex at offset 1: missing closing parenthesis"},
+        {"SWARM.ROUTE DENY t [", "ERR",
+         "invalid regex at offset 1: missing terminating ] for character class"},
+        {"SWARM.ROUTE DEFAULT t nowhere", "ERR",
+         "invalid target 'nowhere', expected channel:<name> or stream:<key>"},
+        {"SWARM.ROUTE MATCH t t.secret", "DENIED", "event type 't.secret' is denied by rule 4"},
+        {"SWARM.ROUTE MATCH t x.y", "DENIED",
+         "event type 'x.y' matches no ALLOW rule of the table"},
+        {"SWARM.ROUTE MATCH t t..x", "EVENTTYPE", "event type has an empty token at byte 2"},
+        {"SWARM.ROUTE MATCH t t.x PRIORITY 11", "ERR", "PRIORITY must be between 1 and 9"},
+        {"SWARM.ROUTE LIST t extra", "ERR", NULL},
     };
     for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
-        redisReply *r = cmdLine(rejected[i]);
-        if (r->type != REDIS_REPLY_ERROR) fail_msg("'%s' was not rejected", rejected[i]);
+        redisReply *r = cmdLine(rejected[i][0]);
+        if (r->type != REDIS_REPLY_ERROR) fail_msg("'%s' was not rejected", rejected[i][0]);
+        size_t n = strlen(rejected[i][1]);
+        if (strncmp(r->str, rejected[i][1], n) != 0 || r->str[n] != ' ' ||
+            (rejected[i][2] && strcmp(r->str + n + 1, rejected[i][2]) != 0))
+            fail_msg("'%s' answered '%s', expected '%s %s'", rejected[i][0], r->str, rejected[i][1],
+                     rejected[i][2] ? rejected[i][2] : "...");
         freeReplyObject(r);
     }
     /* Identical route and rule: answered with the existing ids, nothing written. */
@@ -1255,7 +1245,7 @@ static void test_create_and_delete_leaves_no_memory_behind(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, testSetup, testTeardown)
+#define T(f) cmocka_unit_test_setup(f, itFixtureReconnect)
     const struct CMUnitTest tests[] = {
         T(test_add_ids_increase_and_are_shared_with_rules),
         T(test_add_identical_route_returns_its_id_without_bumping_ids),
@@ -1310,5 +1300,6 @@ int main(void) {
         T(test_create_and_delete_leaves_no_memory_behind),
     };
 #undef T
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, groupTeardown);
 }

@@ -249,6 +249,25 @@ static void test_default_target_is_checked_too(void **state) {
     redisFree(a);
 }
 
+/* A script runs with its caller's permissions: it cannot route where the caller may not. */
+static void test_scripts_are_checked_as_their_caller(void **state) {
+    (void)state;
+    itExpectOk(itCmd(admin, "ACL SETUSER scripter on >pw +@connection +swarm.route +eval "
+                            "~swarm:a:* ~team-a:* &team-a:*"));
+    redisContext *a = loginAs("scripter");
+    itExpectError(itCmd(a, "EVAL %s 0",
+                        "return redis.call('SWARM.ROUTE','ADD','swarm:a:lua','x.>',"
+                        "'stream:payments:ledger')"),
+                  "NOPERM", "target 'stream:payments:ledger'");
+    itExpectInt(itCmd(a, "EVAL %s 0",
+                      "return redis.call('SWARM.ROUTE','ADD','swarm:a:lua','x.>',"
+                      "'stream:team-a:lua')"),
+                1);
+    itExpectInt(itCmd(admin, "EXISTS payments:ledger"), 0);
+    expectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:lua x.y"), "[\"stream:team-a:lua\"]");
+    redisFree(a);
+}
+
 static void test_write_only_key_patterns(void **state) {
     (void)state;
     itExpectOk(itCmd(admin, "ACL SETUSER writer on >pw +@connection +swarm.route ~swarm:w:* "
@@ -291,17 +310,23 @@ static void test_default_and_unrestricted_users_unchanged(void **state) {
     assert_int_equal(refusedCount(), refused);
 }
 
+/* The replica's processed offset has reached *want (the master's offset). */
+static int replicaReached(void *arg) {
+    void **a = arg;
+    char buf[32];
+    return atoll(itInfo(a[0], "replication", "slave_repl_offset", buf, sizeof(buf))) >=
+           *(long long *)a[1];
+}
+
 /* Waits (a minute at most: a busy machine can take seconds) until the replica has processed
- * everything the master has propagated so far. WAIT on one connection would not do: it
- * waits only for that connection's own writes on some servers. */
+ * everything the master has propagated so far, whichever connection wrote it: WAIT counts
+ * only the writes of the connection that sends it. */
 static void waitReplicaCaughtUp(redisContext *m, redisContext *r, const char *what) {
     char buf[32];
     long long want = atoll(itInfo(m, "replication", "master_repl_offset", buf, sizeof(buf)));
-    for (int i = 0; i < 600; i++) {
-        if (atoll(itInfo(r, "replication", "slave_repl_offset", buf, sizeof(buf))) >= want) return;
-        itSleepMs(100);
-    }
-    fail_msg("%s: the replica did not reach offset %lld", what, want);
+    void *arg[2] = {r, &want};
+    if (!itPoll(replicaReached, arg, 60000))
+        fail_msg("%s: the replica did not reach offset %lld", what, want);
 }
 
 /* A route added by a user whose permissions were reduced afterwards (or who no longer
@@ -311,14 +336,8 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
     itServer master, replica;
     const char *mextra[] = {"--appendonly", "yes", "--repl-diskless-sync-delay", "0", NULL};
     itStart(&master, NULL, mextra);
-    redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS);
-    char port[16];
-    snprintf(port, sizeof(port), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", port, NULL};
-    itStart(&replica, NULL, rextra);
-    redisContext *r = itConnectTimeout(&replica, REPLY_TIMEOUT_MS);
-    if (!itWaitInfo(r, "replication", "master_link_status", "up", 60000))
-        fail_msg("the replica's link to the master never came up");
+    redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS), *r;
+    itStartReplica(&replica, &r, &master, NULL);
     waitReplicaCaughtUp(m, r, "after the link came up");
 
     itExpectOk(itCmd(m, "ACL SETUSER team-a on >pw +@connection +swarm.route +swarm.publish "
@@ -380,6 +399,7 @@ int main(void) {
         cmocka_unit_test(test_stream_target_needs_write_permission_on_its_key),
         cmocka_unit_test(test_channel_target_needs_publish_permission),
         cmocka_unit_test(test_default_target_is_checked_too),
+        cmocka_unit_test(test_scripts_are_checked_as_their_caller),
         cmocka_unit_test(test_write_only_key_patterns),
         cmocka_unit_test(test_selectors),
         cmocka_unit_test(test_default_and_unrestricted_users_unchanged),

@@ -17,7 +17,6 @@
 
 static itServer master, replica;
 static redisContext *m, *r;
-static char masterPort[16];
 
 /* ---- Helpers ---- */
 
@@ -43,8 +42,7 @@ static char *tableState(redisContext *ctx, const char *key) {
 
 /* Waits until the replica has acknowledged everything written so far. */
 static void waitReplica(void) {
-    long long acked = itInteger(itCmd(m, "WAIT 1 5000"));
-    if (acked != 1) fail_msg("WAIT 1 5000: %lld replicas acknowledged", acked);
+    itWaitReplicas(m, 1, 5000);
 }
 
 static void expectSameOnBoth(const char *key) {
@@ -89,12 +87,7 @@ static int groupSetup(void **state) {
     m = itConnectTimeout(&master, REPLY_TIMEOUT_MS);
     /* A table that exists before the replica attaches travels in the full sync's RDB. */
     populate(m, "pre");
-    snprintf(masterPort, sizeof(masterPort), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", masterPort, NULL};
-    itStart(&replica, NULL, rextra);
-    r = itConnectTimeout(&replica, REPLY_TIMEOUT_MS);
-    if (!itWaitInfo(r, "replication", "master_link_status", "up", 10000))
-        fail_msg("the replica's link to the master never came up");
+    itStartReplica(&replica, &r, &master, NULL);
     return 0;
 }
 
@@ -163,7 +156,8 @@ static void test_no_op_and_rejected_writes_are_not_propagated(void **state) {
     itExpectError(itCmd(m, "SWARM.ROUTE DEFAULT n bad"), "ERR", "invalid target");
     itExpectError(itCmd(m, "SWARM.ROUTE DEL n x"), "ERR", "invalid id");
     itExpectError(itCmd(m, "SWARM.ROUTE MATCH n task.secret"), "DENIED", "rule 4");
-    itExpectError(itCmd(m, "SWARM.RESTORE n swarm-rtb garbage REPLACE"), "ERR", NULL);
+    itExpectError(itCmd(m, "SWARM.RESTORE n swarm-rtb garbage REPLACE"), "ERR",
+                  "SWARM.RESTORE is internal: only the master link and AOF loading may run it");
     redisReply *x = itCmd(m, "SWARM.ROUTE LIST n");
     freeReplyObject(x);
     long long after = replOffset();

@@ -45,21 +45,21 @@ static void expectSameState(const char *before, const char *after, const char *w
         fail_msg("%s changed the history:\n--- before\n%s\n--- after\n%s", what, before, after);
 }
 
-/* Six versions, four retained (1 and 2 evicted), made by SAVE, PATCH and RESTORE, a few
- * milliseconds apart so that timestamps taken again on replay could not match. */
+/* Six versions, four retained (1 and 2 evicted), made by SAVE, PATCH and RESTORE, each in a
+ * later millisecond than the last so that timestamps taken again on replay could not match. */
 static void populate(redisContext *c, const char *key) {
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s KEEP 4", key,
                       "{\"agents\": [\"a\", \"b\"], \"n\": 9007199254740993}"),
                 1);
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s", key, "{\"agents\":[\"a\"],\"n\":2}"), 2);
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH %s %s", key, "{\"tasks\":{\"t1\":\"open\"}}"), 3);
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT RESTORE %s 1", key), 4);
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH %s %s", key, "{\"n\":null,\"x\":[1,2,3]}"), 5);
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE %s %s", key, "\"a string document\""), 6);
 }
 
@@ -105,14 +105,6 @@ static void writeFile(const char *path, const char *buf, size_t len) {
     FILE *f = fopen(path, "wb");
     if (f == NULL || fwrite(buf, 1, len, f) != len) fail_msg("cannot write %s", path);
     fclose(f);
-}
-
-static void waitRewrite(redisContext *c) {
-    assert_true(itWaitInfo(c, "persistence", "aof_rewrite_scheduled", "0", 10000));
-    assert_true(itWaitInfo(c, "persistence", "aof_rewrite_in_progress", "0", 10000));
-    char buf[32];
-    assert_string_equal(itInfo(c, "persistence", "aof_last_bgrewrite_status", buf, sizeof(buf)),
-                        "ok");
 }
 
 /* ---- RDB ---- */
@@ -168,17 +160,14 @@ static void test_aof_rewrite_and_restart_keeps_history(void **state_) {
     itServer s;
     itStart(&s, NULL, extra);
     redisContext *c = itConnectTimeout(&s, 10000);
-    waitRewrite(c);
+    itWaitAofRewrite(c, 10000);
     populate(c, "p:aof");
-    redisReply *r = itCmd(c, "BGREWRITEAOF");
-    assert_int_equal(r->type, REDIS_REPLY_STATUS);
-    freeReplyObject(r);
-    waitRewrite(c);
+    itAofRewrite(c, 10000);
     char dir[400];
     snprintf(dir, sizeof(dir), "%s/appendonlydir", s.dir);
     assert_true(dirContains(dir, "SWARM.RESTORE"));
     /* Written after the rewrite: replayed from the incremental file on top of the base. */
-    itSleepMs(3);
+    itWaitNextMs(c);
     itExpectInt(itCmd(c, "SWARM.SNAPSHOT PATCH p:aof {\"after\":\"rewrite\"}"), 7);
     populate(c, "p:aof2");
     char *before = state(c, "p:aof"), *before2 = state(c, "p:aof2");
@@ -199,17 +188,17 @@ static void test_aof_replay_keeps_timestamps(void **state_) {
     itServer s;
     itStart(&s, NULL, extra);
     redisContext *c = itConnectTimeout(&s, 10000);
-    waitRewrite(c);
+    itWaitAofRewrite(c, 10000);
     populate(c, "p:replay");
     char *before = state(c, "p:replay");
     /* What the AOF holds is the deterministic effect, never the command that reads the clock. */
     char dir[400];
     snprintf(dir, sizeof(dir), "%s/appendonlydir", s.dir);
+    itWaitNextMs(c); /* the replay's clock is past every timestamp written */
     redisFree(c);
     itStop(&s);
     assert_true(dirContains(dir, "SWARM.APPLY"));
     assert_false(dirContains(dir, "SWARM.SNAPSHOT"));
-    itSleepMs(20);
     itStartIn(&s);
     c = itConnectTimeout(&s, 10000);
     char *after = state(c, "p:replay");

@@ -80,21 +80,41 @@ metric() {
 
 check_eq redis_up "$(awk '$1 == "redis_up" { print $2 }' "$metrics")" 1
 
-# ---- Global counters: every numeric field of INFO swarm ----
+# ---- Global metrics: every numeric field of INFO swarm ----
+# The name the script gives an INFO swarm field: counters end in _total, the rejection
+# reasons go after swarm_rejected_total: (a label after relabeling), gauges keep theirs.
+exported() {
+    case $1 in
+    swarm_rejected) echo "(not exported)" ;;
+    swarm_rejected_*) echo "swarm_rejected_total:${1#swarm_rejected_}" ;;
+    swarm_published | swarm_delivered | swarm_unrouted | swarm_deadlettered | swarm_shed | \
+        swarm_snapshots_saved | swarm_regex_limit_hits | swarm_targets_refused) echo "$1_total" ;;
+    *) echo "$1" ;;
+    esac
+}
 nglobal=0
+reasons=0
 while IFS=: read -r field value; do
     case $field in '' | '#'*) continue ;; esac
     # Text fields (swarm_version, swarm_allocator) are not metrics.
     [[ $value =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || continue
-    check_eq "$field" "$(metric "$field")" "$value"
     nglobal=$((nglobal + 1))
+    if [ "$field" = swarm_rejected ]; then
+        rejected=$value
+        continue
+    fi
+    check_eq "$field" "$(metric "$(exported "$field")")" "$value"
+    case $field in swarm_rejected_*) reasons=$((reasons + value)) ;; esac
 done <<<"$info"
 [ "$nglobal" -ge 15 ] || fail "only $nglobal numeric fields in INFO swarm"
+check_eq "sum of the reasons" "$reasons" "$rejected"
+check_eq "swarm_rejected not exported" "$(metric swarm_rejected)" missing
 check_eq swarm_tables "$(metric swarm_tables)" 4
 check_eq swarm_snapshots "$(metric swarm_snapshots)" 1
-check_eq swarm_snapshots_saved "$(metric swarm_snapshots_saved)" 2
+check_eq swarm_snapshots_saved_total "$(metric swarm_snapshots_saved_total)" 2
 check_eq "swarm_snapshot_bytes > 0" "$([ "$(metric swarm_snapshot_bytes)" -gt 0 ] && echo yes)" yes
-check_eq swarm_rejected_denied "$(metric swarm_rejected_denied)" 1
+check_eq "swarm_rejected_total:denied" "$(metric swarm_rejected_total:denied)" 1
+check_eq "swarm_published_total" "$(metric swarm_published_total)" 11
 
 # ---- Per-table counters against SWARM.ROUTE STATS and LIST ----
 # table db key-as-in-redis key-as-in-the-label
@@ -106,7 +126,7 @@ check_table() {
     for f in published delivered rejected unrouted deadlettered shed; do
         local want
         want=$(awk -v f="$f" 'prev == f { print; exit } { prev = $0 }' <<<"$stats")
-        check_eq "$lkey $f" "$(metric "swarm_table_$f:$db:$lkey")" "$want"
+        check_eq "$lkey $f" "$(metric "swarm_table_${f}_total:$db:$lkey")" "$want"
     done
     local open
     open=$(redis-cli -p "$REDIS_PORT" -n "$db" SWARM.ROUTE LIST "$key" |
@@ -118,7 +138,7 @@ check_table 0 tb tb
 check_table 0 "$odd" 'swarm:\xc3\xa9\x5cx'
 check_table 3 tdb3 tdb3
 check_eq "ta breakers_open" "$(metric swarm_table_breakers_open:0:ta)" 1
-check_eq "tb delivered" "$(metric swarm_table_delivered:0:tb)" 3
+check_eq "tb delivered" "$(metric swarm_table_delivered_total:0:tb)" 3
 check_eq swarm_scrape_tables "$(metric swarm_scrape_tables)" 4
 check_eq swarm_scrape_truncated "$(metric swarm_scrape_truncated)" 0
 check_eq swarm_scrape_error "$(metric swarm_scrape_error)" 0
@@ -144,7 +164,7 @@ check_eq "MAX_CALLS 1: truncated" "$(awk '$1 == "swarm_scrape_truncated" { print
 cli ACL SETUSER monitor on '>pw' '~*' '&*' +eval +info +select -swarm.stats >/dev/null
 out=$(eval_script "$script" --user monitor --pass pw --no-auth-warning)
 check_eq "no SWARM.STATS: error" "$(awk '$1 == "swarm_scrape_error" { print $2 }' <<<"$out")" 1
-check_eq "no SWARM.STATS: INFO" "$(awk '$1 == "swarm_published" { print $2 }' <<<"$out")" "$(metric swarm_published)"
+check_eq "no SWARM.STATS: INFO" "$(awk '$1 == "swarm_published_total" { print $2 }' <<<"$out")" "$(metric swarm_published_total)"
 
 # A server without the module: the script answers, with the error flag and nothing else.
 ops_start_redis ""

@@ -4,10 +4,12 @@
 #
 # Checks the rules with promtool (syntax, and `promtool test rules` on synthetic series),
 # then starts redis-server with swarm.so, prometheus-redis-exporter with swarm.lua and
-# Prometheus with relabel.yml's job and alerts.yml, all on free loopback ports, and queries
-# Prometheus until the relabelled series (swarm_table_*{db,swarm}, swarm_*) carry the values
-# SWARM.ROUTE STATS and INFO swarm give, and SwarmBreakerOpen is pending for the swarm whose
-# breaker is open. Every process is stopped by pid however the script ends.
+# Prometheus with a scrape job that has relabel.yml pasted as its metric_relabel_configs
+# (next to a rule of its own) and alerts.yml, all on free loopback ports, and queries
+# Prometheus until the relabelled series (swarm_table_*_total{db,swarm},
+# swarm_rejected_total{reason}, swarm_*) carry the values SWARM.ROUTE STATS and INFO swarm
+# give, and SwarmBreakerOpen is pending for the swarm whose breaker is open. Every process is
+# stopped by pid however the script ends.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -49,12 +51,15 @@ cli -n 2 SWARM.PUBLISH other job.a '{}' >/dev/null
 ops_start_exporter "$prom/swarm.lua"
 
 prom_port=$(ops_free_port)
-sed -e "s/127.0.0.1:9121/127.0.0.1:$EXPORTER_PORT/" "$prom/relabel.yml" |
-    grep -v '^#' >"$OPS_WORK/scrape.yml"
+# An existing job with a metric_relabel_configs rule of its own; the snippet pasted after it.
 {
     printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
     printf 'rule_files: ["%s"]\n' "$prom/alerts.yml"
-    cat "$OPS_WORK/scrape.yml"
+    printf 'scrape_configs:\n  - job_name: redis\n    static_configs:\n'
+    printf '      - targets: ["127.0.0.1:%s"]\n' "$EXPORTER_PORT"
+    printf '    metric_relabel_configs:\n'
+    printf '      - source_labels: [__name__]\n        regex: "go_gc_.*"\n        action: drop\n'
+    sed 's/^/      /' "$prom/relabel.yml"
 } >"$OPS_WORK/prometheus.yml"
 prometheus --config.file="$OPS_WORK/prometheus.yml" --storage.tsdb.path="$OPS_WORK/tsdb" \
     --web.listen-address="127.0.0.1:$prom_port" >"$OPS_WORK/prometheus.log" 2>&1 &
@@ -69,22 +74,29 @@ print(r[0]["value"][1] if r else "none")' 2>/dev/null || echo none
 }
 
 want_published=$(cli SWARM.ROUTE STATS 'swarm:{ops}' | sed -n 2p)
-if ! ops_wait "[ \"\$(query 'swarm_table_published{swarm=\"swarm:{ops}\",db=\"db0\"}')\" = $want_published ]" 300; then
+if ! ops_wait "[ \"\$(query 'swarm_table_published_total{swarm=\"swarm:{ops}\",db=\"db0\"}')\" = $want_published ]" 300; then
     tail -20 "$OPS_WORK/prometheus.log" >&2
-    fail "swarm_table_published{swarm=\"swarm:{ops}\"} never became $want_published"
+    fail "swarm_table_published_total{swarm=\"swarm:{ops}\"} never became $want_published"
 fi
 stats=$(cli SWARM.ROUTE STATS 'swarm:{ops}')
 for f in published delivered rejected unrouted deadlettered shed; do
     want=$(awk -v f="$f" 'prev == f { print; exit } { prev = $0 }' <<<"$stats")
-    check_eq "swarm_table_$f" "$(query "swarm_table_$f{swarm=\"swarm:{ops}\",db=\"db0\"}")" "$want"
+    check_eq "swarm_table_${f}_total" "$(query "swarm_table_${f}_total{swarm=\"swarm:{ops}\",db=\"db0\"}")" "$want"
 done
 check_eq "breakers_open" "$(query 'swarm_table_breakers_open{swarm="swarm:{ops}"}')" 1
-check_eq "db2 table" "$(query 'swarm_table_delivered{swarm="other",db="db2"}')" 1
-for f in published delivered rejected_eventtype tables; do
+check_eq "db2 table" "$(query 'swarm_table_delivered_total{swarm="other",db="db2"}')" 1
+# INFO swarm field -> its series in Prometheus
+for pair in published:swarm_published_total delivered:swarm_delivered_total \
+    'rejected_eventtype:swarm_rejected_total{reason="eventtype"}' \
+    'rejected_denied:swarm_rejected_total{reason="denied"}' tables:swarm_tables \
+    'rejected:sum(swarm_rejected_total)'; do
+    f=${pair%%:*}
+    series=${pair#*:}
     want=$(cli INFO swarm | tr -d '\r' | awk -F: -v f="swarm_$f" '$1 == f { print $2 }')
-    check_eq "swarm_$f" "$(query "swarm_$f")" "$want"
+    check_eq "$series" "$(query "$series")" "$want"
 done
-check_eq "no key label left" "$(query 'count(swarm_published{key!=""})')" none
+check_eq "no key label left" "$(query 'count(swarm_published_total{key!=""})')" none
+check_eq "the job's own rule still applies" "$(query 'count(go_gc_duration_seconds)')" none
 check_eq "other metrics untouched" "$(query 'redis_up')" 1
 check_eq "redis_script_values gone" "$(query 'count(redis_script_values)')" none
 checks=$((checks + 1))

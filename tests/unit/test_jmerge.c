@@ -565,27 +565,37 @@ static void test_robust_against_garbage(void **state) {
 typedef swStatus (*binaryOp)(const char *, size_t, const char *, size_t, char **, size_t *,
                              swError *);
 
+typedef struct binaryRun {
+    binaryOp op;
+    const char *x, *y;
+    char *out;
+    size_t outlen;
+} binaryRun;
+
+static swStatus binaryStep(void *arg) {
+    binaryRun *a = arg;
+    a->out = (char *)1;
+    a->outlen = 1;
+    return a->op(a->x, strlen(a->x), a->y, strlen(a->y), &a->out, &a->outlen, NULL);
+}
+
+static void binaryFailed(void *arg) {
+    binaryRun *a = arg;
+    assert_null(a->out);
+    assert_int_equal(a->outlen, 0);
+}
+
 /* Fails the 1st, 2nd, ... allocation of op(x, y) until it succeeds: every failure is a
  * clean SW_ERR_NOMEM (cmocka reports any leak), and the final result is the expected one. */
 static long failEveryAllocation(binaryOp op, const char *x, const char *y) {
-    char *want = NULL, *out;
-    size_t wantlen = 0, outlen;
+    char *want = NULL;
+    size_t wantlen = 0;
     assert_int_equal(op(x, strlen(x), y, strlen(y), &want, &wantlen, NULL), SW_OK);
-    long n;
-    for (n = 0;; n++) {
-        out = (char *)1;
-        outlen = 1;
-        unitAllocFailAfter(n);
-        swStatus st = op(x, strlen(x), y, strlen(y), &out, &outlen, NULL);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) break;
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_null(out);
-        assert_int_equal(outlen, 0);
-    }
-    assert_int_equal(outlen, wantlen);
-    assert_memory_equal(out, want, wantlen);
-    swFree(out);
+    binaryRun a = {op, x, y, NULL, 0};
+    long n = unitAllocSweep(binaryStep, binaryFailed, &a);
+    assert_int_equal(a.outlen, wantlen);
+    assert_memory_equal(a.out, want, wantlen);
+    swFree(a.out);
     swFree(want);
     return n;
 }

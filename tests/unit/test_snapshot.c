@@ -843,26 +843,48 @@ static void test_decode_v2_damage(void **state) {
 
 /* ---- Allocation failures ---- */
 
+struct dupRun {
+    swSnap *s, *d;
+};
+
+static swStatus dupStep(void *arg) {
+    struct dupRun *a = arg;
+    a->d = swSnapDup(a->s);
+    return a->d ? SW_OK : SW_ERR_NOMEM;
+}
+
 static void test_nomem_new_and_dup(void **state) {
     (void)state;
     unitAllocFailAfter(0);
     assert_null(swSnapNew());
     unitAllocFailAfter(-1);
 
-    swSnap *s = history(10, 4);
-    long n;
-    for (n = 0;; n++) {
-        unitAllocFailAfter(n);
-        swSnap *d = swSnapDup(s);
-        unitAllocFailAfter(-1);
-        if (d != NULL) {
-            assertSameHistory(s, d);
-            swSnapFree(d);
-            break;
-        }
-    }
-    assert_int_equal(n, 4); /* the struct, the ring, the head's text, the arena */
-    swSnapFree(s);
+    struct dupRun a = {history(10, 4), NULL};
+    /* The struct, the ring, the head's text, the arena. */
+    assert_int_equal(unitAllocSweep(dupStep, NULL, &a), 4);
+    assertSameHistory(a.s, a.d);
+    swSnapFree(a.d);
+    swSnapFree(a.s);
+}
+
+struct saveRun {
+    swSnap *s, *ref; /* ref: what s holds before the save */
+    const char *text;
+    size_t len;
+    int64_t ts;
+    uint64_t v;
+};
+
+static swStatus saveStep(void *arg) {
+    struct saveRun *a = arg;
+    a->v = 0;
+    return swSnapSave(a->s, a->text, a->len, a->ts, 20, &a->v, NULL);
+}
+
+static void saveFailed(void *arg) {
+    struct saveRun *a = arg;
+    assert_int_equal(a->v, 0);
+    assertSameHistory(a->ref, a->s); /* unchanged */
 }
 
 static void test_nomem_save(void **state) {
@@ -876,20 +898,9 @@ static void test_nomem_save(void **state) {
         char text[128];
         size_t len;
         docText(i, text, sizeof(text), &len);
-        long n;
-        for (n = 0;; n++) {
-            uint64_t v = 0;
-            unitAllocFailAfter(n);
-            swStatus st = swSnapSave(s, text, len, 1000 + (int64_t)i, 20, &v, NULL);
-            unitAllocFailAfter(-1);
-            if (st == SW_OK) {
-                assert_int_equal(v, i);
-                break;
-            }
-            assert_int_equal(st, SW_ERR_NOMEM);
-            assert_int_equal(v, 0);
-            assertSameHistory(ref, s); /* unchanged */
-        }
+        struct saveRun a = {s, ref, text, len, 1000 + (int64_t)i, 0};
+        long n = unitAllocSweep(saveStep, saveFailed, &a);
+        assert_int_equal(a.v, i);
         if (n == 2) sawRingGrowth = 1;
         assert_true(n >= 1);
         saveDoc(ref, i, 20);
@@ -916,6 +927,22 @@ static void test_nomem_restore(void **state) {
     swSnapFree(ref);
 }
 
+struct decodeRun {
+    const char *buf;
+    size_t len;
+    swSnap *d;
+};
+
+static swStatus decodeStep(void *arg) {
+    struct decodeRun *a = arg;
+    a->d = (swSnap *)1;
+    return swSnapDecode(a->buf, a->len, &a->d, NULL);
+}
+
+static void decodeFailed(void *arg) {
+    assert_null(((struct decodeRun *)arg)->d);
+}
+
 static void test_nomem_encode_decode(void **state) {
     (void)state;
     swSnap *s = history(8, 5);
@@ -928,23 +955,12 @@ static void test_nomem_encode_decode(void **state) {
     assert_int_equal(len, 0);
     encode(s, &buf, &len);
 
-    long n;
-    for (n = 0;; n++) {
-        swSnap *d = (swSnap *)1;
-        unitAllocFailAfter(n);
-        swStatus st = swSnapDecode(buf, len, &d, NULL);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) {
-            assertSameHistory(s, d);
-            swSnapFree(d);
-            break;
-        }
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_null(d);
-    }
+    struct decodeRun a = {buf, len, NULL};
     /* The struct, the ring, the offsets, the head's text, the arena (as it grows) and the
      * buffers rebuilding the versions: every one of them failed once, cleanly. */
-    assert_true(n >= 6);
+    assert_true(unitAllocSweep(decodeStep, decodeFailed, &a) >= 6);
+    assertSameHistory(s, a.d);
+    swSnapFree(a.d);
     swFree(buf);
     swSnapFree(s);
 }

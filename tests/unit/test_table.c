@@ -30,17 +30,17 @@ static void test_table_new_empty(void **state) {
     swTableFree(NULL);
 }
 
+static swStatus tableNewStep(void *arg) {
+    swTable **t = arg;
+    *t = swTableNew();
+    return *t ? SW_OK : SW_ERR_NOMEM;
+}
+
 static void test_table_new_nomem(void **state) {
     (void)state;
-    for (long n = 0;; n++) {
-        unitAllocFailAfter(n);
-        swTable *t = swTableNew();
-        unitAllocFailAfter(-1);
-        if (t) {
-            swTableFree(t);
-            break;
-        }
-    }
+    swTable *t;
+    unitAllocSweep(tableNewStep, NULL, &t);
+    swTableFree(t);
 }
 
 static void test_table_ids_shared_and_increasing(void **state) {
@@ -706,57 +706,95 @@ static const char *const probeTypes[] = {"task.done", "task.x",  "agent.a", "sec
                                          "k3",        "k12.x.y", "zzz"};
 #define NPROBES (sizeof(probeTypes) / sizeof(probeTypes[0]))
 
+/* A table and what it held before an operation under allocation failures. */
+typedef struct tableBefore {
+    swTable *t;
+    char *bytes; /* its encoding */
+    size_t blen;
+    const char *const *types; /* the event types whose resolutions are kept */
+    size_t ntypes;
+    resCopy want[NPROBES];
+} tableBefore;
+
+static void tableBeforeTake(tableBefore *b, swTable *t, const char *const *types, size_t n) {
+    assert_true(n <= NPROBES);
+    b->t = t;
+    encode(t, &b->bytes, &b->blen);
+    b->types = types;
+    b->ntypes = n;
+    for (size_t i = 0; i < n; i++) resolveCopy(t, types[i], &b->want[i]);
+}
+
+/* The table is byte-for-byte and resolution-for-resolution as before, and its trie holds no
+ * id the table does not know. */
+static void tableBeforeCheck(const tableBefore *b) {
+    char *after;
+    size_t alen;
+    encode(b->t, &after, &alen);
+    assertSameBytes(b->bytes, b->blen, after, alen);
+    swFree(after);
+    for (size_t i = 0; i < b->ntypes; i++) {
+        resCopy got;
+        resolveCopy(b->t, b->types[i], &got);
+        assertSameResolution(&b->want[i], &got);
+        /* Below the cache: the trie itself. */
+        swIdVec ids = {0};
+        assert_int_equal(swTrieMatch(b->t->trie, b->types[i], strlen(b->types[i]), &ids), SW_OK);
+        for (size_t k = 0; k < ids.len; k++) assert_non_null(swTableRoute(b->t, ids.ids[k]));
+        swIdVecFree(&ids);
+    }
+}
+
+typedef struct addRouteRun {
+    tableBefore before;
+    const char *pattern, *target;
+    swRouteKind kind;
+    int pmin, pmax;
+    uint64_t lastId;
+    size_t nroutes;
+    uint64_t id;
+    int created;
+    swError err;
+} addRouteRun;
+
+static swStatus addRouteStep(void *arg) {
+    addRouteRun *a = arg;
+    a->id = 777;
+    a->created = 777;
+    memset(&a->err, 0, sizeof(a->err));
+    return swTableAddRoute(a->before.t, a->pattern, strlen(a->pattern), a->target,
+                           strlen(a->target), a->kind, a->pmin, a->pmax, MAXT, &a->id, &a->created,
+                           &a->err);
+}
+
+static void addRouteFailed(void *arg) {
+    addRouteRun *a = arg;
+    assert_string_equal(a->err.msg, "out of memory");
+    assert_int_equal(a->id, 777);
+    assert_int_equal(a->created, 777);
+    assert_int_equal(a->before.t->lastId, a->lastId);
+    assert_int_equal(a->before.t->nroutes, a->nroutes);
+    assert_null(swTableRoute(a->before.t, a->lastId + 1));
+    tableBeforeCheck(&a->before);
+}
+
 /* Checks an operation under failure at every allocation index until it succeeds: each
  * failure is SW_ERR_NOMEM with the table byte-for-byte and resolution-for-resolution as
  * before, and the trie holding no id the table does not know. */
 static void addRouteUnderFailures(swTable *t, const char *pattern, const char *target,
                                   swRouteKind kind, int pmin, int pmax) {
-    char *before;
-    size_t blen;
-    encode(t, &before, &blen);
-    resCopy want[NPROBES];
-    for (size_t i = 0; i < NPROBES; i++) resolveCopy(t, probeTypes[i], &want[i]);
-    uint64_t lastId = t->lastId;
-    size_t nroutes = t->nroutes;
-    for (long n = 0;; n++) {
-        uint64_t id = 777;
-        int created = 777;
-        swError err;
-        memset(&err, 0, sizeof(err));
-        unitAllocFailAfter(n);
-        swStatus st = swTableAddRoute(t, pattern, strlen(pattern), target, strlen(target), kind,
-                                      pmin, pmax, MAXT, &id, &created, &err);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) {
-            assert_int_equal(created, 1);
-            assert_int_equal(id, lastId + 1);
-            break;
-        }
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_string_equal(err.msg, "out of memory");
-        assert_int_equal(id, 777);
-        assert_int_equal(created, 777);
-        assert_int_equal(t->lastId, lastId);
-        assert_int_equal(t->nroutes, nroutes);
-        assert_null(swTableRoute(t, lastId + 1));
-        char *after;
-        size_t alen;
-        encode(t, &after, &alen);
-        assertSameBytes(before, blen, after, alen);
-        swFree(after);
-        for (size_t i = 0; i < NPROBES; i++) {
-            resCopy got;
-            resolveCopy(t, probeTypes[i], &got);
-            assertSameResolution(&want[i], &got);
-            /* Below the cache: the trie itself. */
-            swIdVec ids = {0};
-            assert_int_equal(swTrieMatch(t->trie, probeTypes[i], strlen(probeTypes[i]), &ids),
-                             SW_OK);
-            for (size_t k = 0; k < ids.len; k++) assert_non_null(swTableRoute(t, ids.ids[k]));
-            swIdVecFree(&ids);
-        }
-    }
-    swFree(before);
+    addRouteRun a = {.pattern = pattern,
+                     .target = target,
+                     .kind = kind,
+                     .pmin = pmin,
+                     .pmax = pmax,
+                     .lastId = t->lastId,
+                     .nroutes = t->nroutes};
+    tableBeforeTake(&a.before, t, probeTypes, NPROBES);
+    unitAllocSweep(addRouteStep, addRouteFailed, &a);
+    assert_int_equal(a.created, 1);
+    assert_int_equal(a.id, a.lastId + 1);
+    swFree(a.before.bytes);
     assertTableSane(t);
 }
 
@@ -785,6 +823,26 @@ static void test_table_add_route_nomem(void **state) {
     swTableFree(t);
 }
 
+typedef struct addRuleRun {
+    tableBefore before;
+    swRuleAction action;
+    const char *re;
+    swError err;
+} addRuleRun;
+
+static swStatus addRuleStep(void *arg) {
+    addRuleRun *a = arg;
+    uint64_t id;
+    int created;
+    return swTableAddRule(a->before.t, a->action, a->re, strlen(a->re), &id, &created, &a->err);
+}
+
+static void addRuleFailed(void *arg) {
+    addRuleRun *a = arg;
+    assert_string_equal(a->err.msg, "out of memory");
+    tableBeforeCheck(&a->before);
+}
+
 static void test_table_add_rule_nomem(void **state) {
     (void)state;
     swTable *t = newTable();
@@ -792,32 +850,11 @@ static void test_table_add_rule_nomem(void **state) {
     for (int k = 0; k < 12; k++) { /* grows the rules array */
         char re[32];
         snprintf(re, sizeof(re), "r%d\\..*", k);
-        char *before;
-        size_t blen;
-        encode(t, &before, &blen);
-        resCopy want;
-        resolveCopy(t, "r3.x", &want);
-        swRuleAction action = k % 2 ? SW_RULE_DENY : SW_RULE_ALLOW;
-        for (long n = 0;; n++) {
-            uint64_t id;
-            int created;
-            swError err;
-            unitAllocFailAfter(n);
-            swStatus st = swTableAddRule(t, action, re, strlen(re), &id, &created, &err);
-            unitAllocFailAfter(-1);
-            if (st == SW_OK) break;
-            assert_int_equal(st, SW_ERR_NOMEM);
-            assert_string_equal(err.msg, "out of memory");
-            char *after;
-            size_t alen;
-            encode(t, &after, &alen);
-            assertSameBytes(before, blen, after, alen);
-            swFree(after);
-            resCopy got;
-            resolveCopy(t, "r3.x", &got);
-            assertSameResolution(&want, &got);
-        }
-        swFree(before);
+        addRuleRun a = {.action = k % 2 ? SW_RULE_DENY : SW_RULE_ALLOW, .re = re};
+        static const char *const r3[] = {"r3.x"};
+        tableBeforeTake(&a.before, t, r3, 1);
+        unitAllocSweep(addRuleStep, addRuleFailed, &a);
+        swFree(a.before.bytes);
     }
     assertTableSane(t);
     expectResolveV(t, "r3.x", 0, 5, 0, 1, (const uint64_t[]){1});

@@ -348,35 +348,60 @@ static void test_table_codec_decode_crafted(void **state) {
 #undef CORRUPT
 }
 
+struct decodeRun {
+    const char *buf;
+    size_t len;
+    swTable *u;
+    swError err;
+};
+
+static swStatus decodeStep(void *arg) {
+    struct decodeRun *a = arg;
+    a->u = (swTable *)(uintptr_t)0x1;
+    memset(&a->err, 0, sizeof(a->err));
+    return swTableDecode(a->buf, a->len, SW_TABLE_MAX_PATTERN, &a->u, &a->err);
+}
+
+/* A failed decode says why and leaves the output alone. */
+static void decodeFailed(void *arg) {
+    struct decodeRun *a = arg;
+    assert_string_equal(a->err.msg, "out of memory");
+    assert_ptr_equal(a->u, (swTable *)(uintptr_t)0x1);
+}
+
 static void test_table_codec_decode_nomem(void **state) {
     (void)state;
     swTable *t = richTable();
     char *buf;
     size_t len;
     encode(t, &buf, &len);
-    long failures = 0;
-    for (long n = 0;; n++) {
-        swTable *u = (swTable *)(uintptr_t)0x1;
-        swError err;
-        memset(&err, 0, sizeof(err));
-        unitAllocFailAfter(n);
-        swStatus st = swTableDecode(buf, len, SW_TABLE_MAX_PATTERN, &u, &err);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) {
-            assertTablesEqual(t, u);
-            assertTableSane(u);
-            swTableFree(u);
-            break;
-        }
-        if (st != SW_ERR_NOMEM) print_error("n=%ld: %d %s\n", n, st, err.msg);
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_string_equal(err.msg, "out of memory");
-        assert_ptr_equal(u, (swTable *)(uintptr_t)0x1);
-        failures++;
-    }
-    assert_true(failures > 10);
+    struct decodeRun a = {.buf = buf, .len = len};
+    assert_true(unitAllocSweep(decodeStep, decodeFailed, &a) > 10);
+    assertTablesEqual(t, a.u);
+    assertTableSane(a.u);
+    swTableFree(a.u);
     swFree(buf);
     swTableFree(t);
+}
+
+struct encodeRun {
+    const swTable *t;
+    char *buf;
+    size_t len;
+};
+
+static swStatus encodeStep(void *arg) {
+    struct encodeRun *a = arg;
+    a->buf = (char *)(uintptr_t)0x1;
+    a->len = 12345;
+    return swTableEncode(a->t, &a->buf, &a->len);
+}
+
+/* A failed encode leaves the outputs alone. */
+static void encodeFailed(void *arg) {
+    struct encodeRun *a = arg;
+    assert_ptr_equal(a->buf, (char *)(uintptr_t)0x1);
+    assert_int_equal(a->len, 12345);
 }
 
 static void test_table_codec_encode_nomem(void **state) {
@@ -385,26 +410,15 @@ static void test_table_codec_encode_nomem(void **state) {
     char *want;
     size_t wlen;
     encode(t, &want, &wlen);
-    for (long n = 0;; n++) {
-        char *buf = (char *)(uintptr_t)0x1;
-        size_t len = 12345;
-        unitAllocFailAfter(n);
-        swStatus st = swTableEncode(t, &buf, &len);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) {
-            assertSameBytes(want, wlen, buf, len);
-            swFree(buf);
-            break;
-        }
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assert_ptr_equal(buf, (char *)(uintptr_t)0x1);
-        assert_int_equal(len, 12345);
-    }
+    struct encodeRun a = {t, NULL, 0};
+    unitAllocSweep(encodeStep, encodeFailed, &a);
+    assertSameBytes(want, wlen, a.buf, a.len);
+    swFree(a.buf);
     swFree(want);
     swTableFree(t);
 }
 
-/* ---- Ranges of decoded fields (issue 9 item 3) ---- */
+/* ---- Ranges of decoded fields ---- */
 
 /* A table with one route whose breaker opened at openedMs, and this clock. */
 static void craftClock(swBuf *b, uint64_t clockMs, uint64_t openedMs) {

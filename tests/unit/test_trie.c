@@ -88,18 +88,17 @@ static void test_trie_new_free(void **state) {
     swTrieFree(NULL);
 }
 
+static swStatus trieNewStep(void *arg) {
+    swTrie **t = arg;
+    *t = swTrieNew();
+    return *t ? SW_OK : SW_ERR_NOMEM;
+}
+
 static void test_trie_new_nomem(void **state) {
     (void)state;
-    for (long n = 0;; n++) {
-        unitAllocFailAfter(n);
-        swTrie *t = swTrieNew();
-        unitAllocFailAfter(-1);
-        if (t) {
-            assert_true(n >= 1);
-            swTrieFree(t);
-            break;
-        }
-    }
+    swTrie *t;
+    assert_true(unitAllocSweep(trieNewStep, NULL, &t) >= 1);
+    swTrieFree(t);
 }
 
 static void test_trie_literal(void **state) {
@@ -439,22 +438,32 @@ static void freeSnapshot(swIdVec *snap) {
     for (size_t i = 0; i < NPROBES; i++) swIdVecFree(&snap[i]);
 }
 
+typedef struct trieInsert {
+    swTrie *t;
+    const char *pattern;
+    uint64_t id;
+    swIdVec snap[NPROBES]; /* the matches before the insert */
+} trieInsert;
+
+static swStatus trieInsertStep(void *arg) {
+    trieInsert *a = arg;
+    return swTrieInsert(a->t, a->pattern, strlen(a->pattern), a->id);
+}
+
+/* A failed insert changed no match and left no trace of the id. */
+static void trieInsertFailed(void *arg) {
+    trieInsert *a = arg;
+    assertSameMatches(a->t, a->snap);
+    size_t cnt;
+    const uint64_t *ids = swTrieExact(a->t, a->pattern, strlen(a->pattern), &cnt);
+    for (size_t i = 0; i < cnt; i++) assert_int_not_equal(ids[i], a->id);
+}
+
 static void insertUnderFailures(swTrie *t, const char *pattern, uint64_t id) {
-    swIdVec snap[NPROBES];
-    snapshotMatches(t, snap);
-    long n;
-    for (n = 0;; n++) {
-        unitAllocFailAfter(n);
-        swStatus st = swTrieInsert(t, pattern, strlen(pattern), id);
-        unitAllocFailAfter(-1);
-        if (st == SW_OK) break;
-        assert_int_equal(st, SW_ERR_NOMEM);
-        assertSameMatches(t, snap);
-        size_t cnt;
-        const uint64_t *ids = swTrieExact(t, pattern, strlen(pattern), &cnt);
-        for (size_t i = 0; i < cnt; i++) assert_int_not_equal(ids[i], id);
-    }
-    freeSnapshot(snap);
+    trieInsert a = {.t = t, .pattern = pattern, .id = id};
+    snapshotMatches(t, a.snap);
+    unitAllocSweep(trieInsertStep, trieInsertFailed, &a);
+    freeSnapshot(a.snap);
     size_t cnt;
     const uint64_t *ids = swTrieExact(t, pattern, strlen(pattern), &cnt);
     int found = 0;
@@ -516,20 +525,19 @@ static void test_trie_failed_insert_leaves_no_nodes(void **state) {
     }
 }
 
+static swStatus trieMatchStep(void *t) {
+    swIdVec out = {0};
+    swStatus st = swTrieMatch(t, "a.b", 3, &out);
+    swIdVecFree(&out); /* a partial result is the caller's to free */
+    return st;
+}
+
 static void test_trie_match_nomem(void **state) {
     (void)state;
     swTrie *t = swTrieNew();
     for (uint64_t i = 1; i <= 10; i++) insert(t, ">", i);
     insert(t, "a.*", 11);
-    for (long n = 0;; n++) {
-        swIdVec out = {0};
-        unitAllocFailAfter(n);
-        swStatus st = swTrieMatch(t, "a.b", 3, &out);
-        unitAllocFailAfter(-1);
-        swIdVecFree(&out); /* a partial result is the caller's to free */
-        if (st == SW_OK) break;
-        assert_int_equal(st, SW_ERR_NOMEM);
-    }
+    unitAllocSweep(trieMatchStep, NULL, t);
     EXPECT(t, "a.b", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
     swTrieFree(t);
 }

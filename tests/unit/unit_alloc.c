@@ -48,3 +48,17 @@ void unitAllocFailAfter(long n) {
 long unitAllocCount(void) {
     return attempts;
 }
+
+long unitAllocSweep(swStatus (*step)(void *arg), void (*failed)(void *arg), void *arg) {
+    for (long n = 0; n < 1000000; n++) {
+        unitAllocFailAfter(n);
+        swStatus st = step(arg);
+        unitAllocFailAfter(-1);
+        if (st == SW_OK) return n;
+        if (st != SW_ERR_NOMEM)
+            fail_msg("run %ld of the sweep returned %d, not SW_ERR_NOMEM", n, st);
+        if (failed) failed(arg);
+    }
+    fail_msg("no run of the allocation-failure sweep succeeded");
+    return -1;
+}

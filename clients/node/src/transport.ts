@@ -5,9 +5,10 @@
  *   node-redis 4/5  sendCommand(args), duplicate() + connect(), subscribe(channels, listener)
  *   ioredis 5       call(...args), duplicate() (connects by itself), subscribe + 'message'
  *
- * Arguments are strings by the time they get here (see args.ts); replies come back raw and
- * are normalised by reply.ts, whatever the protocol (RESP2 arrays, RESP3 maps as objects or
- * Maps). Reply errors are converted to SwarmError subclasses here, in one place.
+ * Arguments are strings by the time they get here (swarm.ts turns numbers and JSON values
+ * into them); replies come back raw and are normalised by reply.ts, whatever the protocol
+ * (RESP2 arrays, RESP3 maps as objects or Maps). Reply errors are converted to SwarmError
+ * subclasses here, in one place.
  */
 import { toSwarmError } from './errors.js';
 

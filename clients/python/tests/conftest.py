@@ -4,6 +4,7 @@ test session, stopped by pid in the fixture's finalizer even when tests fail."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -12,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List
+from typing import Callable, Iterator, List
 
 import pytest
 import redis
@@ -30,23 +31,42 @@ class Server:
 
     def client(self, **kw: object) -> "redis.Redis[str]":
         kw.setdefault("decode_responses", True)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)  # type: ignore[arg-type]
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port that a cluster node can use too: its bus port (port + 10000) must be a
+    port as well, and free. Picked at random below the kernel's ephemeral range."""
+    for _ in range(200):
+        port = random.randint(20000, 30000)
+        if _bindable(port) and _bindable(port + 10000):
+            return port
+    raise RuntimeError("no free port pair in 20000-40000")
 
 
-def start_server(extra: List[str] = []) -> Server:
+def server_args(port: int, d: str, module: bool = True) -> List[str]:
+    args = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", d]
+    return args + (["--loadmodule", MODULE] if module else [])
+
+
+def start_server(extra: List[str] = [], module: bool = True) -> Server:
+    if module and not os.path.exists(MODULE):
+        pytest.exit(f"{MODULE} is not built: run scripts/build.sh (or set SWARM_MODULE)", 2)
     d = tempfile.mkdtemp(prefix="swarm-py-test-")
     for _ in range(5):
         port = free_port()
-        proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", d, "--loadmodule", MODULE, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(server_args(port, d, module) + extra,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for _ in range(100):
             if proc.poll() is not None:
                 break
@@ -60,6 +80,34 @@ def start_server(extra: List[str] = []) -> Server:
         if "Address already in use" not in out:
             raise RuntimeError(f"redis-server did not start:\n{out}")
     raise RuntimeError("no free port for redis-server")
+
+
+def kill_and_restart(server: Server, extra: List[str] = []) -> Server:
+    """kill -9, then the same server again on the same port and directory (AOF reloaded)."""
+    server.proc.kill()
+    server.proc.wait()
+    if server.proc.stdout:
+        server.proc.stdout.close()
+    proc = subprocess.Popen(server_args(server.port, server.dir) + extra,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if redis.Redis(port=server.port, socket_timeout=1).ping():
+                return Server(server.port, proc, server.dir)
+        except (redis.ConnectionError, redis.exceptions.BusyLoadingError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not restart")
+            time.sleep(0.02)
+
+
+def wait_for(cond: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Polls ``cond`` until it holds; fails the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
 
 
 def stop_server(server: Server, keep_dir: bool = False) -> None:
@@ -92,10 +140,6 @@ def prefix() -> str:
 
 @dataclass
 class Features:
-    edit: bool
-    wait: bool
-    withversion: bool
-    noswarm: bool
     publish_lost: bool
     stream_swarm_field: bool
 
@@ -103,26 +147,9 @@ class Features:
 @pytest.fixture(scope="session")
 def features(server: Server) -> Features:
     r = server.client()
-    # redis-py parses COMMAND INFO replies itself (and fails on nil), so read HELP instead.
-    help_lines = [str(x) for x in r.execute_command("SWARM.SNAPSHOT", "HELP")]
-
-    def has(name: str) -> bool:
-        return any(line.startswith(name.split("|")[1].upper() + " ") for line in help_lines)
     probe = f"features:{uuid.uuid4().hex}"
-    try:
-        r.execute_command("SWARM.PUBLISH", probe, "probe.x", "{}")
-        noswarm = False
-    except redis.ResponseError as e:
-        noswarm = str(e).startswith("NOSWARM")
     r.execute_command("SWARM.ROUTE", "ADD", probe, "probe.x", f"stream:{probe}:s")
     reply = r.execute_command("SWARM.PUBLISH", probe, "probe.x", "{}")
     fields = r.xrange(f"{probe}:s")[0][1]
-    try:
-        r.execute_command("SWARM.SNAPSHOT", "GET", probe + ":none", "WITHVERSION")
-        withversion = True
-    except redis.ResponseError:
-        withversion = False
     r.delete(probe, f"{probe}:s")
-    return Features(edit=has("swarm.snapshot|edit"), wait=has("swarm.snapshot|wait"),
-                    withversion=withversion, noswarm=noswarm, publish_lost=len(reply) >= 4,
-                    stream_swarm_field="swarm" in fields)
+    return Features(publish_lost=len(reply) >= 4, stream_swarm_field="swarm" in fields)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, Type
 
 import pytest
 import redis
@@ -14,7 +14,8 @@ import redis.asyncio as aioredis
 
 from swarm_redis import (
     CommandError, ConflictError, DeniedError, EventTypeError, Loss, NoSwarmError, NoVersionError,
-    PayloadError, Route, Rule, SnapshotInfo, Swarm, SwarmError, WrongTypeError, raw_json,
+    PayloadError, Route, Rule, SnapshotInfo, Swarm, SwarmError, TestFailedError, WrongTypeError,
+    raw_json,
 )
 from swarm_redis.aio import AsyncSwarm
 
@@ -37,7 +38,7 @@ class Awaitably:
 APIS = ["sync-str", "sync-bytes", "async-str", "async-bytes"]
 
 
-def run(server: Any, api: str, body: Callable[[Any], Awaitable[None]]) -> None:
+def run(server: Any, api: str, body: Callable[[Any], Coroutine[Any, Any, None]]) -> None:
     decode = api.endswith("-str")
     if api.startswith("sync"):
         r = server.client(decode_responses=decode)
@@ -55,7 +56,7 @@ def run(server: Any, api: str, body: Callable[[Any], Awaitable[None]]) -> None:
         asyncio.run(main())
 
 
-async def expect(exc: type, aw: Awaitable[Any]) -> Any:
+async def expect(exc: Type[BaseException], aw: Awaitable[Any]) -> Any:
     with pytest.raises(exc) as info:
         await aw
     return info.value
@@ -134,10 +135,7 @@ def test_publish(server: Any, prefix: str, api: str, features: Any) -> None:
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_publish_missing_key(server: Any, prefix: str, api: str, features: Any) -> None:
-    if not features.noswarm:
-        pytest.skip("module without NOSWARM (issue 10)")
-
+def test_publish_missing_key(server: Any, prefix: str, api: str) -> None:
     async def body(sw: Any) -> None:
         e = await expect(NoSwarmError, sw.publish(prefix + "swarm:typo", "a.b", {}))
         assert e.key == prefix + "swarm:typo"
@@ -190,10 +188,7 @@ def test_snapshot_commands(server: Any, prefix: str, api: str) -> None:
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_snapshot_edit(server: Any, prefix: str, api: str, features: Any) -> None:
-    if not features.edit:
-        pytest.skip("module without SWARM.SNAPSHOT EDIT (issue 11)")
-
+def test_snapshot_edit(server: Any, prefix: str, api: str) -> None:
     async def body(sw: Any) -> None:
         key = prefix + "state:edit"
         await sw.snapshot.save(key, {"done": 0, "tasks": []})
@@ -203,16 +198,14 @@ def test_snapshot_edit(server: Any, prefix: str, api: str, features: Any) -> Non
         assert (r.version, r.incr) == (2, [5, 7])
         assert await sw.snapshot.get(key) == {"done": 7, "tasks": ["t1"]}
         await expect(ConflictError, sw.snapshot.edit(key, [], if_version=1))
-        e = await expect(SwarmError, sw.snapshot.edit(key, [{"op": "test", "path": "/done", "value": 0}]))
-        assert e.code not in ("ERR", "CONFLICT")
+        e = await expect(TestFailedError,
+                         sw.snapshot.edit(key, [{"op": "test", "path": "/done", "value": 0}]))
+        assert (e.code, e.op, e.path) == ("TESTFAILED", 0, "/done")
     run(server, api, body)
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_snapshot_wait(server: Any, prefix: str, api: str, features: Any) -> None:
-    if not features.wait:
-        pytest.skip("module without SWARM.SNAPSHOT WAIT (issue 11)")
-
+def test_snapshot_wait(server: Any, prefix: str, api: str) -> None:
     async def body(sw: Any) -> None:
         key = prefix + "state:wait"
         await sw.snapshot.save(key, {"n": 1})
@@ -222,15 +215,11 @@ def test_snapshot_wait(server: Any, prefix: str, api: str, features: Any) -> Non
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_get_withversion(server: Any, prefix: str, api: str, features: Any) -> None:
-    if not features.withversion:
-        pytest.skip("module without GET WITHVERSION (issue 11); the fallback is tested above")
-
+def test_get_withversion(server: Any, prefix: str, api: str) -> None:
     async def body(sw: Any) -> None:
         key = prefix + "state:wv"
         await sw.snapshot.save(key, {"a": 1})
         await sw.snapshot.save(key, {"a": 2})
-        assert await sw.snapshot.supports_withversion()
         v = await sw.snapshot.get_with_version(key)
         assert (v.version, v.doc) == (2, {"a": 2})
     run(server, api, body)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 from conftest import REPO
@@ -34,8 +33,8 @@ def test_examples_run(server: Any) -> None:
     outputs = []
     try:
         for proc in procs:
-            out, _ = proc.communicate(timeout=60)
-            outputs.append(out.decode())
+            raw, _ = proc.communicate(timeout=60)
+            outputs.append(raw.decode())
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -54,7 +53,7 @@ def test_examples_run(server: Any) -> None:
     assert doc["done"] == want
     for kind in ("code", "review"):
         assert sw.consumer(f"{demo}:{kind}", f"{kind}rs", "check").pending() == 0
-        assert sw.redis.xlen(f"{demo}:{kind}") == 3
+        assert sw.redis.xlen(f"{demo}:{kind}") == 4  # 3 tasks and control.stop
     assert sw.redis.exists(f"{demo}:dead") == 0
     stats = sw.route.stats(f"{demo}:swarm")
     assert (stats.published, stats.deadlettered) == (10, 0)

@@ -70,8 +70,8 @@ def test_consumer_sync(server: Any, prefix: str, features: Any) -> None:
     key, stream = prefix + "swarm:cons", prefix + "cons:jobs"
     sw.route.add(key, "job.>", f"stream:{stream}")
     first = sw.publish(key, "job.a", {"n": 1}, sender="coord")
-    c = sw.consumer(f"stream:{stream}", "workers", "w1", block_ms=0)
-    late = sw.consumer(stream, "late", "l1", start="$", block_ms=0)
+    c = sw.consumer(f"stream:{stream}", "workers", "w1", block_ms=None)
+    late = sw.consumer(stream, "late", "l1", start="$", block_ms=None)
     assert late.ensure_group() is True
     assert late.ensure_group() is False
     sw.publish(key, "job.b", {"n": 2})
@@ -84,7 +84,8 @@ def test_consumer_sync(server: Any, prefix: str, features: Any) -> None:
     assert [m.type for m in late.read()] == ["job.b"]
     assert c.pending() == 2
     assert c.ack(got[0]) == 1
-    assert c.ack(got[1].entry_id) == 1
+    entry_id = got[1].entry_id
+    assert entry_id is not None and c.ack(entry_id) == 1
     assert c.pending() == 0
     assert c.read() == [] and c.ack() == 0
 
@@ -95,9 +96,9 @@ def test_reclaim_sync(server: Any, prefix: str) -> None:
     sw.route.add(key, "job.>", f"stream:{stream}")
     for n in range(5):
         sw.publish(key, "job.x", {"i": n})
-    dead = sw.consumer(stream, "g", "crashed", block_ms=0, count=5)
+    dead = sw.consumer(stream, "g", "crashed", block_ms=None, count=5)
     assert len(dead.read()) == 5
-    live = sw.consumer(stream, "g", "live", block_ms=0, min_idle_ms=60000)
+    live = sw.consumer(stream, "g", "live", block_ms=None, min_idle_ms=60000)
     assert live.reclaim() == ([], [])
     msgs, deleted = live.reclaim(min_idle_ms=0, count=3)
     assert [m.payload["i"] for m in msgs] == [0, 1, 2] and deleted == []
@@ -126,7 +127,7 @@ def test_consumer_async_blocking_iteration(server: Any, prefix: str) -> None:
                 seen.append(m.payload["i"])
                 await c.ack(m)
                 if len(seen) == 3:
-                    c.close()
+                    await c.close()
         task = asyncio.ensure_future(loop())
         for n in range(3):
             await sw.publish(key, "job.x", {"i": n})
@@ -136,12 +137,12 @@ def test_consumer_async_blocking_iteration(server: Any, prefix: str) -> None:
         # reclaim and $ through the async API
         for n in range(2):
             await sw.publish(key, "job.y", {"i": n})
-        other = sw.consumer(stream, "g", "other", block_ms=0)
+        other = sw.consumer(stream, "g", "other", block_ms=None)
         assert len(await other.read()) == 2
         msgs, _ = await c.reclaim(min_idle_ms=0)
         assert [m.payload["i"] for m in msgs] == [0, 1]
         assert await c.ack(*msgs) == 2
-        late = sw.consumer(stream, "late", "l", start="$", block_ms=0)
+        late = sw.consumer(stream, "late", "l", start="$", block_ms=None)
         assert await late.ensure_group() is True
         assert await late.read() == []
         await r.close()
@@ -254,6 +255,7 @@ def test_state_gives_up(server: Any, prefix: str) -> None:
     with pytest.raises(ConflictError) as info:
         st.update(fn)
     assert info.value.attempts == 4 and calls[0] == 4
+    assert info.value.expected is not None
     assert info.value.current == info.value.expected + 1
 
     async def main() -> None:

@@ -6,11 +6,19 @@ from __future__ import annotations
 import pytest
 import redis
 
+import ast
+import inspect
+from pathlib import Path
+from typing import Any, Dict, List
+
 from swarm_redis import (
-    ERROR_CLASSES, CommandError, ConflictError, CrossSlotError, DeniedError, EventTypeError,
-    Loss, Message, NoSwarmError, NoVersionError, PayloadError, SwarmError, WrongTypeError,
-    convert_error, decode_envelope, decode_stream_entry, error_from_reply, register_error_code,
+    ERROR_CLASSES, BadOpError, BusyKeyError, CommandError, ConflictError, CrossSlotError,
+    DeniedError, EditTypeError, EventTypeError, Loss, Message, ModuleMissingError, NoPathError,
+    NoSwarmError, NoVersionError, OutOfMemoryError, PayloadError, SwarmError, TestFailedError,
+    WrongTypeError, convert_error, decode_envelope, decode_stream_entry, error_from_reply,
+    register_error_code,
 )
+from swarm_redis.commands import RouteCommands, SnapshotCommands, SwarmCommands
 from swarm_redis.types import decode_edit, decode_publish, decode_stats, decode_stream_reply
 
 CASES = [
@@ -23,6 +31,12 @@ CASES = [
     ("CONFLICT version is 2, expected 1", ConflictError, "CONFLICT"),
     ("NOVERSION version 1 was evicted, the oldest retained is 2", NoVersionError, "NOVERSION"),
     ("CROSSSLOT target hashes to another slot", CrossSlotError, "CROSSSLOT"),
+    ("TESTFAILED op 1 test failed at '/tasks/3/owner'", TestFailedError, "TESTFAILED"),
+    ("NOPATH op 0 path '/a/b' does not exist", NoPathError, "NOPATH"),
+    ("BADOP op 1 has an unknown op 'inc'", BadOpError, "BADOP"),
+    ("TYPE op 0 incr target at '/n' is not an integer", EditTypeError, "TYPE"),
+    ("BUSYKEY Target key name already exists.", BusyKeyError, "BUSYKEY"),
+    ("OOM out of memory", OutOfMemoryError, "OOM"),
 ]
 
 
@@ -45,6 +59,11 @@ def test_error_fields() -> None:
     c = error_from_reply("CONFLICT version is 0, expected 3")
     assert (c.current, c.expected) == (0, 3)
     assert error_from_reply("NOVERSION version 9 does not exist, the head is 3").version == 9
+    tf = error_from_reply("TESTFAILED op 1 test failed at '/tasks/3/owner'")
+    assert (tf.op, tf.path) == (1, "/tasks/3/owner")
+    assert error_from_reply("NOPATH op 3 from '/x' does not exist").op == 3
+    assert error_from_reply("BADOP ops must be a JSON array").op is None
+    assert error_from_reply("TYPE op 2 incr overflows int64 at '/n'").op == 2
 
 
 def test_redis_py_stripped_err() -> None:
@@ -64,19 +83,31 @@ def test_redis_py_stripped_err() -> None:
 
 
 def test_unknown_code_word_and_registration() -> None:
-    e = error_from_reply("TESTFAILED op 0 (test at /a) failed")
-    assert type(e) is SwarmError and e.code == "TESTFAILED" and e.detail == "op 0 (test at /a) failed"
-    e = convert_error(redis.ResponseError("TESTFAILED op 0 (test at /a) failed"))
-    assert type(e) is SwarmError and e.code == "TESTFAILED"
+    e = error_from_reply("NEWCODE op 0 (test at /a) failed")
+    assert type(e) is SwarmError and e.code == "NEWCODE" and e.detail == "op 0 (test at /a) failed"
+    e2 = convert_error(redis.ResponseError("NEWCODE op 0 (test at /a) failed"))
+    assert isinstance(e2, SwarmError) and type(e2) is SwarmError and e2.code == "NEWCODE"
 
-    class TestFailed(SwarmError):
+    class NewCode(SwarmError):
         pass
-    register_error_code("TESTFAILED", TestFailed)
+    register_error_code("NEWCODE", NewCode)
     try:
-        assert type(error_from_reply("TESTFAILED op 0")) is TestFailed
+        assert type(error_from_reply("NEWCODE op 0")) is NewCode
     finally:
-        del ERROR_CLASSES["TESTFAILED"]
+        del ERROR_CLASSES["NEWCODE"]
     assert type(error_from_reply("something odd")) is CommandError
+
+
+def test_module_missing() -> None:
+    # redis-py strips "ERR "; servers word the rest differently, swarm's text is ours.
+    for text in ("unknown command 'SWARM.PUBLISH', with args beginning with: 'k' ",
+                 "unknown command `SWARM.ROUTE`, with args beginning with: `ADD`, "):
+        e = convert_error(redis.ResponseError(text), "127.0.0.1:7")
+        assert type(e) is ModuleMissingError and isinstance(e, CommandError)
+        assert e.code == "ERR" and e.server == "127.0.0.1:7"
+        assert e.command in ("SWARM.PUBLISH", "SWARM.ROUTE")
+        assert e.detail.startswith("the swarm module is not loaded on 127.0.0.1:7")
+    assert type(convert_error(redis.ResponseError("unknown command 'FOO'"))) is CommandError
 
 
 ENVELOPE = ('{"id":"17-0","swarm":"swarm:\\"ops\\"","type":"task.done","priority":8,"ts":17,'
@@ -111,7 +142,9 @@ def test_reply_shapes() -> None:
     r = decode_publish(["1-0", [], 0, [["channel:a", "missed"], ["stream:s", "failed"]]])
     assert r.lost == [Loss("channel:a", "missed"), Loss("stream:s", "failed")]
     assert decode_publish([b"1-0", [], 0, [b"channel:a", b"shed"]]).lost == [Loss("channel:a", "shed")]
-    assert decode_publish([None, [], 0]).id is None
+    assert decode_publish(["1-0", [], 0, []]).duplicate is False
+    assert decode_publish(["1-0", [], 0, [], 1]).duplicate is True
+    assert decode_publish(["1-0", [], 0, [], 0]).duplicate is False
     assert (decode_edit(3).version, decode_edit(3).incr) == (3, [])
     assert decode_edit([3, [5, 7]]).incr == [5, 7]
     assert decode_edit([3, 5, 7]).incr == [5, 7]
@@ -119,3 +152,46 @@ def test_reply_shapes() -> None:
             "shed", 6, "routes", 7, "rules", 8, "last-id", "9-0", "default", None]
     assert decode_stats(flat) == decode_stats(dict(zip(flat[::2], flat[1::2])))
     assert decode_stats(flat).last_id == "9-0"
+
+
+def _decl_params(tree: ast.Module) -> Dict[str, Dict[str, List[str]]]:
+    """{class: {method: [parameter names with their kind]}} of aio.py's TYPE_CHECKING block."""
+    out: Dict[str, Dict[str, List[str]]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for cls in node.body:
+                if isinstance(cls, ast.ClassDef):
+                    out[cls.name] = {}
+                    for f in cls.body:
+                        if isinstance(f, ast.AsyncFunctionDef):
+                            a = f.args
+                            names = [x.arg for x in a.args] + \
+                                (["*" + a.vararg.arg] if a.vararg else []) + \
+                                ["kw:" + x.arg for x in a.kwonlyargs]
+                            out[cls.name][f.name] = names
+    return out
+
+
+def _runtime_params(cls: Any) -> Dict[str, List[str]]:
+    out: Dict[str, List[str]] = {}
+    for name, fn in vars(cls).items():
+        if name.startswith("_") or not callable(fn):
+            continue
+        names = []
+        for p in inspect.signature(fn).parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                names.append("*" + p.name)
+            elif p.kind is p.KEYWORD_ONLY:
+                names.append("kw:" + p.name)
+            else:
+                names.append(p.name)
+        out[name] = names
+    return out
+
+
+def test_async_declarations_match_the_implementation() -> None:
+    import swarm_redis.aio as aio
+    decl = _decl_params(ast.parse(Path(aio.__file__).read_text()))
+    assert decl["AsyncRouteCommands"] == _runtime_params(RouteCommands)
+    assert decl["AsyncSnapshotCommands"] == _runtime_params(SnapshotCommands)
+    assert decl["_AsyncGroup"] == _runtime_params(SwarmCommands)

@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from .types import (
-    EditResult, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
+    EditOp, EditResult, Num, Versioned, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
     decode_edit, decode_info, decode_publish, decode_route, decode_rule, decode_stats,
     decode_version_entry, get_args, i, lst, n, s, s_or_none, to_json_text,
 )
@@ -17,7 +17,7 @@ T = TypeVar("T")
 class Cmd(Generic[T]):
     __slots__ = ("args", "decode")
 
-    def __init__(self, args: List[str], decode: Callable[[Any], T]) -> None:
+    def __init__(self, args: List[Any], decode: Optional[Callable[[Any], T]]) -> None:
         self.args = args
         self.decode = decode
 
@@ -103,13 +103,16 @@ def snap_get(key: str, version: Optional[Num], path: Optional[str]) -> Cmd[Any]:
     return Cmd(get_args(key, version, path), _parse_or_none)
 
 
-def snap_get_withversion(key: str, path: Optional[str]) -> Cmd[Tuple[int, Any]]:
-    def decode(r: Any) -> Tuple[int, Any]:
-        if r is None:
-            return 0, None
-        a = lst(r)
-        return (i(a[0]) if a and a[0] is not None else 0), _parse_or_none(a[1] if len(a) > 1 else None)
-    return Cmd(get_args(key, None, path) + ["WITHVERSION"], decode)
+def _versioned(r: Any) -> Versioned:
+    if r is None:
+        return Versioned(0, None)
+    a = lst(r)
+    return Versioned(i(a[0]) if a and a[0] is not None else 0,
+                     _parse_or_none(a[1] if len(a) > 1 else None))
+
+
+def snap_get_withversion(key: str, path: Optional[str]) -> Cmd[Versioned]:
+    return Cmd(get_args(key, None, path) + ["WITHVERSION"], _versioned)
 
 
 def snap_patch(key: str, patch: Any, if_version: Optional[Num]) -> Cmd[int]:
@@ -119,7 +122,7 @@ def snap_patch(key: str, patch: Any, if_version: Optional[Num]) -> Cmd[int]:
     return Cmd(args, i)
 
 
-def snap_edit(key: str, ops: Union[Sequence[Any], RawJSON], if_version: Optional[Num]) -> Cmd[EditResult]:
+def snap_edit(key: str, ops: Union[Sequence[EditOp], RawJSON], if_version: Optional[Num]) -> Cmd[EditResult]:
     args = ["SWARM.SNAPSHOT", "EDIT", key, to_json_text(ops if isinstance(ops, RawJSON) else list(ops))]
     if if_version is not None:
         args += ["IFVERSION", n(if_version)]
@@ -166,4 +169,4 @@ def stream_name(stream: str) -> str:
 
 
 def backoff_ceiling(attempt: int, base_ms: float, max_ms: float) -> float:
-    return min(max_ms, base_ms * (2 ** (attempt - 1))) / 1000.0
+    return float(min(max_ms, base_ms * (2 ** (attempt - 1)))) / 1000.0

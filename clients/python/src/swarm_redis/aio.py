@@ -1,4 +1,4 @@
-"""The asyncio API over ``redis.asyncio.Redis``: the same methods as the sync API, awaited.
+"""The asyncio API: ``AsyncSwarm`` over ``redis.asyncio.Redis`` (or its cluster / pipeline).
 
     import redis.asyncio as aioredis
     from swarm_redis.aio import AsyncSwarm
@@ -7,6 +7,11 @@
     async with await sw.subscribe("swarm:ops") as sub:
         async for msg in sub:
             ...
+
+The commands are the same command group as the sync API (``swarm_redis.commands``): on an
+asyncio client they return coroutines. This module declares their awaited types for type
+checkers, and holds the asyncio helpers (subscription, consumer, state). Every blocking
+call can be cancelled: the task's cancellation closes the connection it was blocked on.
 """
 
 from __future__ import annotations
@@ -14,171 +19,173 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar, Union
-
-from redis.exceptions import ResponseError
-
-from . import _spec as c
-from .client import UNCHANGED
-from .errors import CommandError, ConflictError, SwarmError, convert_error
-from .types import (
-    EditResult, Message, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats,
-    VersionEntry, Versioned, decode_envelope, decode_stream_entry, decode_stream_reply, lst, s,
+import weakref
+from typing import (
+    TYPE_CHECKING, Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple, Union,
 )
 
-T = TypeVar("T")
+import redis
+import redis.asyncio
+from redis.exceptions import ResponseError
+
+from . import _helpers as h
+from . import _spec as c
+from .client import UNCHANGED
+from .commands import SwarmCommands
+from .errors import ConflictError, SwarmError, convert_error
+from .types import (
+    ConnectionEvent, EditOp, EditResult, Message, Num, PublishResult, RawJSON, Route, Rule,
+    SnapshotInfo, Stats, VersionEntry, Versioned, decode_envelope, s,
+)
 
 __all__ = ["AsyncSwarm", "AsyncRouteCommands", "AsyncSnapshotCommands", "AsyncSubscription",
-           "AsyncStreamConsumer", "AsyncState", "UNCHANGED"]
+           "AsyncStreamConsumer", "AsyncState", "UNCHANGED", "DEFAULT",
+           "AsyncSwarmModuleCommands", "Redis", "Pipeline"]
+
+DEFAULT = h.DEFAULT
+_NET_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+if TYPE_CHECKING:
+    # The command group's methods as an asyncio client returns them (the implementation is
+    # swarm_redis.commands; tests/test_units.py checks that these signatures match it).
+    class AsyncRouteCommands:
+        async def add(self, key: str, pattern: str, target: str, *, regex: bool = False,
+                      priority: Optional[Tuple[Num, Num]] = None) -> int: ...
+        async def delete(self, key: str, *ids: Num) -> int: ...
+        async def list(self, key: str) -> List[Route]: ...
+        async def match(self, key: str, type: str, *,
+                        priority: Optional[Num] = None) -> List[str]: ...
+        async def allow(self, key: str, regex: str) -> int: ...
+        async def deny(self, key: str, regex: str) -> int: ...
+        async def rules(self, key: str) -> List[Rule]: ...
+        async def set_default(self, key: str, target: Optional[str]) -> None: ...
+        async def stats(self, key: str) -> Stats: ...
+        async def help(self) -> List[str]: ...
+
+    class AsyncSnapshotCommands:
+        async def save(self, key: str, doc: Any, *, if_version: Optional[Num] = None,
+                       keep: Optional[Num] = None) -> int: ...
+        async def get(self, key: str, *, version: Optional[Num] = None,
+                      path: Optional[str] = None) -> Any: ...
+        async def get_text(self, key: str, *, version: Optional[Num] = None,
+                           path: Optional[str] = None) -> Optional[str]: ...
+        async def get_with_version(self, key: str, *,
+                                   path: Optional[str] = None) -> Versioned: ...
+        async def patch(self, key: str, merge_patch: Any, *,
+                        if_version: Optional[Num] = None) -> int: ...
+        async def edit(self, key: str, ops: Union[Sequence[EditOp], RawJSON], *,
+                       if_version: Optional[Num] = None) -> EditResult: ...
+        async def wait(self, key: str, version: Num,
+                       timeout_ms: Num) -> Optional[int]: ...
+        async def diff(self, key: str, from_version: Num,
+                       to_version: Optional[Num] = None) -> str: ...
+        async def list(self, key: str) -> List[VersionEntry]: ...
+        async def restore(self, key: str, version: Num) -> int: ...
+        async def info(self, key: str) -> SnapshotInfo: ...
+        async def help(self) -> List[str]: ...
+
+    class _AsyncGroup:
+        route: AsyncRouteCommands
+        snapshot: AsyncSnapshotCommands
+        client: Any
+
+        def __init__(self, client: Any) -> None: ...
+        async def publish(self, key: str, type: str, payload: Any, *,
+                          priority: Optional[Num] = None,
+                          sender: Optional[str] = None) -> PublishResult: ...
+        async def call(self, *args: Union[str, int, float, bytes]) -> Any: ...
+else:
+    from .commands import RouteCommands as AsyncRouteCommands
+    from .commands import SnapshotCommands as AsyncSnapshotCommands
+    _AsyncGroup = SwarmCommands
 
 
-class _Base:
-    def __init__(self, r: Any) -> None:
-        self._r = r
+async def _notify(cb: Optional[h.OutageCallback], event: ConnectionEvent) -> None:
+    if cb is not None:
+        r = cb(event)
+        if asyncio.iscoroutine(r):
+            await r
 
-    async def _run(self, cmd: "c.Cmd[T]") -> T:
+
+class _Healer:
+    """Reconnect bookkeeping of one owned connection (see the sync _Healer)."""
+
+    def __init__(self, source: str, name: str, on_outage: Optional[h.OutageCallback]) -> None:
+        self.source = source
+        self.name = name
+        self.on_outage = on_outage
+        self.attempts = 0
+        self.closed = asyncio.Event()
+
+    async def failed(self, error: BaseException) -> bool:
+        """Sleeps before the next attempt; False once closed."""
+        if self.closed.is_set():
+            return False
+        self.attempts += 1
+        if self.attempts == 1:
+            await _notify(self.on_outage, ConnectionEvent("lost", self.source, self.name, error))
         try:
-            reply = await self._r.execute_command(*cmd.args)
-        except ResponseError as e:
-            raise convert_error(e) from e
-        return cmd.decode(reply)
+            await asyncio.wait_for(self.closed.wait(), h.reconnect_delay(self.attempts))
+            return False
+        except asyncio.TimeoutError:
+            return not self.closed.is_set()
+
+    async def succeeded(self) -> None:
+        if self.attempts:
+            n, self.attempts = self.attempts, 0
+            await _notify(self.on_outage,
+                          ConnectionEvent("restored", self.source, self.name, None, n))
 
 
-class AsyncRouteCommands(_Base):
-    """SWARM.ROUTE subcommands (see RouteCommands)."""
-
-    async def add(self, key: str, pattern: str, target: str, *, regex: bool = False,
-                  priority: Optional[Tuple[Num, Num]] = None) -> int:
-        return await self._run(c.route_add(key, pattern, target, regex, priority))
-
-    async def delete(self, key: str, *ids: Num) -> int:
-        return await self._run(c.route_del(key, ids))
-
-    async def list(self, key: str) -> List[Route]:
-        return await self._run(c.route_list(key))
-
-    async def match(self, key: str, type: str, *, priority: Optional[Num] = None) -> List[str]:
-        return await self._run(c.route_match(key, type, priority))
-
-    async def allow(self, key: str, regex: str) -> int:
-        return await self._run(c.route_rule("ALLOW", key, regex))
-
-    async def deny(self, key: str, regex: str) -> int:
-        return await self._run(c.route_rule("DENY", key, regex))
-
-    async def rules(self, key: str) -> List[Rule]:
-        return await self._run(c.route_rules(key))
-
-    async def set_default(self, key: str, target: Optional[str]) -> None:
-        await self._run(c.route_default(key, target))
-
-    async def stats(self, key: str) -> Stats:
-        return await self._run(c.route_stats(key))
-
-    async def help(self) -> List[str]:
-        return await self._run(c.help_("SWARM.ROUTE"))
-
-
-class AsyncSnapshotCommands(_Base):
-    """SWARM.SNAPSHOT subcommands (see SnapshotCommands)."""
-
-    def __init__(self, r: Any) -> None:
-        super().__init__(r)
-        self._withversion: Optional[bool] = None
-
-    async def save(self, key: str, doc: Any, *, if_version: Optional[Num] = None,
-                   keep: Optional[Num] = None) -> int:
-        return await self._run(c.snap_save(key, doc, if_version, keep))
-
-    async def get(self, key: str, *, version: Optional[Num] = None,
-                  path: Optional[str] = None) -> Any:
-        return await self._run(c.snap_get(key, version, path))
-
-    async def get_text(self, key: str, *, version: Optional[Num] = None,
-                       path: Optional[str] = None) -> Optional[str]:
-        return await self._run(c.snap_get_text(key, version, path))
-
-    async def get_with_version(self, key: str, *, path: Optional[str] = None) -> Versioned:
-        if self._withversion is not False:
-            try:
-                version, doc = await self._run(c.snap_get_withversion(key, path))
-                self._withversion = True
-                return Versioned(version, doc)
-            except CommandError as e:
-                if e.detail != "syntax error":
-                    raise
-                self._withversion = False
-        for attempt in range(100):
-            try:
-                head = (await self.info(key)).head
-            except CommandError as e:
-                if e.detail == "no such key":
-                    return Versioned(0, None)
-                raise
-            try:
-                return Versioned(head, await self.get(key, version=head, path=path))
-            except SwarmError as e:
-                if e.code != "NOVERSION" or attempt == 99:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def supports_withversion(self) -> bool:
-        if self._withversion is None:
-            await self.get_with_version("\x00swarm:probe")
-        return bool(self._withversion)
-
-    async def patch(self, key: str, merge_patch: Any, *, if_version: Optional[Num] = None) -> int:
-        return await self._run(c.snap_patch(key, merge_patch, if_version))
-
-    async def edit(self, key: str, ops: Union[Sequence[Any], RawJSON], *,
-                   if_version: Optional[Num] = None) -> EditResult:
-        return await self._run(c.snap_edit(key, ops, if_version))
-
-    async def wait(self, key: str, version: Num, timeout_ms: Num) -> Optional[int]:
-        return await self._run(c.snap_wait(key, version, timeout_ms))
-
-    async def diff(self, key: str, from_version: Num, to_version: Optional[Num] = None) -> str:
-        return await self._run(c.snap_diff(key, from_version, to_version))
-
-    async def list(self, key: str) -> List[VersionEntry]:
-        return await self._run(c.snap_list(key))
-
-    async def restore(self, key: str, version: Num) -> int:
-        return await self._run(c.snap_restore(key, version))
-
-    async def info(self, key: str) -> SnapshotInfo:
-        return await self._run(c.snap_info(key))
-
-    async def help(self) -> List[str]:
-        return await self._run(c.help_("SWARM.SNAPSHOT"))
+class _Closed(Exception):
+    pass
 
 
 class AsyncSubscription:
-    """An async iterator of Messages from pub/sub; ``await close()`` ends it."""
+    """An async iterator of Messages from pub/sub; ``await close()`` ends it. It heals its
+    connection like the sync Subscription; a cancelled get() drops the connection, and the
+    next get() subscribes again."""
 
-    def __init__(self, r: Any, channels: List[str]) -> None:
+    def __init__(self, r: Any, channels: List[str], *,
+                 on_outage: Optional[h.OutageCallback] = None) -> None:
         self.channels = list(channels)
-        self._p = r.pubsub()
+        self._r = r
+        self._p: Any = None
         self._queue: List[Message] = []
-        self._closed = False
+        self._healer = _Healer("subscription", ",".join(self.channels), on_outage)
         self.undecodable = 0
 
-    async def _open(self) -> "AsyncSubscription":
-        await self._p.subscribe(*self.channels)
-        confirmed = 0
-        deadline = time.monotonic() + 10
-        while confirmed < len(self.channels):
-            if time.monotonic() > deadline:
-                await self._p.close()
-                raise TimeoutError("no subscribe confirmation from the server")
-            m = await self._p.get_message(timeout=1.0)
-            if m is None:
-                continue
-            if m["type"] == "subscribe":
-                confirmed += 1
-            else:
-                self._take(m)
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    async def _open(self, timeout: float = h.SUBSCRIBE_CONFIRM_TIMEOUT) -> "AsyncSubscription":
+        p = self._r.pubsub()
+        try:
+            await p.subscribe(*self.channels)
+            confirmed = 0
+            deadline = time.monotonic() + timeout
+            while confirmed < len(self.channels):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise redis.TimeoutError("no subscribe confirmation from the server")
+                m = await p.get_message(timeout=min(left, 1.0))
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    confirmed += 1
+                else:
+                    self._take(m)
+        except BaseException:
+            await _close_pubsub(p)
+            raise
+        self._p = p
         return self
+
+    async def _drop(self) -> None:
+        p, self._p = self._p, None
+        if p is not None:
+            await _close_pubsub(p)
 
     def _take(self, m: Any) -> None:
         if m["type"] != "message":
@@ -189,13 +196,28 @@ class AsyncSubscription:
             self.undecodable += 1
 
     async def get(self, timeout: float = 1.0) -> Optional[Message]:
-        """The next message, or None after ``timeout`` seconds (or once closed)."""
-        deadline = time.monotonic() + timeout
-        while not self._queue and not self._closed:
+        """The next message, or None after ``timeout`` seconds (0: as long as it takes) or
+        once closed."""
+        deadline = time.monotonic() + timeout if timeout > 0 else float("inf")
+        while not self._queue and not self.closed:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            m = await self._p.get_message(timeout=min(left, 0.2))
+            try:
+                if self._p is None:
+                    await self._open(min(left, 1.0))
+                    await self._healer.succeeded()
+                p = self._p
+                assert p is not None
+                m = await p.get_message(timeout=min(left, 0.2))
+            except _NET_ERRORS as e:
+                await self._drop()
+                if not await self._healer.failed(e):
+                    break
+                continue
+            except BaseException:
+                await asyncio.shield(self._drop())
+                raise
             if m is not None:
                 self._take(m)
         return self._queue.pop(0) if self._queue else None
@@ -208,17 +230,19 @@ class AsyncSubscription:
             m = await self.get(1.0)
             if m is not None:
                 yield m
-            elif self._closed:
+            elif self.closed:
                 return
 
     async def close(self) -> None:
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
-        try:
-            await self._p.unsubscribe()
-        finally:
-            await self._p.close()
+        self._healer.closed.set()
+        if self._p is not None:
+            try:
+                await self._p.unsubscribe()
+            except _NET_ERRORS:
+                pass
+        await self._drop()
 
     async def __aenter__(self) -> "AsyncSubscription":
         return self
@@ -227,11 +251,21 @@ class AsyncSubscription:
         await self.close()
 
 
+async def _close_pubsub(p: Any) -> None:
+    try:
+        await p.reset()
+    except _NET_ERRORS:
+        pass
+
+
 class AsyncStreamConsumer:
-    """A consumer-group reader for a stream target (see StreamConsumer)."""
+    """A consumer-group reader for a stream target (see StreamConsumer), on a connection of
+    its own. Cancelling a task blocked in read() closes that connection; ``await close()``
+    wakes a read blocked in another task (it returns [])."""
 
     def __init__(self, r: Any, stream: str, group: str, consumer: str, *, start: str = "0",
-                 count: int = 10, block_ms: int = 1000, min_idle_ms: int = 30000) -> None:
+                 count: int = 10, block_ms: Optional[int] = 1000, min_idle_ms: int = 30000,
+                 on_outage: Optional[h.OutageCallback] = None) -> None:
         self._r = r
         self.stream = c.stream_name(stream)
         self.group = group
@@ -240,87 +274,185 @@ class AsyncStreamConsumer:
         self.count = count
         self.block_ms = block_ms
         self.min_idle_ms = min_idle_ms
+        self._conn: Any = None
         self._ready = False
-        self._closed = False
+        self._history: Optional[str] = "0"
+        self._healer = _Healer("consumer", f"{self.stream}/{group}/{consumer}", on_outage)
+        self._lock = asyncio.Lock()
 
-    async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kw: Any) -> T:
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    async def _command(self, *args: Any) -> Any:
+        if self._conn is None:
+            pool = h.pool_for(self._r, self.stream)
+            self._conn = pool.connection_class(**h.own_connection_kwargs(pool))
+        conn = self._conn
         try:
-            return await fn(*args, **kw)
+            await conn.send_command(*args)
+            return await conn.read_response()
         except ResponseError as e:
             raise convert_error(e) from e
+        except BaseException:
+            await asyncio.shield(self._release())
+            raise
 
-    async def ensure_group(self) -> bool:
+    async def _release(self) -> None:
+        self._history = "0"  # entries delivered but not yet handed out come again
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.disconnect()
+            except _NET_ERRORS:
+                pass
+
+    async def _healing(self, fn: Callable[[], Any]) -> Any:
+        async with self._lock:
+            if self.closed:  # one attempt, on a connection closed again afterwards
+                try:
+                    return await fn()
+                finally:
+                    await self._release()
+            while True:
+                try:
+                    out = await fn()
+                except _NET_ERRORS as e:
+                    self._ready = False
+                    self._history = "0"
+                    await self._release()
+                    if not await self._healer.failed(e):
+                        raise
+                    continue
+                await self._healer.succeeded()
+                return out
+
+    async def _ensure_group(self) -> bool:
         try:
-            await self._call(self._r.xgroup_create, self.stream, self.group, self.start,
-                             mkstream=True)
+            await self._command("XGROUP", "CREATE", self.stream, self.group, self.start,
+                                "MKSTREAM")
+            created = True
         except SwarmError as e:
             if e.code != "BUSYGROUP":
                 raise
-            self._ready = True
-            return False
+            created = False
         self._ready = True
-        return True
+        return created
 
-    async def read(self, *, count: Optional[int] = None,
-                   block_ms: Optional[int] = None) -> List[Message]:
-        if not self._ready:
-            await self.ensure_group()
-        block = self.block_ms if block_ms is None else block_ms
+    async def ensure_group(self) -> bool:
+        """Creates the group (and stream) if missing; True if this call created it."""
+        return bool(await self._healing(self._ensure_group))
 
-        async def once() -> List[Message]:
-            reply = await self._call(self._r.xreadgroup, self.group, self.name,
-                                     {self.stream: ">"}, count=count or self.count,
-                                     block=block or None)
-            return decode_stream_reply(reply)
+    async def _blocking(self, *args: Any) -> Any:
+        """A command that may block, raced against close()."""
+        task = asyncio.ensure_future(self._command(*args))
+        closing = asyncio.ensure_future(self._healer.closed.wait())
         try:
-            return await once()
+            await asyncio.wait({task, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+            if not task.done():
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+        if task.cancelled():
+            raise _Closed()
+        return task.result()
+
+    async def _read_once(self, count: int, block: Optional[int]) -> List[Message]:
+        if not self._ready:
+            await self._ensure_group()
+        while self._history is not None:
+            entries = h.entries_of(await self._command(*h.xreadgroup_args(
+                self.group, self.name, self.stream, self._history, count, None)))
+            if not entries:
+                self._history = None
+                break
+            self._history = entries[-1][0]
+            msgs = h.messages_of(self.stream, entries)
+            if msgs:
+                return msgs
+        args = h.xreadgroup_args(self.group, self.name, self.stream, ">", count, block)
+        try:
+            reply = await self._blocking(*args)
         except SwarmError as e:
             if e.code != "NOGROUP":
                 raise
-            await self.ensure_group()
-            return await once()
+            await self._ensure_group()
+            reply = await self._blocking(*args)
+        return h.messages_of(self.stream, h.entries_of(reply))
+
+    async def read(self, *, count: Optional[int] = None,
+                   block_ms: Union[Optional[int], h.Default] = DEFAULT) -> List[Message]:
+        """See StreamConsumer.read (0: block forever; None: no block)."""
+        block = self.block_ms if isinstance(block_ms, h.Default) else block_ms
+        if self.closed:
+            return []
+        try:
+            return await self._healing(  # type: ignore[no-any-return]
+                lambda: self._read_once(count or self.count, block))
+        except (_Closed, *_NET_ERRORS):
+            if self.closed:
+                return []
+            raise
 
     async def ack(self, *items: Union[Message, str]) -> int:
         ids = [m if isinstance(m, str) else (m.entry_id or m.id) for m in items]
         if not ids:
             return 0
-        return int(await self._call(self._r.xack, self.stream, self.group, *ids))
+        return int(await self._healing(
+            lambda: self._command("XACK", self.stream, self.group, *ids)))
 
     async def reclaim(self, *, min_idle_ms: Optional[int] = None,
                       count: Optional[int] = None) -> Tuple[List[Message], List[str]]:
-        if not self._ready:
-            await self.ensure_group()
         limit = count or self.count
         idle = self.min_idle_ms if min_idle_ms is None else min_idle_ms
-        msgs: List[Message] = []
-        deleted: List[str] = []
-        cursor: Any = "0-0"
-        while True:
-            reply = await self._call(self._r.xautoclaim, self.stream, self.group, self.name,
-                                     idle, start_id=cursor, count=limit - len(msgs))
-            cursor = s(reply[0])
-            for entry in lst(reply[1]):
-                if entry[1] is not None:
-                    msgs.append(decode_stream_entry(self.stream, s(entry[0]), entry[1]))
-            if len(reply) > 2:
-                deleted += [s(x) for x in lst(reply[2])]
-            if cursor == "0-0" or len(msgs) >= limit:
-                return msgs, deleted
+
+        async def run() -> Tuple[List[Message], List[str]]:
+            if not self._ready:
+                await self._ensure_group()
+            msgs: List[Message] = []
+            deleted: List[str] = []
+            cursor = "0-0"
+            while True:
+                cursor, got, gone = h.autoclaim_page(self.stream, await self._command(
+                    "XAUTOCLAIM", self.stream, self.group, self.name, idle, cursor,
+                    "COUNT", limit - len(msgs)))
+                msgs += got
+                deleted += gone
+                if cursor == "0-0" or len(msgs) >= limit:
+                    return msgs, deleted
+        return await self._healing(run)  # type: ignore[no-any-return]
 
     async def pending(self) -> int:
-        r = await self._call(self._r.xpending, self.stream, self.group)
-        return int(r["pending"] if isinstance(r, dict) else lst(r)[0])
+        return h.pending_count(await self._healing(
+            lambda: self._command("XPENDING", self.stream, self.group)))
 
     def __aiter__(self) -> AsyncIterator[Message]:
         return self._iter()
 
     async def _iter(self) -> AsyncIterator[Message]:
-        while not self._closed:
-            for m in await self.read():
-                yield m
+        try:
+            while not self.closed:
+                for m in await self.read():
+                    yield m
+        finally:
+            if not self._lock.locked():
+                await self._release()
 
-    def close(self) -> None:
-        self._closed = True
+    async def close(self) -> None:
+        """Ends the consumer and closes its connection."""
+        self._healer.closed.set()
+        async with self._lock:
+            await self._release()
+
+    async def __aenter__(self) -> "AsyncStreamConsumer":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
 
 
 class AsyncState:
@@ -360,34 +492,69 @@ class AsyncState:
                     attempt, self.base_delay_ms, self.max_delay_ms)))
 
 
-class AsyncSwarm:
-    """The swarm commands over one ``redis.asyncio.Redis``."""
+class AsyncSwarm(_AsyncGroup):
+    """The swarm command group over one ``redis.asyncio`` client (``Redis``,
+    ``RedisCluster`` or a pipeline), plus the asyncio helpers. ``await close()`` closes the
+    subscriptions and consumers it opened (not the redis-py client)."""
 
-    def __init__(self, r: Any) -> None:
-        self.redis = r
-        self.route = AsyncRouteCommands(r)
-        self.snapshot = AsyncSnapshotCommands(r)
-        self._base = _Base(r)
-
-    async def publish(self, key: str, type: str, payload: Any, *,
-                      priority: Optional[Num] = None,
-                      sender: Optional[str] = None) -> PublishResult:
-        return await self._base._run(c.publish(key, type, payload, priority, sender))
+    def __init__(self, client: Any, *, on_outage: Optional[h.OutageCallback] = None) -> None:
+        super().__init__(client)
+        self.redis = client
+        self.on_outage = on_outage
+        self._owned: "weakref.WeakSet[Union[AsyncSubscription, AsyncStreamConsumer]]" = \
+            weakref.WeakSet()
 
     async def subscribe(self, key: str, *, channels: Optional[List[str]] = None,
-                        include_default: bool = True) -> AsyncSubscription:
+                        include_default: bool = True,
+                        on_outage: Optional[h.OutageCallback] = None) -> AsyncSubscription:
         if channels is None:
             stats = await self.route.stats(key) if include_default else None
             channels = c.channels_of(await self.route.list(key), stats)
         if not channels:
             raise ValueError(f"swarm {key!r} has no channel targets to subscribe to")
-        return await AsyncSubscription(self.redis, channels)._open()
+        sub = AsyncSubscription(self.redis, channels, on_outage=on_outage or self.on_outage)
+        await sub._open()
+        self._owned.add(sub)
+        return sub
 
-    def consumer(self, stream: str, group: str, consumer: str, **opts: Any) -> AsyncStreamConsumer:
-        return AsyncStreamConsumer(self.redis, stream, group, consumer, **opts)
+    def consumer(self, stream: str, group: str, consumer: str, *, start: str = "0",
+                 count: int = 10, block_ms: Optional[int] = 1000, min_idle_ms: int = 30000,
+                 on_outage: Optional[h.OutageCallback] = None) -> AsyncStreamConsumer:
+        cons = AsyncStreamConsumer(self.redis, stream, group, consumer, start=start,
+                                   count=count, block_ms=block_ms, min_idle_ms=min_idle_ms,
+                                   on_outage=on_outage or self.on_outage)
+        self._owned.add(cons)
+        return cons
 
-    def state(self, key: str, **opts: Any) -> AsyncState:
-        return AsyncState(self.snapshot, key, **opts)
+    def state(self, key: str, *, retries: int = 50, base_delay_ms: float = 2,
+              max_delay_ms: float = 200, keep: Optional[Num] = None) -> AsyncState:
+        return AsyncState(self.snapshot, key, retries=retries, base_delay_ms=base_delay_ms,
+                          max_delay_ms=max_delay_ms, keep=keep)
 
-    async def call(self, *args: Union[str, int]) -> Any:
-        return await self._base._run(c.Cmd([str(a) for a in args], lambda r: r))
+    async def close(self) -> None:
+        for x in list(self._owned):
+            await x.close()
+
+    async def __aenter__(self) -> "AsyncSwarm":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+
+class AsyncSwarmModuleCommands:
+    """A mixin giving a redis.asyncio client class ``.swarm()``."""
+
+    def swarm(self, *, on_outage: Optional[h.OutageCallback] = None) -> AsyncSwarm:
+        return AsyncSwarm(self, on_outage=on_outage)
+
+
+class Pipeline(AsyncSwarmModuleCommands, redis.asyncio.client.Pipeline):  # type: ignore[misc]
+    """``redis.asyncio`` Pipeline with ``.swarm()``."""
+
+
+class Redis(AsyncSwarmModuleCommands, redis.asyncio.Redis):  # type: ignore[misc]
+    """``redis.asyncio.Redis`` with ``.swarm()``; its pipelines have ``.swarm()`` too."""
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
+        return Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)

@@ -1,4 +1,4 @@
-"""The synchronous API over ``redis.Redis``.
+"""The synchronous API: ``Swarm`` (the command group plus helpers) over ``redis.Redis``.
 
     import redis
     from swarm_redis import Swarm
@@ -7,31 +7,35 @@
     sw.route.add("swarm:ops", "task.*", "channel:tasks")
     sw.publish("swarm:ops", "task.done", {"task": "t-17"}, priority=8)
 
-Blocking calls (``snapshot.wait``, ``consumer.read`` with ``block_ms``) take a connection
-from redis-py's pool for their duration and leave the others free; the client's
-``socket_timeout`` (none by default) must be longer than the block.
+The commands (``sw.publish``, ``sw.route.*``, ``sw.snapshot.*``) are the command group of
+``swarm_redis.commands`` and also work on pipelines and ``redis.RedisCluster``. The helpers
+(subscription, consumer, state) need a client; subscriptions and consumers own one
+connection each, heal it after a server restart, and free it on close().
 """
 
 from __future__ import annotations
 
 import random
+import socket
+import threading
 import time
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
+import weakref
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 import redis
 from redis.exceptions import ResponseError
 
+from . import _helpers as h
 from . import _spec as c
-from .errors import CommandError, ConflictError, SwarmError, convert_error
-from .types import (
-    EditResult, Message, Num, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats,
-    VersionEntry, Versioned, decode_envelope, decode_stream_entry, decode_stream_reply, lst, s,
-)
+from .commands import SnapshotCommands, SwarmCommands
+from .errors import ConflictError, SwarmError, convert_error
+from .types import ConnectionEvent, Message, Num, Versioned, decode_envelope, s
 
-T = TypeVar("T")
+__all__ = ["Swarm", "Subscription", "StreamConsumer", "State", "UNCHANGED", "DEFAULT",
+           "SwarmModuleCommands", "Redis", "Pipeline"]
 
-__all__ = ["Swarm", "RouteCommands", "SnapshotCommands", "Subscription", "StreamConsumer",
-           "State", "UNCHANGED"]
+DEFAULT = h.DEFAULT
+_NET_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class _Unchanged:
@@ -43,168 +47,88 @@ UNCHANGED: Any = _Unchanged()
 """Returned by an update function to write nothing."""
 
 
-class _Base:
-    def __init__(self, r: "redis.Redis[Any]") -> None:
-        self._r = r
-
-    def _run(self, cmd: "c.Cmd[T]") -> T:
-        try:
-            reply = self._r.execute_command(*cmd.args)
-        except ResponseError as e:
-            raise convert_error(e) from e
-        return cmd.decode(reply)
+class _Closed(Exception):
+    pass
 
 
-class RouteCommands(_Base):
-    """SWARM.ROUTE subcommands."""
+class _Healer:
+    """Reconnect bookkeeping of one owned connection: reports "lost" once per outage and
+    "restored" when an operation succeeds again; sleeps between attempts until closed."""
 
-    def add(self, key: str, pattern: str, target: str, *, regex: bool = False,
-            priority: Optional[Tuple[Num, Num]] = None) -> int:
-        """ADD: the route id (the existing id for an identical route)."""
-        return self._run(c.route_add(key, pattern, target, regex, priority))
+    def __init__(self, source: str, name: str, on_outage: Optional[h.OutageCallback]) -> None:
+        self.source = source
+        self.name = name
+        self.on_outage = on_outage
+        self.attempts = 0
+        self.closed = threading.Event()
 
-    def delete(self, key: str, *ids: Num) -> int:
-        """DEL: how many routes or rules were removed."""
-        return self._run(c.route_del(key, ids))
+    def failed(self, error: BaseException) -> None:
+        if self.closed.is_set():
+            raise _Closed()
+        self.attempts += 1
+        if self.attempts == 1 and self.on_outage is not None:
+            self.on_outage(ConnectionEvent("lost", self.source, self.name, error, 0))
+        if self.closed.wait(h.reconnect_delay(self.attempts)):
+            raise _Closed()
 
-    def list(self, key: str) -> List[Route]:
-        return self._run(c.route_list(key))
-
-    def match(self, key: str, type: str, *, priority: Optional[Num] = None) -> List[str]:
-        """MATCH: the targets a publish would reach (a dry run)."""
-        return self._run(c.route_match(key, type, priority))
-
-    def allow(self, key: str, regex: str) -> int:
-        return self._run(c.route_rule("ALLOW", key, regex))
-
-    def deny(self, key: str, regex: str) -> int:
-        return self._run(c.route_rule("DENY", key, regex))
-
-    def rules(self, key: str) -> List[Rule]:
-        return self._run(c.route_rules(key))
-
-    def set_default(self, key: str, target: Optional[str]) -> None:
-        """DEFAULT: sets the dead-letter target, or clears it with None."""
-        self._run(c.route_default(key, target))
-
-    def stats(self, key: str) -> Stats:
-        return self._run(c.route_stats(key))
-
-    def help(self) -> List[str]:
-        return self._run(c.help_("SWARM.ROUTE"))
-
-
-class SnapshotCommands(_Base):
-    """SWARM.SNAPSHOT subcommands. Documents are JSON values (json.dumps) or RawJSON."""
-
-    def __init__(self, r: "redis.Redis[Any]") -> None:
-        super().__init__(r)
-        self._withversion: Optional[bool] = None
-
-    def save(self, key: str, doc: Any, *, if_version: Optional[Num] = None,
-             keep: Optional[Num] = None) -> int:
-        """SAVE: the new version. ``if_version=0``: only if the key does not exist."""
-        return self._run(c.snap_save(key, doc, if_version, keep))
-
-    def get(self, key: str, *, version: Optional[Num] = None, path: Optional[str] = None) -> Any:
-        """GET, parsed; None when the key or path is absent (get_text tells it from null)."""
-        return self._run(c.snap_get(key, version, path))
-
-    def get_text(self, key: str, *, version: Optional[Num] = None,
-                 path: Optional[str] = None) -> Optional[str]:
-        """GET as JSON text; None when the key or the path is absent."""
-        return self._run(c.snap_get_text(key, version, path))
-
-    def get_with_version(self, key: str, *, path: Optional[str] = None) -> Versioned:
-        """The head document and its version, read atomically.
-
-        ``GET ... WITHVERSION`` where the module has it; otherwise INFO for the head, then
-        ``GET VERSION <head>``, which is exactly that version's text whatever happens in
-        between (read again if that version was evicted meanwhile).
-        """
-        if self._withversion is not False:
-            try:
-                version, doc = self._run(c.snap_get_withversion(key, path))
-                self._withversion = True
-                return Versioned(version, doc)
-            except CommandError as e:
-                if e.detail != "syntax error":
-                    raise
-                self._withversion = False
-        for attempt in range(100):
-            try:
-                head = self.info(key).head
-            except CommandError as e:
-                if e.detail == "no such key":
-                    return Versioned(0, None)
-                raise
-            try:
-                return Versioned(head, self.get(key, version=head, path=path))
-            except SwarmError as e:
-                if e.code != "NOVERSION" or attempt == 99:
-                    raise
-        raise AssertionError("unreachable")
-
-    def supports_withversion(self) -> bool:
-        """Whether GET takes WITHVERSION here (probed once, cached)."""
-        if self._withversion is None:
-            self.get_with_version("\x00swarm:probe")
-        return bool(self._withversion)
-
-    def patch(self, key: str, merge_patch: Any, *, if_version: Optional[Num] = None) -> int:
-        """PATCH (RFC 7396 merge patch): the new version."""
-        return self._run(c.snap_patch(key, merge_patch, if_version))
-
-    def edit(self, key: str, ops: Union[Sequence[Any], RawJSON], *,
-             if_version: Optional[Num] = None) -> EditResult:
-        """EDIT (RFC 6902 JSON Patch plus ``incr``): the new version and the incr results."""
-        return self._run(c.snap_edit(key, ops, if_version))
-
-    def wait(self, key: str, version: Num, timeout_ms: Num) -> Optional[int]:
-        """WAIT: the head once it is above ``version``; None on timeout (0: forever)."""
-        return self._run(c.snap_wait(key, version, timeout_ms))
-
-    def diff(self, key: str, from_version: Num, to_version: Optional[Num] = None) -> str:
-        """DIFF: the merge patch (JSON text) turning one version into another (head default)."""
-        return self._run(c.snap_diff(key, from_version, to_version))
-
-    def list(self, key: str) -> List[VersionEntry]:
-        return self._run(c.snap_list(key))
-
-    def restore(self, key: str, version: Num) -> int:
-        return self._run(c.snap_restore(key, version))
-
-    def info(self, key: str) -> SnapshotInfo:
-        """INFO; CommandError ``no such key`` for a missing key."""
-        return self._run(c.snap_info(key))
-
-    def help(self) -> List[str]:
-        return self._run(c.help_("SWARM.SNAPSHOT"))
+    def succeeded(self) -> None:
+        if self.attempts:
+            n, self.attempts = self.attempts, 0
+            if self.on_outage is not None:
+                self.on_outage(ConnectionEvent("restored", self.source, self.name, None, n))
 
 
 class Subscription:
-    """A pub/sub subscription yielding Messages; iterate it, or get(timeout). close() ends it."""
+    """A pub/sub subscription yielding Messages: iterate it, or get(timeout); close() ends it.
 
-    def __init__(self, r: "redis.Redis[Any]", channels: List[str]) -> None:
+    It owns its connection: when the server goes away it reconnects (with backoff) and
+    subscribes again, reporting ``on_outage`` events; messages published while it was gone
+    are not delivered (pub/sub keeps nothing)."""
+
+    def __init__(self, r: Any, channels: List[str], *,
+                 on_outage: Optional[h.OutageCallback] = None) -> None:
         self.channels = list(channels)
-        self._p = r.pubsub()
+        self._r = r
+        self._p: Any = None
         self._queue: List[Message] = []
-        self._closed = False
+        self._healer = _Healer("subscription", ",".join(self.channels), on_outage)
+        self._in_get = False
         self.undecodable = 0
-        self._p.subscribe(*self.channels)
-        confirmed = 0
-        deadline = time.monotonic() + 10
-        while confirmed < len(self.channels):
-            if time.monotonic() > deadline:
-                self._p.close()
-                raise TimeoutError("no subscribe confirmation from the server")
-            m = self._p.get_message(timeout=1.0)
-            if m is None:
-                continue
-            if m["type"] == "subscribe":
-                confirmed += 1
-            else:
-                self._take(m)
+        self._open(h.SUBSCRIBE_CONFIRM_TIMEOUT)
+
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    def _open(self, timeout: float) -> None:
+        p = self._r.pubsub()
+        try:
+            p.subscribe(*self.channels)
+            confirmed = 0
+            deadline = time.monotonic() + timeout
+            while confirmed < len(self.channels):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise redis.TimeoutError("no subscribe confirmation from the server")
+                m = p.get_message(timeout=min(left, 1.0))
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    confirmed += 1
+                else:
+                    self._take(m)
+        except BaseException:
+            p.close()
+            raise
+        self._p = p
+
+    def _drop(self) -> None:
+        p, self._p = self._p, None
+        if p is not None:
+            try:
+                p.close()
+            except _NET_ERRORS:
+                pass
 
     def _take(self, m: Any) -> None:
         if m["type"] != "message":
@@ -215,13 +139,37 @@ class Subscription:
             self.undecodable += 1
 
     def get(self, timeout: float = 1.0) -> Optional[Message]:
-        """The next message, or None after ``timeout`` seconds (or once closed)."""
-        deadline = time.monotonic() + timeout
-        while not self._queue and not self._closed:
+        """The next message, or None after ``timeout`` seconds (0: as long as it takes) or
+        once closed. During an outage it keeps reconnecting until the timeout."""
+        deadline = time.monotonic() + timeout if timeout > 0 else float("inf")
+        while not self._queue and not self.closed:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            m = self._p.get_message(timeout=min(left, 1.0))
+            try:
+                if self._p is None:
+                    self._open(min(left, 1.0))
+                    if self.closed:  # close() ran meanwhile in another thread
+                        self._drop()
+                        break
+                    self._healer.succeeded()
+                p = self._p
+                assert p is not None
+                self._in_get = True
+                try:
+                    m = p.get_message(timeout=min(left, 1.0))
+                finally:
+                    self._in_get = False
+            except _NET_ERRORS as e:
+                self._drop()
+                try:
+                    self._healer.failed(e)
+                except _Closed:
+                    break
+                continue
+            except BaseException:
+                self._drop()
+                raise
             if m is not None:
                 self._take(m)
         return self._queue.pop(0) if self._queue else None
@@ -231,17 +179,29 @@ class Subscription:
             m = self.get(1.0)
             if m is not None:
                 yield m
-            elif self._closed:
+            elif self.closed:
                 return
 
     def close(self) -> None:
-        if self._closed:
+        """Unsubscribes and closes the connection (from any thread)."""
+        if self.closed:
             return
-        self._closed = True
-        try:
-            self._p.unsubscribe()
-        finally:
-            self._p.close()
+        self._healer.closed.set()
+        p = self._p
+        if p is not None and self._in_get:  # another thread reads: wake it, it disconnects
+            sock = getattr(p.connection, "_sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            return
+        if p is not None:
+            try:
+                p.unsubscribe()
+            except _NET_ERRORS:
+                pass
+        self._drop()
 
     def __enter__(self) -> "Subscription":
         return self
@@ -251,17 +211,24 @@ class Subscription:
 
 
 class StreamConsumer:
-    """A consumer-group reader for a stream target.
+    """A consumer-group reader for a stream target, on a connection of its own.
 
     The group is created if missing (``XGROUP CREATE <stream> <group> <start> MKSTREAM``);
     ``start="0"`` (default) also delivers entries published before the group existed,
-    ``"$"`` only newer ones. read() is XREADGROUP ``>``, ack() XACK with the stream entry
-    ids, reclaim() XAUTOCLAIM of entries pending longer than ``min_idle_ms``.
+    ``"$"`` only newer ones. read() first returns this consumer's own pending entries
+    (delivered before but not acknowledged: after a crash or a lost reply), then new ones
+    (XREADGROUP ``>``, blocking ``block_ms``: 0 waits forever, None does not block). ack()
+    is XACK, reclaim() XAUTOCLAIM of entries pending longer than ``min_idle_ms``.
+
+    When the server goes away every call reconnects with backoff until it is back (or
+    close() is called), re-creates the group if it was lost, reads its pending entries
+    again, and reports ``on_outage`` events. Leaving a ``for`` loop over the consumer
+    closes its connection (the next call opens one); close() ends it for good.
     """
 
-    def __init__(self, r: "redis.Redis[Any]", stream: str, group: str, consumer: str, *,
-                 start: str = "0", count: int = 10, block_ms: int = 1000,
-                 min_idle_ms: int = 30000) -> None:
+    def __init__(self, r: Any, stream: str, group: str, consumer: str, *, start: str = "0",
+                 count: int = 10, block_ms: Optional[int] = 1000, min_idle_ms: int = 30000,
+                 on_outage: Optional[h.OutageCallback] = None) -> None:
         self._r = r
         self.stream = c.stream_name(stream)
         self.group = group
@@ -270,85 +237,178 @@ class StreamConsumer:
         self.count = count
         self.block_ms = block_ms
         self.min_idle_ms = min_idle_ms
+        self._conn: Any = None
+        self._reading = False
         self._ready = False
-        self._closed = False
+        self._history: Optional[str] = "0"
+        self._healer = _Healer("consumer", f"{self.stream}/{group}/{consumer}", on_outage)
+        self._lock = threading.Lock()
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    def _command(self, *args: Any) -> Any:
+        if self._conn is None:
+            pool = h.pool_for(self._r, self.stream)
+            self._conn = pool.connection_class(**h.own_connection_kwargs(pool))
+        conn = self._conn
         try:
-            return fn(*args, **kw)
+            conn.send_command(*args)
+            return conn.read_response()
         except ResponseError as e:
             raise convert_error(e) from e
+        except BaseException:
+            self._release()
+            raise
 
-    def ensure_group(self) -> bool:
-        """Creates the group (and stream) if missing; True if this call created it."""
+    def _release(self) -> None:
+        self._history = "0"  # entries delivered but not yet handed out come again
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.disconnect()
+
+    def _healing(self, fn: Callable[[], Any]) -> Any:
+        with self._lock:
+            if self.closed:  # one attempt, on a connection closed again afterwards
+                try:
+                    return fn()
+                finally:
+                    self._release()
+            while True:
+                try:
+                    out = fn()
+                except _NET_ERRORS as e:
+                    self._ready = False
+                    self._history = "0"
+                    try:
+                        self._healer.failed(e)
+                    except _Closed:
+                        raise e from None
+                    continue
+                self._healer.succeeded()
+                if self.closed:  # close() ran in another thread meanwhile
+                    self._release()
+                return out
+
+    def _ensure_group(self) -> bool:
         try:
-            self._call(self._r.xgroup_create, self.stream, self.group, self.start, mkstream=True)
+            self._command("XGROUP", "CREATE", self.stream, self.group, self.start, "MKSTREAM")
+            created = True
         except SwarmError as e:
             if e.code != "BUSYGROUP":
                 raise
-            self._ready = True
-            return False
+            created = False
         self._ready = True
-        return True
+        return created
 
-    def read(self, *, count: Optional[int] = None, block_ms: Optional[int] = None) -> List[Message]:
-        """New entries for this consumer; [] when none came within ``block_ms`` (0: no block)."""
+    def ensure_group(self) -> bool:
+        """Creates the group (and stream) if missing; True if this call created it."""
+        return bool(self._healing(self._ensure_group))
+
+    def _read_once(self, count: int, block: Optional[int]) -> List[Message]:
         if not self._ready:
-            self.ensure_group()
-        block = self.block_ms if block_ms is None else block_ms
-
-        def once() -> List[Message]:
-            reply = self._call(self._r.xreadgroup, self.group, self.name, {self.stream: ">"},
-                               count=count or self.count, block=block or None)
-            return decode_stream_reply(reply)
+            self._ensure_group()
+        while self._history is not None:
+            entries = h.entries_of(self._command(*h.xreadgroup_args(
+                self.group, self.name, self.stream, self._history, count, None)))
+            if not entries:
+                self._history = None
+                break
+            self._history = entries[-1][0]
+            msgs = h.messages_of(self.stream, entries)
+            if msgs:
+                return msgs
+        args = h.xreadgroup_args(self.group, self.name, self.stream, ">", count, block)
+        self._reading = True
         try:
-            return once()
+            reply = self._command(*args)
         except SwarmError as e:
             if e.code != "NOGROUP":  # stream or group deleted meanwhile: recreate once
                 raise
-            self.ensure_group()
-            return once()
+            self._ensure_group()
+            reply = self._command(*args)
+        finally:
+            self._reading = False
+        return h.messages_of(self.stream, h.entries_of(reply))
+
+    def read(self, *, count: Optional[int] = None,
+             block_ms: Union[Optional[int], h.Default] = DEFAULT) -> List[Message]:
+        """Entries for this consumer: its pending ones first, then new ones; [] when none
+        came within ``block_ms`` (default: the consumer's; 0: forever; None: no block) or
+        once closed."""
+        block = self.block_ms if isinstance(block_ms, h.Default) else block_ms
+        if self.closed:
+            return []
+        try:
+            return self._healing(lambda: self._read_once(count or self.count, block))  # type: ignore[no-any-return]
+        except _NET_ERRORS:
+            if self.closed:
+                return []
+            raise
 
     def ack(self, *items: Union[Message, str]) -> int:
         """XACK messages (or entry ids); how many were acknowledged."""
         ids = [m if isinstance(m, str) else (m.entry_id or m.id) for m in items]
         if not ids:
             return 0
-        return int(self._call(self._r.xack, self.stream, self.group, *ids))
+        return int(self._healing(lambda: self._command("XACK", self.stream, self.group, *ids)))
 
     def reclaim(self, *, min_idle_ms: Optional[int] = None,
                 count: Optional[int] = None) -> Tuple[List[Message], List[str]]:
         """XAUTOCLAIM from 0-0 following the cursor: (claimed messages, deleted entry ids)."""
-        if not self._ready:
-            self.ensure_group()
         limit = count or self.count
         idle = self.min_idle_ms if min_idle_ms is None else min_idle_ms
-        msgs: List[Message] = []
-        deleted: List[str] = []
-        cursor: Any = "0-0"
-        while True:
-            reply = self._call(self._r.xautoclaim, self.stream, self.group, self.name, idle,
-                               start_id=cursor, count=limit - len(msgs))
-            cursor = s(reply[0])
-            for entry in lst(reply[1]):
-                if entry[1] is not None:
-                    msgs.append(decode_stream_entry(self.stream, s(entry[0]), entry[1]))
-            if len(reply) > 2:
-                deleted += [s(x) for x in lst(reply[2])]
-            if cursor == "0-0" or len(msgs) >= limit:
-                return msgs, deleted
+
+        def run() -> Tuple[List[Message], List[str]]:
+            if not self._ready:
+                self._ensure_group()
+            msgs: List[Message] = []
+            deleted: List[str] = []
+            cursor = "0-0"
+            while True:
+                cursor, got, gone = h.autoclaim_page(self.stream, self._command(
+                    "XAUTOCLAIM", self.stream, self.group, self.name, idle, cursor,
+                    "COUNT", limit - len(msgs)))
+                msgs += got
+                deleted += gone
+                if cursor == "0-0" or len(msgs) >= limit:
+                    return msgs, deleted
+        return self._healing(run)  # type: ignore[no-any-return]
 
     def pending(self) -> int:
         """How many entries of the group are delivered but not acknowledged."""
-        r = self._call(self._r.xpending, self.stream, self.group)
-        return int(r["pending"] if isinstance(r, dict) else lst(r)[0])
+        return h.pending_count(self._healing(
+            lambda: self._command("XPENDING", self.stream, self.group)))
 
     def __iter__(self) -> Iterator[Message]:
-        while not self._closed:
-            yield from self.read()
+        try:
+            while not self.closed:
+                yield from self.read()
+        finally:
+            if not self._lock.locked():
+                self._release()
 
     def close(self) -> None:
-        self._closed = True
+        """Ends the consumer and closes its connection; a read blocked in another thread
+        returns []."""
+        self._healer.closed.set()
+        conn = self._conn
+        if conn is not None and self._reading:
+            sock = getattr(conn, "_sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes the reader, which disconnects
+                except OSError:
+                    pass
+        elif not self._lock.locked():
+            self._release()
+
+    def __enter__(self) -> "StreamConsumer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 class State:
@@ -391,23 +451,23 @@ class State:
                     attempt, self.base_delay_ms, self.max_delay_ms)))
 
 
-class Swarm:
-    """The swarm commands over one ``redis.Redis`` (any ``decode_responses`` setting)."""
+class Swarm(SwarmCommands):
+    """The swarm command group over one redis-py client (``redis.Redis``,
+    ``redis.RedisCluster``, or a pipeline of either), plus the helpers that need a client.
 
-    def __init__(self, r: "redis.Redis[Any]") -> None:
-        self.redis = r
-        self.route = RouteCommands(r)
-        self.snapshot = SnapshotCommands(r)
-        self._base = _Base(r)
+    ``on_outage`` is passed to the subscriptions and consumers it opens. close() closes
+    every one of them that is still open (not the redis-py client).
+    """
 
-    def publish(self, key: str, type: str, payload: Any, *, priority: Optional[Num] = None,
-                sender: Optional[str] = None) -> PublishResult:
-        """SWARM.PUBLISH; ``payload`` is any JSON value or RawJSON. ``lost`` lists the
-        targets shed, missed or failed (empty on servers without that reply element)."""
-        return self._base._run(c.publish(key, type, payload, priority, sender))
+    def __init__(self, client: Any, *, on_outage: Optional[h.OutageCallback] = None) -> None:
+        super().__init__(client)
+        self.redis = client
+        self.on_outage = on_outage
+        self._owned: "weakref.WeakSet[Union[Subscription, StreamConsumer]]" = weakref.WeakSet()
 
     def subscribe(self, key: str, *, channels: Optional[List[str]] = None,
-                  include_default: bool = True) -> Subscription:
+                  include_default: bool = True,
+                  on_outage: Optional[h.OutageCallback] = None) -> Subscription:
         """Subscribes to the swarm's channel targets (and its DEFAULT target when that is a
         channel). Returns once the server confirmed, so later publishes are not missed."""
         if channels is None:
@@ -415,17 +475,52 @@ class Swarm:
             channels = c.channels_of(self.route.list(key), stats)
         if not channels:
             raise ValueError(f"swarm {key!r} has no channel targets to subscribe to")
-        return Subscription(self.redis, channels)
+        sub = Subscription(self.redis, channels, on_outage=on_outage or self.on_outage)
+        self._owned.add(sub)
+        return sub
 
-    def consumer(self, stream: str, group: str, consumer: str, **opts: Any) -> StreamConsumer:
-        """A StreamConsumer (options: start, count, block_ms, min_idle_ms)."""
-        return StreamConsumer(self.redis, stream, group, consumer, **opts)
+    def consumer(self, stream: str, group: str, consumer: str, *, start: str = "0",
+                 count: int = 10, block_ms: Optional[int] = 1000, min_idle_ms: int = 30000,
+                 on_outage: Optional[h.OutageCallback] = None) -> StreamConsumer:
+        """A StreamConsumer (see there)."""
+        cons = StreamConsumer(self.redis, stream, group, consumer, start=start, count=count,
+                              block_ms=block_ms, min_idle_ms=min_idle_ms,
+                              on_outage=on_outage or self.on_outage)
+        self._owned.add(cons)
+        return cons
 
-    def state(self, key: str, **opts: Any) -> State:
-        """A State handle (options: retries, base_delay_ms, max_delay_ms, keep)."""
-        return State(self.snapshot, key, **opts)
+    def state(self, key: str, *, retries: int = 50, base_delay_ms: float = 2,
+              max_delay_ms: float = 200, keep: Optional[Num] = None) -> State:
+        """A State handle (see there)."""
+        return State(self.snapshot, key, retries=retries, base_delay_ms=base_delay_ms,
+                     max_delay_ms=max_delay_ms, keep=keep)
 
-    def call(self, *args: Union[str, int]) -> Any:
-        """Any command, with the same error mapping."""
-        return self._base._run(c.Cmd([str(a) for a in args], lambda r: r))
+    def close(self) -> None:
+        """Closes the subscriptions and consumers this object opened."""
+        for x in list(self._owned):
+            x.close()
 
+    def __enter__(self) -> "Swarm":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class SwarmModuleCommands:
+    """A mixin giving a redis-py client class ``.swarm()``, as ``.json()`` is given."""
+
+    def swarm(self, *, on_outage: Optional[h.OutageCallback] = None) -> Swarm:
+        """The swarm command group on this client (or pipeline)."""
+        return Swarm(self, on_outage=on_outage)
+
+
+class Pipeline(SwarmModuleCommands, redis.client.Pipeline):  # type: ignore[misc]
+    """``redis.client.Pipeline`` with ``.swarm()``."""
+
+
+class Redis(SwarmModuleCommands, redis.Redis):  # type: ignore[misc]
+    """``redis.Redis`` with ``.swarm()``; its pipelines have ``.swarm()`` too."""
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
+        return Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)

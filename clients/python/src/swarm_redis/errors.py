@@ -30,6 +30,13 @@ __all__ = [
     "ConflictError",
     "NoVersionError",
     "CrossSlotError",
+    "TestFailedError",
+    "NoPathError",
+    "BadOpError",
+    "EditTypeError",
+    "BusyKeyError",
+    "OutOfMemoryError",
+    "ModuleMissingError",
     "ERROR_CLASSES",
     "register_error_code",
     "error_from_reply",
@@ -37,7 +44,7 @@ __all__ = [
 ]
 
 
-class SwarmError(ResponseError):
+class SwarmError(ResponseError):  # type: ignore[misc]
     """Base class: ``.code`` is the code word, ``.detail`` the text after it."""
 
     def __init__(self, code: str, detail: str) -> None:
@@ -117,6 +124,58 @@ class CrossSlotError(SwarmError):
     """``CROSSSLOT``: (cluster) a stream target outside the routing table's slot."""
 
 
+class _EditOpError(SwarmError):
+    """An EDIT error naming an op: ``.op`` is its 0-based index (None when none is named)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.op = _int(r"^op (\d+)", detail)
+
+
+class TestFailedError(_EditOpError):
+    """``TESTFAILED``: a ``test`` op of EDIT did not hold; ``.op``, ``.path``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        m = re.search(r"failed at '(.*)'$", detail, re.S)
+        self.path = m.group(1) if m else None
+
+
+class NoPathError(_EditOpError):
+    """``NOPATH``: an EDIT op's ``path`` or ``from`` names nothing writable; ``.op``."""
+
+
+class BadOpError(_EditOpError):
+    """``BADOP``: EDIT's ops are not a well-formed JSON Patch; ``.op`` (None: not an array)."""
+
+
+class EditTypeError(_EditOpError):
+    """``TYPE``: an EDIT ``incr`` on a non-integer, a non-integer value, or an overflow."""
+
+
+class BusyKeyError(SwarmError):
+    """``BUSYKEY``: RESTORE onto an existing key without REPLACE."""
+
+
+class OutOfMemoryError(SwarmError):
+    """``OOM``: refused at ``maxmemory``."""
+
+
+class ModuleMissingError(CommandError):
+    """The server answered ``unknown command 'SWARM....'``: the swarm module is not loaded
+    there. ``.command`` is the command, ``.server`` the ``host:port`` when known."""
+
+    def __init__(self, code: str, detail: str, command: str = "", server: Optional[str] = None) -> None:
+        where = f" on {server}" if server else ""
+        super().__init__(code, f"the swarm module is not loaded{where}: the server does not know "
+                               f"{command or 'the SWARM commands'} (load it with --loadmodule "
+                               f"or MODULE LOAD /path/to/swarm.so); server said: {detail}")
+        self.command = command
+        self.server = server
+
+
 ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
     "ERR": CommandError,
     "WRONGTYPE": WrongTypeError,
@@ -127,6 +186,12 @@ ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
     "CONFLICT": ConflictError,
     "NOVERSION": NoVersionError,
     "CROSSSLOT": CrossSlotError,
+    "TESTFAILED": TestFailedError,
+    "NOPATH": NoPathError,
+    "BADOP": BadOpError,
+    "TYPE": EditTypeError,
+    "BUSYKEY": BusyKeyError,
+    "OOM": OutOfMemoryError,
 }
 
 # Upper-case words that start the module's ERR messages (argument names), not code words.
@@ -156,13 +221,26 @@ def error_from_reply(text: str, err_stripped: bool = False) -> SwarmError:
     return CommandError("ERR", text)
 
 
-def convert_error(err: BaseException) -> BaseException:
+_PIPELINE = re.compile(r"^Command # \d+ \(.*?\) of pipeline caused error: ", re.S)
+_UNKNOWN = re.compile(r"^(?:ERR )?unknown command [`']?(swarm\.[a-z]+)", re.I)
+
+
+def convert_error(err: BaseException, server: Optional[str] = None) -> BaseException:
     """A SwarmError for a plain redis-py ResponseError; anything else unchanged.
 
-    redis-py's own subclasses (NoPermissionError, ReadOnlyError, ...) are left alone.
+    redis-py's own subclasses (NoPermissionError, ReadOnlyError, ...) are left alone. An
+    ``unknown command 'SWARM....'`` becomes a ModuleMissingError (``server``: where). The
+    ``Command # n (...) of pipeline caused error:`` that a pipeline's execute() puts in front
+    is dropped.
     """
     if type(err) is not ResponseError:
         return err
-    new = error_from_reply(str(err), err_stripped=True)
+    text = _PIPELINE.sub("", str(err), count=1)
+    m = _UNKNOWN.match(text)
+    new: SwarmError
+    if m:
+        new = ModuleMissingError("ERR", text, m.group(1).upper(), server)
+    else:
+        new = error_from_reply(text, err_stripped=True)
     new.__cause__ = err
     return new

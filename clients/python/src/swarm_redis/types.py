@@ -8,9 +8,44 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, Union
 
 Num = Union[int, str]
+
+
+class EditAdd(TypedDict):
+    op: Literal["add"]
+    path: str
+    value: Any
+
+
+class EditRemove(TypedDict):
+    op: Literal["remove"]
+    path: str
+
+
+class EditReplace(TypedDict):
+    op: Literal["replace"]
+    path: str
+    value: Any
+
+
+class EditTest(TypedDict):
+    op: Literal["test"]
+    path: str
+    value: Any
+
+
+class EditIncr(TypedDict):
+    op: Literal["incr"]
+    path: str
+    value: int
+
+
+EditMoveCopy = TypedDict("EditMoveCopy", {"op": Literal["move", "copy"], "path": str, "from": str})
+
+EditOp = Union[EditAdd, EditRemove, EditReplace, EditMoveCopy, EditTest, EditIncr]
+"""One EDIT op: a JSON Patch (RFC 6902) op or ``incr``, as a dict."""
 
 
 class RawJSON:
@@ -119,10 +154,27 @@ class Loss:
 
 @dataclass(frozen=True)
 class PublishResult:
-    id: Optional[str]
+    id: str
     delivered: List[str]
     receivers: int
     lost: List[Loss] = field(default_factory=list)
+    duplicate: bool = False  # the server answered an earlier identical publish
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """What an ``on_outage`` callback receives from a subscription or consumer.
+
+    ``state`` is ``"lost"`` (first failure; ``error`` set) or ``"restored"`` (back again,
+    re-subscribed or resumed; ``attempts`` reconnect attempts were made). ``source`` is
+    ``"subscription"`` or ``"consumer"``; ``name`` the channels or ``stream/group/consumer``.
+    """
+
+    state: str
+    source: str
+    name: str
+    error: Optional[BaseException] = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -201,7 +253,7 @@ def decode_stats(v: Any) -> Stats:
 
 
 def decode_publish(v: Any) -> PublishResult:
-    """Accepts ``[id, delivered, receivers]`` and ``[id, delivered, receivers, lost]``."""
+    """Accepts ``[id, delivered, receivers]``, ``[..., lost]`` and ``[..., lost, duplicate]``."""
     a = lst(v)
     lost: List[Loss] = []
     if len(a) > 3 and a[3] is not None:
@@ -210,9 +262,10 @@ def decode_publish(v: Any) -> PublishResult:
             lost = [Loss(s(x[0]), s(x[1])) for x in items]
         else:
             lost = [Loss(s(items[j]), s(items[j + 1])) for j in range(0, len(items) - 1, 2)]
+    duplicate = len(a) > 4 and a[4] is not None and a[4] not in (0, "0", b"0", False)
     return PublishResult(
-        id=s_or_none(a[0]), delivered=[s(x) for x in lst(a[1])],
-        receivers=i(a[2]) if len(a) > 2 else 0, lost=lost,
+        id=s(a[0]), delivered=[s(x) for x in lst(a[1])],
+        receivers=i(a[2]) if len(a) > 2 else 0, lost=lost, duplicate=bool(duplicate),
     )
 
 

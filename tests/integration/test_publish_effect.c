@@ -1,5 +1,4 @@
-/* test_publish_v2.c -- SWARM.PUBLISH's native stream appends and its one replicated effect
- * (SPEC sections 3, 5 and 6):
+/* test_publish_effect.c -- SWARM.PUBLISH's native stream appends and its one replicated effect:
  *
  *   - the reply [id, delivered, receivers, lost], lost naming each shed, missed or failed
  *     target with its outcome, the same in RESP2 and RESP3; NOSWARM for a missing table;
@@ -47,13 +46,6 @@ static void expectPub(redisReply *r, const char *want, char *idbuf) {
     free(c);
     if (strcmp(got, want) != 0) fail_msg("publish reply\n  got:  %s\n  want: %s", got, want);
     freeReplyObject(r);
-}
-
-static void waitReplicas(redisContext *ctx, int n) {
-    redisReply *x = itCmd(ctx, "WAIT %d 10000", n);
-    assert_int_equal(x->type, REDIS_REPLY_INTEGER);
-    if (x->integer < n) fail_msg("WAIT: only %lld replicas acknowledged", x->integer);
-    freeReplyObject(x);
 }
 
 static void expectSameDigest(redisContext *a, redisContext *b, const char *key) {
@@ -154,20 +146,6 @@ static const char *xreadField(const redisReply *r, const char *key, const char *
 
 static itServer solo;
 static redisContext *sc;
-
-static int soloSetup(void **state) {
-    (void)state;
-    itStart(&solo, NULL, NULL);
-    sc = itConnect(&solo);
-    return 0;
-}
-
-static int soloTeardown(void **state) {
-    (void)state;
-    redisFree(sc);
-    itDestroy(&solo);
-    return 0;
-}
 
 static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
     (void)state;
@@ -418,7 +396,13 @@ static void test_internal_commands_refused_from_clients(void **state) {
     freeReplyObject(r);
     itExpectInt(itCmd(sc, "EXISTS ic:new ic:l"), 0);
     /* The switch that opens them (for tests of their input checks) is load-time only. */
+    /* The refusal's text is the server's: the value left in force is the check. */
     itExpectError(itCmd(sc, "CONFIG SET swarm.debug-internal-commands yes"), "ERR", NULL);
+    redisReply *cfg = itCmd(sc, "CONFIG GET swarm.debug-internal-commands");
+    assert_int_equal(cfg->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(cfg->elements, 2);
+    assert_string_equal(cfg->element[1]->str, "no");
+    freeReplyObject(cfg);
 }
 
 /* The reply names targets and lost targets: reading the table. A user who may only write
@@ -450,15 +434,8 @@ static redisContext *mc, *rc;
 static int pairSetup(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
-    itStart(&master, NULL, mextra);
-    char port[16];
-    snprintf(port, sizeof(port), "%d", master.port);
-    const char *rextra[] = {"--replicaof", "127.0.0.1", port, NULL};
-    itStart(&replica, NULL, rextra);
-    mc = itConnect(&master);
-    rc = itConnect(&replica);
-    if (!itWaitInfo(rc, "replication", "master_link_status", "up", 10000))
-        fail_msg("replica did not sync");
+    itServerSetup(&master, &mc, NULL, mextra);
+    itStartReplica(&replica, &rc, &master, NULL);
     if (!itWaitInfo(mc, "replication", "connected_slaves", "1", 10000))
         fail_msg("the master does not see its replica");
     return 0;
@@ -466,18 +443,15 @@ static int pairSetup(void **state) {
 
 static int pairTeardown(void **state) {
     (void)state;
-    redisFree(mc);
-    redisFree(rc);
-    itDestroy(&replica);
-    itDestroy(&master);
-    return 0;
+    itServerTeardown(&replica, &rc);
+    return itServerTeardown(&master, &mc);
 }
 
 static void test_replica_subscriber_gets_every_envelope_exactly_once(void **state) {
     (void)state;
     enum { N = 150 };
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD eo ev.* channel:eo:ch"), 1);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     redisContext *sub = itSubscribe(&replica, "SUBSCRIBE", "eo:ch", 5000);
     static char ids[N][64];
     for (int i = 0; i < N; i++) {
@@ -507,7 +481,7 @@ static void test_replica_subscriber_gets_every_envelope_exactly_once(void **stat
     assert_int_equal(routeField(mc, "eo", 1, "delivered", NULL, 0), N);
     assert_int_equal(routeField(mc, "eo", 1, "missed", NULL, 0), 0);
     assert_int_equal(routeField(mc, "eo", 1, "shed", NULL, 0), 0);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     expectSameDigest(mc, rc, "eo");
 }
 
@@ -516,7 +490,7 @@ static void test_blocked_readers_wake_on_master_and_replica(void **state) {
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD bw a.* stream:bw:s"), 1);
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD bw a.* stream:bw:r"), 2);
     itExpectOk(itCmd(mc, "XGROUP CREATE bw:s g $ MKSTREAM"));
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     redisContext *a = itConnectTimeout(&master, 15000), *b = itConnectTimeout(&master, 15000),
                  *ra = itConnectTimeout(&replica, 15000), *rn = itConnectTimeout(&replica, 15000);
     sendOnly(a, "XREAD BLOCK 10000 STREAMS bw:s $");
@@ -551,7 +525,7 @@ static void test_blocked_readers_wake_on_master_and_replica(void **state) {
     freeReplyObject(r);
     redisFree(rg);
     itExpectOk(itCmd(rc, "CONFIG SET replica-read-only yes"));
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     expectSameDigest(mc, rc, "bw:s");
 }
 
@@ -565,7 +539,7 @@ static void test_trimming_holds_stream_maxlen_on_master_and_replica(void **state
         expectPub(itPublish(mc, "tr", "a.x", "{}", NULL), "[\"stream:tr:s\"],:0,[]", NULL);
     long long len = itInteger(itCmd(mc, "XLEN tr:s"));
     assert_true(len >= 10 && len < 14);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     itExpectInt(itCmd(rc, "XLEN tr:s"), len);
     expectSameReply(mc, rc, "XRANGE %s - +", "tr:s");
     expectSameDigest(mc, rc, "tr:s");
@@ -585,7 +559,7 @@ static void test_replica_identical_after_mixed_workload(void **state) {
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD mx c.> channel:mx:ch2 PRIORITY 5 9"), 4);
     itExpectInt(itCmd(mc, "SWARM.ROUTE DENY mx ^a\\.denied$"), 5);
     itExpectOk(itCmd(mc, "SWARM.ROUTE DEFAULT mx stream:mx:dl"));
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     redisContext *sub = itSubscribe(&replica, "SUBSCRIBE", "mx:ch", 5000);
     int sawFailed = 0, sawShed = 0, channelMsgs = 0;
     const char *types[] = {"a.x", "b.y", "c.z.w", "d.q", "a.denied", "a..bad"};
@@ -610,7 +584,7 @@ static void test_replica_identical_after_mixed_workload(void **state) {
     assert_true(sawShed);
     for (int i = 0; i < channelMsgs; i++) free(itNextMessage(sub, "mx:ch", NULL));
     redisFree(sub);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     const char *keys[] = {"mx", "mx:s", "mx:dl", "mx:str"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) expectSameDigest(mc, rc, keys[i]);
     expectSameReply(mc, rc, "SWARM.ROUTE LIST %s", "mx");
@@ -624,7 +598,7 @@ static void test_multi_exec_and_lua_replicate_once(void **state) {
     (void)state;
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD ml a.* channel:ml:ch"), 1);
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD ml a.* stream:ml:s"), 2);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     redisContext *sub = itSubscribe(&replica, "SUBSCRIBE", "ml:ch", 5000);
     itExpectOk(itCmd(mc, "MULTI"));
     itExpectStr(itCmd(mc, "SWARM.PUBLISH ml a.m {\"n\":1}"), "QUEUED");
@@ -653,7 +627,7 @@ static void test_multi_exec_and_lua_replicate_once(void **state) {
     assert_string_equal(last, "sentinel");
     free(last);
     redisFree(sub);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     expectSameDigest(mc, rc, "ml");
     expectSameDigest(mc, rc, "ml:s");
     itExpectInt(itCmd(rc, "XLEN ml:s"), 4);
@@ -669,7 +643,7 @@ static void test_internal_commands_refused_on_a_replica(void **state) {
     /* And on the master: the replica's link still applies everything. */
     itExpectError(itCmd(mc, "SWARM.APPLY eo ROUTE x"), "ERR", "only the master link");
     expectPub(itPublish(mc, "eo", "ev.y", "{}", NULL), "[\"channel:eo:ch\"],:0,[]", NULL);
-    waitReplicas(mc, 1);
+    itWaitReplicas(mc, 1, 10000);
     expectSameDigest(mc, rc, "eo");
 }
 
@@ -781,12 +755,7 @@ static void test_aof_holds_one_apply_per_publish_and_reloads_identically(void **
     /* Priority 9: the channel's breaker opened long ago (no subscriber), 9 still tries it. */
     expectPub(itPublish(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
               "[\"stream:af:s\"],:0,[[\"channel:af:ch\",\"missed\"]]", id1);
-    redisReply *bg = itCmd(ac, "BGREWRITEAOF");
-    assert_int_equal(bg->type, REDIS_REPLY_STATUS);
-    freeReplyObject(bg);
-    if (!itWaitInfo(ac, "persistence", "aof_rewrite_in_progress", "0", 20000))
-        fail_msg("AOF rewrite did not finish");
-    itSleepMs(200);
+    itAofRewrite(ac, 20000);
     expectPub(itPublish(ac, "af", "a.x", "{}", "PRIORITY", "9", NULL),
               "[\"stream:af:s\"],:0,[[\"channel:af:ch\",\"missed\"]]", id2);
     assert_true(strcmp(id1, id2) != 0);
@@ -835,46 +804,26 @@ static itServer node[NODES + 1]; /* node[NODES] is a replica of node[0] */
 static redisContext *nc[NODES + 1];
 static char tag0[16];
 
+/* CLUSTER REPLICATE ((const char **)arg)[0] on the extra node; 1 when it is accepted. */
+static int replicates(void *arg) {
+    redisReply *r = itCmd(nc[NODES], "CLUSTER REPLICATE %s", ((const char **)arg)[0]);
+    int ok = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    return ok;
+}
+
 static int clusterSetup(void **state) {
     (void)state;
-    const char *extra[] = {"--cluster-enabled",
-                           "yes",
-                           "--cluster-config-file",
-                           "nodes.conf",
-                           "--cluster-node-timeout",
-                           "2000",
-                           NULL};
-    for (int i = 0; i <= NODES; i++) {
-        itStart(&node[i], NULL, extra);
-        nc[i] = itConnect(&node[i]);
-    }
-    char cli[512], cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "%s --cluster create 127.0.0.1:%d 127.0.0.1:%d 127.0.0.1:%d --cluster-yes "
-             ">/dev/null 2>&1",
-             itRedisCli(cli, sizeof(cli)), node[0].port, node[1].port, node[2].port);
-    if (system(cmd) != 0) fail_msg("redis-cli --cluster create failed");
+    itStartCluster(node, nc, NODES + 1, NODES); /* node[NODES] joins as a replica */
     char id0[64];
     itText(itCmd(nc[0], "CLUSTER MYID"), id0, sizeof(id0));
     itExpectOk(itCmd(nc[NODES], "CLUSTER MEET 127.0.0.1 %d", node[0].port));
-    int waited = 0;
-    for (;;) {
-        redisReply *r = itCmd(nc[NODES], "CLUSTER REPLICATE %s", id0);
-        int ok = r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        if (ok) break;
-        if ((waited += 100) > 20000) fail_msg("CLUSTER REPLICATE never succeeded");
-        itSleepMs(100);
-    }
-    if (!itWaitInfo(nc[NODES], "replication", "master_link_status", "up", 20000))
-        fail_msg("the cluster replica did not sync");
-    for (int i = 0; i <= NODES; i++) {
-        waited = 0;
-        while (!itClusterOk(nc[i])) {
-            if ((waited += 50) > 20000) fail_msg("node %d never reached cluster_state:ok", i);
-            itSleepMs(50);
-        }
-    }
+    /* Refused until the new node has learnt node 0 through the cluster bus. */
+    const char *replicateOf[] = {id0};
+    if (!itPoll(replicates, (void *)replicateOf, 20000))
+        fail_msg("CLUSTER REPLICATE never succeeded");
+    itWaitLinkUp(nc[NODES], 20000);
+    for (int i = 0; i <= NODES; i++) itWaitClusterOk(nc[i], 20000);
     /* A hash tag whose slot node 0 owns. */
     for (int t = 0; t < 1000 && !tag0[0]; t++) {
         char key[32];
@@ -889,10 +838,7 @@ static int clusterSetup(void **state) {
 
 static int clusterTeardown(void **state) {
     (void)state;
-    for (int i = 0; i <= NODES; i++) {
-        redisFree(nc[i]);
-        itDestroy(&node[i]);
-    }
+    itStopCluster(node, nc, NODES + 1);
     return 0;
 }
 
@@ -907,7 +853,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     snprintf(starget, sizeof(starget), "stream:%s", skey);
     itExpectInt(itCmd(m, "SWARM.ROUTE ADD %s a.* %s", key, target), 1);
     itExpectInt(itCmd(m, "SWARM.ROUTE ADD %s a.* %s", key, starget), 2);
-    waitReplicas(m, 1);
+    itWaitReplicas(m, 1, 10000);
     /* Shard subscribers on the master and on its replica: each envelope once on each. */
     redisContext *subM = itSubscribe(&node[0], "SSUBSCRIBE", chan, 5000);
     redisContext *subR = itSubscribe(&node[NODES], "SSUBSCRIBE", chan, 5000);
@@ -934,7 +880,7 @@ static void test_cluster_stream_and_shard_channel_with_a_replica(void **state) {
     /* Without a local subscriber the master still has a replica that publishes too. */
     snprintf(want, sizeof(want), "[\"%s\",\"%s\"],:0,[]", target, starget);
     expectPub(itPublish(m, key, "a.x", "{}", NULL), want, NULL);
-    waitReplicas(m, 1);
+    itWaitReplicas(m, 1, 10000);
     expectSameDigest(m, r, key);
     expectSameDigest(m, r, skey);
     itExpectInt(itCmd(m, "XLEN %s", skey), N + 1);
@@ -966,7 +912,7 @@ static void test_replica_resuming_after_master_restart_gets_the_effects(void **s
     assert_true(itWaitInfo(pr, "replication", "master_link_status", "up", 10000));
     itExpectInt(itCmd(pm, "SWARM.ROUTE ADD rs a.> stream:rs:s"), 1);
     freeReplyObject(itPublish(pm, "rs", "a.b", "{\"n\":0}", NULL));
-    waitReplicas(pm, 1);
+    itWaitReplicas(pm, 1, 10000);
     /* SHUTDOWN SAVE stores the replication id and offset the replica last acknowledged. */
     redisReply *bye = redisCommand(pm, "SHUTDOWN SAVE");
     if (bye) freeReplyObject(bye);
@@ -982,7 +928,7 @@ static void test_replica_resuming_after_master_restart_gets_the_effects(void **s
         assert_int_equal(x->type, REDIS_REPLY_ARRAY);
         freeReplyObject(x);
     }
-    waitReplicas(pm, 1);
+    itWaitReplicas(pm, 1, 10000);
     redisReply *x = itCmd(pm, "INFO stats");
     if (strstr(x->str, "sync_partial_ok:1") == NULL)
         fail_msg("the replica did not resume with PSYNC:\n%s", x->str);
@@ -1023,7 +969,8 @@ int main(void) {
     const struct CMUnitTest clusterTests[] = {
         cmocka_unit_test(test_cluster_stream_and_shard_channel_with_a_replica),
     };
-    int failed = cmocka_run_group_tests_name("solo", soloTests, soloSetup, soloTeardown);
+    itFixture(&solo, &sc, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("solo", soloTests, itFixtureSetup, itFixtureTeardown);
     failed += cmocka_run_group_tests_name("pair", pairTests, pairSetup, pairTeardown);
     failed += cmocka_run_group_tests_name("aof", aofTests, aofSetup, aofTeardown);
     failed += cmocka_run_group_tests_name("cluster", clusterTests, clusterSetup, clusterTeardown);

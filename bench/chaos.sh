@@ -7,7 +7,8 @@
 #
 #   bench/chaos.sh [minutes] [build dir]      (default 10 minutes, build)
 #
-# Env: REDIS_SERVER (default redis-server on PATH); SWARM_CHAOS_SAME_CONFIG=1 and
+# Env: SWARM_REDIS_SERVER or REDIS_SERVER (default redis-server on PATH), the server the
+# harness runs; SWARM_CHAOS_SAME_CONFIG=1 and
 # SWARM_CHAOS_SKIP_CONFIG=name,... as the test reads them; CHAOS_LOG (default a temporary
 # file) keeps the whole output. A failure does not end the run: the test starts again with
 # the time left. Rerun one seed with
@@ -20,7 +21,8 @@ build=$(realpath "${2:-$root/build}")
 bin=$build/tests/it_test_chaos
 [ -x "$bin" ] || { echo "chaos.sh: $bin not built (configure with -DSWARM_TESTS=ON)" >&2; exit 2; }
 export SWARM_MODULE=$build/swarm.so
-export REDIS_SERVER=${REDIS_SERVER:-redis-server}
+export REDIS_SERVER=${SWARM_REDIS_SERVER:-${REDIS_SERVER:-redis-server}}
+export SWARM_REDIS_SERVER=$REDIS_SERVER
 export SWARM_CHAOS_FIXED=0
 log=${CHAOS_LOG:-$(mktemp /tmp/swarm-chaos-bench.XXXXXX)}
 : >"$log"

@@ -422,6 +422,13 @@ static int SwarmPublish_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **ar
     }
     if (st == SW_OK) st = plan(ctx, argv, t, &p, &err);
     if (st != SW_OK) return rejectAndReply(ctx, argv[1], key, t, &p, st, &err);
+    /* Stream deliveries that would pass maxmemory: refused before anything is written. */
+    if (SwarmPublishMemoryOrReply(ctx, &p.plan, argv, argc) != REDISMODULE_OK) {
+        swPublishFree(&p.plan);
+        SwarmMessage_Release(ctx, &p.m);
+        RedisModule_CloseKey(key);
+        return REDISMODULE_OK;
+    }
 
     swPublishSlot s;
     while (swPublishNext(&p.plan, &s)) swPublishReport(&p.plan, deliver(ctx, &p, &s));

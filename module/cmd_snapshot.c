@@ -24,6 +24,7 @@
 #include "glue.h"
 #include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/jdup.h"
 #include "swarm/jmerge.h"
 #include "swarm/jpatch.h"
 #include "swarm/jpointer.h"
@@ -41,16 +42,31 @@ static int checkSizeOrReply(RedisModuleCtx *ctx, const char *what, size_t len) {
     return REDISMODULE_ERR;
 }
 
-/* Size and syntax of a document or patch; replies PAYLOAD and returns REDISMODULE_ERR. */
+/* No object of a valid JSON text repeats a member name; replies PAYLOAD ("duplicate member
+ * '<name>' at byte N", then " of the <what> document" when what is not NULL) and returns
+ * REDISMODULE_ERR. A document must mean the same to every reader, and readers disagree on
+ * which of two equal names wins. */
+static int checkMembersOrReply(RedisModuleCtx *ctx, const char *text, size_t len,
+                               const char *what) {
+    swError err;
+    swStatus st = swJsonDupCheck(text, len, &err);
+    if (st == SW_OK) return REDISMODULE_OK;
+    if (what && st == SW_ERR_PAYLOAD)
+        SwarmReplyError(ctx, st, "%s of the %s document", err.msg, what);
+    else
+        SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
+}
+
+/* Size, syntax and unique member names of a document or patch; replies PAYLOAD and returns
+ * REDISMODULE_ERR. */
 static int checkJsonOrReply(RedisModuleCtx *ctx, const char *what, const char *text, size_t len) {
     if (checkSizeOrReply(ctx, what, len) != REDISMODULE_OK) return REDISMODULE_ERR;
     swError err;
     swStatus st = SwarmJsonCheck(text, len, SWARM_SNAPSHOT_MAX_DEPTH, &err);
-    if (st != SW_OK) {
-        SwarmReplyStatus(ctx, st, &err);
-        return REDISMODULE_ERR;
-    }
-    return REDISMODULE_OK;
+    if (st == SW_OK) return checkMembersOrReply(ctx, text, len, NULL);
+    SwarmReplyStatus(ctx, st, &err);
+    return REDISMODULE_ERR;
 }
 
 /* IFVERSION: 0 means the key must not exist; otherwise the head must be v. */
@@ -102,10 +118,15 @@ static swStatus lookup(const swSnap *s, long long v, const swSnapVersion **out, 
  * returns the new head version;
  * on failure replies the error and returns 0. src, when not NULL, is a Redis string holding
  * the document (SAVE's argument): it is replicated by reference instead of copying the
- * document once more. */
+ * document once more. A write whose document would take used memory past maxmemory is
+ * refused first (OOM; RESTORE counts the head's size, about what it stores). */
 static uint64_t writeAndReplicate(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                   RedisModuleKey *key, swSnap *existing, const SwarmSnapWrite *w,
                                   RedisModuleString *src) {
+    size_t need = w->text ? w->len : existing ? swSnapHead(existing)->len : 0;
+    if (SwarmMemoryCheckOrReply(ctx, need, "snapshot write", "",
+                                SWARM_STAT_SNAPSHOTS_REJECTED_OOM) != REDISMODULE_OK)
+        return 0;
     swSnap *s;
     swError err;
     SwarmSnapWrite bounded = *w;
@@ -230,7 +251,8 @@ static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, 
 }
 
 /* Writes a document computed from the head (PATCH, EDIT) as the new version, after checking
- * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ..."); a new key takes
+ * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ...") and for repeated
+ * member names (a head saved before they were refused may hold some); a new key takes
  * swarm.snapshot-keep. Returns the new version, or 0 after replying the error. */
 static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                    RedisModuleKey *key, swSnap *existing, const char *text,
@@ -241,6 +263,7 @@ static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyna
                         len, swarmConfig.maxSnapshotBytes);
         return 0;
     }
+    if (checkMembersOrReply(ctx, text, len, what) != REDISMODULE_OK) return 0;
     SwarmSnapWrite w = {.text = text,
                         .len = len,
                         .ts = RedisModule_Milliseconds(),
@@ -298,7 +321,7 @@ static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
                                    SWARM_SNAPSHOT_MAX_DEPTH, &res, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else {
+    } else if (checkMembersOrReply(ctx, ops, opslen, NULL) == REDISMODULE_OK) {
         uint64_t v = writeResultOrReply(ctx, argv[2], key, s, res.doc, res.len, "edited",
                                         "swarm.snapshot.edit");
         if (v) {
@@ -392,7 +415,7 @@ static int SwarmSnapshotRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleStr
     swStatus st = lookup(s, v, &old, &err);
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
-    } else {
+    } else if (checkMembersOrReply(ctx, old->text, old->len, "restored") == REDISMODULE_OK) {
         SwarmSnapWrite w = {.from = (uint64_t)v, .ts = RedisModule_Milliseconds()};
         writeAndReply(ctx, argv[2], key, s, &w, NULL);
     }
@@ -435,22 +458,37 @@ static int SwarmSnapshotInfo_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
  * renamed or moved away, overwritten by another type, or its database flushed or swapped). A key
  * that is missing when WAIT is called is waited for: WAIT key 0 t answers when it is created.
  * Inside MULTI or a script WAIT never blocks and answers nil unless the head is already
- * newer, as the built-in blocking commands do. */
+ * newer, as the built-in blocking commands do.
+ *
+ * What a waiter will answer lives in its privdata (SwarmWaiter.answer), set before the client
+ * is unblocked: RedisModule_UnblockClient on a client blocked on keys runs the timeout
+ * callback at once on Redis 7.0 and 7.2 but later, from the event loop, on 7.4 and after.
+ *
+ * A flush empties the key without deleting it one by one, and DEBUG RELOAD and a replica's
+ * full resync flush before they load the same keys again. So a flush only marks the waiters
+ * of the flushed databases whose key exists (flushed; a waiter for a key not created yet
+ * keeps waiting for it), and a key loaded from an RDB file since marks its waiters again
+ * (reloaded, from the "loaded" keyspace event). The waiters are then answered from a timer
+ * (timers never run while a load is going on; file events, and so one-shot events, do), or
+ * by the next write to their key, whichever comes first: a key not loaded again went away or
+ * was replaced by a command (0); a key loaded again answers its head if that moved, else its
+ * waiters keep waiting. */
 
 /* A blocked WAIT: its privdata, and a node of the registry's list for (db, key). */
 typedef struct SwarmWaiter {
     RedisModuleBlockedClient *bc;
     RedisModuleString *name; /* registry key: 4-byte db number, then the key */
     uint64_t version;
+    long long answer; /* set before unblocking: the reply (0: the key went away); -1: nil */
+    int flushed;      /* its database was flushed (see above) */
+    int reloaded;     /* and its key was loaded again since */
     struct SwarmWaiter *prev, *next;
 } SwarmWaiter;
 
 static RedisModuleDict *swarmWaiters; /* registry key -> first SwarmWaiter of its list */
 static size_t swarmWaiterCount;
-/* The blocked client being answered 0 by waitersGone. The timeout callback it runs cannot
- * read the privdata (Redis 7.0 does not pass it there), so it recognises the client this
- * way. */
-static RedisModuleBlockedClient *swarmGoneClient;
+static RedisModuleCtx *swarmWaitCtx; /* detached context for the flush check */
+static int swarmFlushCheckScheduled; /* a timer for waitFlushCheck is set */
 
 static RedisModuleString *waiterName(int db, RedisModuleString *key) {
     size_t len;
@@ -482,21 +520,44 @@ static void waiterRemove(SwarmWaiter *w) {
     swarmWaiterCount--;
 }
 
-/* Answers 0 to every waiter of the list (the key went away). RedisModule_UnblockClient on a
- * client blocked on keys runs the timeout callback, which sees gone; a waiter already
- * answered (waiting only to be freed) is left alone by the server. */
-static void waitersGone(SwarmWaiter *w) {
-    for (; w; w = w->next) {
-        swarmGoneClient = w->bc;
-        RedisModule_UnblockClient(w->bc, NULL);
+/* The waiter of a blocked client, for the timeout callback: its privdata where the server
+ * passes it there, else found in the registry by the command's key and the client's handle
+ * (Redis 7.0 passes no privdata to the timeout callback). */
+static SwarmWaiter *waiterOf(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    SwarmWaiter *w = RedisModule_GetBlockedClientPrivateData(ctx);
+    if (w || argc < 3) return w;
+    RedisModuleBlockedClient *bc = RedisModule_GetBlockedClientHandle(ctx);
+    RedisModuleString *name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
+    for (w = RedisModule_DictGet(swarmWaiters, name, NULL); w && w->bc != bc; w = w->next) {
     }
-    swarmGoneClient = NULL;
+    RedisModule_FreeString(NULL, name);
+    return w;
+}
+
+/* Unblocks a waiter with answer (0: the key went away). A waiter already answered (waiting
+ * only to be freed) keeps its first answer. */
+static void waiterAnswer(SwarmWaiter *w, long long answer) {
+    if (w->answer >= 0) return;
+    w->answer = answer;
+    RedisModule_UnblockClient(w->bc, NULL);
+}
+
+/* Answers 0 to every waiter of the list (the key went away). */
+static void waitersGone(SwarmWaiter *w) {
+    for (; w; w = w->next) waiterAnswer(w, 0);
 }
 
 static int waitReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
     SwarmWaiter *w = RedisModule_GetBlockedClientPrivateData(ctx);
+    if (w->answer >= 0) return RedisModule_ReplyWithLongLong(ctx, w->answer);
+    if (w->flushed && !w->reloaded) {
+        /* Written by a command after a flush: the history it waited on is gone. */
+        w->answer = 0;
+        return RedisModule_ReplyWithLongLong(ctx, 0);
+    }
+    w->flushed = w->reloaded = 0;
     RedisModuleString *keyname = RedisModule_GetBlockedClientReadyKey(ctx);
     RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
     int type = RedisModule_KeyType(key);
@@ -506,18 +567,17 @@ static int waitReply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (found) head = swSnapHead(RedisModule_ModuleTypeGetValue(key))->version;
     RedisModule_CloseKey(key);
     if (type != REDISMODULE_KEYTYPE_EMPTY && !found) {
-        RedisModule_ReplyWithLongLong(ctx, 0); /* overwritten by another type: history gone */
-        return REDISMODULE_OK;
+        w->answer = 0; /* overwritten by another type: history gone */
+        return RedisModule_ReplyWithLongLong(ctx, 0);
     }
     if (head <= w->version) return REDISMODULE_ERR; /* keep waiting */
+    w->answer = (long long)head;
     return RedisModule_ReplyWithLongLong(ctx, (long long)head);
 }
 
 static int waitTimeout(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    (void)argv;
-    (void)argc;
-    if (swarmGoneClient && RedisModule_GetBlockedClientHandle(ctx) == swarmGoneClient)
-        return RedisModule_ReplyWithLongLong(ctx, 0);
+    SwarmWaiter *w = waiterOf(ctx, argv, argc);
+    if (w && w->answer >= 0) return RedisModule_ReplyWithLongLong(ctx, w->answer);
     return RedisModule_ReplyWithNull(ctx);
 }
 
@@ -549,15 +609,17 @@ static int SwarmSnapshotWait_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     SwarmWaiter *w = RedisModule_Alloc(sizeof(*w));
     w->name = waiterName(RedisModule_GetSelectedDb(ctx), argv[2]);
     w->version = (uint64_t)version;
+    w->answer = -1;
+    w->flushed = w->reloaded = 0;
     w->bc = RedisModule_BlockClientOnKeys(ctx, waitReply, waitTimeout, waitFree, timeout, &argv[2],
                                           1, w);
     waiterAdd(w);
     return REDISMODULE_OK;
 }
 
-/* Keyspace events on keys with waiters: a key that went away answers its waiters 0; any
- * other change (RENAME onto it, RESTORE, SET over it, ...) signals it, and the reply
- * callback looks at what the key holds now. */
+/* Keyspace events on keys with waiters: a key that went away answers its waiters 0; a key
+ * loaded from an RDB file marks them (see above); any other change (RENAME onto it, RESTORE,
+ * SET over it, ...) signals it, and the reply callback looks at what the key holds now. */
 static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
                              RedisModuleString *key) {
     (void)type;
@@ -566,6 +628,10 @@ static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
     SwarmWaiter *w = RedisModule_DictGet(swarmWaiters, name, NULL);
     RedisModule_FreeString(NULL, name);
     if (w == NULL) return REDISMODULE_OK;
+    if (strcmp(event, "loaded") == 0) {
+        for (; w; w = w->next) w->reloaded = w->flushed;
+        return REDISMODULE_OK;
+    }
     static const char *const gone[] = {"del", "expired", "evicted", "rename_from", "move_from"};
     for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
         if (strcmp(event, gone[i]) == 0) {
@@ -577,12 +643,71 @@ static int waitKeyspaceEvent(RedisModuleCtx *ctx, int type, const char *event,
     return REDISMODULE_OK;
 }
 
-/* FLUSHDB, FLUSHALL (and a replica's full resync) answer 0 to the waiters of the flushed
- * databases. */
+/* The head version of the history at the registry key name (db, key): 0 when the key is
+ * missing, -1 when it holds another type. */
+static long long waitHeadOf(const char *name, size_t len) {
+    uint32_t d;
+    memcpy(&d, name, sizeof(d));
+    if (RedisModule_SelectDb(swarmWaitCtx, (int)d) != REDISMODULE_OK) return 0;
+    RedisModuleString *keyname = RedisModule_CreateString(NULL, name + sizeof(d), len - sizeof(d));
+    RedisModuleKey *key = RedisModule_OpenKey(swarmWaitCtx, keyname, REDISMODULE_READ);
+    int type = RedisModule_KeyType(key);
+    long long head = 0;
+    if (type == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == SwarmSnapType)
+        head = (long long)swSnapHead(RedisModule_ModuleTypeGetValue(key))->version;
+    else if (type != REDISMODULE_KEYTYPE_EMPTY)
+        head = -1;
+    RedisModule_CloseKey(key);
+    RedisModule_FreeString(NULL, keyname);
+    return head;
+}
+
+static void waitFlushCheck(RedisModuleCtx *ctx, void *unused);
+
+static void waitFlushCheckLater(long long ms) {
+    if (swarmFlushCheckScheduled) return;
+    RedisModule_CreateTimer(swarmWaitCtx, ms, waitFlushCheck, NULL);
+    swarmFlushCheckScheduled = 1;
+}
+
+/* Runs from a timer after a flush: answers the flushed waiters (see above). Should a load
+ * still be going on (a server loading in the background), it tries again later. */
+static void waitFlushCheck(RedisModuleCtx *ctx, void *unused) {
+    (void)ctx;
+    (void)unused;
+    swarmFlushCheckScheduled = 0;
+    if (swarmWaiterCount == 0) return;
+    if (RedisModule_GetContextFlags(swarmWaitCtx) & REDISMODULE_CTX_FLAGS_LOADING) {
+        waitFlushCheckLater(10);
+        return;
+    }
+    RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
+    char *k;
+    size_t klen;
+    SwarmWaiter *first;
+    while ((k = RedisModule_DictNextC(it, &klen, (void **)&first)) != NULL) {
+        long long head = -2; /* looked up once per key, when one of its waiters needs it */
+        for (SwarmWaiter *w = first; w; w = w->next) {
+            if (!w->flushed || w->answer >= 0) continue;
+            int reloaded = w->reloaded;
+            w->flushed = w->reloaded = 0;
+            if (head == -2) head = waitHeadOf(k, klen);
+            if (!reloaded || head <= 0) {
+                waiterAnswer(w, 0);
+            } else if ((uint64_t)head > w->version) {
+                waiterAnswer(w, head);
+            }
+        }
+    }
+    RedisModule_DictIteratorStop(it);
+}
+
+/* FLUSHDB, FLUSHALL, DEBUG RELOAD and a replica's full resync, before the keys go: marks
+ * the waiters of the existing keys of the flushed databases for waitFlushCheck. */
 static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
     (void)ctx;
     (void)e;
-    if (sub != REDISMODULE_SUBEVENT_FLUSHDB_END || swarmWaiterCount == 0) return;
+    if (sub != REDISMODULE_SUBEVENT_FLUSHDB_START || swarmWaiterCount == 0) return;
     int db = ((RedisModuleFlushInfo *)data)->dbnum;
     RedisModuleDictIter *it = RedisModule_DictIteratorStartC(swarmWaiters, "^", NULL, 0);
     char *k;
@@ -591,9 +716,14 @@ static void waitFlushEvent(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub
     while ((k = RedisModule_DictNextC(it, &klen, (void **)&w)) != NULL) {
         uint32_t d;
         memcpy(&d, k, sizeof(d));
-        if (db == -1 || (uint32_t)db == d) waitersGone(w);
+        if ((db != -1 && (uint32_t)db != d) || waitHeadOf(k, klen) == 0) continue;
+        for (; w; w = w->next) {
+            w->flushed = 1;
+            w->reloaded = 0;
+        }
     }
     RedisModule_DictIteratorStop(it);
+    waitFlushCheckLater(0);
 }
 
 /* SWAPDB replaces what every key of both databases holds: their waiters are answered 0, as
@@ -652,9 +782,6 @@ static int SwarmSnapshotHelp_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
 
 /* ---- Registration ---- */
 
-#define S REDISMODULE_ARG_TYPE_STRING
-#define I REDISMODULE_ARG_TYPE_INTEGER
-
 int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
     const SwarmSubcommand subs[] = {
         {"save",
@@ -665,9 +792,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("json", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_OPT("keep", I, "KEEP"), SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("json", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_OPT("keep", REDISMODULE_ARG_TYPE_INTEGER, "KEEP"), SWARM_ARG_END}}},
         {"get",
          SwarmSnapshotGet_RedisCommand,
          "readonly",
@@ -675,14 +804,16 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = -3,
           .key_specs = SWARM_KS_READ,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
-                                            SWARM_ARG_OPT("version", I, "VERSION"),
-                                            SWARM_ARG_OPT("pointer", S, "PATH"),
-                                            {.name = "withversion",
-                                             .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
-                                             .token = "WITHVERSION",
-                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY,
+                  SWARM_ARG_OPT("version", REDISMODULE_ARG_TYPE_INTEGER, "VERSION"),
+                  SWARM_ARG_OPT("pointer", REDISMODULE_ARG_TYPE_STRING, "PATH"),
+                  {.name = "withversion",
+                   .type = REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                   .token = "WITHVERSION",
+                   .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                  SWARM_ARG_END}}},
         {"patch",
          SwarmSnapshotPatch_RedisCommand,
          "write deny-oom",
@@ -690,9 +821,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N + P) for a document of N bytes and a patch of P bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("merge-patch", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("merge-patch", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_END}}},
         {"edit",
          SwarmSnapshotEdit_RedisCommand,
          "write deny-oom",
@@ -701,9 +834,11 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N + P) for a document of N bytes and ops of P bytes",
           .arity = -4,
           .key_specs = SWARM_KS_WRITE_ACCESS,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("ops", S),
-                                            SWARM_ARG_OPT("ifversion", I, "IFVERSION"),
-                                            SWARM_ARG_END}}},
+          .args =
+              (RedisModuleCommandArg[]){
+                  SWARM_ARG_KEY, SWARM_ARG("ops", REDISMODULE_ARG_TYPE_STRING),
+                  SWARM_ARG_OPT("ifversion", REDISMODULE_ARG_TYPE_INTEGER, "IFVERSION"),
+                  SWARM_ARG_END}}},
         {"wait",
          SwarmSnapshotWait_RedisCommand,
          "readonly blocking",
@@ -711,8 +846,10 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(1)",
           .arity = 5,
           .key_specs = SWARM_KS_READ,
-          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I),
-                                            SWARM_ARG("timeout-ms", I), SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("version", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG("timeout-ms", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG_END}}},
         {"diff",
          SwarmSnapshotDiff_RedisCommand,
          "readonly",
@@ -720,12 +857,12 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) in the size of both versions",
           .arity = -4,
           .key_specs = SWARM_KS_READ,
-          .args =
-              (RedisModuleCommandArg[]){
-                  SWARM_ARG_KEY,
-                  SWARM_ARG("from", I),
-                  {.name = "to", .type = I, .flags = REDISMODULE_CMD_ARG_OPTIONAL},
-                  SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("from", REDISMODULE_ARG_TYPE_INTEGER),
+                                            {.name = "to",
+                                             .type = REDISMODULE_ARG_TYPE_INTEGER,
+                                             .flags = REDISMODULE_CMD_ARG_OPTIONAL},
+                                            SWARM_ARG_END}}},
         {"list",
          SwarmSnapshotList_RedisCommand,
          "readonly",
@@ -741,8 +878,9 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .complexity = "O(N) for a document of N bytes",
           .arity = 4,
           .key_specs = SWARM_KS_WRITE,
-          .args =
-              (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG("version", I), SWARM_ARG_END}}},
+          .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY,
+                                            SWARM_ARG("version", REDISMODULE_ARG_TYPE_INTEGER),
+                                            SWARM_ARG_END}}},
         {"info",
          SwarmSnapshotInfo_RedisCommand,
          "readonly fast",
@@ -754,11 +892,12 @@ int SwarmSnapshot_Register(RedisModuleCtx *ctx) {
           .args = (RedisModuleCommandArg[]){SWARM_ARG_KEY, SWARM_ARG_END}}},
     };
     swarmWaiters = RedisModule_CreateDict(NULL);
+    swarmWaitCtx = RedisModule_GetDetachedThreadSafeContext(ctx);
     if (RedisModule_SubscribeToKeyspaceEvents(
             ctx,
             REDISMODULE_NOTIFY_GENERIC | REDISMODULE_NOTIFY_EXPIRED | REDISMODULE_NOTIFY_EVICTED |
                 REDISMODULE_NOTIFY_STRING | REDISMODULE_NOTIFY_LIST | REDISMODULE_NOTIFY_SET |
-                REDISMODULE_NOTIFY_ZSET,
+                REDISMODULE_NOTIFY_ZSET | REDISMODULE_NOTIFY_LOADED,
             waitKeyspaceEvent) != REDISMODULE_OK ||
         RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_FlushDB, waitFlushEvent) !=
             REDISMODULE_OK ||

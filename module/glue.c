@@ -6,7 +6,9 @@
 #include <strings.h>
 
 #include "glue.h"
+#include "stats.h"
 #include "swarm/alloc.h"
+#include "swarm/publish.h"
 
 /* ---- Allocator ----
  *
@@ -226,6 +228,115 @@ swStatus SwarmJsonError(const swError *jerr, swError *err) {
                       jerr->offset, jerr->msg);
 }
 
+/* ---- Memory ---- */
+
+/* maxmemory and whether its policy evicts, read with CONFIG GET at most once a second
+ * (INFO memory would cost far more: it gathers the allocator's statistics). */
+static unsigned long long swarmMaxmemory;
+static int swarmEvicts;
+static long long swarmMaxmemoryRead = -1; /* when, in ms; -1: never */
+static char swarmPolicy[32] = "noeviction";
+
+static void readMaxmemory(RedisModuleCtx *ctx) {
+    swarmMaxmemoryRead = RedisModule_Milliseconds();
+    /* "maxmemory*": maxmemory, maxmemory-policy and the other maxmemory-* settings, as
+     * name/value pairs (a map under RESP3, which RM_Call without '3' does not use). */
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "CONFIG", "cc", "GET", "maxmemory*");
+    if (r == NULL) return;
+    size_t n = RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY
+                   ? RedisModule_CallReplyLength(r)
+                   : 0;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t klen, vlen;
+        const char *k =
+            RedisModule_CallReplyStringPtr(RedisModule_CallReplyArrayElement(r, i), &klen);
+        const char *v =
+            RedisModule_CallReplyStringPtr(RedisModule_CallReplyArrayElement(r, i + 1), &vlen);
+        if (k == NULL || v == NULL) continue;
+        if (klen == 9 && memcmp(k, "maxmemory", 9) == 0) {
+            char num[32];
+            snprintf(num, sizeof(num), "%.*s", (int)(vlen < 31 ? vlen : 31), v);
+            swarmMaxmemory = strtoull(num, NULL, 10);
+        } else if (klen == 16 && memcmp(k, "maxmemory-policy", 16) == 0) {
+            snprintf(swarmPolicy, sizeof(swarmPolicy), "%.*s", (int)vlen, v);
+            swarmEvicts = strcmp(swarmPolicy, "noeviction") != 0;
+        }
+    }
+    RedisModule_FreeCallReply(r);
+}
+
+/* 1 when a write adding need bytes passes maxmemory (used is filled in), with ratio the
+ * server's used/maxmemory. */
+static int overMaxmemory(double ratio, unsigned long long need, unsigned long long *used) {
+    *used = (unsigned long long)(ratio * (double)swarmMaxmemory);
+    if (swarmMaxmemory == 0) return 0;
+    if (swarmEvicts) return need > swarmMaxmemory;
+    return need > swarmMaxmemory || *used > swarmMaxmemory - need;
+}
+
+/* 1 when a write adding need bytes fits (glue.h says when), with used filled in for the
+ * message. Cheap when it fits: no INFO read but once a second, no formatting. */
+static int memoryFits(RedisModuleCtx *ctx, float ratio, unsigned long long need,
+                      unsigned long long *used) {
+    *used = 0;
+    if (ratio <= 0) return 1; /* no maxmemory */
+    long long now = RedisModule_Milliseconds();
+    if (swarmMaxmemoryRead < 0 || now - swarmMaxmemoryRead >= 1000) readMaxmemory(ctx);
+    if (!overMaxmemory(ratio, need, used)) return 1;
+    readMaxmemory(ctx); /* refuse only on a fresh reading */
+    if (!overMaxmemory(ratio, need, used)) return 1;
+    return SwarmIsReplay(ctx);
+}
+
+static int refuseOom(RedisModuleCtx *ctx, unsigned long long need, unsigned long long used,
+                     const char *what, const char *detail, int stat) {
+    SwarmStats_Add((SwarmStat)stat, 1);
+    char msg[SW_ERRMSG_MAX + 64];
+    snprintf(msg, sizeof(msg),
+             "OOM %s would add about %llu bytes%s, used memory %llu of maxmemory %llu (policy %s)",
+             what, need, detail, used, swarmMaxmemory, swarmPolicy);
+    RedisModule_ReplyWithError(ctx, msg);
+    return REDISMODULE_ERR;
+}
+
+int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
+                            const char *detail, int stat) {
+    unsigned long long used;
+    if (memoryFits(ctx, RedisModule_GetUsedMemoryRatio(), need, &used)) return REDISMODULE_OK;
+    return refuseOom(ctx, need, used, what, detail, stat);
+}
+
+/* Per stream entry beyond its arguments: the other fields and their names, the entry id and
+ * the stream's bookkeeping, roughly; and the allocator's rounding up to its size classes
+ * (jemalloc's take up to a quarter more: measured 1.15 times the payload for large
+ * entries). */
+#define SWARM_STREAM_ENTRY_OVERHEAD 256
+#define SWARM_STREAM_ENTRY_SCALE(n) ((n) + (n) / 4)
+
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const swPublish *plan, RedisModuleString **argv,
+                              int argc) {
+    float ratio = RedisModule_GetUsedMemoryRatio();
+    if (ratio <= 0) return REDISMODULE_OK; /* no maxmemory */
+    size_t streams = 0;
+    swPublishSlot slot;
+    for (size_t i = 0, n = swPublishSlots(plan); i < n; i++)
+        streams += swPublishSlotAt(plan, i, &slot) && slot.len >= 7 &&
+                   memcmp(slot.target, "stream:", 7) == 0;
+    if (streams == 0) return REDISMODULE_OK;
+    size_t entry = SWARM_STREAM_ENTRY_OVERHEAD;
+    for (int i = 1; i < argc; i++) {
+        size_t len;
+        RedisModule_StringPtrLen(argv[i], &len);
+        entry += len;
+    }
+    entry = SWARM_STREAM_ENTRY_SCALE(entry);
+    unsigned long long need = (unsigned long long)streams * entry, used;
+    if (memoryFits(ctx, ratio, need, &used)) return REDISMODULE_OK;
+    char detail[96];
+    snprintf(detail, sizeof(detail), " (%zu stream deliveries of %zu bytes)", streams, entry);
+    return refuseOom(ctx, need, used, "publish", detail, SWARM_STAT_REJECTED_OOM);
+}
+
 /* ---- Keys ---- */
 
 int SwarmOpenOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname, int mode,
@@ -262,11 +373,11 @@ static int hasFlag(const char *flags, const char *word) {
 }
 
 /* The ACL categories of a command, as Redis gives its own commands from their flags (write,
- * read, fast or else slow), plus the caller's extra ones. */
+ * read, fast or else slow, blocking), plus the caller's extra ones. */
 static void aclCategories(const char *flags, const char *extra, char *out, size_t size) {
-    snprintf(out, size, "%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
+    snprintf(out, size, "%s%s%s%s%s%s", hasFlag(flags, "write") ? "write " : "",
              hasFlag(flags, "readonly") ? "read " : "", hasFlag(flags, "fast") ? "fast" : "slow",
-             extra ? " " : "", extra ? extra : "");
+             hasFlag(flags, "blocking") ? " blocking" : "", extra ? " " : "", extra ? extra : "");
 }
 
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,

@@ -122,6 +122,33 @@ int SwarmInCluster(void);
  * the caller's ACL, so it lands the same on every node whatever its config. */
 int SwarmIsReplay(RedisModuleCtx *ctx);
 
+/* ---- Memory ----
+ *
+ * A write that would take used memory past maxmemory is refused before anything is written,
+ * as Redis refuses a write it cannot make room for. Redis checks deny-oom commands only
+ * before they run, which does not stop one command from growing memory by far more than its
+ * arguments (one publish appends its payload to every stream target). Used memory is read
+ * as Redis counts it for eviction (RedisModule_GetUsedMemoryRatio: one call, about 90
+ * instructions); maxmemory and its policy are read with CONFIG GET at most once a second,
+ * and again before refusing (INFO memory would gather the allocator's statistics). Under
+ * noeviction a write is refused when used + need passes maxmemory; under an eviction policy
+ * Redis makes room by evicting after the write, so only a write larger than maxmemory itself
+ * is refused. Writes from the master link or AOF loading are never refused. */
+
+/* REDISMODULE_OK when a write adding about need bytes fits; otherwise replies "OOM <what>
+ * would add about N bytes<detail>, used memory U of maxmemory M (policy P)", adds 1 to the
+ * counter stat (a SwarmStat) and returns REDISMODULE_ERR. detail may be "". */
+int SwarmMemoryCheckOrReply(RedisModuleCtx *ctx, unsigned long long need, const char *what,
+                            const char *detail, int stat);
+
+/* The check for a publish (argv, argc: the command's arguments) about to deliver plan
+ * (selected, not yet run): need is one stream entry (the bytes of the arguments after the
+ * command name, payload included, plus a fixed overhead) for every stream target of the
+ * plan, the default target included when it is a stream. Counted under rejected_oom. */
+struct swPublish;
+int SwarmPublishMemoryOrReply(RedisModuleCtx *ctx, const struct swPublish *plan,
+                              RedisModuleString **argv, int argc);
+
 /* ---- Keys ---- */
 
 /* Opens keyname into *key and its value of the given module type into *value (NULL when
@@ -140,8 +167,8 @@ void SwarmTouched(RedisModuleCtx *ctx, RedisModuleString *keyname, const char *e
 /* Registers a command, or a subcommand of the command named parent, with its documentation
  * (info may be NULL; its version and since are filled in). Where the server supports it
  * (SwarmHasAclCategories), also puts the command in its ACL categories, as Redis does for
- * its own commands: write, read, fast or else slow from the flags. REDISMODULE_ERR when
- * refused. */
+ * its own commands: write, read, fast or else slow, blocking from the flags. REDISMODULE_ERR
+ * when refused. */
 int SwarmRegister(RedisModuleCtx *ctx, const char *parent, const char *name, RedisModuleCmdFunc fn,
                   const char *flags, int firstkey, const RedisModuleCommandInfo *info);
 

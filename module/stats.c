@@ -19,10 +19,12 @@ static const char *const names[SWARM_STAT_COUNT] = {
     [SWARM_STAT_REJECTED_DENIED] = "rejected_denied",
     [SWARM_STAT_REJECTED_PAYLOAD] = "rejected_payload",
     [SWARM_STAT_REJECTED_NOSWARM] = "rejected_noswarm",
+    [SWARM_STAT_REJECTED_OOM] = "rejected_oom",
     [SWARM_STAT_REJECTED_OTHER] = "rejected_other",
     [SWARM_STAT_SNAPSHOTS] = "snapshots",
     [SWARM_STAT_SNAPSHOTS_SAVED] = "snapshots_saved",
     [SWARM_STAT_SNAPSHOT_BYTES] = "snapshot_bytes",
+    [SWARM_STAT_SNAPSHOTS_REJECTED_OOM] = "snapshots_rejected_oom",
     [SWARM_STAT_REGEX_LIMIT_HITS] = "regex_limit_hits",
     [SWARM_STAT_TARGETS_REFUSED] = "targets_refused",
 };

@@ -18,7 +18,7 @@
 #include "swarm/status.h"
 #include "swarm/table.h"
 
-/* In INFO order; "rejected" (the sum of the four rejected_* counters) follows "shed". */
+/* In INFO order; "rejected" (the sum of the rejected_* counters) follows "shed". */
 typedef enum SwarmStat {
     SWARM_STAT_TABLES,
     SWARM_STAT_ROUTES,
@@ -32,12 +32,14 @@ typedef enum SwarmStat {
     SWARM_STAT_REJECTED_DENIED,
     SWARM_STAT_REJECTED_PAYLOAD,
     SWARM_STAT_REJECTED_NOSWARM,
+    SWARM_STAT_REJECTED_OOM, /* stream deliveries would pass maxmemory */
     SWARM_STAT_REJECTED_OTHER,
     SWARM_STAT_SNAPSHOTS,
     SWARM_STAT_SNAPSHOTS_SAVED,
     SWARM_STAT_SNAPSHOT_BYTES,
-    SWARM_STAT_REGEX_LIMIT_HITS, /* rules and regex routes that could not decide */
-    SWARM_STAT_TARGETS_REFUSED,  /* ROUTE ADD/DEFAULT targets the caller may not write */
+    SWARM_STAT_SNAPSHOTS_REJECTED_OOM, /* snapshot writes that would pass maxmemory */
+    SWARM_STAT_REGEX_LIMIT_HITS,       /* rules and regex routes that could not decide */
+    SWARM_STAT_TARGETS_REFUSED,        /* ROUTE ADD/DEFAULT targets the caller may not write */
     SWARM_STAT_COUNT
 } SwarmStat;
 

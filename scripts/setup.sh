@@ -13,7 +13,8 @@ pkgs=(redis-server redis-tools cmake make gcc clang clang-format pkg-config ca-c
       libpcre2-dev libcjson-dev libcmocka-dev libhiredis-dev libxxhash-dev
       libclang-rt-14-dev valgrind
       python3 python3-redis python3-pytest python3-mypy python3-pip python3-venv
-      python3-setuptools python3-wheel dpkg-dev file binutils)
+      python3-setuptools python3-wheel dpkg-dev file binutils
+      redis-sentinel)
 # Node.js for the TypeScript client: Debian's nodejs and npm, unless a Node.js with npm is
 # already installed (NodeSource's nodejs ships its own npm and conflicts with Debian's).
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

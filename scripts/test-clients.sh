@@ -48,5 +48,27 @@ passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ -n "$p" ] || status=1
 echo "clients/python: $(($(date +%s) - py_start)) s"
 
+# clients/langgraph: npm ci, tsc, vitest: LangGraph's checkpoint validation suite over node-redis
+# and ioredis, the saver's tests, examples/langgraph (its own npm ci), the npm pack install test.
+# Skipped or todo cases count as failed, a failed install or build as one.
+echo "== clients/langgraph: npm ci, tsc, vitest (LangGraph's checkpoint validation suite, example, npm pack)"
+lg_start=$(date +%s)
+lgjson=$(mktemp)
+if [ -f "$root/clients/node/dist/index.js" ] || (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error &&
+    npm run --silent build); then :; else status=1; fi
+lgbuild=0
+(cd "$root/clients/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm run --silent build) ||
+    lgbuild=1
+(cd "$root/examples/langgraph" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || lgbuild=1
+[ "$lgbuild" = 0 ] || { status=1; failed=$((failed + 1)); echo "clients/langgraph: install or build failed"; }
+if (cd "$root/clients/langgraph" && npx vitest run --reporter=default --reporter=json --outputFile="$lgjson") >"$log" 2>&1; then :; else status=1; fi
+grep -E 'Tests |Test Files |FAIL' "$log" | sed 's/\x1b\[[0-9;]*m//g' || true
+counts=$(node -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests, r.numFailedTests + r.numPendingTests + r.numTodoTests) } catch { console.log("0 1") }' "$lgjson")
+p=${counts% *}; f=${counts#* }
+[ "$f" = 0 ] && [ "$p" -gt 0 ] || { status=1; tail -60 "$log"; }
+passed=$((passed + p)); failed=$((failed + f))
+rm -f "$lgjson"
+echo "clients/langgraph: $(($(date +%s) - lg_start)) s"
+
 echo "clients: $passed passed, $failed failed"
 exit $status

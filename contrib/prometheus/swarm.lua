@@ -12,10 +12,11 @@
 -- carry what would be labels, after a ':' that no metric part contains:
 --
 --   swarm_<counter>_total                      the counters of INFO swarm: published
---       delivered unrouted deadlettered shed snapshots_saved regex_limit_hits
---       targets_refused
+--       delivered unrouted deadlettered shed snapshots_saved snapshots_rejected_oom
+--       regex_limit_hits targets_refused
 --   swarm_rejected_total:<reason>              INFO swarm's swarm_rejected_<reason>
---                                              (eventtype denied payload noswarm other ...)
+--                                              (eventtype denied payload noswarm oom
+--                                              other)
 --   swarm_<field>                              every other numeric field of INFO swarm
 --                                              (gauges: tables routes rules snapshots
 --                                              snapshot_bytes)
@@ -76,7 +77,8 @@ NAMES["breakers-open"] = "swarm_table_breakers_open"
 -- The counters of INFO swarm (the other numeric fields are gauges).
 local COUNTERS = {}
 for _, f in ipairs({"published", "delivered", "unrouted", "deadlettered", "shed",
-                    "snapshots_saved", "regex_limit_hits", "targets_refused"}) do
+                    "snapshots_saved", "snapshots_rejected_oom", "regex_limit_hits",
+                    "targets_refused"}) do
     COUNTERS["swarm_" .. f] = true
 end
 

@@ -608,7 +608,7 @@ void itReset(redisContext *c) {
     for (int i = 0; i < MAX_SERVERS; i++)
         if (startConfigs[i].port == c->tcp.port) start = startConfigs[i].configs;
     if (start == NULL) fail_msg("itReset: no itServerSetup for port %d", c->tcp.port);
-    itExpectOk(itCmd(c, "FLUSHALL"));
+    itExpectOk(itCmd(c, "FLUSHALL SYNC"));
     redisReply *now = getResetConfigs(c);
     for (size_t i = 0; i + 1 < start->elements; i += 2) {
         const redisReply *name = start->element[i], *want = start->element[i + 1];

@@ -27,7 +27,7 @@ static int teardown(void **state) {
 
 static int flush(void **state) {
     (void)state;
-    itExpectOk(itCmd(c, "FLUSHALL"));
+    itExpectOk(itCmd(c, "FLUSHALL SYNC"));
     itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-window-ms 120000"));
     itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-max 100000"));
     return 0;

@@ -44,7 +44,7 @@ static void expectTypeLimit(redisContext *c, const char *want) {
 
 /* The entries of stream key as one line, message ids and timestamps included. */
 static char *streamRepr(redisContext *c, const char *key) {
-    return itReplyRepr(itCmd(c, "XRANGE %s - +", key));
+    return itCmdRepr(c, "XRANGE %s - +", key);
 }
 
 /* The stream holds exactly one entry, whose type field is type. */
@@ -88,8 +88,8 @@ static void expectSameState(redisContext *a, redisContext *b, const char *what) 
     char *type = longName(".c");
     const char *keys[] = {"swarm:t", "s", "s2"};
     for (size_t i = 0; i < 3; i++) expectDigestsEqual(a, b, keys[i], what);
-    char *la = itReplyRepr(itCmd(a, "SWARM.ROUTE LIST swarm:t"));
-    char *lb = itReplyRepr(itCmd(b, "SWARM.ROUTE LIST swarm:t"));
+    char *la = itCmdRepr(a, "SWARM.ROUTE LIST swarm:t");
+    char *lb = itCmdRepr(b, "SWARM.ROUTE LIST swarm:t");
     if (strcmp(la, lb) != 0) fail_msg("%s: ROUTE LIST differs:\n%s\n%s", what, la, lb);
     for (size_t i = 1; i < 3; i++) {
         char *sa = streamRepr(a, keys[i]), *sb = streamRepr(b, keys[i]);
@@ -228,7 +228,7 @@ static redisContext *startWithLongPattern(itServer *s, char **digest, char **lis
     /* A client is held to the limit in force. */
     itExpectError(itCmd(c, "SWARM.ROUTE ADD rt2 %s channel:long", pattern), "EVENTTYPE", "256");
     *digest = itDigest(c, "rt");
-    *list = itReplyRepr(itCmd(c, "SWARM.ROUTE LIST rt"));
+    *list = itCmdRepr(c, "SWARM.ROUTE LIST rt");
     return c;
 }
 
@@ -271,7 +271,7 @@ static void test_restart_loads_a_table_over_the_type_limit(void **state) {
     c = itConnectTimeout(&s, REPLY_TIMEOUT_MS);
     itExpectInt(itCmd(c, "DBSIZE"), 1);
     expectDigest(c, "rt", before, "SAVE and restart");
-    char *after = itReplyRepr(itCmd(c, "SWARM.ROUTE LIST rt"));
+    char *after = itCmdRepr(c, "SWARM.ROUTE LIST rt");
     if (strcmp(after, list) != 0) fail_msg("restart changed the routes:\n%s\n%s", list, after);
     free(after);
     free(list);

@@ -503,6 +503,7 @@ static void test_wait_answers_zero_when_the_key_goes(void **state) {
                          "PEXPIRE w:d 1",
                          "SET w:d x",
                          "RENAME w:d w:d2",
+                         "MOVE w:d 1",
                          "SWAPDB 0 1",
                          "SUNIONSTORE w:d w:set",
                          "SORT w:list STORE w:d"};
@@ -514,6 +515,11 @@ static void test_wait_answers_zero_when_the_key_goes(void **state) {
         freeReplyObject(itCmd(c, how[i]));
         expectWaitAnswer(w, ":0", how[i]);
         if (strncmp(how[i], "SWAPDB", 6) == 0) freeReplyObject(itCmd(c, "SWAPDB 0 1"));
+        if (strncmp(how[i], "MOVE", 4) == 0) {
+            itExpectOk(itCmd(c, "SELECT 1"));
+            itExpectInt(itCmd(c, "DEL w:d"), 1);
+            itExpectOk(itCmd(c, "SELECT 0"));
+        }
         freeReplyObject(itCmd(c, "DEL w:d w:d2 w:set w:list"));
     }
     /* A flush of another database leaves the waiter alone. */
@@ -529,6 +535,110 @@ static void test_wait_answers_zero_when_the_key_goes(void **state) {
     itExpectInt(save(c, "w:d", "{}"), 2);
     expectWaitAnswer(w, ":2", "SAVE after another db's flush");
     itExpectInt(itCmd(c, "DEL w:d"), 1);
+}
+
+/* Two round trips: the server has run at least one more event loop iteration since the last
+ * command on cc, so work it deferred to the event loop (the check after a flush) is done. */
+static void settle(redisContext *cc) {
+    for (int i = 0; i < 2; i++) itExpectStr(itCmd(cc, "PING"), "PONG");
+}
+
+static void test_wait_keeps_waiting_across_debug_reload(void **state) {
+    (void)state;
+    itExpectInt(save(c, "w:r", "{\"n\":1}"), 1);
+    redisContext *w = startWait(&srv, c, "w:r", 1, 0);
+    /* A waiter for a key not created yet keeps waiting too. */
+    redisContext *wn = startWait(&srv, c, "w:r:new", 0, 0);
+    itExpectOk(itCmd(c, "DEBUG RELOAD"));
+    settle(c);
+    assert_int_equal(blockedClients(c), 2);
+    itExpectInt(save(c, "w:r", "{\"n\":2}"), 2);
+    expectWaitAnswer(w, ":2", "SAVE after DEBUG RELOAD");
+    itExpectInt(save(c, "w:r:new", "{}"), 1);
+    expectWaitAnswer(wn, ":1", "creating the key after DEBUG RELOAD");
+    /* A write pipelined right behind the reload, before the event loop ran again. */
+    w = startWait(&srv, c, "w:r", 2, 0);
+    redisAppendCommand(c, "DEBUG RELOAD");
+    redisAppendCommand(c, "SWARM.SNAPSHOT SAVE w:r {}");
+    redisReply *r;
+    assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
+    itExpectOk(r);
+    assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
+    itExpectInt(r, 3);
+    expectWaitAnswer(w, ":3", "SAVE pipelined after DEBUG RELOAD");
+    /* A flush, then a new history under the same name: the old one is gone. */
+    w = startWait(&srv, c, "w:r", 3, 0);
+    itExpectOk(itCmd(c, "MULTI"));
+    freeReplyObject(itCmd(c, "FLUSHDB"));
+    freeReplyObject(itCmd(c, "SWARM.SNAPSHOT SAVE w:r {}"));
+    expectRepr(itCmd(c, "EXEC"), "[\"OK\",:1]");
+    expectWaitAnswer(w, ":0", "FLUSHDB then SAVE in one transaction");
+    itExpectInt(itCmd(c, "DEL w:r w:r:new"), 1);
+}
+
+/* A replica's full resync flushes and loads the master's data: its waiters keep waiting when
+ * their key is at the same version, and answer the head when it moved. */
+static void test_wait_on_replica_across_full_resync(void **state) {
+    (void)state;
+    const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
+    itServer m, r;
+    itStart(&m, NULL, mextra);
+    itStart(&r, NULL, NULL);
+    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    itExpectInt(save(mc, "f:k", "{\"n\":1}"), 1);
+    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    assert_true(itWaitInfo(mc, "stats", "sync_full", "1", 10000));
+    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    redisContext *w = startWait(&r, rc, "f:k", 1, 0);
+    /* Same data: a new replication id makes the replica's next PSYNC a full resync. */
+    itExpectOk(itCmd(mc, "DEBUG CHANGE-REPL-ID"));
+    freeReplyObject(itCmd(mc, "CLIENT KILL TYPE replica"));
+    assert_true(itWaitInfo(mc, "stats", "sync_full", "2", 10000));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    settle(rc);
+    assert_int_equal(blockedClients(rc), 1);
+    /* Moved while the replica was away (the write is not sent on a link being closed): it
+     * answers the version it loaded. */
+    itExpectOk(itCmd(mc, "MULTI"));
+    freeReplyObject(itCmd(mc, "DEBUG CHANGE-REPL-ID"));
+    freeReplyObject(itCmd(mc, "CLIENT KILL TYPE replica"));
+    freeReplyObject(itCmd(mc, "SWARM.SNAPSHOT SAVE f:k {\"n\":2}"));
+    expectRepr(itCmd(mc, "EXEC"), "[\"OK\",:1,:2]");
+    expectWaitAnswer(w, ":2", "a full resync that moved the key");
+    assert_true(itWaitInfo(mc, "stats", "sync_full", "3", 10000));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itExpectStr(itCmd(rc, "SWARM.SNAPSHOT GET f:k PATH /n"), "2");
+    redisFree(mc), redisFree(rc);
+    itDestroy(&r);
+    itDestroy(&m);
+}
+
+/* Where modules have ACL categories (Redis 7.2+, Valkey), WAIT is in @blocking, so a user
+ * without it cannot block; Redis 7.0 has no way to put it there. */
+static void test_wait_in_blocking_category(void **state) {
+    (void)state;
+    char version[32];
+    itInfo(c, "server", "redis_version", version, sizeof(version));
+    int major = 0, minor = 0;
+    sscanf(version, "%d.%d", &major, &minor);
+    itExpectOk(itCmd(c, "ACL SETUSER noblock on nopass ~* +@all -@blocking"));
+    itExpectInt(save(c, "w:acl", "{}"), 1);
+    redisContext *u = itConnectTimeout(&srv, 10000);
+    itExpectOk(itCmd(u, "AUTH noblock x"));
+    redisReply *r = itCmd(u, "SWARM.SNAPSHOT WAIT w:acl 0 0");
+    if (major == 7 && minor < 2) {
+        itExpectInt(r, 1);
+        print_message("redis %s has no module ACL categories: -@blocking checked on 7.2+\n",
+                      version);
+    } else {
+        itExpectError(r, "NOPERM", NULL);
+        expectRepr(itCmd(u, "SWARM.SNAPSHOT GET w:acl WITHVERSION"), "[:1,\"{}\"]");
+    }
+    redisFree(u);
+    itExpectInt(itCmd(c, "ACL DELUSER noblock"), 1);
+    itExpectInt(itCmd(c, "DEL w:acl"), 1);
 }
 
 static void test_wait_never_blocks_in_multi_or_lua(void **state) {
@@ -684,7 +794,10 @@ int main(void) {
         cmocka_unit_test(test_wait_woken_by_every_write),
         cmocka_unit_test(test_wait_for_creation_and_forever),
         cmocka_unit_test(test_wait_answers_zero_when_the_key_goes),
+        cmocka_unit_test(test_wait_keeps_waiting_across_debug_reload),
+        cmocka_unit_test(test_wait_in_blocking_category),
         cmocka_unit_test(test_wait_never_blocks_in_multi_or_lua),
+        cmocka_unit_test(test_wait_on_replica_across_full_resync),
         cmocka_unit_test(test_replica_wait_and_digests),
         cmocka_unit_test(test_edited_history_persists),
         cmocka_unit_test(test_default_keep_and_command_info),

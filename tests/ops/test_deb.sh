@@ -109,7 +109,7 @@ check "running as ${user:-$(id -un)}" test "$(ps -o user= -p "$REDIS_PID")" = "$
 check "MODULE LIST shows swarm" grep -qx swarm <(cli MODULE LIST)
 check "SWARM.ROUTE ADD" test "$(cli SWARM.ROUTE ADD swarm:smoke 'task.>' stream:smoke:log)" = 1
 reply=$(cli SWARM.PUBLISH swarm:smoke task.done '{"ok":true}' | paste -sd' ')
-check "SWARM.PUBLISH delivered to the stream ($reply)" grep -qE '^[0-9]+-0 stream:smoke:log 0 $' <<<"$reply" # id, target, receivers, no lost target
+check "SWARM.PUBLISH delivered to the stream ($reply)" grep -qE '^[0-9]+-0 stream:smoke:log 0  0$' <<<"$reply" # id, target, receivers, no lost target, not a duplicate
 check "the stream entry holds the payload" \
     grep -qx '{"ok":true}' <(cli XRANGE smoke:log - + | sed -n '/^payload$/{n;p}')
 check "SWARM.STATS lists the table" grep -qx swarm:smoke <(cli SWARM.STATS 0)

@@ -88,7 +88,8 @@ exported() {
     swarm_rejected) echo "(not exported)" ;;
     swarm_rejected_*) echo "swarm_rejected_total:${1#swarm_rejected_}" ;;
     swarm_published | swarm_delivered | swarm_unrouted | swarm_deadlettered | swarm_shed | \
-        swarm_snapshots_saved | swarm_regex_limit_hits | swarm_targets_refused) echo "$1_total" ;;
+        swarm_snapshots_saved | swarm_snapshots_rejected_oom | swarm_regex_limit_hits | \
+        swarm_targets_refused) echo "$1_total" ;;
     *) echo "$1" ;;
     esac
 }

@@ -32,14 +32,23 @@ def test_cluster() -> None:
         res = csw.publish("swarm:{ops}", "a.b", {"n": 1})
         assert isinstance(res, PublishResult) and res.delivered == ["stream:swarm:{ops}:log"]
         assert [x.id for x in csw.route.list("swarm:{ops}")] == [1]
+        # replicas= on the node of the key (a cluster of one node: no replica to wait for)
+        waited = csw.publish("swarm:{ops}", "a.w", {}, replicas=0, replicas_timeout_ms=100)
+        assert waited.replicas == 0 and waited.delivered == ["stream:swarm:{ops}:log"]
+        with pytest.raises(TypeError):
+            csw.request("swarm:{ops}", "a.q", {})
         pipe = rc.pipeline()
         psw = Swarm(pipe)
         psw.publish("swarm:{ops}", "a.c", {})
         psw.snapshot.save("{ops}:doc", {"v": 1})
         pub, saved = pipe.execute()
         assert isinstance(pub, PublishResult) and saved == 1
+        # SWARM.STATS is keyless: stats_iter() walks every primary, a cursor is one node's
+        assert [(k, st.routes) for k, st in csw.stats_iter(count=1)] == [("swarm:{ops}", 1)]
+        with pytest.raises(TypeError):
+            csw.stats_page(0)
         cons = csw.consumer("swarm:{ops}:log", "g", "c", block_ms=None)
-        assert [m.type for m in cons.read()] == ["a.b", "a.c"]
+        assert [m.type for m in cons.read()] == ["a.b", "a.w", "a.c"]
         cons.close()
         rc.close()
 
@@ -48,6 +57,9 @@ def test_cluster() -> None:
             asw = AsyncSwarm(arc)
             assert await asw.snapshot.get("{ops}:doc") == {"v": 1}
             assert (await asw.publish("swarm:{ops}", "a.d", [])).receivers == 0
+            assert [k async for k, _ in asw.stats_iter()] == ["swarm:{ops}"]
+            with pytest.raises(TypeError):
+                await asw.publish("swarm:{ops}", "a.d", [], replicas=1)
             async with arc.pipeline() as pipe:
                 psw = AsyncSwarm(pipe)
                 await psw.publish("swarm:{ops}", "a.e", {})

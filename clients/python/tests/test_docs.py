@@ -19,11 +19,12 @@ EXPECTED = [
     [r"^True task\.done \{'task': 't-17'\}$", r"^audit task\.done", r"^state 1 \{'step': 1\}$",
      r"^bad payload at byte 8$"],
     [r"^job\.new 8 \{'n': 1\}$"],
+    [r"^held by 0 replicas, duplicate: True$"],  # a server without replicas
 ]
 
 
 def test_snippet_count() -> None:
-    assert len(SNIPPETS) == 2
+    assert len(SNIPPETS) == 3
 
 
 @pytest.mark.parametrize("i", range(len(SNIPPETS)))

@@ -57,3 +57,16 @@ def test_examples_run(server: Any) -> None:
     assert sw.redis.exists(f"{demo}:dead") == 0
     stats = sw.route.stats(f"{demo}:swarm")
     assert (stats.published, stats.deadlettered) == (10, 0)
+
+
+def test_ask_example(server: Any) -> None:
+    demo = f"ask{uuid.uuid4().hex[:6]}"
+    env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{server.port}", SWARM_DEMO=demo,
+               PYTHONPATH=str(SRC))
+    r = subprocess.run([sys.executable, "ask.py"], cwd=EXAMPLES, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines == ["login page: 20 h (from e1)", "search: 12 h (from e1)",
+                         "billing: 14 h (from e1)", "no answer within 200 ms",
+                         "late replies dropped: 0"]

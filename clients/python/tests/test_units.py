@@ -19,7 +19,9 @@ from swarm_redis import (
     register_error_code,
 )
 from swarm_redis.commands import RouteCommands, SnapshotCommands, SwarmCommands
-from swarm_redis.types import decode_edit, decode_publish, decode_stats, decode_stream_reply
+from swarm_redis.types import (
+    decode_edit, decode_publish, decode_stats, decode_stats_page, decode_stream_reply,
+)
 
 CASES = [
     ("ERR syntax error", CommandError, "ERR"),
@@ -152,6 +154,12 @@ def test_reply_shapes() -> None:
             "shed", 6, "routes", 7, "rules", 8, "last-id", "9-0", "default", None]
     assert decode_stats(flat) == decode_stats(dict(zip(flat[::2], flat[1::2])))
     assert decode_stats(flat).last_id == "9-0"
+    table = flat + ["duplicates", 10, "msgids", 11, "breakers-open", 12]
+    page = decode_stats_page([b"17", [[b"swarm:a", table]]])
+    assert page == decode_stats_page(["17", [["swarm:a", dict(zip(table[::2], table[1::2]))]]])
+    assert page.cursor == 17 and page.tables[0][0] == "swarm:a"
+    assert (page.tables[0][1].msgids, page.tables[0][1].breakers_open) == (11, 12)
+    assert decode_stats_page(["0", []]) == (0, [])
 
 
 def _decl_params(tree: ast.Module) -> Dict[str, Dict[str, List[str]]]:
@@ -163,7 +171,9 @@ def _decl_params(tree: ast.Module) -> Dict[str, Dict[str, List[str]]]:
                 if isinstance(cls, ast.ClassDef):
                     out[cls.name] = {}
                     for f in cls.body:
-                        if isinstance(f, ast.AsyncFunctionDef):
+                        # async methods, and plain ones returning an async iterator
+                        if isinstance(f, ast.AsyncFunctionDef) or \
+                                isinstance(f, ast.FunctionDef) and not f.name.startswith("_"):
                             a = f.args
                             names = [x.arg for x in a.args] + \
                                 (["*" + a.vararg.arg] if a.vararg else []) + \

@@ -6,20 +6,22 @@ cluster clients) plus helpers: subscriptions, stream consumers, shared state.
 """
 
 from .client import (
-    DEFAULT, UNCHANGED, Pipeline, Redis, State, StreamConsumer, Subscription, Swarm,
+    DEFAULT, UNCHANGED, Inbox, Pipeline, Redis, State, StreamConsumer, Subscription, Swarm,
     SwarmModuleCommands,
 )
 from .commands import RouteCommands, SnapshotCommands, SwarmCommands
 from .errors import (
     ERROR_CLASSES, BadOpError, BusyKeyError, CommandError, ConflictError, CrossSlotError,
     DeniedError, EditTypeError, EventTypeError, ModuleMissingError, NoPathError, NoSwarmError,
-    NoVersionError, OutOfMemoryError, PayloadError, SwarmError, TestFailedError,
+    NoVersionError, OutOfMemoryError, PayloadError, RequestTimeoutError, SwarmError,
+    TestFailedError,
     WrongTypeError, convert_error, error_from_reply, register_error_code,
 )
 from .types import (
     ConnectionEvent, EditAdd, EditIncr, EditMoveCopy, EditOp, EditRemove, EditReplace,
-    EditResult, EditTest, Loss, Message, PublishResult, RawJSON, Route, Rule, SnapshotInfo,
-    Stats, VersionEntry, Versioned, decode_envelope, decode_stream_entry, raw_json,
+    EditResult, EditTest, Loss, Message, PublishResult, RawJSON, Reply, Route, Rule,
+    SnapshotInfo, Stats, StatsPage, TableStats, Version, VersionEntry, Versioned, decode_envelope, decode_reply,
+    decode_reply_entry, decode_stream_entry, raw_json,
 )
 
 __version__ = "0.2.0"
@@ -35,5 +37,6 @@ __all__ = [
     "PublishResult", "Loss", "Route", "Rule", "Stats", "VersionEntry", "SnapshotInfo",
     "EditResult", "Versioned", "RawJSON", "raw_json", "decode_envelope",
     "decode_stream_entry", "EditOp", "EditAdd", "EditRemove", "EditReplace", "EditMoveCopy",
-    "EditTest", "EditIncr",
+    "EditTest", "EditIncr", "RequestTimeoutError", "Reply", "Version", "decode_reply",
+    "decode_reply_entry", "Inbox", "TableStats", "StatsPage",
 ]

@@ -6,9 +6,10 @@ import json
 from typing import Any, Callable, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from .types import (
-    EditOp, EditResult, Num, Versioned, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
-    decode_edit, decode_info, decode_publish, decode_route, decode_rule, decode_stats,
-    decode_version_entry, get_args, i, lst, n, s, s_or_none, to_json_text,
+    EditOp, EditResult, Num, Version, Versioned, PublishResult, RawJSON, Route, Rule, SnapshotInfo, Stats, VersionEntry,
+    StatsPage, decode_edit, decode_info, decode_publish, decode_route, decode_rule, decode_stats,
+    decode_stats_page,
+    decode_version_entry, get_args, reply_envelope, i, lst, n, s, s_or_none, to_json_text,
 )
 
 T = TypeVar("T")
@@ -68,27 +69,57 @@ def route_stats(key: str) -> Cmd[Stats]:
     return Cmd(["SWARM.ROUTE", "STATS", key], decode_stats)
 
 
+def stats_scan(cursor: Num, count: Optional[Num]) -> Cmd[StatsPage]:
+    args = ["SWARM.STATS", n(cursor)]
+    if count is not None:
+        args += ["COUNT", n(count)]
+    return Cmd(args, decode_stats_page)
+
+
 def help_(command: str) -> Cmd[List[str]]:
     return Cmd([command, "HELP"], _strs)
 
 
 def publish(key: str, type: str, payload: Any, priority: Optional[Num],
-            sender: Optional[str]) -> Cmd[PublishResult]:
+            sender: Optional[str], msgid: Optional[str] = None,
+            reply_to: Optional[str] = None) -> Cmd[PublishResult]:
     args = ["SWARM.PUBLISH", key, type, to_json_text(payload)]
     if priority is not None:
         args += ["PRIORITY", n(priority)]
     if sender is not None:
         args += ["SENDER", sender]
+    if msgid is not None:
+        args += ["MSGID", msgid]
+    if reply_to is not None:
+        args += ["REPLYTO", reply_to]
     return Cmd(args, decode_publish)
 
 
-def snap_save(key: str, doc: Any, if_version: Optional[Num], keep: Optional[Num]) -> Cmd[int]:
+def reply(target: str, corr: str, ts: int, sender: Optional[str], payload: Any) -> Cmd[Any]:
+    """PUBLISH of a reply envelope to ``channel:<name>``, or XADD of its fields to
+    ``stream:<key>``."""
+    text = to_json_text(payload)
+    if target.startswith("channel:") and len(target) > 8:
+        return Cmd(["PUBLISH", target[8:], reply_envelope(corr, ts, sender, text)], None)
+    if target.startswith("stream:") and len(target) > 7:
+        fields = ["corr", corr, "ts", str(int(ts))]
+        if sender is not None:
+            fields += ["sender", sender]
+        return Cmd(["XADD", target[7:], "*", *fields, "payload", text], None)
+    raise ValueError(f"not a reply target (channel:<name> or stream:<key>): {target!r}")
+
+
+def version(r: Any) -> Version:
+    return Version(i(r))
+
+
+def snap_save(key: str, doc: Any, if_version: Optional[Num], keep: Optional[Num]) -> Cmd[Version]:
     args = ["SWARM.SNAPSHOT", "SAVE", key, to_json_text(doc)]
     if if_version is not None:
         args += ["IFVERSION", n(if_version)]
     if keep is not None:
         args += ["KEEP", n(keep)]
-    return Cmd(args, i)
+    return Cmd(args, version)
 
 
 def snap_get_text(key: str, version: Optional[Num], path: Optional[str]) -> Cmd[Optional[str]]:
@@ -115,11 +146,11 @@ def snap_get_withversion(key: str, path: Optional[str]) -> Cmd[Versioned]:
     return Cmd(get_args(key, None, path) + ["WITHVERSION"], _versioned)
 
 
-def snap_patch(key: str, patch: Any, if_version: Optional[Num]) -> Cmd[int]:
+def snap_patch(key: str, patch: Any, if_version: Optional[Num]) -> Cmd[Version]:
     args = ["SWARM.SNAPSHOT", "PATCH", key, to_json_text(patch)]
     if if_version is not None:
         args += ["IFVERSION", n(if_version)]
-    return Cmd(args, i)
+    return Cmd(args, version)
 
 
 def snap_edit(key: str, ops: Union[Sequence[EditOp], RawJSON], if_version: Optional[Num]) -> Cmd[EditResult]:
@@ -145,8 +176,8 @@ def snap_list(key: str) -> Cmd[List[VersionEntry]]:
     return Cmd(["SWARM.SNAPSHOT", "LIST", key], lambda r: [decode_version_entry(x) for x in lst(r)])
 
 
-def snap_restore(key: str, version: Num) -> Cmd[int]:
-    return Cmd(["SWARM.SNAPSHOT", "RESTORE", key, n(version)], i)
+def snap_restore(key: str, v: Num) -> Cmd[Version]:
+    return Cmd(["SWARM.SNAPSHOT", "RESTORE", key, n(v)], version)
 
 
 def snap_info(key: str) -> Cmd[SnapshotInfo]:

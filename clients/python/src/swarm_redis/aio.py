@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 import weakref
 from typing import (
-    TYPE_CHECKING, Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple, Union,
+    TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Set, Tuple,
+    Union,
 )
 
 import redis
@@ -31,14 +33,16 @@ from redis.exceptions import ResponseError
 from . import _helpers as h
 from . import _spec as c
 from .client import UNCHANGED
-from .commands import SwarmCommands
-from .errors import ConflictError, SwarmError, convert_error
+from .commands import SwarmCommands, _is_pipeline
+from .errors import ConflictError, RequestTimeoutError, SwarmError, convert_error
+from .inbox import Matcher, Waiter
 from .types import (
-    ConnectionEvent, EditOp, EditResult, Message, Num, PublishResult, RawJSON, Route, Rule,
-    SnapshotInfo, Stats, VersionEntry, Versioned, decode_envelope, s,
+    ConnectionEvent, EditOp, EditResult, Message, Num, PublishResult, RawJSON, Reply, Route,
+    Rule, SnapshotInfo, Stats, StatsPage, TableStats, Version, VersionEntry, Versioned,
+    decode_envelope, decode_reply, s,
 )
 
-__all__ = ["AsyncSwarm", "AsyncRouteCommands", "AsyncSnapshotCommands", "AsyncSubscription",
+__all__ = ["AsyncSwarm", "AsyncRouteCommands", "AsyncSnapshotCommands", "AsyncSubscription", "AsyncInbox",
            "AsyncStreamConsumer", "AsyncState", "UNCHANGED", "DEFAULT",
            "AsyncSwarmModuleCommands", "Redis", "Pipeline"]
 
@@ -64,7 +68,8 @@ if TYPE_CHECKING:
 
     class AsyncSnapshotCommands:
         async def save(self, key: str, doc: Any, *, if_version: Optional[Num] = None,
-                       keep: Optional[Num] = None) -> int: ...
+                       keep: Optional[Num] = None, replicas: Optional[Num] = None,
+                       replicas_timeout_ms: Num = 1000) -> Version: ...
         async def get(self, key: str, *, version: Optional[Num] = None,
                       path: Optional[str] = None) -> Any: ...
         async def get_text(self, key: str, *, version: Optional[Num] = None,
@@ -72,15 +77,18 @@ if TYPE_CHECKING:
         async def get_with_version(self, key: str, *,
                                    path: Optional[str] = None) -> Versioned: ...
         async def patch(self, key: str, merge_patch: Any, *,
-                        if_version: Optional[Num] = None) -> int: ...
+                        if_version: Optional[Num] = None, replicas: Optional[Num] = None,
+                        replicas_timeout_ms: Num = 1000) -> Version: ...
         async def edit(self, key: str, ops: Union[Sequence[EditOp], RawJSON], *,
-                       if_version: Optional[Num] = None) -> EditResult: ...
+                       if_version: Optional[Num] = None, replicas: Optional[Num] = None,
+                       replicas_timeout_ms: Num = 1000) -> EditResult: ...
         async def wait(self, key: str, version: Num,
                        timeout_ms: Num) -> Optional[int]: ...
         async def diff(self, key: str, from_version: Num,
                        to_version: Optional[Num] = None) -> str: ...
         async def list(self, key: str) -> List[VersionEntry]: ...
-        async def restore(self, key: str, version: Num) -> int: ...
+        async def restore(self, key: str, version: Num, *, replicas: Optional[Num] = None,
+                          replicas_timeout_ms: Num = 1000) -> Version: ...
         async def info(self, key: str) -> SnapshotInfo: ...
         async def help(self) -> List[str]: ...
 
@@ -92,7 +100,15 @@ if TYPE_CHECKING:
         def __init__(self, client: Any) -> None: ...
         async def publish(self, key: str, type: str, payload: Any, *,
                           priority: Optional[Num] = None,
-                          sender: Optional[str] = None) -> PublishResult: ...
+                          sender: Optional[str] = None, msgid: Optional[str] = None,
+                          reply_to: Optional[str] = None, replicas: Optional[Num] = None,
+                          replicas_timeout_ms: Num = 1000) -> PublishResult: ...
+        async def reply(self, message: Message, payload: Any, *,
+                        sender: Optional[str] = None) -> Any: ...
+        async def stats_page(self, cursor: Num = 0, *,
+                             count: Optional[Num] = None) -> StatsPage: ...
+        def stats_iter(self, *,
+                       count: Optional[Num] = None) -> AsyncIterator[Tuple[str, TableStats]]: ...
         async def call(self, *args: Union[str, int, float, bytes]) -> Any: ...
 else:
     from .commands import RouteCommands as AsyncRouteCommands
@@ -492,6 +508,126 @@ class AsyncState:
                     attempt, self.base_delay_ms, self.max_delay_ms)))
 
 
+class _FutureWaiter(Waiter):
+    def __init__(self) -> None:
+        self.future: "asyncio.Future[Optional[Reply]]" = \
+            asyncio.get_running_loop().create_future()
+
+    def deliver(self, reply: Optional[Reply]) -> None:
+        if not self.future.done():
+            self.future.set_result(reply)
+
+
+class AsyncInbox:
+    """The reply inbox of request() for asyncio: one pub/sub connection read by one task,
+    one channel per routing table subscribed once (see the sync Inbox and
+    swarm_redis.inbox). ``late`` counts replies dropped because no request waited for them
+    any more."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, r: Any, on_outage: Optional[h.OutageCallback] = None) -> None:
+        self._r = r
+        self.matcher = Matcher(f"swarm.inbox.{uuid.uuid4().hex}")
+        self._healer = _Healer("inbox", self.matcher.prefix, on_outage)
+        self._p: Any = None
+        self._wanted: Dict[str, asyncio.Event] = {}  # channel -> subscribed
+        self._sent: Set[str] = set()  # SUBSCRIBE sent on the current connection
+        self._error: Optional[BaseException] = None
+        self._task: "Optional[asyncio.Task[None]]" = None
+
+    @property
+    def late(self) -> int:
+        return self.matcher.late
+
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    async def channel(self, table: str) -> str:
+        """The inbox channel for requests through ``table``, subscribed before it returns."""
+        if self.closed:
+            raise redis.ConnectionError("the inbox is closed")
+        ch = self.matcher.channel(table)
+        ev = self._wanted.get(ch)
+        if ev is None:
+            ev = self._wanted[ch] = asyncio.Event()
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._loop())
+        try:
+            await asyncio.wait_for(ev.wait(), h.SUBSCRIBE_CONFIRM_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise redis.ConnectionError(
+                f"the inbox could not subscribe {ch}: {self._error}") from None
+        return ch
+
+    async def _loop(self) -> None:
+        try:
+            while not self.closed:
+                try:
+                    if self._p is None:
+                        self._p = self._r.pubsub()
+                        self._sent.clear()
+                    todo = [ch for ch in self._wanted if ch not in self._sent]
+                    if todo:
+                        await self._p.subscribe(*todo)
+                        self._sent.update(todo)
+                    m = await self._p.get_message(timeout=self.POLL_SECONDS)
+                except _NET_ERRORS as e:
+                    self._error = e
+                    await self._drop()
+                    if not await self._healer.failed(e):
+                        return
+                    continue
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    ev = self._wanted.get(s(m["channel"]))
+                    if ev is not None:
+                        await self._healer.succeeded()
+                        ev.set()
+                elif m["type"] == "message":
+                    try:
+                        reply = decode_reply(m["data"], s(m["channel"]))
+                    except (ValueError, KeyError, TypeError):
+                        self.matcher.undecodable += 1
+                        continue
+                    self.matcher.dispatch(reply)
+        finally:
+            await asyncio.shield(self._drop())
+
+    async def _drop(self) -> None:
+        p, self._p = self._p, None
+        if p is not None:
+            await _close_pubsub(p)
+
+    async def wait(self, w: _FutureWaiter, timeout_ms: int) -> Optional[Reply]:
+        """The reply, or None on timeout (0: none) or once closed; a cancelled wait ends
+        the request (a reply arriving later is late)."""
+        try:
+            if timeout_ms > 0:
+                await asyncio.wait_for(asyncio.shield(w.future), timeout_ms / 1000.0)
+            else:
+                await asyncio.shield(w.future)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            reply = self.matcher.finish(w)
+        return reply
+
+    async def close(self) -> None:
+        self._healer.closed.set()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except BaseException:
+                pass
+        await self._drop()
+        self.matcher.close()
+
+
 class AsyncSwarm(_AsyncGroup):
     """The swarm command group over one ``redis.asyncio`` client (``Redis``,
     ``RedisCluster`` or a pipeline), plus the asyncio helpers. ``await close()`` closes the
@@ -503,6 +639,42 @@ class AsyncSwarm(_AsyncGroup):
         self.on_outage = on_outage
         self._owned: "weakref.WeakSet[Union[AsyncSubscription, AsyncStreamConsumer]]" = \
             weakref.WeakSet()
+        self._inbox: Optional[AsyncInbox] = None
+
+    @property
+    def inbox(self) -> AsyncInbox:
+        """The reply inbox of request() (its connection opens with the first request)."""
+        if self._inbox is None:
+            self._inbox = AsyncInbox(self.redis, self.on_outage)
+        return self._inbox
+
+    @property
+    def late_replies(self) -> int:
+        """Replies dropped because no request waited for them any more."""
+        return self._inbox.late if self._inbox is not None else 0
+
+    async def request(self, key: str, type: str, payload: Any, *, timeout_ms: int = 5000,
+                      priority: Optional[Num] = None, sender: Optional[str] = None,
+                      msgid: Optional[str] = None) -> Reply:
+        """See Swarm.request. Cancelling the task ends the request; the inbox stays."""
+        if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
+            raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
+        inbox = self.inbox
+        channel = await inbox.channel(key)
+        w = _FutureWaiter()
+        inbox.matcher.begin()
+        try:
+            res = await self.publish(key, type, payload, priority=priority, sender=sender,
+                                     msgid=msgid, reply_to="channel:" + channel)
+            inbox.matcher.register(w, channel, res.id)
+        finally:
+            inbox.matcher.end()
+        reply = await inbox.wait(w, timeout_ms)
+        if reply is not None:
+            return reply
+        if inbox.closed:
+            raise redis.ConnectionError("the AsyncSwarm was closed while a request waited")
+        raise RequestTimeoutError(key, type, res.id, timeout_ms)
 
     async def subscribe(self, key: str, *, channels: Optional[List[str]] = None,
                         include_default: bool = True,
@@ -534,6 +706,8 @@ class AsyncSwarm(_AsyncGroup):
     async def close(self) -> None:
         for x in list(self._owned):
             await x.close()
+        if self._inbox is not None:
+            await self._inbox.close()
 
     async def __aenter__(self) -> "AsyncSwarm":
         return self

@@ -19,19 +19,21 @@ import random
 import socket
 import threading
 import time
+import uuid
 import weakref
-from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import redis
 from redis.exceptions import ResponseError
 
 from . import _helpers as h
 from . import _spec as c
-from .commands import SnapshotCommands, SwarmCommands
-from .errors import ConflictError, SwarmError, convert_error
-from .types import ConnectionEvent, Message, Num, Versioned, decode_envelope, s
+from .commands import SnapshotCommands, SwarmCommands, _is_pipeline
+from .errors import ConflictError, RequestTimeoutError, SwarmError, convert_error
+from .inbox import Matcher, Waiter
+from .types import ConnectionEvent, Message, Num, Reply, Versioned, decode_envelope, decode_reply, s
 
-__all__ = ["Swarm", "Subscription", "StreamConsumer", "State", "UNCHANGED", "DEFAULT",
+__all__ = ["Swarm", "Subscription", "StreamConsumer", "State", "Inbox", "UNCHANGED", "DEFAULT",
            "SwarmModuleCommands", "Redis", "Pipeline"]
 
 DEFAULT = h.DEFAULT
@@ -451,6 +453,125 @@ class State:
                     attempt, self.base_delay_ms, self.max_delay_ms)))
 
 
+class _ThreadWaiter(Waiter):
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def deliver(self, reply: Optional[Reply]) -> None:
+        self.event.set()
+
+
+class Inbox:
+    """The reply inbox of request(): one pub/sub connection, read by one daemon thread that
+    hands each reply to the request waiting for it (see swarm_redis.inbox). It subscribes
+    one channel per routing table, once, the first time a request goes through that table.
+    It heals its connection like a Subscription and subscribes again (replies sent while it
+    was gone are lost: those requests time out). ``late`` counts replies dropped because no
+    request waited for them (finished, timed out, cancelled)."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, r: Any, on_outage: Optional[h.OutageCallback] = None) -> None:
+        self._r = r
+        self.matcher = Matcher(f"swarm.inbox.{uuid.uuid4().hex}")
+        self._healer = _Healer("inbox", self.matcher.prefix, on_outage)
+        self._p: Any = None
+        self._wanted: Dict[str, threading.Event] = {}  # channel -> subscribed
+        self._sent: Set[str] = set()  # SUBSCRIBE sent on the current connection
+        self._error: Optional[BaseException] = None
+        self._lock = threading.Lock()
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def late(self) -> int:
+        return self.matcher.late
+
+    @property
+    def closed(self) -> bool:
+        return self._healer.closed.is_set()
+
+    def channel(self, table: str) -> str:
+        """The inbox channel for requests through ``table``, subscribed before it returns
+        (so no reply to a request published afterwards is missed)."""
+        ch = self.matcher.channel(table)
+        with self._lock:
+            if self.closed:
+                raise redis.ConnectionError("the inbox is closed")
+            ev = self._wanted.get(ch)
+            if ev is None:
+                ev = self._wanted[ch] = threading.Event()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self.matcher.prefix,
+                                                daemon=True)
+                self._thread.start()
+        if not ev.wait(h.SUBSCRIBE_CONFIRM_TIMEOUT):
+            raise redis.ConnectionError(f"the inbox could not subscribe {ch}: {self._error}")
+        return ch
+
+    def _loop(self) -> None:
+        try:
+            while not self.closed:
+                try:
+                    if self._p is None:
+                        self._p = self._r.pubsub()
+                        self._sent.clear()
+                    with self._lock:
+                        todo = [ch for ch in self._wanted if ch not in self._sent]
+                    if todo:
+                        self._p.subscribe(*todo)
+                        self._sent.update(todo)
+                    m = self._p.get_message(timeout=self.POLL_SECONDS)
+                except _NET_ERRORS as e:
+                    self._error = e
+                    self._drop()
+                    try:
+                        self._healer.failed(e)
+                    except _Closed:
+                        return
+                    continue
+                if m is None:
+                    continue
+                if m["type"] == "subscribe":
+                    ev = self._wanted.get(s(m["channel"]))
+                    if ev is not None:
+                        self._healer.succeeded()
+                        ev.set()
+                elif m["type"] == "message":
+                    try:
+                        reply = decode_reply(m["data"], s(m["channel"]))
+                    except (ValueError, KeyError, TypeError):
+                        self.matcher.undecodable += 1
+                        continue
+                    self.matcher.dispatch(reply)
+        finally:
+            self._drop()
+
+    def _drop(self) -> None:
+        p, self._p = self._p, None
+        if p is not None:
+            try:
+                p.close()
+            except _NET_ERRORS:
+                pass
+
+    def wait(self, w: _ThreadWaiter, timeout_ms: int) -> Optional[Reply]:
+        """The reply, or None on timeout (0: none) or once closed."""
+        try:
+            w.event.wait(timeout_ms / 1000.0 if timeout_ms > 0 else None)
+        finally:
+            reply = self.matcher.finish(w)
+        return reply
+
+    def close(self) -> None:
+        """Stops the reader thread, closes the connection, wakes waiting requests."""
+        self._healer.closed.set()
+        with self._lock:
+            t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join()
+        self.matcher.close()
+
+
 class Swarm(SwarmCommands):
     """The swarm command group over one redis-py client (``redis.Redis``,
     ``redis.RedisCluster``, or a pipeline of either), plus the helpers that need a client.
@@ -464,6 +585,48 @@ class Swarm(SwarmCommands):
         self.redis = client
         self.on_outage = on_outage
         self._owned: "weakref.WeakSet[Union[Subscription, StreamConsumer]]" = weakref.WeakSet()
+        self._inbox: Optional[Inbox] = None
+        self._inbox_lock = threading.Lock()
+
+    @property
+    def inbox(self) -> Inbox:
+        """The reply inbox of request() (its connection opens with the first request)."""
+        with self._inbox_lock:
+            if self._inbox is None:
+                self._inbox = Inbox(self.redis, self.on_outage)
+            return self._inbox
+
+    @property
+    def late_replies(self) -> int:
+        """Replies dropped because no request waited for them any more."""
+        return self._inbox.late if self._inbox is not None else 0
+
+    def request(self, key: str, type: str, payload: Any, *, timeout_ms: int = 5000,
+                priority: Optional[Num] = None, sender: Optional[str] = None,
+                msgid: Optional[str] = None) -> Reply:
+        """Publishes a message with ``reply_to`` set to this object's inbox and returns the
+        first reply to it (a responder calls reply()). RequestTimeoutError when none came
+        within ``timeout_ms`` (0: wait as long as it takes); redis.ConnectionError if the
+        Swarm is closed meanwhile. Any number of threads may call it at once: they share
+        one inbox connection."""
+        if _is_pipeline(self.redis) or hasattr(self.redis, "get_node_from_key"):
+            raise TypeError("request() needs a client (not a pipeline nor a cluster client)")
+        inbox = self.inbox
+        channel = inbox.channel(key)
+        w = _ThreadWaiter()
+        inbox.matcher.begin()
+        try:
+            res = self.publish(key, type, payload, priority=priority, sender=sender,
+                               msgid=msgid, reply_to="channel:" + channel)
+            inbox.matcher.register(w, channel, res.id)
+        finally:
+            inbox.matcher.end()
+        reply = inbox.wait(w, timeout_ms)
+        if reply is not None:
+            return reply
+        if inbox.closed:
+            raise redis.ConnectionError("the Swarm was closed while a request waited")
+        raise RequestTimeoutError(key, type, res.id, timeout_ms)
 
     def subscribe(self, key: str, *, channels: Optional[List[str]] = None,
                   include_default: bool = True,
@@ -496,9 +659,11 @@ class Swarm(SwarmCommands):
                      max_delay_ms=max_delay_ms, keep=keep)
 
     def close(self) -> None:
-        """Closes the subscriptions and consumers this object opened."""
+        """Closes the subscriptions, consumers and the inbox this object opened."""
         for x in list(self._owned):
             x.close()
+        if self._inbox is not None:
+            self._inbox.close()
 
     def __enter__(self) -> "Swarm":
         return self

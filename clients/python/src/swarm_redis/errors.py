@@ -37,6 +37,7 @@ __all__ = [
     "BusyKeyError",
     "OutOfMemoryError",
     "ModuleMissingError",
+    "RequestTimeoutError",
     "ERROR_CLASSES",
     "register_error_code",
     "error_from_reply",
@@ -176,6 +177,18 @@ class ModuleMissingError(CommandError):
         self.server = server
 
 
+class RequestTimeoutError(TimeoutError):
+    """request() got no reply within its timeout. ``.id`` is the request's message id,
+    ``.key`` its routing table, ``.type`` its event type, ``.timeout_ms`` the timeout."""
+
+    def __init__(self, key: str, type: str, msg_id: str, timeout_ms: int) -> None:
+        super().__init__(f"no reply to {type} {msg_id} on {key} within {timeout_ms} ms")
+        self.key = key
+        self.type = type
+        self.id = msg_id
+        self.timeout_ms = timeout_ms
+
+
 ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
     "ERR": CommandError,
     "WRONGTYPE": WrongTypeError,
@@ -197,7 +210,7 @@ ERROR_CLASSES: Dict[str, Type[SwarmError]] = {
 # Upper-case words that start the module's ERR messages (argument names), not code words.
 ERR_LEADING_WORDS = {
     "PRIORITY", "SENDER", "KEEP", "IFVERSION", "VERSION", "PATH", "WITHVERSION", "REGEX",
-    "NONE", "JSON", "COUNT", "BLOCK", "MAXLEN",
+    "NONE", "JSON", "COUNT", "BLOCK", "MAXLEN", "MSGID", "REPLYTO",
 }
 
 _CODE = re.compile(r"^([A-Z][A-Z0-9_-]*)(?: (.*))?$", re.S)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, Union
+from typing import (
+    Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple, TypedDict, Union,
+)
 
 Num = Union[int, str]
 
@@ -144,6 +146,24 @@ class Stats:
     rules: int
     last_id: str
     default: Optional[str]
+    duplicates: int = 0  # publishes answered as duplicates of a remembered MSGID
+    msgids: int = 0  # MSGIDs the table remembers now
+
+
+@dataclass(frozen=True)
+class TableStats(Stats):
+    """One table's counters as SWARM.STATS reports them: the Stats fields, then
+    ``breakers_open``, the routes whose breaker is open or half-open."""
+
+    breakers_open: int = 0
+
+
+class StatsPage(NamedTuple):
+    """One SWARM.STATS call: the cursor to pass next (0 once the iteration is complete) and
+    the tables the call visited, as ``(key, TableStats)`` pairs."""
+
+    cursor: int
+    tables: List[Tuple[str, TableStats]]
 
 
 @dataclass(frozen=True)
@@ -158,7 +178,20 @@ class PublishResult:
     delivered: List[str]
     receivers: int
     lost: List[Loss] = field(default_factory=list)
-    duplicate: bool = False  # the server answered an earlier identical publish
+    duplicate: bool = False  # the MSGID was remembered: nothing delivered, ``id`` is the original's
+    replicas: Optional[int] = None  # replicas that acknowledged (None: not waited for)
+
+
+class Version(int):
+    """A snapshot version (an int) with ``replicas``: how many replicas acknowledged the write
+    (None when the call did not wait for replicas)."""
+
+    replicas: Optional[int]
+
+    def __new__(cls, value: int, replicas: Optional[int] = None) -> "Version":
+        v = super().__new__(cls, value)
+        v.replicas = replicas
+        return v
 
 
 @dataclass(frozen=True)
@@ -167,7 +200,7 @@ class ConnectionEvent:
 
     ``state`` is ``"lost"`` (first failure; ``error`` set) or ``"restored"`` (back again,
     re-subscribed or resumed; ``attempts`` reconnect attempts were made). ``source`` is
-    ``"subscription"`` or ``"consumer"``; ``name`` the channels or ``stream/group/consumer``.
+    ``"subscription"``, ``"consumer"`` or ``"inbox"`` (the reply inbox of request()); ``name`` the channels or ``stream/group/consumer``.
     """
 
     state: str
@@ -200,6 +233,7 @@ class SnapshotInfo:
 class EditResult:
     version: int
     incr: List[int]
+    replicas: Optional[int] = None  # replicas that acknowledged (None: not waited for)
 
 
 @dataclass(frozen=True)
@@ -225,6 +259,22 @@ class Message:
     channel: Optional[str] = None
     stream: Optional[str] = None
     entry_id: Optional[str] = None  # the stream entry id, for XACK
+    msgid: Optional[str] = None  # the publisher's MSGID, when given
+    reply_to: Optional[str] = None  # the reply target of a request (``channel:``/``stream:``)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply envelope: ``corr`` is the id of the message it answers."""
+
+    corr: str
+    ts: int
+    payload: Any
+    payload_text: str
+    sender: Optional[str] = None
+    channel: Optional[str] = None
+    stream: Optional[str] = None
+    entry_id: Optional[str] = None
 
 
 def decode_route(v: Any) -> Route:
@@ -242,14 +292,30 @@ def decode_rule(v: Any) -> Rule:
     return Rule(id=i(r["id"]), action=s(r["action"]), regex=s(r["regex"]), hits=i(r["hits"]))
 
 
-def decode_stats(v: Any) -> Stats:
-    r = record(v)
-    return Stats(
+def _stats_fields(r: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(
         published=i(r["published"]), delivered=i(r["delivered"]), rejected=i(r["rejected"]),
         unrouted=i(r["unrouted"]), deadlettered=i(r["deadlettered"]), shed=i(r["shed"]),
         routes=i(r["routes"]), rules=i(r["rules"]), last_id=s(r["last-id"]),
-        default=s_or_none(r.get("default")),
+        default=s_or_none(r.get("default")), duplicates=i(r.get("duplicates", 0)),
+        msgids=i(r.get("msgids", 0)),
     )
+
+
+def decode_stats(v: Any) -> Stats:
+    return Stats(**_stats_fields(record(v)))
+
+
+def decode_table_stats(v: Any) -> TableStats:
+    r = record(v)
+    return TableStats(**_stats_fields(r), breakers_open=i(r.get("breakers-open", 0)))
+
+
+def decode_stats_page(v: Any) -> StatsPage:
+    """``[cursor, [[key, stats], ...]]`` (stats a flat field/value array or a map)."""
+    a = lst(v)
+    tables = [(s(p[0]), decode_table_stats(p[1])) for p in (lst(x) for x in lst(a[1]))]
+    return StatsPage(i(a[0]), tables)
 
 
 def decode_publish(v: Any) -> PublishResult:
@@ -305,8 +371,41 @@ def decode_envelope(text: Union[str, bytes], channel: Optional[str] = None) -> M
     return Message(
         id=s(env["id"]), type=s(env["type"]), priority=int(env["priority"]), ts=int(env["ts"]),
         payload=env.get("payload"), payload_text=payload_text, swarm=env.get("swarm"),
-        sender=env.get("sender"), channel=channel,
+        sender=env.get("sender"), channel=channel, msgid=env.get("msgid"),
+        reply_to=env.get("reply_to"),
     )
+
+
+def _payload_text(t: str, env: Dict[str, Any]) -> str:
+    at = t.find(_PAYLOAD_KEY)
+    return t[at + len(_PAYLOAD_KEY):-1] if at >= 0 else to_json_text(env.get("payload"))
+
+
+def reply_envelope(corr: str, ts: int, sender: Optional[str], payload_text: str) -> str:
+    """``{"corr":..,"ts":..,"sender":..,"payload":..}`` (sender omitted when None)."""
+    head = '{"corr":' + json.dumps(corr) + ',"ts":' + str(int(ts))
+    if sender is not None:
+        head += ',"sender":' + json.dumps(sender, ensure_ascii=False)
+    return head + _PAYLOAD_KEY + payload_text + "}"
+
+
+def decode_reply(text: Union[str, bytes], channel: Optional[str] = None) -> Reply:
+    """Decodes a reply envelope received on a channel."""
+    t = s(text)
+    env = json.loads(t)
+    if not isinstance(env, dict) or "corr" not in env:
+        raise ValueError("not a reply envelope")
+    return Reply(corr=s(env["corr"]), ts=int(env.get("ts", 0)), payload=env.get("payload"),
+                 payload_text=_payload_text(t, env), sender=env.get("sender"), channel=channel)
+
+
+def decode_reply_entry(stream: str, entry_id: str, fields: Any) -> Reply:
+    """Decodes a reply written to a stream (fields ``corr ts sender payload``)."""
+    f = record(fields)
+    payload_text = s(f.get("payload"))
+    return Reply(corr=s(f.get("corr")), ts=i(f.get("ts") or 0), payload=json.loads(payload_text),
+                 payload_text=payload_text, sender=s_or_none(f.get("sender")), stream=stream,
+                 entry_id=entry_id)
 
 
 def decode_stream_entry(stream: str, entry_id: str, fields: Any) -> Message:
@@ -318,6 +417,7 @@ def decode_stream_entry(stream: str, entry_id: str, fields: Any) -> Message:
         priority=i(f.get("priority")), ts=i(f.get("ts")), payload=json.loads(payload_text),
         payload_text=payload_text, swarm=s_or_none(f.get("swarm")),
         sender=s_or_none(f.get("sender")), stream=stream, entry_id=entry_id,
+        msgid=s_or_none(f.get("msgid")), reply_to=s_or_none(f.get("reply_to")),
     )
 
 

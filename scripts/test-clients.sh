@@ -7,6 +7,8 @@
 #   2. clients/python: mypy --strict over the client, its tests and examples/python, then
 #      pytest with /usr/bin/python3 (Debian's python3-redis, python3-pytest, python3-mypy;
 #      the wheel test needs python3-pip, python3-venv, python3-setuptools, python3-wheel).
+#      Its test_interop.py drives the Node client built in stage 1 (tests/interop_peer.mjs)
+#      against the Python client: request/reply both ways, each decoding the other's messages.
 # Each test file starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
 # Prints "clients: <n> passed, <m> failed" and exits non-zero when anything fails.
 set -euo pipefail
@@ -40,7 +42,7 @@ if (cd "$root/clients/python" && MYPYPATH=src:tests "$python" -m mypy --cache-di
 else
     status=1; failed=$((failed + 1))
 fi
-if (cd "$root/clients/python" && "$python" -m pytest -q -p no:cacheprovider) >"$log" 2>&1; then :; else status=1; fi
+if (cd "$root/clients/python" && SWARM_INTEROP=1 "$python" -m pytest -q -p no:cacheprovider) >"$log" 2>&1; then :; else status=1; fi
 tail -25 "$log"
 p=$( (grep -Eo '[0-9]+ passed' "$log" || true) | tail -1 | awk '{print $1}')
 f=$( (grep -Eo '[0-9]+ (failed|error)' "$log" || true) | awk '{s += $1} END {print s + 0}')

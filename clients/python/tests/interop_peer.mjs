@@ -8,7 +8,7 @@
 //   serve    {key, channels?, stream?, sender?}  answers every request that arrives on the
 //            channels (a subscription) or the stream (a consumer group) with reply(): payload
 //            {"n": <request n>, "by": "node", "got": <the request as this client decoded it>},
-//            sender given except for n == 0; answers once subscribed (or the group exists)
+//            sender NODE_SENDER except for n == 0; answers once subscribed (or the group exists)
 //   request  {key, type, payloads, timeoutMs, sender?}  concurrent request()s: their replies
 //   publish  {key, type, payload, opts}  publish(): the PublishResult
 //   collect  {channels}  subscribes; answers once subscribed; `collected` returns what came
@@ -36,6 +36,8 @@ const sw = new Swarm(client);
 const closers = [];
 const collected = [];
 const failures = [];
+/** The responder's sender: escapes and non-ASCII, to compare both clients' JSON text. */
+const NODE_SENDER = 'node-w\u00f6rker "1"\\\t';
 
 function view(m) {
   const v = { ...m };
@@ -46,7 +48,7 @@ function view(m) {
 async function answer(m) {
   if (m.replyTo === undefined) return;
   const n = m.payload?.n;
-  const opts = n === 0 ? {} : { sender: 'node-worker' };
+  const opts = n === 0 ? {} : { sender: NODE_SENDER };
   await sw.reply(m, { n, by: 'node', got: view(m) }, opts);
 }
 

@@ -11,6 +11,7 @@ unless SWARM_INTEROP=1 (as test-clients.sh sets it): then they fail."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -23,13 +24,20 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+import redis.asyncio as aioredis
 
 from conftest import REPO, Server, wait_for
-from swarm_redis import Message, Swarm, decode_reply, decode_reply_entry, decode_stream_entry, raw_json
+from swarm_redis import (
+    Message, Reply, Swarm, decode_reply, decode_reply_entry, decode_stream_entry, raw_json,
+)
+from swarm_redis.aio import AsyncSwarm
 
 NODE_DIR = REPO / "clients" / "node"
 PEER = Path(__file__).with_name("interop_peer.mjs")
 N = 24  # concurrent requests per direction
+# The responders' senders (interop_peer.mjs has NODE_SENDER): escapes and non-ASCII.
+PY_SENDER = 'py-w\u00f6rker "2"\\\t'
+NODE_SENDER = 'node-w\u00f6rker "1"\\\t'
 
 
 class NodePeer:
@@ -133,8 +141,7 @@ class RawReplies:
 
 class PyResponder:
     """A thread answering every request on the table's channel targets with reply():
-    payload {"n": .., "by": "py", "got": <the request's fields>}, sender "py-worker" except
-    for n == 0."""
+    payload {"n": .., "by": "py"}, sender PY_SENDER except for n == 0."""
 
     def __init__(self, server: Server, key: str) -> None:
         self.sw = Swarm(server.client())
@@ -153,7 +160,7 @@ class PyResponder:
                     continue
                 self.seen.append(m)
                 n = m.payload.get("n")
-                self.sw.reply(m, {"n": n, "by": "py"}, sender=None if n == 0 else "py-worker")
+                self.sw.reply(m, {"n": n, "by": "py"}, sender=None if n == 0 else PY_SENDER)
         except BaseException as e:  # noqa: B036 - reported by close()
             self.errors.append(e)
         finally:
@@ -182,7 +189,7 @@ def test_node_requests_python_replies(server: Server, prefix: str, node: NodePee
         assert sorted(asked) == list(range(N))
         for i, r in enumerate(replies):
             assert r["corr"] == asked[i].id
-            assert r.get("sender") == (None if i == 0 else "py-worker")
+            assert r.get("sender") == (None if i == 0 else PY_SENDER)
             assert json.loads(r["payloadText"]) == r["payload"]
         assert all(m.sender == "node-asker" and m.reply_to == "channel:" + out["inboxChannels"][0]
                    for m in resp.seen)
@@ -191,7 +198,7 @@ def test_node_requests_python_replies(server: Server, prefix: str, node: NodePee
         assert len(texts) == N and {ch for ch, _ in texts} == set(out["inboxChannels"])
         for _, text in texts:
             env = assert_reply_text(text, None if json.loads(text)["payload"]["n"] == 0
-                                    else "py-worker")
+                                    else PY_SENDER)
             assert env["corr"] == asked[env["payload"]["n"]].id
 
         # stream reply target: Node publishes with it, Python replies there, Node reads it
@@ -206,7 +213,7 @@ def test_node_requests_python_replies(server: Server, prefix: str, node: NodePee
             fields = dict(zip(f[0::2], f[1::2]))
             assert fields["corr"] == pub["id"] and fields["ts"].isdigit()
             assert json.loads(fields["payload"]) == {"n": i, "by": "py"}
-            assert fields.get("sender") == (None if i == 0 else "py-worker")
+            assert fields.get("sender") == (None if i == 0 else PY_SENDER)
     finally:
         raw.close()
         resp.close()
@@ -231,7 +238,7 @@ def test_python_requests_node_replies(server: Server, prefix: str, node: NodePee
         inbox = "channel:" + sw.inbox.channel(key)
         for i, r in enumerate(replies):
             got = r.payload["got"]
-            assert r.corr == got["id"] and r.sender == (None if i == 0 else "node-worker")
+            assert r.corr == got["id"] and r.sender == (None if i == 0 else NODE_SENDER)
             assert r.channel == inbox[len("channel:"):]
             assert got == {
                 "id": r.corr, "swarm": key, "type": "ask.sum", "priority": 5, "ts": got["ts"],
@@ -246,9 +253,23 @@ def test_python_requests_node_replies(server: Server, prefix: str, node: NodePee
         assert len(texts) == N
         for _, text in texts:
             n = json.loads(text)["payload"]["n"]
-            env = assert_reply_text(text, None if n == 0 else "node-worker")
+            env = assert_reply_text(text, None if n == 0 else NODE_SENDER)
             assert decode_reply(text).corr == env["corr"] == replies[n].corr
         raw.close()
+
+        # the asyncio client's requests, answered by Node too
+        async def ask() -> List[Reply]:
+            r = aioredis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+            asw = AsyncSwarm(r)
+            try:
+                return list(await asyncio.gather(*[asw.request(
+                    key, "chat.q", {"n": i}, timeout_ms=15000) for i in range(1, 5)]))
+            finally:
+                await asw.close()
+                await r.close()
+        areplies = asyncio.run(ask())
+        assert [(a.payload["n"], a.sender, a.payload["got"]["id"]) for a in areplies] == [
+            (i, NODE_SENDER, a.corr) for i, a in zip(range(1, 5), areplies)]
 
         # stream reply target: Python publishes with it, Node replies there, Python reads it
         answers = prefix + "p2n:answers"
@@ -261,7 +282,7 @@ def test_python_requests_node_replies(server: Server, prefix: str, node: NodePee
         for i, (pub, (eid, f)) in enumerate(zip(pubs, entries)):
             r = decode_reply_entry(answers, eid, f)
             assert (r.corr, r.sender, r.payload["n"]) == (
-                pub.id, None if i == 0 else "node-worker", i)
+                pub.id, None if i == 0 else NODE_SENDER, i)
             assert r.payload["got"]["replyTo"] == f"stream:{answers}"
             assert r.payload["got"]["channel"] == prefix + "chat"
             assert r.ts > 0

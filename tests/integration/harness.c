@@ -408,12 +408,7 @@ int itTryStart(itServer *s) {
     return launch(s, 0);
 }
 
-typedef struct reprBuf {
-    char *p;
-    size_t len, cap;
-} reprBuf;
-
-static void reprPut(reprBuf *b, const char *s, size_t n) {
+void itBufPut(itBuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
         b->p = realloc(b->p, b->cap);
@@ -424,34 +419,34 @@ static void reprPut(reprBuf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void reprReply(reprBuf *b, const redisReply *r) {
+static void reprReply(itBuf *b, const redisReply *r) {
     char num[32];
     switch (r->type) {
     case REDIS_REPLY_INTEGER:
-        reprPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
+        itBufPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
         break;
     case REDIS_REPLY_NIL:
-        reprPut(b, "(nil)", 5);
+        itBufPut(b, "(nil)", 5);
         break;
     case REDIS_REPLY_ARRAY:
-        reprPut(b, "[", 1);
+        itBufPut(b, "[", 1);
         for (size_t i = 0; i < r->elements; i++) {
-            if (i) reprPut(b, ",", 1);
+            if (i) itBufPut(b, ",", 1);
             reprReply(b, r->element[i]);
         }
-        reprPut(b, "]", 1);
+        itBufPut(b, "]", 1);
         break;
     default:
-        reprPut(b, r->type == REDIS_REPLY_ERROR ? "!" : "\"", 1);
-        reprPut(b, r->str ? r->str : "", r->str ? r->len : 0);
-        if (r->type != REDIS_REPLY_ERROR) reprPut(b, "\"", 1);
+        itBufPut(b, r->type == REDIS_REPLY_ERROR ? "!" : "\"", 1);
+        itBufPut(b, r->str ? r->str : "", r->str ? r->len : 0);
+        if (r->type != REDIS_REPLY_ERROR) itBufPut(b, "\"", 1);
         break;
     }
 }
 
 char *itReplyRepr(const redisReply *r) {
-    reprBuf b = {0};
-    reprPut(&b, "", 0);
+    itBuf b = {0};
+    itBufPut(&b, "", 0);
     reprReply(&b, r);
     return b.p;
 }
@@ -701,6 +696,33 @@ void itWaitLinkUp(redisContext *replica, int timeout_ms) {
         fail_msg("the replica's link to its master was not up after %d ms", timeout_ms);
 }
 
+/* The replica's processed offset has reached the master's offset w->want. */
+typedef struct offsetWait {
+    redisContext *replica;
+    long long want;
+} offsetWait;
+
+static int replicaReached(void *arg) {
+    offsetWait *w = arg;
+    char buf[32];
+    return atoll(itInfo(w->replica, "replication", "slave_repl_offset", buf, sizeof(buf))) >=
+           w->want;
+}
+
+void itWaitReplicaCaughtUp(redisContext *master, redisContext *replica, int timeout_ms,
+                           const char *what) {
+    char buf[32];
+    offsetWait w = {replica,
+                    atoll(itInfo(master, "replication", "master_repl_offset", buf, sizeof(buf)))};
+    if (!itPoll(replicaReached, &w, timeout_ms))
+        fail_msg("%s: the replica did not reach offset %lld", what, w.want);
+}
+
+void itAttachReplica(redisContext *replica, const itServer *master, int timeout_ms) {
+    itExpectOk(itCmd(replica, "REPLICAOF 127.0.0.1 %d", master->port));
+    itWaitLinkUp(replica, timeout_ms);
+}
+
 static int clusterOk(void *c) {
     return itClusterOk(c);
 }
@@ -759,6 +781,23 @@ void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
     itStart(replica, NULL, args);
     *c = itConnectTimeout(replica, 10000);
     itWaitLinkUp(*c, 10000);
+}
+
+void itPipelined(redisContext *c, int count, void (*fn)(int i, void *arg), void *arg) {
+    const int chunk = 1000;
+    for (int base = 0; base < count; base += chunk) {
+        int n = count - base < chunk ? count - base : chunk;
+        for (int i = 0; i < n; i++) fn(base + i, arg);
+        for (int i = 0; i < n; i++) {
+            void *v = NULL;
+            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
+                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
+            redisReply *r = v;
+            if (r->type == REDIS_REPLY_ERROR)
+                fail_msg("pipelined command %d: %s", base + i, r->str);
+            freeReplyObject(r);
+        }
+    }
 }
 
 typedef struct clockWait {

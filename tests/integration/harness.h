@@ -186,6 +186,14 @@ void itAofRewrite(redisContext *c, int timeout_ms);
 void itWaitReplicas(redisContext *master, int n, int timeout_ms);
 /* Waits until a replica's master_link_status is up; fails the test after timeout_ms. */
 void itWaitLinkUp(redisContext *replica, int timeout_ms);
+/* Waits until the replica has processed everything the master has propagated so far (its
+ * slave_repl_offset reaches the master's master_repl_offset), whichever connection wrote it:
+ * WAIT counts only the writes of the connection that sends it. Fails the test, naming what,
+ * after timeout_ms. */
+void itWaitReplicaCaughtUp(redisContext *master, redisContext *replica, int timeout_ms,
+                           const char *what);
+/* REPLICAOF the master on an already started server, then itWaitLinkUp. */
+void itAttachReplica(redisContext *replica, const itServer *master, int timeout_ms);
 /* Starts *replica as itStart does (no module arguments) with extra (may be NULL) and
  * "--replicaof 127.0.0.1 <master's port>", so a restart replicates again; connects *c to it
  * (with a 10 s reply timeout) and waits until its link to the master is up (10 s). */
@@ -202,6 +210,18 @@ void itWaitClusterOk(redisContext *c, int timeout_ms);
 void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters);
 /* Closes c[i] and stops and removes nodes[i], for i < n. */
 void itStopCluster(itServer *nodes, redisContext **c, int n);
+
+/* Sends count commands, each appended to c by fn(i, arg) (redisAppendCommand), pipelined in
+ * chunks of 1000; fails the test when a reply does not come or is an error. */
+void itPipelined(redisContext *c, int count, void (*fn)(int i, void *arg), void *arg);
+
+/* A growable NUL-terminated text buffer: start from {0}; free(b.p) when done. */
+typedef struct itBuf {
+    char *p;
+    size_t len, cap;
+} itBuf;
+/* Appends n bytes of s (and keeps a NUL after them); fails the test when out of memory. */
+void itBufPut(itBuf *b, const char *s, size_t n);
 
 /* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
  * so that what is written before and after gets different timestamps. */

@@ -909,8 +909,7 @@ static void test_replica_resuming_after_master_restart_gets_the_effects(void **s
     itStart(&m, NULL, mextra);
     itStart(&r, NULL, NULL);
     redisContext *pm = itConnectTimeout(&m, 10000), *pr = itConnectTimeout(&r, 10000);
-    itExpectOk(itCmd(pr, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(pr, "replication", "master_link_status", "up", 10000));
+    itAttachReplica(pr, &m, 10000);
     itExpectInt(itCmd(pm, "SWARM.ROUTE ADD rs a.> stream:rs:s"), 1);
     freeReplyObject(itPublish(pm, "rs", "a.b", "{\"n\":0}", NULL));
     itWaitReplicas(pm, 1, 10000);

@@ -292,14 +292,13 @@ static void test_replica_holds_same_history(void **state_) {
     itStart(&r, NULL, NULL);
     redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
     populate(mc, "p:synced"); /* before the replica attaches: full sync */
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itAttachReplica(rc, &m, 10000);
     populate(mc, "p:live"); /* after: the replication stream */
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:live {\"k\":1} KEEP 2"), 7);
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT PATCH p:live:new {\"fresh\":true}"), 1);
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:gone {}"), 1);
     itExpectInt(itCmd(mc, "DEL p:gone"), 1);
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     const char *keys[] = {"p:synced", "p:live", "p:live:new"};
     for (size_t i = 0; i < 3; i++) {
         char *ms = state(mc, keys[i]), *rs = state(rc, keys[i]);
@@ -323,8 +322,7 @@ static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
     itStart(&m, NULL, mextra);
     itStart(&r, NULL, NULL);
     redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itAttachReplica(rc, &m, 10000);
     itExpectOk(itCmd(mc, "CONFIG SET swarm.snapshot-keep-bytes 4096"));
     itExpectOk(itCmd(rc, "CONFIG SET swarm.snapshot-keep-bytes 0"));
     /* Ten unrelated 1 KB documents: each older version costs about a document. */
@@ -342,7 +340,7 @@ static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
     if (retained < 2 || retained > 6) fail_msg("retained %lld versions under 4096 bytes", retained);
     assert_int_equal(oldest, 10 - retained + 1);
     itExpectError(itCmd(mc, "SWARM.SNAPSHOT GET p:big VERSION 1"), "NOVERSION", NULL);
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     char *ms = state(mc, "p:big"), *rs = state(rc, "p:big");
     expectSameState(ms, rs, "replica with no byte bound of its own");
     free(rs);

@@ -42,10 +42,9 @@ static void expectNoCommand(redisContext *ctx, const char *sub, const char *args
     itExpectError(itCmdArgv(ctx, argc, argv, NULL), "NOPERM", NULL);
 }
 
+/* The fixture's server, with the tables and users every test reads. */
 static int groupSetup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    admin = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
+    itFixtureSetup(state);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD k task.* channel:tasks"), 1);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD allowed:k task.> channel:ok"), 1);
     itExpectOk(itCmd(admin, "ACL SETUSER agent on >pw +@connection +swarm.route|match ~*"));
@@ -53,13 +52,6 @@ static int groupSetup(void **state) {
         itCmd(admin, "ACL SETUSER scoped on >pw +@connection +swarm.route|match ~allowed:*"));
     itExpectOk(itCmd(admin, "ACL SETUSER reader on >pw +@connection +swarm.route %%R~*"));
     itExpectOk(itCmd(admin, "ACL SETUSER operator on >pw +@connection +swarm.route ~* &*"));
-    return 0;
-}
-
-static int groupTeardown(void **state) {
-    (void)state;
-    if (admin) redisFree(admin);
-    itDestroy(&srv);
     return 0;
 }
 
@@ -310,25 +302,6 @@ static void test_default_and_unrestricted_users_unchanged(void **state) {
     assert_int_equal(refusedCount(), refused);
 }
 
-/* The replica's processed offset has reached *want (the master's offset). */
-static int replicaReached(void *arg) {
-    void **a = arg;
-    char buf[32];
-    return atoll(itInfo(a[0], "replication", "slave_repl_offset", buf, sizeof(buf))) >=
-           *(long long *)a[1];
-}
-
-/* Waits (a minute at most: a busy machine can take seconds) until the replica has processed
- * everything the master has propagated so far, whichever connection wrote it: WAIT counts
- * only the writes of the connection that sends it. */
-static void waitReplicaCaughtUp(redisContext *m, redisContext *r, const char *what) {
-    char buf[32];
-    long long want = atoll(itInfo(m, "replication", "master_repl_offset", buf, sizeof(buf)));
-    void *arg[2] = {r, &want};
-    if (!itPoll(replicaReached, arg, 60000))
-        fail_msg("%s: the replica did not reach offset %lld", what, want);
-}
-
 /* A route added by a user whose permissions were reduced afterwards (or who no longer
  * exists) is replayed by the replica and by the AOF all the same. */
 static void test_replay_ignores_the_authors_permissions(void **state) {
@@ -338,7 +311,7 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
     itStart(&master, NULL, mextra);
     redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS), *r;
     itStartReplica(&replica, &r, &master, NULL);
-    waitReplicaCaughtUp(m, r, "after the link came up");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the link came up");
 
     itExpectOk(itCmd(m, "ACL SETUSER team-a on >pw +@connection +swarm.route +swarm.publish "
                         "~swarm:a:* ~team-a:* &team-a:*"));
@@ -354,7 +327,7 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
     if (p->type != REDIS_REPLY_ARRAY) fail_msg("PUBLISH after the reduction failed");
     freeReplyObject(p);
     redisFree(a);
-    waitReplicaCaughtUp(m, r, "after the writes");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the writes");
     const char *keys[] = {"swarm:a:ops", "team-a:inbox"};
     char *want[2];
     for (int i = 0; i < 2; i++) {
@@ -405,5 +378,6 @@ int main(void) {
         cmocka_unit_test(test_default_and_unrestricted_users_unchanged),
         cmocka_unit_test(test_replay_ignores_the_authors_permissions),
     };
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &admin, NULL, NULL);
+    return cmocka_run_group_tests(tests, groupSetup, itFixtureTeardown);
 }

@@ -123,26 +123,6 @@ static char *tableState(const char *key) {
     return s;
 }
 
-/* Sends count commands appended by fn(i, arg) pipelined in chunks, and checks that none of
- * the replies is an error. */
-typedef void (*appendFn)(int i, void *arg);
-static void pipelined(int count, appendFn fn, void *arg) {
-    const int chunk = 1000;
-    for (int base = 0; base < count; base += chunk) {
-        int n = count - base < chunk ? count - base : chunk;
-        for (int i = 0; i < n; i++) fn(base + i, arg);
-        for (int i = 0; i < n; i++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
-                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
-            redisReply *r = v;
-            if (r->type == REDIS_REPLY_ERROR)
-                fail_msg("pipelined command %d: %s", base + i, r->str);
-            freeReplyObject(r);
-        }
-    }
-}
-
 static void appendBigRoute(int i, void *arg) {
     redisAppendCommand(c, "SWARM.ROUTE ADD %s svc%d.evt channel:c%d", (const char *)arg, i, i);
 }
@@ -1168,7 +1148,7 @@ static void test_bad_module_arguments_refuse_to_load(void **state) {
 static void test_memory_usage_grows_with_the_table(void **state) {
     (void)state;
     itExpectInt(cmd("SWARM.ROUTE ADD small svc0.evt channel:c0"), 1);
-    pipelined(1000, appendBigRoute, "big");
+    itPipelined(c, 1000, appendBigRoute, "big");
     long long small = itInteger(cmd("MEMORY USAGE small"));
     long long big = itInteger(cmd("MEMORY USAGE big"));
     if (small <= 0 || big < small + 1000 * 64)
@@ -1180,7 +1160,7 @@ static void test_memory_usage_grows_with_the_table(void **state) {
 
 static void test_unlink_of_a_big_table_is_freed_lazily(void **state) {
     (void)state;
-    pipelined(10000, appendBigRoute, "big");
+    itPipelined(c, 10000, appendBigRoute, "big");
     itExpectInt(cmd("SWARM.ROUTE ADD small a.b channel:x"), 1);
     expectCounters(2, 10001, 0);
     expectRepr(cmd("SWARM.ROUTE MATCH big svc9999.evt"), "[\"channel:c9999\"]");
@@ -1223,9 +1203,9 @@ static long long usedMemory(void) {
 }
 
 static void leakRound(void) {
-    pipelined(200 * 55, appendLeakRound, NULL);
+    itPipelined(c, 200 * 55, appendLeakRound, NULL);
     expectCounters(200, 200 * 50, 0); /* 50 subject + 1 regex - 1 deleted; the rule deleted */
-    pipelined(200, appendLeakDel, NULL);
+    itPipelined(c, 200, appendLeakDel, NULL);
     expectCounters(0, 0, 0);
 }
 

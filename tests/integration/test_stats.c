@@ -63,25 +63,6 @@ static void expectResp3(const char *inlineCmd, const char *want) {
     free(raw);
 }
 
-typedef void (*appendFn)(int i, void *arg);
-
-static void pipelined(int count, appendFn fn, void *arg) {
-    const int chunk = 1000;
-    for (int base = 0; base < count; base += chunk) {
-        int n = count - base < chunk ? count - base : chunk;
-        for (int i = 0; i < n; i++) fn(base + i, arg);
-        for (int i = 0; i < n; i++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
-                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
-            redisReply *r = v;
-            if (r->type == REDIS_REPLY_ERROR)
-                fail_msg("pipelined command %d: %s", base + i, r->str);
-            freeReplyObject(r);
-        }
-    }
-}
-
 static void appendTable(int i, void *arg) {
     (void)arg;
     redisAppendCommand(c, "SWARM.ROUTE ADD tbl:%d evt.%d channel:c%d", i, i, i);
@@ -190,8 +171,8 @@ static void test_empty_database_is_cursor_zero_and_no_entries(void **state) {
 static void test_iteration_lists_every_table_exactly_once_among_other_keys(void **state) {
     (void)state;
     enum { NT = 2500, NS = 3000 };
-    pipelined(NT, appendTable, NULL);
-    pipelined(NS, appendString, NULL);
+    itPipelined(c, NT, appendTable, NULL);
+    itPipelined(c, NS, appendString, NULL);
     for (int i = 0; i < 5; i++) itExpectInt(cmd("SWARM.SNAPSHOT SAVE snap:%d {}", i), 1);
     const long counts[] = {0, 1, 7, 100, 1000};
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
@@ -214,7 +195,7 @@ static void test_count_sets_the_page_size(void **state) {
      * gave up after 10 x COUNT empty buckets (which cannot happen for COUNT >= 100 here: the
      * 4096-bucket dict holds 3000 keys). */
     enum { NT = 3000 };
-    pipelined(NT, appendTable, NULL);
+    itPipelined(c, NT, appendTable, NULL);
     const long counts[] = {0, 1, 10, 100, 1000};
     int prevPages = 0;
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {

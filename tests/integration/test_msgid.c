@@ -11,6 +11,12 @@
 static itServer srv;
 static redisContext *c;
 
+/* Each test's setup: the fixture's reset (an empty keyspace, the dedup configs back at their
+ * start values). */
+static int flush(void **state) {
+    return itFixtureReset(state);
+}
+
 /* ---- Helpers ---- */
 
 /* Checks a publish reply [id, delivered, receivers, lost, duplicate]: copies the id into
@@ -297,13 +303,12 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_duplicate_answers_the_original_id_and_delivers_nothing,
-                               itFixtureReset),
-        cmocka_unit_test_setup(test_envelope_and_entry_carry_msgid_and_reply_to, itFixtureReset),
-        cmocka_unit_test_setup(test_msgid_and_replyto_errors, itFixtureReset),
-        cmocka_unit_test_setup(test_window_off_and_bound, itFixtureReset),
-        cmocka_unit_test_setup(test_expired_msgid_is_accepted_again, itFixtureReset),
-        cmocka_unit_test_setup(test_window_persists, itFixtureReset),
+        cmocka_unit_test_setup(test_duplicate_answers_the_original_id_and_delivers_nothing, flush),
+        cmocka_unit_test_setup(test_envelope_and_entry_carry_msgid_and_reply_to, flush),
+        cmocka_unit_test_setup(test_msgid_and_replyto_errors, flush),
+        cmocka_unit_test_setup(test_window_off_and_bound, flush),
+        cmocka_unit_test_setup(test_expired_msgid_is_accepted_again, flush),
+        cmocka_unit_test_setup(test_window_persists, flush),
         cmocka_unit_test(test_window_survives_aof_replay_and_rewrite),
         cmocka_unit_test(test_promoted_replica_rejects_the_duplicate),
     };

@@ -237,7 +237,7 @@ redisReply *itCmd(redisContext *c, const char *fmt, ...) {
     va_start(ap, fmt);
     redisReply *r = redisvCommand(c, fmt, ap);
     va_end(ap);
-    if (r == NULL) fail_msg("command failed: %s", c->errstr);
+    if (r == NULL) fail_msg("no reply to '%s': %s", fmt, c->errstr);
     return r;
 }
 
@@ -282,6 +282,18 @@ void itExpectError(redisReply *r, const char *code, const char *needle) {
     if (needle && strstr(r->str, needle) == NULL)
         fail_msg("expected '%s' in error '%s'", needle, r->str);
     freeReplyObject(r);
+}
+
+void itExpectRepr(redisReply *r, const char *want) {
+    char *got = itReprOf(r);
+    if (strcmp(got, want) != 0) fail_msg("expected %s\n     got %s", want, got);
+    free(got);
+}
+
+char *itReprOf(redisReply *r) {
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    return s;
 }
 
 const char *itText(redisReply *r, char *buf, size_t len) {

@@ -56,6 +56,11 @@ void itExpectNil(redisReply *r);
 /* The error's first word must be code (e.g. "WRONGTYPE"), and contain needle if not NULL. */
 void itExpectError(redisReply *r, const char *code, const char *needle);
 
+/* The reply as itReplyRepr writes it must be want; frees the reply. */
+void itExpectRepr(redisReply *r, const char *want);
+/* itReplyRepr of r, then frees r (free the result). */
+char *itReprOf(redisReply *r);
+
 /* A string or status reply's text, copied into buf (truncated); the reply is freed. */
 const char *itText(redisReply *r, char *buf, size_t len);
 long long itInteger(redisReply *r);

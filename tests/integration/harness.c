@@ -812,6 +812,26 @@ void itPipelined(redisContext *c, int count, void (*fn)(int i, void *arg), void 
     }
 }
 
+char *itReadFile(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) fail_msg("cannot read %s", path);
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+void itWriteFile(const char *path, const void *buf, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        fail_msg("cannot write %s", path);
+}
+
 typedef struct clockWait {
     redisContext *c;
     long long startMs;

@@ -228,6 +228,12 @@ typedef struct itBuf {
 /* Appends n bytes of s (and keeps a NUL after them); fails the test when out of memory. */
 void itBufPut(itBuf *b, const char *s, size_t n);
 
+/* The whole file at path (malloc'ed, NUL-terminated; free it), its length in *len when len
+ * is not NULL; fails the test when it cannot be read. */
+char *itReadFile(const char *path, size_t *len);
+/* Writes len bytes of buf to path, replacing the file; fails the test when it cannot. */
+void itWriteFile(const char *path, const void *buf, size_t len);
+
 /* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
  * so that what is written before and after gets different timestamps. */
 void itWaitNextMs(redisContext *c);

@@ -88,25 +88,6 @@ static int dirContains(const char *dir, const char *needle) {
     return found;
 }
 
-static char *readFile(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static void writeFile(const char *path, const char *buf, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || fwrite(buf, 1, len, f) != len) fail_msg("cannot write %s", path);
-    fclose(f);
-}
-
 /* ---- RDB ---- */
 
 static void test_debug_reload_keeps_history(void **state_) {
@@ -381,17 +362,17 @@ static void test_corrupt_rdb_is_refused_loudly(void **state_) {
     char path[300];
     snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
     size_t len;
-    char *rdb = readFile(path, &len);
+    char *rdb = itReadFile(path, &len);
     char *at = memmem(rdb, len, canary, strlen(canary));
     assert_non_null(at);
     assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), canary, strlen(canary)));
     at[6] ^= 0x01; /* 'C' -> 'B': still valid JSON, a different document */
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     free(rdb);
 
     assert_int_equal(itTryStart(&s), -1);
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "checksum mismatch in version 1") == NULL || strstr(log, "swarm-snp") == NULL)
         fail_msg("redis.log does not name the checksum mismatch:\n%s", log);
     if (strstr(log, "crashed by signal") != NULL) fail_msg("the server crashed:\n%s", log);
@@ -441,17 +422,17 @@ static void test_corrupt_delta_chain_in_rdb_is_refused_loudly(void **state_) {
     char path[300];
     snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
     size_t len;
-    char *rdb = readFile(path, &len);
+    char *rdb = itReadFile(path, &len);
     char *at = memmem(rdb, len, deltaCanary, strlen(deltaCanary));
     assert_non_null(at);
     assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), deltaCanary, strlen(deltaCanary)));
     at[6] ^= 0x01; /* 'D' -> 'E': still valid JSON, a different version 1 */
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     free(rdb);
 
     assert_int_equal(itTryStart(&s), -1);
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "refusing corrupt swarm-snp value") == NULL ||
         strstr(log, "checksum mismatch in version 1") == NULL)
         fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
@@ -496,7 +477,7 @@ static void test_corrupt_delta_chain_in_dump_payload_is_refused(void **state_) {
     char path[300];
     size_t len;
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "checksum mismatch in version 1") == NULL)
         fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
     free(log);

@@ -232,12 +232,17 @@ redisContext *itConnect(const itServer *s) {
     return c;
 }
 
+static redisReply *vcmd(redisContext *c, const char *fmt, va_list ap) {
+    redisReply *r = redisvCommand(c, fmt, ap);
+    if (r == NULL) fail_msg("no reply to '%s': %s", fmt, c->errstr);
+    return r;
+}
+
 redisReply *itCmd(redisContext *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, fmt, ap);
     va_end(ap);
-    if (r == NULL) fail_msg("no reply to '%s': %s", fmt, c->errstr);
     return r;
 }
 
@@ -376,6 +381,20 @@ char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
     return buf;
 }
 
+void itExpectResp3(const itServer *s, const char *inline_cmd, const char *want) {
+    char line[600];
+    snprintf(line, sizeof(line), "ECHO <<\r\n%s", inline_cmd);
+    size_t len;
+    char *raw = itRawResp3(s, line, &len);
+    char tail[4096];
+    snprintf(tail, sizeof(tail), "$2\r\n<<\r\n%s+PONG\r\n", want);
+    size_t tl = strlen(tail);
+    if (len < tl || memcmp(raw + len - tl, tail, tl) != 0)
+        fail_msg("RESP3 '%s': expected the reply\n%s\nthe server answered\n%s", inline_cmd, want,
+                 raw);
+    free(raw);
+}
+
 /* ---- Pub/sub and timing helpers ---- */
 
 void itSleepMs(int ms) {
@@ -482,9 +501,8 @@ char *itDigest(redisContext *c, const char *key) {
 char *itCmdRepr(redisContext *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, fmt, ap);
     va_end(ap);
-    if (r == NULL) fail_msg("command failed: %s", c->errstr);
     if (r->type == REDIS_REPLY_ERROR) fail_msg("%s: %s", fmt, r->str);
     char *s = itReplyRepr(r);
     freeReplyObject(r);

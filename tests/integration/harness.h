@@ -79,6 +79,11 @@ const char *itInfo(redisContext *c, const char *section, const char *field, char
  * free it), for checking RESP3 types, which Debian's hiredis 0.14 cannot parse. */
 char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
 
+/* Sends inline_cmd on a RESP3 connection (itRawResp3) and fails the test unless its raw reply
+ * is exactly want. An ECHO before it and the PING after it delimit the reply, so a missing or
+ * extra reply is caught too. */
+void itExpectResp3(const itServer *s, const char *inline_cmd, const char *want);
+
 /* ---- Pub/sub and timing helpers ---- */
 
 /* Sleeps for ms milliseconds. Not for synchronising tests: wait on a condition (itPoll and

@@ -23,22 +23,6 @@ static redisContext *c;
 
 /* ---- Helpers ---- */
 
-/* Sends inlineCmd on a RESP3 connection and asserts its raw reply is exactly want (an ECHO
- * before it and the harness's PING after it delimit the reply). */
-static void expectResp3(const char *inlineCmd, const char *want) {
-    char line[600];
-    snprintf(line, sizeof(line), "ECHO <<\r\n%s", inlineCmd);
-    size_t len;
-    char *raw = itRawResp3(&srv, line, &len);
-    char tail[4096];
-    snprintf(tail, sizeof(tail), "$2\r\n<<\r\n%s+PONG\r\n", want);
-    size_t tl = strlen(tail);
-    if (len < tl || memcmp(raw + len - tl, tail, tl) != 0)
-        fail_msg("RESP3 '%s': expected the reply\n%s\nthe server answered\n%s", inlineCmd, want,
-                 raw);
-    free(raw);
-}
-
 static void appendTable(int i, void *arg) {
     (void)arg;
     redisAppendCommand(c, "SWARM.ROUTE ADD tbl:%d evt.%d channel:c%d", i, i, i);
@@ -282,12 +266,13 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
 static void test_resp3_entry_is_a_map(void **state) {
     (void)state;
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD t a.b channel:x"), 1);
-    expectResp3("SWARM.STATS 0", "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%13\r\n"
-                                 "+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
-                                 "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
-                                 "+routes\r\n:1\r\n+rules\r\n:0\r\n+last-id\r\n$3\r\n0-0\r\n"
-                                 "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n"
-                                 "+breakers-open\r\n:0\r\n");
+    itExpectResp3(&srv, "SWARM.STATS 0",
+                  "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%13\r\n"
+                  "+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                  "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
+                  "+routes\r\n:1\r\n+rules\r\n:0\r\n+last-id\r\n$3\r\n0-0\r\n"
+                  "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n"
+                  "+breakers-open\r\n:0\r\n");
 }
 
 static void test_listing_does_not_touch_the_tables(void **state) {

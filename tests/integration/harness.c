@@ -850,6 +850,14 @@ void itWriteFile(const char *path, const void *buf, size_t len) {
         fail_msg("cannot write %s", path);
 }
 
+void itStartPair(itServer *master, redisContext **mc, const char *const *mextra, itServer *replica,
+                 redisContext **rc) {
+    itStart(master, NULL, mextra);
+    itStart(replica, NULL, NULL);
+    *mc = itConnectTimeout(master, 10000);
+    *rc = itConnectTimeout(replica, 10000);
+}
+
 typedef struct clockWait {
     redisContext *c;
     long long startMs;

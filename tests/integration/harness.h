@@ -210,6 +210,12 @@ void itAttachReplica(redisContext *replica, const itServer *master, int timeout_
 void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
                     const char *const *extra);
 
+/* Starts *master (itStart with no module arguments and mextra, which may be NULL) and
+ * *replica (no arguments, not yet replicating: the test attaches it when it is ready, with
+ * itAttachReplica), and connects *mc and *rc to them with a 10 s reply timeout. */
+void itStartPair(itServer *master, redisContext **mc, const char *const *mextra, itServer *replica,
+                 redisContext **rc);
+
 /* Waits until CLUSTER INFO on c says cluster_state:ok; fails the test after timeout_ms. */
 void itWaitClusterOk(redisContext *c, int timeout_ms);
 

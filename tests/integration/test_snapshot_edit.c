@@ -568,9 +568,8 @@ static void test_wait_on_replica_across_full_resync(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     itExpectInt(save(mc, "f:k", "{\"n\":1}"), 1);
     itAttachReplica(rc, &m, 10000);
     assert_true(itWaitInfo(mc, "stats", "sync_full", "1", 10000));
@@ -647,9 +646,8 @@ static void test_replica_wait_and_digests(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     itExpectInt(save(mc, "r:k", "{\"n\":0,\"tasks\":[]}"), 1);
     itAttachReplica(rc, &m, 10000);
     itWaitReplicas(mc, 1, 5000);

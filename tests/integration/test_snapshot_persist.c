@@ -269,9 +269,8 @@ static void test_replica_holds_same_history(void **state_) {
     (void)state_;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     populate(mc, "p:synced"); /* before the replica attaches: full sync */
     itAttachReplica(rc, &m, 10000);
     populate(mc, "p:live"); /* after: the replication stream */
@@ -300,9 +299,8 @@ static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
     (void)state_;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", "--appendonly", "yes", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     itAttachReplica(rc, &m, 10000);
     itExpectOk(itCmd(mc, "CONFIG SET swarm.snapshot-keep-bytes 4096"));
     itExpectOk(itCmd(rc, "CONFIG SET swarm.snapshot-keep-bytes 0"));

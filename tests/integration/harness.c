@@ -232,12 +232,17 @@ redisContext *itConnect(const itServer *s) {
     return c;
 }
 
+static redisReply *vcmd(redisContext *c, const char *fmt, va_list ap) {
+    redisReply *r = redisvCommand(c, fmt, ap);
+    if (r == NULL) fail_msg("no reply to '%s': %s", fmt, c->errstr);
+    return r;
+}
+
 redisReply *itCmd(redisContext *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, fmt, ap);
     va_end(ap);
-    if (r == NULL) fail_msg("command failed: %s", c->errstr);
     return r;
 }
 
@@ -282,6 +287,18 @@ void itExpectError(redisReply *r, const char *code, const char *needle) {
     if (needle && strstr(r->str, needle) == NULL)
         fail_msg("expected '%s' in error '%s'", needle, r->str);
     freeReplyObject(r);
+}
+
+void itExpectRepr(redisReply *r, const char *want) {
+    char *got = itReprOf(r);
+    if (strcmp(got, want) != 0) fail_msg("expected %s\n     got %s", want, got);
+    free(got);
+}
+
+char *itReprOf(redisReply *r) {
+    char *s = itReplyRepr(r);
+    freeReplyObject(r);
+    return s;
 }
 
 const char *itText(redisReply *r, char *buf, size_t len) {
@@ -364,6 +381,20 @@ char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len) {
     return buf;
 }
 
+void itExpectResp3(const itServer *s, const char *inline_cmd, const char *want) {
+    char line[600];
+    snprintf(line, sizeof(line), "ECHO <<\r\n%s", inline_cmd);
+    size_t len;
+    char *raw = itRawResp3(s, line, &len);
+    char tail[4096];
+    snprintf(tail, sizeof(tail), "$2\r\n<<\r\n%s+PONG\r\n", want);
+    size_t tl = strlen(tail);
+    if (len < tl || memcmp(raw + len - tl, tail, tl) != 0)
+        fail_msg("RESP3 '%s': expected the reply\n%s\nthe server answered\n%s", inline_cmd, want,
+                 raw);
+    free(raw);
+}
+
 /* ---- Pub/sub and timing helpers ---- */
 
 void itSleepMs(int ms) {
@@ -408,12 +439,7 @@ int itTryStart(itServer *s) {
     return launch(s, 0);
 }
 
-typedef struct reprBuf {
-    char *p;
-    size_t len, cap;
-} reprBuf;
-
-static void reprPut(reprBuf *b, const char *s, size_t n) {
+void itBufPut(itBuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
         b->p = realloc(b->p, b->cap);
@@ -424,34 +450,34 @@ static void reprPut(reprBuf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void reprReply(reprBuf *b, const redisReply *r) {
+static void reprReply(itBuf *b, const redisReply *r) {
     char num[32];
     switch (r->type) {
     case REDIS_REPLY_INTEGER:
-        reprPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
+        itBufPut(b, num, (size_t)snprintf(num, sizeof(num), ":%lld", r->integer));
         break;
     case REDIS_REPLY_NIL:
-        reprPut(b, "(nil)", 5);
+        itBufPut(b, "(nil)", 5);
         break;
     case REDIS_REPLY_ARRAY:
-        reprPut(b, "[", 1);
+        itBufPut(b, "[", 1);
         for (size_t i = 0; i < r->elements; i++) {
-            if (i) reprPut(b, ",", 1);
+            if (i) itBufPut(b, ",", 1);
             reprReply(b, r->element[i]);
         }
-        reprPut(b, "]", 1);
+        itBufPut(b, "]", 1);
         break;
     default:
-        reprPut(b, r->type == REDIS_REPLY_ERROR ? "!" : "\"", 1);
-        reprPut(b, r->str ? r->str : "", r->str ? r->len : 0);
-        if (r->type != REDIS_REPLY_ERROR) reprPut(b, "\"", 1);
+        itBufPut(b, r->type == REDIS_REPLY_ERROR ? "!" : "\"", 1);
+        itBufPut(b, r->str ? r->str : "", r->str ? r->len : 0);
+        if (r->type != REDIS_REPLY_ERROR) itBufPut(b, "\"", 1);
         break;
     }
 }
 
 char *itReplyRepr(const redisReply *r) {
-    reprBuf b = {0};
-    reprPut(&b, "", 0);
+    itBuf b = {0};
+    itBufPut(&b, "", 0);
     reprReply(&b, r);
     return b.p;
 }
@@ -475,9 +501,8 @@ char *itDigest(redisContext *c, const char *key) {
 char *itCmdRepr(redisContext *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, fmt, ap);
     va_end(ap);
-    if (r == NULL) fail_msg("command failed: %s", c->errstr);
     if (r->type == REDIS_REPLY_ERROR) fail_msg("%s: %s", fmt, r->str);
     char *s = itReplyRepr(r);
     freeReplyObject(r);
@@ -701,6 +726,33 @@ void itWaitLinkUp(redisContext *replica, int timeout_ms) {
         fail_msg("the replica's link to its master was not up after %d ms", timeout_ms);
 }
 
+/* The replica's processed offset has reached the master's offset w->want. */
+typedef struct offsetWait {
+    redisContext *replica;
+    long long want;
+} offsetWait;
+
+static int replicaReached(void *arg) {
+    offsetWait *w = arg;
+    char buf[32];
+    return atoll(itInfo(w->replica, "replication", "slave_repl_offset", buf, sizeof(buf))) >=
+           w->want;
+}
+
+void itWaitReplicaCaughtUp(redisContext *master, redisContext *replica, int timeout_ms,
+                           const char *what) {
+    char buf[32];
+    offsetWait w = {replica,
+                    atoll(itInfo(master, "replication", "master_repl_offset", buf, sizeof(buf)))};
+    if (!itPoll(replicaReached, &w, timeout_ms))
+        fail_msg("%s: the replica did not reach offset %lld", what, w.want);
+}
+
+void itAttachReplica(redisContext *replica, const itServer *master, int timeout_ms) {
+    itExpectOk(itCmd(replica, "REPLICAOF 127.0.0.1 %d", master->port));
+    itWaitLinkUp(replica, timeout_ms);
+}
+
 static int clusterOk(void *c) {
     return itClusterOk(c);
 }
@@ -759,6 +811,51 @@ void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
     itStart(replica, NULL, args);
     *c = itConnectTimeout(replica, 10000);
     itWaitLinkUp(*c, 10000);
+}
+
+void itPipelined(redisContext *c, int count, void (*fn)(int i, void *arg), void *arg) {
+    const int chunk = 1000;
+    for (int base = 0; base < count; base += chunk) {
+        int n = count - base < chunk ? count - base : chunk;
+        for (int i = 0; i < n; i++) fn(base + i, arg);
+        for (int i = 0; i < n; i++) {
+            void *v = NULL;
+            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
+                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
+            redisReply *r = v;
+            if (r->type == REDIS_REPLY_ERROR)
+                fail_msg("pipelined command %d: %s", base + i, r->str);
+            freeReplyObject(r);
+        }
+    }
+}
+
+char *itReadFile(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) fail_msg("cannot read %s", path);
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+void itWriteFile(const char *path, const void *buf, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        fail_msg("cannot write %s", path);
+}
+
+void itStartPair(itServer *master, redisContext **mc, const char *const *mextra, itServer *replica,
+                 redisContext **rc) {
+    itStart(master, NULL, mextra);
+    itStart(replica, NULL, NULL);
+    *mc = itConnectTimeout(master, 10000);
+    *rc = itConnectTimeout(replica, 10000);
 }
 
 typedef struct clockWait {

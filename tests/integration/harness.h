@@ -56,6 +56,11 @@ void itExpectNil(redisReply *r);
 /* The error's first word must be code (e.g. "WRONGTYPE"), and contain needle if not NULL. */
 void itExpectError(redisReply *r, const char *code, const char *needle);
 
+/* The reply as itReplyRepr writes it must be want; frees the reply. */
+void itExpectRepr(redisReply *r, const char *want);
+/* itReplyRepr of r, then frees r (free the result). */
+char *itReprOf(redisReply *r);
+
 /* A string or status reply's text, copied into buf (truncated); the reply is freed. */
 const char *itText(redisReply *r, char *buf, size_t len);
 long long itInteger(redisReply *r);
@@ -73,6 +78,11 @@ const char *itInfo(redisContext *c, const char *section, const char *field, char
  * server answered, the HELLO reply first and "+PONG\r\n" last (malloc'ed, NUL-terminated;
  * free it), for checking RESP3 types, which Debian's hiredis 0.14 cannot parse. */
 char *itRawResp3(const itServer *s, const char *inline_cmd, size_t *len);
+
+/* Sends inline_cmd on a RESP3 connection (itRawResp3) and fails the test unless its raw reply
+ * is exactly want. An ECHO before it and the PING after it delimit the reply, so a missing or
+ * extra reply is caught too. */
+void itExpectResp3(const itServer *s, const char *inline_cmd, const char *want);
 
 /* ---- Pub/sub and timing helpers ---- */
 
@@ -186,11 +196,25 @@ void itAofRewrite(redisContext *c, int timeout_ms);
 void itWaitReplicas(redisContext *master, int n, int timeout_ms);
 /* Waits until a replica's master_link_status is up; fails the test after timeout_ms. */
 void itWaitLinkUp(redisContext *replica, int timeout_ms);
+/* Waits until the replica has processed everything the master has propagated so far (its
+ * slave_repl_offset reaches the master's master_repl_offset), whichever connection wrote it:
+ * WAIT counts only the writes of the connection that sends it. Fails the test, naming what,
+ * after timeout_ms. */
+void itWaitReplicaCaughtUp(redisContext *master, redisContext *replica, int timeout_ms,
+                           const char *what);
+/* REPLICAOF the master on an already started server, then itWaitLinkUp. */
+void itAttachReplica(redisContext *replica, const itServer *master, int timeout_ms);
 /* Starts *replica as itStart does (no module arguments) with extra (may be NULL) and
  * "--replicaof 127.0.0.1 <master's port>", so a restart replicates again; connects *c to it
  * (with a 10 s reply timeout) and waits until its link to the master is up (10 s). */
 void itStartReplica(itServer *replica, redisContext **c, const itServer *master,
                     const char *const *extra);
+
+/* Starts *master (itStart with no module arguments and mextra, which may be NULL) and
+ * *replica (no arguments, not yet replicating: the test attaches it when it is ready, with
+ * itAttachReplica), and connects *mc and *rc to them with a 10 s reply timeout. */
+void itStartPair(itServer *master, redisContext **mc, const char *const *mextra, itServer *replica,
+                 redisContext **rc);
 
 /* Waits until CLUSTER INFO on c says cluster_state:ok; fails the test after timeout_ms. */
 void itWaitClusterOk(redisContext *c, int timeout_ms);
@@ -202,6 +226,24 @@ void itWaitClusterOk(redisContext *c, int timeout_ms);
 void itStartCluster(itServer *nodes, redisContext **c, int n, int nmasters);
 /* Closes c[i] and stops and removes nodes[i], for i < n. */
 void itStopCluster(itServer *nodes, redisContext **c, int n);
+
+/* Sends count commands, each appended to c by fn(i, arg) (redisAppendCommand), pipelined in
+ * chunks of 1000; fails the test when a reply does not come or is an error. */
+void itPipelined(redisContext *c, int count, void (*fn)(int i, void *arg), void *arg);
+
+/* A growable NUL-terminated text buffer: start from {0}; free(b.p) when done. */
+typedef struct itBuf {
+    char *p;
+    size_t len, cap;
+} itBuf;
+/* Appends n bytes of s (and keeps a NUL after them); fails the test when out of memory. */
+void itBufPut(itBuf *b, const char *s, size_t n);
+
+/* The whole file at path (malloc'ed, NUL-terminated; free it), its length in *len when len
+ * is not NULL; fails the test when it cannot be read. */
+char *itReadFile(const char *path, size_t *len);
+/* Writes len bytes of buf to path, replacing the file; fails the test when it cannot. */
+void itWriteFile(const char *path, const void *buf, size_t len);
 
 /* Waits until the server's clock (TIME) has passed the millisecond it showed when called,
  * so that what is written before and after gets different timestamps. */

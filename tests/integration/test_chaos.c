@@ -41,50 +41,34 @@
 #define SETTLE_TIMEOUT_MS 30000
 #define SEQUENCES_PER_SEED 8
 
-/* ---- A growable text buffer ---- */
+/* ---- Text into an itBuf ---- */
 
-typedef struct chaosBuf {
-    char *p;
-    size_t len, cap;
-} chaosBuf;
-
-static void bufPut(chaosBuf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 4096;
-        b->p = realloc(b->p, b->cap);
-        if (b->p == NULL) abort();
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-__attribute__((format(printf, 2, 3))) static void bufPrintf(chaosBuf *b, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void bufPrintf(itBuf *b, const char *fmt, ...) {
     char tmp[8192];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
     if (n < 0) return;
-    bufPut(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+    itBufPut(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* An argument as the log shows it: quoted when it has spaces or quotes, long ones shortened
  * (the seed reproduces their exact bytes). */
-static void bufArg(chaosBuf *b, const char *s, size_t n) {
+static void bufArg(itBuf *b, const char *s, size_t n) {
     int quote = n == 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] == ' ' || s[i] == '"' || s[i] == '\'' || (unsigned char)s[i] < 32) quote = 1;
     size_t shown = n > 120 ? 40 : n;
-    if (quote) bufPut(b, "'", 1);
+    if (quote) itBufPut(b, "'", 1);
     for (size_t i = 0; i < shown; i++) {
         if ((unsigned char)s[i] < 32 || s[i] == '\'')
             bufPrintf(b, "\\x%02x", (unsigned char)s[i]);
         else
-            bufPut(b, s + i, 1);
+            itBufPut(b, s + i, 1);
     }
     if (shown < n) bufPrintf(b, "...<%zu bytes>", n);
-    if (quote) bufPut(b, "'", 1);
+    if (quote) itBufPut(b, "'", 1);
 }
 
 /* ---- The run: seed, PRNG, the log of steps ---- */
@@ -93,7 +77,7 @@ static unsigned long long seed;  /* of the current run; 0 for a fixed case */
 static const char *runLabel;     /* "seed 42", or the fixed case's name */
 static double runStart;          /* when its servers started */
 static int seqNo, stepNo;        /* sequence and step within the run */
-static chaosBuf steps;           /* every step of the run */
+static itBuf steps;              /* every step of the run */
 static uint64_t rng;             /* splitmix64 state */
 static int sameConfig;           /* SWARM_CHAOS_SAME_CONFIG */
 static long long totalSequences; /* sequences checked in this process */
@@ -311,10 +295,10 @@ static const char *nodeInfo(chaosNode *n, const char *section, const char *field
 /* Runs argv on the node in role, logs "node> argv -> reply", returns the reply (free it). */
 static redisReply *runArgv(int role, int argc, const char **argv, const size_t *lens) {
     chaosNode *n = &nodes[nodeOf(role)];
-    chaosBuf line = {0};
+    itBuf line = {0};
     bufPrintf(&line, "%s(n%d)>", roleName(role), nodeOf(role));
     for (int i = 0; i < argc; i++) {
-        bufPut(&line, " ", 1);
+        itBufPut(&line, " ", 1);
         bufArg(&line, argv[i], lens[i]);
     }
     if (n->c == NULL) chaosFail("%s: the %s is down", line.p, roleName(role));
@@ -499,7 +483,7 @@ static void freeKeys(keyList *l) {
     l->n = 0;
 }
 
-static void keysText(chaosBuf *b, const keyList *l) {
+static void keysText(itBuf *b, const keyList *l) {
     for (size_t i = 0; i < l->n; i++) bufPrintf(b, "%s%s", i ? " " : "", l->k[i]);
     if (l->n == 0) bufPrintf(b, "(none)");
 }
@@ -522,7 +506,7 @@ static redisReply *nodeWords(chaosNode *n, const char *words, const char *key) {
 }
 
 /* What a node holds at key, for a failure report. */
-static void describeKey(chaosBuf *b, chaosNode *n, const char *who, const char *key) {
+static void describeKey(itBuf *b, chaosNode *n, const char *who, const char *key) {
     static const char *rtb[] = {"SWARM.ROUTE LIST KEY", "SWARM.ROUTE RULES KEY",
                                 "SWARM.ROUTE STATS KEY"};
     static const char *snp[] = {"SWARM.SNAPSHOT INFO KEY", "SWARM.SNAPSHOT LIST KEY"};
@@ -563,7 +547,7 @@ static keyList digests(chaosNode *n, const keyList *keys) {
 /* The same keys with the same digests on both; else a report naming the keys. */
 static void compareNodes(chaosNode *a, const char *aName, chaosNode *b, const char *bName) {
     keyList ka = listKeys(a), kb = listKeys(b);
-    chaosBuf why = {0};
+    itBuf why = {0};
     int same = ka.n == kb.n;
     for (size_t i = 0; same && i < ka.n; i++) same = strcmp(ka.k[i], kb.k[i]) == 0;
     if (!same) {
@@ -1252,7 +1236,7 @@ static void chaosBegin(const char *label, unsigned long long s, const char *cons
     bufPrintf(&steps, "     %s: aof-use-rdb-preamble %s\n", label, preamble ? "yes" : "no");
     const char *names[3] = {"n0 (master)", "n1 (replica)", "AOF restores"};
     for (int i = 0; i < 3; i++) {
-        chaosBuf a = {0};
+        itBuf a = {0};
         for (int j = 0; all[i]->loadArgs[j]; j++) bufPrintf(&a, " %s", all[i]->loadArgs[j]);
         bufPrintf(&steps, "     %s load arguments:%s\n", names[i], a.p ? a.p : " (none)");
         free(a.p);
@@ -1323,7 +1307,7 @@ static const char *const noArgs[] = {NULL};
 /* The digest of every key on n, as "key=digest" lines (malloc'ed). */
 static char *allDigests(chaosNode *n) {
     keyList k = listKeys(n), d = digests(n, &k);
-    chaosBuf b = {0};
+    itBuf b = {0};
     bufPrintf(&b, "%s", "");
     for (size_t i = 0; i < k.n; i++) bufPrintf(&b, "%s=%s\n", k.k[i], d.k[i]);
     freeKeys(&k);
@@ -1334,7 +1318,7 @@ static char *allDigests(chaosNode *n) {
 static void expectStreamTypes(int role, const char *stream, const char *want) {
     chaosNode *n = &nodes[nodeOf(role)];
     redisReply *r = nodeCmd(n, "XRANGE %s - +", stream);
-    chaosBuf got = {0};
+    itBuf got = {0};
     bufPrintf(&got, "%s", "");
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         redisReply *f = r->element[i]->element[1];

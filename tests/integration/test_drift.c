@@ -31,19 +31,6 @@ static redisContext *c;
 
 /* ---- Text helpers ---- */
 
-static char *readFile(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) fail_msg("cannot read %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static int wordChar(char ch) {
     return isalnum((unsigned char)ch) || ch == '_' || ch == '-';
 }
@@ -118,7 +105,7 @@ static int gather(const char *path, const struct stat *st, int type, struct FTW 
     (void)ftw;
     size_t n = strlen(path), e = strlen(clientExt);
     if (type != FTW_F || n < e || strcmp(path + n - e, clientExt) != 0) return 0;
-    char *text = readFile(path);
+    char *text = itReadFile(path, NULL);
     size_t tl = strlen(text);
     clientText = realloc(clientText, clientLen + tl + 2);
     memcpy(clientText + clientLen, text, tl);
@@ -213,7 +200,7 @@ static int groupSetup(void **state) {
     itFixtureSetup(state);
     char path[512];
     snprintf(path, sizeof(path), "%s/docs/commands.md", SWARM_SOURCE_DIR);
-    docs = readFile(path);
+    docs = itReadFile(path, NULL);
     collect();
     return 0;
 }

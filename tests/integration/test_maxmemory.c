@@ -3,7 +3,8 @@
  * and used_memory never passes maxmemory by more than one payload; snapshot writes likewise;
  * under an eviction policy only a write larger than maxmemory itself is refused.
  *
- * Each test starts its own server: --maxmemory 30mb --maxmemory-policy noeviction. */
+ * Each test starts its own server (the fixture, set up and torn down per test):
+ * --maxmemory 30mb --maxmemory-policy noeviction. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -15,6 +16,18 @@
 
 static const char *const limited[] = {"--maxmemory", "30mb", "--maxmemory-policy", "noeviction",
                                       NULL};
+
+static itServer srv;
+static redisContext *conn;
+
+/* Each test's own server (INFO swarm's counters start at zero), whose replies may take
+ * 20 s. */
+static int startLimited(void **state) {
+    itFixtureSetup(state);
+    struct timeval tv = {20, 0};
+    redisSetTimeout(conn, tv);
+    return 0;
+}
 
 static long long infoNumber(redisContext *c, const char *section, const char *field) {
     char buf[64];
@@ -68,9 +81,7 @@ static void snapshotRefused(redisContext *c) {
 
 static void test_publish_refused_before_writing(void **state) {
     (void)state;
-    itServer s;
-    itStart(&s, NULL, limited);
-    redisContext *c = itConnectTimeout(&s, 20000);
+    redisContext *c = conn;
     addRoutes(c);
     size_t big = 1000000;
     char *payload = jsonOf(big);
@@ -132,17 +143,13 @@ static void test_publish_refused_before_writing(void **state) {
     assert_true(usedMemory(c) > MAXMEMORY / 2);
 
     free(payload);
-    redisFree(c);
-    itDestroy(&s);
 }
 
 /* Under an eviction policy Redis makes room after the write by evicting, as for any write:
  * only a write larger than maxmemory itself is refused. */
 static void test_eviction_policy(void **state) {
     (void)state;
-    itServer s;
-    itStart(&s, NULL, limited);
-    redisContext *c = itConnectTimeout(&s, 20000);
+    redisContext *c = conn;
     addRoutes(c);
     char *small = jsonOf(20000), *medium = jsonOf(60000), *big = jsonOf(1000000);
     /* noeviction: refused when used + need passes maxmemory. */
@@ -171,14 +178,14 @@ static void test_eviction_policy(void **state) {
     free(small);
     free(medium);
     free(big);
-    redisFree(c);
-    itDestroy(&s);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_publish_refused_before_writing),
-        cmocka_unit_test(test_eviction_policy),
+        cmocka_unit_test_setup_teardown(test_publish_refused_before_writing, startLimited,
+                                        itFixtureTeardown),
+        cmocka_unit_test_setup_teardown(test_eviction_policy, startLimited, itFixtureTeardown),
     };
+    itFixture(&srv, &conn, NULL, limited);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,26 +11,10 @@
 static itServer srv;
 static redisContext *c;
 
-static int setup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    c = itConnect(&srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
-}
-
+/* Each test's setup: the fixture's reset (an empty keyspace, the dedup configs back at their
+ * start values). */
 static int flush(void **state) {
-    (void)state;
-    itExpectOk(itCmd(c, "FLUSHALL SYNC"));
-    itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-window-ms 120000"));
-    itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-max 100000"));
-    return 0;
+    return itFixtureReset(state);
 }
 
 /* ---- Helpers ---- */
@@ -234,11 +218,6 @@ static void test_window_persists(void **state) {
     free(after);
 }
 
-static int waitRewriteIdle(redisContext *a) {
-    return itWaitInfo(a, "persistence", "aof_rewrite_in_progress", "0", 10000) &&
-           itWaitInfo(a, "persistence", "aof_rewrite_scheduled", "0", 10000);
-}
-
 /* AOF: the effects replayed, and a rewritten AOF (SWARM.RESTORE), both restore the window. */
 static void test_window_survives_aof_replay_and_rewrite(void **state) {
     (void)state;
@@ -246,7 +225,7 @@ static void test_window_survives_aof_replay_and_rewrite(void **state) {
     const char *extra[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
     itStart(&a, NULL, extra);
     redisContext *ac = itConnect(&a);
-    if (!waitRewriteIdle(ac)) fail_msg("an AOF rewrite never finished at startup");
+    itWaitAofRewrite(ac, 10000);
     itExpectInt(itCmd(ac, "SWARM.ROUTE ADD f a.> stream:f:s"), 1);
     char id[64], dup[64];
     expectPub(itPublish(ac, "f", "a.b", "{}", "MSGID", "aof-1", NULL), 0, id);
@@ -260,9 +239,7 @@ static void test_window_survives_aof_replay_and_rewrite(void **state) {
     assert_string_equal(replayed, before);
     expectPub(itPublish(ac, "f", "a.b", "{}", "MSGID", "aof-1", NULL), 1, dup);
     assert_string_equal(dup, id);
-    redisReply *r = itCmd(ac, "BGREWRITEAOF");
-    freeReplyObject(r);
-    if (!waitRewriteIdle(ac)) fail_msg("BGREWRITEAOF did not finish");
+    itAofRewrite(ac, 10000);
     char *rewritten = itDigest(ac, "f");
     redisFree(ac);
     itRestart(&a); /* loads the rewritten base */
@@ -293,17 +270,14 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
     const char *rmod[] = {"dedup-window-ms", "1", "dedup-max", "1", NULL};
     itStart(&r, rmod, rextra);
     redisContext *mc = itConnect(&m), *rc = itConnect(&r);
-    if (!itWaitInfo(rc, "replication", "master_link_status", "up", 10000))
-        fail_msg("replica did not sync");
+    itWaitLinkUp(rc, 10000);
     itExpectInt(itCmd(mc, "SWARM.ROUTE ADD h a.> stream:h:s"), 1);
     char ids[3][64], dup[64];
     const char *mids[] = {"fo-1", "fo-2", "fo-3"};
     for (int i = 0; i < 3; i++)
         expectPub(itPublish(mc, "h", "a.b", "{}", "MSGID", mids[i], NULL), 0, ids[i]);
     expectPub(itPublish(mc, "h", "a.b", "{}", "MSGID", "fo-2", NULL), 1, NULL);
-    redisReply *w = itCmd(mc, "WAIT 1 5000");
-    assert_int_equal(w->integer, 1);
-    freeReplyObject(w);
+    itWaitReplicas(mc, 1, 5000);
     char *dm = itDigest(mc, "h"), *dr = itDigest(rc, "h");
     assert_string_equal(dr, dm);
     assert_int_equal(statsField(rc, "h", "msgids"), 3);
@@ -338,5 +312,6 @@ int main(void) {
         cmocka_unit_test(test_window_survives_aof_replay_and_rewrite),
         cmocka_unit_test(test_promoted_replica_rejects_the_duplicate),
     };
-    return cmocka_run_group_tests_name("msgid", tests, setup, teardown);
+    itFixture(&srv, &c, NULL, NULL);
+    return cmocka_run_group_tests_name("msgid", tests, itFixtureSetup, itFixtureTeardown);
 }

@@ -906,11 +906,9 @@ static void test_replica_resuming_after_master_restart_gets_the_effects(void **s
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *pm = itConnectTimeout(&m, 10000), *pr = itConnectTimeout(&r, 10000);
-    itExpectOk(itCmd(pr, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(pr, "replication", "master_link_status", "up", 10000));
+    redisContext *pm, *pr;
+    itStartPair(&m, &pm, mextra, &r, &pr);
+    itAttachReplica(pr, &m, 10000);
     itExpectInt(itCmd(pm, "SWARM.ROUTE ADD rs a.> stream:rs:s"), 1);
     freeReplyObject(itPublish(pm, "rs", "a.b", "{\"n\":0}", NULL));
     itWaitReplicas(pm, 1, 10000);

@@ -104,25 +104,6 @@ static void expectSameState(redisContext *a, redisContext *b, const char *what) 
     free(type);
 }
 
-/* The replica's processed offset has reached *want (the master's offset). */
-static int replicaReached(void *arg) {
-    void **a = arg;
-    char buf[32];
-    return atoll(itInfo(a[0], "replication", "slave_repl_offset", buf, sizeof(buf))) >=
-           *(long long *)a[1];
-}
-
-/* Waits (a minute at most: a busy machine can take seconds) until the replica has processed
- * everything the master has propagated so far, whichever connection wrote it: WAIT counts
- * only the writes of the connection that sends it. */
-static void waitReplicaCaughtUp(redisContext *m, redisContext *r, const char *what) {
-    char buf[32];
-    long long want = atoll(itInfo(m, "replication", "master_repl_offset", buf, sizeof(buf)));
-    void *arg[2] = {r, &want};
-    if (!itPoll(replicaReached, arg, 60000))
-        fail_msg("%s: the replica did not reach offset %lld", what, want);
-}
-
 /* ---- Tests ---- */
 
 static void test_replica_on_default_config_applies_what_master_accepted(void **state) {
@@ -135,10 +116,10 @@ static void test_replica_on_default_config_applies_what_master_accepted(void **s
     itStartReplica(&replica, &r, &master, NULL);
     /* The replica must attach before the writes, so they reach it as commands rather than
      * in the full sync's RDB. */
-    waitReplicaCaughtUp(m, r, "after the link came up");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the link came up");
 
     runReproduction(m);
-    waitReplicaCaughtUp(m, r, "after the writes");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the writes");
     expectTypeLimit(r, "256");
     expectSameState(m, r, "replica");
 

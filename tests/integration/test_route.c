@@ -64,23 +64,6 @@ static void expectSame(const char *before, const char *after, const char *what) 
         fail_msg("%s changed:\n  before %s\n  after  %s", what, before, after);
 }
 
-/* Sends inlineCmd on a RESP3 connection and asserts that its raw reply is exactly want. An
- * ECHO before it and the harness's PING after it delimit the reply, so a missing or extra
- * reply is caught too. */
-static void expectResp3(const char *inlineCmd, const char *want) {
-    char line[600];
-    snprintf(line, sizeof(line), "ECHO <<\r\n%s", inlineCmd);
-    size_t len;
-    char *raw = itRawResp3(&srv, line, &len);
-    char tail[4096];
-    snprintf(tail, sizeof(tail), "$2\r\n<<\r\n%s+PONG\r\n", want);
-    size_t tl = strlen(tail);
-    if (len < tl || memcmp(raw + len - tl, tail, tl) != 0)
-        fail_msg("RESP3 '%s': expected the reply\n%s\nthe server answered\n%s", inlineCmd, want,
-                 raw);
-    free(raw);
-}
-
 /* The repr of one LIST entry with zero counters and a closed breaker. */
 static const char *routeRepr(char *buf, size_t len, long long id, const char *pattern,
                              const char *kind, const char *target, int pmin, int pmax) {
@@ -121,26 +104,6 @@ static char *tableState(const char *key) {
         free(parts[i]);
     }
     return s;
-}
-
-/* Sends count commands appended by fn(i, arg) pipelined in chunks, and checks that none of
- * the replies is an error. */
-typedef void (*appendFn)(int i, void *arg);
-static void pipelined(int count, appendFn fn, void *arg) {
-    const int chunk = 1000;
-    for (int base = 0; base < count; base += chunk) {
-        int n = count - base < chunk ? count - base : chunk;
-        for (int i = 0; i < n; i++) fn(base + i, arg);
-        for (int i = 0; i < n; i++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
-                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
-            redisReply *r = v;
-            if (r->type == REDIS_REPLY_ERROR)
-                fail_msg("pipelined command %d: %s", base + i, r->str);
-            freeReplyObject(r);
-        }
-    }
 }
 
 static void appendBigRoute(int i, void *arg) {
@@ -367,15 +330,16 @@ static void test_list_fields_and_values(void **state) {
 static void test_list_is_a_resp3_map_per_route(void **state) {
     (void)state;
     itExpectInt(cmd("SWARM.ROUTE ADD t task.* channel:tasks PRIORITY 2 7"), 1);
-    expectResp3("SWARM.ROUTE LIST t", "*1\r\n%11\r\n"
-                                      "+id\r\n:1\r\n"
-                                      "+pattern\r\n$6\r\ntask.*\r\n"
-                                      "+kind\r\n+subject\r\n"
-                                      "+target\r\n$13\r\nchannel:tasks\r\n"
-                                      "+priority\r\n*2\r\n:2\r\n:7\r\n"
-                                      "+matched\r\n:0\r\n+delivered\r\n:0\r\n"
-                                      "+missed\r\n:0\r\n+failed\r\n:0\r\n+shed\r\n:0\r\n"
-                                      "+breaker\r\n+closed\r\n");
+    itExpectResp3(&srv, "SWARM.ROUTE LIST t",
+                  "*1\r\n%11\r\n"
+                  "+id\r\n:1\r\n"
+                  "+pattern\r\n$6\r\ntask.*\r\n"
+                  "+kind\r\n+subject\r\n"
+                  "+target\r\n$13\r\nchannel:tasks\r\n"
+                  "+priority\r\n*2\r\n:2\r\n:7\r\n"
+                  "+matched\r\n:0\r\n+delivered\r\n:0\r\n"
+                  "+missed\r\n:0\r\n+failed\r\n:0\r\n+shed\r\n:0\r\n"
+                  "+breaker\r\n+closed\r\n");
 }
 
 /* ---- Missing keys read as empty tables ---- */
@@ -388,7 +352,7 @@ static void test_list_missing_key_is_empty_array(void **state) {
 
 static void test_list_missing_key_resp3_is_empty_array(void **state) {
     (void)state;
-    expectResp3("SWARM.ROUTE LIST nokey", "*0\r\n");
+    itExpectResp3(&srv, "SWARM.ROUTE LIST nokey", "*0\r\n");
 }
 
 static void test_rules_missing_key_is_empty_array(void **state) {
@@ -586,14 +550,14 @@ static void test_allow_deny_rules_listing(void **state) {
                "[\"id\",:3,\"action\",\"deny\",\"regex\",\"task\\.secret\",\"hits\",:0],"
                "[\"id\",:4,\"action\",\"deny\",\"regex\",\"task\\..*\",\"hits\",:0]]");
 
-    expectResp3("SWARM.ROUTE RULES t",
-                "*3\r\n"
-                "%4\r\n+id\r\n:1\r\n+action\r\n+allow\r\n+regex\r\n$8\r\ntask\\..*\r\n"
-                "+hits\r\n:0\r\n"
-                "%4\r\n+id\r\n:3\r\n+action\r\n+deny\r\n+regex\r\n$12\r\ntask\\.secret\r\n"
-                "+hits\r\n:0\r\n"
-                "%4\r\n+id\r\n:4\r\n+action\r\n+deny\r\n+regex\r\n$8\r\ntask\\..*\r\n"
-                "+hits\r\n:0\r\n");
+    itExpectResp3(&srv, "SWARM.ROUTE RULES t",
+                  "*3\r\n"
+                  "%4\r\n+id\r\n:1\r\n+action\r\n+allow\r\n+regex\r\n$8\r\ntask\\..*\r\n"
+                  "+hits\r\n:0\r\n"
+                  "%4\r\n+id\r\n:3\r\n+action\r\n+deny\r\n+regex\r\n$12\r\ntask\\.secret\r\n"
+                  "+hits\r\n:0\r\n"
+                  "%4\r\n+id\r\n:4\r\n+action\r\n+deny\r\n+regex\r\n$8\r\ntask\\..*\r\n"
+                  "+hits\r\n:0\r\n");
 }
 
 static void test_allow_deny_errors(void **state) {
@@ -658,17 +622,17 @@ static void test_stats_on_existing_table(void **state) {
     expectRepr(cmd("SWARM.ROUTE STATS t x"),
                "!ERR wrong number of arguments for 'swarm.route|stats' command");
 
-    expectResp3("SWARM.ROUTE STATS t",
-                "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
-                "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
-                "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
-                "+default\r\n$12\r\nchannel:dead\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
+    itExpectResp3(&srv, "SWARM.ROUTE STATS t",
+                  "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                  "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
+                  "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
+                  "+default\r\n$12\r\nchannel:dead\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
     itExpectOk(cmd("SWARM.ROUTE DEFAULT t NONE"));
-    expectResp3("SWARM.ROUTE STATS t",
-                "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
-                "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
-                "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
-                "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
+    itExpectResp3(&srv, "SWARM.ROUTE STATS t",
+                  "%12\r\n+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                  "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
+                  "+routes\r\n:1\r\n+rules\r\n:1\r\n+last-id\r\n$3\r\n0-0\r\n"
+                  "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n");
 }
 
 /* ---- Type errors and atomicity ---- */
@@ -1168,7 +1132,7 @@ static void test_bad_module_arguments_refuse_to_load(void **state) {
 static void test_memory_usage_grows_with_the_table(void **state) {
     (void)state;
     itExpectInt(cmd("SWARM.ROUTE ADD small svc0.evt channel:c0"), 1);
-    pipelined(1000, appendBigRoute, "big");
+    itPipelined(c, 1000, appendBigRoute, "big");
     long long small = itInteger(cmd("MEMORY USAGE small"));
     long long big = itInteger(cmd("MEMORY USAGE big"));
     if (small <= 0 || big < small + 1000 * 64)
@@ -1180,7 +1144,7 @@ static void test_memory_usage_grows_with_the_table(void **state) {
 
 static void test_unlink_of_a_big_table_is_freed_lazily(void **state) {
     (void)state;
-    pipelined(10000, appendBigRoute, "big");
+    itPipelined(c, 10000, appendBigRoute, "big");
     itExpectInt(cmd("SWARM.ROUTE ADD small a.b channel:x"), 1);
     expectCounters(2, 10001, 0);
     expectRepr(cmd("SWARM.ROUTE MATCH big svc9999.evt"), "[\"channel:c9999\"]");
@@ -1223,9 +1187,9 @@ static long long usedMemory(void) {
 }
 
 static void leakRound(void) {
-    pipelined(200 * 55, appendLeakRound, NULL);
+    itPipelined(c, 200 * 55, appendLeakRound, NULL);
     expectCounters(200, 200 * 50, 0); /* 50 subject + 1 regex - 1 deleted; the rule deleted */
-    pipelined(200, appendLeakDel, NULL);
+    itPipelined(c, 200, appendLeakDel, NULL);
     expectCounters(0, 0, 0);
 }
 

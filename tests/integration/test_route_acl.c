@@ -26,13 +26,6 @@ static redisContext *loginAs(const char *user) {
     return ctx;
 }
 
-static void expectRepr(redisReply *r, const char *want) {
-    char *got = itReplyRepr(r);
-    freeReplyObject(r);
-    if (strcmp(got, want) != 0) fail_msg("expected %s, got %s", want, got);
-    free(got);
-}
-
 static void expectNoCommand(redisContext *ctx, const char *sub, const char *args) {
     char line[256];
     snprintf(line, sizeof(line), "SWARM.ROUTE %s %s", sub, args);
@@ -42,10 +35,9 @@ static void expectNoCommand(redisContext *ctx, const char *sub, const char *args
     itExpectError(itCmdArgv(ctx, argc, argv, NULL), "NOPERM", NULL);
 }
 
+/* The fixture's server, with the tables and users every test reads. */
 static int groupSetup(void **state) {
-    (void)state;
-    itStart(&srv, NULL, NULL);
-    admin = itConnectTimeout(&srv, REPLY_TIMEOUT_MS);
+    itFixtureSetup(state);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD k task.* channel:tasks"), 1);
     itExpectInt(itCmd(admin, "SWARM.ROUTE ADD allowed:k task.> channel:ok"), 1);
     itExpectOk(itCmd(admin, "ACL SETUSER agent on >pw +@connection +swarm.route|match ~*"));
@@ -56,19 +48,12 @@ static int groupSetup(void **state) {
     return 0;
 }
 
-static int groupTeardown(void **state) {
-    (void)state;
-    if (admin) redisFree(admin);
-    itDestroy(&srv);
-    return 0;
-}
-
 static void test_match_only_user_can_match_and_nothing_else(void **state) {
     (void)state;
     redisContext *a = loginAs("agent");
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done"), "[\"channel:tasks\"]");
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done PRIORITY 9"), "[\"channel:tasks\"]");
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH nokey task.done"), "[]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done"), "[\"channel:tasks\"]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done PRIORITY 9"), "[\"channel:tasks\"]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH nokey task.done"), "[]");
     /* Validation errors still come through for allowed commands. */
     itExpectError(itCmd(a, "SWARM.ROUTE MATCH k task.*"), "EVENTTYPE", NULL);
     expectNoCommand(a, "add", "k a.b channel:x");
@@ -82,17 +67,17 @@ static void test_match_only_user_can_match_and_nothing_else(void **state) {
     itExpectError(itCmd(a, "SWARM.RESTORE k2 swarm-rtb x"), "NOPERM", NULL);
     redisFree(a);
     /* Nothing the agent tried changed the table. */
-    expectRepr(itCmd(admin, "SWARM.ROUTE STATS k"),
-               "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
-               "\"deadlettered\",:0,\"shed\",:0,\"routes\",:1,\"rules\",:0,\"last-id\",\"0-0\","
-               "\"default\",(nil),\"duplicates\",:0,\"msgids\",:0]");
+    itExpectRepr(itCmd(admin, "SWARM.ROUTE STATS k"),
+                 "[\"published\",:0,\"delivered\",:0,\"rejected\",:0,\"unrouted\",:0,"
+                 "\"deadlettered\",:0,\"shed\",:0,\"routes\",:1,\"rules\",:0,\"last-id\",\"0-0\","
+                 "\"default\",(nil),\"duplicates\",:0,\"msgids\",:0]");
     itExpectInt(itCmd(admin, "EXISTS k2"), 0);
 }
 
 static void test_key_patterns_apply_to_subcommands(void **state) {
     (void)state;
     redisContext *a = loginAs("scoped");
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH allowed:k task.done"), "[\"channel:ok\"]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH allowed:k task.done"), "[\"channel:ok\"]");
     itExpectError(itCmd(a, "SWARM.ROUTE MATCH k task.done"), "NOPERM", NULL);
     redisFree(a);
 }
@@ -100,11 +85,11 @@ static void test_key_patterns_apply_to_subcommands(void **state) {
 static void test_read_only_key_permission_admits_only_read_subcommands(void **state) {
     (void)state;
     redisContext *a = loginAs("reader");
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done"), "[\"channel:tasks\"]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH k task.done"), "[\"channel:tasks\"]");
     redisReply *r = itCmd(a, "SWARM.ROUTE LIST k");
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 1) fail_msg("LIST as reader failed");
     freeReplyObject(r);
-    expectRepr(itCmd(a, "SWARM.ROUTE RULES k"), "[]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE RULES k"), "[]");
     r = itCmd(a, "SWARM.ROUTE STATS k");
     if (r->type != REDIS_REPLY_ARRAY) fail_msg("STATS as reader failed");
     freeReplyObject(r);
@@ -114,7 +99,7 @@ static void test_read_only_key_permission_admits_only_read_subcommands(void **st
     itExpectError(itCmd(a, "SWARM.ROUTE DENY k .*"), "NOPERM", NULL);
     itExpectError(itCmd(a, "SWARM.ROUTE DEFAULT k NONE"), "NOPERM", NULL);
     redisFree(a);
-    expectRepr(itCmd(admin, "SWARM.ROUTE RULES k"), "[]");
+    itExpectRepr(itCmd(admin, "SWARM.ROUTE RULES k"), "[]");
 }
 
 static void test_whole_command_user_can_use_every_subcommand(void **state) {
@@ -124,10 +109,10 @@ static void test_whole_command_user_can_use_every_subcommand(void **state) {
     itExpectInt(itCmd(a, "SWARM.ROUTE ALLOW ops a\\..*"), 2);
     itExpectInt(itCmd(a, "SWARM.ROUTE DENY ops a\\.c"), 3);
     itExpectOk(itCmd(a, "SWARM.ROUTE DEFAULT ops channel:dead"));
-    expectRepr(itCmd(a, "SWARM.ROUTE MATCH ops a.b"), "[\"channel:x\"]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE MATCH ops a.b"), "[\"channel:x\"]");
     itExpectInt(itCmd(a, "SWARM.ROUTE DEL ops 1 2 3"), 3);
-    expectRepr(itCmd(a, "SWARM.ROUTE LIST ops"), "[]");
-    expectRepr(itCmd(a, "SWARM.ROUTE RULES ops"), "[]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE LIST ops"), "[]");
+    itExpectRepr(itCmd(a, "SWARM.ROUTE RULES ops"), "[]");
     redisReply *r = itCmd(a, "SWARM.ROUTE STATS ops");
     if (r->type != REDIS_REPLY_ARRAY) fail_msg("STATS as operator failed");
     freeReplyObject(r);
@@ -196,7 +181,7 @@ static void test_stream_target_needs_write_permission_on_its_key(void **state) {
                   "target 'stream:payments:ledger'");
     itExpectInt(itCmd(admin, "EXISTS swarm:a:new payments:ledger"), 0);
     /* Nothing changed and no id was used up. */
-    expectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:ops y.z"), "[]");
+    itExpectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:ops y.z"), "[]");
     itExpectInt(itCmd(a, "SWARM.ROUTE ADD swarm:a:ops z.> stream:team-a:other"), 2);
     /* Publishing through the table stays on the module's behalf. */
     redisReply *r = itPublish(a, "swarm:a:ops", "x.y", "{}", NULL);
@@ -220,7 +205,7 @@ static void test_channel_target_needs_publish_permission(void **state) {
     /* Another team's channels are refused, whatever the name looks like. */
     itExpectError(itCmd(a, "SWARM.ROUTE ADD swarm:a:ch x.> channel:team-b:*"), "NOPERM",
                   "target 'channel:team-b:*'");
-    expectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:ch x.y"), "[\"channel:team-a:events\"]");
+    itExpectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:ch x.y"), "[\"channel:team-a:events\"]");
     assert_int_equal(refusedCount(), refused + 2);
     redisFree(a);
 }
@@ -264,7 +249,7 @@ static void test_scripts_are_checked_as_their_caller(void **state) {
                       "'stream:team-a:lua')"),
                 1);
     itExpectInt(itCmd(admin, "EXISTS payments:ledger"), 0);
-    expectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:lua x.y"), "[\"stream:team-a:lua\"]");
+    itExpectRepr(itCmd(admin, "SWARM.ROUTE MATCH swarm:a:lua x.y"), "[\"stream:team-a:lua\"]");
     redisFree(a);
 }
 
@@ -310,25 +295,6 @@ static void test_default_and_unrestricted_users_unchanged(void **state) {
     assert_int_equal(refusedCount(), refused);
 }
 
-/* The replica's processed offset has reached *want (the master's offset). */
-static int replicaReached(void *arg) {
-    void **a = arg;
-    char buf[32];
-    return atoll(itInfo(a[0], "replication", "slave_repl_offset", buf, sizeof(buf))) >=
-           *(long long *)a[1];
-}
-
-/* Waits (a minute at most: a busy machine can take seconds) until the replica has processed
- * everything the master has propagated so far, whichever connection wrote it: WAIT counts
- * only the writes of the connection that sends it. */
-static void waitReplicaCaughtUp(redisContext *m, redisContext *r, const char *what) {
-    char buf[32];
-    long long want = atoll(itInfo(m, "replication", "master_repl_offset", buf, sizeof(buf)));
-    void *arg[2] = {r, &want};
-    if (!itPoll(replicaReached, arg, 60000))
-        fail_msg("%s: the replica did not reach offset %lld", what, want);
-}
-
 /* A route added by a user whose permissions were reduced afterwards (or who no longer
  * exists) is replayed by the replica and by the AOF all the same. */
 static void test_replay_ignores_the_authors_permissions(void **state) {
@@ -338,7 +304,7 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
     itStart(&master, NULL, mextra);
     redisContext *m = itConnectTimeout(&master, REPLY_TIMEOUT_MS), *r;
     itStartReplica(&replica, &r, &master, NULL);
-    waitReplicaCaughtUp(m, r, "after the link came up");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the link came up");
 
     itExpectOk(itCmd(m, "ACL SETUSER team-a on >pw +@connection +swarm.route +swarm.publish "
                         "~swarm:a:* ~team-a:* &team-a:*"));
@@ -354,7 +320,7 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
     if (p->type != REDIS_REPLY_ARRAY) fail_msg("PUBLISH after the reduction failed");
     freeReplyObject(p);
     redisFree(a);
-    waitReplicaCaughtUp(m, r, "after the writes");
+    itWaitReplicaCaughtUp(m, r, 60000, "after the writes");
     const char *keys[] = {"swarm:a:ops", "team-a:inbox"};
     char *want[2];
     for (int i = 0; i < 2; i++) {
@@ -384,7 +350,7 @@ static void test_replay_ignores_the_authors_permissions(void **state) {
         free(got);
         free(want[i]);
     }
-    expectRepr(itCmd(m, "SWARM.ROUTE MATCH swarm:a:ops x.y"), "[\"stream:team-a:inbox\"]");
+    itExpectRepr(itCmd(m, "SWARM.ROUTE MATCH swarm:a:ops x.y"), "[\"stream:team-a:inbox\"]");
     redisFree(m);
     itDestroy(&master);
 }
@@ -405,5 +371,6 @@ int main(void) {
         cmocka_unit_test(test_default_and_unrestricted_users_unchanged),
         cmocka_unit_test(test_replay_ignores_the_authors_permissions),
     };
-    return cmocka_run_group_tests(tests, groupSetup, groupTeardown);
+    itFixture(&srv, &admin, NULL, NULL);
+    return cmocka_run_group_tests(tests, groupSetup, itFixtureTeardown);
 }

@@ -103,26 +103,6 @@ static void populate(redisContext *ctx, const char *key) {
 
 /* ---- Files ---- */
 
-static unsigned char *readFile(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) fail_msg("cannot read %s", path);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
-
-static void writeFile(const char *path, const unsigned char *buf, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
-        fail_msg("cannot write %s", path);
-}
-
 /* Offset of the only occurrence of needle in buf; fails unless there is exactly one. */
 static size_t findOnce(const unsigned char *buf, size_t len, const char *needle) {
     size_t n = strlen(needle), at = (size_t)-1, hits = 0;
@@ -332,7 +312,7 @@ static unsigned char *readBaseAof(const itServer *s, size_t *len) {
     char path[600];
     snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.manifest", s->dir);
     size_t mlen;
-    char *manifest = (char *)readFile(path, &mlen);
+    char *manifest = itReadFile(path, &mlen);
     /* Lines are "file <name> seq <n> type b|h|i"; the one base file has type b. */
     char name[256] = "";
     for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n")) {
@@ -342,7 +322,7 @@ static unsigned char *readBaseAof(const itServer *s, size_t *len) {
     free(manifest);
     if (!name[0]) fail_msg("no base file in %s", path);
     snprintf(path, sizeof(path), "%s/appendonlydir/%s", s->dir, name);
-    return readFile(path, len);
+    return (unsigned char *)itReadFile(path, len);
 }
 
 static void aofRoundTrip(const char *preamble) {
@@ -740,7 +720,7 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
     snprintf(path, sizeof(path), "%s/dump.rdb", aux.dir);
     snprintf(logPath, sizeof(logPath), "%s/redis.log", aux.dir);
     size_t len;
-    unsigned char *rdb = readFile(path, &len);
+    unsigned char *rdb = (unsigned char *)itReadFile(path, &len);
     if (len < 9 || memcmp(rdb, "REDIS", 5) != 0) fail_msg("%s is not an RDB file", path);
     if (!trailerOk(rdb, len)) fail_msg("recomputed CRC64 differs from the RDB file's");
     size_t pat = findOnce(rdb, len, "zqxjk.*");
@@ -748,7 +728,7 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
     /* Control: a valid change (channel:zq -> channel:yq) with a fixed checksum loads. */
     rdb[findOnce(rdb, len, "channel:zq") + 8] = 'y';
     fixTrailer(rdb, len);
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     itStartIn(&aux);
     a = itConnectTimeout(&aux, REPLY_TIMEOUT_MS);
     redisReply *r = itCmd(a, "SWARM.ROUTE MATCH k zqxjk.a");
@@ -761,14 +741,14 @@ static void test_corrupt_rdb_file_is_refused_without_crashing(void **state) {
 
     /* An invalid byte in the pattern, with a correct file checksum. */
     size_t logLen;
-    free(readFile(logPath, &logLen));
+    free(itReadFile(logPath, &logLen));
     rdb[pat + 1] = 0x01;
     fixTrailer(rdb, len);
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     int rc = itTryStart(&aux);
     if (rc == 0) fail_msg("the server started from an RDB file with a corrupt routing table");
     size_t n;
-    unsigned char *log = readFile(logPath, &n);
+    unsigned char *log = (unsigned char *)itReadFile(logPath, &n);
     const char *run = (const char *)log + (logLen <= n ? logLen : 0);
     if (strstr(run, "swarm") == NULL)
         fail_msg("the log of the refused start does not mention swarm:\n%s", run);

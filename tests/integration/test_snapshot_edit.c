@@ -18,20 +18,6 @@ static const char *const internalOpen[] = {"debug-internal-commands", "yes", NUL
 static itServer srv;
 static redisContext *c;
 
-static int setup(void **state) {
-    (void)state;
-    itStart(&srv, internalOpen, NULL);
-    c = itConnectTimeout(&srv, 10000);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
-}
-
 /* ---- Helpers ---- */
 
 /* SWARM.SNAPSHOT EDIT key ops, as one argument each (ops hold spaces and quotes). */
@@ -582,21 +568,19 @@ static void test_wait_on_replica_across_full_resync(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     itExpectInt(save(mc, "f:k", "{\"n\":1}"), 1);
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itAttachReplica(rc, &m, 10000);
     assert_true(itWaitInfo(mc, "stats", "sync_full", "1", 10000));
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     redisContext *w = startWait(&r, rc, "f:k", 1, 0);
     /* Same data: a new replication id makes the replica's next PSYNC a full resync. */
     itExpectOk(itCmd(mc, "DEBUG CHANGE-REPL-ID"));
     freeReplyObject(itCmd(mc, "CLIENT KILL TYPE replica"));
     assert_true(itWaitInfo(mc, "stats", "sync_full", "2", 10000));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitLinkUp(rc, 10000);
+    itWaitReplicas(mc, 1, 5000);
     settle(rc);
     assert_int_equal(blockedClients(rc), 1);
     /* Moved while the replica was away (the write is not sent on a link being closed): it
@@ -608,7 +592,7 @@ static void test_wait_on_replica_across_full_resync(void **state) {
     expectRepr(itCmd(mc, "EXEC"), "[\"OK\",:1,:2]");
     expectWaitAnswer(w, ":2", "a full resync that moved the key");
     assert_true(itWaitInfo(mc, "stats", "sync_full", "3", 10000));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itWaitLinkUp(rc, 10000);
     itExpectStr(itCmd(rc, "SWARM.SNAPSHOT GET f:k PATH /n"), "2");
     redisFree(mc), redisFree(rc);
     itDestroy(&r);
@@ -662,13 +646,11 @@ static void test_replica_wait_and_digests(void **state) {
     (void)state;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     itExpectInt(save(mc, "r:k", "{\"n\":0,\"tasks\":[]}"), 1);
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itAttachReplica(rc, &m, 10000);
+    itWaitReplicas(mc, 1, 5000);
     redisContext *w = startWait(&r, rc, "r:k", 1, 10000);
     expectRepr(edit(mc, "r:k",
                     "[{\"op\":\"incr\",\"path\":\"/n\",\"value\":5},"
@@ -688,7 +670,7 @@ static void test_replica_wait_and_digests(void **state) {
         assert_int_equal(e->type, REDIS_REPLY_ARRAY);
         freeReplyObject(e);
     }
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     char *ms = fullState(mc, "r:k"), *rs = fullState(rc, "r:k");
     expectSame(ms, rs, "the replica's history");
     free(ms), free(rs);
@@ -726,9 +708,7 @@ static void test_edited_history_persists(void **state) {
     char *after = fullState(cc, "p:e");
     expectSame(before, after, "DEBUG RELOAD");
     free(after);
-    freeReplyObject(itCmd(cc, "BGREWRITEAOF"));
-    assert_true(itWaitInfo(cc, "persistence", "aof_rewrite_in_progress", "0", 10000));
-    assert_true(itWaitInfo(cc, "persistence", "aof_rewrite_scheduled", "0", 10000));
+    itAofRewrite(cc, 10000);
     editMany(cc, "p:e", 5); /* after the rewrite: replayed from the incremental file */
     free(before);
     before = fullState(cc, "p:e");
@@ -802,5 +782,6 @@ int main(void) {
         cmocka_unit_test(test_edited_history_persists),
         cmocka_unit_test(test_default_keep_and_command_info),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

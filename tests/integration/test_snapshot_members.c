@@ -16,20 +16,6 @@ static const char *const internalOpen[] = {"debug-internal-commands", "yes", NUL
 static itServer srv;
 static redisContext *c;
 
-static int setup(void **state) {
-    (void)state;
-    itStart(&srv, internalOpen, NULL);
-    c = itConnectTimeout(&srv, 10000);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    redisFree(c);
-    itDestroy(&srv);
-    return 0;
-}
-
 static redisReply *snap(const char *sub, const char *key, const char *arg) {
     const char *argv[] = {"SWARM.SNAPSHOT", sub, key, arg};
     size_t lens[] = {14, strlen(sub), strlen(key), strlen(arg)};
@@ -112,5 +98,6 @@ int main(void) {
         cmocka_unit_test(test_patch_and_edit_values),
         cmocka_unit_test(test_old_repeats_are_read_and_repaired),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    itFixture(&srv, &c, internalOpen, NULL);
+    return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);
 }

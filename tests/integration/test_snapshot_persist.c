@@ -88,25 +88,6 @@ static int dirContains(const char *dir, const char *needle) {
     return found;
 }
 
-static char *readFile(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static void writeFile(const char *path, const char *buf, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || fwrite(buf, 1, len, f) != len) fail_msg("cannot write %s", path);
-    fclose(f);
-}
-
 /* ---- RDB ---- */
 
 static void test_debug_reload_keeps_history(void **state_) {
@@ -288,18 +269,16 @@ static void test_replica_holds_same_history(void **state_) {
     (void)state_;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
     populate(mc, "p:synced"); /* before the replica attaches: full sync */
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    itAttachReplica(rc, &m, 10000);
     populate(mc, "p:live"); /* after: the replication stream */
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:live {\"k\":1} KEEP 2"), 7);
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT PATCH p:live:new {\"fresh\":true}"), 1);
     itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE p:gone {}"), 1);
     itExpectInt(itCmd(mc, "DEL p:gone"), 1);
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     const char *keys[] = {"p:synced", "p:live", "p:live:new"};
     for (size_t i = 0; i < 3; i++) {
         char *ms = state(mc, keys[i]), *rs = state(rc, keys[i]);
@@ -320,11 +299,9 @@ static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
     (void)state_;
     const char *mextra[] = {"--repl-diskless-sync-delay", "0", "--appendonly", "yes", NULL};
     itServer m, r;
-    itStart(&m, NULL, mextra);
-    itStart(&r, NULL, NULL);
-    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
-    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
-    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    redisContext *mc, *rc;
+    itStartPair(&m, &mc, mextra, &r, &rc);
+    itAttachReplica(rc, &m, 10000);
     itExpectOk(itCmd(mc, "CONFIG SET swarm.snapshot-keep-bytes 4096"));
     itExpectOk(itCmd(rc, "CONFIG SET swarm.snapshot-keep-bytes 0"));
     /* Ten unrelated 1 KB documents: each older version costs about a document. */
@@ -342,7 +319,7 @@ static void test_keep_bytes_evicts_the_same_everywhere(void **state_) {
     if (retained < 2 || retained > 6) fail_msg("retained %lld versions under 4096 bytes", retained);
     assert_int_equal(oldest, 10 - retained + 1);
     itExpectError(itCmd(mc, "SWARM.SNAPSHOT GET p:big VERSION 1"), "NOVERSION", NULL);
-    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    itWaitReplicas(mc, 1, 5000);
     char *ms = state(mc, "p:big"), *rs = state(rc, "p:big");
     expectSameState(ms, rs, "replica with no byte bound of its own");
     free(rs);
@@ -383,17 +360,17 @@ static void test_corrupt_rdb_is_refused_loudly(void **state_) {
     char path[300];
     snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
     size_t len;
-    char *rdb = readFile(path, &len);
+    char *rdb = itReadFile(path, &len);
     char *at = memmem(rdb, len, canary, strlen(canary));
     assert_non_null(at);
     assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), canary, strlen(canary)));
     at[6] ^= 0x01; /* 'C' -> 'B': still valid JSON, a different document */
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     free(rdb);
 
     assert_int_equal(itTryStart(&s), -1);
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "checksum mismatch in version 1") == NULL || strstr(log, "swarm-snp") == NULL)
         fail_msg("redis.log does not name the checksum mismatch:\n%s", log);
     if (strstr(log, "crashed by signal") != NULL) fail_msg("the server crashed:\n%s", log);
@@ -443,17 +420,17 @@ static void test_corrupt_delta_chain_in_rdb_is_refused_loudly(void **state_) {
     char path[300];
     snprintf(path, sizeof(path), "%s/dump.rdb", s.dir);
     size_t len;
-    char *rdb = readFile(path, &len);
+    char *rdb = itReadFile(path, &len);
     char *at = memmem(rdb, len, deltaCanary, strlen(deltaCanary));
     assert_non_null(at);
     assert_null(memmem(at + 1, len - (size_t)(at + 1 - rdb), deltaCanary, strlen(deltaCanary)));
     at[6] ^= 0x01; /* 'D' -> 'E': still valid JSON, a different version 1 */
-    writeFile(path, rdb, len);
+    itWriteFile(path, rdb, len);
     free(rdb);
 
     assert_int_equal(itTryStart(&s), -1);
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "refusing corrupt swarm-snp value") == NULL ||
         strstr(log, "checksum mismatch in version 1") == NULL)
         fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
@@ -498,7 +475,7 @@ static void test_corrupt_delta_chain_in_dump_payload_is_refused(void **state_) {
     char path[300];
     size_t len;
     snprintf(path, sizeof(path), "%s/redis.log", s.dir);
-    char *log = readFile(path, &len);
+    char *log = itReadFile(path, &len);
     if (strstr(log, "checksum mismatch in version 1") == NULL)
         fail_msg("redis.log does not name the corrupt delta chain:\n%s", log);
     free(log);

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define REPLY_TIMEOUT_MS 10000 /* the fixture connection's */
 /* SCAN stops after the bucket holding its COUNT-th key, so a page may run a few keys past
  * COUNT when keys share a bucket (or the dict is rehashing and two tables are visited). */
 #define PAGE_SLACK 32
@@ -23,64 +22,6 @@ static itServer srv;
 static redisContext *c;
 
 /* ---- Helpers ---- */
-
-static redisReply *cmd(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r == NULL)
-        fail_msg("no reply to '%s' within %d ms: %s (the module sent no reply)", fmt,
-                 REPLY_TIMEOUT_MS, c->errstr);
-    return r;
-}
-
-static char *repr(redisReply *r) {
-    char *s = itReplyRepr(r);
-    freeReplyObject(r);
-    return s;
-}
-
-static void expectRepr(redisReply *r, const char *want) {
-    char *got = repr(r);
-    if (strcmp(got, want) != 0) fail_msg("expected %s\n     got %s", want, got);
-    free(got);
-}
-
-/* Sends inlineCmd on a RESP3 connection and asserts its raw reply is exactly want (an ECHO
- * before it and the harness's PING after it delimit the reply). */
-static void expectResp3(const char *inlineCmd, const char *want) {
-    char line[600];
-    snprintf(line, sizeof(line), "ECHO <<\r\n%s", inlineCmd);
-    size_t len;
-    char *raw = itRawResp3(&srv, line, &len);
-    char tail[4096];
-    snprintf(tail, sizeof(tail), "$2\r\n<<\r\n%s+PONG\r\n", want);
-    size_t tl = strlen(tail);
-    if (len < tl || memcmp(raw + len - tl, tail, tl) != 0)
-        fail_msg("RESP3 '%s': expected the reply\n%s\nthe server answered\n%s", inlineCmd, want,
-                 raw);
-    free(raw);
-}
-
-typedef void (*appendFn)(int i, void *arg);
-
-static void pipelined(int count, appendFn fn, void *arg) {
-    const int chunk = 1000;
-    for (int base = 0; base < count; base += chunk) {
-        int n = count - base < chunk ? count - base : chunk;
-        for (int i = 0; i < n; i++) fn(base + i, arg);
-        for (int i = 0; i < n; i++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
-                fail_msg("pipelined reply %d: %s", base + i, c->errstr);
-            redisReply *r = v;
-            if (r->type == REDIS_REPLY_ERROR)
-                fail_msg("pipelined command %d: %s", base + i, r->str);
-            freeReplyObject(r);
-        }
-    }
-}
 
 static void appendTable(int i, void *arg) {
     (void)arg;
@@ -119,8 +60,8 @@ static int walk(long count, int ntables, int *seen, size_t *maxPage, size_t *min
     *maxPage = 0;
     *minPage = (size_t)-1;
     do {
-        redisReply *r =
-            count ? cmd("SWARM.STATS %s COUNT %ld", cursor, count) : cmd("SWARM.STATS %s", cursor);
+        redisReply *r = count ? itCmd(c, "SWARM.STATS %s COUNT %ld", cursor, count)
+                              : itCmd(c, "SWARM.STATS %s", cursor);
         redisReply *page = pageOf(r, cursor, sizeof(cursor));
         if (page->elements > *maxPage) *maxPage = page->elements;
         /* The last page may be short; every other one holds at least COUNT tables when
@@ -150,7 +91,7 @@ static void expectEachOnce(const int *seen, int n) {
 static redisReply *findEntry(const char *key, redisReply **owner) {
     char cursor[32] = "0";
     do {
-        redisReply *r = cmd("SWARM.STATS %s COUNT 1000", cursor);
+        redisReply *r = itCmd(c, "SWARM.STATS %s COUNT 1000", cursor);
         redisReply *page = pageOf(r, cursor, sizeof(cursor));
         for (size_t i = 0; i < page->elements; i++) {
             if (strcmp(page->element[i]->element[0]->str, key) == 0) {
@@ -166,7 +107,7 @@ static redisReply *findEntry(const char *key, redisReply **owner) {
 
 /* Routes of key whose breaker is not closed, from SWARM.ROUTE LIST. */
 static long long breakersFromList(const char *key) {
-    redisReply *r = cmd("SWARM.ROUTE LIST %s", key);
+    redisReply *r = itCmd(c, "SWARM.ROUTE LIST %s", key);
     long long n = 0;
     for (size_t i = 0; i < r->elements; i++) {
         redisReply *b = itField(r->element[i], "breaker");
@@ -181,18 +122,18 @@ static long long breakersFromList(const char *key) {
 
 static void test_empty_database_is_cursor_zero_and_no_entries(void **state) {
     (void)state;
-    expectRepr(cmd("SWARM.STATS 0"), "[\"0\",[]]");
-    itExpectOk(cmd("SET plain v"));
-    itExpectInt(cmd("SWARM.SNAPSHOT SAVE snap {}"), 1);
-    expectRepr(cmd("SWARM.STATS 0 COUNT 1000"), "[\"0\",[]]");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0"), "[\"0\",[]]");
+    itExpectOk(itCmd(c, "SET plain v"));
+    itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE snap {}"), 1);
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT 1000"), "[\"0\",[]]");
 }
 
 static void test_iteration_lists_every_table_exactly_once_among_other_keys(void **state) {
     (void)state;
     enum { NT = 2500, NS = 3000 };
-    pipelined(NT, appendTable, NULL);
-    pipelined(NS, appendString, NULL);
-    for (int i = 0; i < 5; i++) itExpectInt(cmd("SWARM.SNAPSHOT SAVE snap:%d {}", i), 1);
+    itPipelined(c, NT, appendTable, NULL);
+    itPipelined(c, NS, appendString, NULL);
+    for (int i = 0; i < 5; i++) itExpectInt(itCmd(c, "SWARM.SNAPSHOT SAVE snap:%d {}", i), 1);
     const long counts[] = {0, 1, 7, 100, 1000};
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
         int *seen = calloc(NT, sizeof(int));
@@ -214,7 +155,7 @@ static void test_count_sets_the_page_size(void **state) {
      * gave up after 10 x COUNT empty buckets (which cannot happen for COUNT >= 100 here: the
      * 4096-bucket dict holds 3000 keys). */
     enum { NT = 3000 };
-    pipelined(NT, appendTable, NULL);
+    itPipelined(c, NT, appendTable, NULL);
     const long counts[] = {0, 1, 10, 100, 1000};
     int prevPages = 0;
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
@@ -233,7 +174,7 @@ static void test_count_sets_the_page_size(void **state) {
     }
     /* COUNT 1000 over 3000 tables: one call returns a thousand or so, not the default 100. */
     char next[32];
-    redisReply *r = cmd("SWARM.STATS 0 COUNT 1000");
+    redisReply *r = itCmd(c, "SWARM.STATS 0 COUNT 1000");
     redisReply *page = pageOf(r, next, sizeof(next));
     if (page->elements < 1000 || page->elements > 1000 + PAGE_SLACK || strcmp(next, "0") == 0)
         fail_msg("SWARM.STATS 0 COUNT 1000: %zu tables, next cursor %s", page->elements, next);
@@ -242,17 +183,17 @@ static void test_count_sets_the_page_size(void **state) {
 
 static void test_each_database_lists_its_own_tables(void **state) {
     (void)state;
-    itExpectInt(cmd("SWARM.ROUTE ADD zero a.b channel:x"), 1);
-    itExpectOk(cmd("SELECT 1"));
-    itExpectInt(cmd("SWARM.ROUTE ADD one a.b channel:x"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD zero a.b channel:x"), 1);
+    itExpectOk(itCmd(c, "SELECT 1"));
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD one a.b channel:x"), 1);
     char next[32];
-    redisReply *r = cmd("SWARM.STATS 0");
+    redisReply *r = itCmd(c, "SWARM.STATS 0");
     redisReply *page = pageOf(r, next, sizeof(next));
     if (page->elements != 1 || strcmp(page->element[0]->element[0]->str, "one") != 0)
         fail_msg("db 1 should list only 'one'");
     freeReplyObject(r);
-    itExpectOk(cmd("SELECT 0"));
-    r = cmd("SWARM.STATS 0");
+    itExpectOk(itCmd(c, "SELECT 0"));
+    r = itCmd(c, "SWARM.STATS 0");
     page = pageOf(r, next, sizeof(next));
     if (page->elements != 1 || strcmp(page->element[0]->element[0]->str, "zero") != 0)
         fail_msg("db 0 should list only 'zero'");
@@ -262,7 +203,7 @@ static void test_each_database_lists_its_own_tables(void **state) {
 /* ---- Counters ---- */
 
 static void publishN(const char *key, const char *type, int n) {
-    for (int i = 0; i < n; i++) freeReplyObject(cmd("SWARM.PUBLISH %s %s {}", key, type));
+    for (int i = 0; i < n; i++) freeReplyObject(itCmd(c, "SWARM.PUBLISH %s %s {}", key, type));
 }
 
 static void test_counters_equal_route_stats_and_count_open_breakers(void **state) {
@@ -270,19 +211,19 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
     /* ta: its only route has no subscriber, so it misses; five misses open its breaker and
      * the sixth message is shed. Misses and unrouted messages go to the dead-letter stream.
      * Denied and malformed types are rejected. */
-    itExpectInt(cmd("SWARM.ROUTE ADD ta task.> channel:nobody"), 1);
-    itExpectInt(cmd("SWARM.ROUTE ADD ta never.* channel:nobody2"), 2);
-    itExpectOk(cmd("SWARM.ROUTE DEFAULT ta stream:dead"));
-    itExpectInt(cmd("SWARM.ROUTE DENY ta secret\\..*"), 3);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD ta task.> channel:nobody"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD ta never.* channel:nobody2"), 2);
+    itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT ta stream:dead"));
+    itExpectInt(itCmd(c, "SWARM.ROUTE DENY ta secret\\..*"), 3);
     publishN("ta", "task.x", 6);
     publishN("ta", "other.x", 2);
-    itExpectError(cmd("SWARM.PUBLISH ta secret.x {}"), "DENIED", NULL);
-    itExpectError(cmd("SWARM.PUBLISH ta a..b {}"), "EVENTTYPE", NULL);
-    itExpectError(cmd("SWARM.PUBLISH ta task.x {bad"), "PAYLOAD", NULL);
+    itExpectError(itCmd(c, "SWARM.PUBLISH ta secret.x {}"), "DENIED", NULL);
+    itExpectError(itCmd(c, "SWARM.PUBLISH ta a..b {}"), "EVENTTYPE", NULL);
+    itExpectError(itCmd(c, "SWARM.PUBLISH ta task.x {bad"), "PAYLOAD", NULL);
     /* tb: three deliveries to a stream. tc: rules only. */
-    itExpectInt(cmd("SWARM.ROUTE ADD tb job.* stream:jobs"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD tb job.* stream:jobs"), 1);
     publishN("tb", "job.a", 3);
-    itExpectInt(cmd("SWARM.ROUTE ALLOW tc job\\..*"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ALLOW tc job\\..*"), 1);
 
     const struct {
         const char *key;
@@ -291,7 +232,7 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
     for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
         redisReply *owner = NULL;
         redisReply *e = findEntry(want[k].key, &owner);
-        redisReply *stats = cmd("SWARM.ROUTE STATS %s", want[k].key);
+        redisReply *stats = itCmd(c, "SWARM.ROUTE STATS %s", want[k].key);
         if (stats->elements != ROUTE_STATS_ELEMS)
             fail_msg("SWARM.ROUTE STATS %s has %zu elements", want[k].key, stats->elements);
         redisReply *got = e->element[1];
@@ -312,66 +253,69 @@ static void test_counters_equal_route_stats_and_count_open_breakers(void **state
         freeReplyObject(owner);
     }
     /* The workload did what the comments say, so the comparison above is not vacuous. */
-    redisReply *r = cmd("SWARM.ROUTE STATS ta");
+    redisReply *r = itCmd(c, "SWARM.ROUTE STATS ta");
     char want8[512];
     snprintf(want8, sizeof(want8),
              "[\"published\",:8,\"delivered\",:8,\"rejected\",:3,\"unrouted\",:2,"
              "\"deadlettered\",:8,\"shed\",:1,\"routes\",:2,\"rules\",:1,\"last-id\","
              "\"%s\",\"default\",\"stream:dead\",\"duplicates\",:0,\"msgids\",:0]",
              itField(r, "last-id")->str);
-    expectRepr(r, want8);
+    itExpectRepr(r, want8);
 }
 
 static void test_resp3_entry_is_a_map(void **state) {
     (void)state;
-    itExpectInt(cmd("SWARM.ROUTE ADD t a.b channel:x"), 1);
-    expectResp3("SWARM.STATS 0", "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%13\r\n"
-                                 "+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
-                                 "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
-                                 "+routes\r\n:1\r\n+rules\r\n:0\r\n+last-id\r\n$3\r\n0-0\r\n"
-                                 "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n"
-                                 "+breakers-open\r\n:0\r\n");
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD t a.b channel:x"), 1);
+    itExpectResp3(&srv, "SWARM.STATS 0",
+                  "*2\r\n$1\r\n0\r\n*1\r\n*2\r\n$1\r\nt\r\n%13\r\n"
+                  "+published\r\n:0\r\n+delivered\r\n:0\r\n+rejected\r\n:0\r\n"
+                  "+unrouted\r\n:0\r\n+deadlettered\r\n:0\r\n+shed\r\n:0\r\n"
+                  "+routes\r\n:1\r\n+rules\r\n:0\r\n+last-id\r\n$3\r\n0-0\r\n"
+                  "+default\r\n_\r\n+duplicates\r\n:0\r\n+msgids\r\n:0\r\n"
+                  "+breakers-open\r\n:0\r\n");
 }
 
 static void test_listing_does_not_touch_the_tables(void **state) {
     (void)state;
     /* Under an LFU policy a new key's counter is 5 and its first read makes it 6 for sure
      * (the increment probability is 1 at the initial value), so a read is visible. */
-    itExpectOk(cmd("CONFIG SET maxmemory-policy allkeys-lfu"));
-    itExpectInt(cmd("SWARM.ROUTE ADD t a.b channel:x"), 1);
-    itExpectInt(cmd("OBJECT FREQ t"), 5);
-    freeReplyObject(cmd("SWARM.STATS 0"));
-    freeReplyObject(cmd("SWARM.STATS 0 COUNT 1000"));
-    itExpectInt(cmd("OBJECT FREQ t"), 5);
-    freeReplyObject(cmd("SWARM.ROUTE STATS t"));
-    itExpectInt(cmd("OBJECT FREQ t"), 6);
+    itExpectOk(itCmd(c, "CONFIG SET maxmemory-policy allkeys-lfu"));
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD t a.b channel:x"), 1);
+    itExpectInt(itCmd(c, "OBJECT FREQ t"), 5);
+    freeReplyObject(itCmd(c, "SWARM.STATS 0"));
+    freeReplyObject(itCmd(c, "SWARM.STATS 0 COUNT 1000"));
+    itExpectInt(itCmd(c, "OBJECT FREQ t"), 5);
+    freeReplyObject(itCmd(c, "SWARM.ROUTE STATS t"));
+    itExpectInt(itCmd(c, "OBJECT FREQ t"), 6);
 }
 
 /* ---- Errors ---- */
 
 static void test_bad_cursor_and_count_are_err(void **state) {
     (void)state;
-    itExpectInt(cmd("SWARM.ROUTE ADD t a.b channel:x"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD t a.b channel:x"), 1);
     const char *cursors[] = {"x", "-1", "1.5", "", " 1", "18446744073709551616", "0x10"};
     for (size_t i = 0; i < sizeof(cursors) / sizeof(cursors[0]); i++)
-        expectRepr(cmd("SWARM.STATS %s", cursors[i]), "!ERR invalid cursor");
-    expectRepr(cmd("SWARM.STATS 0 COUNT 0"), "!ERR COUNT must be between 1 and 1000");
-    expectRepr(cmd("SWARM.STATS 0 COUNT 1001"), "!ERR COUNT must be between 1 and 1000");
-    expectRepr(cmd("SWARM.STATS 0 COUNT -5"), "!ERR COUNT must be between 1 and 1000");
-    expectRepr(cmd("SWARM.STATS 0 COUNT ten"), "!ERR value is not an integer or out of range");
-    expectRepr(cmd("SWARM.STATS 0 COUNT"), "!ERR syntax error");
-    expectRepr(cmd("SWARM.STATS 0 MATCH *"), "!ERR syntax error");
-    expectRepr(cmd("SWARM.STATS"), "!ERR wrong number of arguments for 'swarm.stats' command");
+        itExpectRepr(itCmd(c, "SWARM.STATS %s", cursors[i]), "!ERR invalid cursor");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT 0"), "!ERR COUNT must be between 1 and 1000");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT 1001"), "!ERR COUNT must be between 1 and 1000");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT -5"), "!ERR COUNT must be between 1 and 1000");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT ten"),
+                 "!ERR value is not an integer or out of range");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 COUNT"), "!ERR syntax error");
+    itExpectRepr(itCmd(c, "SWARM.STATS 0 MATCH *"), "!ERR syntax error");
+    itExpectRepr(itCmd(c, "SWARM.STATS"),
+                 "!ERR wrong number of arguments for 'swarm.stats' command");
     /* The largest cursor is accepted (and simply ends the walk), as SCAN accepts it. */
     char next[32];
-    redisReply *r = cmd("SWARM.STATS 18446744073709551615 COUNT 1000");
+    redisReply *r = itCmd(c, "SWARM.STATS 18446744073709551615 COUNT 1000");
     pageOf(r, next, sizeof(next));
     freeReplyObject(r);
     /* Bounds are inclusive. */
-    r = cmd("SWARM.STATS 0 COUNT 1");
+    r = itCmd(c, "SWARM.STATS 0 COUNT 1");
     pageOf(r, next, sizeof(next));
     freeReplyObject(r);
-    r = cmd("SWARM.STATS 0 count 1000");
+    r = itCmd(c, "SWARM.STATS 0 count 1000");
     pageOf(r, next, sizeof(next));
     freeReplyObject(r);
 }
@@ -380,18 +324,18 @@ static void test_bad_cursor_and_count_are_err(void **state) {
 
 static void test_command_info_and_docs(void **state) {
     (void)state;
-    char *info = repr(cmd("COMMAND INFO swarm.stats"));
+    char *info = itReprOf(itCmd(c, "COMMAND INFO swarm.stats"));
     const char *want = "[[\"swarm.stats\",:-2,[\"readonly\",\"module\"],:0,:0,:0,";
     if (strncmp(info, want, strlen(want)) != 0)
         fail_msg("COMMAND INFO swarm.stats: %s, expected it to start with %s", info, want);
     free(info);
-    char *docs = repr(cmd("COMMAND DOCS swarm.stats"));
+    char *docs = itReprOf(itCmd(c, "COMMAND DOCS swarm.stats"));
     if (strstr(docs, "\"summary\"") == NULL || strstr(docs, "\"cursor\"") == NULL ||
         strstr(docs, "\"COUNT\"") == NULL)
         fail_msg("COMMAND DOCS swarm.stats lacks summary or arguments: %s", docs);
     free(docs);
     /* SWARM.STATS declares no key: the server refuses GETKEYS in its own words. */
-    itExpectError(cmd("COMMAND GETKEYS SWARM.STATS 0"), "ERR", NULL);
+    itExpectError(itCmd(c, "COMMAND GETKEYS SWARM.STATS 0"), "ERR", NULL);
 }
 
 /* ---- The module's version ---- */
@@ -405,7 +349,7 @@ static void test_module_list_version_agrees_with_info(void **state) {
     assert_non_null(v);
     int major, minor, patch;
     assert_int_equal(sscanf(v, "%d.%d.%d", &major, &minor, &patch), 3);
-    redisReply *r = cmd("MODULE LIST");
+    redisReply *r = itCmd(c, "MODULE LIST");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     assert_int_equal(r->elements, 1);
     redisReply *ver = itField(r->element[0], "ver");

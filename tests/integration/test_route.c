@@ -865,7 +865,7 @@ static void test_info_counters_follow_the_keyspace(void **state) {
     itExpectInt(cmd("SWARM.ROUTE ALLOW a x"), 4);
     itExpectInt(cmd("SWARM.ROUTE ADD e e.f channel:x"), 1);
     expectCounters(2, 2, 1);
-    itExpectOk(cmd("FLUSHALL"));
+    itExpectOk(cmd("FLUSHALL SYNC"));
     expectCounters(0, 0, 0);
     itExpectInt(cmd("SWARM.ROUTE ADD a a.b channel:x"), 1);
     itExpectOk(cmd("FLUSHALL ASYNC"));

@@ -565,8 +565,10 @@ static void test_swarm_restore_corrupt_payload_is_refused(void **state_) {
         {"header only", "truncated", 20, 0, 0},
         {"empty", "truncated", 0, 0, 0},
         {"trailing byte", "trailing bytes", good.len + 1, 0, 0},
-        {"unknown format", "unsupported snapshot format 9", good.len, 0, 2 ^ 9},
-        {"pre-release format 1", "unsupported snapshot format 1", good.len, 0, 2 ^ 1},
+        {"unknown format", "unsupported snapshot format 9", good.len, 0,
+         0x2 ^ 9}, /* format 2 -> 9 */
+        {"pre-release format 1", "unsupported snapshot format 1", good.len, 0,
+         0x2 ^ 1},                                                      /* format 2 -> 1 */
         {"keep 0", "bad keep", good.len, 9, 4},                         /* keep 4 -> 0 */
         {"count above keep", "bad version count", good.len, 33, 4 ^ 5}, /* count 4 -> 5 */
         {"huge count", "bad version count at byte 33", good.len, 40, 0x10},

@@ -84,7 +84,7 @@ static void test_delta_commit(void **state) {
     swRule *rules[2] = {swTableRule(t, 3), swTableRule(t, 4)};
     swDelta d = {.clockMs = 1700000000000,
                  .clockSeq = 4,
-                 .inc = {1, 1, 0, 0, 1, 1},
+                 .inc = {1, 1, 0, 0, 1, 1, 0},
                  .routes = routes,
                  .nroutes = 2,
                  .rules = rules,
@@ -141,7 +141,7 @@ static void test_delta_format_is_documented(void **state) {
     swRule *rules[1] = {swTableRule(t, 4)};
     swDelta d = {.clockMs = 9,
                  .clockSeq = 8,
-                 .inc = {1, 0, 0, 0, 0, 0},
+                 .inc = {1, 0, 0, 0, 0, 0, 0},
                  .routes = routes,
                  .nroutes = 1,
                  .rules = rules,

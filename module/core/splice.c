@@ -52,25 +52,33 @@ static int resync(const char *base, size_t i, size_t bend, const char *target, s
     if (bn > window) bn = window;
     size_t slots = 1;
     while (slots < tn * 2) slots <<= 1;
-    uint32_t *head = swCalloc(slots + tn, sizeof(uint32_t));
+    /* head[s]: the first offset (+1) of chain s, 0 when empty; tail[s] and len[s] (valid
+     * once head[s] is set): its last offset (+1) and its length, so appending is O(1). */
+    size_t words = 2 * slots + tn, bytes;
+    if (words > SIZE_MAX / sizeof(uint32_t)) return 0;
+    bytes = words * sizeof(uint32_t);
+    if (slots > SIZE_MAX - bytes) return 0;
+    uint32_t *head = swAlloc(bytes + slots);
     if (head == NULL) return 0;
-    uint32_t *next = head + slots;
+    memset(head, 0, slots * sizeof(uint32_t));
+    uint32_t *tail = head + slots, *next = tail + slots;
+    unsigned char *len = (unsigned char *)(next + tn);
     const unsigned char *T = (const unsigned char *)target + j;
     const unsigned char *B = (const unsigned char *)base + i;
     uint64_t top = powAnchor(), h = gramHash(T);
     /* Each offset goes to the tail of its chain, so chains run from the nearest offset
-     * outwards; a chain stops growing at CHAIN_MAX (repetitive text). */
+     * outwards; a chain stops growing at CHAIN_MAX + 1 offsets (repetitive text). */
     for (size_t k = 0; k < tn; k++) {
         if (k > 0) h = (h - T[k - 1] * top) * HASH_MUL + T[k + ANCHOR - 1];
         size_t s = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 32) & (slots - 1);
         next[k] = 0;
         if (head[s] == 0) {
-            head[s] = (uint32_t)(k + 1);
-        } else {
-            uint32_t e = head[s];
-            int steps = 0;
-            while (next[e - 1] != 0 && steps++ < CHAIN_MAX) e = next[e - 1];
-            if (steps < CHAIN_MAX) next[e - 1] = (uint32_t)(k + 1);
+            head[s] = tail[s] = (uint32_t)(k + 1);
+            len[s] = 1;
+        } else if (len[s] <= CHAIN_MAX) {
+            next[tail[s] - 1] = (uint32_t)(k + 1);
+            tail[s] = (uint32_t)(k + 1);
+            len[s]++;
         }
     }
     size_t best = SIZE_MAX;

@@ -122,6 +122,62 @@ static void test_diff_small(void **state) {
     free(a);
 }
 
+/* Repetitive text (JSON records that share most of their bytes) fills the anchor chains to
+ * their cap: the diff stays exact, and an edit among the records stays small. */
+static void test_diff_repetitive(void **state) {
+    (void)state;
+    size_t n = 0, cap = 40000;
+    char *a = malloc(cap);
+    if (a == NULL) abort();
+    for (int r = 0; n + 64 < cap; r++) {
+        n += (size_t)snprintf(a + n, cap - n, "{\"id\":\"r-%d\",\"status\":\"open\",\"score\":1},",
+                              r % 7);
+    }
+    for (int iter = 0; iter < 100; iter++) {
+        size_t blen;
+        char *b = randomEdit(a, n, &blen, 1 + (int)below(4));
+        checkDiff(a, n, b, blen);
+        checkDiff(b, blen, a, n);
+        free(b);
+    }
+    char *b = malloc(n);
+    if (b == NULL) abort();
+    memcpy(b, a, n);
+    memcpy(b + n / 2, "XY", 2);
+    swBuf d = {0};
+    swSpliceDiff(a, n, b, n, &d);
+    if (d.len > 16) fail_msg("delta of %zu bytes for one edit", d.len);
+    swBufFree(&d);
+    free(b);
+    free(a);
+}
+
+/* A diff whose scratch tables cannot be had still gives an exact delta (larger, one splice
+ * to the end of the differing middle), once its output buffer could grow. */
+static void test_diff_scratch_nomem(void **state) {
+    (void)state;
+    char *a = randomText(5000);
+    size_t blen;
+    char *b = randomEdit(a, 5000, &blen, 4);
+    swBuf d = {0};
+    swBufReserve(&d, 2 * 5000 + 64); /* the output never needs to grow */
+    unitAllocFailAfter(0);
+    swSpliceDiff(a, 5000, b, blen, &d);
+    unitAllocFailAfter(-1);
+    assert_false(swBufFailed(&d));
+    size_t tlen = 0;
+    assert_int_equal(swSpliceCheck(d.data, d.len, 5000, &tlen, NULL), SW_OK);
+    assert_int_equal(tlen, blen);
+    swBuf out = {0};
+    swSpliceApply(d.data, d.len, a, 5000, &out);
+    assert_int_equal(out.len, blen);
+    assert_memory_equal(out.data, b, blen);
+    swBufFree(&out);
+    swBufFree(&d);
+    free(a);
+    free(b);
+}
+
 static void test_check_refuses_bad_deltas(void **state) {
     (void)state;
     swError err;
@@ -279,6 +335,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diff_exact),
         cmocka_unit_test(test_diff_small),
+        cmocka_unit_test(test_diff_repetitive),
+        cmocka_unit_test(test_diff_scratch_nomem),
         cmocka_unit_test(test_check_refuses_bad_deltas),
         cmocka_unit_test(test_rope_matches_chain),
         cmocka_unit_test(test_rope_nomem),

@@ -123,7 +123,7 @@ static swStatus arenaReserve(swSnap *s, size_t n) {
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
     size_t cap = s->aend + n;
-    cap += cap / 2;
+    cap += cap / 8; /* jemalloc size classes are 12.5-25 % apart: little slack */
     char *a = swRealloc(s->arena, cap);
     if (a == NULL) return SW_ERR_NOMEM;
     s->arena = a;

@@ -14,9 +14,9 @@
  * Deep history at small cost: the head is stored whole; every older version is stored as a
  * reverse delta from the version above it (splice.h: the byte ranges that differ), or whole
  * (a checkpoint) when the deltas between the head and the newest checkpoint would otherwise
- * outweigh the document. A one-member edit of an 88 KB document costs a few dozen bytes of
+ * outweigh two documents. A one-member edit of an 88 KB document costs a few dozen bytes of
  * history. Reading the head reconstructs nothing; reading an older version applies at most
- * about one document's worth of delta bytes, through a rope (no copy per delta).
+ * about two documents' worth of delta bytes, through a rope (no copy per delta).
  *
  * The history stores bytes; it does not look at them. Callers validate documents first.
  * Saving costs one copy and one hash of the document, plus one comparison pass against the

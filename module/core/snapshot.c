@@ -12,9 +12,10 @@
  *     delta (splice.h) that turns the next newer version into it. Deltas only point to newer
  *     versions, so evicting the oldest never breaks a chain;
  *   - sinceFull is the sum of the delta bytes between the head and the newest full version
- *     below it (lastFull, 0 when none): when saving would push it past the length of the
- *     version being stored, that version is stored full instead (a checkpoint). Reading any
- *     version therefore applies at most about one document's worth of delta bytes;
+ *     below it (lastFull, 0 when none): when saving would push it past CHAIN_DOCS times the
+ *     length of the version being stored, that version is stored full instead (a
+ *     checkpoint). Reading any version therefore applies at most about two documents' worth
+ *     of delta bytes;
  *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
  *     compacting the arena moves no meta;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
@@ -34,6 +35,12 @@
 
 #define KIND_FULL 0
 #define KIND_DELTA 1
+
+/* A version is stored whole once the deltas between the head and the newest whole version
+ * would outweigh this many documents: the bound on what reading an old version applies. Two,
+ * not one, halves the whole copies of a history of small edits (they cost as much as the
+ * deltas in a 1,000-version LangGraph thread) for twice the rebuild work. */
+#define CHAIN_DOCS 2
 
 typedef struct snapMeta {
     int64_t ts;
@@ -197,7 +204,8 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             swBufFree(&d);
             return SW_ERR_NOMEM;
         }
-        full = d.len > oldLen || d.len > UINT32_MAX || s->sinceFull + d.len > oldLen;
+        full = d.len > oldLen || d.len > UINT32_MAX ||
+               s->sinceFull + d.len > (uint64_t)CHAIN_DOCS * oldLen;
         if (full && oldLen + 1 > UINT32_MAX) {
             swBufFree(&d);
             return SW_ERR_LIMIT;

@@ -103,6 +103,15 @@ swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err);
  * fails; keep is unchanged. */
 size_t swSnapTrimBytes(swSnap *s, size_t max);
 
+/* Records that the head repeats no member name (jdup.h): the caller checked it, or derived it
+ * from a head already so marked (SWARM.SNAPSHOT EDIT). Every call that changes the head
+ * (Save, Restore) clears the mark, and Decode starts without it; Dup copies it. The mark is
+ * kept in memory only: it changes no stored byte. */
+void swSnapMarkHeadUnique(swSnap *s);
+
+/* 1 when the head carries the mark of swSnapMarkHeadUnique, else 0. */
+int swSnapHeadUnique(const swSnap *s);
+
 /* ---- Reading ---- */
 
 /* The newest version, or NULL when the history is empty. */

@@ -75,6 +75,7 @@ struct swSnap {
     uint64_t lastFull;
     snapView view[2];
     unsigned viewNext;
+    int headUnique; /* swSnapMarkHeadUnique since the head was last replaced */
 };
 
 /* ---- Ring and arena ---- */
@@ -253,6 +254,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     /* Evict before writing the new meta: a full ring's next slot is the oldest's. */
     while (evict-- > 0) evictOldest(s);
     s->headText = text;
+    s->headUnique = 0;
     *slotAt(s, s->count) = (snapMeta){ts, checksum, len, 0, 0, 1};
     s->count++;
     s->head++;
@@ -384,6 +386,7 @@ swSnap *swSnapDup(const swSnap *s) {
     d->updated = s->updated;
     d->sinceFull = s->sinceFull;
     d->lastFull = s->lastFull;
+    d->headUnique = s->headUnique;
     if (s->count == 0) return d;
     size_t live = s->aend - s->astart;
     d->ring = swAlloc(s->count * sizeof(snapMeta));
@@ -465,6 +468,14 @@ size_t swSnapTrimBytes(swSnap *s, size_t max) {
     ringTrim(s);
     arenaTrim(s);
     return evicted;
+}
+
+void swSnapMarkHeadUnique(swSnap *s) {
+    s->headUnique = s->count > 0;
+}
+
+int swSnapHeadUnique(const swSnap *s) {
+    return s->headUnique;
 }
 
 /* ---- Reading ---- */

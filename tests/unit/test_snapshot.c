@@ -702,6 +702,36 @@ static void test_checkpoints(void **state) {
     swSnapFree(s);
 }
 
+/* The head's "repeats no member name" mark: set on request, cleared by every new head and by
+ * a decode, copied by Dup, never set on an empty history. */
+static void test_head_unique_mark(void **state) {
+    (void)state;
+    swSnap *s = swSnapNew();
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapHeadUnique(s), 0); /* nothing to mark */
+    assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, 1, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapHeadUnique(s), 1);
+    swSnap *d = swSnapDup(s);
+    assert_non_null(d);
+    assert_int_equal(swSnapHeadUnique(d), 1);
+    swSnapFree(d);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(d), 0);
+    swSnapFree(d);
+    swFree(buf);
+    assert_int_equal(swSnapSave(s, "{\"a\":2}", 7, 2, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapRestore(s, 1, 3, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapFree(s);
+}
+
 /* Format 2 payloads: damage anywhere is refused or harmless, never crashes. */
 static void test_decode_v2_damage(void **state) {
     (void)state;
@@ -967,6 +997,7 @@ int main(void) {
         cmocka_unit_test(test_set_keep_survives_nomem),
         cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),
     };

@@ -177,8 +177,11 @@ static int SwarmSnapshotSave_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
         REDISMODULE_OK)
         return REDISMODULE_OK;
     if (keep == 0 && s == NULL) keep = swarmConfig.snapshotKeep;
-    SwarmSnapWrite w = {
-        .text = text, .len = len, .ts = RedisModule_Milliseconds(), .keep = (size_t)keep};
+    SwarmSnapWrite w = {.text = text,
+                        .len = len,
+                        .ts = RedisModule_Milliseconds(),
+                        .keep = (size_t)keep,
+                        .unique = 1}; /* checkJsonOrReply checked the names */
     writeAndReply(ctx, argv[2], key, s, &w, argv[3]);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
@@ -252,23 +255,25 @@ static int parseIfVersionOrReply(RedisModuleCtx *ctx, RedisModuleString **argv, 
 
 /* Writes a document computed from the head (PATCH, EDIT) as the new version, after checking
  * it against swarm.max-snapshot-bytes ("<what> document is N bytes, ...") and for repeated
- * member names (a head saved before they were refused may hold some); a new key takes
- * swarm.snapshot-keep. Returns the new version, or 0 after replying the error. */
+ * member names (a head saved before they were refused may hold some), unless derived says
+ * the caller has shown it repeats none; a new key takes swarm.snapshot-keep. Returns the new
+ * version, or 0 after replying the error. */
 static uint64_t writeResultOrReply(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                    RedisModuleKey *key, swSnap *existing, const char *text,
-                                   size_t len, const char *what, const char *event) {
+                                   size_t len, const char *what, const char *event, int derived) {
     if ((long long)len > swarmConfig.maxSnapshotBytes) {
         SwarmReplyError(ctx, SW_ERR_PAYLOAD,
                         "%s document is %zu bytes, more than swarm.max-snapshot-bytes (%lld)", what,
                         len, swarmConfig.maxSnapshotBytes);
         return 0;
     }
-    if (checkMembersOrReply(ctx, text, len, what) != REDISMODULE_OK) return 0;
+    if (!derived && checkMembersOrReply(ctx, text, len, what) != REDISMODULE_OK) return 0;
     SwarmSnapWrite w = {.text = text,
                         .len = len,
                         .ts = RedisModule_Milliseconds(),
                         .keep = existing ? 0 : (size_t)swarmConfig.snapshotKeep,
-                        .event = event};
+                        .event = event,
+                        .unique = 1};
     return writeAndReplicate(ctx, keyname, key, existing, &w, NULL);
 }
 
@@ -294,7 +299,7 @@ static int SwarmSnapshotPatch_RedisCommand(RedisModuleCtx *ctx, RedisModuleStrin
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else {
-        uint64_t v = writeResultOrReply(ctx, argv[2], key, s, out, outlen, "patched", NULL);
+        uint64_t v = writeResultOrReply(ctx, argv[2], key, s, out, outlen, "patched", NULL, 0);
         if (v) RedisModule_ReplyWithLongLong(ctx, (long long)v);
     }
     if (st == SW_OK) swFree(out);
@@ -322,8 +327,13 @@ static int SwarmSnapshotEdit_RedisCommand(RedisModuleCtx *ctx, RedisModuleString
     if (st != SW_OK) {
         SwarmReplyStatus(ctx, st, &err);
     } else if (checkMembersOrReply(ctx, ops, opslen, NULL) == REDISMODULE_OK) {
+        /* Ops whose values repeat no name cannot make a head that repeats none repeat one:
+         * add, copy and move to an existing member replace it (the pointer matches names as
+         * decoded, as jdup.h compares them), and no other op writes a name. The result of a
+         * head known unique (or of no head: "{}") needs no check of its own. */
+        int derived = s == NULL || swSnapHeadUnique(s);
         uint64_t v = writeResultOrReply(ctx, argv[2], key, s, res.doc, res.len, "edited",
-                                        "swarm.snapshot.edit");
+                                        "swarm.snapshot.edit", derived);
         if (v) {
             RedisModule_ReplyWithArray(ctx, 2);
             RedisModule_ReplyWithLongLong(ctx, (long long)v);

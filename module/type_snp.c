@@ -48,6 +48,7 @@ swStatus SwarmSnapType_Write(RedisModuleCtx *ctx, RedisModuleString *keyname, Re
         }
         return st;
     }
+    if (w->unique) swSnapMarkHeadUnique(s);
     if (w->keepBytes) swSnapTrimBytes(s, w->keepBytes);
     SwarmSnapType_Account(s, 1);
     if (!existing) RedisModule_ModuleTypeSetValue(key, SwarmSnapType, s);

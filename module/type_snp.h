@@ -37,6 +37,8 @@ typedef struct SwarmSnapWrite {
     size_t keepBytes; /* > 0: evict the oldest versions while the older versions, as stored,
                          take more bytes than this (swSnapTrimBytes); the head always stays */
     const char *event;
+    int unique; /* text is known to repeat no member name: the new head is marked so
+                   (swSnapMarkHeadUnique) */
 } SwarmSnapWrite;
 
 /* Applies w to the history at key (existing, or a new one when existing is NULL), keeps

@@ -14,9 +14,9 @@
  * Deep history at small cost: the head is stored whole; every older version is stored as a
  * reverse delta from the version above it (splice.h: the byte ranges that differ), or whole
  * (a checkpoint) when the deltas between the head and the newest checkpoint would otherwise
- * outweigh the document. A one-member edit of an 88 KB document costs a few dozen bytes of
+ * outweigh two documents. A one-member edit of an 88 KB document costs a few dozen bytes of
  * history. Reading the head reconstructs nothing; reading an older version applies at most
- * about one document's worth of delta bytes, through a rope (no copy per delta).
+ * about two documents' worth of delta bytes, through a rope (no copy per delta).
  *
  * The history stores bytes; it does not look at them. Callers validate documents first.
  * Saving costs one copy and one hash of the document, plus one comparison pass against the
@@ -102,6 +102,15 @@ swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err);
  * exceed max; the head is never evicted. Returns how many versions were evicted. Never
  * fails; keep is unchanged. */
 size_t swSnapTrimBytes(swSnap *s, size_t max);
+
+/* Records that the head repeats no member name (jdup.h): the caller checked it, or derived it
+ * from a head already so marked (SWARM.SNAPSHOT EDIT). Every call that changes the head
+ * (Save, Restore) clears the mark, and Decode starts without it; Dup copies it. The mark is
+ * kept in memory only: it changes no stored byte. */
+void swSnapMarkHeadUnique(swSnap *s);
+
+/* 1 when the head carries the mark of swSnapMarkHeadUnique, else 0. */
+int swSnapHeadUnique(const swSnap *s);
 
 /* ---- Reading ---- */
 

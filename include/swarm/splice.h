@@ -16,7 +16,10 @@
  *
  * swSpliceDiff finds the ranges by a common prefix and suffix, then walks the middle and, at
  * each difference, looks for the nearest point where the texts agree again (16-byte anchors
- * hashed over a window that grows from 256 bytes to 8 KB). Differences it cannot resolve
+ * hashed over a window that grows from 256 bytes to 8 KB; where one text has more bytes to
+ * skip than the other, they must agree for 256 bytes, so that shifted look-alike content,
+ * such as a list that lost its first element, costs one insertion and one deletion instead
+ * of a splice per element). Differences it cannot resolve
  * within the window become one splice to the end of the middle, so the delta is always exact
  * (reconstruction never depends on the heuristics), only sometimes larger than needed. Cost:
  * one comparison pass plus a hash window per difference.

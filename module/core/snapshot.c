@@ -12,9 +12,10 @@
  *     delta (splice.h) that turns the next newer version into it. Deltas only point to newer
  *     versions, so evicting the oldest never breaks a chain;
  *   - sinceFull is the sum of the delta bytes between the head and the newest full version
- *     below it (lastFull, 0 when none): when saving would push it past the length of the
- *     version being stored, that version is stored full instead (a checkpoint). Reading any
- *     version therefore applies at most about one document's worth of delta bytes;
+ *     below it (lastFull, 0 when none): when saving would push it past CHAIN_DOCS times the
+ *     length of the version being stored, that version is stored full instead (a
+ *     checkpoint). Reading any version therefore applies at most about two documents' worth
+ *     of delta bytes;
  *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
  *     compacting the arena moves no meta;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
@@ -34,6 +35,12 @@
 
 #define KIND_FULL 0
 #define KIND_DELTA 1
+
+/* A version is stored whole once the deltas between the head and the newest whole version
+ * would outweigh this many documents: the bound on what reading an old version applies. Two,
+ * not one, halves the whole copies of a history of small edits (they cost as much as the
+ * deltas in a 1,000-version LangGraph thread) for twice the rebuild work. */
+#define CHAIN_DOCS 2
 
 typedef struct snapMeta {
     int64_t ts;
@@ -68,6 +75,7 @@ struct swSnap {
     uint64_t lastFull;
     snapView view[2];
     unsigned viewNext;
+    int headUnique; /* swSnapMarkHeadUnique since the head was last replaced */
 };
 
 /* ---- Ring and arena ---- */
@@ -123,7 +131,7 @@ static swStatus arenaReserve(swSnap *s, size_t n) {
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
     size_t cap = s->aend + n;
-    cap += cap / 2;
+    cap += cap / 8; /* jemalloc size classes are 12.5-25 % apart: little slack */
     char *a = swRealloc(s->arena, cap);
     if (a == NULL) return SW_ERR_NOMEM;
     s->arena = a;
@@ -197,7 +205,8 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             swBufFree(&d);
             return SW_ERR_NOMEM;
         }
-        full = d.len > oldLen || d.len > UINT32_MAX || s->sinceFull + d.len > oldLen;
+        full = d.len > oldLen || d.len > UINT32_MAX ||
+               s->sinceFull + d.len > (uint64_t)CHAIN_DOCS * oldLen;
         if (full && oldLen + 1 > UINT32_MAX) {
             swBufFree(&d);
             return SW_ERR_LIMIT;
@@ -245,6 +254,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     /* Evict before writing the new meta: a full ring's next slot is the oldest's. */
     while (evict-- > 0) evictOldest(s);
     s->headText = text;
+    s->headUnique = 0;
     *slotAt(s, s->count) = (snapMeta){ts, checksum, len, 0, 0, 1};
     s->count++;
     s->head++;
@@ -376,6 +386,7 @@ swSnap *swSnapDup(const swSnap *s) {
     d->updated = s->updated;
     d->sinceFull = s->sinceFull;
     d->lastFull = s->lastFull;
+    d->headUnique = s->headUnique;
     if (s->count == 0) return d;
     size_t live = s->aend - s->astart;
     d->ring = swAlloc(s->count * sizeof(snapMeta));
@@ -457,6 +468,14 @@ size_t swSnapTrimBytes(swSnap *s, size_t max) {
     ringTrim(s);
     arenaTrim(s);
     return evicted;
+}
+
+void swSnapMarkHeadUnique(swSnap *s) {
+    s->headUnique = s->count > 0;
+}
+
+int swSnapHeadUnique(const swSnap *s) {
+    return s->headUnique;
 }
 
 /* ---- Reading ---- */

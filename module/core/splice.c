@@ -19,6 +19,7 @@
 #define WINDOW_SMALL 256  /* first search window after a difference */
 #define WINDOW_LARGE 8192 /* second one */
 #define CHAIN_MAX 32      /* candidates looked at per hash bucket */
+#define SHIFT_RUN 256     /* bytes that must agree to step back in at a shifted offset */
 #define HASH_MUL 0x100000001b3ULL
 
 /* Offset of the first difference of a[0..n) and b[0..n), or n. */
@@ -41,9 +42,21 @@ static uint64_t powAnchor(void) {
     return p;
 }
 
+/* Whether two texts that share ANCHOR bytes go on agreeing for SHIFT_RUN bytes (or to the end
+ * of either). Shifted similar content (a list whose first element was dropped, records that
+ * look alike) shares short runs everywhere: stepping back in at one of those would align
+ * each element with its neighbour and record their differences as dozens of small splices,
+ * where one insertion and one deletion say it all. */
+static int agreeFor(const unsigned char *b, size_t bn, const unsigned char *t, size_t tn) {
+    size_t n = bn < tn ? bn : tn;
+    if (n > SHIFT_RUN) n = SHIFT_RUN;
+    return memcmp(b, t, n) == 0;
+}
+
 /* After a difference at base[i] / target[j] (ends bend, tend): the nearest offsets *a >= i,
- * *t >= j, smallest (a - i) + (t - j) first, where ANCHOR bytes agree, searching window bytes
- * ahead on each side. 1 when found; 0 when not (or when the scratch table cannot be had). */
+ * *t >= j, smallest (a - i) + (t - j) first, where ANCHOR bytes agree (SHIFT_RUN bytes when
+ * a - i != t - j), searching window bytes ahead on each side. 1 when found; 0 when not (or when the
+ * scratch table cannot be had). */
 static int resync(const char *base, size_t i, size_t bend, const char *target, size_t j,
                   size_t tend, size_t window, size_t *a, size_t *t) {
     if (bend - i < ANCHOR || tend - j < ANCHOR) return 0;
@@ -52,25 +65,33 @@ static int resync(const char *base, size_t i, size_t bend, const char *target, s
     if (bn > window) bn = window;
     size_t slots = 1;
     while (slots < tn * 2) slots <<= 1;
-    uint32_t *head = swCalloc(slots + tn, sizeof(uint32_t));
+    /* head[s]: the first offset (+1) of chain s, 0 when empty; tail[s] and len[s] (valid
+     * once head[s] is set): its last offset (+1) and its length, so appending is O(1). */
+    size_t words = 2 * slots + tn, bytes;
+    if (words > SIZE_MAX / sizeof(uint32_t)) return 0;
+    bytes = words * sizeof(uint32_t);
+    if (slots > SIZE_MAX - bytes) return 0;
+    uint32_t *head = swAlloc(bytes + slots);
     if (head == NULL) return 0;
-    uint32_t *next = head + slots;
+    memset(head, 0, slots * sizeof(uint32_t));
+    uint32_t *tail = head + slots, *next = tail + slots;
+    unsigned char *len = (unsigned char *)(next + tn);
     const unsigned char *T = (const unsigned char *)target + j;
     const unsigned char *B = (const unsigned char *)base + i;
     uint64_t top = powAnchor(), h = gramHash(T);
     /* Each offset goes to the tail of its chain, so chains run from the nearest offset
-     * outwards; a chain stops growing at CHAIN_MAX (repetitive text). */
+     * outwards; a chain stops growing at CHAIN_MAX + 1 offsets (repetitive text). */
     for (size_t k = 0; k < tn; k++) {
         if (k > 0) h = (h - T[k - 1] * top) * HASH_MUL + T[k + ANCHOR - 1];
         size_t s = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 32) & (slots - 1);
         next[k] = 0;
         if (head[s] == 0) {
-            head[s] = (uint32_t)(k + 1);
-        } else {
-            uint32_t e = head[s];
-            int steps = 0;
-            while (next[e - 1] != 0 && steps++ < CHAIN_MAX) e = next[e - 1];
-            if (steps < CHAIN_MAX) next[e - 1] = (uint32_t)(k + 1);
+            head[s] = tail[s] = (uint32_t)(k + 1);
+            len[s] = 1;
+        } else if (len[s] <= CHAIN_MAX) {
+            next[tail[s] - 1] = (uint32_t)(k + 1);
+            tail[s] = (uint32_t)(k + 1);
+            len[s]++;
         }
     }
     size_t best = SIZE_MAX;
@@ -82,7 +103,10 @@ static int resync(const char *base, size_t i, size_t bend, const char *target, s
         for (uint32_t e = head[s]; e != 0 && steps < CHAIN_MAX; e = next[e - 1], steps++) {
             size_t m = e - 1;
             if (k + m >= best) break; /* chains run nearest first */
-            if (memcmp(B + k, T + m, ANCHOR) == 0) {
+            /* In step again after k == m bytes: a substitution, ANCHOR bytes suffice; at a
+             * shift, the texts must agree for longer (agreeFor). */
+            if (memcmp(B + k, T + m, ANCHOR) == 0 &&
+                (k == m || agreeFor(B + k, bend - i - k, T + m, tend - j - m))) {
                 best = k + m;
                 *a = i + k;
                 *t = j + m;

@@ -19,9 +19,18 @@
 #include <string.h>
 
 #include "swarm/alloc.h"
+#include "swarm/jdup.h"
 #include "swarm/jpatch.h"
 #include "swarm/json.h"
 #include "jpatch_oracle.h"
+
+/* SWARM.SNAPSHOT EDIT does not check the result of a head known to repeat no member name
+ * (cmd_snapshot.c): ops whose text repeats none must not make such a document repeat one. */
+static int addsRepeat(const char *doc, size_t dlen, const char *ops, size_t olen,
+                      const swJsonPatchResult *res) {
+    return swJsonDupCheck(doc, dlen, NULL) == SW_OK && swJsonDupCheck(ops, olen, NULL) == SW_OK &&
+           swJsonDupCheck(res->doc, res->len, NULL) != SW_OK;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -212,6 +221,8 @@ static void structured(const uint8_t *data, size_t size) {
             broken = "incr values differ";
         else if (swJsonValidate(res.doc, res.len, SW_JSON_MAX_DEPTH, NULL) != SW_OK)
             broken = "result is not valid JSON";
+        else if (addsRepeat(dt, strlen(dt), ot, strlen(ot), &res))
+            broken = "result repeats a member name";
         if (broken) fprintf(stderr, "want %s\ngot  %.*s\n", rt, (int)res.len, res.doc);
         cJSON_Delete(mine);
         cJSON_free(rt);
@@ -248,6 +259,10 @@ static void raw(const uint8_t *data, size_t size) {
         if (st == SW_OK) {
             if (swJsonValidate(res.doc, res.len, DEPTH, NULL) != SW_OK) {
                 fprintf(stderr, "EDIT produced invalid JSON: %.*s\n", (int)res.len, res.doc);
+                abort();
+            }
+            if (addsRepeat(doc, dlen, ops, olen, &res)) {
+                fprintf(stderr, "EDIT made a repeated member name: %.*s\n", (int)res.len, res.doc);
                 abort();
             }
             swJsonPatchResultFree(&res);

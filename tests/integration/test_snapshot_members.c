@@ -66,6 +66,29 @@ static void test_patch_and_edit_values(void **state) {
     itExpectInt(itCmd(c, "DEL m:p"), 1);
 }
 
+/* EDIT of a head that passed the check does not check its result again: none of its ops can
+ * add a repeat. add, copy and move onto a name the head already holds, written with escapes,
+ * replace that member; a value that repeats a name is refused in the ops. */
+static void test_edit_of_a_checked_head_adds_no_repeat(void **state) {
+    (void)state;
+    itExpectInt(snap("SAVE", "m:e", "{\"\\u0061\":1,\"b\":{\"c\":1}}"), 1);
+    redisReply *r = snap("EDIT", "m:e", "[{\"op\":\"add\",\"path\":\"/a\",\"value\":2}]");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    itExpectStr(itCmd(c, "SWARM.SNAPSHOT GET m:e"), "{\"\\u0061\":2,\"b\":{\"c\":1}}");
+    r = snap("EDIT", "m:e",
+             "[{\"op\":\"copy\",\"from\":\"/b\",\"path\":\"/a\"},"
+             "{\"op\":\"move\",\"from\":\"/b/c\",\"path\":\"/a/c\"}]");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    itExpectStr(itCmd(c, "SWARM.SNAPSHOT GET m:e"), "{\"\\u0061\":{\"c\":1},\"b\":{}}");
+    expectErrorText(
+        snap("EDIT", "m:e", "[{\"op\":\"add\",\"path\":\"/d\",\"value\":{\"x\":1,\"x\":2}}]"),
+        "PAYLOAD duplicate member 'x' at byte 40");
+    assert_int_equal(headOf("m:e"), 3);
+    itExpectInt(itCmd(c, "DEL m:e"), 1);
+}
+
 /* Histories that hold repeats (stored before they were refused, here through the replicated
  * effect, which is applied as it is) still load and read; a write whose result still repeats
  * a name is refused, one that removes the repeat is taken. */
@@ -97,6 +120,7 @@ int main(void) {
         cmocka_unit_test(test_save_refuses_repeated_names),
         cmocka_unit_test(test_patch_and_edit_values),
         cmocka_unit_test(test_old_repeats_are_read_and_repaired),
+        cmocka_unit_test(test_edit_of_a_checked_head_adds_no_repeat),
     };
     itFixture(&srv, &c, internalOpen, NULL);
     return cmocka_run_group_tests(tests, itFixtureSetup, itFixtureTeardown);

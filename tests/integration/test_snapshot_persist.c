@@ -292,6 +292,52 @@ static void test_replica_holds_same_history(void **state_) {
     itDestroy(&m);
 }
 
+/* A sliding window of look-alike messages (the first dropped, one appended, per EDIT) makes
+ * reverse deltas that skip shifted content and, every few dozen versions, a version stored
+ * whole. The master reloads its history from RDB halfway, so its later choices rest on the
+ * bookkeeping rebuilt from the stored forms; the replica, which never reloads, must still
+ * hold the same bytes (DEBUG DIGEST-VALUE digests the stored forms). */
+static void test_replica_same_deltas_for_shifted_edits(void **state_) {
+    (void)state_;
+    const char *mextra[] = {"--repl-diskless-sync-delay", "0", NULL};
+    itServer m, r;
+    itStart(&m, NULL, mextra);
+    itStart(&r, NULL, NULL);
+    redisContext *mc = itConnectTimeout(&m, 10000), *rc = itConnectTimeout(&r, 10000);
+    itExpectOk(itCmd(rc, "REPLICAOF 127.0.0.1 %d", m.port));
+    assert_true(itWaitInfo(rc, "replication", "master_link_status", "up", 10000));
+    char doc[4096], ops[1024];
+    size_t n = (size_t)snprintf(doc, sizeof(doc), "{\"n\":0,\"m\":[");
+    for (int i = 0; i < 10; i++) {
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n,
+                              "%s{\"id\":\"msg-%d\",\"role\":\"%s\",\"text\":\"agent agent edge "
+                              "agent plan agent agent agent edge agent agent\"}",
+                              i ? "," : "", i, i % 2 ? "user" : "assistant");
+    }
+    snprintf(doc + n, sizeof(doc) - n, "]}");
+    itExpectInt(itCmd(mc, "SWARM.SNAPSHOT SAVE w:win %s KEEP 1000", doc), 1);
+    for (int i = 10; i < 310; i++) {
+        snprintf(ops, sizeof(ops),
+                 "[{\"op\":\"remove\",\"path\":\"/m/0\"},{\"op\":\"add\",\"path\":\"/m/-\","
+                 "\"value\":{\"id\":\"msg-%d\",\"role\":\"%s\",\"text\":\"agent %s agent edge "
+                 "agent plan agent agent agent edge agent agent\"}},"
+                 "{\"op\":\"replace\",\"path\":\"/n\",\"value\":%d}]",
+                 i, i % 2 ? "user" : "assistant", i % 3 ? "edge" : "plan", i);
+        redisReply *e = itCmd(mc, "SWARM.SNAPSHOT EDIT w:win %s", ops);
+        if (e->type != REDIS_REPLY_ARRAY || e->element[0]->integer != i - 8)
+            fail_msg("EDIT %d: %s", i, e->str ? e->str : "unexpected reply");
+        freeReplyObject(e);
+        if (i == 160) itExpectOk(itCmd(mc, "DEBUG RELOAD"));
+    }
+    itExpectInt(itCmd(mc, "WAIT 1 5000"), 1);
+    char *ms = state(mc, "w:win"), *rs = state(rc, "w:win");
+    expectSameState(ms, rs, "the replica");
+    free(ms), free(rs);
+    redisFree(mc), redisFree(rc);
+    itDestroy(&r);
+    itDestroy(&m);
+}
+
 /* swarm.snapshot-keep-bytes bounds what the older versions take. The bound travels with each
  * replicated write, so a replica configured otherwise, and an AOF replayed by a server
  * configured otherwise, evict exactly the same versions. */
@@ -679,6 +725,7 @@ static void test_swarm_restore_empty_history_is_refused(void **state_) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_debug_reload_keeps_history),
+        cmocka_unit_test(test_replica_same_deltas_for_shifted_edits),
         cmocka_unit_test(test_save_and_restart_keeps_history),
         cmocka_unit_test(test_aof_rewrite_and_restart_keeps_history),
         cmocka_unit_test(test_aof_replay_keeps_timestamps),

@@ -659,21 +659,25 @@ static void test_property_history_exact(void **state) {
 }
 
 /* A rewrite of the whole document is stored whole; small edits as deltas; the delta bytes
- * between the head and the newest checkpoint never exceed a document. */
+ * between the head and the newest checkpoint never exceed two documents, and do exceed one
+ * (a checkpoint is not taken sooner than it must). */
 static void test_checkpoints(void **state) {
     (void)state;
     rng = 77;
     swSnap *s = swSnapNew();
-    size_t n = 4000;
+    size_t n = 2000;
     char *doc = randomDoc(n);
+    size_t maxChain = 0;
     assert_int_equal(swSnapSave(s, doc, n, 1, 1000, NULL, NULL), SW_OK);
     for (int i = 0; i < 300; i++) {
         memcpy(doc + below(n - 8), "EDIT", 4);
         assert_int_equal(swSnapSave(s, doc, n, 2 + i, 0, NULL, NULL), SW_OK);
         swSnapStorage st;
         swSnapGetStorage(s, &st);
-        assert_true(st.chainBytes <= n);
+        assert_true(st.chainBytes <= 2 * n);
+        if (st.chainBytes > maxChain) maxChain = st.chainBytes;
     }
+    assert_true(maxChain > n);
     swSnapStorage st;
     swSnapGetStorage(s, &st);
     assert_int_equal(st.deltas + st.checkpoints, 300);
@@ -698,6 +702,36 @@ static void test_checkpoints(void **state) {
     swSnapFree(s);
 }
 
+/* The head's "repeats no member name" mark: set on request, cleared by every new head and by
+ * a decode, copied by Dup, never set on an empty history. */
+static void test_head_unique_mark(void **state) {
+    (void)state;
+    swSnap *s = swSnapNew();
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapHeadUnique(s), 0); /* nothing to mark */
+    assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, 1, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapHeadUnique(s), 1);
+    swSnap *d = swSnapDup(s);
+    assert_non_null(d);
+    assert_int_equal(swSnapHeadUnique(d), 1);
+    swSnapFree(d);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(d), 0);
+    swSnapFree(d);
+    swFree(buf);
+    assert_int_equal(swSnapSave(s, "{\"a\":2}", 7, 2, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapMarkHeadUnique(s);
+    assert_int_equal(swSnapRestore(s, 1, 3, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapHeadUnique(s), 0);
+    swSnapFree(s);
+}
+
 /* Format 2 payloads: damage anywhere is refused or harmless, never crashes. */
 static void test_decode_v2_damage(void **state) {
     (void)state;
@@ -708,7 +742,8 @@ static void test_decode_v2_damage(void **state) {
     for (int i = 0; i < 12; i++) {
         if (i == 6) {
             free(doc);
-            doc = randomDoc(n); /* a checkpoint in the middle */
+            doc = randomDoc(n);
+            memset(doc, 'Z', n); /* nothing in common with the last: a checkpoint */
         }
         memcpy(doc + below(n - 8), "EDIT", 4);
         assert_int_equal(swSnapSave(s, doc, n, i, 20, NULL, NULL), SW_OK);
@@ -962,6 +997,7 @@ int main(void) {
         cmocka_unit_test(test_set_keep_survives_nomem),
         cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),
     };

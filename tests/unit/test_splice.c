@@ -122,6 +122,91 @@ static void test_diff_small(void **state) {
     free(a);
 }
 
+/* Repetitive text (JSON records that share most of their bytes) fills the anchor chains to
+ * their cap: the diff stays exact, and an edit among the records stays small. */
+static void test_diff_repetitive(void **state) {
+    (void)state;
+    size_t n = 0, cap = 40000;
+    char *a = malloc(cap);
+    if (a == NULL) abort();
+    for (int r = 0; n + 64 < cap; r++) {
+        n += (size_t)snprintf(a + n, cap - n, "{\"id\":\"r-%d\",\"status\":\"open\",\"score\":1},",
+                              r % 7);
+    }
+    for (int iter = 0; iter < 100; iter++) {
+        size_t blen;
+        char *b = randomEdit(a, n, &blen, 1 + (int)below(4));
+        checkDiff(a, n, b, blen);
+        checkDiff(b, blen, a, n);
+        free(b);
+    }
+    char *b = malloc(n);
+    if (b == NULL) abort();
+    memcpy(b, a, n);
+    memcpy(b + n / 2, "XY", 2);
+    swBuf d = {0};
+    swSpliceDiff(a, n, b, n, &d);
+    if (d.len > 16) fail_msg("delta of %zu bytes for one edit", d.len);
+    swBufFree(&d);
+    free(b);
+    free(a);
+}
+
+/* A diff whose scratch tables cannot be had still gives an exact delta (larger, one splice
+ * to the end of the differing middle), once its output buffer could grow. */
+static void test_diff_scratch_nomem(void **state) {
+    (void)state;
+    char *a = randomText(5000);
+    size_t blen;
+    char *b = randomEdit(a, 5000, &blen, 4);
+    swBuf d = {0};
+    swBufReserve(&d, 2 * 5000 + 64); /* the output never needs to grow */
+    unitAllocFailAfter(0);
+    swSpliceDiff(a, 5000, b, blen, &d);
+    unitAllocFailAfter(-1);
+    assert_false(swBufFailed(&d));
+    size_t tlen = 0;
+    assert_int_equal(swSpliceCheck(d.data, d.len, 5000, &tlen, NULL), SW_OK);
+    assert_int_equal(tlen, blen);
+    swBuf out = {0};
+    swSpliceApply(d.data, d.len, a, 5000, &out);
+    assert_int_equal(out.len, blen);
+    assert_memory_equal(out.data, b, blen);
+    swBufFree(&out);
+    swBufFree(&d);
+    free(a);
+    free(b);
+}
+
+/* A list of look-alike records that loses its first record and gains one at the end: the
+ * delta is the dropped record put back and the new one deleted, not a splice per record. */
+static void test_diff_shifted_list(void **state) {
+    (void)state;
+    char rec[12][200];
+    for (int r = 0; r < 12; r++) {
+        snprintf(rec[r], sizeof(rec[r]),
+                 "{\"id\":\"msg-%d\",\"role\":\"%s\",\"content\":\"agent agent %s agent agent "
+                 "agent edge agent agent agent agent agent agent agent agent agent agent\"}",
+                 500 + r, r % 2 ? "user" : "assistant", r % 3 ? "edge" : "plan");
+    }
+    char a[4000], b[4000];
+    size_t an = 0, bn = 0;
+    an += (size_t)snprintf(a + an, sizeof(a) - an, "{\"messages\":[");
+    bn += (size_t)snprintf(b + bn, sizeof(b) - bn, "{\"messages\":[");
+    for (int r = 0; r < 10; r++) {
+        an += (size_t)snprintf(a + an, sizeof(a) - an, "%s%s", r ? "," : "", rec[r]);
+        bn += (size_t)snprintf(b + bn, sizeof(b) - bn, "%s%s", r ? "," : "", rec[r + 1]);
+    }
+    an += (size_t)snprintf(a + an, sizeof(a) - an, "]}");
+    bn += (size_t)snprintf(b + bn, sizeof(b) - bn, "]}");
+    checkDiff(b, bn, a, an);
+    swBuf d = {0};
+    swSpliceDiff(b, bn, a, an, &d); /* the reverse delta: from the new list to the old */
+    size_t one = strlen(rec[0]) + 1;
+    if (d.len > one + 16) fail_msg("delta of %zu bytes for one record of %zu", d.len, one);
+    swBufFree(&d);
+}
+
 static void test_check_refuses_bad_deltas(void **state) {
     (void)state;
     swError err;
@@ -230,25 +315,28 @@ static void ropeFailed(void *arg) {
     swSpliceRopeFree(&((struct ropeRun *)arg)->r);
 }
 
+/* 40 edits far enough apart (more than the diff's 256-byte shift run) to stay 40 splices. */
+#define ROPE_TEXT 50000
+
 static void test_rope_nomem(void **state) {
     (void)state;
-    char *a = randomText(5000);
+    char *a = randomText(ROPE_TEXT);
     size_t blen;
-    char *b = randomEdit(a, 5000, &blen, 40);
+    char *b = randomEdit(a, ROPE_TEXT, &blen, 40);
     swBuf d = {0};
-    swSpliceDiff(b, blen, a, 5000, &d);
+    swSpliceDiff(b, blen, a, ROPE_TEXT, &d);
     struct ropeRun run = {b, blen, &d, {0}};
     assert_true(unitAllocSweep(ropeStep, ropeFailed, &run) >= 2);
-    char *got = malloc(5000);
+    char *got = malloc(ROPE_TEXT);
     if (got == NULL) abort();
     swSpliceRopeWrite(&run.r, got);
-    assert_memory_equal(got, a, 5000);
+    assert_memory_equal(got, a, ROPE_TEXT);
     free(got);
     swSpliceRopeFree(&run.r);
     /* A failing diff latches its buffer. */
     swBuf f = {0};
     unitAllocFailAfter(0);
-    swSpliceDiff(b, blen, a, 5000, &f);
+    swSpliceDiff(b, blen, a, ROPE_TEXT, &f);
     unitAllocFailAfter(-1);
     assert_true(swBufFailed(&f));
     swBufFree(&f);
@@ -279,6 +367,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diff_exact),
         cmocka_unit_test(test_diff_small),
+        cmocka_unit_test(test_diff_repetitive),
+        cmocka_unit_test(test_diff_scratch_nomem),
+        cmocka_unit_test(test_diff_shifted_list),
         cmocka_unit_test(test_check_refuses_bad_deltas),
         cmocka_unit_test(test_rope_matches_chain),
         cmocka_unit_test(test_rope_nomem),

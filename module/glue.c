@@ -196,6 +196,18 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
     return REDISMODULE_ERR;
 }
 
+/* ASCII case-insensitive equality of len bytes (an option token is a few letters: cheaper
+ * inline than a strncasecmp call). */
+static int tokenEqual(const char *a, const char *b, size_t len) {
+    for (size_t j = 0; j < len; j++) {
+        unsigned char x = (unsigned char)a[j], y = (unsigned char)b[j];
+        if (x >= 'a' && x <= 'z') x -= 'a' - 'A';
+        if (y >= 'a' && y <= 'z') y -= 'a' - 'A';
+        if (x != y) return 0;
+    }
+    return 1;
+}
+
 swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,
                            size_t n, swError *err) {
     for (size_t k = 0; k < n; k++) opts[k].at = 0;
@@ -203,7 +215,7 @@ swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOp
         size_t len;
         const char *tok = RedisModule_StringPtrLen(argv[i], &len);
         size_t k = 0;
-        while (k < n && !(opts[k].len == len && strncasecmp(opts[k].token, tok, len) == 0)) k++;
+        while (k < n && !(opts[k].len == len && tokenEqual(opts[k].token, tok, len))) k++;
         if (k == n || i + opts[k].nargs >= argc)
             return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
         opts[k].at = i;

@@ -196,14 +196,12 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
     return REDISMODULE_ERR;
 }
 
-/* ASCII case-insensitive equality of len bytes (an option token is a few letters: cheaper
- * inline than a strncasecmp call). */
-static int tokenEqual(const char *a, const char *b, size_t len) {
+/* Whether arg (len bytes) is token in any case: cheaper inline than a strncasecmp call.
+ * Tokens are letters, for which | 0x20 folds case exactly (a byte that is not the letter in
+ * either case never matches). */
+static int tokenEqual(const char *token, const char *arg, size_t len) {
     for (size_t j = 0; j < len; j++) {
-        unsigned char x = (unsigned char)a[j], y = (unsigned char)b[j];
-        if (x >= 'a' && x <= 'z') x -= 'a' - 'A';
-        if (y >= 'a' && y <= 'z') y -= 'a' - 'A';
-        if (x != y) return 0;
+        if (((unsigned char)token[j] | 0x20) != ((unsigned char)arg[j] | 0x20)) return 0;
     }
     return 1;
 }

@@ -116,6 +116,14 @@ swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swErro
         if (wordHasControl(w)) break; /* found byte by byte below */
         highs |= w;
     }
+    /* The last bytes as one word overlapping what was seen, when that was all clean. */
+    if (k < len && len >= 8 && k + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordHasControl(w)) {
+            highs |= w;
+            k = len;
+        }
+    }
     unsigned char high = (highs & HIGHS) ? 0x80 : 0;
     for (; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
@@ -147,6 +155,15 @@ static char *putEscaped(char *p, const char *s, size_t len) {
     /* Eight bytes at a time while they need nothing (most keys and labels throughout). */
     for (uint64_t w; i + 8 <= len && !wordNeedsEscape(w = load8(s + i)); i += 8, p += 8)
         memcpy(p, &w, 8);
+    /* Everything so far was copied as it is, so output and input line up: the last bytes go
+     * as one word overlapping what was written, when it needs nothing. */
+    if (i < len && len >= 8 && i + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordNeedsEscape(w)) {
+            memcpy(p - (i + 8 - len), &w, 8);
+            return p + (len - i);
+        }
+    }
     while (i < len) {
         /* A run of bytes that need nothing is copied at once. */
         size_t run = i;

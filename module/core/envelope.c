@@ -105,26 +105,10 @@ static int wordNeedsEscape(uint64_t w) {
             (w & HIGHS)) != 0;
 }
 
-swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swError *err) {
-    if (len < 1 || len > SW_MESSAGE_LABEL_MAX)
-        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be 1 to %d bytes", what,
-                          SW_MESSAGE_LABEL_MAX);
-    uint64_t highs = 0;
-    size_t k = 0;
-    for (; k + 8 <= len; k += 8) {
-        uint64_t w = load8(s + k);
-        if (wordHasControl(w)) break; /* found byte by byte below */
-        highs |= w;
-    }
-    /* The last bytes as one word overlapping what was seen, when that was all clean. */
-    if (k < len && len >= 8 && k + 8 > len) {
-        uint64_t w = load8(s + len - 8);
-        if (!wordHasControl(w)) {
-            highs |= w;
-            k = len;
-        }
-    }
-    unsigned char high = (highs & HIGHS) ? 0x80 : 0;
+/* The check byte by byte from byte k (bytes before it clean, high the OR of their top bits),
+ * with the error's offset. */
+static swStatus checkLabelFrom(const char *what, const char *s, size_t len, size_t k,
+                               unsigned char high, swError *err) {
     for (; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
         if (controlByte[c])
@@ -138,6 +122,30 @@ swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swErro
     return SW_OK;
 }
 
+swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swError *err) {
+    if (len < 1 || len > SW_MESSAGE_LABEL_MAX)
+        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be 1 to %d bytes", what,
+                          SW_MESSAGE_LABEL_MAX);
+    uint64_t highs = 0;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        uint64_t w = load8(s + k);
+        if (wordHasControl(w)) break; /* found byte by byte below */
+        highs |= w;
+    }
+    /* The last bytes as one word overlapping what was seen, when that was all clean: then
+     * ASCII needs nothing more. */
+    if (k < len && len >= 8 && k + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordHasControl(w)) {
+            highs |= w;
+            k = len;
+        }
+    }
+    if (k == len && !(highs & HIGHS)) return SW_OK;
+    return checkLabelFrom(what, s, len, k, (highs & HIGHS) ? 0x80 : 0, err);
+}
+
 /* ---- Envelope ---- */
 
 static char *putLit(char *p, const char *lit, size_t len) {
@@ -146,24 +154,11 @@ static char *putLit(char *p, const char *lit, size_t len) {
 }
 #define PUT_LIT(p, lit) putLit((p), (lit), sizeof(lit) - 1)
 
-/* Writes s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
- * and any byte that does not start well-formed UTF-8 (key names are binary-safe) written
- * as U+FFFD. Needs room for ESCAPED_MAX_PER_BYTE * len bytes. */
-static char *putEscaped(char *p, const char *s, size_t len) {
+/* Writes s from byte i on as the inside of a JSON string: quotes, backslashes and control
+ * bytes escaped, and any byte that does not start well-formed UTF-8 (key names are
+ * binary-safe) written as U+FFFD. Needs room for ESCAPED_MAX_PER_BYTE * (len - i) bytes. */
+static char *putEscapedFrom(char *p, const char *s, size_t len, size_t i) {
     static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
-    /* Eight bytes at a time while they need nothing (most keys and labels throughout). */
-    for (uint64_t w; i + 8 <= len && !wordNeedsEscape(w = load8(s + i)); i += 8, p += 8)
-        memcpy(p, &w, 8);
-    /* Everything so far was copied as it is, so output and input line up: the last bytes go
-     * as one word overlapping what was written, when it needs nothing. */
-    if (i < len && len >= 8 && i + 8 > len) {
-        uint64_t w = load8(s + len - 8);
-        if (!wordNeedsEscape(w)) {
-            memcpy(p - (i + 8 - len), &w, 8);
-            return p + (len - i);
-        }
-    }
     while (i < len) {
         /* A run of bytes that need nothing is copied at once. */
         size_t run = i;
@@ -199,6 +194,24 @@ static char *putEscaped(char *p, const char *s, size_t len) {
         i++;
     }
     return p;
+}
+
+/* putEscapedFrom of the whole of s, with the common case apart (a small function, cheap to
+ * call): eight bytes at a time while they need nothing (most keys and labels throughout). */
+static char *putEscaped(char *p, const char *s, size_t len) {
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= len && !wordNeedsEscape(w = load8(s + i)); i += 8, p += 8)
+        memcpy(p, &w, 8);
+    /* Everything so far was copied as it is, so output and input line up: the last bytes go
+     * as one word overlapping what was written, when it needs nothing. */
+    if (i < len && len >= 8 && i + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordNeedsEscape(w)) {
+            memcpy(p - (i + 8 - len), &w, 8);
+            return p + (len - i);
+        }
+    }
+    return i < len ? putEscapedFrom(p, s, len, i) : p;
 }
 
 size_t swEnvelopeBound(const swMessage *m) {

@@ -51,7 +51,8 @@ int swDedupFind(const swDedup *d, const char *msgid, size_t len, int64_t nowMs, 
  * and then commit without failing:
  *
  *   swDedupPrepare   allocates the entry for msgid (1 to SW_DEDUP_KEY_MAX bytes) and the
- *                    room to add it: SW_OK with *out set, or SW_ERR_NOMEM with d unchanged
+ *                    room to add it: SW_OK with *out set, or SW_ERR_NOMEM with d's entries
+ *                    unchanged (its room may have grown)
  *   swDedupCommit    never fails: forgets the entries at the front that have expired at
  *                    nowMs and any entry with the same msgid, adds the prepared one as
  *                    message <idMs>-<idSeq> until expiresMs, then forgets the oldest
@@ -66,7 +67,7 @@ void swDedupCommit(swDedup *d, swDedupNode *n, int64_t idMs, uint64_t idSeq, int
                    int64_t nowMs, uint64_t max);
 void swDedupDiscard(swDedupNode *n);
 
-/* Both steps at once: SW_OK, or SW_ERR_NOMEM with d unchanged. */
+/* Both steps at once: SW_OK, or SW_ERR_NOMEM with d's entries unchanged. */
 swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs, uint64_t idSeq,
                          int64_t expiresMs, int64_t nowMs, uint64_t max);
 

@@ -14,6 +14,7 @@
  * does not come from the master link or from loading the AOF (a client could forge
  * messages to any channel otherwise). Each checks its input as strictly as RDB loading does
  * and changes nothing when it fails. */
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -177,12 +178,13 @@ static int applyRoute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc != 7 && argc != 8) return RedisModule_WrongArity(ctx);
     long long version, ts, keep, keepBytes = 0;
-    if (RedisModule_StringToLongLong(argv[3], &version) != REDISMODULE_OK ||
-        RedisModule_StringToLongLong(argv[4], &ts) != REDISMODULE_OK ||
-        RedisModule_StringToLongLong(argv[5], &keep) != REDISMODULE_OK || keep < 1 ||
-        keep > SW_SNAP_KEEP_MAX ||
+    swError err;
+    /* Masters write these numbers, not users: any bad one is Redis's integer error. */
+    if (SwarmParseRange(argv[3], LLONG_MIN, LLONG_MAX, "version", &version, &err) != SW_OK ||
+        SwarmParseRange(argv[4], LLONG_MIN, LLONG_MAX, "ts", &ts, &err) != SW_OK ||
+        SwarmParseRange(argv[5], 1, SW_SNAP_KEEP_MAX, "keep", &keep, &err) != SW_OK ||
         (argc == 8 &&
-         (RedisModule_StringToLongLong(argv[7], &keepBytes) != REDISMODULE_OK || keepBytes < 0)))
+         SwarmParseRange(argv[7], 0, LLONG_MAX, "keep-bytes", &keepBytes, &err) != SW_OK))
         return SwarmReplyError(ctx, SW_ERR_SYNTAX, "value is not an integer or out of range");
     swSnap *s;
     RedisModuleKey *key;
@@ -190,7 +192,6 @@ static int applySnapshot(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         REDISMODULE_OK)
         return REDISMODULE_OK;
     const swSnapVersion *head = s ? swSnapHead(s) : NULL;
-    swError err;
     swStatus st = SW_OK;
     SwarmSnapWrite w = {.ts = ts, .keep = (size_t)keep, .keepBytes = (size_t)keepBytes};
     w.text = RedisModule_StringPtrLen(argv[6], &w.len);
@@ -225,12 +226,10 @@ static int SwarmApply_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv
 static int SwarmRestore_RedisCommand(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!internalAllowed(ctx)) return replyInternal(ctx, "SWARM.RESTORE");
     if (argc != 4 && argc != 5) return RedisModule_WrongArity(ctx);
-    int replace = 0;
-    if (argc == 5) {
-        if (strcasecmp(RedisModule_StringPtrLen(argv[4], NULL), "REPLACE") != 0)
-            return SwarmReplyError(ctx, SW_ERR_SYNTAX, "syntax error");
-        replace = 1;
-    }
+    SwarmOption opt = SWARM_OPT("REPLACE", 0);
+    if (SwarmParseOptionsOrReply(ctx, argv, argc, 4, &opt, 1) != REDISMODULE_OK)
+        return REDISMODULE_OK;
+    int replace = opt.at != 0;
     const char *type = RedisModule_StringPtrLen(argv[2], NULL);
     int snp = strcmp(type, "swarm-snp") == 0;
     if (!snp && strcmp(type, "swarm-rtb") != 0)

@@ -352,7 +352,9 @@ static int answerDuplicate(RedisModuleCtx *ctx, RedisModuleString **argv, swTabl
     int64_t ms;
     uint64_t seq;
     if (!swPublishFindDuplicate(t, p->msgid, p->msgidLen, p->now, &ms, &seq)) return 0;
-    replicateCounters(ctx, argv[1], swPublishDuplicate(&p->plan, t));
+    const swDelta *d = swPublishDuplicate(&p->plan, t);
+    replicateCounters(ctx, argv[1], d);
+    SwarmStats_CountPublish(&d->inc);
     SwarmTouched(ctx, argv[1], "swarm.publish");
     char id[SW_MESSAGE_ID_MAX];
     char *e = swPutU64(id, (uint64_t)ms);

@@ -198,6 +198,16 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
     return REDISMODULE_ERR;
 }
 
+/* Whether arg (len bytes) is token in any case: cheaper inline than a strncasecmp call.
+ * Tokens are letters, for which | 0x20 folds case exactly (a byte that is not the letter in
+ * either case never matches). */
+static int tokenEqual(const char *token, const char *arg, size_t len) {
+    for (size_t j = 0; j < len; j++) {
+        if (((unsigned char)token[j] | 0x20) != ((unsigned char)arg[j] | 0x20)) return 0;
+    }
+    return 1;
+}
+
 swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOption *opts,
                            size_t n, swError *err) {
     for (size_t k = 0; k < n; k++) opts[k].at = 0;
@@ -205,7 +215,7 @@ swStatus SwarmParseOptions(RedisModuleString **argv, int argc, int from, SwarmOp
         size_t len;
         const char *tok = RedisModule_StringPtrLen(argv[i], &len);
         size_t k = 0;
-        while (k < n && !(opts[k].len == len && strncasecmp(opts[k].token, tok, len) == 0)) k++;
+        while (k < n && !(opts[k].len == len && tokenEqual(opts[k].token, tok, len))) k++;
         if (k == n || i + opts[k].nargs >= argc)
             return swErrorSet(err, SW_ERR_SYNTAX, 0, "syntax error");
         opts[k].at = i;

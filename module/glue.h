@@ -86,7 +86,7 @@ int SwarmParseRangeOrReply(RedisModuleCtx *ctx, RedisModuleString *arg, long lon
  * (the last one when repeated, as Redis's own options go), 0 when absent. The values are
  * then argv[at + 1 ..]; the command parses them (SwarmParseRange). */
 typedef struct SwarmOption {
-    const char *token; /* matched in any case */
+    const char *token; /* letters, matched in any case */
     size_t len;        /* strlen(token) */
     int nargs;         /* values after the token */
     int at;            /* out */

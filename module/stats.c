@@ -15,6 +15,7 @@ static const char *const names[SWARM_STAT_COUNT] = {
     [SWARM_STAT_UNROUTED] = "unrouted",
     [SWARM_STAT_DEADLETTERED] = "deadlettered",
     [SWARM_STAT_SHED] = "shed",
+    [SWARM_STAT_DUPLICATES] = "duplicates",
     [SWARM_STAT_REJECTED_EVENTTYPE] = "rejected_eventtype",
     [SWARM_STAT_REJECTED_DENIED] = "rejected_denied",
     [SWARM_STAT_REJECTED_PAYLOAD] = "rejected_payload",
@@ -48,6 +49,7 @@ void SwarmStats_CountPublish(const swTableStats *inc) {
     if (inc->unrouted) SwarmStats_Add(SWARM_STAT_UNROUTED, (long long)inc->unrouted);
     if (inc->deadlettered) SwarmStats_Add(SWARM_STAT_DEADLETTERED, (long long)inc->deadlettered);
     if (inc->shed) SwarmStats_Add(SWARM_STAT_SHED, (long long)inc->shed);
+    if (inc->duplicates) SwarmStats_Add(SWARM_STAT_DUPLICATES, (long long)inc->duplicates);
 }
 
 void SwarmStats_CountRejection(swStatus st) {
@@ -65,7 +67,7 @@ static void SwarmStats_Info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddFieldCString(ctx, "allocator", SwarmAllocatorName());
     for (int s = 0; s < SWARM_STAT_COUNT; s++) {
         RedisModule_InfoAddFieldULongLong(ctx, names[s], SwarmStats_Get((SwarmStat)s));
-        if (s == SWARM_STAT_SHED) {
+        if (s == SWARM_STAT_DUPLICATES) {
             unsigned long long rejected = 0;
             for (int r = SWARM_STAT_REJECTED_EVENTTYPE; r <= SWARM_STAT_REJECTED_OTHER; r++)
                 rejected += SwarmStats_Get((SwarmStat)r);

@@ -7,8 +7,8 @@
  *            A value is counted when it enters the keyspace (RDB load, RESTORE, COPY, a
  *            first write) and uncounted when it is freed; a write takes the value's counts
  *            out before changing it and puts them back after (type_rtb.h, type_snp.h).
- *   events   published ... regex_limit_hits, targets_refused: what commands on this node
- *            did. Effects replicated from a master (SWARM.APPLY) are not counted again.
+ *   events   published ... duplicates ... regex_limit_hits, targets_refused: what commands on this
+ * node did. Effects replicated from a master (SWARM.APPLY) are not counted again.
  *
  * Counters are atomic: values are also freed by the lazy-free thread. */
 #ifndef SWARM_STATS_H
@@ -18,7 +18,7 @@
 #include "swarm/status.h"
 #include "swarm/table.h"
 
-/* In INFO order; "rejected" (the sum of the rejected_* counters) follows "shed". */
+/* In INFO order; "rejected" (the sum of the rejected_* counters) follows "duplicates". */
 typedef enum SwarmStat {
     SWARM_STAT_TABLES,
     SWARM_STAT_ROUTES,
@@ -28,6 +28,7 @@ typedef enum SwarmStat {
     SWARM_STAT_UNROUTED,
     SWARM_STAT_DEADLETTERED,
     SWARM_STAT_SHED,
+    SWARM_STAT_DUPLICATES, /* publishes answered as a remembered MSGID's duplicate */
     SWARM_STAT_REJECTED_EVENTTYPE,
     SWARM_STAT_REJECTED_DENIED,
     SWARM_STAT_REJECTED_PAYLOAD,
@@ -52,8 +53,8 @@ unsigned long long SwarmStats_Get(SwarmStat s);
 /* The name INFO swarm gives a counter ("published", "rejected_denied", ...). */
 const char *SwarmStats_Name(SwarmStat s);
 
-/* Counts one accepted publish from the table increments of its delta (published,
- * delivered, unrouted, deadlettered, shed). */
+/* Counts one publish, accepted or answered as a duplicate, from the table increments of its
+ * delta (published, delivered, unrouted, deadlettered, shed, duplicates). */
 void SwarmStats_CountPublish(const swTableStats *inc);
 
 /* Counts one rejected publish under the rejected_* counter of its status. */

@@ -12,8 +12,8 @@
 -- carry what would be labels, after a ':' that no metric part contains:
 --
 --   swarm_<counter>_total                      the counters of INFO swarm: published
---       delivered unrouted deadlettered shed snapshots_saved snapshots_rejected_oom
---       regex_limit_hits targets_refused
+--       delivered unrouted deadlettered shed duplicates snapshots_saved
+--       snapshots_rejected_oom regex_limit_hits targets_refused
 --   swarm_rejected_total:<reason>              INFO swarm's swarm_rejected_<reason>
 --                                              (eventtype denied payload noswarm oom
 --                                              other)
@@ -21,7 +21,8 @@
 --                                              (gauges: tables routes rules snapshots
 --                                              snapshot_bytes)
 --   swarm_table_<counter>_total:<db>:<swarm key>   per routing table, from SWARM.STATS:
---       published delivered rejected unrouted deadlettered shed
+--       published delivered rejected unrouted deadlettered shed duplicates
+--   swarm_table_msgids:<db>:<swarm key>            MSGIDs its de-duplication window holds
 --   swarm_table_breakers_open:<db>:<swarm key>     routes whose breaker is not closed
 --   swarm_scrape_tables                        tables exported by this scrape
 --   swarm_scrape_truncated                     1 when MAX_TABLES or MAX_CALLS stopped the
@@ -69,14 +70,16 @@ end
 
 -- The SWARM.STATS fields exported, and their metric names.
 local NAMES = {}
-for _, f in ipairs({"published", "delivered", "rejected", "unrouted", "deadlettered", "shed"}) do
+for _, f in ipairs({"published", "delivered", "rejected", "unrouted", "deadlettered", "shed",
+                    "duplicates"}) do
     NAMES[f] = "swarm_table_" .. f .. "_total"
 end
+NAMES["msgids"] = "swarm_table_msgids"
 NAMES["breakers-open"] = "swarm_table_breakers_open"
 
 -- The counters of INFO swarm (the other numeric fields are gauges).
 local COUNTERS = {}
-for _, f in ipairs({"published", "delivered", "unrouted", "deadlettered", "shed",
+for _, f in ipairs({"published", "delivered", "unrouted", "deadlettered", "shed", "duplicates",
                     "snapshots_saved", "snapshots_rejected_oom", "regex_limit_hits",
                     "targets_refused"}) do
     COUNTERS["swarm_" .. f] = true

@@ -8,6 +8,7 @@
  *
  *   ring (acceptance order)   [oldest] [ ] [ ] ... [newest]       evict from the front
  *   index (open addressing)   hash(MSGID) -> ring position         O(1) lookup, no tombstones
+ *   chunks                    the entries' bytes, carved in order  no allocation per entry
  *
  * Every change takes its time and bounds as arguments (never the configuration or a clock),
  * so a replica or an AOF replay applying the master's values reaches the master's window
@@ -50,21 +51,23 @@ int swDedupFind(const swDedup *d, const char *msgid, size_t len, int64_t nowMs, 
  * and then commit without failing:
  *
  *   swDedupPrepare   allocates the entry for msgid (1 to SW_DEDUP_KEY_MAX bytes) and the
- *                    room to add it: SW_OK with *out set, or SW_ERR_NOMEM with d unchanged
+ *                    room to add it: SW_OK with *out set, or SW_ERR_NOMEM with d's entries
+ *                    unchanged (its room may have grown)
  *   swDedupCommit    never fails: forgets the entries at the front that have expired at
  *                    nowMs and any entry with the same msgid, adds the prepared one as
  *                    message <idMs>-<idSeq> until expiresMs, then forgets the oldest
  *                    entries beyond max (max >= 1)
  *
- * A prepared entry not committed is freed with swDedupDiscard (NULL is a no-op). Nothing may
- * change d between the two steps. */
+ * A prepared entry not committed is given back with swDedupDiscard (NULL is a no-op; the
+ * window it was prepared in must still exist). Nothing may change d between swDedupPrepare
+ * and swDedupCommit or swDedupDiscard. */
 typedef struct swDedupNode swDedupNode;
 swStatus swDedupPrepare(swDedup *d, const char *msgid, size_t len, swDedupNode **out);
 void swDedupCommit(swDedup *d, swDedupNode *n, int64_t idMs, uint64_t idSeq, int64_t expiresMs,
                    int64_t nowMs, uint64_t max);
 void swDedupDiscard(swDedupNode *n);
 
-/* Both steps at once: SW_OK, or SW_ERR_NOMEM with d unchanged. */
+/* Both steps at once: SW_OK, or SW_ERR_NOMEM with d's entries unchanged. */
 swStatus swDedupRemember(swDedup *d, const char *msgid, size_t len, int64_t idMs, uint64_t idSeq,
                          int64_t expiresMs, int64_t nowMs, uint64_t max);
 

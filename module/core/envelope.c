@@ -78,12 +78,38 @@ char *swMessagePutTs(const swMessage *m, char *p) {
     return swPutU64(p, (uint64_t)m->ts);
 }
 
-swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swError *err) {
-    if (len < 1 || len > SW_MESSAGE_LABEL_MAX)
-        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be 1 to %d bytes", what,
-                          SW_MESSAGE_LABEL_MAX);
-    unsigned char high = 0;
-    for (size_t k = 0; k < len; k++) {
+/* ---- Eight bytes at a time ----
+ * Whether a word holds a byte below n (n <= 0x80) or a zero byte: exact about whether there is
+ * one (the bit twiddling classics; they may mark the wrong byte, so a word marked is looked at
+ * byte by byte). */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HAS_LESS(w, n) (((w)-ONES * (n)) & ~(w)&HIGHS)
+#define HAS_ZERO(w) HAS_LESS(w, 1)
+
+static uint64_t load8(const char *s) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* A control byte (below 0x20, or DEL) among the 8 of w. */
+static int wordHasControl(uint64_t w) {
+    return (HAS_LESS(w, 0x20) | HAS_ZERO(w ^ (ONES * 0x7f))) != 0;
+}
+
+/* A byte putEscaped does not copy as it is among the 8 of w: below 0x20, '"', '\\', or 0x80
+ * and up. */
+static int wordNeedsEscape(uint64_t w) {
+    return ((HAS_LESS(w, 0x20) | HAS_ZERO(w ^ (ONES * '"')) | HAS_ZERO(w ^ (ONES * '\\'))) |
+            (w & HIGHS)) != 0;
+}
+
+/* The check byte by byte from byte k (bytes before it clean, high the OR of their top bits),
+ * with the error's offset. */
+static swStatus checkLabelFrom(const char *what, const char *s, size_t len, size_t k,
+                               unsigned char high, swError *err) {
+    for (; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
         if (controlByte[c])
             return swErrorSet(err, SW_ERR_SYNTAX, k, "%s has a control character at byte %zu", what,
@@ -96,6 +122,30 @@ swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swErro
     return SW_OK;
 }
 
+swStatus swMessageCheckLabel(const char *what, const char *s, size_t len, swError *err) {
+    if (len < 1 || len > SW_MESSAGE_LABEL_MAX)
+        return swErrorSet(err, SW_ERR_RANGE, 0, "%s must be 1 to %d bytes", what,
+                          SW_MESSAGE_LABEL_MAX);
+    uint64_t highs = 0;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        uint64_t w = load8(s + k);
+        if (wordHasControl(w)) break; /* found byte by byte below */
+        highs |= w;
+    }
+    /* The last bytes as one word overlapping what was seen, when that was all clean: then
+     * ASCII needs nothing more. */
+    if (k < len && len >= 8 && k + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordHasControl(w)) {
+            highs |= w;
+            k = len;
+        }
+    }
+    if (k == len && !(highs & HIGHS)) return SW_OK;
+    return checkLabelFrom(what, s, len, k, (highs & HIGHS) ? 0x80 : 0, err);
+}
+
 /* ---- Envelope ---- */
 
 static char *putLit(char *p, const char *lit, size_t len) {
@@ -104,19 +154,23 @@ static char *putLit(char *p, const char *lit, size_t len) {
 }
 #define PUT_LIT(p, lit) putLit((p), (lit), sizeof(lit) - 1)
 
-/* Writes s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
- * and any byte that does not start well-formed UTF-8 (key names are binary-safe) written
- * as U+FFFD. Needs room for ESCAPED_MAX_PER_BYTE * len bytes. */
-static char *putEscaped(char *p, const char *s, size_t len) {
+/* Writes s from byte i on as the inside of a JSON string: quotes, backslashes and control
+ * bytes escaped, and any byte that does not start well-formed UTF-8 (key names are
+ * binary-safe) written as U+FFFD. Needs room for ESCAPED_MAX_PER_BYTE * (len - i) bytes. */
+static char *putEscapedFrom(char *p, const char *s, size_t len, size_t i) {
     static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len;) {
+    while (i < len) {
         /* A run of bytes that need nothing is copied at once. */
         size_t run = i;
         while (run < len && plainByte[(unsigned char)s[run]]) run++;
         if (run > i) {
-            memcpy(p, s + i, run - i);
-            p += run - i;
-            i = run;
+            if (run - i <= 8) {
+                while (i < run) *p++ = s[i++];
+            } else {
+                memcpy(p, s + i, run - i);
+                p += run - i;
+                i = run;
+            }
             continue;
         }
         unsigned char c = (unsigned char)s[i];
@@ -140,6 +194,24 @@ static char *putEscaped(char *p, const char *s, size_t len) {
         i++;
     }
     return p;
+}
+
+/* putEscapedFrom of the whole of s, with the common case apart (a small function, cheap to
+ * call): eight bytes at a time while they need nothing (most keys and labels throughout). */
+static char *putEscaped(char *p, const char *s, size_t len) {
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= len && !wordNeedsEscape(w = load8(s + i)); i += 8, p += 8)
+        memcpy(p, &w, 8);
+    /* Everything so far was copied as it is, so output and input line up: the last bytes go
+     * as one word overlapping what was written, when it needs nothing. */
+    if (i < len && len >= 8 && i + 8 > len) {
+        uint64_t w = load8(s + len - 8);
+        if (!wordNeedsEscape(w)) {
+            memcpy(p - (i + 8 - len), &w, 8);
+            return p + (len - i);
+        }
+    }
+    return i < len ? putEscapedFrom(p, s, len, i) : p;
 }
 
 size_t swEnvelopeBound(const swMessage *m) {

@@ -1,7 +1,8 @@
 /* test_msgid.c -- idempotent publishes and reply targets: SWARM.PUBLISH ... MSGID mid answers
  * a remembered MSGID with the original message id and delivers nothing; the window is table
  * state (DEBUG RELOAD, DUMP/RESTORE, COPY, AOF rewrite and restart, a replica promoted with
- * REPLICAOF NO ONE); REPLYTO and MSGID ride in the envelope and the stream entry. */
+ * REPLICAOF NO ONE); REPLYTO and MSGID ride in the envelope and the stream entry; INFO
+ * swarm's duplicates counts each duplicate once. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -47,6 +48,13 @@ static long long statsField(redisContext *ctx, const char *key, const char *name
     long long v = f->integer;
     freeReplyObject(r);
     return v;
+}
+
+static long long infoNum(redisContext *ctx, const char *field) {
+    char buf[64];
+    itInfo(ctx, "swarm", field, buf, sizeof(buf));
+    if (buf[0] == '\0') fail_msg("INFO swarm has no %s", field);
+    return strtoll(buf, NULL, 10);
 }
 
 static long long xlen(redisContext *ctx, const char *key) {
@@ -259,6 +267,35 @@ static void test_window_survives_aof_replay_and_rewrite(void **state) {
 
 /* A replica holds the master's window, whatever its own configuration, and once promoted
  * still answers the duplicates its old master would have. */
+/* INFO swarm's duplicates moves by exactly one per publish answered as a duplicate, and by
+ * nothing for a new MSGID, a rejected publish naming a remembered one, or a publish with the
+ * window off; published does not count duplicates. */
+static void test_info_duplicates_counts_each_duplicate(void **state) {
+    (void)state;
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD q a.> stream:q:s"), 1);
+    itExpectInt(itCmd(c, "SWARM.ROUTE ADD q2 a.> stream:q:s"), 1);
+    long long dup0 = infoNum(c, "swarm_duplicates"), pub0 = infoNum(c, "swarm_published");
+    expectPub(itPublish(c, "q", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
+    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0);
+    assert_int_equal(infoNum(c, "swarm_published"), pub0 + 1);
+    const char *tokens[] = {"MSGID", "msgid", "MsGiD"}; /* options in any case */
+    for (int i = 1; i <= 3; i++) {
+        expectPub(itPublish(c, "q", "a.b", "{}", tokens[i - 1], "k-1", NULL), 1, NULL);
+        assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + i);
+        assert_int_equal(infoNum(c, "swarm_published"), pub0 + 1);
+    }
+    /* Another table does not remember it; a rejected publish is not a duplicate. */
+    expectPub(itPublish(c, "q2", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
+    itExpectError(itPublish(c, "q", "a..b", "{}", "MSGID", "k-1", NULL), "EVENTTYPE", NULL);
+    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + 3);
+    /* The window off: published again, no duplicate. */
+    itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-window-ms 0"));
+    expectPub(itPublish(c, "q", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
+    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + 3);
+    assert_int_equal(infoNum(c, "swarm_published"), pub0 + 3);
+    assert_int_equal(statsField(c, "q", "duplicates"), 3);
+}
+
 static void test_promoted_replica_rejects_the_duplicate(void **state) {
     (void)state;
     itServer m, r;
@@ -282,6 +319,9 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
     assert_string_equal(dr, dm);
     assert_int_equal(statsField(rc, "h", "msgids"), 3);
     assert_int_equal(statsField(rc, "h", "duplicates"), 1);
+    /* INFO counts what this node's commands did: the replica applied the duplicate. */
+    assert_int_equal(infoNum(mc, "swarm_duplicates"), 1);
+    assert_int_equal(infoNum(rc, "swarm_duplicates"), 0);
     /* The master dies; the replica is promoted (with the master's configuration now). */
     itDestroy(&m);
     redisFree(mc);
@@ -293,6 +333,7 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
         assert_string_equal(dup, ids[i]);
     }
     assert_int_equal(xlen(rc, "h:s"), 3);
+    assert_int_equal(infoNum(rc, "swarm_duplicates"), 3);
     expectPub(itPublish(rc, "h", "a.b", "{}", "MSGID", "fo-4", NULL), 0, NULL);
     assert_int_equal(xlen(rc, "h:s"), 4);
     free(dm);
@@ -310,6 +351,7 @@ int main(void) {
         cmocka_unit_test_setup(test_expired_msgid_is_accepted_again, flush),
         cmocka_unit_test_setup(test_window_persists, flush),
         cmocka_unit_test(test_window_survives_aof_replay_and_rewrite),
+        cmocka_unit_test_setup(test_info_duplicates_counts_each_duplicate, flush),
         cmocka_unit_test(test_promoted_replica_rejects_the_duplicate),
     };
     itFixture(&srv, &c, NULL, NULL);

@@ -667,6 +667,11 @@ static void test_internal_commands_refuse_non_json(void **state_) {
                   "not an integer or out of range");
     itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 {} 0 extra"), "ERR",
                   "wrong number of arguments");
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 0 {}"), "ERR",
+                  "value is not an integer or out of range");
+    itExpectError(itCmd(c, "SWARM.APPLY p:j SNAPSHOT x 5 16 {}"), "ERR",
+                  "value is not an integer or out of range");
+    itExpectError(itCmd(c, "SWARM.RESTORE p:j swarm-snp x NOPE"), "ERR", "syntax error");
     itExpectInt(itCmd(c, "EXISTS p:j"), 0);
     itExpectOk(itCmd(c, "SWARM.APPLY p:j SNAPSHOT 1 5 16 {} 4096"));
     itExpectInt(itCmd(c, "EXISTS p:j"), 1);

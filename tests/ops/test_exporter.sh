@@ -53,6 +53,8 @@ cli SWARM.PUBLISH ta 'a..b' '{}' >/dev/null
 cli SWARM.PUBLISH ta task.x '{bad' >/dev/null
 cli SWARM.ROUTE ADD tb 'job.*' stream:jobs >/dev/null
 for _ in 1 2 3; do cli SWARM.PUBLISH tb job.a '{"n":1}' >/dev/null; done
+# tb: one MSGID published twice (the second a duplicate), a third publish with a new one.
+for m in m-1 m-1 m-2; do cli SWARM.PUBLISH tb job.a '{"n":2}' MSGID "$m" >/dev/null; done
 odd=$(printf 'swarm:\303\251\\x')
 cli SWARM.ROUTE ADD "$odd" 'a.b' channel:odd >/dev/null
 cli -n 3 SWARM.ROUTE ADD tdb3 'a.b' channel:db3 >/dev/null
@@ -88,8 +90,8 @@ exported() {
     swarm_rejected) echo "(not exported)" ;;
     swarm_rejected_*) echo "swarm_rejected_total:${1#swarm_rejected_}" ;;
     swarm_published | swarm_delivered | swarm_unrouted | swarm_deadlettered | swarm_shed | \
-        swarm_snapshots_saved | swarm_snapshots_rejected_oom | swarm_regex_limit_hits | \
-        swarm_targets_refused) echo "$1_total" ;;
+        swarm_duplicates | swarm_snapshots_saved | swarm_snapshots_rejected_oom | \
+        swarm_regex_limit_hits | swarm_targets_refused) echo "$1_total" ;;
     *) echo "$1" ;;
     esac
 }
@@ -115,7 +117,8 @@ check_eq swarm_snapshots "$(metric swarm_snapshots)" 1
 check_eq swarm_snapshots_saved_total "$(metric swarm_snapshots_saved_total)" 2
 check_eq "swarm_snapshot_bytes > 0" "$([ "$(metric swarm_snapshot_bytes)" -gt 0 ] && echo yes)" yes
 check_eq "swarm_rejected_total:denied" "$(metric swarm_rejected_total:denied)" 1
-check_eq "swarm_published_total" "$(metric swarm_published_total)" 11
+check_eq "swarm_published_total" "$(metric swarm_published_total)" 13
+check_eq "swarm_duplicates_total" "$(metric swarm_duplicates_total)" 1
 
 # ---- Per-table counters against SWARM.ROUTE STATS and LIST ----
 # table db key-as-in-redis key-as-in-the-label
@@ -124,10 +127,11 @@ check_table() {
     local stats
     stats=$(redis-cli -p "$REDIS_PORT" -n "$db" SWARM.ROUTE STATS "$key")
     local f
-    for f in published delivered rejected unrouted deadlettered shed; do
-        local want
+    for f in published delivered rejected unrouted deadlettered shed duplicates msgids; do
+        local want name=swarm_table_${f}_total
+        [ "$f" = msgids ] && name=swarm_table_msgids
         want=$(awk -v f="$f" 'prev == f { print; exit } { prev = $0 }' <<<"$stats")
-        check_eq "$lkey $f" "$(metric "swarm_table_${f}_total:$db:$lkey")" "$want"
+        check_eq "$lkey $f" "$(metric "$name:$db:$lkey")" "$want"
     done
     local open
     open=$(redis-cli -p "$REDIS_PORT" -n "$db" SWARM.ROUTE LIST "$key" |
@@ -139,11 +143,14 @@ check_table 0 tb tb
 check_table 0 "$odd" 'swarm:\xc3\xa9\x5cx'
 check_table 3 tdb3 tdb3
 check_eq "ta breakers_open" "$(metric swarm_table_breakers_open:0:ta)" 1
-check_eq "tb delivered" "$(metric swarm_table_delivered_total:0:tb)" 3
+check_eq "tb delivered" "$(metric swarm_table_delivered_total:0:tb)" 5
+check_eq "tb duplicates" "$(metric swarm_table_duplicates_total:0:tb)" 1
+check_eq "tb msgids" "$(metric swarm_table_msgids:0:tb)" 2
+check_eq "ta duplicates" "$(metric swarm_table_duplicates_total:0:ta)" 0
 check_eq swarm_scrape_tables "$(metric swarm_scrape_tables)" 4
 check_eq swarm_scrape_truncated "$(metric swarm_scrape_truncated)" 0
 check_eq swarm_scrape_error "$(metric swarm_scrape_error)" 0
-check_eq "swarm_table_* series" "$(grep -c '^redis_script_values{key="swarm_table_' "$metrics")" 28
+check_eq "swarm_table_* series" "$(grep -c '^redis_script_values{key="swarm_table_' "$metrics")" 36
 
 # ---- The script's limits (run with EVAL, as the exporter does) ----
 eval_script() { # file [redis-cli args]

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "swarm/envelope.h"
+#include "swarm/utf8.h"
 
 static swMessage message(const char *key, const char *sender) {
     swMessage m = {0};
@@ -187,6 +188,85 @@ static void test_label_check(void **state) {
     assert_int_equal(swMessageCheckLabel("SENDER", "x", 1, NULL), SW_OK);
 }
 
+/* ---- Eight bytes at a time, against byte by byte ---- */
+
+/* The escaping and the check a byte at a time, as the contract in envelope.h says. */
+static size_t refEscape(char *p, const char *s, size_t len) {
+    char *start = p;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c >= 0x80 ? swUtf8SeqLen(s, len, i) : 1;
+        if (n > 1) {
+            memcpy(p, s + i, n);
+            p += n;
+            i += n;
+            continue;
+        }
+        if (c >= 0x80)
+            p += sprintf(p, "\\ufffd");
+        else if (c < 0x20)
+            p += sprintf(p, "\\u%04x", c);
+        else if (c == '"' || c == '\\')
+            p += sprintf(p, "\\%c", c);
+        else
+            *p++ = (char)c;
+        i++;
+    }
+    *p = '\0';
+    return (size_t)(p - start);
+}
+
+static swStatus refCheck(const char *s, size_t len, size_t *at) {
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x20 || c == 0x7f) {
+            *at = k;
+            return SW_ERR_SYNTAX;
+        }
+    }
+    return swUtf8Valid(s, len, at) ? SW_OK : SW_ERR_SYNTAX;
+}
+
+/* Every byte value at every position of labels 1 to 40 bytes long (one or two special bytes
+ * among plain ones, and a UTF-8 sequence), escaped and checked as byte by byte would. */
+static void test_words_agree_with_bytes(void **state) {
+    (void)state;
+    static const char *const fill[] = {
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"};
+    char s[41], want[41 * 6 + 1], seg[41 * 6 + 32];
+    for (size_t f = 0; f < 2; f++) {
+        for (size_t len = 1; len <= 40; len++) {
+            for (size_t at = 0; at < len; at++) {
+                for (int b = 0; b < 256; b++) {
+                    memcpy(s, fill[f], len);
+                    s[len] = '\0';
+                    s[at] = (char)b;
+                    if (b == 0) s[len] = 'x'; /* keep the NUL: lengths are explicit */
+                    size_t rat = 0, gat = 0;
+                    swError err;
+                    swStatus want1 = refCheck(s, len, &rat);
+                    swStatus got1 = swMessageCheckLabel("MSGID", s, len, &err);
+                    gat = err.offset;
+                    assert_int_equal(got1, want1);
+                    if (got1 != SW_OK) assert_int_equal(gat, rat);
+                    swMessage m = message("k", NULL);
+                    m.msgid = s;
+                    m.mlen = len;
+                    size_t wn = refEscape(want, s, len);
+                    char *e = envelope(&m);
+                    int n = snprintf(seg, sizeof(seg), ",\"msgid\":\"%.*s\",", (int)wn, want);
+                    if (strstr(e, seg) == NULL)
+                        fail_msg("fill %zu len %zu at %zu byte %d: %s", f, len, at, b, e);
+                    (void)n;
+                    free(e);
+                }
+            }
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_message_id),
@@ -197,6 +277,7 @@ int main(void) {
         cmocka_unit_test(test_envelope_bound_worst_case),
         cmocka_unit_test(test_entry_fields),
         cmocka_unit_test(test_label_check),
+        cmocka_unit_test(test_words_agree_with_bytes),
     };
     return cmocka_run_group_tests_name("envelope", tests, unitAllocSetup, unitAllocTeardown);
 }

@@ -344,6 +344,23 @@ const char *itInfo(redisContext *c, const char *section, const char *field, char
     return buf;
 }
 
+long long itInfoNum(redisContext *c, const char *section, const char *field) {
+    char buf[64];
+    itInfo(c, section, field, buf, sizeof(buf));
+    if (buf[0] == '\0') fail_msg("INFO %s has no field %s", section, field);
+    return strtoll(buf, NULL, 10);
+}
+
+long long itStatField(redisContext *c, const char *key, const char *field) {
+    redisReply *r = itCmd(c, "SWARM.ROUTE STATS %s", key);
+    redisReply *f = itField(r, field);
+    if (f == NULL || f->type != REDIS_REPLY_INTEGER)
+        fail_msg("no STATS field %s in %s", field, key);
+    long long v = f->integer;
+    freeReplyObject(r);
+    return v;
+}
+
 int itWaitInfo(redisContext *c, const char *section, const char *field, const char *want,
                int timeout_ms) {
     char buf[256];

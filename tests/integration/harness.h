@@ -73,6 +73,10 @@ int itWaitInfo(redisContext *c, const char *section, const char *field, const ch
                int timeout_ms);
 /* Value of an INFO field, copied into buf; "" when absent. */
 const char *itInfo(redisContext *c, const char *section, const char *field, char *buf, size_t len);
+/* An INFO field as a number; fails the test when the field is absent. */
+long long itInfoNum(redisContext *c, const char *section, const char *field);
+/* An integer field of SWARM.ROUTE STATS key; fails the test when it is absent. */
+long long itStatField(redisContext *c, const char *key, const char *field);
 
 /* Sends "HELLO 3", the inline command and "PING" on a raw connection; returns every byte the
  * server answered, the HELLO reply first and "+PONG\r\n" last (malloc'ed, NUL-terminated;

@@ -22,11 +22,6 @@ static void expectConfig(const char *name, const char *value) {
     freeReplyObject(r);
 }
 
-static long long infoNumber(const char *section, const char *field) {
-    char buf[64];
-    return atoll(itInfo(c, section, field, buf, sizeof(buf)));
-}
-
 /* The exact error text of a reply (freed). */
 static void expectErrorText(redisReply *r, const char *want) {
     if (r->type != REDIS_REPLY_ERROR || strcmp(r->str, want) != 0)
@@ -59,21 +54,21 @@ static void test_regex_heap_limit_is_reported(void **state) {
     type[252] = 'b';
     type[253] = '\0';
 
-    long long hits = infoNumber("swarm", "swarm_regex_limit_hits");
-    long long before = infoNumber("memory", "used_memory");
+    long long hits = itInfoNum(c, "swarm", "swarm_regex_limit_hits");
+    long long before = itInfoNum(c, "memory", "used_memory");
     for (int round = 0; round < 2; round++) {
         /* Not cached: the second MATCH runs the rules (and counts) again. */
         expectErrorText(itCmd(c, "SWARM.ROUTE MATCH lr:t %s", type),
                         "ERR regex rule 1 hit the PCRE2 heap limit (swarm.regex-heap-limit-kb)");
-        assert_int_equal(infoNumber("swarm", "swarm_regex_limit_hits"), hits + 3 * (round + 1));
+        assert_int_equal(itInfoNum(c, "swarm", "swarm_regex_limit_hits"), hits + 3 * (round + 1));
     }
-    long long grew = infoNumber("memory", "used_memory") - before;
+    long long grew = itInfoNum(c, "memory", "used_memory") - before;
     if (grew > 8 * 1024 * 1024) fail_msg("used_memory grew by %lld bytes", grew);
     /* PUBLISH refuses the same way (counted as rejected_other). */
-    hits = infoNumber("swarm", "swarm_regex_limit_hits");
+    hits = itInfoNum(c, "swarm", "swarm_regex_limit_hits");
     expectErrorText(itCmd(c, "SWARM.PUBLISH lr:t %s {}", type),
                     "ERR regex rule 1 hit the PCRE2 heap limit (swarm.regex-heap-limit-kb)");
-    assert_int_equal(infoNumber("swarm", "swarm_regex_limit_hits"), hits + 3);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_regex_limit_hits"), hits + 3);
     /* A larger limit is a config away; the range is checked. */
     /* The refusal's text is the server's: the value left in force is the check. */
     itExpectError(itCmd(c, "CONFIG SET swarm.regex-heap-limit-kb 15"), "ERR", NULL);
@@ -95,10 +90,10 @@ static void test_deny_rule_and_regex_route_limits(void **state) {
     memcpy(type + 61, "bc", 3);
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD ld:t > channel:ld"), 1);
     itExpectInt(itCmd(c, "SWARM.ROUTE DENY ld:t (a+)+b"), 2);
-    long long hits = infoNumber("swarm", "swarm_regex_limit_hits");
+    long long hits = itInfoNum(c, "swarm", "swarm_regex_limit_hits");
     expectErrorText(itCmd(c, "SWARM.ROUTE MATCH ld:t %s", type),
                     "ERR regex rule 2 hit the PCRE2 match limit");
-    assert_int_equal(infoNumber("swarm", "swarm_regex_limit_hits"), hits + 1);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_regex_limit_hits"), hits + 1);
     /* Other types are unaffected. */
     redisReply *r = itCmd(c, "SWARM.ROUTE MATCH ld:t a.b");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
@@ -107,13 +102,13 @@ static void test_deny_rule_and_regex_route_limits(void **state) {
 
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD lq:t > channel:all"), 1);
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD lq:t (a+)+b channel:slow REGEX"), 2);
-    hits = infoNumber("swarm", "swarm_regex_limit_hits");
+    hits = itInfoNum(c, "swarm", "swarm_regex_limit_hits");
     r = itCmd(c, "SWARM.ROUTE MATCH lq:t %s", type);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     assert_int_equal(r->elements, 1);
     assert_string_equal(r->element[0]->str, "channel:all");
     freeReplyObject(r);
-    assert_int_equal(infoNumber("swarm", "swarm_regex_limit_hits"), hits + 1);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_regex_limit_hits"), hits + 1);
 }
 
 /* ---- Item 5: the resolution cache is bounded by bytes ---- */
@@ -333,7 +328,7 @@ static void test_noop_writes_change_nothing(void **state) {
     redisContext *sub = keyspaceSubscriber("ln:");
     redisContext *w = itConnect(&srv);
     itExpectOk(itCmd(w, "WATCH ln:t ln:nodefault ln:missing"));
-    long long dirty = infoNumber("persistence", "rdb_changes_since_last_save");
+    long long dirty = itInfoNum(c, "persistence", "rdb_changes_since_last_save");
 
     /* Each changes nothing; the reply still says what is there. */
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD ln:t a.* channel:a"), 1);
@@ -352,7 +347,7 @@ static void test_noop_writes_change_nothing(void **state) {
     itExpectInt(itCmd(c, "EXISTS ln:missing"), 0);
 
     /* No replication or AOF (the dirty counter is what feeds both), no WATCH, no event. */
-    assert_int_equal(infoNumber("persistence", "rdb_changes_since_last_save"), dirty);
+    assert_int_equal(itInfoNum(c, "persistence", "rdb_changes_since_last_save"), dirty);
     itExpectOk(itCmd(w, "MULTI"));
     freeReplyObject(itCmd(w, "PING"));
     redisReply *r = itCmd(w, "EXEC");
@@ -366,7 +361,7 @@ static void test_noop_writes_change_nothing(void **state) {
     redisFree(sub);
     /* The real changes still count. */
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT ln:t channel:other"));
-    assert_true(infoNumber("persistence", "rdb_changes_since_last_save") > dirty);
+    assert_true(itInfoNum(c, "persistence", "rdb_changes_since_last_save") > dirty);
     itExpectOk(itCmd(c, "CONFIG SET notify-keyspace-events %s", ""));
 }
 

@@ -29,13 +29,8 @@ static int startLimited(void **state) {
     return 0;
 }
 
-static long long infoNumber(redisContext *c, const char *section, const char *field) {
-    char buf[64];
-    return atoll(itInfo(c, section, field, buf, sizeof(buf)));
-}
-
 static long long usedMemory(redisContext *c) {
-    return infoNumber(c, "memory", "used_memory");
+    return itInfoNum(c, "memory", "used_memory");
 }
 
 /* A JSON text of exactly n bytes: {"blob":"xxx..."}. malloc'ed. */
@@ -61,7 +56,7 @@ static redisReply *snapshotArg(redisContext *c, const char *sub, const char *key
 
 /* An EDIT whose copies make a 4 MB document 24 MB is refused, nothing written. */
 static void snapshotRefused(redisContext *c) {
-    long long snapsRefused = infoNumber(c, "swarm", "swarm_snapshots_rejected_oom");
+    long long snapsRefused = itInfoNum(c, "swarm", "swarm_snapshots_rejected_oom");
     char *doc = jsonOf(4000000);
     itExpectInt(snapshotArg(c, "SAVE", "snap:big", doc), 1);
     free(doc);
@@ -75,7 +70,7 @@ static void snapshotRefused(redisContext *c) {
     assert_int_equal(itField(info, "head")->integer, 1);
     freeReplyObject(info);
     itExpectInt(snapshotArg(c, "PATCH", "snap:big", "{\"a\":2}"), 2);
-    assert_int_equal(infoNumber(c, "swarm", "swarm_snapshots_rejected_oom"), snapsRefused + 1);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_snapshots_rejected_oom"), snapsRefused + 1);
     itExpectInt(itCmd(c, "DEL snap:big"), 1);
 }
 
@@ -92,9 +87,9 @@ static void test_publish_refused_before_writing(void **state) {
     itExpectError(r, "OOM", "(200 stream deliveries of ");
     itExpectInt(itCmd(c, "EXISTS stream:amp0 stream:amp199"), 0);
     assert_true(usedMemory(c) <= before + 2 * (long long)big); /* the query buffer at most */
-    assert_int_equal(infoNumber(c, "swarm", "swarm_rejected_oom"), 2);
-    assert_true(infoNumber(c, "swarm", "swarm_rejected") >= 2);
-    assert_int_equal(infoNumber(c, "swarm", "swarm_published"), 0);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_rejected_oom"), 2);
+    assert_true(itInfoNum(c, "swarm", "swarm_rejected") >= 2);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_published"), 0);
     /* The table did not change either: no message id was taken, nothing counted. */
     redisReply *st = itCmd(c, "SWARM.ROUTE STATS swarm:amp");
     assert_int_equal(itField(st, "published")->integer, 0);

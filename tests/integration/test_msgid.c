@@ -41,22 +41,6 @@ static long long expectPub(redisReply *r, int duplicate, char *id) {
     return n;
 }
 
-static long long statsField(redisContext *ctx, const char *key, const char *name) {
-    redisReply *r = itCmd(ctx, "SWARM.ROUTE STATS %s", key);
-    redisReply *f = itField(r, name);
-    if (f == NULL || f->type != REDIS_REPLY_INTEGER) fail_msg("no %s in STATS %s", name, key);
-    long long v = f->integer;
-    freeReplyObject(r);
-    return v;
-}
-
-static long long infoNum(redisContext *ctx, const char *field) {
-    char buf[64];
-    itInfo(ctx, "swarm", field, buf, sizeof(buf));
-    if (buf[0] == '\0') fail_msg("INFO swarm has no %s", field);
-    return strtoll(buf, NULL, 10);
-}
-
 static long long xlen(redisContext *ctx, const char *key) {
     return itInteger(itCmd(ctx, "XLEN %s", key));
 }
@@ -74,18 +58,18 @@ static void test_duplicate_answers_the_original_id_and_delivers_nothing(void **s
               again);
     assert_string_equal(again, first);
     assert_int_equal(xlen(c, "d:s"), 1);
-    assert_int_equal(statsField(c, "d", "published"), 1);
-    assert_int_equal(statsField(c, "d", "delivered"), 1);
-    assert_int_equal(statsField(c, "d", "rejected"), 0);
-    assert_int_equal(statsField(c, "d", "duplicates"), 1);
-    assert_int_equal(statsField(c, "d", "msgids"), 1);
+    assert_int_equal(itStatField(c, "d", "published"), 1);
+    assert_int_equal(itStatField(c, "d", "delivered"), 1);
+    assert_int_equal(itStatField(c, "d", "rejected"), 0);
+    assert_int_equal(itStatField(c, "d", "duplicates"), 1);
+    assert_int_equal(itStatField(c, "d", "msgids"), 1);
     /* Another MSGID, and no MSGID at all, are published as usual. */
     expectPub(itPublish(c, "d", "a.b", "{}", "MSGID", "m-2", NULL), 0, other);
     assert_string_not_equal(other, first);
     expectPub(itPublish(c, "d", "a.b", "{}", NULL), 0, NULL);
     expectPub(itPublish(c, "d", "a.b", "{}", NULL), 0, NULL);
     assert_int_equal(xlen(c, "d:s"), 4);
-    assert_int_equal(statsField(c, "d", "msgids"), 2);
+    assert_int_equal(itStatField(c, "d", "msgids"), 2);
     /* MSGIDs are per table. */
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD d2 a.> stream:d:s"), 1);
     expectPub(itPublish(c, "d2", "a.b", "{}", "MSGID", "m-1", NULL), 0, NULL);
@@ -152,8 +136,8 @@ static void test_msgid_and_replyto_errors(void **state) {
                   "invalid REPLYTO target 'channel:'");
     itExpectError(itPublish(c, "x", "a.b", "{}", "MSGID", NULL), "ERR", "syntax error");
     /* Refused publishes count as rejected and remember nothing. */
-    assert_int_equal(statsField(c, "x", "rejected"), 7);
-    assert_int_equal(statsField(c, "x", "msgids"), 0);
+    assert_int_equal(itStatField(c, "x", "rejected"), 7);
+    assert_int_equal(itStatField(c, "x", "msgids"), 0);
 }
 
 static void test_window_off_and_bound(void **state) {
@@ -163,14 +147,14 @@ static void test_window_off_and_bound(void **state) {
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "same", NULL), 0, NULL);
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "same", NULL), 0, NULL);
     assert_int_equal(xlen(c, "w:s"), 2);
-    assert_int_equal(statsField(c, "w", "msgids"), 0);
+    assert_int_equal(itStatField(c, "w", "msgids"), 0);
     /* At most dedup-max per table: the oldest is forgotten first. */
     itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-window-ms 120000"));
     itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-max 2"));
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "m1", NULL), 0, NULL);
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "m2", NULL), 0, NULL);
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "m3", NULL), 0, NULL);
-    assert_int_equal(statsField(c, "w", "msgids"), 2);
+    assert_int_equal(itStatField(c, "w", "msgids"), 2);
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "m3", NULL), 1, NULL);
     expectPub(itPublish(c, "w", "a.b", "{}", "MSGID", "m1", NULL), 0, NULL); /* forgotten */
     assert_int_equal(xlen(c, "w:s"), 6);
@@ -209,7 +193,7 @@ static void test_window_persists(void **state) {
     assert_string_equal(after, before);
     expectPub(itPublish(c, "p", "a.b", "{}", "MSGID", "keep-me", NULL), 1, dup);
     assert_string_equal(dup, id);
-    assert_int_equal(statsField(c, "p", "duplicates"), 2);
+    assert_int_equal(itStatField(c, "p", "duplicates"), 2);
     redisReply *d = itCmd(c, "DUMP p");
     assert_int_equal(d->type, REDIS_REPLY_STRING);
     itExpectOk(itCmd(c, "RESTORE p2 0 %b", d->str, d->len));
@@ -274,26 +258,27 @@ static void test_info_duplicates_counts_each_duplicate(void **state) {
     (void)state;
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD q a.> stream:q:s"), 1);
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD q2 a.> stream:q:s"), 1);
-    long long dup0 = infoNum(c, "swarm_duplicates"), pub0 = infoNum(c, "swarm_published");
+    long long dup0 = itInfoNum(c, "swarm", "swarm_duplicates"),
+              pub0 = itInfoNum(c, "swarm", "swarm_published");
     expectPub(itPublish(c, "q", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
-    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0);
-    assert_int_equal(infoNum(c, "swarm_published"), pub0 + 1);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_duplicates"), dup0);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_published"), pub0 + 1);
     const char *tokens[] = {"MSGID", "msgid", "MsGiD"}; /* options in any case */
     for (int i = 1; i <= 3; i++) {
         expectPub(itPublish(c, "q", "a.b", "{}", tokens[i - 1], "k-1", NULL), 1, NULL);
-        assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + i);
-        assert_int_equal(infoNum(c, "swarm_published"), pub0 + 1);
+        assert_int_equal(itInfoNum(c, "swarm", "swarm_duplicates"), dup0 + i);
+        assert_int_equal(itInfoNum(c, "swarm", "swarm_published"), pub0 + 1);
     }
     /* Another table does not remember it; a rejected publish is not a duplicate. */
     expectPub(itPublish(c, "q2", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
     itExpectError(itPublish(c, "q", "a..b", "{}", "MSGID", "k-1", NULL), "EVENTTYPE", NULL);
-    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + 3);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_duplicates"), dup0 + 3);
     /* The window off: published again, no duplicate. */
     itExpectOk(itCmd(c, "CONFIG SET swarm.dedup-window-ms 0"));
     expectPub(itPublish(c, "q", "a.b", "{}", "MSGID", "k-1", NULL), 0, NULL);
-    assert_int_equal(infoNum(c, "swarm_duplicates"), dup0 + 3);
-    assert_int_equal(infoNum(c, "swarm_published"), pub0 + 3);
-    assert_int_equal(statsField(c, "q", "duplicates"), 3);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_duplicates"), dup0 + 3);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_published"), pub0 + 3);
+    assert_int_equal(itStatField(c, "q", "duplicates"), 3);
 }
 
 static void test_promoted_replica_rejects_the_duplicate(void **state) {
@@ -317,11 +302,11 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
     itWaitReplicas(mc, 1, 5000);
     char *dm = itDigest(mc, "h"), *dr = itDigest(rc, "h");
     assert_string_equal(dr, dm);
-    assert_int_equal(statsField(rc, "h", "msgids"), 3);
-    assert_int_equal(statsField(rc, "h", "duplicates"), 1);
+    assert_int_equal(itStatField(rc, "h", "msgids"), 3);
+    assert_int_equal(itStatField(rc, "h", "duplicates"), 1);
     /* INFO counts what this node's commands did: the replica applied the duplicate. */
-    assert_int_equal(infoNum(mc, "swarm_duplicates"), 1);
-    assert_int_equal(infoNum(rc, "swarm_duplicates"), 0);
+    assert_int_equal(itInfoNum(mc, "swarm", "swarm_duplicates"), 1);
+    assert_int_equal(itInfoNum(rc, "swarm", "swarm_duplicates"), 0);
     /* The master dies; the replica is promoted (with the master's configuration now). */
     itDestroy(&m);
     redisFree(mc);
@@ -333,7 +318,7 @@ static void test_promoted_replica_rejects_the_duplicate(void **state) {
         assert_string_equal(dup, ids[i]);
     }
     assert_int_equal(xlen(rc, "h:s"), 3);
-    assert_int_equal(infoNum(rc, "swarm_duplicates"), 3);
+    assert_int_equal(itInfoNum(rc, "swarm", "swarm_duplicates"), 3);
     expectPub(itPublish(rc, "h", "a.b", "{}", "MSGID", "fo-4", NULL), 0, NULL);
     assert_int_equal(xlen(rc, "h:s"), 4);
     free(dm);

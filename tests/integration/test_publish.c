@@ -132,15 +132,6 @@ static void expectCounters(const char *key, long long id, long long matched, lon
     freeReplyObject(list);
 }
 
-static long long tableStat(const char *key, const char *field) {
-    redisReply *r = itCmd(c, "SWARM.ROUTE STATS %s", key);
-    redisReply *f = itField(r, field);
-    if (f == NULL || f->type != REDIS_REPLY_INTEGER) fail_msg("no STATS field %s", field);
-    long long v = f->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 static const char *lastId(redisContext *ctx, const char *key, char *buf) {
     redisReply *r = itCmd(ctx, "SWARM.ROUTE STATS %s", key);
     redisReply *f = itField(r, "last-id");
@@ -148,13 +139,6 @@ static const char *lastId(redisContext *ctx, const char *key, char *buf) {
     snprintf(buf, 64, "%s", f->str);
     freeReplyObject(r);
     return buf;
-}
-
-static long long infoNum(redisContext *ctx, const char *field) {
-    char buf[64];
-    itInfo(ctx, "swarm", field, buf, sizeof(buf));
-    if (buf[0] == '\0') fail_msg("INFO swarm has no %s", field);
-    return strtoll(buf, NULL, 10);
 }
 
 static void expectLen(const char *stream, long long n) {
@@ -252,7 +236,7 @@ static void test_envelope_never_carries_a_non_utf8_sender(void **state) {
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "utf1", 2000);
     itExpectError(pub("utf1", "task.done", "{}", "SENDER", "bad\xff\xfe", NULL), "ERR",
                   "SENDER is not valid UTF-8 at byte 3");
-    assert_int_equal(tableStat("utf1", "published"), 0);
+    assert_int_equal(itStatField(c, "utf1", "published"), 0);
     /* The next publish is the first message the subscriber gets. */
     expectPubReply(pub("utf1", "task.done", "{\"n\":2}", NULL), "channel:utf1", 1, NULL);
     char *got = itNextMessage(sub, "utf1", NULL);
@@ -290,8 +274,8 @@ static void test_reply_lists_distinct_ok_targets_and_sums_receivers(void **state
     expectCounters("shape", 5, 0, 0, 0, 0, 0); /* priority 5 is outside 8..9 */
     expectCounters("shape", 6, 1, 0, 1, 0, 0);
     expectLen("shape:s", 1);
-    assert_int_equal(tableStat("shape", "published"), 1);
-    assert_int_equal(tableStat("shape", "delivered"), 3);
+    assert_int_equal(itStatField(c, "shape", "published"), 1);
+    assert_int_equal(itStatField(c, "shape", "delivered"), 3);
 
     /* A missing key is not a table: NOSWARM, and no key appears. */
     itExpectError(pub("shape:missing", "a.b", "{}", NULL), "NOSWARM",
@@ -548,8 +532,8 @@ static void test_denied_names_the_rule_and_allow_rules_gate(void **state) {
     assert_int_equal(itField(r->element[1], "id")->integer, 3);
     assert_int_equal(itField(r->element[1], "hits")->integer, 1);
     freeReplyObject(r);
-    assert_int_equal(tableStat("rules", "rejected"), 3);
-    assert_int_equal(tableStat("rules", "published"), 1);
+    assert_int_equal(itStatField(c, "rules", "rejected"), 3);
+    assert_int_equal(itStatField(c, "rules", "published"), 1);
     expectLen("rules:s", 1);
 }
 
@@ -623,9 +607,9 @@ static void test_rejection_changes_only_rejection_counters(void **state) {
     char *xr0 = itCmdRepr(c, "XRANGE %s - +", "atom:s");
     char id0[64];
     lastId(c, "atom", id0);
-    long long rejected0 = tableStat("atom", "rejected");
-    long long published0 = infoNum(c, "swarm_published");
-    long long delivered0 = infoNum(c, "swarm_delivered");
+    long long rejected0 = itStatField(c, "atom", "rejected");
+    long long published0 = itInfoNum(c, "swarm", "swarm_published");
+    long long delivered0 = itInfoNum(c, "swarm", "swarm_delivered");
 
     itExpectError(pub("atom", "bad.x", "{}", NULL), "DENIED", "rule 1");
     itExpectError(pub("atom", "ok..x", "{}", NULL), "EVENTTYPE", NULL);
@@ -644,13 +628,13 @@ static void test_rejection_changes_only_rejection_counters(void **state) {
     assert_string_equal(xr1, xr0);
     char id1[64];
     assert_string_equal(lastId(c, "atom", id1), id0);
-    assert_int_equal(tableStat("atom", "rejected"), rejected0 + 7);
-    assert_int_equal(tableStat("atom", "published"), 1);
-    assert_int_equal(tableStat("atom", "delivered"), 1);
-    assert_int_equal(tableStat("atom", "deadlettered"), 0);
+    assert_int_equal(itStatField(c, "atom", "rejected"), rejected0 + 7);
+    assert_int_equal(itStatField(c, "atom", "published"), 1);
+    assert_int_equal(itStatField(c, "atom", "delivered"), 1);
+    assert_int_equal(itStatField(c, "atom", "deadlettered"), 0);
     itExpectInt(itCmd(c, "EXISTS atom:dl"), 0);
-    assert_int_equal(infoNum(c, "swarm_published"), published0);
-    assert_int_equal(infoNum(c, "swarm_delivered"), delivered0);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_published"), published0);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_delivered"), delivered0);
     redisReply *r = itCmd(c, "SWARM.ROUTE RULES atom");
     assert_int_equal(itField(r->element[0], "hits")->integer, 1); /* only the DENIED one */
     freeReplyObject(r);
@@ -689,9 +673,9 @@ static void test_unrouted_message_goes_to_default_target(void **state) {
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT dl1 stream:dl1:dead"));
     expectPubReply(pub("dl1", "b.x", "{\"x\":1}", NULL), "stream:dl1:dead", 0, NULL);
     expectLen("dl1:dead", 1);
-    assert_int_equal(tableStat("dl1", "unrouted"), 1);
-    assert_int_equal(tableStat("dl1", "deadlettered"), 1);
-    assert_int_equal(tableStat("dl1", "delivered"), 1);
+    assert_int_equal(itStatField(c, "dl1", "unrouted"), 1);
+    assert_int_equal(itStatField(c, "dl1", "deadlettered"), 1);
+    assert_int_equal(itStatField(c, "dl1", "delivered"), 1);
     expectCounters("dl1", 1, 0, 0, 0, 0, 0);
     /* MATCH shows the same: the default target when nothing matches. */
     redisReply *r = itCmd(c, "SWARM.ROUTE MATCH dl1 b.x");
@@ -702,8 +686,8 @@ static void test_unrouted_message_goes_to_default_target(void **state) {
     /* Without a default, an unrouted message is only counted. */
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT dl1 NONE"));
     expectPubReply(pub("dl1", "b.x", "{}", NULL), "", 0, NULL);
-    assert_int_equal(tableStat("dl1", "unrouted"), 2);
-    assert_int_equal(tableStat("dl1", "deadlettered"), 1);
+    assert_int_equal(itStatField(c, "dl1", "unrouted"), 2);
+    assert_int_equal(itStatField(c, "dl1", "deadlettered"), 1);
     expectLen("dl1:dead", 1);
 }
 
@@ -722,9 +706,9 @@ static void test_all_targets_missed_goes_to_default_target(void **state) {
     free(env);
     expectCounters("dl2", 1, 1, 0, 1, 0, 0);
     expectCounters("dl2", 2, 1, 0, 1, 0, 0);
-    assert_int_equal(tableStat("dl2", "unrouted"), 0);
-    assert_int_equal(tableStat("dl2", "deadlettered"), 1);
-    assert_int_equal(tableStat("dl2", "delivered"), 1);
+    assert_int_equal(itStatField(c, "dl2", "unrouted"), 0);
+    assert_int_equal(itStatField(c, "dl2", "deadlettered"), 1);
+    assert_int_equal(itStatField(c, "dl2", "delivered"), 1);
     redisFree(sub);
 }
 
@@ -744,7 +728,7 @@ static void test_wrongtype_stream_target_fails_alone(void **state) {
     expectCounters("iso", 2, 1, 1, 0, 0, 0);
     itExpectStr(itCmd(c, "GET iso:str"), "keep");
     itExpectInt(itCmd(c, "EXISTS iso:dead"), 0); /* one target was ok: no dead letter */
-    assert_int_equal(tableStat("iso", "deadlettered"), 0);
+    assert_int_equal(itStatField(c, "iso", "deadlettered"), 0);
     redisFree(sub);
 }
 
@@ -756,7 +740,7 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     setConfig("swarm.breaker-cooldown-ms", "30000");
     itExpectInt(itCmd(c, "SWARM.ROUTE ADD brk ops.* channel:brk"), 1);
     itExpectOk(itCmd(c, "SWARM.ROUTE DEFAULT brk stream:brk:dead"));
-    long long shedInfo0 = infoNum(c, "swarm_shed");
+    long long shedInfo0 = itInfoNum(c, "swarm", "swarm_shed");
 
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectBreaker("brk", 1, "closed");
@@ -767,8 +751,8 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     /* Open: priority 5 is not attempted, counts shed and is dead-lettered as a miss. */
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectCounters("brk", 1, 3, 0, 2, 0, 1);
-    assert_int_equal(tableStat("brk", "shed"), 1);
-    assert_int_equal(infoNum(c, "swarm_shed"), shedInfo0 + 1);
+    assert_int_equal(itStatField(c, "brk", "shed"), 1);
+    assert_int_equal(itInfoNum(c, "swarm", "swarm_shed"), shedInfo0 + 1);
     expectPubReply(pub("brk", "ops.x", "{}", "PRIORITY", "7", NULL), "stream:brk:dead", 0, NULL);
     expectCounters("brk", 1, 4, 0, 2, 0, 2);
 
@@ -777,7 +761,7 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     expectPubReply(pub("brk", "ops.x", "{}", "PRIORITY", "8", NULL), "stream:brk:dead", 0, NULL);
     expectCounters("brk", 1, 6, 0, 4, 0, 2);
     expectBreaker("brk", 1, "open");
-    assert_int_equal(tableStat("brk", "deadlettered"), 6);
+    assert_int_equal(itStatField(c, "brk", "deadlettered"), 6);
 
     /* After the cooldown, with a receiver, the next message probes and closes it. */
     redisContext *sub = itSubscribe(&srv, "SUBSCRIBE", "brk", 2000);
@@ -803,7 +787,7 @@ static void test_breaker_opens_sheds_probes_and_closes(void **state) {
     expectCounters("brk", 1, 10, 1, 7, 0, 2); /* the probe was attempted: missed, not shed */
     expectPubReply(pub("brk", "ops.x", "{}", NULL), "stream:brk:dead", 0, NULL);
     expectCounters("brk", 1, 11, 1, 7, 0, 3);
-    assert_int_equal(tableStat("brk", "shed"), 3);
+    assert_int_equal(itStatField(c, "brk", "shed"), 3);
 
     setConfig("swarm.breaker-threshold", "5");
     setConfig("swarm.breaker-cooldown-ms", "30000");
@@ -860,8 +844,8 @@ static void test_multi_exec_and_eval(void **state) {
               "return redis.pcall('SWARM.PUBLISH', KEYS[1], ARGV[1], ARGV[2])");
     itExpectError(r, "EVENTTYPE", NULL);
     expectLen("tx:s", 3);
-    assert_int_equal(tableStat("tx", "published"), 3);
-    assert_int_equal(tableStat("tx", "rejected"), 1);
+    assert_int_equal(itStatField(c, "tx", "published"), 3);
+    assert_int_equal(itStatField(c, "tx", "rejected"), 1);
 }
 
 static void test_info_counters_move(void **state) {
@@ -874,7 +858,7 @@ static void test_info_counters_move(void **state) {
                        "swarm_rejected_eventtype", "swarm_unrouted"};
     enum { NF = sizeof(f) / sizeof(f[0]) };
     long long before[NF];
-    for (int i = 0; i < NF; i++) before[i] = infoNum(c, f[i]);
+    for (int i = 0; i < NF; i++) before[i] = itInfoNum(c, "swarm", f[i]);
 
     expectPubReply(pub("inf", "x.a", "{}", NULL), "stream:inf:s", 0, NULL);
     itExpectError(pub("inf", "x.a", "{", NULL), "PAYLOAD", NULL);
@@ -884,7 +868,7 @@ static void test_info_counters_move(void **state) {
 
     long long want[NF] = {3, 3, 2, 1, 2, 0, 1, 1};
     for (int i = 0; i < NF; i++) {
-        long long d = infoNum(c, f[i]) - before[i];
+        long long d = itInfoNum(c, "swarm", f[i]) - before[i];
         if (d != want[i]) fail_msg("%s moved by %lld, expected %lld", f[i], d, want[i]);
     }
 }

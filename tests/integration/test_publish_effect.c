@@ -90,22 +90,6 @@ static long long routeField(redisContext *ctx, const char *key, long long id, co
     return v;
 }
 
-static long long statField(redisContext *ctx, const char *key, const char *field) {
-    redisReply *r = itCmd(ctx, "SWARM.ROUTE STATS %s", key);
-    redisReply *f = itField(r, field);
-    if (f == NULL || f->type != REDIS_REPLY_INTEGER) fail_msg("no STATS field %s", field);
-    long long v = f->integer;
-    freeReplyObject(r);
-    return v;
-}
-
-static long long infoNum(redisContext *ctx, const char *field) {
-    char buf[64];
-    itInfo(ctx, "swarm", field, buf, sizeof(buf));
-    if (buf[0] == '\0') fail_msg("INFO swarm has no %s", field);
-    return strtoll(buf, NULL, 10);
-}
-
 /* Sends a command without waiting for its reply (for blocking commands). */
 static void sendOnly(redisContext *ctx, const char *fmt, ...) {
     va_list ap;
@@ -171,7 +155,7 @@ static void test_lost_lists_missed_failed_and_shed_targets(void **state) {
               "[\"stream:lo:s\"],:0,[[\"channel:lo:nobody\",\"missed\"],"
               "[\"stream:lo:str\",\"failed\"]]",
               NULL);
-    assert_int_equal(statField(sc, "lo", "shed"), 3); /* routes 1, 2 and 4 */
+    assert_int_equal(itStatField(sc, "lo", "shed"), 3); /* routes 1, 2 and 4 */
     assert_int_equal(routeField(sc, "lo", 4, "shed", NULL, 0), 1);
     itExpectInt(itCmd(sc, "XLEN lo:s"), 4);
 
@@ -230,17 +214,18 @@ static void test_reply_shape_is_the_same_in_resp3(void **state) {
 
 static void test_missing_table_answers_noswarm_and_counts_rejected(void **state) {
     (void)state;
-    long long rej = infoNum(sc, "swarm_rejected"), nos = infoNum(sc, "swarm_rejected_noswarm"),
-              pub = infoNum(sc, "swarm_published");
+    long long rej = itInfoNum(sc, "swarm", "swarm_rejected"),
+              nos = itInfoNum(sc, "swarm", "swarm_rejected_noswarm"),
+              pub = itInfoNum(sc, "swarm", "swarm_published");
     itExpectError(itPublish(sc, "no:such:table", "a.x", "{}", NULL), "NOSWARM",
                   "NOSWARM no routing table at key 'no:such:table'");
     itExpectError(
         itPublish(sc, "no:such:table", "a.x", "{}", "PRIORITY", "9", "SENDER", "me", NULL),
         "NOSWARM", NULL);
     itExpectInt(itCmd(sc, "EXISTS no:such:table"), 0);
-    assert_int_equal(infoNum(sc, "swarm_rejected"), rej + 2);
-    assert_int_equal(infoNum(sc, "swarm_rejected_noswarm"), nos + 2);
-    assert_int_equal(infoNum(sc, "swarm_published"), pub);
+    assert_int_equal(itInfoNum(sc, "swarm", "swarm_rejected"), rej + 2);
+    assert_int_equal(itInfoNum(sc, "swarm", "swarm_rejected_noswarm"), nos + 2);
+    assert_int_equal(itInfoNum(sc, "swarm", "swarm_published"), pub);
     /* The command's own syntax is checked first; a wrong type is still WRONGTYPE. */
     itExpectError(itPublish(sc, "no:such:table", "a..x", "{}", NULL), "EVENTTYPE", NULL);
     itExpectOk(itCmd(sc, "SET no:str x"));
@@ -790,10 +775,10 @@ static void test_apply_copied_from_the_aof_is_refused(void **state) {
         argv[i] = p;
         p += lens[i] + 2;
     }
-    long long published = statField(ac, "af", "published");
+    long long published = itStatField(ac, "af", "published");
     redisReply *r = itCmdArgv(ac, argc, argv, lens);
     itExpectError(r, "ERR", "only the master link and AOF loading may run it");
-    assert_int_equal(statField(ac, "af", "published"), published);
+    assert_int_equal(itStatField(ac, "af", "published"), published);
     free(incr);
 }
 

@@ -75,15 +75,9 @@ static const char *routeRepr(char *buf, size_t len, long long id, const char *pa
     return buf;
 }
 
-static long long infoNum(const char *field) {
-    char buf[64];
-    itInfo(c, "swarm", field, buf, sizeof(buf));
-    if (buf[0] == '\0') fail_msg("INFO swarm has no field %s", field);
-    return atoll(buf);
-}
-
 static void expectCounters(long long tables, long long routes, long long rules) {
-    long long t = infoNum("swarm_tables"), r = infoNum("swarm_routes"), u = infoNum("swarm_rules");
+    long long t = itInfoNum(c, "swarm", "swarm_tables"), r = itInfoNum(c, "swarm", "swarm_routes"),
+              u = itInfoNum(c, "swarm", "swarm_rules");
     if (t != tables || r != routes || u != rules)
         fail_msg("INFO swarm: expected tables=%lld routes=%lld rules=%lld, got %lld %lld %lld",
                  tables, routes, rules, t, r, u);
@@ -1151,7 +1145,8 @@ static void test_unlink_of_a_big_table_is_freed_lazily(void **state) {
     itExpectInt(cmd("UNLINK big"), 1);
     itExpectInt(cmd("EXISTS big"), 0);
     if (!itWaitInfo(c, "swarm", "swarm_routes", "1", 5000))
-        fail_msg("swarm_routes did not drop to 1 after UNLINK (now %lld)", infoNum("swarm_routes"));
+        fail_msg("swarm_routes did not drop to 1 after UNLINK (now %lld)",
+                 itInfoNum(c, "swarm", "swarm_routes"));
     expectCounters(1, 1, 0);
     itExpectStr(cmd("PING"), "PONG");
     expectRepr(cmd("SWARM.ROUTE MATCH small a.b"), "[\"channel:x\"]");
@@ -1181,11 +1176,6 @@ static void appendLeakDel(int i, void *arg) {
     redisAppendCommand(c, "DEL leak%d", i);
 }
 
-static long long usedMemory(void) {
-    char buf[64];
-    return atoll(itInfo(c, "memory", "used_memory", buf, sizeof(buf)));
-}
-
 static void leakRound(void) {
     itPipelined(c, 200 * 55, appendLeakRound, NULL);
     expectCounters(200, 200 * 50, 0); /* 50 subject + 1 regex - 1 deleted; the rule deleted */
@@ -1196,9 +1186,9 @@ static void leakRound(void) {
 static void test_create_and_delete_leaves_no_memory_behind(void **state) {
     (void)state;
     leakRound(); /* warm-up: allocator caches, dict sizes, client buffers */
-    long long before = usedMemory();
+    long long before = itInfoNum(c, "memory", "used_memory");
     leakRound();
-    long long after = usedMemory();
+    long long after = itInfoNum(c, "memory", "used_memory");
     long long diff = after - before;
     print_message("used_memory after the warm-up round %lld, after the second round %lld\n", before,
                   after);

@@ -31,10 +31,15 @@ const modulePath = path.resolve(process.env.SWARM_MODULE ?? path.join(here, '../
 const redisServer = process.env.REDIS_SERVER ?? 'redis-server';
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
 
-let seed = Number(process.env.SEED ?? 7);
+// mulberry32: every bit of it is usable (the low bits of a power-of-two LCG repeat with a
+// short period, which made the message texts one word repeated).
+let seed = Number(process.env.SEED ?? 7) >>> 0;
 const rnd = (n) => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed % n;
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (((t ^ (t >>> 14)) >>> 0) % n);
 };
 const words = 'agent plan tool call result memory graph node edge state route task queue claim done retry'.split(' ');
 const text = (len) => {

@@ -128,7 +128,8 @@ static void putSplice(swBuf *out, size_t gap, size_t del, const char *lit, size_
 /* ---- Refinement: splitting a splice at its interior common runs ---- */
 
 #define GRAM 4            /* bytes hashed to find a common run inside a splice */
-#define SPLIT_RUN 4       /* a kept run must beat the ~3-byte header of the splice it adds */
+#define SPLIT_RUN 4       /* a kept run worth the 3-byte header of the splice it adds */
+#define SPLIT_RUN_WIDE 6  /* the same when a side has 128+ bytes (2-byte varints) */
 #define REFINE_MAX 512    /* splices with more bytes on either side go out as found */
 #define REFINE_CHAIN 8    /* candidates looked at per gram of the deleted side */
 #define REFINE_SLOTS 1024 /* hash slots for REFINE_MAX grams: at least twice as many */
@@ -143,11 +144,12 @@ static size_t gramSlot(const unsigned char *p, unsigned shift) {
  * agree, so a splice often holds a few changes separated by short common runs
  * ("1,\"messages\":501" for "0,\"messages\":500"). Every literal byte is stored and a splice
  * header costs about 3, so the splice goes out as several, split at each interior common run
- * of SPLIT_RUN bytes or more: greedily left to right, taking the nearest run (fewest bytes
+ * longer than the header it adds: greedily left to right, taking the nearest run (fewest bytes
  * skipped on both sides) found through a hash of the target side's GRAM-byte grams. Each
- * split removes at least as many literal bytes as its header adds, so the result is never
- * larger; kept runs are compared byte for byte, so it stays exact. Cost: linear in the
- * splice (each position of either side is hashed or skipped a bounded number of times). */
+ * split removes more literal bytes than the varints it adds (each byte trimmed off either end
+ * at least as many), so the result is never larger; kept runs are compared byte for byte, so it
+ * stays exact. Cost: linear in the splice (each position of either side is hashed or skipped a
+ * bounded number of times). */
 static void putRefined(swBuf *out, size_t *kept, const char *base, size_t i, size_t a,
                        const char *target, size_t j, size_t t) {
     size_t lo = a - i < t - j ? a - i : t - j;
@@ -162,7 +164,10 @@ static void putRefined(swBuf *out, size_t *kept, const char *base, size_t i, siz
     }
     size_t n = a - i, m = t - j;
     if (n == 0 && m == 0) return;
-    if (n < SPLIT_RUN || m < SPLIT_RUN || n > REFINE_MAX || m > REFINE_MAX) {
+    /* A split adds the run's gap varint (1 byte below 128) and the new splice's del and ins
+     * varints (1 byte each below 128, 2 below 16384): the run must outweigh them. */
+    size_t minRun = n < 128 && m < 128 ? SPLIT_RUN : SPLIT_RUN_WIDE;
+    if (n < minRun || m < minRun || n > REFINE_MAX || m > REFINE_MAX) {
         putSplice(out, i - *kept, n, target + j, m);
         *kept = a;
         return;
@@ -196,7 +201,7 @@ static void putRefined(swBuf *out, size_t *kept, const char *base, size_t i, siz
                 size_t lim = n - p < m - q ? n - p : m - q;
                 size_t r = GRAM + firstDiff((const char *)B + p + GRAM, (const char *)T + q + GRAM,
                                             lim - GRAM);
-                if (r < SPLIT_RUN) continue;
+                if (r < minRun) continue;
                 best = k + (q - y);
                 bx = p;
                 by = q;
@@ -205,6 +210,12 @@ static void putRefined(swBuf *out, size_t *kept, const char *base, size_t i, siz
             }
         }
         if (best == SIZE_MAX) break;
+        /* A chain cut short (repetitive text) can miss where the run really starts. */
+        while (bx > x && by > y && B[bx - 1] == T[by - 1]) {
+            bx--;
+            by--;
+            run++;
+        }
         putSplice(out, i + x - *kept, bx - x, (const char *)T + y, by - y);
         *kept = i + bx;
         x = bx + run;

@@ -62,7 +62,30 @@ function skipValue(s: string, i: number): number {
 
 /** [name, value text] for each member of the object `text`, in order. */
 export function objectMembers(text: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+  const m = members(text);
+  return m.names.map((name, i) => [name, m.values[i]!]);
+}
+
+/**
+ * The members of an object text, in order: each one's name, value text and whole text as
+ * written (`"name":value`), and the index of each name.
+ */
+export interface Members {
+  names: string[];
+  values: string[];
+  entries: string[];
+  index: Map<string, number>;
+}
+
+/**
+ * The members of the object `text`. With `like`, the members of another text of a similar
+ * object (the same channel at the previous checkpoint), a member written exactly as one of
+ * those, at the place expected, is taken from it with one comparison instead of a scan, and
+ * shares its strings.
+ */
+export function members(text: string, like?: Members): Members {
+  const out: Members = { names: [], values: [], entries: [], index: new Map() };
+  let next = 0;
   let i = 0;
   while (isSpace(text.charCodeAt(i))) i++;
   if (text.charCodeAt(i) !== 0x7b) throw new SyntaxError('JSON text is not an object');
@@ -76,6 +99,22 @@ export function objectMembers(text: string): Array<[string, string]> {
       continue;
     }
     if (c !== QUOTE) throw new SyntaxError(`unexpected character in JSON object at ${i}`);
+    if (like !== undefined && next < like.entries.length) {
+      // The same bytes from the start of a member to the end of a complete value, then a
+      // delimiter: the same member (strings and nesting are in the same state throughout).
+      const e = like.entries[next]!;
+      const after = text.charCodeAt(i + e.length);
+      if ((after === COMMA || after === 0x7d || isSpace(after)) && text.slice(i, i + e.length) === e) {
+        out.index.set(like.names[next]!, out.names.length);
+        out.names.push(like.names[next]!);
+        out.values.push(like.values[next]!);
+        out.entries.push(e);
+        next++;
+        i += e.length;
+        continue;
+      }
+    }
+    const start = i;
     const end = skipString(text, i);
     // Most names have no escape: slicing is much cheaper than JSON.parse.
     const raw = text.slice(i + 1, end - 1);
@@ -86,8 +125,15 @@ export function objectMembers(text: string): Array<[string, string]> {
     i++;
     while (isSpace(text.charCodeAt(i))) i++;
     const vend = skipValue(text, i);
-    out.push([name, text.slice(i, vend)]);
+    out.index.set(name, out.names.length);
+    out.names.push(name);
+    out.values.push(text.slice(i, vend));
+    out.entries.push(text.slice(start, vend));
     i = vend;
+    if (like !== undefined) {
+      const was = like.index.get(name);
+      if (was !== undefined && was >= next) next = was + 1;
+    }
   }
 }
 

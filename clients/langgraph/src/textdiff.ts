@@ -12,7 +12,7 @@
  * differently (member order, whitespace) are descended into, never taken as equal.
  */
 import { pointerToken } from './jsonpatch.js';
-import { arrayElements, firstChar, objectMembers } from './jsontext.js';
+import { arrayElements, firstChar, members, type Members } from './jsontext.js';
 
 /** One op, its value as JSON text. */
 export interface TextOp {
@@ -22,15 +22,18 @@ export interface TextOp {
 }
 
 /** A JSON text split one level: the members of an object or the elements of an array. */
-export type Split = { kind: 'object'; members: Map<string, string> } | { kind: 'array'; elements: string[] } | null;
+export type Split = { kind: 'object'; members: Members } | { kind: 'array'; elements: string[] } | null;
 
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
 
-/** `text` split one level (null for a scalar). */
-export function split(text: string): Split {
+/**
+ * `text` split one level (null for a scalar); `like`, the split of a similar text, spares
+ * scanning the members they share.
+ */
+export function split(text: string, like?: Split): Split {
   const c = firstChar(text);
-  if (c === OPEN_OBJECT) return { kind: 'object', members: new Map(objectMembers(text)) };
+  if (c === OPEN_OBJECT) return { kind: 'object', members: members(text, like?.kind === 'object' ? like.members : undefined) };
   if (c === OPEN_ARRAY) return { kind: 'array', elements: arrayElements(text) };
   return null;
 }
@@ -51,7 +54,7 @@ export function diffText(
 ): Split | undefined {
   if (from === to) return toSplit;
   const a = fromSplit === undefined ? split(from) : fromSplit;
-  const b = toSplit === undefined ? split(to) : toSplit;
+  const b = toSplit === undefined ? split(to, a) : toSplit;
   if (opCost > 0 && a !== null && b !== null) {
     const inner: TextOp[] = [];
     diffSplit(a, b, to, path, inner, opCost);
@@ -72,11 +75,15 @@ export function diffText(
 
 function diffSplit(a: Split, b: Split, to: string, path: string, ops: TextOp[], opCost: number): void {
   if (a?.kind === 'object' && b?.kind === 'object') {
-    for (const k of a.members.keys()) {
-      if (!b.members.has(k)) ops.push({ op: 'remove', path: `${path}/${pointerToken(k)}` });
+    const am = a.members;
+    const bm = b.members;
+    for (const k of am.index.keys()) {
+      if (!bm.index.has(k)) ops.push({ op: 'remove', path: `${path}/${pointerToken(k)}` });
     }
-    for (const [k, t] of b.members) {
-      const old = a.members.get(k);
+    for (const [k, i] of bm.index) {
+      const t = bm.values[i]!;
+      const j = am.index.get(k);
+      const old = j === undefined ? undefined : am.values[j];
       if (old === t) continue;
       const p = `${path}/${pointerToken(k)}`;
       if (old === undefined) ops.push({ op: 'add', path: p, value: t });

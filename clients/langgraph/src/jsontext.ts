@@ -67,50 +67,83 @@ export function objectMembers(text: string): Array<[string, string]> {
 }
 
 /**
- * The members of an object text, in order: each one's name, value text and whole text as
- * written (`"name":value`), and the index of each name.
+ * The members of an object text, in order: each one's name, value text, and where it
+ * starts and ends in `text` (from the quote of its name to the end of its value), with the
+ * index of each name.
  */
 export interface Members {
+  text: string;
   names: string[];
   values: string[];
-  entries: string[];
+  starts: number[];
+  ends: number[];
   index: Map<string, number>;
+}
+
+function isEnd(c: number): boolean {
+  return c === COMMA || c === 0x7d || isSpace(c);
 }
 
 /**
  * The members of the object `text`. With `like`, the members of another text of a similar
- * object (the same channel at the previous checkpoint), a member written exactly as one of
- * those, at the place expected, is taken from it with one comparison instead of a scan, and
- * shares its strings.
+ * object (the same channel at the previous checkpoint), runs of members written exactly as
+ * in `like`, where expected, are taken from it by comparing whole spans of text (a
+ * galloping search) instead of scanning them, and share its strings; when every name is
+ * where it was, the result shares `like`'s index too.
  */
 export function members(text: string, like?: Members): Members {
-  const out: Members = { names: [], values: [], entries: [], index: new Map() };
+  const names: string[] = [];
+  const values: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let aligned = like !== undefined;
   let next = 0;
   let i = 0;
+  // Whether the `r` members of `like` from `next` on are written at `i` exactly as there,
+  // followed by a delimiter: then they are the same members (strings and nesting are in the
+  // same state throughout a span that starts at a member and ends after a complete value).
+  const same = (r: number): boolean => {
+    const from = like!.starts[next]!;
+    const len = like!.ends[next + r - 1]! - from;
+    return isEnd(text.charCodeAt(i + len)) && text.slice(i, i + len) === like!.text.slice(from, from + len);
+  };
   while (isSpace(text.charCodeAt(i))) i++;
   if (text.charCodeAt(i) !== 0x7b) throw new SyntaxError('JSON text is not an object');
   i++;
   for (;;) {
     while (isSpace(text.charCodeAt(i))) i++;
     const c = text.charCodeAt(i);
-    if (c === 0x7d) return out;
+    if (c === 0x7d) break;
     if (c === COMMA) {
       i++;
       continue;
     }
     if (c !== QUOTE) throw new SyntaxError(`unexpected character in JSON object at ${i}`);
-    if (like !== undefined && next < like.entries.length) {
-      // The same bytes from the start of a member to the end of a complete value, then a
-      // delimiter: the same member (strings and nesting are in the same state throughout).
-      const e = like.entries[next]!;
-      const after = text.charCodeAt(i + e.length);
-      if ((after === COMMA || after === 0x7d || isSpace(after)) && text.slice(i, i + e.length) === e) {
-        out.index.set(like.names[next]!, out.names.length);
-        out.names.push(like.names[next]!);
-        out.values.push(like.values[next]!);
-        out.entries.push(e);
-        next++;
-        i += e.length;
+    if (like !== undefined && next < like.names.length) {
+      const left = like.names.length - next;
+      let ok = 0;
+      let r = 1;
+      while (r <= left && same(r)) {
+        ok = r;
+        r *= 2;
+      }
+      let bad = Math.min(r, left + 1);
+      while (bad - ok > 1) {
+        const mid = (ok + bad) >> 1;
+        if (same(mid)) ok = mid;
+        else bad = mid;
+      }
+      if (ok > 0) {
+        const shift = i - like.starts[next]!;
+        for (let k = next; k < next + ok; k++) {
+          if (names.length !== k) aligned = false;
+          names.push(like.names[k]!);
+          values.push(like.values[k]!);
+          starts.push(like.starts[k]! + shift);
+          ends.push(like.ends[k]! + shift);
+        }
+        next += ok;
+        i = ends[ends.length - 1]!;
         continue;
       }
     }
@@ -125,16 +158,24 @@ export function members(text: string, like?: Members): Members {
     i++;
     while (isSpace(text.charCodeAt(i))) i++;
     const vend = skipValue(text, i);
-    out.index.set(name, out.names.length);
-    out.names.push(name);
-    out.values.push(text.slice(i, vend));
-    out.entries.push(text.slice(start, vend));
+    if (aligned && like!.names[names.length] !== name) aligned = false;
+    names.push(name);
+    values.push(text.slice(i, vend));
+    starts.push(start);
+    ends.push(vend);
     i = vend;
     if (like !== undefined) {
       const was = like.index.get(name);
       if (was !== undefined && was >= next) next = was + 1;
     }
   }
+  let index: Map<string, number>;
+  if (aligned && names.length === like!.names.length) index = like!.index;
+  else {
+    index = new Map();
+    for (let k = 0; k < names.length; k++) index.set(names[k]!, k);
+  }
+  return { text, names, values, starts, ends, index };
 }
 
 /** The text of each element of the array `text`, in order. */

@@ -77,6 +77,14 @@ function diffSplit(a: Split, b: Split, to: string, path: string, ops: TextOp[], 
   if (a?.kind === 'object' && b?.kind === 'object') {
     const am = a.members;
     const bm = b.members;
+    if (am.index === bm.index) {
+      // The same names in the same places: compare the values in place.
+      for (let i = 0; i < bm.values.length; i++) {
+        const t = bm.values[i]!;
+        if (am.values[i] !== t) diffText(am.values[i]!, t, `${path}/${pointerToken(bm.names[i]!)}`, ops, opCost);
+      }
+      return;
+    }
     for (const k of am.index.keys()) {
       if (!bm.index.has(k)) ops.push({ op: 'remove', path: `${path}/${pointerToken(k)}` });
     }

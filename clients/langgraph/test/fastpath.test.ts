@@ -63,6 +63,21 @@ describe('diffText', () => {
     }
   });
 
+  test('a chain of versions diffed with the split each diff returns, as a put does (seeded, 300 chains)', () => {
+    for (let i = 0; i < 300; i++) {
+      const s = seed;
+      let value: Json = Object.fromEntries(Array.from({ length: 1 + rnd(30) }, (_, j) => [`f${j}`, gen(1)]));
+      let split: ReturnType<typeof diffText>;
+      for (let step = 0; step < 10; step++) {
+        const next = mutate(value, 2);
+        const ops: TextOp[] = [];
+        split = diffText(JSON.stringify(value), JSON.stringify(next), '', ops, 0, split);
+        expect(jsonEqual(applyJsonPatch(value, parsedOps(ops)), next), `seed ${s} step ${step}`).toBe(true);
+        value = next;
+      }
+    }
+  });
+
   test('gives the small ops: appends, a slid window, changed members only, nothing for equal texts', () => {
     const diff = (a: unknown, b: unknown, opCost = 0) => {
       const ops: TextOp[] = [];
@@ -104,9 +119,31 @@ describe('members guided by a previous split', () => {
         const plain = members(text);
         expect(guided.names, `seed ${s}`).toEqual(plain.names);
         expect(guided.values, `seed ${s}`).toEqual(plain.values);
-        expect(guided.entries, `seed ${s}`).toEqual(plain.entries);
+        expect(guided.starts, `seed ${s}`).toEqual(plain.starts);
+        expect(guided.ends, `seed ${s}`).toEqual(plain.ends);
         expect([...guided.index], `seed ${s}`).toEqual([...plain.index]);
       }
+    }
+  });
+
+  test('runs of unchanged members in large objects, around a few edits (seeded, 1000 objects)', () => {
+    for (let i = 0; i < 1000; i++) {
+      const s = seed;
+      const entries: Array<[string, Json]> = Array.from({ length: 1 + rnd(60) }, (_, j) => [`k${j}`, gen(2)]);
+      const edited = entries.map(([k, v]) => [k, v] as [string, Json]);
+      for (let e = rnd(4); e > 0; e--) {
+        const at = rnd(edited.length + 1);
+        const what = rnd(4);
+        if (what === 0 && at < edited.length) edited[at] = [edited[at]![0], gen(2)];
+        else if (what === 1 && at < edited.length) edited.splice(at, 1);
+        else if (what === 2) edited.splice(at, 0, [`new${rnd(5)}`, gen(2)]);
+        else if (edited.length > 1) edited.push(edited.shift()!);
+      }
+      const text = JSON.stringify(Object.fromEntries(edited));
+      const guided = members(text, members(JSON.stringify(Object.fromEntries(entries))));
+      const plain = members(text);
+      expect([guided.names, guided.values, guided.starts, guided.ends], `seed ${s}`).toEqual([plain.names, plain.values, plain.starts, plain.ends]);
+      expect([...guided.index], `seed ${s}`).toEqual([...plain.index]);
     }
   });
 

@@ -68,16 +68,28 @@ export function objectMembers(text: string): Array<[string, string]> {
 
 /**
  * The members of an object text, in order: each one's name, value text, and where it
- * starts and ends in `text` (from the quote of its name to the end of its value), with the
- * index of each name.
+ * starts and ends in `text` (from the quote of its name to the end of its value; `vstarts`:
+ * where its value starts), with the index of each name. Values are slices of `text` only,
+ * and names hold no slice of any text, so a split never keeps an older text alive.
  */
 export interface Members {
   text: string;
   names: string[];
   values: string[];
   starts: number[];
+  vstarts: number[];
   ends: number[];
   index: Map<string, number>;
+  /** Per member, 1 when it was taken from the `like` this split was made with: equal to it. */
+  taken: Uint8Array | undefined;
+}
+
+/**
+ * A copy of `s` that does not keep the text it was sliced from alive (V8 makes a slice of 13
+ * characters or more a view of its parent).
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function isEnd(c: number): boolean {
@@ -95,7 +107,9 @@ export function members(text: string, like?: Members): Members {
   const names: string[] = [];
   const values: string[] = [];
   const starts: number[] = [];
+  const vstarts: number[] = [];
   const ends: number[] = [];
+  const taken: number[] = [];
   let aligned = like !== undefined;
   let next = 0;
   let i = 0;
@@ -137,10 +151,14 @@ export function members(text: string, like?: Members): Members {
         const shift = i - like.starts[next]!;
         for (let k = next; k < next + ok; k++) {
           if (names.length !== k) aligned = false;
+          const vstart = like.vstarts[k]! + shift;
+          const end = like.ends[k]! + shift;
           names.push(like.names[k]!);
-          values.push(like.values[k]!);
+          values.push(text.slice(vstart, end));
           starts.push(like.starts[k]! + shift);
-          ends.push(like.ends[k]! + shift);
+          vstarts.push(vstart);
+          ends.push(end);
+          taken.push(1);
         }
         next += ok;
         i = ends[ends.length - 1]!;
@@ -151,7 +169,7 @@ export function members(text: string, like?: Members): Members {
     const end = skipString(text, i);
     // Most names have no escape: slicing is much cheaper than JSON.parse.
     const raw = text.slice(i + 1, end - 1);
-    const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
+    const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : detached(raw);
     i = end;
     while (isSpace(text.charCodeAt(i))) i++;
     if (text.charCodeAt(i) !== COLON) throw new SyntaxError(`expected ':' in JSON object at ${i}`);
@@ -162,7 +180,9 @@ export function members(text: string, like?: Members): Members {
     names.push(name);
     values.push(text.slice(i, vend));
     starts.push(start);
+    vstarts.push(i);
     ends.push(vend);
+    taken.push(0);
     i = vend;
     if (like !== undefined) {
       const was = like.index.get(name);
@@ -175,7 +195,7 @@ export function members(text: string, like?: Members): Members {
     index = new Map();
     for (let k = 0; k < names.length; k++) index.set(names[k]!, k);
   }
-  return { text, names, values, starts, ends, index };
+  return { text, names, values, starts, vstarts, ends, index, taken: like === undefined ? undefined : Uint8Array.from(taken) };
 }
 
 /** The text of each element of the array `text`, in order. */

@@ -54,10 +54,12 @@ export function diffText(
 ): Split | undefined {
   if (from === to) return toSplit;
   const a = fromSplit === undefined ? split(from) : fromSplit;
-  const b = toSplit === undefined ? split(to, a) : toSplit;
+  // Made here, guided by `a`: the members it took from `a` are known to be equal to them.
+  const guided = toSplit === undefined;
+  const b = guided ? split(to, a) : toSplit;
   if (opCost > 0 && a !== null && b !== null) {
     const inner: TextOp[] = [];
-    diffSplit(a, b, to, path, inner, opCost);
+    diffSplit(a, b, to, path, inner, opCost, guided);
     if (inner.length > 1) {
       let cost = 0;
       for (const o of inner) cost += opCost + (o.value?.length ?? 0);
@@ -69,17 +71,20 @@ export function diffText(
     for (const o of inner) ops.push(o);
     return b;
   }
-  diffSplit(a, b, to, path, ops, opCost);
+  diffSplit(a, b, to, path, ops, opCost, guided);
   return b;
 }
 
-function diffSplit(a: Split, b: Split, to: string, path: string, ops: TextOp[], opCost: number): void {
+function diffSplit(a: Split, b: Split, to: string, path: string, ops: TextOp[], opCost: number, guided: boolean): void {
   if (a?.kind === 'object' && b?.kind === 'object') {
     const am = a.members;
     const bm = b.members;
+    // Taken members equal the member of `a` with their name, unless `a` repeats a name.
+    const taken = guided && am.index.size === am.names.length ? bm.taken : undefined;
     if (am.index === bm.index) {
       // The same names in the same places: compare the values in place.
       for (let i = 0; i < bm.values.length; i++) {
+        if (taken?.[i] === 1) continue;
         const t = bm.values[i]!;
         if (am.values[i] !== t) diffText(am.values[i]!, t, `${path}/${pointerToken(bm.names[i]!)}`, ops, opCost);
       }
@@ -89,6 +94,7 @@ function diffSplit(a: Split, b: Split, to: string, path: string, ops: TextOp[], 
       if (!bm.index.has(k)) ops.push({ op: 'remove', path: `${path}/${pointerToken(k)}` });
     }
     for (const [k, i] of bm.index) {
+      if (taken?.[i] === 1) continue;
       const t = bm.values[i]!;
       const j = am.index.get(k);
       const old = j === undefined ? undefined : am.values[j];

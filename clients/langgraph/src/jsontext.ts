@@ -81,7 +81,7 @@ export interface Members {
   ends: number[];
   index: Map<string, number>;
   /** Per member, 1 when it was taken from the `like` this split was made with: equal to it. */
-  taken: Uint8Array | undefined;
+  taken: number[] | undefined;
 }
 
 /**
@@ -195,7 +195,7 @@ export function members(text: string, like?: Members): Members {
     index = new Map();
     for (let k = 0; k < names.length; k++) index.set(names[k]!, k);
   }
-  return { text, names, values, starts, vstarts, ends, index, taken: like === undefined ? undefined : Uint8Array.from(taken) };
+  return { text, names, values, starts, vstarts, ends, index, taken: like === undefined ? undefined : taken };
 }
 
 /** The text of each element of the array `text`, in order. */

@@ -669,6 +669,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
         const batch = 16;
         for (let i = 0; i < ids.length; i += batch) {
           const chunk = ids.slice(i, i + batch);
+          // The records and their pending writes, 16 checkpoints a round trip.
+          const writes = chunk.map((id) => this.readWrites(threadId, ns, id));
           const texts = await Promise.all(chunk.map((id) => this.recordTextAt(key, index[id]!)));
           for (let j = 0; j < chunk.length; j++) {
             const text = texts[j];
@@ -688,7 +690,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
               parentId = idOf.get(v);
               if (parentId === undefined || index[parentId] !== v) parentId = await this.idAt(key, v);
             }
-            yield await this.toTuple(threadId, ns, rec, parentId, this.readWrites(threadId, ns, rec.id));
+            yield await this.toTuple(threadId, ns, rec, parentId, writes[j]!);
           }
         }
       }

@@ -33,7 +33,9 @@ const OPEN_ARRAY = 0x5b;
  */
 export function split(text: string, like?: Split): Split {
   const c = firstChar(text);
-  if (c === OPEN_OBJECT) return { kind: 'object', members: members(text, like?.kind === 'object' ? like.members : undefined) };
+  if (c === OPEN_OBJECT) {
+    return { kind: 'object', members: members(text, like?.kind === 'object' ? like.members : undefined) };
+  }
   if (c === OPEN_ARRAY) return { kind: 'array', elements: arrayElements(text) };
   return null;
 }
@@ -126,7 +128,9 @@ function diffElements(from: string[], to: string[], toText: string, path: string
     let changed = 0;
     for (let i = 0; i < from.length; i++) if (from[i] !== to[i]) changed++;
     if (changed * 2 <= from.length) {
-      for (let i = 0; i < from.length; i++) if (from[i] !== to[i]) diffText(from[i]!, to[i]!, `${path}/${i}`, ops, opCost);
+      for (let i = 0; i < from.length; i++) {
+        if (from[i] !== to[i]) diffText(from[i]!, to[i]!, `${path}/${i}`, ops, opCost);
+      }
       return;
     }
   }

@@ -115,6 +115,8 @@ class IndexCache {
   readonly byId = new Map<string, number>();
   readonly byVersion = new Map<number, string>();
   created: number | undefined;
+  /** The whole index was read (later entries are looked up one by one). */
+  complete = false;
 
   set(id: string, version: number): void {
     this.byId.set(id, version);
@@ -419,18 +421,19 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   /**
    * The version holding checkpoint `id`, or undefined: from the cached index, else (the
-   * first time a history is read) the whole index in one read, else the one entry.
+   * first time a history is read by id) the whole index in one read, else the one entry.
    */
   private async versionOf(key: string, id: string, cached = true): Promise<number | undefined> {
     const index = this.indexFor(key, false);
     if (cached && index?.byId.has(id)) return index.byId.get(id);
-    if (index === undefined || index.byId.size === 0) {
+    if (index === undefined || !index.complete) {
       const [text, created] = await Promise.all([this.swarm.snapshot.getText(key, { path: '/i' }), this.createdAt(key)]);
       if (text === null) return undefined;
       this.indexes.delete(key);
       const loaded = this.indexFor(key, true)!;
       for (const [k, v] of objectMembers(text)) loaded.set(k, Number(v));
       loaded.created = created;
+      loaded.complete = true;
       return loaded.byId.get(id);
     }
     const v = await this.swarm.snapshot.get<number>(key, { path: `/i/${pointerToken(id)}` });
@@ -631,10 +634,17 @@ export class SwarmSaver extends BaseCheckpointSaver {
     // A head this saver already holds (split, for its next put) stays as it is.
     if (cached?.version !== head.version || cached.id !== r.id) this.remember(key, { ...head, id: r.id });
     this.noteCreated(key, created);
+    // What this read learnt goes into the index (which now belongs to this history): the
+    // next head is usually one version up, and its parent is this one.
+    const index = created === undefined ? undefined : this.indexes.get(key);
+    index?.set(r.id, head.version);
     let parentId = this.parentOf(r, undefined);
     if (SwarmSaver.hasQ(r)) {
-      parentId = this.indexes.get(key)?.byVersion.get(head.version - 1);
-      if (parentId === undefined || created === undefined) parentId = await this.idAt(key, head.version - 1);
+      parentId = index?.byVersion.get(head.version - 1);
+      if (parentId === undefined) {
+        parentId = await this.idAt(key, head.version - 1);
+        if (parentId !== undefined) index?.set(parentId, head.version - 1);
+      }
     }
     const writes = r.id === guess ? guessed! : this.readWrites(thread, ns, r.id);
     return this.toTuple(thread, ns, r, parentId, writes);
@@ -850,12 +860,15 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
     for (let attempt = 0; ; attempt++) {
       let head = this.heads.get(key);
+      let learnt = false;
       if (head === undefined) {
         const read = await this.readHead(key);
         head = read.head;
         this.noteCreated(key, read.created);
+        learnt = read.created !== undefined;
       }
       const headRecord = headRec(head);
+      if (learnt && headRecord !== undefined) this.indexes.get(key)?.set(headRecord.id, head.version);
       let base = headRecord;
       if (parentId !== undefined && headRecord?.id !== parentId) {
         const pv = await this.versionOf(key, parentId);

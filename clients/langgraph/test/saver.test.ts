@@ -427,6 +427,47 @@ for (const kind of CLIENTS) {
       expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
     });
 
+    test('a reader polling the latest checkpoint learns the parents from the heads it read', async () => {
+      const writer = new SwarmSaver(opened.client as never, { prefix });
+      const spy = spyOn(opened.client);
+      const reader = new SwarmSaver(spy.transport, { prefix });
+      let config: RunnableConfig = { configurable: { thread_id: 'poll', checkpoint_ns: '' } };
+      let ids: string[] = [];
+      const put = async (i: number) => {
+        const cp = checkpoint({ n: i }, { n: i + 1 });
+        config = await writer.put(config, cp, meta(i), { n: i + 1 });
+        ids.push(cp.id);
+      };
+      const latest = async () => (await reader.getTuple({ configurable: { thread_id: 'poll', checkpoint_ns: '' } }))!;
+      const parentOf = (t: Awaited<ReturnType<typeof latest>>) => t.parentConfig?.configurable?.['checkpoint_id'];
+      for (let i = 0; i < 3; i++) await put(i);
+      let t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[2], ids[1]]);
+      // The same head again: one round trip, nothing rebuilt.
+      spy.reset();
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[2], ids[1]]);
+      expect(roundTrips(spy.log)).toBe(1);
+      expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
+      // The head moved on: its writes are read after it, and its parent is the head read before.
+      await put(3);
+      spy.reset();
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[3], ids[2]]);
+      expect(roundTrips(spy.log)).toBe(2);
+      expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
+      // Deleted and written again by the writer: what the reader learnt is dropped.
+      await writer.deleteThread('poll');
+      config = { configurable: { thread_id: 'poll', checkpoint_ns: '' } };
+      ids = [];
+      for (let i = 0; i < 4; i++) await put(i + 10);
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[3], ids[2]]);
+      expect(t.checkpoint.channel_values).toEqual({ n: 13 });
+      const old = await reader.getTuple({ configurable: { thread_id: 'poll', checkpoint_ns: '', checkpoint_id: ids[1] } });
+      expect(parentOf(old!)).toBe(ids[0]);
+    });
+
     test('a saver with a cold cache reads the head once and still appends; a head read by getTuple feeds the next put', async () => {
       const first = new SwarmSaver(opened.client as never, { prefix });
       const messages = (n: number) => Array.from({ length: n }, (_, j) => ({ id: `msg-${j}`, text: `message ${j} `.repeat(20) }));

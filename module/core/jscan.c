@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "swarm/json.h"
 #include "swarm/jscan.h"
 
@@ -59,56 +63,87 @@ swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
 /* Bytes that end a plain run inside a string. */
 static const unsigned char stringStop[256] = {['"'] = 1, ['\\'] = 1};
 
-/* buf[i] is an opening quote. Stores the offset just past the closing quote in *end.
- * Short strings (most names and values) go through a byte loop; once a string proves long,
- * memchr finds candidate quotes, and a quote preceded by an odd run of backslashes is
- * escaped. Each run is counted once, so this stays linear. */
+/* The first offset in [p, len) holding a '"' or a '\\', or len. 16 bytes at a time with
+ * SSE2, 8 with plain 64-bit words elsewhere, then byte by byte for the last few. */
+static inline size_t findStringStop(const unsigned char *b, size_t p, size_t len) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    while (len - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        if (m != 0) return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+#else
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (len - p >= 8) {
+        uint64_t w, q, s;
+        memcpy(&w, b + p, 8);
+        q = w ^ (ones * '"');
+        s = w ^ (ones * '\\');
+        /* Nonzero exactly when q or s has a zero byte, i.e. the word holds a stop. */
+        uint64_t z = ((q - ones) & ~q & highs) | ((s - ones) & ~s & highs);
+        if (z != 0) break; /* the byte loop below finds it */
+        p += 8;
+    }
+#endif
+    while (p < len && !stringStop[b[p]]) p++;
+    return p;
+}
+
+/* The first offset in [p, len) holding a byte that matters between the tokens of a
+ * container ('"', '{', '}', '[', ']'), or len. */
+static inline size_t findStructural(const unsigned char *b, size_t p, size_t len) {
+#if defined(__SSE2__)
+    /* '[' and ']' are '{' and '}' without the 0x20 bit, and no other byte becomes either
+     * when that bit is set. */
+    const __m128i quote = _mm_set1_epi8('"'), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'),
+                  bit = _mm_set1_epi8(0x20);
+    while (len - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        __m128i f = _mm_or_si128(v, bit);
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                   _mm_or_si128(_mm_cmpeq_epi8(f, open), _mm_cmpeq_epi8(f, close)));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m != 0) return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < len && !structural[b[p]]) p++;
+    return p;
+}
+
+/* buf[i] is an opening quote. Stores the offset just past the closing quote in *end. */
 static inline int skipString(const char *buf, size_t len, size_t i, size_t *end) {
-    size_t start = i + 1, p = start;
-    size_t lim = len - p > 32 ? p + 32 : len;
-    while (p < lim) {
-        unsigned char c = (unsigned char)buf[p];
-        if (!stringStop[c]) {
-            p++;
-        } else if (c == '"') {
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t p = i + 1;
+    for (;;) {
+        p = findStringStop(b, p, len);
+        if (p >= len) return -1;
+        if (b[p] == '"') {
             *end = p + 1;
             return 0;
-        } else {
-            p += 2; /* the escaped byte cannot end the string */
         }
+        p += 2; /* the byte after a backslash cannot end the string */
+        if (p > len) return -1;
     }
-    while (p < len) {
-        const char *q = memchr(buf + p, '"', len - p);
-        if (q == NULL) return -1;
-        size_t qi = (size_t)(q - buf);
-        size_t bs = 0;
-        while (qi - bs > start && buf[qi - bs - 1] == '\\') bs++;
-        if ((bs & 1) == 0) {
-            *end = qi + 1;
-            return 0;
-        }
-        p = qi + 1;
-    }
-    return -1;
 }
 
 /* buf[i] is '{' or '['. Counts brackets outside strings; does not check that they pair up
- * ('[' closed by '}'), which the validator has done. One tight loop: strings are skipped
- * inline, since the stops (quotes, brackets) are only a few bytes apart in typical documents
- * and a call per string would cost more than the scan. */
+ * ('[' closed by '}'), which the validator has done. Nothing between the stops (quotes,
+ * brackets) is looked at, and strings are skipped by their quotes and backslashes only. */
 static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
     const unsigned char *p = (const unsigned char *)buf;
     size_t depth = 0;
     while (i < len) {
+        i = findStructural(p, i, len);
+        if (i >= len) return -1;
         unsigned char c = p[i++];
-        if (!structural[c]) continue;
         if (c == '"') {
-            for (;;) {
-                while (i < len && !stringStop[p[i]]) i++;
-                if (i >= len) return -1;
-                if (p[i++] == '"') break;
-                i++; /* the byte after a backslash cannot end the string */
-            }
+            size_t e;
+            if (skipString(buf, len, i - 1, &e) < 0) return -1;
+            i = e;
         } else if (c == '{' || c == '[') {
             depth++;
         } else {

@@ -55,6 +55,12 @@ typedef struct patchCtx {
     swBuf bufs[2]; /* the text after the previous op and the one being written */
     int which;     /* bufs[which] is the next to write */
     swBuf scratch; /* a value moved or copied, an incr result */
+    /* Gap mode (see applyGapped): the text is bufs[0] with a run of spaces at [gs, ge) that is
+     * not part of it; before the first write the text is still the input (gapText 0). */
+    int gapMode, gapText;
+    size_t gs, ge;
+    size_t slack; /* gap mode: the gap's size when it is made */
+    swBuf ins;    /* gap mode: a new member or element being written */
     int64_t *incr;
     size_t nincr, capincr;
     swError *err;
@@ -258,8 +264,65 @@ static swStatus advance(patchCtx *c, swBuf *b) {
     return SW_OK;
 }
 
+/* Gap mode: the offset in the text of offset pos of the buffer (a pos inside the gap is where
+ * the gap is). */
+static size_t gapReal(const patchCtx *c, size_t pos) {
+    if (!c->gapText || pos <= c->gs) return pos;
+    return pos >= c->ge ? pos - (c->ge - c->gs) : c->gs;
+}
+
+/* Gap mode's splice: moves the gap to the text offset of from (copying only the bytes between
+ * where it was and there), widens it over the bytes cut, writes ins at its start and fills
+ * the rest with spaces, so the buffer stays a JSON text with the same value as the text. */
+static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    swBuf *b = &c->bufs[0];
+    size_t rf = gapReal(c, from), rt = gapReal(c, to);
+    if (!c->gapText) {
+        /* The first write: the input with the gap at the first edit. The slack is the most
+         * the remaining ops can write (see applyGapped), so it is rarely outgrown. */
+        size_t tail = c->curlen - rt;
+        swBufReserve(b, rf + n + c->slack + tail);
+        if (b->failed) return SW_ERR_NOMEM;
+        memcpy(b->data, c->cur, rf);
+        memcpy(b->data + rf + n + c->slack, c->cur + rt, tail);
+        b->len = rf + n + c->slack + tail;
+        c->gs = rf;
+        c->ge = rf + n + c->slack;
+        c->gapText = 1;
+    } else {
+        size_t g = c->ge - c->gs;
+        if (rf < c->gs) {
+            size_t d = c->gs - rf;
+            memmove(b->data + c->ge - d, b->data + rf, d);
+            c->gs = rf;
+            c->ge -= d;
+        } else if (rf > c->gs) {
+            size_t d = rf - c->gs;
+            memmove(b->data + c->gs, b->data + c->ge, d);
+            c->gs = rf;
+            c->ge = rf + g;
+        }
+        c->ge += rt - rf;
+        if (c->ge - c->gs < n) {
+            size_t more = n - (c->ge - c->gs) + 64 + b->len / 8, tail = b->len - c->ge;
+            swBufReserve(b, more);
+            if (b->failed) return SW_ERR_NOMEM;
+            memmove(b->data + c->ge + more, b->data + c->ge, tail);
+            c->ge += more;
+            b->len += more;
+        }
+    }
+    memcpy(b->data + c->gs, ins, n);
+    c->gs += n;
+    memset(b->data + c->gs, ' ', c->ge - c->gs);
+    c->cur = b->data;
+    c->curlen = b->len;
+    return SW_OK;
+}
+
 /* next = cur[0..from) + ins[0..n) + cur[to..): the whole of an op's effect on the text. */
 static swStatus splice(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    if (c->gapMode) return gapSplice(c, from, to, ins, n);
     swBuf *b = nextBuf(c);
     swBufReserve(b, from + n + (c->curlen - to));
     swBufAppend(b, c->cur, from);
@@ -286,6 +349,17 @@ static void putName(swBuf *b, const char *tok, size_t toklen) {
         }
     }
     swBufPutU8(b, '"');
+}
+
+/* ",<name>:<value>", "<value>," ... : a new member or element as it goes at loc->insertAt. */
+static void putNewItem(swBuf *b, const swJsonLoc *loc, const char *val, swJsonSpan v) {
+    if (loc->sep == SW_JSON_SEP_BEFORE) swBufPutU8(b, ',');
+    if (loc->parent == SW_JSON_OBJECT) {
+        putName(b, loc->token, loc->toklen);
+        swBufPutU8(b, ':');
+    }
+    swBufAppend(b, val + v.off, v.len);
+    if (loc->sep == SW_JSON_SEP_AFTER) swBufPutU8(b, ',');
 }
 
 static swStatus noPath(patchCtx *c, size_t i, const char *which, const char *ptr) {
@@ -318,17 +392,19 @@ static swStatus addValue(patchCtx *c, size_t i, const char *val, swJsonSpan v) {
     if (loc.parent == SW_JSON_OBJECT && loc.found) {
         return splice(c, loc.value.off, loc.value.off + loc.value.len, val + v.off, v.len);
     }
-    /* A new member or element: build ",<text>" or "<text>," in the other buffer's place. */
-    swBuf *b = nextBuf(c);
+    /* A new member or element: build ",<text>" or "<text>," in the other buffer's place (gap
+     * mode: on its own, then spliced in). */
+    swBuf *b = c->gapMode ? &c->ins : nextBuf(c);
+    if (c->gapMode) {
+        b->len = 0;
+        swBufReserve(b, v.len + loc.toklen * 6 + 8);
+        putNewItem(b, &loc, val, v);
+        if (b->failed) return SW_ERR_NOMEM;
+        return splice(c, loc.insertAt, loc.insertAt, b->data, b->len);
+    }
     swBufReserve(b, c->curlen + v.len + loc.toklen + 8);
     swBufAppend(b, c->cur, loc.insertAt);
-    if (loc.sep == SW_JSON_SEP_BEFORE) swBufPutU8(b, ',');
-    if (loc.parent == SW_JSON_OBJECT) {
-        putName(b, loc.token, loc.toklen);
-        swBufPutU8(b, ':');
-    }
-    swBufAppend(b, val + v.off, v.len);
-    if (loc.sep == SW_JSON_SEP_AFTER) swBufPutU8(b, ',');
+    putNewItem(b, &loc, val, v);
     swBufAppend(b, c->cur + loc.insertAt, c->curlen - loc.insertAt);
     return advance(c, b);
 }
@@ -473,6 +549,66 @@ static swStatus applyOp(patchCtx *c, size_t i) {
     return SW_ERR_BADOP; /* not reached */
 }
 
+/* ---- Gap mode ----
+ *
+ * Rewriting the whole text for every op makes an EDIT of k ops cost k copies of the
+ * document. When no op copies a value out of the document (move, copy), the ops are applied
+ * to one buffer instead, holding the text with a gap of spaces right after the last write:
+ *
+ *   {"c":{"id":"x2","k":{...}      ,"v":{...}},"i":{...}}
+ *                          ^^^^^^ the gap: whitespace to the scanner, not in the text
+ *
+ * Each write moves the gap to its place (copying the bytes in between: ops in document
+ * order move it forward a total of one document), cuts into it and writes at its start.
+ * The pointer functions see a valid JSON text with the same value, and every offset they
+ * return maps to one in the text (gapReal). Values spanning the gap are only compared (test),
+ * never copied, which is why move and copy go the other way. When an op fails, the patch
+ * is applied again the other way from the start, so errors (messages, offsets) are exactly
+ * the same. */
+
+/* 1 when every op can be applied in gap mode; sets c->slack to the most bytes they write. */
+static int gapEligible(patchCtx *c) {
+    size_t slack = 64;
+    for (size_t i = 0; i < c->nop; i++) {
+        const patchOp *op = &c->op[i];
+        if (op->kind == OP_MOVE || op->kind == OP_COPY) return 0;
+        /* a value, a name (each byte escaped as \u00XX at worst), ',' and ':', or an
+         * int64 */
+        if (op->kind != OP_TEST && op->kind != OP_REMOVE)
+            slack += op->value.len + 6 * op->pathlen + 32;
+    }
+    c->slack = slack;
+    return 1;
+}
+
+/* Applies every op in gap mode, the result in bufs[0]. */
+static swStatus applyGapped(patchCtx *c, const char *doc, size_t len) {
+    swStatus st = SW_OK;
+    c->gapMode = 1;
+    for (size_t i = 0; st == SW_OK && i < c->nop; i++) st = applyOp(c, i);
+    swBuf *b = &c->bufs[0];
+    if (st == SW_OK && c->gapText) {
+        memmove(b->data + c->gs, b->data + c->ge, b->len - c->ge);
+        b->len -= c->ge - c->gs;
+    } else if (st == SW_OK) {
+        b->len = 0;
+        swBufAppend(b, doc, len);
+    }
+    return st;
+}
+
+/* Back to the input, for the plain way. */
+static void gapReset(patchCtx *c, const char *doc, size_t len) {
+    c->gapMode = c->gapText = 0;
+    c->gs = c->ge = 0;
+    c->cur = doc;
+    c->curlen = len;
+    c->nincr = 0;
+    c->which = 0;
+    c->bufs[0].len = 0;
+    c->bufs[0].failed = 0;
+}
+
 /* ---- Entry points ---- */
 
 static void ctxFree(patchCtx *c) {
@@ -480,6 +616,7 @@ static void ctxFree(patchCtx *c) {
     swBufFree(&c->bufs[0]);
     swBufFree(&c->bufs[1]);
     swBufFree(&c->scratch);
+    swBufFree(&c->ins);
     swFree(c->op);
     swFree(c->incr);
 }
@@ -503,6 +640,14 @@ swStatus swJsonPatchApply(const char *doc, size_t len, const char *ops, size_t o
     c.curlen = len;
     c.err = err;
     swStatus st = parseOps(&c);
+    if (st == SW_OK && gapEligible(&c)) {
+        if ((st = applyGapped(&c, doc, len)) == SW_OK) {
+            st = swBufTakeText(&c.bufs[0], &res->doc, &res->len);
+            goto done;
+        }
+        gapReset(&c, doc, len);
+        st = SW_OK;
+    }
     for (size_t i = 0; st == SW_OK && i < c.nop; i++) st = applyOp(&c, i);
     if (st == SW_OK) {
         /* The result is the last text written, or a copy of the input when no op wrote. */
@@ -513,6 +658,7 @@ swStatus swJsonPatchApply(const char *doc, size_t len, const char *ops, size_t o
         }
         st = swBufTakeText(last, &res->doc, &res->len);
     }
+done:
     if (st != SW_OK) {
         ctxFree(&c);
         memset(res, 0, sizeof(*res));

@@ -67,6 +67,17 @@ typedef struct swJsonLoc {
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err);
 
+/* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed. */
+swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
+                                  unsigned flags, swJsonLoc *loc, swError *err);
+
+/* Flags of swJsonPointerLocateFlags. FOUND_ONLY: insertAt and sep are not wanted when the
+ * target is found (the scan stops at a found member instead of going on to the end of the
+ * object), and index is not wanted for "-" (the array is skipped whole, not counted: index
+ * is left 0). A document malformed after the target, which the full scan would report, may
+ * then go unnoticed. */
+#define SW_JSON_LOC_FOUND_ONLY 1u
+
 /* Writes the member name that the reference token tok[0..toklen) (checked syntax) stands for
  * ("~1" -> '/', "~0" -> '~') into out (toklen bytes suffice) and returns its length. */
 size_t swJsonPointerUnescape(const char *tok, size_t toklen, char *out);

@@ -370,7 +370,10 @@ static swStatus noPath(patchCtx *c, size_t i, const char *which, const char *ptr
 /* Locates the op's path in the current text; a missing parent is NOPATH. */
 static swStatus locate(patchCtx *c, size_t i, const char *ptr, size_t n, const char *which,
                        swJsonLoc *loc) {
-    swStatus st = swJsonPointerLocate(c->cur, c->curlen, ptr, n, loc, c->err);
+    /* Gap mode never uses insertAt for a found target, nor the index of "-"; the plain way
+     * keeps the full scan (and so its exact errors on a malformed document). */
+    swStatus st = swJsonPointerLocateFlags(c->cur, c->curlen, ptr, n,
+                                           c->gapMode ? SW_JSON_LOC_FOUND_ONLY : 0, loc, c->err);
     if (st == SW_ERR_NOTFOUND) {
         char q[QUOTE_CAP];
         return noPath(c, i, which, quoted(q, sizeof(q), ptr, n));

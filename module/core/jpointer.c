@@ -130,7 +130,7 @@ static void locateEnd(const char *doc, size_t len, size_t off, size_t prevEnd, s
 
 /* The member of the object at off named by the reference token tok[0..toklen). */
 static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
-                             size_t toklen, swJsonLoc *loc, swError *err) {
+                             size_t toklen, unsigned flags, swJsonLoc *loc, swError *err) {
     swJsonIter it;
     swJsonSpan k, v;
     int rc;
@@ -153,6 +153,7 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
                     loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
                 }
             }
+            if (flags & SW_JSON_LOC_FOUND_ONLY) return SW_OK;
         }
         prevEnd = v.off + v.len;
     }
@@ -164,10 +165,23 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
 
 /* The element of the array at off named by tok[0..toklen): an index, or "-" for the end. */
 static swStatus locateElement(const char *doc, size_t len, size_t off, const char *tok,
-                              size_t toklen, swJsonLoc *loc, swError *err) {
+                              size_t toklen, unsigned flags, swJsonLoc *loc, swError *err) {
     size_t index = SIZE_MAX;
     int end = toklen == 1 && tok[0] == '-';
     if (!end && parseIndex(tok, toklen, &index) < 0) return SW_ERR_NOTFOUND;
+    if (end && (flags & SW_JSON_LOC_FOUND_ONLY)) {
+        /* The end without counting: skip the array whole, then back from its ']' over
+         * whitespace to the end of the last element, or to the '['. */
+        swJsonSpan a;
+        if (swJsonSkipValue(doc, len, off, &a) != SW_OK) return swJsonMalformed(err, off);
+        size_t i = a.off + a.len - 1;
+        while (i > a.off && (doc[i - 1] == ' ' || doc[i - 1] == '\t' || doc[i - 1] == '\n' ||
+                             doc[i - 1] == '\r'))
+            i--;
+        loc->insertAt = i;
+        loc->sep = i == a.off + 1 ? SW_JSON_SEP_NONE : SW_JSON_SEP_BEFORE;
+        return SW_OK;
+    }
     swJsonIter it;
     swJsonSpan v;
     int rc;
@@ -205,6 +219,11 @@ static swStatus locateElement(const char *doc, size_t len, size_t off, const cha
 
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err) {
+    return swJsonPointerLocateFlags(doc, len, ptr, ptrlen, 0, loc, err);
+}
+
+swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
+                                  unsigned flags, swJsonLoc *loc, swError *err) {
     memset(loc, 0, sizeof(*loc));
     swStatus st = swJsonPointerCheck(ptr, ptrlen, err);
     if (st != SW_OK) return st;
@@ -224,9 +243,9 @@ swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_
     loc->parent = swJsonKindAt(doc, len, cur);
     switch (loc->parent) {
     case SW_JSON_OBJECT:
-        return locateMember(doc, len, cur, loc->token, loc->toklen, loc, err);
+        return locateMember(doc, len, cur, loc->token, loc->toklen, flags, loc, err);
     case SW_JSON_ARRAY:
-        return locateElement(doc, len, cur, loc->token, loc->toklen, loc, err);
+        return locateElement(doc, len, cur, loc->token, loc->toklen, flags, loc, err);
     case SW_JSON_INVALID:
         return swJsonMalformed(err, cur);
     default:

@@ -67,9 +67,24 @@ typedef struct swJsonLoc {
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err);
 
-/* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed. */
+/* What a locate walked through, for the next one to start where they part: the offsets of
+ * the values the first prefixes of the parent's pointer selected. The caller zeroes it before
+ * the first use, keeps the last pointer located alive while it is used, and, when the text
+ * changes, keeps only the entries whose value starts before the first changed byte (moved
+ * to where that byte now is): a walk reads nothing past the value it ends at. */
+#define SW_JSON_MEMO_DEPTH 16
+typedef struct swJsonPathMemo {
+    const char *ptr;                /* the pointer last located */
+    size_t n;                       /* entries in use */
+    size_t end[SW_JSON_MEMO_DEPTH]; /* entry k: the prefix ptr[0..end[k]) (k + 1 tokens) */
+    size_t off[SW_JSON_MEMO_DEPTH]; /* and the offset of the value it selects */
+} swJsonPathMemo;
+
+/* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed,
+ * and starting from what memo (may be NULL) recorded. */
 swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
-                                  unsigned flags, swJsonLoc *loc, swError *err);
+                                  unsigned flags, swJsonPathMemo *memo, swJsonLoc *loc,
+                                  swError *err);
 
 /* Flags of swJsonPointerLocateFlags. FOUND_ONLY: insertAt and sep are not wanted when the
  * target is found (the scan stops at a found member instead of going on to the end of the

@@ -59,8 +59,9 @@ typedef struct patchCtx {
      * not part of it; before the first write the text is still the input (gapText 0). */
     int gapMode, gapText;
     size_t gs, ge;
-    size_t slack; /* gap mode: the gap's size when it is made */
-    swBuf ins;    /* gap mode: a new member or element being written */
+    size_t slack;        /* gap mode: the gap's size when it is made */
+    swBuf ins;           /* gap mode: a new member or element being written */
+    swJsonPathMemo memo; /* gap mode: where the last locate went */
     int64_t *incr;
     size_t nincr, capincr;
     swError *err;
@@ -277,6 +278,15 @@ static size_t gapReal(const patchCtx *c, size_t pos) {
 static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
     swBuf *b = &c->bufs[0];
     size_t rf = gapReal(c, from), rt = gapReal(c, to);
+    /* The memo keeps what lies before the write: text offsets, which are also buffer offsets
+     * once the gap is at the write. */
+    size_t keep = 0;
+    while (keep < c->memo.n && gapReal(c, c->memo.off[keep]) < rf) {
+        c->memo.off[keep] = gapReal(c, c->memo.off[keep]);
+        keep++;
+    }
+    c->memo.n = keep;
+    /* The gap is all spaces between writes; each step below fills what it adds to it. */
     if (!c->gapText) {
         /* The first write: the input with the gap at the first edit. The slack is the most
          * the remaining ops can write (see applyGapped), so it is rarely outgrown. */
@@ -288,33 +298,38 @@ static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, 
         b->len = rf + n + c->slack + tail;
         c->gs = rf;
         c->ge = rf + n + c->slack;
+        memset(b->data + c->gs, ' ', c->ge - c->gs);
         c->gapText = 1;
     } else {
         size_t g = c->ge - c->gs;
-        if (rf < c->gs) {
-            size_t d = c->gs - rf;
+        if (rf < c->gs) { /* back: the bytes before the gap go after it */
+            size_t d = c->gs - rf, was = c->gs;
             memmove(b->data + c->ge - d, b->data + rf, d);
             c->gs = rf;
             c->ge -= d;
-        } else if (rf > c->gs) {
-            size_t d = rf - c->gs;
+            memset(b->data + c->gs, ' ', (was < c->ge ? was : c->ge) - c->gs);
+        } else if (rf > c->gs) { /* forward: the bytes after the gap go before it */
+            size_t d = rf - c->gs, was = c->ge;
             memmove(b->data + c->gs, b->data + c->ge, d);
             c->gs = rf;
             c->ge = rf + g;
+            size_t fill = was > c->gs ? was : c->gs;
+            memset(b->data + fill, ' ', c->ge - fill);
         }
+        memset(b->data + c->ge, ' ', rt - rf); /* the cut */
         c->ge += rt - rf;
         if (c->ge - c->gs < n) {
             size_t more = n - (c->ge - c->gs) + 64 + b->len / 8, tail = b->len - c->ge;
             swBufReserve(b, more);
             if (b->failed) return SW_ERR_NOMEM;
             memmove(b->data + c->ge + more, b->data + c->ge, tail);
+            memset(b->data + c->ge, ' ', more);
             c->ge += more;
             b->len += more;
         }
     }
     memcpy(b->data + c->gs, ins, n);
     c->gs += n;
-    memset(b->data + c->gs, ' ', c->ge - c->gs);
     c->cur = b->data;
     c->curlen = b->len;
     return SW_OK;
@@ -372,8 +387,9 @@ static swStatus locate(patchCtx *c, size_t i, const char *ptr, size_t n, const c
                        swJsonLoc *loc) {
     /* Gap mode never uses insertAt for a found target, nor the index of "-"; the plain way
      * keeps the full scan (and so its exact errors on a malformed document). */
-    swStatus st = swJsonPointerLocateFlags(c->cur, c->curlen, ptr, n,
-                                           c->gapMode ? SW_JSON_LOC_FOUND_ONLY : 0, loc, c->err);
+    swStatus st =
+        swJsonPointerLocateFlags(c->cur, c->curlen, ptr, n, c->gapMode ? SW_JSON_LOC_FOUND_ONLY : 0,
+                                 c->gapMode ? &c->memo : NULL, loc, c->err);
     if (st == SW_ERR_NOTFOUND) {
         char q[QUOTE_CAP];
         return noPath(c, i, which, quoted(q, sizeof(q), ptr, n));
@@ -575,10 +591,17 @@ static int gapEligible(patchCtx *c) {
     for (size_t i = 0; i < c->nop; i++) {
         const patchOp *op = &c->op[i];
         if (op->kind == OP_MOVE || op->kind == OP_COPY) return 0;
-        /* a value, a name (each byte escaped as \u00XX at worst), ',' and ':', or an
-         * int64 */
-        if (op->kind != OP_TEST && op->kind != OP_REMOVE)
-            slack += op->value.len + 6 * op->pathlen + 32;
+        /* a value; for add, a name (each byte escaped as \u00XX at worst), its quotes, ':'
+         * and ','; for incr, an int64 */
+        if (op->kind == OP_ADD) {
+            size_t tok = op->pathlen;
+            while (tok > 0 && c->arena.data[op->path + tok - 1] != '/') tok--;
+            slack += op->value.len + 6 * (op->pathlen - tok) + 4;
+        } else if (op->kind == OP_REPLACE) {
+            slack += op->value.len;
+        } else if (op->kind == OP_INCR) {
+            slack += 24;
+        }
     }
     c->slack = slack;
     return 1;
@@ -603,6 +626,7 @@ static swStatus applyGapped(patchCtx *c, const char *doc, size_t len) {
 /* Back to the input, for the plain way. */
 static void gapReset(patchCtx *c, const char *doc, size_t len) {
     c->gapMode = c->gapText = 0;
+    c->memo.n = 0;
     c->gs = c->ge = 0;
     c->cur = doc;
     c->curlen = len;

@@ -60,9 +60,8 @@ swStatus swJsonPointerCheck(const char *ptr, size_t ptrlen, swError *err) {
  * leaves *cur at the first byte of the value they select. Only the containers on the path are
  * scanned, and only up to the member or element the pointer names: the document is never
  * skipped as a whole first. */
-static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
-                     swError *err) {
-    size_t p = 0;
+static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t p,
+                         size_t *cur, swJsonPathMemo *memo, swError *err) {
     while (p < ptrlen) {
         size_t ts = p + 1, te = ts;
         while (te < ptrlen && ptr[te] != '/') te++;
@@ -99,8 +98,17 @@ static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen
         if (rc == 0) return SW_ERR_NOTFOUND;
         *cur = v.off;
         p = te;
+        if (memo != NULL && memo->n < SW_JSON_MEMO_DEPTH) {
+            memo->end[memo->n] = p;
+            memo->off[memo->n++] = v.off;
+        }
     }
     return SW_OK;
+}
+
+static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
+                     swError *err) {
+    return walkFrom(doc, len, ptr, ptrlen, 0, cur, NULL, err);
 }
 
 swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
@@ -219,11 +227,12 @@ static swStatus locateElement(const char *doc, size_t len, size_t off, const cha
 
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err) {
-    return swJsonPointerLocateFlags(doc, len, ptr, ptrlen, 0, loc, err);
+    return swJsonPointerLocateFlags(doc, len, ptr, ptrlen, 0, NULL, loc, err);
 }
 
 swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
-                                  unsigned flags, swJsonLoc *loc, swError *err) {
+                                  unsigned flags, swJsonPathMemo *memo, swJsonLoc *loc,
+                                  swError *err) {
     memset(loc, 0, sizeof(*loc));
     swStatus st = swJsonPointerCheck(ptr, ptrlen, err);
     if (st != SW_OK) return st;
@@ -237,7 +246,26 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
     size_t last = ptrlen;
     while (ptr[--last] != '/') continue;
     for (size_t i = 0; i < ptrlen; i++) loc->depth += ptr[i] == '/';
-    if ((st = walk(doc, len, ptr, last, &cur, err)) != SW_OK) return st;
+    size_t p = 0;
+    if (memo != NULL) {
+        /* Start from the longest recorded prefix of the parent's pointer. */
+        size_t k = memo->n;
+        while (k > 0) {
+            size_t e = memo->end[k - 1];
+            if (e <= last && (e == last || ptr[e] == '/') && memcmp(memo->ptr, ptr, e) == 0) break;
+            k--;
+        }
+        memo->n = k;
+        memo->ptr = ptr;
+        if (k > 0) {
+            p = memo->end[k - 1];
+            cur = memo->off[k - 1];
+        }
+    }
+    if ((st = walkFrom(doc, len, ptr, last, p, &cur, memo, err)) != SW_OK) {
+        if (memo != NULL) memo->n = 0;
+        return st;
+    }
     loc->token = ptr + last + 1;
     loc->toklen = ptrlen - last - 1;
     loc->parent = swJsonKindAt(doc, len, cur);

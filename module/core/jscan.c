@@ -28,6 +28,12 @@ static const unsigned char numberByte[256] = {
     ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
 };
 
+/* swJsonSkipWhitespace without a call when there is none (minified text). */
+static inline size_t skipWs(const char *buf, size_t len, size_t off) {
+    if (off < len && (unsigned char)buf[off] > ' ') return off;
+    return swJsonSkipWhitespace(buf, len, off);
+}
+
 swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
     if (off >= len) return SW_JSON_INVALID;
     switch (buf[off]) {
@@ -165,7 +171,7 @@ static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, s
 }
 
 swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
-    size_t i = swJsonSkipWhitespace(buf, len, off);
+    size_t i = skipWs(buf, len, off);
     size_t end = i;
     int rc;
     switch (swJsonKindAt(buf, len, i)) {
@@ -203,7 +209,7 @@ swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *va
 /* ---- Iteration ---- */
 
 static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t off, char open) {
-    size_t i = swJsonSkipWhitespace(buf, len, off);
+    size_t i = skipWs(buf, len, off);
     if (i >= len || buf[i] != open) return SW_ERR_PAYLOAD;
     it->buf = buf;
     it->len = len;
@@ -217,7 +223,7 @@ static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t of
 static int iterStep(swJsonIter *it, char close, size_t *at) {
     if (it->state == SW_JSON_ITER_DONE) return 0;
     if (it->state == SW_JSON_ITER_ERROR) return SW_ERR_PAYLOAD;
-    size_t i = swJsonSkipWhitespace(it->buf, it->len, it->pos);
+    size_t i = skipWs(it->buf, it->len, it->pos);
     if (i >= it->len) goto bad;
     if (it->buf[i] == close) {
         it->pos = i + 1;
@@ -226,7 +232,7 @@ static int iterStep(swJsonIter *it, char close, size_t *at) {
     }
     if (it->state == SW_JSON_ITER_NEXT) {
         if (it->buf[i] != ',') goto bad;
-        i = swJsonSkipWhitespace(it->buf, it->len, i + 1);
+        i = skipWs(it->buf, it->len, i + 1);
     }
     *at = i;
     return 1;
@@ -246,11 +252,11 @@ int swJsonObjectNextKey(swJsonIter *it, swJsonSpan *key) {
     if (i >= it->len || it->buf[i] != '"' || skipString(it->buf, it->len, i, &kend) < 0) {
         goto bad;
     }
-    size_t colon = swJsonSkipWhitespace(it->buf, it->len, kend);
+    size_t colon = skipWs(it->buf, it->len, kend);
     if (colon >= it->len || it->buf[colon] != ':') goto bad;
     key->off = i;
     key->len = kend - i;
-    it->pos = swJsonSkipWhitespace(it->buf, it->len, colon + 1);
+    it->pos = skipWs(it->buf, it->len, colon + 1);
     return 1;
 bad:
     it->state = SW_JSON_ITER_ERROR;

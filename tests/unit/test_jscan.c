@@ -6,6 +6,8 @@
 #include "swarm/json.h"
 #include "swarm/jscan.h"
 
+#define DEPTH_ANY 1024
+
 /* ---- Scanner ---- */
 
 static void test_scanner_values(void **state) {
@@ -45,6 +47,149 @@ static void test_scanner_values(void **state) {
                          "[1,2", "{\"a\":1", "]",   "}",   "x",    "+1",    "{\"a\":\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(swJsonSkipValue(bad[i], strlen(bad[i]), 0, &v), SW_ERR_PAYLOAD);
+    }
+}
+
+/* ---- Fast skipping: chunk boundaries ---- */
+
+/* Skips the value at the start of a buffer allocated to exactly n bytes (so a read past the
+ * end shows under ASan) and checks its end against want (0: must fail). */
+static void expectSkip(const char *text, size_t n, size_t want) {
+    char *b = malloc(n ? n : 1);
+    if (b == NULL) abort();
+    memcpy(b, text, n);
+    swJsonSpan v;
+    swStatus st = swJsonSkipValue(b, n, 0, &v);
+    if (want == 0) {
+        if (st == SW_OK) fail_msg("%.*s: skipped %zu bytes, want a failure", (int)n, text, v.len);
+    } else if (st != SW_OK || v.off + v.len != want) {
+        fail_msg("%.*s: status %d end %zu, want %zu", (int)n, text, st, v.off + v.len, want);
+    }
+    free(b);
+}
+
+/* Strings whose quotes and backslashes fall on every offset around the 8, 16 and 32 byte
+ * chunks the scanner reads, alone, at the end of the buffer and inside containers. */
+static void test_skip_string_boundaries(void **state) {
+    (void)state;
+    static const char *const stops[] = {"\\\"", "\\\\", "\\u0022", "\\u005C", "\\/", "\\n"};
+    char t[256];
+    for (size_t k = 0; k < 70; k++) {
+        for (size_t si = 0; si < sizeof(stops) / sizeof(stops[0]); si++) {
+            for (size_t after = 0; after < 40; after += 3) {
+                size_t n = 0;
+                t[n++] = '"';
+                memset(t + n, 'a', k);
+                n += k;
+                memcpy(t + n, stops[si], strlen(stops[si]));
+                n += strlen(stops[si]);
+                memset(t + n, 'b', after);
+                n += after;
+                t[n++] = '"';
+                expectSkip(t, n, n);     /* ends at the end of the buffer */
+                expectSkip(t, n - 1, 0); /* no closing quote */
+                memcpy(t + n, ",1]", 3); /* something after it */
+                expectSkip(t, n + 3, n);
+                /* the same string as a member and an element */
+                char c[300];
+                int m = snprintf(c, sizeof(c), "{\"k\" : [ %.*s , {\"%.*s\":1} ] }", (int)n, t,
+                                 (int)(n - 2), t + 1);
+                expectSkip(c, (size_t)m, (size_t)m);
+                expectSkip(c, (size_t)m - 1, 0);
+            }
+        }
+        /* a run of backslashes ending at the closing quote: even (the quote ends it) or odd
+         * (the quote is escaped and the string goes on) */
+        for (size_t bs = 1; bs < 6; bs++) {
+            size_t n = 0;
+            t[n++] = '"';
+            memset(t + n, 'x', k);
+            n += k;
+            memset(t + n, '\\', bs);
+            n += bs;
+            t[n++] = '"';
+            if (bs % 2 == 0) {
+                expectSkip(t, n, n);
+            } else {
+                expectSkip(t, n, 0);
+                t[n++] = '"';
+                expectSkip(t, n, n);
+            }
+        }
+        /* a backslash as the very last byte */
+        t[0] = '"';
+        memset(t + 1, 'y', k);
+        t[k + 1] = '\\';
+        expectSkip(t, k + 2, 0);
+    }
+}
+
+/* Containers of every shape: empty, nested, brackets and braces inside strings, numbers with
+ * exponents, whitespace as pretty printers write it, at every alignment. */
+static void test_skip_container_shapes(void **state) {
+    (void)state;
+    static const char *const values[] = {
+        "[]",
+        "{}",
+        "[ ]",
+        "{ }",
+        "[[[]]]",
+        "{\"a\":{\"b\":{\"c\":[]}}}",
+        "[\"]\",\"[\",\"}\",\"{\"]",
+        "{\"}\":\"{\",\"]\":\"[\"}",
+        "[1e5,-2.5E-3,0,1E+10,-0]",
+        "[true,false,null]",
+        "{\n  \"a\": [\n    1,\n    2\n  ],\n\t\"b\" :\r\n {}\n}",
+        "[\"\\\\\",\"\\\"\",\"\\\\\\\"]\"]",
+        "{\"x\":\"\\u005d\\u007d\"}",
+        "[\"caf\xc3\xa9\",\"\xf0\x9f\x98\x80]\"]",
+    };
+    char t[512];
+    for (size_t pad = 0; pad < 40; pad++) {
+        for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+            size_t vl = strlen(values[i]);
+            memset(t, ' ', pad);
+            memcpy(t + pad, values[i], vl);
+            expectSkip(t, pad + vl, pad + vl);
+            expectSkip(t, pad + vl - 1, 0);
+            memcpy(t + pad + vl, " ,\"tail\"]", 9);
+            expectSkip(t, pad + vl + 9, pad + vl);
+        }
+    }
+}
+
+/* Random documents printed compact or indented, with \u escapes, at every alignment: the
+ * skipped span is the validator's. */
+static void test_property_skip_matches_validator(void **state) {
+    (void)state;
+    rng = 0x5c4e5c4eULL;
+    for (int iter = 0; iter < 3000; iter++) {
+        cJSON *v = randomValue(0);
+        if (below(3) == 0) {
+            cJSON *a = cJSON_CreateArray();
+            unsigned n = 1 + below(20);
+            for (unsigned i = 0; i < n; i++) {
+                cJSON_AddItemToArray(a, cJSON_CreateString("a longer string with \"quotes\" "
+                                                           "and \\backslashes\\ in it"));
+                cJSON_AddItemToArray(a, randomValue(1));
+            }
+            cJSON_AddItemToArray(a, v);
+            v = a;
+        }
+        char *text = printRandomly(v);
+        size_t n = strlen(text), pad = below(24);
+        char *b = malloc(pad + n + 2);
+        if (b == NULL) abort();
+        memset(b, ' ', pad);
+        memcpy(b + pad, text, n);
+        memcpy(b + pad + n, " ]", 2);
+        size_t end;
+        assert_int_equal(swJsonScanValue(b, pad + n + 2, pad, DEPTH_ANY, &end, NULL), SW_OK);
+        expectSkip(b, pad + n + 2, end);
+        expectSkip(b, pad + n, end);
+        free(b);
+        free(text);
+        cJSON_Delete(v);
     }
 }
 
@@ -215,10 +360,16 @@ static void test_string_decoder(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_step_members),       cmocka_unit_test(test_top_value_and_errors),
-        cmocka_unit_test(test_string_decoder),         cmocka_unit_test(test_scanner_values),
-        cmocka_unit_test(test_scanner_iterate_object), cmocka_unit_test(test_scanner_iterate_array),
+        cmocka_unit_test(test_two_step_members),
+        cmocka_unit_test(test_top_value_and_errors),
+        cmocka_unit_test(test_string_decoder),
+        cmocka_unit_test(test_scanner_values),
+        cmocka_unit_test(test_scanner_iterate_object),
+        cmocka_unit_test(test_scanner_iterate_array),
         cmocka_unit_test(test_string_equal),
+        cmocka_unit_test(test_skip_string_boundaries),
+        cmocka_unit_test(test_skip_container_shapes),
+        cmocka_unit_test(test_property_skip_matches_validator),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
 }

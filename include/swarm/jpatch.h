@@ -68,7 +68,10 @@ typedef struct swJsonPatchResult {
     size_t len;
     int64_t *incr; /* the values the incr ops produced, in op order; NULL when none */
     size_t nincr;
-    size_t ops; /* how many ops were applied */
+    size_t ops;  /* how many ops were applied */
+    int rewrote; /* the ops were applied the way that rewrites the document per op: they move
+                  * or copy, or the one-buffer way failed (tests check it never does where
+                  * that way succeeds) */
 } swJsonPatchResult;
 
 /* Applies the JSON Patch ops[0..opslen) to doc[0..len). maxdepth bounds the nesting of both

@@ -694,6 +694,7 @@ done:
     res->incr = c.incr;
     res->nincr = c.nincr;
     res->ops = c.nop;
+    res->rewrote = !c.gapMode;
     c.incr = NULL;
     ctxFree(&c);
     return SW_OK;

@@ -328,7 +328,7 @@ static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, 
             b->len += more;
         }
     }
-    memcpy(b->data + c->gs, ins, n);
+    if (n > 0) memcpy(b->data + c->gs, ins, n); /* ins is NULL for a cut */
     c->gs += n;
     c->cur = b->data;
     c->curlen = b->len;

@@ -103,6 +103,16 @@ int swJsonObjectNextKey(swJsonIter *it, swJsonSpan *key);
 swStatus swJsonObjectSkipValue(swJsonIter *it, swJsonSpan *val);
 void swJsonIterResume(swJsonIter *it, size_t pos);
 
+/* Looks for the first member of the object at off (its '{' the first non-whitespace byte)
+ * whose name decodes to name[0..namelen), in one tight pass. Returns 1 when found: *key is
+ * its name token, *val its value (skipFound 0: only val->off is set, the value is not
+ * skipped), *prevEnd the offset just past the previous member's value (0: it is the first).
+ * Returns 0 when there is none: *prevEnd is just past the last member's value (0: the object
+ * is empty) and val->off is the offset of the closing '}'. SW_ERR_PAYLOAD (negative) when
+ * the text is malformed along the way. */
+int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, size_t namelen,
+                     int skipFound, swJsonSpan *key, swJsonSpan *val, size_t *prevEnd);
+
 /* As swJsonObjectBegin/Next, for an array: 1 with *val filled, 0 at the end, or
  * SW_ERR_PAYLOAD. */
 swStatus swJsonArrayBegin(swJsonIter *it, const char *buf, size_t len, size_t off);

@@ -61,7 +61,7 @@ swStatus swJsonPointerCheck(const char *ptr, size_t ptrlen, swError *err) {
  * scanned, and only up to the member or element the pointer names: the document is never
  * skipped as a whole first. */
 static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t p,
-                         size_t *cur, swJsonPathMemo *memo, swError *err) {
+                         size_t *cur, int fast, swJsonPathMemo *memo, swError *err) {
     while (p < ptrlen) {
         size_t ts = p + 1, te = ts;
         while (te < ptrlen && ptr[te] != '/') te++;
@@ -71,6 +71,12 @@ static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t pt
         switch (swJsonKindAt(doc, len, *cur)) {
         case SW_JSON_OBJECT: {
             int tilde = memchr(ptr + ts, '~', te - ts) != NULL;
+            if (fast && !tilde) {
+                size_t prev;
+                rc = swJsonObjectFind(doc, len, *cur, ptr + ts, te - ts, 0, &k, &v, &prev);
+                if (rc < 0) return swJsonMalformed(err, *cur);
+                break;
+            }
             swJsonObjectBegin(&it, doc, len, *cur);
             while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
                 if (nameEqualsRefToken(doc + k.off, k.len, ptr + ts, te - ts, tilde)) {
@@ -108,7 +114,7 @@ static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t pt
 
 static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
                      swError *err) {
-    return walkFrom(doc, len, ptr, ptrlen, 0, cur, NULL, err);
+    return walkFrom(doc, len, ptr, ptrlen, 0, cur, 0, NULL, err);
 }
 
 swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
@@ -136,6 +142,23 @@ static void locateEnd(const char *doc, size_t len, size_t off, size_t prevEnd, s
     }
 }
 
+/* The cut that removes a member (starting at from) or an element with value v, and one
+ * separator: the comma before it, or for the first one, the comma after it. */
+static void cutAround(const char *doc, size_t len, size_t from, swJsonSpan v, size_t prevEnd,
+                      swJsonLoc *loc) {
+    if (prevEnd) {
+        loc->cutFrom = prevEnd; /* the comma before it goes with it */
+        loc->cutTo = v.off + v.len;
+    } else {
+        loc->cutFrom = from;
+        loc->cutTo = v.off + v.len;
+        size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
+        if (next < len && doc[next] == ',') {
+            loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
+        }
+    }
+}
+
 /* The member of the object at off named by the reference token tok[0..toklen). */
 static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
                              size_t toklen, unsigned flags, swJsonLoc *loc, swError *err) {
@@ -144,23 +167,25 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
     int rc;
     int tilde = memchr(tok, '~', toklen) != NULL;
     size_t prevEnd = 0; /* just past the previous member's value; 0: none yet */
+    if ((flags & SW_JSON_LOC_FOUND_ONLY) && !tilde) {
+        rc = swJsonObjectFind(doc, len, off, tok, toklen, 1, &k, &v, &prevEnd);
+        if (rc < 0) return swJsonMalformed(err, off);
+        if (rc == 1) {
+            loc->found = 1;
+            loc->value = v;
+            cutAround(doc, len, k.off, v, prevEnd, loc);
+            return SW_OK;
+        }
+        locateEnd(doc, len, off, prevEnd, loc);
+        return SW_OK;
+    }
     swJsonObjectBegin(&it, doc, len, off);
     while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
         if (swJsonObjectSkipValue(&it, &v) != SW_OK) return swJsonMalformed(err, it.pos);
         if (!loc->found && nameEqualsRefToken(doc + k.off, k.len, tok, toklen, tilde)) {
             loc->found = 1;
             loc->value = v;
-            if (prevEnd) {
-                loc->cutFrom = prevEnd; /* the comma before it goes with it */
-                loc->cutTo = v.off + v.len;
-            } else {
-                loc->cutFrom = k.off;
-                loc->cutTo = v.off + v.len;
-                size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
-                if (next < len && doc[next] == ',') {
-                    loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
-                }
-            }
+            cutAround(doc, len, k.off, v, prevEnd, loc);
             if (flags & SW_JSON_LOC_FOUND_ONLY) return SW_OK;
         }
         prevEnd = v.off + v.len;
@@ -262,7 +287,8 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
             cur = memo->off[k - 1];
         }
     }
-    if ((st = walkFrom(doc, len, ptr, last, p, &cur, memo, err)) != SW_OK) {
+    int fast = (flags & SW_JSON_LOC_FOUND_ONLY) != 0;
+    if ((st = walkFrom(doc, len, ptr, last, p, &cur, fast, memo, err)) != SW_OK) {
         if (memo != NULL) memo->n = 0;
         return st;
     }

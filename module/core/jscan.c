@@ -170,40 +170,89 @@ static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, s
     return 0;
 }
 
-swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
-    size_t i = skipWs(buf, len, off);
-    size_t end = i;
-    int rc;
-    switch (swJsonKindAt(buf, len, i)) {
-    case SW_JSON_OBJECT:
-    case SW_JSON_ARRAY:
-        rc = skipContainer(buf, len, i, &end);
-        break;
-    case SW_JSON_STRING:
-        rc = skipString(buf, len, i, &end);
-        break;
-    case SW_JSON_NUMBER:
-        end = i + 1;
-        while (end < len && numberByte[(unsigned char)buf[end]]) end++;
-        rc = 0;
-        break;
-    case SW_JSON_TRUE:
-        rc = skipLiteral(buf, len, i, "true", 4, &end);
-        break;
-    case SW_JSON_FALSE:
-        rc = skipLiteral(buf, len, i, "false", 5, &end);
-        break;
-    case SW_JSON_NULL:
-        rc = skipLiteral(buf, len, i, "null", 4, &end);
-        break;
+/* The value whose first byte is at i: *end just past it; -1 when it cannot be skipped. */
+static inline int skipValueAt(const char *buf, size_t len, size_t i, size_t *end) {
+    if (i >= len) return -1;
+    switch (buf[i]) {
+    case '{':
+    case '[':
+        return skipContainer(buf, len, i, end);
+    case '"':
+        return skipString(buf, len, i, end);
+    case 't':
+        return skipLiteral(buf, len, i, "true", 4, end);
+    case 'f':
+        return skipLiteral(buf, len, i, "false", 5, end);
+    case 'n':
+        return skipLiteral(buf, len, i, "null", 4, end);
     default:
-        rc = -1;
-        break;
+        if (buf[i] != '-' && (buf[i] < '0' || buf[i] > '9')) return -1;
+        size_t e = i + 1;
+        while (e < len && numberByte[(unsigned char)buf[e]]) e++;
+        *end = e;
+        return 0;
     }
-    if (rc < 0) return SW_ERR_PAYLOAD;
+}
+
+swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
+    size_t i = skipWs(buf, len, off), end;
+    if (skipValueAt(buf, len, i, &end) < 0) return SW_ERR_PAYLOAD;
     val->off = i;
     val->len = end - i;
     return SW_OK;
+}
+
+int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, size_t namelen,
+                     int skipFound, swJsonSpan *key, swJsonSpan *val, size_t *prevEnd) {
+    size_t i = skipWs(buf, len, off), prev = 0;
+    if (i >= len || buf[i] != '{') return SW_ERR_PAYLOAD;
+    i = skipWs(buf, len, i + 1);
+    if (i < len && buf[i] == '}') {
+        *prevEnd = 0;
+        val->off = i;
+        return 0;
+    }
+    for (;;) {
+        size_t kend, vend;
+        if (i >= len || buf[i] != '"' || skipString(buf, len, i, &kend) < 0) return SW_ERR_PAYLOAD;
+        size_t c = skipWs(buf, len, kend);
+        if (c >= len || buf[c] != ':') return SW_ERR_PAYLOAD;
+        size_t v = skipWs(buf, len, c + 1), klen = kend - i - 2;
+        const char *k = buf + i + 1;
+        /* Same raw length: equal only as the same bytes without escapes; longer: only
+         * through escapes; shorter: never (decoding never lengthens). */
+        int eq = klen == namelen
+                     ? memcmp(k, name, namelen) == 0 && memchr(k, '\\', klen) == NULL
+                     : klen > namelen && swJsonContentsEqualBytes(k, klen, name, namelen);
+        if (eq && !skipFound) {
+            key->off = i;
+            key->len = kend - i;
+            val->off = v;
+            val->len = 0;
+            *prevEnd = prev;
+            return 1;
+        }
+        if (skipValueAt(buf, len, v, &vend) < 0) return SW_ERR_PAYLOAD;
+        if (eq) {
+            key->off = i;
+            key->len = kend - i;
+            val->off = v;
+            val->len = vend - v;
+            *prevEnd = prev;
+            return 1;
+        }
+        prev = vend;
+        i = skipWs(buf, len, vend);
+        if (i < len && buf[i] == ',') {
+            i = skipWs(buf, len, i + 1);
+        } else if (i < len && buf[i] == '}') {
+            *prevEnd = prev;
+            val->off = i;
+            return 0;
+        } else {
+            return SW_ERR_PAYLOAD;
+        }
+    }
 }
 
 /* ---- Iteration ---- */

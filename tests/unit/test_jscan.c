@@ -193,6 +193,94 @@ static void test_property_skip_matches_validator(void **state) {
     }
 }
 
+/* ---- Finding a member ---- */
+
+static void test_object_find(void **state) {
+    (void)state;
+    const char *d = " { \"a\" : 1 ,\"b\\u0063\":[\"}\"],\"b\":{\"x\":\"\\\"\"},\"bc\":2, \"\":null,"
+                    "\"a\":3 } ";
+    size_t n = strlen(d), prev;
+    swJsonSpan k, v;
+    /* the first of two "a", with its value skipped or not */
+    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 1, &k, &v, &prev), 1);
+    assert_int_equal(k.off, 3);
+    assert_int_equal(k.len, 3);
+    assert_int_equal(v.off, 9);
+    assert_int_equal(v.len, 1);
+    assert_int_equal(prev, 0);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 0, &k, &v, &prev), 1);
+    assert_int_equal(v.off, 9);
+    /* a name spelled with an escape is longer raw than the name it stands for */
+    assert_int_equal(swJsonObjectFind(d, n, 0, "bc", 2, 1, &k, &v, &prev), 1);
+    assert_int_equal(k.off, 12);
+    assert_memory_equal(d + v.off, "[\"}\"]", v.len);
+    assert_int_equal(prev, 10);
+    /* same length, different bytes; a member after one with brackets in strings */
+    assert_int_equal(swJsonObjectFind(d, n, 0, "b", 1, 1, &k, &v, &prev), 1);
+    assert_memory_equal(d + v.off, "{\"x\":\"\\\"\"}", v.len);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "", 0, 1, &k, &v, &prev), 1);
+    assert_memory_equal(d + v.off, "null", v.len);
+    /* missing: the end of the last value and the closing brace */
+    assert_int_equal(swJsonObjectFind(d, n, 0, "zz", 2, 1, &k, &v, &prev), 0);
+    assert_int_equal(prev, n - 3);
+    assert_int_equal(v.off, n - 2);
+    /* "b\\u0063" raw is not the name "b\\u0063" */
+    assert_int_equal(swJsonObjectFind(d, n, 0, "b\\u0063", 7, 1, &k, &v, &prev), 0);
+    /* empty objects */
+    assert_int_equal(swJsonObjectFind("{}", 2, 0, "a", 1, 1, &k, &v, &prev), 0);
+    assert_int_equal(prev, 0);
+    assert_int_equal(v.off, 1);
+    assert_int_equal(swJsonObjectFind("{ \n }", 5, 0, "", 0, 1, &k, &v, &prev), 0);
+    assert_int_equal(v.off, 4);
+    /* malformed, or not an object */
+    static const char *const bad[] = {"[]",       "{\"a\"}",    "{\"a\":}",
+                                      "{\"a\":1", "{\"a\":1,}", "{\"a\":1 \"b\":2}",
+                                      "{a:1}",    "{\"a",       ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (swJsonObjectFind(bad[i], strlen(bad[i]), 0, "b", 1, 1, &k, &v, &prev) >= 0) {
+            fail_msg("%s: found or ended", bad[i]);
+        }
+    }
+}
+
+/* Random objects: the member found is the one the iterator finds with swJsonStringEqualBytes. */
+static void test_property_object_find(void **state) {
+    (void)state;
+    rng = 0xf17dULL;
+    for (int iter = 0; iter < 2000; iter++) {
+        cJSON *o = randomObject(1);
+        char *text = printRandomly(o);
+        size_t n = strlen(text);
+        for (size_t q = 0; q < 16; q++) {
+            char name[32];
+            randomKey(name);
+            size_t nl = strlen(name), prev, wantPrev = 0;
+            swJsonSpan k, v, wk, wv, found = {0, 0};
+            swJsonIter it;
+            int rc, want = 0;
+            swJsonObjectBegin(&it, text, n, 0);
+            while ((rc = swJsonObjectNext(&it, &wk, &wv)) == 1) {
+                if (swJsonStringEqualBytes(text + wk.off, wk.len, name, nl)) {
+                    want = 1;
+                    found = wv;
+                    break;
+                }
+                wantPrev = wv.off + wv.len;
+            }
+            assert_true(rc >= 0);
+            int got = swJsonObjectFind(text, n, 0, name, nl, 1, &k, &v, &prev);
+            if (got != want || prev != wantPrev ||
+                (want && (v.off != found.off || v.len != found.len || k.off != wk.off))) {
+                fail_msg("'%s' in %s: got %d prev %zu, want %d prev %zu", name, text, got, prev,
+                         want, wantPrev);
+            }
+            if (!want) assert_int_equal(text[v.off], '}');
+        }
+        free(text);
+        cJSON_Delete(o);
+    }
+}
+
 static void test_scanner_iterate_object(void **state) {
     (void)state;
     const char *s = "{ \"a\" : 1 , \"b\\u0041\":{\"x\":[1,2]},\"\":\"v\" }";
@@ -370,6 +458,8 @@ int main(void) {
         cmocka_unit_test(test_skip_string_boundaries),
         cmocka_unit_test(test_skip_container_shapes),
         cmocka_unit_test(test_property_skip_matches_validator),
+        cmocka_unit_test(test_object_find),
+        cmocka_unit_test(test_property_object_find),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
 }

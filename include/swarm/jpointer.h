@@ -68,16 +68,20 @@ swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_
                              swJsonLoc *loc, swError *err);
 
 /* What a locate walked through, for the next one to start where they part: the offsets of
- * the values the first prefixes of the parent's pointer selected. The caller zeroes it before
- * the first use, keeps the last pointer located alive while it is used, and, when the text
- * changes, keeps only the entries whose value starts before the first changed byte (moved
- * to where that byte now is): a walk reads nothing past the value it ends at. */
+ * the values the first prefixes of the parent's pointer selected, and where known, their
+ * ends (a later walk that must skip one of them, or one enclosing it, scans only from there).
+ * The caller zeroes it before the first use, keeps the last pointer located alive while it
+ * is used, and, when the text changes, keeps only the entries whose value starts before the
+ * first changed byte (a walk reads nothing past the value it ends at), moving each end by
+ * the change when it lies after it and forgetting it (0) when the change reaches it. */
 #define SW_JSON_MEMO_DEPTH 16
 typedef struct swJsonPathMemo {
-    const char *ptr;                /* the pointer last located */
-    size_t n;                       /* entries in use */
-    size_t end[SW_JSON_MEMO_DEPTH]; /* entry k: the prefix ptr[0..end[k]) (k + 1 tokens) */
-    size_t off[SW_JSON_MEMO_DEPTH]; /* and the offset of the value it selects */
+    const char *ptr;                 /* the pointer last located */
+    size_t n;                        /* entries in use */
+    size_t end[SW_JSON_MEMO_DEPTH];  /* entry k: the prefix ptr[0..end[k]) (k + 1 tokens) */
+    size_t off[SW_JSON_MEMO_DEPTH];  /* and the offset of the value it selects */
+    size_t vend[SW_JSON_MEMO_DEPTH]; /* just past that value when a locate measured it (its
+                                      * parent's end was wanted), else 0 */
 } swJsonPathMemo;
 
 /* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed,

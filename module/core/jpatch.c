@@ -283,6 +283,9 @@ static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, 
     size_t keep = 0;
     while (keep < c->memo.n && gapReal(c, c->memo.off[keep]) < rf) {
         c->memo.off[keep] = gapReal(c, c->memo.off[keep]);
+        size_t e = c->memo.vend[keep] ? gapReal(c, c->memo.vend[keep]) : 0;
+        if (e > rf) e = e >= rt ? e - (rt - rf) + n : 0; /* as a text offset after the write */
+        c->memo.vend[keep] = e;
         keep++;
     }
     c->memo.n = keep;
@@ -330,6 +333,9 @@ static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, 
     }
     if (n > 0) memcpy(b->data + c->gs, ins, n); /* ins is NULL for a cut */
     c->gs += n;
+    for (size_t k = 0; k < c->memo.n; k++) { /* the ends after the write: past the gap */
+        if (c->memo.vend[k] >= c->gs) c->memo.vend[k] += c->ge - c->gs;
+    }
     c->cur = b->data;
     c->curlen = b->len;
     return SW_OK;

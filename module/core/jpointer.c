@@ -61,8 +61,9 @@ swStatus swJsonPointerCheck(const char *ptr, size_t ptrlen, swError *err) {
  * scanned, and only up to the member or element the pointer names: the document is never
  * skipped as a whole first. */
 static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t p,
-                         size_t *cur, int fast, swJsonPathMemo *memo, swError *err) {
-    while (p < ptrlen) {
+                         size_t *cur, int fast, const swJsonSpan *known, swJsonPathMemo *memo,
+                         swError *err) {
+    for (; p < ptrlen; known = NULL) {
         size_t ts = p + 1, te = ts;
         while (te < ptrlen && ptr[te] != '/') te++;
         swJsonIter it;
@@ -73,7 +74,7 @@ static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t pt
             int tilde = memchr(ptr + ts, '~', te - ts) != NULL;
             if (fast && !tilde) {
                 size_t prev;
-                rc = swJsonObjectFind(doc, len, *cur, ptr + ts, te - ts, 0, &k, &v, &prev);
+                rc = swJsonObjectFind(doc, len, *cur, ptr + ts, te - ts, 0, known, &k, &v, &prev);
                 if (rc < 0) return swJsonMalformed(err, *cur);
                 break;
             }
@@ -106,6 +107,7 @@ static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t pt
         p = te;
         if (memo != NULL && memo->n < SW_JSON_MEMO_DEPTH) {
             memo->end[memo->n] = p;
+            memo->vend[memo->n] = 0;
             memo->off[memo->n++] = v.off;
         }
     }
@@ -114,7 +116,7 @@ static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t pt
 
 static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
                      swError *err) {
-    return walkFrom(doc, len, ptr, ptrlen, 0, cur, 0, NULL, err);
+    return walkFrom(doc, len, ptr, ptrlen, 0, cur, 0, NULL, NULL, err);
 }
 
 swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
@@ -161,14 +163,15 @@ static void cutAround(const char *doc, size_t len, size_t from, swJsonSpan v, si
 
 /* The member of the object at off named by the reference token tok[0..toklen). */
 static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
-                             size_t toklen, unsigned flags, swJsonLoc *loc, swError *err) {
+                             size_t toklen, unsigned flags, const swJsonSpan *known, size_t *end,
+                             swJsonLoc *loc, swError *err) {
     swJsonIter it;
     swJsonSpan k, v;
     int rc;
     int tilde = memchr(tok, '~', toklen) != NULL;
     size_t prevEnd = 0; /* just past the previous member's value; 0: none yet */
     if ((flags & SW_JSON_LOC_FOUND_ONLY) && !tilde) {
-        rc = swJsonObjectFind(doc, len, off, tok, toklen, 1, &k, &v, &prevEnd);
+        rc = swJsonObjectFind(doc, len, off, tok, toklen, 1, known, &k, &v, &prevEnd);
         if (rc < 0) return swJsonMalformed(err, off);
         if (rc == 1) {
             loc->found = 1;
@@ -176,6 +179,7 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
             cutAround(doc, len, k.off, v, prevEnd, loc);
             return SW_OK;
         }
+        *end = v.off + 1; /* v.off: the closing brace */
         locateEnd(doc, len, off, prevEnd, loc);
         return SW_OK;
     }
@@ -198,7 +202,8 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
 
 /* The element of the array at off named by tok[0..toklen): an index, or "-" for the end. */
 static swStatus locateElement(const char *doc, size_t len, size_t off, const char *tok,
-                              size_t toklen, unsigned flags, swJsonLoc *loc, swError *err) {
+                              size_t toklen, unsigned flags, size_t *parentEnd, swJsonLoc *loc,
+                              swError *err) {
     size_t index = SIZE_MAX;
     int end = toklen == 1 && tok[0] == '-';
     if (!end && parseIndex(tok, toklen, &index) < 0) return SW_ERR_NOTFOUND;
@@ -207,6 +212,7 @@ static swStatus locateElement(const char *doc, size_t len, size_t off, const cha
          * whitespace to the end of the last element, or to the '['. */
         swJsonSpan a;
         if (swJsonSkipValue(doc, len, off, &a) != SW_OK) return swJsonMalformed(err, off);
+        *parentEnd = a.off + a.len;
         size_t i = a.off + a.len - 1;
         while (i > a.off && (doc[i - 1] == ' ' || doc[i - 1] == '\t' || doc[i - 1] == '\n' ||
                              doc[i - 1] == '\r'))
@@ -272,6 +278,7 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
     while (ptr[--last] != '/') continue;
     for (size_t i = 0; i < ptrlen; i++) loc->depth += ptr[i] == '/';
     size_t p = 0;
+    swJsonSpan known = {0, 0};
     if (memo != NULL) {
         /* Start from the longest recorded prefix of the parent's pointer. */
         size_t k = memo->n;
@@ -279,6 +286,15 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
             size_t e = memo->end[k - 1];
             if (e <= last && (e == last || ptr[e] == '/') && memcmp(memo->ptr, ptr, e) == 0) break;
             k--;
+        }
+        /* Where the pointers part, the old one's value may have to be skipped: measure it
+         * from the deepest end known inside it. */
+        size_t j = memo->n;
+        while (j > k && memo->vend[j - 1] == 0) j--;
+        size_t e;
+        if (j > k && swJsonSkipOut(doc, len, memo->vend[j - 1], j - 1 - k, &e) == SW_OK) {
+            known.off = memo->off[k];
+            known.len = e - memo->off[k];
         }
         memo->n = k;
         memo->ptr = ptr;
@@ -288,23 +304,32 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
         }
     }
     int fast = (flags & SW_JSON_LOC_FOUND_ONLY) != 0;
-    if ((st = walkFrom(doc, len, ptr, last, p, &cur, fast, memo, err)) != SW_OK) {
+    int walks = p < last;
+    if ((st = walkFrom(doc, len, ptr, last, p, &cur, fast, &known, memo, err)) != SW_OK) {
         if (memo != NULL) memo->n = 0;
         return st;
     }
+    size_t end = 0; /* just past the parent, when measured */
     loc->token = ptr + last + 1;
     loc->toklen = ptrlen - last - 1;
     loc->parent = swJsonKindAt(doc, len, cur);
     switch (loc->parent) {
     case SW_JSON_OBJECT:
-        return locateMember(doc, len, cur, loc->token, loc->toklen, flags, loc, err);
+        st = locateMember(doc, len, cur, loc->token, loc->toklen, flags, walks ? NULL : &known,
+                          &end, loc, err);
+        break;
     case SW_JSON_ARRAY:
-        return locateElement(doc, len, cur, loc->token, loc->toklen, flags, loc, err);
+        st = locateElement(doc, len, cur, loc->token, loc->toklen, flags, &end, loc, err);
+        break;
     case SW_JSON_INVALID:
         return swJsonMalformed(err, cur);
     default:
         return SW_ERR_NOTFOUND; /* a scalar has no members */
     }
+    if (st == SW_OK && memo != NULL && memo->n > 0 && memo->end[memo->n - 1] == last) {
+        memo->vend[memo->n - 1] = end;
+    }
+    return st;
 }
 
 size_t swJsonPointerUnescape(const char *tok, size_t toklen, char *out) {

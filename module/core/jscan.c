@@ -136,12 +136,13 @@ static inline int skipString(const char *buf, size_t len, size_t i, size_t *end)
     }
 }
 
-/* buf[i] is '{' or '['. Counts brackets outside strings; does not check that they pair up
- * ('[' closed by '}'), which the validator has done. Nothing between the stops (quotes,
- * brackets) is looked at, and strings are skipped by their quotes and backslashes only. */
-static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+/* From i, between tokens inside depth open containers (0: buf[i] is the '{' or '[' that opens
+ * one), to just past the bracket that closes the outermost. Counts brackets outside strings;
+ * does not check that they pair up ('[' closed by '}'), which the validator has done.
+ * Nothing between the stops (quotes, brackets) is looked at, and strings are skipped by
+ * their quotes and backslashes only. */
+static int skipNested(const char *buf, size_t len, size_t i, size_t depth, size_t *end) {
     const unsigned char *p = (const unsigned char *)buf;
-    size_t depth = 0;
     while (i < len) {
         i = findStructural(p, i, len);
         if (i >= len) return -1;
@@ -161,6 +162,18 @@ static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
         }
     }
     return -1;
+}
+
+static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+    return skipNested(buf, len, i, 0, end);
+}
+
+swStatus swJsonSkipOut(const char *buf, size_t len, size_t pos, size_t levels, size_t *end) {
+    if (levels == 0) {
+        *end = pos;
+        return SW_OK;
+    }
+    return skipNested(buf, len, pos, levels, end) < 0 ? SW_ERR_PAYLOAD : SW_OK;
 }
 
 static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, size_t n,
@@ -203,7 +216,8 @@ swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *va
 }
 
 int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, size_t namelen,
-                     int skipFound, swJsonSpan *key, swJsonSpan *val, size_t *prevEnd) {
+                     int skipFound, const swJsonSpan *known, swJsonSpan *key, swJsonSpan *val,
+                     size_t *prevEnd) {
     size_t i = skipWs(buf, len, off), prev = 0;
     if (i >= len || buf[i] != '{') return SW_ERR_PAYLOAD;
     i = skipWs(buf, len, i + 1);
@@ -232,7 +246,11 @@ int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, 
             *prevEnd = prev;
             return 1;
         }
-        if (skipValueAt(buf, len, v, &vend) < 0) return SW_ERR_PAYLOAD;
+        if (known != NULL && v == known->off && known->len > 0) {
+            vend = v + known->len;
+        } else if (skipValueAt(buf, len, v, &vend) < 0) {
+            return SW_ERR_PAYLOAD;
+        }
         if (eq) {
             key->off = i;
             key->len = kend - i;

@@ -202,42 +202,42 @@ static void test_object_find(void **state) {
     size_t n = strlen(d), prev;
     swJsonSpan k, v;
     /* the first of two "a", with its value skipped or not */
-    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 1, &k, &v, &prev), 1);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 1, NULL, &k, &v, &prev), 1);
     assert_int_equal(k.off, 3);
     assert_int_equal(k.len, 3);
     assert_int_equal(v.off, 9);
     assert_int_equal(v.len, 1);
     assert_int_equal(prev, 0);
-    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 0, &k, &v, &prev), 1);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "a", 1, 0, NULL, &k, &v, &prev), 1);
     assert_int_equal(v.off, 9);
     /* a name spelled with an escape is longer raw than the name it stands for */
-    assert_int_equal(swJsonObjectFind(d, n, 0, "bc", 2, 1, &k, &v, &prev), 1);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "bc", 2, 1, NULL, &k, &v, &prev), 1);
     assert_int_equal(k.off, 12);
     assert_memory_equal(d + v.off, "[\"}\"]", v.len);
     assert_int_equal(prev, 10);
     /* same length, different bytes; a member after one with brackets in strings */
-    assert_int_equal(swJsonObjectFind(d, n, 0, "b", 1, 1, &k, &v, &prev), 1);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "b", 1, 1, NULL, &k, &v, &prev), 1);
     assert_memory_equal(d + v.off, "{\"x\":\"\\\"\"}", v.len);
-    assert_int_equal(swJsonObjectFind(d, n, 0, "", 0, 1, &k, &v, &prev), 1);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "", 0, 1, NULL, &k, &v, &prev), 1);
     assert_memory_equal(d + v.off, "null", v.len);
     /* missing: the end of the last value and the closing brace */
-    assert_int_equal(swJsonObjectFind(d, n, 0, "zz", 2, 1, &k, &v, &prev), 0);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "zz", 2, 1, NULL, &k, &v, &prev), 0);
     assert_int_equal(prev, n - 3);
     assert_int_equal(v.off, n - 2);
     /* "b\\u0063" raw is not the name "b\\u0063" */
-    assert_int_equal(swJsonObjectFind(d, n, 0, "b\\u0063", 7, 1, &k, &v, &prev), 0);
+    assert_int_equal(swJsonObjectFind(d, n, 0, "b\\u0063", 7, 1, NULL, &k, &v, &prev), 0);
     /* empty objects */
-    assert_int_equal(swJsonObjectFind("{}", 2, 0, "a", 1, 1, &k, &v, &prev), 0);
+    assert_int_equal(swJsonObjectFind("{}", 2, 0, "a", 1, 1, NULL, &k, &v, &prev), 0);
     assert_int_equal(prev, 0);
     assert_int_equal(v.off, 1);
-    assert_int_equal(swJsonObjectFind("{ \n }", 5, 0, "", 0, 1, &k, &v, &prev), 0);
+    assert_int_equal(swJsonObjectFind("{ \n }", 5, 0, "", 0, 1, NULL, &k, &v, &prev), 0);
     assert_int_equal(v.off, 4);
     /* malformed, or not an object */
     static const char *const bad[] = {"[]",       "{\"a\"}",    "{\"a\":}",
                                       "{\"a\":1", "{\"a\":1,}", "{\"a\":1 \"b\":2}",
                                       "{a:1}",    "{\"a",       ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (swJsonObjectFind(bad[i], strlen(bad[i]), 0, "b", 1, 1, &k, &v, &prev) >= 0) {
+        if (swJsonObjectFind(bad[i], strlen(bad[i]), 0, "b", 1, 1, NULL, &k, &v, &prev) >= 0) {
             fail_msg("%s: found or ended", bad[i]);
         }
     }
@@ -268,17 +268,53 @@ static void test_property_object_find(void **state) {
                 wantPrev = wv.off + wv.len;
             }
             assert_true(rc >= 0);
-            int got = swJsonObjectFind(text, n, 0, name, nl, 1, &k, &v, &prev);
+            int got = swJsonObjectFind(text, n, 0, name, nl, 1, NULL, &k, &v, &prev);
             if (got != want || prev != wantPrev ||
                 (want && (v.off != found.off || v.len != found.len || k.off != wk.off))) {
                 fail_msg("'%s' in %s: got %d prev %zu, want %d prev %zu", name, text, got, prev,
                          want, wantPrev);
             }
             if (!want) assert_int_equal(text[v.off], '}');
+            /* a value measured before is taken as it is, not skipped again */
+            swJsonIter it2;
+            swJsonSpan k2, v2, kk, kv, fake;
+            swJsonObjectBegin(&it2, text, n, 0);
+            for (unsigned m = below(4); swJsonObjectNext(&it2, &k2, &v2) == 1 && m > 0; m--) {
+            }
+            if (swJsonIterFailed(&it2) || it2.state == SW_JSON_ITER_DONE) continue;
+            assert_int_equal(swJsonObjectFind(text, n, 0, name, nl, 1, &v2, &kk, &kv, &prev), got);
+            if (got) assert_int_equal(kv.off, v.off);
+            assert_int_equal(prev, wantPrev);
+            /* and really not skipped: a wrong length shows */
+            fake = v2;
+            fake.len = v2.len + 1;
+            if (!got || v.off > v2.off) {
+                int r = swJsonObjectFind(text, n, 0, name, nl, 1, &fake, &kk, &kv, &prev);
+                assert_true(r < 0 || prev != wantPrev || (r == 1 && kv.off != v.off) ||
+                            (r == 0 && kv.off != v.off));
+            }
         }
         free(text);
         cJSON_Delete(o);
     }
+}
+
+static void test_skip_out(void **state) {
+    (void)state;
+    const char *d = "{\"a\":{\"b\":[1,\"]}\" , [2]] , \"c\" : {}} ,\"d\":0} ";
+    size_t n = strlen(d), e;
+    /* from just past [2]: out of the array, of /a and of the document */
+    size_t pos = (size_t)(strstr(d, "[2]") - d) + 3;
+    assert_int_equal(swJsonSkipOut(d, n, pos, 0, &e), SW_OK);
+    assert_int_equal(e, pos);
+    assert_int_equal(swJsonSkipOut(d, n, pos, 1, &e), SW_OK);
+    assert_int_equal(e, (size_t)(strstr(d, "] , \"c") - d) + 1);
+    assert_int_equal(swJsonSkipOut(d, n, pos, 2, &e), SW_OK);
+    assert_int_equal(e, (size_t)(strstr(d, "}} ,") - d) + 2);
+    assert_int_equal(swJsonSkipOut(d, n, pos, 3, &e), SW_OK);
+    assert_int_equal(e, n - 1);
+    assert_int_equal(swJsonSkipOut(d, n, pos, 4, &e), SW_ERR_PAYLOAD);
+    assert_int_equal(swJsonSkipOut(d, n - 2, pos, 3, &e), SW_ERR_PAYLOAD);
 }
 
 static void test_scanner_iterate_object(void **state) {
@@ -460,6 +496,7 @@ int main(void) {
         cmocka_unit_test(test_property_skip_matches_validator),
         cmocka_unit_test(test_object_find),
         cmocka_unit_test(test_property_object_find),
+        cmocka_unit_test(test_skip_out),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
 }

@@ -82,6 +82,8 @@ typedef struct swJsonPathMemo {
     size_t off[SW_JSON_MEMO_DEPTH];  /* and the offset of the value it selects */
     size_t vend[SW_JSON_MEMO_DEPTH]; /* just past that value when a locate measured it (its
                                       * parent's end was wanted), else 0 */
+    swJsonSpan known; /* set by the caller: a value it just wrote, not skipped again when met
+                       * (len 0: none) */
 } swJsonPathMemo;
 
 /* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed,

@@ -84,6 +84,9 @@ swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *va
  * whitespace. SW_OK, or SW_ERR_PAYLOAD with err set (swJsonMalformed's message). */
 swStatus swJsonTopValue(const char *buf, size_t len, swJsonSpan *v, swError *err);
 
+/* How deep the value v of a valid text nests: "[[1]]" is 2, "{}" 1, a scalar 0. */
+size_t swJsonDepthOf(const char *buf, swJsonSpan v);
+
 /* pos lies between tokens inside levels open containers: stores the offset just past the
  * bracket that closes the outermost of them (levels 0: pos). SW_ERR_PAYLOAD when the text
  * ends first. */

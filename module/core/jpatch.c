@@ -225,29 +225,6 @@ static swStatus parseOps(patchCtx *c) {
 
 /* ---- Text surgery (second pass) ---- */
 
-/* Nesting of the value at v: "[[1]]" is 2, a scalar 0. Brackets inside strings do not count. */
-static size_t valueDepth(const char *buf, swJsonSpan v) {
-    size_t depth = 0, max = 0;
-    int inString = 0;
-    for (size_t i = v.off; i < v.off + v.len; i++) {
-        char ch = buf[i];
-        if (inString) {
-            if (ch == '\\') {
-                i++;
-            } else if (ch == '"') {
-                inString = 0;
-            }
-        } else if (ch == '"') {
-            inString = 1;
-        } else if (ch == '{' || ch == '[') {
-            if (++depth > max) max = depth;
-        } else if (ch == '}' || ch == ']') {
-            depth--;
-        }
-    }
-    return max;
-}
-
 /* The buffer the next text goes to, emptied. */
 static swBuf *nextBuf(patchCtx *c) {
     swBuf *b = &c->bufs[c->which];
@@ -289,6 +266,7 @@ static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, 
         keep++;
     }
     c->memo.n = keep;
+    c->memo.known = (swJsonSpan){0, 0};
     /* The gap is all spaces between writes; each step below fills what it adds to it. */
     if (!c->gapText) {
         /* The first write: the input with the gap at the first edit. The slack is the most
@@ -352,6 +330,14 @@ static swStatus splice(patchCtx *c, size_t from, size_t to, const char *ins, siz
     return advance(c, b);
 }
 
+/* A splice that writes a whole value in place of one: in gap mode the next locate need not
+ * skip it (its span is known until the next write). */
+static swStatus spliceValue(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    swStatus st = splice(c, from, to, ins, n);
+    if (st == SW_OK && c->gapMode) c->memo.known = (swJsonSpan){c->gs - n, n};
+    return st;
+}
+
 /* Appends the JSON string token naming the member that token tok (escaped) stands for. */
 static void putName(swBuf *b, const char *tok, size_t toklen) {
     static const char hex[] = "0123456789abcdef";
@@ -409,13 +395,13 @@ static swStatus addValue(patchCtx *c, size_t i, const char *val, swJsonSpan v) {
     swJsonLoc loc;
     swStatus st = locate(c, i, c->arena.data + op->path, op->pathlen, "path", &loc);
     if (st != SW_OK) return st;
-    if (loc.depth + valueDepth(val, v) > (size_t)c->maxdepth) {
+    if (loc.depth + swJsonDepthOf(val, v) > (size_t)c->maxdepth) {
         return swErrorSet(c->err, SW_ERR_PAYLOAD, op->at,
                           "op %zu nests the document deeper than %d levels", i, c->maxdepth);
     }
     if (loc.parent == SW_JSON_INVALID) return splice(c, 0, c->curlen, val + v.off, v.len);
     if (loc.parent == SW_JSON_OBJECT && loc.found) {
-        return splice(c, loc.value.off, loc.value.off + loc.value.len, val + v.off, v.len);
+        return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, val + v.off, v.len);
     }
     /* A new member or element: build ",<text>" or "<text>," in the other buffer's place (gap
      * mode: on its own, then spliced in). */
@@ -500,7 +486,7 @@ static swStatus applyIncr(patchCtx *c, size_t i) {
     char num[24];
     int n = snprintf(num, sizeof(num), "%" PRId64, sum);
     if (loc.parent == SW_JSON_INVALID) return splice(c, 0, c->curlen, num, (size_t)n);
-    return splice(c, loc.value.off, loc.value.off + loc.value.len, num, (size_t)n);
+    return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, num, (size_t)n);
 }
 
 static int isPrefixPath(const char *from, size_t fromlen, const char *path, size_t pathlen) {
@@ -527,15 +513,15 @@ static swStatus applyOp(patchCtx *c, size_t i) {
             }
             return splice(c, loc.cutFrom, loc.cutTo, NULL, 0);
         }
-        if (loc.depth + valueDepth(c->ops, op->value) > (size_t)c->maxdepth) {
+        if (loc.depth + swJsonDepthOf(c->ops, op->value) > (size_t)c->maxdepth) {
             return swErrorSet(c->err, SW_ERR_PAYLOAD, op->at,
                               "op %zu nests the document deeper than %d levels", i, c->maxdepth);
         }
         if (loc.parent == SW_JSON_INVALID) {
             return splice(c, 0, c->curlen, c->ops + op->value.off, op->value.len);
         }
-        return splice(c, loc.value.off, loc.value.off + loc.value.len, c->ops + op->value.off,
-                      op->value.len);
+        return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, c->ops + op->value.off,
+                           op->value.len);
     case OP_MOVE: {
         const char *from = c->arena.data + op->from;
         if (isPrefixPath(from, op->fromlen, path, op->pathlen) ||
@@ -633,6 +619,7 @@ static swStatus applyGapped(patchCtx *c, const char *doc, size_t len) {
 static void gapReset(patchCtx *c, const char *doc, size_t len) {
     c->gapMode = c->gapText = 0;
     c->memo.n = 0;
+    c->memo.known = (swJsonSpan){0, 0};
     c->gs = c->ge = 0;
     c->cur = doc;
     c->curlen = len;

@@ -296,6 +296,7 @@ swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, 
             known.off = memo->off[k];
             known.len = e - memo->off[k];
         }
+        if (known.len == 0) known = memo->known;
         memo->n = k;
         memo->ptr = ptr;
         if (k > 0) {

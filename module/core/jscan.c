@@ -168,6 +168,24 @@ static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
     return skipNested(buf, len, i, 0, end);
 }
 
+size_t swJsonDepthOf(const char *buf, swJsonSpan v) {
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i = v.off, end = v.off + v.len, depth = 0, max = 0;
+    while ((i = findStructural(p, i, end)) < end) {
+        unsigned char c = p[i];
+        if (c == '"') {
+            if (skipString(buf, end, i, &i) < 0) break;
+        } else if (c == '{' || c == '[') {
+            i++;
+            if (++depth > max) max = depth;
+        } else {
+            i++;
+            if (depth > 0) depth--;
+        }
+    }
+    return max;
+}
+
 swStatus swJsonSkipOut(const char *buf, size_t len, size_t pos, size_t levels, size_t *end) {
     if (levels == 0) {
         *end = pos;

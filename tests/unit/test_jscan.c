@@ -317,6 +317,41 @@ static void test_skip_out(void **state) {
     assert_int_equal(swJsonSkipOut(d, n - 2, pos, 3, &e), SW_ERR_PAYLOAD);
 }
 
+static void test_depth_of(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t depth;
+    } cases[] = {
+        {"1", 0},
+        {"\"[{\"", 0},
+        {"[]", 1},
+        {"{}", 1},
+        {"[[1],[[]]]", 3},
+        {"{\"a\":\"]]]\",\"b\":[{\"c\":\"\\\"[\"}]}", 3},
+        {"[\"\\\\\",[\"\\\\\\\"]\"]]", 2},
+        {" [ [ ] , { \"x\" : [ ] } ] ", 3},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        swJsonSpan v;
+        const char *t = cases[i].text;
+        assert_int_equal(swJsonSkipValue(t, strlen(t), 0, &v), SW_OK);
+        if (swJsonDepthOf(t, v) != cases[i].depth) {
+            fail_msg("%s: depth %zu, want %zu", t, swJsonDepthOf(t, v), cases[i].depth);
+        }
+    }
+    /* nested to every depth, with strings of brackets in between, at every alignment */
+    char t[600];
+    for (size_t d = 0; d < 60; d++) {
+        size_t n = 0;
+        for (size_t k = 0; k < d; k++) n += (size_t)sprintf(t + n, "[\"]%zu\",", k);
+        n += (size_t)sprintf(t + n, "\"[[[\"");
+        for (size_t k = 0; k < d; k++) t[n++] = ']';
+        swJsonSpan v = {0, n};
+        assert_int_equal(swJsonDepthOf(t, v), d);
+    }
+}
+
 static void test_scanner_iterate_object(void **state) {
     (void)state;
     const char *s = "{ \"a\" : 1 , \"b\\u0041\":{\"x\":[1,2]},\"\":\"v\" }";
@@ -497,6 +532,7 @@ int main(void) {
         cmocka_unit_test(test_object_find),
         cmocka_unit_test(test_property_object_find),
         cmocka_unit_test(test_skip_out),
+        cmocka_unit_test(test_depth_of),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
 }

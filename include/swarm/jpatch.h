@@ -1,9 +1,9 @@
 /* jpatch.h -- JSON Patch (RFC 6902) applied to JSON text, plus the extension op "incr".
  *
  * Like the merge patch (jmerge.h), a patch is applied without building a tree: each op
- * locates its target with swJsonPointerLocate (jpointer.h) and splices the text, so every
- * byte the ops do not touch is copied verbatim and numbers are never reformatted (only the
- * target of an incr is rewritten, as a plain decimal integer).
+ * locates its target with swJsonPointerLocateFlags (jpointer.h) and splices the text, so
+ * every byte the ops do not touch is copied verbatim and numbers are never reformatted (only
+ * the target of an incr is rewritten, as a plain decimal integer).
  *
  * Ops, applied in order to the result of the previous one:
  *   add      {"op":"add","path":P,"value":V}      object member set or added (added last),

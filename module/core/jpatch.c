@@ -3,12 +3,17 @@
  * Two passes over the ops. The first checks every op's shape and decodes its path and from
  * strings into one arena sized once (ops refer to them by offset).
  * The second applies the ops in order: each one locates its target in the current text and
- * writes the next text as prefix + new bytes + suffix, so an op costs one scan up to its
- * target plus one copy of the document, and nothing outside the target changes.
+ * splices it, and nothing outside the target changes.
  *
  *   cur:  {"a":1,"tasks":[...],"done":7}
  *                               ^^^ splice [off, off + 1) <- "8"
  *   next: {"a":1,"tasks":[...],"done":8}
+ *
+ * Ops that copy no value out of the document (all but move and copy) are applied in one
+ * buffer with a gap after the last write (gap mode, below): an op costs the scan to its
+ * target, which starts where its pointer parts from the previous op's, plus moving the gap
+ * there. The others take the plain way: each op writes the next text as prefix + new bytes
+ * + suffix, one copy of the document per op.
  */
 #include <inttypes.h>
 #include <stdint.h>

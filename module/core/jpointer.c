@@ -2,7 +2,9 @@
  *
  * Both entry points check the pointer's syntax first, then walk the reference tokens one
  * container at a time; Locate walks all but the last and then scans the parent once for
- * the target, the separators around it and the end of the container. */
+ * the target, the separators around it and the end of the container. With FOUND_ONLY the
+ * scans stop at what is found and use jscan's one-pass member search, and a memo lets a
+ * sequence of locates start each walk where its pointer parts from the previous one. */
 #include <stdint.h>
 #include <string.h>
 

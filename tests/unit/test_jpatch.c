@@ -816,6 +816,13 @@ static void test_nomem(void **state) {
                              "{\"op\":\"move\",\"from\":\"/m0\",\"path\":\"/zz\"},"
                              "{\"op\":\"copy\",\"from\":\"/m1\",\"path\":\"/m2/w/-\"},"
                              "{\"op\":\"remove\",\"path\":\"/m39\"}]");
+    /* without move or copy: the one-buffer way, and the plain way when that one fails */
+    failEveryAllocation(big, "[{\"op\":\"test\",\"path\":\"/m3/v\",\"value\":0},"
+                             "{\"op\":\"incr\",\"path\":\"/m1/v\",\"value\":5},"
+                             "{\"op\":\"add\",\"path\":\"/m2/w/-\",\"value\":[1]},"
+                             "{\"op\":\"replace\",\"path\":\"/m3/w/0/g\",\"value\":2},"
+                             "{\"op\":\"add\",\"path\":\"/m~1\",\"value\":{}},"
+                             "{\"op\":\"remove\",\"path\":\"/m0\"}]");
     free(big);
 }
 

@@ -1,9 +1,9 @@
 /* jpatch.h -- JSON Patch (RFC 6902) applied to JSON text, plus the extension op "incr".
  *
  * Like the merge patch (jmerge.h), a patch is applied without building a tree: each op
- * locates its target with swJsonPointerLocate (jpointer.h) and splices the text, so every
- * byte the ops do not touch is copied verbatim and numbers are never reformatted (only the
- * target of an incr is rewritten, as a plain decimal integer).
+ * locates its target with swJsonPointerLocateFlags (jpointer.h) and splices the text, so
+ * every byte the ops do not touch is copied verbatim and numbers are never reformatted (only
+ * the target of an incr is rewritten, as a plain decimal integer).
  *
  * Ops, applied in order to the result of the previous one:
  *   add      {"op":"add","path":P,"value":V}      object member set or added (added last),
@@ -68,7 +68,10 @@ typedef struct swJsonPatchResult {
     size_t len;
     int64_t *incr; /* the values the incr ops produced, in op order; NULL when none */
     size_t nincr;
-    size_t ops; /* how many ops were applied */
+    size_t ops;  /* how many ops were applied */
+    int rewrote; /* the ops were applied the way that rewrites the document per op: they move
+                  * or copy, or the one-buffer way failed (tests check it never does where
+                  * that way succeeds) */
 } swJsonPatchResult;
 
 /* Applies the JSON Patch ops[0..opslen) to doc[0..len). maxdepth bounds the nesting of both

@@ -67,6 +67,38 @@ typedef struct swJsonLoc {
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err);
 
+/* What a locate walked through, for the next one to start where they part: the offsets of
+ * the values the first prefixes of the parent's pointer selected, and where known, their
+ * ends (a later walk that must skip one of them, or one enclosing it, scans only from there).
+ * The caller zeroes it before the first use, keeps the last pointer located alive while it
+ * is used, and, when the text changes, keeps only the entries whose value starts before the
+ * first changed byte (a walk reads nothing past the value it ends at), moving each end by
+ * the change when it lies after it and forgetting it (0) when the change reaches it. */
+#define SW_JSON_MEMO_DEPTH 16
+typedef struct swJsonPathMemo {
+    const char *ptr;                 /* the pointer last located */
+    size_t n;                        /* entries in use */
+    size_t end[SW_JSON_MEMO_DEPTH];  /* entry k: the prefix ptr[0..end[k]) (k + 1 tokens) */
+    size_t off[SW_JSON_MEMO_DEPTH];  /* and the offset of the value it selects */
+    size_t vend[SW_JSON_MEMO_DEPTH]; /* just past that value when a locate measured it (its
+                                      * parent's end was wanted), else 0 */
+    swJsonSpan known; /* set by the caller: a value it just wrote, not skipped again when met
+                       * (len 0: none) */
+} swJsonPathMemo;
+
+/* As swJsonPointerLocate, doing less where flags (SW_JSON_LOC_*) say a field is not needed,
+ * and starting from what memo (may be NULL) recorded. */
+swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
+                                  unsigned flags, swJsonPathMemo *memo, swJsonLoc *loc,
+                                  swError *err);
+
+/* Flags of swJsonPointerLocateFlags. FOUND_ONLY: insertAt and sep are not wanted when the
+ * target is found (the scan stops at a found member instead of going on to the end of the
+ * object), and index is not wanted for "-" (the array is skipped whole, not counted: index
+ * is left 0). A document malformed after the target, which the full scan would report, may
+ * then go unnoticed. */
+#define SW_JSON_LOC_FOUND_ONLY 1u
+
 /* Writes the member name that the reference token tok[0..toklen) (checked syntax) stands for
  * ("~1" -> '/', "~0" -> '~') into out (toklen bytes suffice) and returns its length. */
 size_t swJsonPointerUnescape(const char *tok, size_t toklen, char *out);

@@ -84,6 +84,14 @@ swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *va
  * whitespace. SW_OK, or SW_ERR_PAYLOAD with err set (swJsonMalformed's message). */
 swStatus swJsonTopValue(const char *buf, size_t len, swJsonSpan *v, swError *err);
 
+/* How deep the value v of a valid text nests: "[[1]]" is 2, "{}" 1, a scalar 0. */
+size_t swJsonDepthOf(const char *buf, swJsonSpan v);
+
+/* pos lies between tokens inside levels open containers: stores the offset just past the
+ * bracket that closes the outermost of them (levels 0: pos). SW_ERR_PAYLOAD when the text
+ * ends first. */
+swStatus swJsonSkipOut(const char *buf, size_t len, size_t pos, size_t levels, size_t *end);
+
 /* ---- Iteration ---- */
 
 /* Starts iterating the object whose '{' is the first non-whitespace byte at or after off.
@@ -102,6 +110,18 @@ int swJsonObjectNext(swJsonIter *it, swJsonSpan *key, swJsonSpan *val);
 int swJsonObjectNextKey(swJsonIter *it, swJsonSpan *key);
 swStatus swJsonObjectSkipValue(swJsonIter *it, swJsonSpan *val);
 void swJsonIterResume(swJsonIter *it, size_t pos);
+
+/* Looks for the first member of the object at off (its '{' the first non-whitespace byte)
+ * whose name decodes to name[0..namelen), in one tight pass. Returns 1 when found: *key is
+ * its name token, *val its value (skipFound 0: only val->off is set, the value is not
+ * skipped), *prevEnd the offset just past the previous member's value (0: it is the first).
+ * Returns 0 when there is none: *prevEnd is just past the last member's value (0: the object
+ * is empty) and val->off is the offset of the closing '}'. SW_ERR_PAYLOAD (negative) when
+ * the text is malformed along the way. known (may be NULL) is the span of a value already
+ * measured, which is then not skipped again. */
+int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, size_t namelen,
+                     int skipFound, const swJsonSpan *known, swJsonSpan *key, swJsonSpan *val,
+                     size_t *prevEnd);
 
 /* As swJsonObjectBegin/Next, for an array: 1 with *val filled, 0 at the end, or
  * SW_ERR_PAYLOAD. */

@@ -3,12 +3,17 @@
  * Two passes over the ops. The first checks every op's shape and decodes its path and from
  * strings into one arena sized once (ops refer to them by offset).
  * The second applies the ops in order: each one locates its target in the current text and
- * writes the next text as prefix + new bytes + suffix, so an op costs one scan up to its
- * target plus one copy of the document, and nothing outside the target changes.
+ * splices it, and nothing outside the target changes.
  *
  *   cur:  {"a":1,"tasks":[...],"done":7}
  *                               ^^^ splice [off, off + 1) <- "8"
  *   next: {"a":1,"tasks":[...],"done":8}
+ *
+ * Ops that copy no value out of the document (all but move and copy) are applied in one
+ * buffer with a gap after the last write (gap mode, below): an op costs the scan to its
+ * target, which starts where its pointer parts from the previous op's, plus moving the gap
+ * there. The others take the plain way: each op writes the next text as prefix + new bytes
+ * + suffix, one copy of the document per op.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -55,6 +60,13 @@ typedef struct patchCtx {
     swBuf bufs[2]; /* the text after the previous op and the one being written */
     int which;     /* bufs[which] is the next to write */
     swBuf scratch; /* a value moved or copied, an incr result */
+    /* Gap mode (see applyGapped): the text is bufs[0] with a run of spaces at [gs, ge) that is
+     * not part of it; before the first write the text is still the input (gapText 0). */
+    int gapMode, gapText;
+    size_t gs, ge;
+    size_t slack;        /* gap mode: the gap's size when it is made */
+    swBuf ins;           /* gap mode: a new member or element being written */
+    swJsonPathMemo memo; /* gap mode: where the last locate went */
     int64_t *incr;
     size_t nincr, capincr;
     swError *err;
@@ -218,29 +230,6 @@ static swStatus parseOps(patchCtx *c) {
 
 /* ---- Text surgery (second pass) ---- */
 
-/* Nesting of the value at v: "[[1]]" is 2, a scalar 0. Brackets inside strings do not count. */
-static size_t valueDepth(const char *buf, swJsonSpan v) {
-    size_t depth = 0, max = 0;
-    int inString = 0;
-    for (size_t i = v.off; i < v.off + v.len; i++) {
-        char ch = buf[i];
-        if (inString) {
-            if (ch == '\\') {
-                i++;
-            } else if (ch == '"') {
-                inString = 0;
-            }
-        } else if (ch == '"') {
-            inString = 1;
-        } else if (ch == '{' || ch == '[') {
-            if (++depth > max) max = depth;
-        } else if (ch == '}' || ch == ']') {
-            depth--;
-        }
-    }
-    return max;
-}
-
 /* The buffer the next text goes to, emptied. */
 static swBuf *nextBuf(patchCtx *c) {
     swBuf *b = &c->bufs[c->which];
@@ -258,14 +247,100 @@ static swStatus advance(patchCtx *c, swBuf *b) {
     return SW_OK;
 }
 
+/* Gap mode: the offset in the text of offset pos of the buffer (a pos inside the gap is where
+ * the gap is). */
+static size_t gapReal(const patchCtx *c, size_t pos) {
+    if (!c->gapText || pos <= c->gs) return pos;
+    return pos >= c->ge ? pos - (c->ge - c->gs) : c->gs;
+}
+
+/* Gap mode's splice: moves the gap to the text offset of from (copying only the bytes between
+ * where it was and there), widens it over the bytes cut, writes ins at its start and fills
+ * the rest with spaces, so the buffer stays a JSON text with the same value as the text. */
+static swStatus gapSplice(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    swBuf *b = &c->bufs[0];
+    size_t rf = gapReal(c, from), rt = gapReal(c, to);
+    /* The memo keeps what lies before the write: text offsets, which are also buffer offsets
+     * once the gap is at the write. */
+    size_t keep = 0;
+    while (keep < c->memo.n && gapReal(c, c->memo.off[keep]) < rf) {
+        c->memo.off[keep] = gapReal(c, c->memo.off[keep]);
+        size_t e = c->memo.vend[keep] ? gapReal(c, c->memo.vend[keep]) : 0;
+        if (e > rf) e = e >= rt ? e - (rt - rf) + n : 0; /* as a text offset after the write */
+        c->memo.vend[keep] = e;
+        keep++;
+    }
+    c->memo.n = keep;
+    c->memo.known = (swJsonSpan){0, 0};
+    /* The gap is all spaces between writes; each step below fills what it adds to it. */
+    if (!c->gapText) {
+        /* The first write: the input with the gap at the first edit. The slack is the most
+         * the remaining ops can write (see applyGapped), so it is rarely outgrown. */
+        size_t tail = c->curlen - rt;
+        swBufReserve(b, rf + n + c->slack + tail);
+        if (b->failed) return SW_ERR_NOMEM;
+        memcpy(b->data, c->cur, rf);
+        memcpy(b->data + rf + n + c->slack, c->cur + rt, tail);
+        b->len = rf + n + c->slack + tail;
+        c->gs = rf;
+        c->ge = rf + n + c->slack;
+        memset(b->data + c->gs, ' ', c->ge - c->gs);
+        c->gapText = 1;
+    } else {
+        size_t g = c->ge - c->gs;
+        if (rf < c->gs) { /* back: the bytes before the gap go after it */
+            size_t d = c->gs - rf, was = c->gs;
+            memmove(b->data + c->ge - d, b->data + rf, d);
+            c->gs = rf;
+            c->ge -= d;
+            memset(b->data + c->gs, ' ', (was < c->ge ? was : c->ge) - c->gs);
+        } else if (rf > c->gs) { /* forward: the bytes after the gap go before it */
+            size_t d = rf - c->gs, was = c->ge;
+            memmove(b->data + c->gs, b->data + c->ge, d);
+            c->gs = rf;
+            c->ge = rf + g;
+            size_t fill = was > c->gs ? was : c->gs;
+            memset(b->data + fill, ' ', c->ge - fill);
+        }
+        memset(b->data + c->ge, ' ', rt - rf); /* the cut */
+        c->ge += rt - rf;
+        if (c->ge - c->gs < n) {
+            size_t more = n - (c->ge - c->gs) + 64 + b->len / 8, tail = b->len - c->ge;
+            swBufReserve(b, more);
+            if (b->failed) return SW_ERR_NOMEM;
+            memmove(b->data + c->ge + more, b->data + c->ge, tail);
+            memset(b->data + c->ge, ' ', more);
+            c->ge += more;
+            b->len += more;
+        }
+    }
+    if (n > 0) memcpy(b->data + c->gs, ins, n); /* ins is NULL for a cut */
+    c->gs += n;
+    for (size_t k = 0; k < c->memo.n; k++) { /* the ends after the write: past the gap */
+        if (c->memo.vend[k] >= c->gs) c->memo.vend[k] += c->ge - c->gs;
+    }
+    c->cur = b->data;
+    c->curlen = b->len;
+    return SW_OK;
+}
+
 /* next = cur[0..from) + ins[0..n) + cur[to..): the whole of an op's effect on the text. */
 static swStatus splice(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    if (c->gapMode) return gapSplice(c, from, to, ins, n);
     swBuf *b = nextBuf(c);
     swBufReserve(b, from + n + (c->curlen - to));
     swBufAppend(b, c->cur, from);
     swBufAppend(b, ins, n);
     swBufAppend(b, c->cur + to, c->curlen - to);
     return advance(c, b);
+}
+
+/* A splice that writes a whole value in place of one: in gap mode the next locate need not
+ * skip it (its span is known until the next write). */
+static swStatus spliceValue(patchCtx *c, size_t from, size_t to, const char *ins, size_t n) {
+    swStatus st = splice(c, from, to, ins, n);
+    if (st == SW_OK && c->gapMode) c->memo.known = (swJsonSpan){c->gs - n, n};
+    return st;
 }
 
 /* Appends the JSON string token naming the member that token tok (escaped) stands for. */
@@ -288,6 +363,17 @@ static void putName(swBuf *b, const char *tok, size_t toklen) {
     swBufPutU8(b, '"');
 }
 
+/* ",<name>:<value>", "<value>," ... : a new member or element as it goes at loc->insertAt. */
+static void putNewItem(swBuf *b, const swJsonLoc *loc, const char *val, swJsonSpan v) {
+    if (loc->sep == SW_JSON_SEP_BEFORE) swBufPutU8(b, ',');
+    if (loc->parent == SW_JSON_OBJECT) {
+        putName(b, loc->token, loc->toklen);
+        swBufPutU8(b, ':');
+    }
+    swBufAppend(b, val + v.off, v.len);
+    if (loc->sep == SW_JSON_SEP_AFTER) swBufPutU8(b, ',');
+}
+
 static swStatus noPath(patchCtx *c, size_t i, const char *which, const char *ptr) {
     return swErrorSet(c->err, SW_ERR_NOPATH, c->op[i].at, "op %zu %s '%s' does not exist", i, which,
                       ptr);
@@ -296,7 +382,11 @@ static swStatus noPath(patchCtx *c, size_t i, const char *which, const char *ptr
 /* Locates the op's path in the current text; a missing parent is NOPATH. */
 static swStatus locate(patchCtx *c, size_t i, const char *ptr, size_t n, const char *which,
                        swJsonLoc *loc) {
-    swStatus st = swJsonPointerLocate(c->cur, c->curlen, ptr, n, loc, c->err);
+    /* Gap mode never uses insertAt for a found target, nor the index of "-"; the plain way
+     * keeps the full scan (and so its exact errors on a malformed document). */
+    swStatus st =
+        swJsonPointerLocateFlags(c->cur, c->curlen, ptr, n, c->gapMode ? SW_JSON_LOC_FOUND_ONLY : 0,
+                                 c->gapMode ? &c->memo : NULL, loc, c->err);
     if (st == SW_ERR_NOTFOUND) {
         char q[QUOTE_CAP];
         return noPath(c, i, which, quoted(q, sizeof(q), ptr, n));
@@ -310,25 +400,27 @@ static swStatus addValue(patchCtx *c, size_t i, const char *val, swJsonSpan v) {
     swJsonLoc loc;
     swStatus st = locate(c, i, c->arena.data + op->path, op->pathlen, "path", &loc);
     if (st != SW_OK) return st;
-    if (loc.depth + valueDepth(val, v) > (size_t)c->maxdepth) {
+    if (loc.depth + swJsonDepthOf(val, v) > (size_t)c->maxdepth) {
         return swErrorSet(c->err, SW_ERR_PAYLOAD, op->at,
                           "op %zu nests the document deeper than %d levels", i, c->maxdepth);
     }
     if (loc.parent == SW_JSON_INVALID) return splice(c, 0, c->curlen, val + v.off, v.len);
     if (loc.parent == SW_JSON_OBJECT && loc.found) {
-        return splice(c, loc.value.off, loc.value.off + loc.value.len, val + v.off, v.len);
+        return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, val + v.off, v.len);
     }
-    /* A new member or element: build ",<text>" or "<text>," in the other buffer's place. */
-    swBuf *b = nextBuf(c);
+    /* A new member or element: build ",<text>" or "<text>," in the other buffer's place (gap
+     * mode: on its own, then spliced in). */
+    swBuf *b = c->gapMode ? &c->ins : nextBuf(c);
+    if (c->gapMode) {
+        b->len = 0;
+        swBufReserve(b, v.len + loc.toklen * 6 + 8);
+        putNewItem(b, &loc, val, v);
+        if (b->failed) return SW_ERR_NOMEM;
+        return splice(c, loc.insertAt, loc.insertAt, b->data, b->len);
+    }
     swBufReserve(b, c->curlen + v.len + loc.toklen + 8);
     swBufAppend(b, c->cur, loc.insertAt);
-    if (loc.sep == SW_JSON_SEP_BEFORE) swBufPutU8(b, ',');
-    if (loc.parent == SW_JSON_OBJECT) {
-        putName(b, loc.token, loc.toklen);
-        swBufPutU8(b, ':');
-    }
-    swBufAppend(b, val + v.off, v.len);
-    if (loc.sep == SW_JSON_SEP_AFTER) swBufPutU8(b, ',');
+    putNewItem(b, &loc, val, v);
     swBufAppend(b, c->cur + loc.insertAt, c->curlen - loc.insertAt);
     return advance(c, b);
 }
@@ -399,7 +491,7 @@ static swStatus applyIncr(patchCtx *c, size_t i) {
     char num[24];
     int n = snprintf(num, sizeof(num), "%" PRId64, sum);
     if (loc.parent == SW_JSON_INVALID) return splice(c, 0, c->curlen, num, (size_t)n);
-    return splice(c, loc.value.off, loc.value.off + loc.value.len, num, (size_t)n);
+    return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, num, (size_t)n);
 }
 
 static int isPrefixPath(const char *from, size_t fromlen, const char *path, size_t pathlen) {
@@ -426,15 +518,15 @@ static swStatus applyOp(patchCtx *c, size_t i) {
             }
             return splice(c, loc.cutFrom, loc.cutTo, NULL, 0);
         }
-        if (loc.depth + valueDepth(c->ops, op->value) > (size_t)c->maxdepth) {
+        if (loc.depth + swJsonDepthOf(c->ops, op->value) > (size_t)c->maxdepth) {
             return swErrorSet(c->err, SW_ERR_PAYLOAD, op->at,
                               "op %zu nests the document deeper than %d levels", i, c->maxdepth);
         }
         if (loc.parent == SW_JSON_INVALID) {
             return splice(c, 0, c->curlen, c->ops + op->value.off, op->value.len);
         }
-        return splice(c, loc.value.off, loc.value.off + loc.value.len, c->ops + op->value.off,
-                      op->value.len);
+        return spliceValue(c, loc.value.off, loc.value.off + loc.value.len, c->ops + op->value.off,
+                           op->value.len);
     case OP_MOVE: {
         const char *from = c->arena.data + op->from;
         if (isPrefixPath(from, op->fromlen, path, op->pathlen) ||
@@ -473,6 +565,75 @@ static swStatus applyOp(patchCtx *c, size_t i) {
     return SW_ERR_BADOP; /* not reached */
 }
 
+/* ---- Gap mode ----
+ *
+ * Rewriting the whole text for every op makes an EDIT of k ops cost k copies of the
+ * document. When no op copies a value out of the document (move, copy), the ops are applied
+ * to one buffer instead, holding the text with a gap of spaces right after the last write:
+ *
+ *   {"c":{"id":"x2","k":{...}      ,"v":{...}},"i":{...}}
+ *                          ^^^^^^ the gap: whitespace to the scanner, not in the text
+ *
+ * Each write moves the gap to its place (copying the bytes in between: ops in document
+ * order move it forward a total of one document), cuts into it and writes at its start.
+ * The pointer functions see a valid JSON text with the same value, and every offset they
+ * return maps to one in the text (gapReal). Values spanning the gap are only compared (test),
+ * never copied, which is why move and copy go the other way. When an op fails, the patch
+ * is applied again the other way from the start, so errors (messages, offsets) are exactly
+ * the same. */
+
+/* 1 when every op can be applied in gap mode; sets c->slack to the most bytes they write. */
+static int gapEligible(patchCtx *c) {
+    size_t slack = 64;
+    for (size_t i = 0; i < c->nop; i++) {
+        const patchOp *op = &c->op[i];
+        if (op->kind == OP_MOVE || op->kind == OP_COPY) return 0;
+        /* a value; for add, a name (each byte escaped as \u00XX at worst), its quotes, ':'
+         * and ','; for incr, an int64 */
+        if (op->kind == OP_ADD) {
+            size_t tok = op->pathlen;
+            while (tok > 0 && c->arena.data[op->path + tok - 1] != '/') tok--;
+            slack += op->value.len + 6 * (op->pathlen - tok) + 4;
+        } else if (op->kind == OP_REPLACE) {
+            slack += op->value.len;
+        } else if (op->kind == OP_INCR) {
+            slack += 24;
+        }
+    }
+    c->slack = slack;
+    return 1;
+}
+
+/* Applies every op in gap mode, the result in bufs[0]. */
+static swStatus applyGapped(patchCtx *c, const char *doc, size_t len) {
+    swStatus st = SW_OK;
+    c->gapMode = 1;
+    for (size_t i = 0; st == SW_OK && i < c->nop; i++) st = applyOp(c, i);
+    swBuf *b = &c->bufs[0];
+    if (st == SW_OK && c->gapText) {
+        memmove(b->data + c->gs, b->data + c->ge, b->len - c->ge);
+        b->len -= c->ge - c->gs;
+    } else if (st == SW_OK) {
+        b->len = 0;
+        swBufAppend(b, doc, len);
+    }
+    return st;
+}
+
+/* Back to the input, for the plain way. */
+static void gapReset(patchCtx *c, const char *doc, size_t len) {
+    c->gapMode = c->gapText = 0;
+    c->memo.n = 0;
+    c->memo.known = (swJsonSpan){0, 0};
+    c->gs = c->ge = 0;
+    c->cur = doc;
+    c->curlen = len;
+    c->nincr = 0;
+    c->which = 0;
+    c->bufs[0].len = 0;
+    c->bufs[0].failed = 0;
+}
+
 /* ---- Entry points ---- */
 
 static void ctxFree(patchCtx *c) {
@@ -480,6 +641,7 @@ static void ctxFree(patchCtx *c) {
     swBufFree(&c->bufs[0]);
     swBufFree(&c->bufs[1]);
     swBufFree(&c->scratch);
+    swBufFree(&c->ins);
     swFree(c->op);
     swFree(c->incr);
 }
@@ -503,6 +665,14 @@ swStatus swJsonPatchApply(const char *doc, size_t len, const char *ops, size_t o
     c.curlen = len;
     c.err = err;
     swStatus st = parseOps(&c);
+    if (st == SW_OK && gapEligible(&c)) {
+        if ((st = applyGapped(&c, doc, len)) == SW_OK) {
+            st = swBufTakeText(&c.bufs[0], &res->doc, &res->len);
+            goto done;
+        }
+        gapReset(&c, doc, len);
+        st = SW_OK;
+    }
     for (size_t i = 0; st == SW_OK && i < c.nop; i++) st = applyOp(&c, i);
     if (st == SW_OK) {
         /* The result is the last text written, or a copy of the input when no op wrote. */
@@ -513,6 +683,7 @@ swStatus swJsonPatchApply(const char *doc, size_t len, const char *ops, size_t o
         }
         st = swBufTakeText(last, &res->doc, &res->len);
     }
+done:
     if (st != SW_OK) {
         ctxFree(&c);
         memset(res, 0, sizeof(*res));
@@ -521,6 +692,7 @@ swStatus swJsonPatchApply(const char *doc, size_t len, const char *ops, size_t o
     res->incr = c.incr;
     res->nincr = c.nincr;
     res->ops = c.nop;
+    res->rewrote = !c.gapMode;
     c.incr = NULL;
     ctxFree(&c);
     return SW_OK;

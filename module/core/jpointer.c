@@ -2,7 +2,9 @@
  *
  * Both entry points check the pointer's syntax first, then walk the reference tokens one
  * container at a time; Locate walks all but the last and then scans the parent once for
- * the target, the separators around it and the end of the container. */
+ * the target, the separators around it and the end of the container. With FOUND_ONLY the
+ * scans stop at what is found and use jscan's one-pass member search, and a memo lets a
+ * sequence of locates start each walk where its pointer parts from the previous one. */
 #include <stdint.h>
 #include <string.h>
 
@@ -60,10 +62,10 @@ swStatus swJsonPointerCheck(const char *ptr, size_t ptrlen, swError *err) {
  * leaves *cur at the first byte of the value they select. Only the containers on the path are
  * scanned, and only up to the member or element the pointer names: the document is never
  * skipped as a whole first. */
-static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
-                     swError *err) {
-    size_t p = 0;
-    while (p < ptrlen) {
+static swStatus walkFrom(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t p,
+                         size_t *cur, int fast, const swJsonSpan *known, swJsonPathMemo *memo,
+                         swError *err) {
+    for (; p < ptrlen; known = NULL) {
         size_t ts = p + 1, te = ts;
         while (te < ptrlen && ptr[te] != '/') te++;
         swJsonIter it;
@@ -72,6 +74,12 @@ static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen
         switch (swJsonKindAt(doc, len, *cur)) {
         case SW_JSON_OBJECT: {
             int tilde = memchr(ptr + ts, '~', te - ts) != NULL;
+            if (fast && !tilde) {
+                size_t prev;
+                rc = swJsonObjectFind(doc, len, *cur, ptr + ts, te - ts, 0, known, &k, &v, &prev);
+                if (rc < 0) return swJsonMalformed(err, *cur);
+                break;
+            }
             swJsonObjectBegin(&it, doc, len, *cur);
             while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
                 if (nameEqualsRefToken(doc + k.off, k.len, ptr + ts, te - ts, tilde)) {
@@ -99,8 +107,18 @@ static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen
         if (rc == 0) return SW_ERR_NOTFOUND;
         *cur = v.off;
         p = te;
+        if (memo != NULL && memo->n < SW_JSON_MEMO_DEPTH) {
+            memo->end[memo->n] = p;
+            memo->vend[memo->n] = 0;
+            memo->off[memo->n++] = v.off;
+        }
     }
     return SW_OK;
+}
+
+static swStatus walk(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *cur,
+                     swError *err) {
+    return walkFrom(doc, len, ptr, ptrlen, 0, cur, 0, NULL, NULL, err);
 }
 
 swStatus swJsonPointerGet(const char *doc, size_t len, const char *ptr, size_t ptrlen, size_t *off,
@@ -128,31 +146,53 @@ static void locateEnd(const char *doc, size_t len, size_t off, size_t prevEnd, s
     }
 }
 
+/* The cut that removes a member (starting at from) or an element with value v, and one
+ * separator: the comma before it, or for the first one, the comma after it. */
+static void cutAround(const char *doc, size_t len, size_t from, swJsonSpan v, size_t prevEnd,
+                      swJsonLoc *loc) {
+    if (prevEnd) {
+        loc->cutFrom = prevEnd; /* the comma before it goes with it */
+        loc->cutTo = v.off + v.len;
+    } else {
+        loc->cutFrom = from;
+        loc->cutTo = v.off + v.len;
+        size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
+        if (next < len && doc[next] == ',') {
+            loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
+        }
+    }
+}
+
 /* The member of the object at off named by the reference token tok[0..toklen). */
 static swStatus locateMember(const char *doc, size_t len, size_t off, const char *tok,
-                             size_t toklen, swJsonLoc *loc, swError *err) {
+                             size_t toklen, unsigned flags, const swJsonSpan *known, size_t *end,
+                             swJsonLoc *loc, swError *err) {
     swJsonIter it;
     swJsonSpan k, v;
     int rc;
     int tilde = memchr(tok, '~', toklen) != NULL;
     size_t prevEnd = 0; /* just past the previous member's value; 0: none yet */
+    if ((flags & SW_JSON_LOC_FOUND_ONLY) && !tilde) {
+        rc = swJsonObjectFind(doc, len, off, tok, toklen, 1, known, &k, &v, &prevEnd);
+        if (rc < 0) return swJsonMalformed(err, off);
+        if (rc == 1) {
+            loc->found = 1;
+            loc->value = v;
+            cutAround(doc, len, k.off, v, prevEnd, loc);
+            return SW_OK;
+        }
+        *end = v.off + 1; /* v.off: the closing brace */
+        locateEnd(doc, len, off, prevEnd, loc);
+        return SW_OK;
+    }
     swJsonObjectBegin(&it, doc, len, off);
     while ((rc = swJsonObjectNextKey(&it, &k)) == 1) {
         if (swJsonObjectSkipValue(&it, &v) != SW_OK) return swJsonMalformed(err, it.pos);
         if (!loc->found && nameEqualsRefToken(doc + k.off, k.len, tok, toklen, tilde)) {
             loc->found = 1;
             loc->value = v;
-            if (prevEnd) {
-                loc->cutFrom = prevEnd; /* the comma before it goes with it */
-                loc->cutTo = v.off + v.len;
-            } else {
-                loc->cutFrom = k.off;
-                loc->cutTo = v.off + v.len;
-                size_t next = swJsonSkipWhitespace(doc, len, loc->cutTo);
-                if (next < len && doc[next] == ',') {
-                    loc->cutTo = swJsonSkipWhitespace(doc, len, next + 1); /* and the comma after */
-                }
-            }
+            cutAround(doc, len, k.off, v, prevEnd, loc);
+            if (flags & SW_JSON_LOC_FOUND_ONLY) return SW_OK;
         }
         prevEnd = v.off + v.len;
     }
@@ -164,10 +204,25 @@ static swStatus locateMember(const char *doc, size_t len, size_t off, const char
 
 /* The element of the array at off named by tok[0..toklen): an index, or "-" for the end. */
 static swStatus locateElement(const char *doc, size_t len, size_t off, const char *tok,
-                              size_t toklen, swJsonLoc *loc, swError *err) {
+                              size_t toklen, unsigned flags, size_t *parentEnd, swJsonLoc *loc,
+                              swError *err) {
     size_t index = SIZE_MAX;
     int end = toklen == 1 && tok[0] == '-';
     if (!end && parseIndex(tok, toklen, &index) < 0) return SW_ERR_NOTFOUND;
+    if (end && (flags & SW_JSON_LOC_FOUND_ONLY)) {
+        /* The end without counting: skip the array whole, then back from its ']' over
+         * whitespace to the end of the last element, or to the '['. */
+        swJsonSpan a;
+        if (swJsonSkipValue(doc, len, off, &a) != SW_OK) return swJsonMalformed(err, off);
+        *parentEnd = a.off + a.len;
+        size_t i = a.off + a.len - 1;
+        while (i > a.off && (doc[i - 1] == ' ' || doc[i - 1] == '\t' || doc[i - 1] == '\n' ||
+                             doc[i - 1] == '\r'))
+            i--;
+        loc->insertAt = i;
+        loc->sep = i == a.off + 1 ? SW_JSON_SEP_NONE : SW_JSON_SEP_BEFORE;
+        return SW_OK;
+    }
     swJsonIter it;
     swJsonSpan v;
     int rc;
@@ -205,6 +260,12 @@ static swStatus locateElement(const char *doc, size_t len, size_t off, const cha
 
 swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_t ptrlen,
                              swJsonLoc *loc, swError *err) {
+    return swJsonPointerLocateFlags(doc, len, ptr, ptrlen, 0, NULL, loc, err);
+}
+
+swStatus swJsonPointerLocateFlags(const char *doc, size_t len, const char *ptr, size_t ptrlen,
+                                  unsigned flags, swJsonPathMemo *memo, swJsonLoc *loc,
+                                  swError *err) {
     memset(loc, 0, sizeof(*loc));
     swStatus st = swJsonPointerCheck(ptr, ptrlen, err);
     if (st != SW_OK) return st;
@@ -218,20 +279,60 @@ swStatus swJsonPointerLocate(const char *doc, size_t len, const char *ptr, size_
     size_t last = ptrlen;
     while (ptr[--last] != '/') continue;
     for (size_t i = 0; i < ptrlen; i++) loc->depth += ptr[i] == '/';
-    if ((st = walk(doc, len, ptr, last, &cur, err)) != SW_OK) return st;
+    size_t p = 0;
+    swJsonSpan known = {0, 0};
+    if (memo != NULL) {
+        /* Start from the longest recorded prefix of the parent's pointer. */
+        size_t k = memo->n;
+        while (k > 0) {
+            size_t e = memo->end[k - 1];
+            if (e <= last && (e == last || ptr[e] == '/') && memcmp(memo->ptr, ptr, e) == 0) break;
+            k--;
+        }
+        /* Where the pointers part, the old one's value may have to be skipped: measure it
+         * from the deepest end known inside it. */
+        size_t j = memo->n;
+        while (j > k && memo->vend[j - 1] == 0) j--;
+        size_t e;
+        if (j > k && swJsonSkipOut(doc, len, memo->vend[j - 1], j - 1 - k, &e) == SW_OK) {
+            known.off = memo->off[k];
+            known.len = e - memo->off[k];
+        }
+        if (known.len == 0) known = memo->known;
+        memo->n = k;
+        memo->ptr = ptr;
+        if (k > 0) {
+            p = memo->end[k - 1];
+            cur = memo->off[k - 1];
+        }
+    }
+    int fast = (flags & SW_JSON_LOC_FOUND_ONLY) != 0;
+    int walks = p < last;
+    if ((st = walkFrom(doc, len, ptr, last, p, &cur, fast, &known, memo, err)) != SW_OK) {
+        if (memo != NULL) memo->n = 0;
+        return st;
+    }
+    size_t end = 0; /* just past the parent, when measured */
     loc->token = ptr + last + 1;
     loc->toklen = ptrlen - last - 1;
     loc->parent = swJsonKindAt(doc, len, cur);
     switch (loc->parent) {
     case SW_JSON_OBJECT:
-        return locateMember(doc, len, cur, loc->token, loc->toklen, loc, err);
+        st = locateMember(doc, len, cur, loc->token, loc->toklen, flags, walks ? NULL : &known,
+                          &end, loc, err);
+        break;
     case SW_JSON_ARRAY:
-        return locateElement(doc, len, cur, loc->token, loc->toklen, loc, err);
+        st = locateElement(doc, len, cur, loc->token, loc->toklen, flags, &end, loc, err);
+        break;
     case SW_JSON_INVALID:
         return swJsonMalformed(err, cur);
     default:
         return SW_ERR_NOTFOUND; /* a scalar has no members */
     }
+    if (st == SW_OK && memo != NULL && memo->n > 0 && memo->end[memo->n - 1] == last) {
+        memo->vend[memo->n - 1] = end;
+    }
+    return st;
 }
 
 size_t swJsonPointerUnescape(const char *tok, size_t toklen, char *out) {

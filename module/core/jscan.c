@@ -2,11 +2,17 @@
  *
  * Invariants:
  *   - every read is bounds-checked against the buffer length, whatever the input;
- *   - containers are skipped by bracket counting (no recursion);
+ *   - containers are skipped by bracket counting (no recursion), jumping from one quote,
+ *     backslash or bracket to the next 16 bytes at a time (SSE2; 8 with 64-bit words
+ *     elsewhere): the text is validated, so nothing else needs looking at;
  *   - a string's escapes are decoded lazily, one byte at a time, only when two names or
  *     values must be compared and one of them holds a backslash. */
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "swarm/json.h"
 #include "swarm/jscan.h"
@@ -23,6 +29,12 @@ static const unsigned char numberByte[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
     ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
 };
+
+/* swJsonSkipWhitespace without a call when there is none (minified text). */
+static inline size_t skipWs(const char *buf, size_t len, size_t off) {
+    if (off < len && (unsigned char)buf[off] > ' ') return off;
+    return swJsonSkipWhitespace(buf, len, off);
+}
 
 swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
     if (off >= len) return SW_JSON_INVALID;
@@ -59,56 +71,88 @@ swJsonKind swJsonKindAt(const char *buf, size_t len, size_t off) {
 /* Bytes that end a plain run inside a string. */
 static const unsigned char stringStop[256] = {['"'] = 1, ['\\'] = 1};
 
-/* buf[i] is an opening quote. Stores the offset just past the closing quote in *end.
- * Short strings (most names and values) go through a byte loop; once a string proves long,
- * memchr finds candidate quotes, and a quote preceded by an odd run of backslashes is
- * escaped. Each run is counted once, so this stays linear. */
-static inline int skipString(const char *buf, size_t len, size_t i, size_t *end) {
-    size_t start = i + 1, p = start;
-    size_t lim = len - p > 32 ? p + 32 : len;
-    while (p < lim) {
-        unsigned char c = (unsigned char)buf[p];
-        if (!stringStop[c]) {
-            p++;
-        } else if (c == '"') {
-            *end = p + 1;
-            return 0;
-        } else {
-            p += 2; /* the escaped byte cannot end the string */
-        }
+/* The first offset in [p, len) holding a '"' or a '\\', or len. 16 bytes at a time with
+ * SSE2, 8 with plain 64-bit words elsewhere, then byte by byte for the last few. */
+static inline size_t findStringStop(const unsigned char *b, size_t p, size_t len) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    while (len - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        if (m != 0) return p + (size_t)__builtin_ctz(m);
+        p += 16;
     }
-    while (p < len) {
-        const char *q = memchr(buf + p, '"', len - p);
-        if (q == NULL) return -1;
-        size_t qi = (size_t)(q - buf);
-        size_t bs = 0;
-        while (qi - bs > start && buf[qi - bs - 1] == '\\') bs++;
-        if ((bs & 1) == 0) {
-            *end = qi + 1;
-            return 0;
-        }
-        p = qi + 1;
+#else
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (len - p >= 8) {
+        uint64_t w, q, s;
+        memcpy(&w, b + p, 8);
+        q = w ^ (ones * '"');
+        s = w ^ (ones * '\\');
+        /* Nonzero exactly when q or s has a zero byte, i.e. the word holds a stop. */
+        uint64_t z = ((q - ones) & ~q & highs) | ((s - ones) & ~s & highs);
+        if (z != 0) break; /* the byte loop below finds it */
+        p += 8;
     }
-    return -1;
+#endif
+    while (p < len && !stringStop[b[p]]) p++;
+    return p;
 }
 
-/* buf[i] is '{' or '['. Counts brackets outside strings; does not check that they pair up
- * ('[' closed by '}'), which the validator has done. One tight loop: strings are skipped
- * inline, since the stops (quotes, brackets) are only a few bytes apart in typical documents
- * and a call per string would cost more than the scan. */
-static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+/* The first offset in [p, len) holding a byte that matters between the tokens of a
+ * container ('"', '{', '}', '[', ']'), or len. */
+static inline size_t findStructural(const unsigned char *b, size_t p, size_t len) {
+#if defined(__SSE2__)
+    /* '[' and ']' are '{' and '}' without the 0x20 bit, and no other byte becomes either
+     * when that bit is set. */
+    const __m128i quote = _mm_set1_epi8('"'), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'),
+                  bit = _mm_set1_epi8(0x20);
+    while (len - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        __m128i f = _mm_or_si128(v, bit);
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                   _mm_or_si128(_mm_cmpeq_epi8(f, open), _mm_cmpeq_epi8(f, close)));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m != 0) return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < len && !structural[b[p]]) p++;
+    return p;
+}
+
+/* buf[i] is an opening quote. Stores the offset just past the closing quote in *end. */
+static inline int skipString(const char *buf, size_t len, size_t i, size_t *end) {
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t p = i + 1;
+    for (;;) {
+        p = findStringStop(b, p, len);
+        if (p >= len) return -1;
+        if (b[p] == '"') {
+            *end = p + 1;
+            return 0;
+        }
+        p += 2; /* the byte after a backslash cannot end the string */
+        if (p > len) return -1;
+    }
+}
+
+/* From i, between tokens inside depth open containers (0: buf[i] is the '{' or '[' that opens
+ * one), to just past the bracket that closes the outermost. Counts brackets outside strings;
+ * does not check that they pair up ('[' closed by '}'), which the validator has done.
+ * Nothing between the stops (quotes, brackets) is looked at, and strings are skipped by
+ * their quotes and backslashes only. */
+static int skipNested(const char *buf, size_t len, size_t i, size_t depth, size_t *end) {
     const unsigned char *p = (const unsigned char *)buf;
-    size_t depth = 0;
     while (i < len) {
+        i = findStructural(p, i, len);
+        if (i >= len) return -1;
         unsigned char c = p[i++];
-        if (!structural[c]) continue;
         if (c == '"') {
-            for (;;) {
-                while (i < len && !stringStop[p[i]]) i++;
-                if (i >= len) return -1;
-                if (p[i++] == '"') break;
-                i++; /* the byte after a backslash cannot end the string */
-            }
+            size_t e;
+            if (skipString(buf, len, i - 1, &e) < 0) return -1;
+            i = e;
         } else if (c == '{' || c == '[') {
             depth++;
         } else {
@@ -122,6 +166,36 @@ static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
     return -1;
 }
 
+static int skipContainer(const char *buf, size_t len, size_t i, size_t *end) {
+    return skipNested(buf, len, i, 0, end);
+}
+
+size_t swJsonDepthOf(const char *buf, swJsonSpan v) {
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i = v.off, end = v.off + v.len, depth = 0, max = 0;
+    while ((i = findStructural(p, i, end)) < end) {
+        unsigned char c = p[i];
+        if (c == '"') {
+            if (skipString(buf, end, i, &i) < 0) break;
+        } else if (c == '{' || c == '[') {
+            i++;
+            if (++depth > max) max = depth;
+        } else {
+            i++;
+            if (depth > 0) depth--;
+        }
+    }
+    return max;
+}
+
+swStatus swJsonSkipOut(const char *buf, size_t len, size_t pos, size_t levels, size_t *end) {
+    if (levels == 0) {
+        *end = pos;
+        return SW_OK;
+    }
+    return skipNested(buf, len, pos, levels, end) < 0 ? SW_ERR_PAYLOAD : SW_OK;
+}
+
 static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, size_t n,
                        size_t *end) {
     if (len - i < n || memcmp(buf + i, lit, n) != 0) return -1;
@@ -129,46 +203,100 @@ static int skipLiteral(const char *buf, size_t len, size_t i, const char *lit, s
     return 0;
 }
 
-swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
-    size_t i = swJsonSkipWhitespace(buf, len, off);
-    size_t end = i;
-    int rc;
-    switch (swJsonKindAt(buf, len, i)) {
-    case SW_JSON_OBJECT:
-    case SW_JSON_ARRAY:
-        rc = skipContainer(buf, len, i, &end);
-        break;
-    case SW_JSON_STRING:
-        rc = skipString(buf, len, i, &end);
-        break;
-    case SW_JSON_NUMBER:
-        end = i + 1;
-        while (end < len && numberByte[(unsigned char)buf[end]]) end++;
-        rc = 0;
-        break;
-    case SW_JSON_TRUE:
-        rc = skipLiteral(buf, len, i, "true", 4, &end);
-        break;
-    case SW_JSON_FALSE:
-        rc = skipLiteral(buf, len, i, "false", 5, &end);
-        break;
-    case SW_JSON_NULL:
-        rc = skipLiteral(buf, len, i, "null", 4, &end);
-        break;
+/* The value whose first byte is at i: *end just past it; -1 when it cannot be skipped. */
+static inline int skipValueAt(const char *buf, size_t len, size_t i, size_t *end) {
+    if (i >= len) return -1;
+    switch (buf[i]) {
+    case '{':
+    case '[':
+        return skipContainer(buf, len, i, end);
+    case '"':
+        return skipString(buf, len, i, end);
+    case 't':
+        return skipLiteral(buf, len, i, "true", 4, end);
+    case 'f':
+        return skipLiteral(buf, len, i, "false", 5, end);
+    case 'n':
+        return skipLiteral(buf, len, i, "null", 4, end);
     default:
-        rc = -1;
-        break;
+        if (buf[i] != '-' && (buf[i] < '0' || buf[i] > '9')) return -1;
+        size_t e = i + 1;
+        while (e < len && numberByte[(unsigned char)buf[e]]) e++;
+        *end = e;
+        return 0;
     }
-    if (rc < 0) return SW_ERR_PAYLOAD;
+}
+
+swStatus swJsonSkipValue(const char *buf, size_t len, size_t off, swJsonSpan *val) {
+    size_t i = skipWs(buf, len, off), end;
+    if (skipValueAt(buf, len, i, &end) < 0) return SW_ERR_PAYLOAD;
     val->off = i;
     val->len = end - i;
     return SW_OK;
 }
 
+int swJsonObjectFind(const char *buf, size_t len, size_t off, const char *name, size_t namelen,
+                     int skipFound, const swJsonSpan *known, swJsonSpan *key, swJsonSpan *val,
+                     size_t *prevEnd) {
+    size_t i = skipWs(buf, len, off), prev = 0;
+    if (i >= len || buf[i] != '{') return SW_ERR_PAYLOAD;
+    i = skipWs(buf, len, i + 1);
+    if (i < len && buf[i] == '}') {
+        *prevEnd = 0;
+        val->off = i;
+        return 0;
+    }
+    for (;;) {
+        size_t kend, vend;
+        if (i >= len || buf[i] != '"' || skipString(buf, len, i, &kend) < 0) return SW_ERR_PAYLOAD;
+        size_t c = skipWs(buf, len, kend);
+        if (c >= len || buf[c] != ':') return SW_ERR_PAYLOAD;
+        size_t v = skipWs(buf, len, c + 1), klen = kend - i - 2;
+        const char *k = buf + i + 1;
+        /* Same raw length: equal only as the same bytes without escapes; longer: only
+         * through escapes; shorter: never (decoding never lengthens). */
+        int eq = klen == namelen
+                     ? memcmp(k, name, namelen) == 0 && memchr(k, '\\', klen) == NULL
+                     : klen > namelen && swJsonContentsEqualBytes(k, klen, name, namelen);
+        if (eq && !skipFound) {
+            key->off = i;
+            key->len = kend - i;
+            val->off = v;
+            val->len = 0;
+            *prevEnd = prev;
+            return 1;
+        }
+        if (known != NULL && v == known->off && known->len > 0) {
+            vend = v + known->len;
+        } else if (skipValueAt(buf, len, v, &vend) < 0) {
+            return SW_ERR_PAYLOAD;
+        }
+        if (eq) {
+            key->off = i;
+            key->len = kend - i;
+            val->off = v;
+            val->len = vend - v;
+            *prevEnd = prev;
+            return 1;
+        }
+        prev = vend;
+        i = skipWs(buf, len, vend);
+        if (i < len && buf[i] == ',') {
+            i = skipWs(buf, len, i + 1);
+        } else if (i < len && buf[i] == '}') {
+            *prevEnd = prev;
+            val->off = i;
+            return 0;
+        } else {
+            return SW_ERR_PAYLOAD;
+        }
+    }
+}
+
 /* ---- Iteration ---- */
 
 static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t off, char open) {
-    size_t i = swJsonSkipWhitespace(buf, len, off);
+    size_t i = skipWs(buf, len, off);
     if (i >= len || buf[i] != open) return SW_ERR_PAYLOAD;
     it->buf = buf;
     it->len = len;
@@ -182,7 +310,7 @@ static swStatus iterBegin(swJsonIter *it, const char *buf, size_t len, size_t of
 static int iterStep(swJsonIter *it, char close, size_t *at) {
     if (it->state == SW_JSON_ITER_DONE) return 0;
     if (it->state == SW_JSON_ITER_ERROR) return SW_ERR_PAYLOAD;
-    size_t i = swJsonSkipWhitespace(it->buf, it->len, it->pos);
+    size_t i = skipWs(it->buf, it->len, it->pos);
     if (i >= it->len) goto bad;
     if (it->buf[i] == close) {
         it->pos = i + 1;
@@ -191,7 +319,7 @@ static int iterStep(swJsonIter *it, char close, size_t *at) {
     }
     if (it->state == SW_JSON_ITER_NEXT) {
         if (it->buf[i] != ',') goto bad;
-        i = swJsonSkipWhitespace(it->buf, it->len, i + 1);
+        i = skipWs(it->buf, it->len, i + 1);
     }
     *at = i;
     return 1;
@@ -211,11 +339,11 @@ int swJsonObjectNextKey(swJsonIter *it, swJsonSpan *key) {
     if (i >= it->len || it->buf[i] != '"' || skipString(it->buf, it->len, i, &kend) < 0) {
         goto bad;
     }
-    size_t colon = swJsonSkipWhitespace(it->buf, it->len, kend);
+    size_t colon = skipWs(it->buf, it->len, kend);
     if (colon >= it->len || it->buf[colon] != ':') goto bad;
     key->off = i;
     key->len = kend - i;
-    it->pos = swJsonSkipWhitespace(it->buf, it->len, colon + 1);
+    it->pos = skipWs(it->buf, it->len, colon + 1);
     return 1;
 bad:
     it->state = SW_JSON_ITER_ERROR;

@@ -13,6 +13,7 @@
  *     validates, and EDIT must answer a status without crashing or reading out of bounds
  *     (AddressSanitizer), and an OK result must validate.
  * Any disagreement aborts with both sides printed. */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,55 @@ static refOutcome outcomeOf(swStatus st) {
     }
 }
 
+/* The same ops followed by a move that changes nothing ("" to "") are applied the way that
+ * rewrites the document per op; ops without move or copy take the one-buffer way. Both must
+ * give the same bytes, incr values, status, message and offset, and the one-buffer way must
+ * not have fallen back to the other where that one succeeds. ops is a valid JSON array. */
+static void samePlain(const char *doc, size_t dlen, const char *ops, size_t olen) {
+    size_t end = olen, first = swJsonSkipWhitespace(ops, olen, 0);
+    while (end > 0 && ops[end - 1] != ']') end--;
+    if (first >= olen || ops[first] != '[' || end == 0 || first >= end) return;
+    size_t inner = swJsonSkipWhitespace(ops, olen, first + 1);
+    static const char move[] = "{\"op\":\"move\",\"from\":\"\",\"path\":\"\"}";
+    char *plain = malloc(olen + sizeof(move) + 2);
+    if (plain == NULL) abort();
+    size_t m = end - 1;
+    memcpy(plain, ops, m);
+    if (inner != end - 1) plain[m++] = ',';
+    memcpy(plain + m, move, sizeof(move) - 1);
+    m += sizeof(move) - 1;
+    memcpy(plain + m, ops + end - 1, olen - end + 1);
+    m += olen - end + 1;
+    swJsonPatchResult a, b;
+    swError ea = {{0}, 0}, eb = {{0}, 0};
+    swStatus sa = swJsonPatchApply(doc, dlen, ops, olen, DEPTH, &a, &ea);
+    swStatus sb = swJsonPatchApply(doc, dlen, plain, m, DEPTH, &b, &eb);
+    const char *broken = NULL;
+    if (sa != sb) {
+        broken = "status differs from the plain way";
+    } else if (sa != SW_OK && (strcmp(ea.msg, eb.msg) != 0 || ea.offset != eb.offset)) {
+        broken = "error differs from the plain way";
+    } else if (sa == SW_OK) {
+        if (a.len != b.len || memcmp(a.doc, b.doc, a.len) != 0)
+            broken = "result differs from the plain way";
+        else if (a.nincr != b.nincr ||
+                 (a.nincr && memcmp(a.incr, b.incr, a.nincr * sizeof(int64_t)) != 0))
+            broken = "incr differs from the plain way";
+        else if (a.rewrote && memmem(ops, olen, "\"move\"", 6) == NULL &&
+                 memmem(ops, olen, "\"copy\"", 6) == NULL && memmem(ops, olen, "\\u", 2) == NULL)
+            broken = "the one-buffer way fell back where the plain way succeeds";
+    }
+    if (broken) {
+        fprintf(stderr, "%s\ndoc %.*s\nops %.*s\n one-buffer %d '%s' %.*s\n plain %d '%s' %.*s\n",
+                broken, (int)dlen, doc, (int)olen, ops, (int)sa, ea.msg, (int)a.len,
+                a.doc ? a.doc : "", (int)sb, eb.msg, (int)b.len, b.doc ? b.doc : "");
+        abort();
+    }
+    swJsonPatchResultFree(&a);
+    swJsonPatchResultFree(&b);
+    free(plain);
+}
+
 static void structured(const uint8_t *data, size_t size) {
     gen g = {data, size, 0};
     cJSON *doc = take(&g, 8) == 0 ? genValue(&g, 0) : genObject(&g, 0);
@@ -236,6 +286,7 @@ static void structured(const uint8_t *data, size_t size) {
                 ot, (int)st, err.msg, (int)want, failedAt);
         abort();
     }
+    samePlain(dt, strlen(dt), ot, strlen(ot));
     cJSON_Delete(ref);
     cJSON_free(dt);
     cJSON_free(ot);
@@ -253,6 +304,7 @@ static void raw(const uint8_t *data, size_t size) {
     memcpy(doc, data, dlen);
     memcpy(ops, nul + 1, olen);
     if (swJsonValidate(doc, dlen, DEPTH, NULL) == SW_OK) {
+        if (swJsonValidate(ops, olen, DEPTH, NULL) == SW_OK) samePlain(doc, dlen, ops, olen);
         swJsonPatchResult res;
         swError err;
         swStatus st = swJsonPatchApply(doc, dlen, ops, olen, DEPTH, &res, &err);

@@ -585,6 +585,193 @@ static void test_property_matches_reference(void **state) {
     }
 }
 
+/* ---- One buffer with a gap against a rewrite per op ----
+ *
+ * A patch without move or copy is applied in one buffer with a gap; the same ops followed by
+ * a move that changes nothing ("" to "") take the rewrite-per-op way. Both must give the
+ * same bytes, incr values, status, message and offset. */
+
+static void expectSameAsPlain(const char *doc, size_t len, const char *ops, int *ok) {
+    size_t n = strlen(ops);
+    char *plain = malloc(n + 64);
+    if (plain == NULL) abort();
+    memcpy(plain, ops, n - 1); /* without the closing ']' */
+    size_t m = n - 1 +
+               (size_t)sprintf(plain + n - 1, "%s{\"op\":\"move\",\"from\":\"\",\"path\":\"\"}]",
+                               n > 2 ? "," : "");
+    swJsonPatchResult a, b;
+    swError ea = {{0}, 0}, eb = {{0}, 0};
+    swStatus sa = swJsonPatchApply(doc, len, ops, n, DEPTH, &a, &ea);
+    swStatus sb = swJsonPatchApply(doc, len, plain, m, DEPTH, &b, &eb);
+    if (sa != sb || (sa != SW_OK && (strcmp(ea.msg, eb.msg) != 0 || ea.offset != eb.offset))) {
+        fail_msg("ops %s\non %s\n gap   %d '%s' at %zu\n plain %d '%s' at %zu", ops, doc, sa,
+                 ea.msg, ea.offset, sb, eb.msg, eb.offset);
+    }
+    if (sa == SW_OK) {
+        if (a.len != b.len || memcmp(a.doc, b.doc, a.len) != 0 || a.nincr != b.nincr ||
+            (a.nincr && memcmp(a.incr, b.incr, a.nincr * sizeof(int64_t)) != 0)) {
+            fail_msg("ops %s\non %s\n gap   %s\n plain %s", ops, doc, a.doc, b.doc);
+        }
+        assert_int_equal(a.doc[a.len], '\0');
+        assert_int_equal(a.ops, b.ops - 1);
+        assert_int_equal(b.rewrote, 1);
+        if (a.rewrote) fail_msg("ops %s\non %s: applied again the plain way", ops, doc);
+        (*ok)++;
+        swJsonPatchResultFree(&a);
+        swJsonPatchResultFree(&b);
+    }
+    free(plain);
+}
+
+static void test_gap_cases(void **state) {
+    (void)state;
+    int ok = 0;
+    static const char doc[] =
+        "{ \"c\" : {\"id\":\"x1\", \"k\":{\"v\":4,\"ts\":\"t\"},\n "
+        "\"v\":{\"f\":{\"f1\":{\"s\":\"a\","
+        "\"n\":1},\"f2\":{\"s\":\"b\",\"n\":2},\"f3\":{}},\"m\":[{\"t\":\"he said \\\"hi\\\"\"}, "
+        "[] ,\"\\\\\"]},\"q\":1}, \"e\":{}, \"a\":[], \"i\":{\"x1\":1, \"x0\" : 0}}";
+    static const char *const cases[] = {
+        /* the saver's shape, in document order */
+        "[{\"op\":\"test\",\"path\":\"/c/id\",\"value\":\"x1\"},{\"op\":\"add\",\"path\":\"/c/id\","
+        "\"value\":\"x2\"},{\"op\":\"add\",\"path\":\"/c/k\",\"value\":{\"v\":5}},{\"op\":"
+        "\"replace\",\"path\":\"/c/v/f/f1/s\",\"value\":\"busy\"},{\"op\":\"replace\",\"path\":"
+        "\"/c/v/f/f1/n\",\"value\":7},{\"op\":\"replace\",\"path\":\"/c/v/f/f2/s\",\"value\":\"\"},"
+        "{\"op\":\"remove\",\"path\":\"/c/v/m/0\"},{\"op\":\"add\",\"path\":\"/c/v/m/-\",\"value\":"
+        "{\"t\":\"new\"}},{\"op\":\"add\",\"path\":\"/i/x2\",\"value\":2}]",
+        /* backwards: the gap moves back each time */
+        "[{\"op\":\"add\",\"path\":\"/i/x9\",\"value\":9},{\"op\":\"add\",\"path\":\"/c/v/m/-\","
+        "\"value\":1},{\"op\":\"replace\",\"path\":\"/c/v/f/f2/n\",\"value\":[1,2]},{\"op\":"
+        "\"remove\",\"path\":\"/c/id\"},{\"op\":\"add\",\"path\":\"/c/v/f/f3/z\",\"value\":null}]",
+        /* writes next to each other, then containers that hold the gap tested and replaced */
+        "[{\"op\":\"replace\",\"path\":\"/c/v/f/f1/s\",\"value\":\"long value to grow the text\"},"
+        "{\"op\":\"replace\",\"path\":\"/c/v/f/f1/n\",\"value\":2},{\"op\":\"test\",\"path\":"
+        "\"/c/v/f/f1\",\"value\":{\"n\":2,\"s\":\"long value to grow the text\"}},{\"op\":"
+        "\"test\",\"path\":\"/c/v/f\",\"value\":{\"f3\":{},\"f2\":{\"n\":2,\"s\":\"b\"},\"f1\":{"
+        "\"s\":\"long value to grow the text\",\"n\":2}}},{\"op\":\"replace\",\"path\":\"/c/v\","
+        "\"value\":{}},{\"op\":\"add\",\"path\":\"/c/v/new\",\"value\":[]},{\"op\":\"add\","
+        "\"path\":\"/c/v/new/0\",\"value\":\"x\"},{\"op\":\"add\",\"path\":\"/c/v/new/0\","
+        "\"value\":\"y\"}]",
+        /* removals around the gap, first and last members and elements */
+        "[{\"op\":\"remove\",\"path\":\"/c/v/m/1\"},{\"op\":\"remove\",\"path\":\"/c/v/m/0\"},"
+        "{\"op\":\"remove\",\"path\":\"/c/v/m/0\"},{\"op\":\"add\",\"path\":\"/c/v/m/-\",\"value\":"
+        "0},{\"op\":\"remove\",\"path\":\"/c/id\"},{\"op\":\"remove\",\"path\":\"/c/k\"},{\"op\":"
+        "\"remove\",\"path\":\"/c/q\"},{\"op\":\"add\",\"path\":\"/e/a\",\"value\":1},{\"op\":"
+        "\"add\",\"path\":\"/a/-\",\"value\":1},{\"op\":\"add\",\"path\":\"/a/0\",\"value\":0}]",
+        /* incr, names that need escaping, the whole document */
+        "[{\"op\":\"incr\",\"path\":\"/c/q\",\"value\":41},{\"op\":\"add\",\"path\":\"/e/a~1b~0\\\""
+        "\\u0001\",\"value\":1},{\"op\":\"incr\",\"path\":\"/c/q\",\"value\":-2},{\"op\":\"test\","
+        "\"path\":\"\",\"value\":{\"i\":{\"x0\":0,\"x1\":1},\"a\":[],\"e\":{\"a/b~\\\"\\u0001\":1},"
+        "\"c\":{\"q\":40,\"v\":{\"m\":[{\"t\":\"he said "
+        "\\\"hi\\\"\"},[],\"\\\\\"],\"f\":{\"f3\":{},"
+        "\"f2\":{\"n\":2,\"s\":\"b\"},\"f1\":{\"n\":1,\"s\":\"a\"}}},\"k\":{\"ts\":\"t\",\"v\":4},"
+        "\"id\":\"x1\"}}},{\"op\":\"replace\",\"path\":\"\",\"value\":[1]},{\"op\":\"add\","
+        "\"path\":"
+        "\"/-\",\"value\":2},{\"op\":\"add\",\"path\":\"\",\"value\":{\"z\":0}},{\"op\":\"incr\","
+        "\"path\":\"/z\",\"value\":1}]",
+        /* failures after writes: the message and offset are the plain way's */
+        "[{\"op\":\"add\",\"path\":\"/c/id\",\"value\":\"x2\"},{\"op\":\"test\",\"path\":\"/c/id\","
+        "\"value\":\"x1\"}]",
+        "[{\"op\":\"add\",\"path\":\"/c/id\",\"value\":\"x2\"},{\"op\":\"remove\",\"path\":"
+        "\"/c/v/m/3\"}]",
+        "[{\"op\":\"add\",\"path\":\"/c/id\",\"value\":\"x2\"},{\"op\":\"incr\",\"path\":\"/c/id\","
+        "\"value\":1}]",
+        "[{\"op\":\"add\",\"path\":\"/c/id\",\"value\":\"x2\"},{\"op\":\"add\",\"path\":\"/c/v/f/"
+        "f3/"
+        "z\",\"value\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+        "]"
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]]]]]]}]",
+        "[{\"op\":\"add\",\"path\":\"/c/nope/x\",\"value\":1}]",
+        "[]",
+        "[{\"op\":\"test\",\"path\":\"/c/v/f/f2\",\"value\":{\"s\":\"b\",\"n\":2}}]",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        expectSameAsPlain(doc, strlen(doc), cases[i], &ok);
+    }
+    assert_int_equal(ok, 7);
+    /* After the whole document is replaced, nothing found in the old one is reused: here
+     * the old offset of /c holds /x in the new one. */
+    expectEdit("{\"c\":{\"q\":1}}",
+               "[{\"op\":\"replace\",\"path\":\"/c/q\",\"value\":2},{\"op\":\"replace\","
+               "\"path\":\"\",\"value\":{\"x\":{\"q\":7},\"c\":{\"q\":3}}},{\"op\":"
+               "\"replace\",\"path\":\"/c/q\",\"value\":4}]",
+               "{\"x\":{\"q\":7},\"c\":{\"q\":4}}");
+}
+
+static cJSON *randomGapOp(char paths[][256], int np, int j) {
+    /* mostly writes: a test or an incr on a random value fails */
+    static const char *const kinds[] = {"add",     "add",     "add",     "add",     "add",
+                                        "replace", "replace", "replace", "replace", "replace",
+                                        "remove",  "remove",  "test",    "incr"};
+    char b1[256];
+    cJSON *op = cJSON_CreateObject();
+    const char *kind = kinds[below(sizeof(kinds) / sizeof(kinds[0]))];
+    cJSON_AddStringToObject(op, "op", kind);
+    cJSON_AddStringToObject(op, "path", below(4) ? paths[j] : randomPath(paths + j, np - j, b1));
+    if (!strcmp(kind, "incr")) {
+        cJSON_AddNumberToObject(op, "value", (double)((int)below(100) - 50));
+    } else if (strcmp(kind, "remove") != 0) {
+        cJSON_AddItemToObject(op, "value", randomValue(1 + below(3)));
+    }
+    return op;
+}
+
+/* Random documents, printed compact or indented, and up to 24 ops, each chosen on the
+ * document the ops before it made (so that most apply): in document order (as the
+ * checkpoint saver sends them), backwards or at random; some patches end with an op that
+ * fails. */
+static void test_property_gap_matches_plain(void **state) {
+    (void)state;
+    rng = 0x9a9b0ffe5ULL;
+    static char paths[64][256];
+    int ok = 0, total = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        cJSON *a = randomDocument(), *cur = cJSON_Duplicate(a, 1);
+        cJSON *ops = cJSON_CreateArray();
+        unsigned order = below(3), nops = 1 + below(24);
+        for (unsigned i = 0; i < nops; i++) {
+            char ptr[512];
+            int np = 0;
+            collectPaths(cur, ptr, 0, paths, &np, 64);
+            int j = order == 2 ? (int)below((unsigned)np) : (int)((i * (unsigned)np) / nops);
+            if (order == 1) j = np - 1 - j;
+            cJSON *op = randomGapOp(paths, np, j), *one = cJSON_CreateArray(),
+                  *next = cJSON_Duplicate(cur, 1);
+            cJSON_AddItemToArray(one, op);
+            int64_t incr[2];
+            size_t nincr, failedAt;
+            refOutcome r = refPatch(&next, one, incr, &nincr, &failedAt);
+            cJSON_DetachItemFromArray(one, 0);
+            cJSON_Delete(one);
+            int keep = r == REF_OK || below(16) == 0;
+            if (keep) {
+                cJSON_AddItemToArray(ops, op);
+            } else {
+                cJSON_Delete(op);
+            }
+            if (r != REF_OK) {
+                cJSON_Delete(next);
+                if (keep) break; /* the failing op ends the patch */
+                continue;
+            }
+            cJSON_Delete(cur);
+            cur = next;
+        }
+        char *at = printRandomly(a), *ot = cJSON_PrintUnformatted(ops);
+        expectSameAsPlain(at, strlen(at), ot, &ok);
+        total++;
+        cJSON_free(ot);
+        free(at);
+        cJSON_Delete(ops);
+        cJSON_Delete(cur);
+        cJSON_Delete(a);
+    }
+    print_message("%d of %d patches applied\n", ok, total);
+    assert_true(ok > total / 2);
+}
+
 /* ---- Allocation failures ---- */
 
 typedef struct editRun {
@@ -629,6 +816,13 @@ static void test_nomem(void **state) {
                              "{\"op\":\"move\",\"from\":\"/m0\",\"path\":\"/zz\"},"
                              "{\"op\":\"copy\",\"from\":\"/m1\",\"path\":\"/m2/w/-\"},"
                              "{\"op\":\"remove\",\"path\":\"/m39\"}]");
+    /* without move or copy: the one-buffer way, and the plain way when that one fails */
+    failEveryAllocation(big, "[{\"op\":\"test\",\"path\":\"/m3/v\",\"value\":0},"
+                             "{\"op\":\"incr\",\"path\":\"/m1/v\",\"value\":5},"
+                             "{\"op\":\"add\",\"path\":\"/m2/w/-\",\"value\":[1]},"
+                             "{\"op\":\"replace\",\"path\":\"/m3/w/0/g\",\"value\":2},"
+                             "{\"op\":\"add\",\"path\":\"/m~1\",\"value\":{}},"
+                             "{\"op\":\"remove\",\"path\":\"/m0\"}]");
     free(big);
 }
 
@@ -643,6 +837,8 @@ int main(void) {
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_property_ops_from_diff),
         cmocka_unit_test(test_property_matches_reference),
+        cmocka_unit_test(test_gap_cases),
+        cmocka_unit_test(test_property_gap_matches_plain),
         cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);

@@ -266,6 +266,113 @@ static void test_property_pointer(void **state) {
     }
 }
 
+/* ---- Locate with flags and a memo ---- */
+
+static void collectPointers(const cJSON *v, char *ptr, size_t n, char (*out)[256], int *np,
+                            int max) {
+    static const char *const tails[] = {"", "/-", "/new", "/0", "/99", "/01"};
+    for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]) && *np < max; t++) {
+        snprintf(out[(*np)++], 256, "%.*s%s", (int)n, ptr, tails[t]);
+    }
+    if (n > 200) return;
+    size_t i = 0;
+    for (const cJSON *m = v->child; m != NULL; m = m->next, i++) {
+        size_t k = n;
+        ptr[k++] = '/';
+        if (cJSON_IsArray(v)) {
+            k += (size_t)sprintf(ptr + k, "%zu", i);
+        } else {
+            for (const char *c = m->string; *c && k < 240; c++) {
+                if (*c == '~' || *c == '/') {
+                    ptr[k++] = '~';
+                    ptr[k++] = *c == '~' ? '0' : '1';
+                } else {
+                    ptr[k++] = *c;
+                }
+            }
+        }
+        collectPointers(m, ptr, k, out, np, max);
+    }
+}
+
+/* FOUND_ONLY gives what a full locate gives in every field it promises, and a memo carried
+ * from pointer to pointer (in any order) changes nothing. */
+static void expectSameLoc(const char *doc, const char *p, const swJsonLoc *a, const swJsonLoc *b,
+                          int foundOnly) {
+    int end = a->toklen == 1 && a->token[0] == '-';
+    if (a->parent != b->parent || a->found != b->found || a->depth != b->depth ||
+        a->token != b->token || a->toklen != b->toklen ||
+        (a->found && (a->value.off != b->value.off || a->value.len != b->value.len ||
+                      a->cutFrom != b->cutFrom || a->cutTo != b->cutTo)) ||
+        ((!a->found || a->parent == SW_JSON_ARRAY || !foundOnly) &&
+         (a->insertAt != b->insertAt || a->sep != b->sep)) ||
+        ((!end || !foundOnly) && a->index != b->index)) {
+        fail_msg("%s in %s: locations differ (insertAt %zu/%zu sep %d/%d)", p, doc, a->insertAt,
+                 b->insertAt, a->sep, b->sep);
+    }
+}
+
+static void test_property_locate_flags_and_memo(void **state) {
+    (void)state;
+    rng = 0x10ca7e5ULL;
+    static char ptrs[400][256];
+    char ptr[512];
+    for (int iter = 0; iter < 400; iter++) {
+        cJSON *a = randomDocument();
+        char *doc = printRandomly(a);
+        size_t len = strlen(doc);
+        int np = 0;
+        collectPointers(a, ptr, 0, ptrs, &np, 400);
+        swJsonPathMemo memo = {0};
+        for (int round = 0; round < 2 * np; round++) {
+            /* first in document order (as a patch usually goes), then at random */
+            const char *p = ptrs[round < np ? round : (int)below((unsigned)np)];
+            size_t n = strlen(p);
+            swJsonLoc full, plain, fast;
+            swError e1, e2, e3;
+            swStatus s1 = swJsonPointerLocate(doc, len, p, n, &full, &e1);
+            swStatus s2 = swJsonPointerLocateFlags(doc, len, p, n, 0, NULL, &plain, &e2);
+            swStatus s3 =
+                swJsonPointerLocateFlags(doc, len, p, n, SW_JSON_LOC_FOUND_ONLY, &memo, &fast, &e3);
+            if (s1 != s2 || s1 != s3) fail_msg("%s in %s: status %d %d %d", p, doc, s1, s2, s3);
+            if (s1 != SW_OK) continue;
+            expectSameLoc(doc, p, &full, &plain, 0);
+            expectSameLoc(doc, p, &full, &fast, 1);
+        }
+        free(doc);
+        cJSON_Delete(a);
+    }
+}
+
+static void test_locate_end_of_array(void **state) {
+    (void)state;
+    static const struct {
+        const char *doc;
+        size_t insertAt;
+        swJsonSep sep;
+    } cases[] = {
+        {"{\"a\":[]}", 6, SW_JSON_SEP_NONE},
+        {"{\"a\":[ \n ]}", 6, SW_JSON_SEP_NONE},
+        {"{\"a\":[1]}", 7, SW_JSON_SEP_BEFORE},
+        {"{\"a\":[1 , \"]\" \t\r\n ] }", 13, SW_JSON_SEP_BEFORE},
+        {"{\"a\" : [ [ ] ]}", 12, SW_JSON_SEP_BEFORE},
+        {"{\"a\":[{\"x\":[1,2]},\"\\\\\"]}", 22, SW_JSON_SEP_BEFORE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        swJsonLoc loc;
+        const char *d = cases[i].doc;
+        assert_int_equal(swJsonPointerLocateFlags(d, strlen(d), "/a/-", 4, SW_JSON_LOC_FOUND_ONLY,
+                                                  NULL, &loc, NULL),
+                         SW_OK);
+        if (loc.insertAt != cases[i].insertAt || loc.sep != cases[i].sep || loc.found) {
+            fail_msg("%s: insertAt %zu sep %d", d, loc.insertAt, loc.sep);
+        }
+        assert_int_equal(swJsonPointerLocate(d, strlen(d), "/a/-", 4, &loc, NULL), SW_OK);
+        assert_int_equal(loc.insertAt, cases[i].insertAt); /* as the full scan finds it */
+        assert_int_equal(loc.sep, cases[i].sep);
+    }
+}
+
 static void test_pointer_never_allocates(void **state) {
     (void)state;
     char *doc = bigObject(40, 1);
@@ -288,6 +395,8 @@ int main(void) {
         cmocka_unit_test(test_pointer_malformed_doc),
         cmocka_unit_test(test_property_pointer),
         cmocka_unit_test(test_pointer_never_allocates),
+        cmocka_unit_test(test_property_locate_flags_and_memo),
+        cmocka_unit_test(test_locate_end_of_array),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);
 }

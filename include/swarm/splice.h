@@ -25,8 +25,10 @@
  * one comparison pass plus a hash window per difference.
  *
  * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
- * applies them to a balanced tree of pieces (a treap keyed by offset) instead, so k deltas
- * of s splices cost O(k s log(k s)) plus one final copy. */
+ * applies them to a list of pieces (pointers into the base and the literals) cut into
+ * chunks of 32 instead: a delta of s splices costs one pass over the chunks, moving the
+ * untouched ones whole, plus O(32 s) for the pieces its splices touch, and the chain one
+ * final copy. */
 #ifndef SWARM_SPLICE_H
 #define SWARM_SPLICE_H
 
@@ -50,20 +52,23 @@ swStatus swSpliceCheck(const char *d, size_t dlen, size_t blen, size_t *tlen, sw
 void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, swBuf *out);
 
 /* A text being rewritten by a chain of deltas: pieces of stable buffers (the base and the
- * deltas' literals, which must outlive the rope), in a treap. Plain data: zero it or use
- * swSpliceRopeInit, free with swSpliceRopeFree. */
+ * deltas' literals, which must outlive the rope), in chunks of up to 32 pieces. Plain
+ * data: zero it or use swSpliceRopeInit, free with swSpliceRopeFree. */
 typedef struct swSpliceRope {
-    struct swSpliceNode *node; /* node 0 is unused: index 0 means "none" */
-    size_t nodes, cap;
-    uint32_t root;
-    uint64_t seed;
+    struct swSpliceChunk *chunk; /* pool of chunks, by index */
+    size_t chunks, chunkCap;     /* pool slots used, allocated */
+    uint32_t freeList;           /* a free chunk + 1, 0 for none */
+    uint32_t *order, *spare;     /* chunks in text order; the next order, while applying */
+    size_t n, orderCap, spareCap;
+    size_t len; /* bytes of the text */
 } swSpliceRope;
 
 /* Starts a rope holding base[0..len). SW_OK or SW_ERR_NOMEM (then nothing to free). */
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len);
 
 /* Applies the checked delta d (for a base of the rope's current length) to the rope.
- * SW_OK or SW_ERR_NOMEM (the rope is then unusable: free it). */
+ * SW_OK; SW_ERR_NOMEM or SW_ERR_CORRUPT (a delta for a longer base): the rope is then
+ * unusable, free it. */
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen);
 
 size_t swSpliceRopeLen(const swSpliceRope *r);

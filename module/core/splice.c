@@ -6,8 +6,9 @@
  *     so applying its output to the base gives the target exactly, whatever the anchors;
  *   - swSpliceApply and swSpliceRopeApply trust a delta only after swSpliceCheck; nothing
  *     here reads outside the base, the delta or the literals;
- *   - rope nodes live in one array and refer to each other by index (0: none); each holds a
- *     piece (pointer, length), the byte count of its subtree and a heap priority. */
+ *   - rope chunks live in one pool and are referred to by index; r->order[0 .. n) lists the
+ *     chunks of the text in order, none of them empty; every other chunk of the pool is in
+ *     the free list or is being read by the walk that applies a delta. */
 #include <string.h>
 
 #include "swarm/alloc.h"
@@ -190,138 +191,262 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
 
 /* ---- Rope ---- */
 
-typedef struct swSpliceNode {
+/* The rope is a list of pieces cut into chunks of at most ROPE_FAN pieces; r->order lists
+ * the chunks in text order. Applying a delta walks the list once, left to right: a chunk
+ * that lies wholly between two splices moves to the new order as it is (one index copied),
+ * and only the chunks a splice touches are rebuilt, piece by piece, into the chunk being
+ * filled (the last one of the new order). A delta of s splices therefore costs
+ * O(chunks + s * ROPE_FAN), with no search and no recursion. */
+#define ROPE_FAN 16
+
+typedef struct swSplicePiece {
     const char *p;
-    size_t len; /* bytes of this piece */
-    size_t sum; /* bytes of the subtree */
-    uint32_t prio, l, r;
-} swSpliceNode;
+    size_t len;
+} swSplicePiece;
 
-static size_t sumOf(const swSpliceRope *r, uint32_t n) {
-    return n ? r->node[n].sum : 0;
-}
+typedef struct swSpliceChunk {
+    uint32_t n;        /* pieces */
+    uint32_t nextFree; /* in the free list: the next free chunk + 1, 0 for none */
+    size_t bytes;      /* sum of the pieces' lengths */
+    swSplicePiece piece[ROPE_FAN];
+} swSpliceChunk;
 
-static void update(swSpliceRope *r, uint32_t n) {
-    swSpliceNode *x = &r->node[n];
-    x->sum = sumOf(r, x->l) + x->len + sumOf(r, x->r);
-}
-
-static uint32_t nodeNew(swSpliceRope *r, const char *p, size_t len, uint32_t prio) {
-    if (r->nodes == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        swSpliceNode *n = swRealloc(r->node, cap * sizeof(*n));
-        if (n == NULL) return 0;
-        r->node = n;
-        r->cap = cap;
-    }
-    if (prio == 0) {
-        r->seed ^= r->seed << 13;
-        r->seed ^= r->seed >> 7;
-        r->seed ^= r->seed << 17;
-        prio = (uint32_t)(r->seed >> 32) | 1;
-    }
-    uint32_t i = (uint32_t)r->nodes++;
-    r->node[i] = (swSpliceNode){p, len, len, prio, 0, 0};
-    return i;
-}
-
-/* Splits tree t into the first k bytes (*a) and the rest (*b). A piece straddling k is cut in
- * two; the new right part takes its priority, so the heap order holds. 0 when out of memory. */
-static int split(swSpliceRope *r, uint32_t t, size_t k, uint32_t *a, uint32_t *b) {
-    if (t == 0) {
-        *a = *b = 0;
-        return 1;
-    }
-    size_t lsum = sumOf(r, r->node[t].l);
-    if (k <= lsum) {
-        uint32_t x;
-        if (!split(r, r->node[t].l, k, a, &x)) return 0;
-        r->node[t].l = x;
-        update(r, t);
-        *b = t;
-    } else if (k >= lsum + r->node[t].len) {
-        uint32_t x;
-        if (!split(r, r->node[t].r, k - lsum - r->node[t].len, &x, b)) return 0;
-        r->node[t].r = x;
-        update(r, t);
-        *a = t;
+/* A chunk from the free list or the end of the pool; UINT32_MAX when out of memory. The
+ * pool may move: callers hold indices, not pointers, across this call. */
+static uint32_t chunkNew(swSpliceRope *r) {
+    uint32_t id;
+    if (r->freeList != 0) {
+        id = r->freeList - 1;
+        r->freeList = r->chunk[id].nextFree;
     } else {
-        size_t off = k - lsum;
-        uint32_t n = nodeNew(r, r->node[t].p + off, r->node[t].len - off, r->node[t].prio);
-        if (n == 0) return 0;
-        r->node[n].r = r->node[t].r;
-        update(r, n);
-        r->node[t].len = off;
-        r->node[t].r = 0;
-        update(r, t);
-        *a = t;
-        *b = n;
+        if (r->chunks == r->chunkCap) {
+            size_t cap = r->chunkCap ? r->chunkCap * 2 : 8;
+            if (cap > UINT32_MAX - 1) return UINT32_MAX;
+            swSpliceChunk *c = swRealloc(r->chunk, cap * sizeof(*c));
+            if (c == NULL) return UINT32_MAX;
+            r->chunk = c;
+            r->chunkCap = cap;
+        }
+        id = (uint32_t)r->chunks++;
+    }
+    r->chunk[id].n = 0;
+    r->chunk[id].bytes = 0;
+    return id;
+}
+
+static void chunkRelease(swSpliceRope *r, uint32_t id) {
+    r->chunk[id].nextFree = r->freeList;
+    r->freeList = id + 1;
+}
+
+/* The state of one delta's walk: the read cursor in the old order (chunk ci, piece pi,
+ * offset off in it) and the new order being built in r->spare (no chunks, the last one
+ * open for appending when open is set). */
+typedef struct ropeWalk {
+    swSpliceRope *r;
+    size_t ci, no;
+    uint32_t pi;
+    size_t off;
+    int open;
+} ropeWalk;
+
+static int pushChunk(ropeWalk *w, uint32_t id) {
+    swSpliceRope *r = w->r;
+    if (w->no == r->spareCap) {
+        size_t cap = r->spareCap * 2 + 8;
+        uint32_t *o = swRealloc(r->spare, cap * sizeof(*o));
+        if (o == NULL) return 0;
+        r->spare = o;
+        r->spareCap = cap;
+    }
+    r->spare[w->no++] = id;
+    return 1;
+}
+
+/* Appends a piece to the new order: to the open chunk (merged with its last piece when the
+ * two are adjacent in memory), or to a new one. 0 when out of memory. */
+static int appendPiece(ropeWalk *w, const char *p, size_t len) {
+    swSpliceRope *r = w->r;
+    if (len == 0) return 1;
+    if (w->no > 0) {
+        swSpliceChunk *c = &r->chunk[r->spare[w->no - 1]];
+        if (w->open && c->n > 0) {
+            swSplicePiece *last = &c->piece[c->n - 1];
+            if ((uintptr_t)last->p + last->len == (uintptr_t)p) {
+                last->len += len;
+                c->bytes += len;
+                return 1;
+            }
+        }
+        if (c->n < ROPE_FAN) {
+            c->piece[c->n++] = (swSplicePiece){p, len};
+            c->bytes += len;
+            w->open = 1;
+            return 1;
+        }
+    }
+    uint32_t id = chunkNew(r);
+    if (id == UINT32_MAX || !pushChunk(w, id)) return 0;
+    r->chunk[id].piece[0] = (swSplicePiece){p, len};
+    r->chunk[id].n = 1;
+    r->chunk[id].bytes = len;
+    w->open = 1;
+    return 1;
+}
+
+/* Appends cnt pieces (a local copy: the pool may move) to the new order, filling the open
+ * chunk first. 0 when out of memory. */
+static int appendRun(ropeWalk *w, const swSplicePiece *src, uint32_t cnt) {
+    swSpliceRope *r = w->r;
+    if (cnt == 0) return 1;
+    if (!appendPiece(w, src[0].p, src[0].len)) return 0; /* may merge with the last piece */
+    src++;
+    cnt--;
+    while (cnt > 0) {
+        swSpliceChunk *c = &r->chunk[r->spare[w->no - 1]];
+        if (c->n == ROPE_FAN) {
+            if (!appendPiece(w, src[0].p, src[0].len)) return 0; /* opens a new chunk */
+            src++;
+            cnt--;
+            continue;
+        }
+        uint32_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
+        memcpy(&c->piece[c->n], src, take * sizeof(*src));
+        for (uint32_t i = 0; i < take; i++) c->bytes += src[i].len;
+        c->n += take;
+        src += take;
+        cnt -= take;
     }
     return 1;
 }
 
-static uint32_t merge(swSpliceRope *r, uint32_t a, uint32_t b) {
-    if (a == 0) return b;
-    if (b == 0) return a;
-    if (r->node[a].prio >= r->node[b].prio) {
-        r->node[a].r = merge(r, r->node[a].r, b);
-        update(r, a);
-        return a;
+/* Moves the read cursor k bytes on, copying what it passes to the new order (copy) or
+ * dropping it. 1; 0 when out of memory; -1 when the rope is shorter than the delta says. */
+static int walk(ropeWalk *w, size_t k, int copy) {
+    swSpliceRope *r = w->r;
+    swSplicePiece run[ROPE_FAN];
+    while (k > 0) {
+        if (w->ci >= r->n) return -1;
+        uint32_t id = r->order[w->ci];
+        swSpliceChunk *c = &r->chunk[id];
+        if (w->pi == 0 && w->off == 0 && c->bytes <= k) { /* the whole chunk */
+            k -= c->bytes;
+            w->ci++;
+            if (!copy) {
+                chunkRelease(r, id);
+                continue;
+            }
+            if (w->open && w->no > 0 && r->chunk[r->spare[w->no - 1]].n + c->n <= ROPE_FAN) {
+                /* Small enough to join the chunk being filled: keeps chunks full. */
+                memcpy(run, c->piece, c->n * sizeof(*run));
+                (void)appendRun(w, run, c->n); /* there is room */
+                chunkRelease(r, id);
+                continue;
+            }
+            if (!pushChunk(w, id)) return 0;
+            w->open = 0;
+            continue;
+        }
+        if (w->off > 0 || c->piece[w->pi].len > k) { /* within one piece */
+            swSplicePiece pc = c->piece[w->pi];
+            size_t take = pc.len - w->off < k ? pc.len - w->off : k;
+            if (copy && !appendPiece(w, pc.p + w->off, take)) return 0;
+            k -= take;
+            w->off += take;
+            if (w->off < pc.len) continue;
+            w->off = 0;
+            w->pi++;
+        } else { /* whole pieces, as many as k covers */
+            uint32_t j = w->pi;
+            while (j < c->n && c->piece[j].len <= k) k -= c->piece[j++].len;
+            if (copy) {
+                memcpy(run, &c->piece[w->pi], (j - w->pi) * sizeof(*run));
+                if (!appendRun(w, run, j - w->pi)) return 0;
+            }
+            w->pi = j;
+        }
+        if (w->pi == r->chunk[id].n) { /* read to its end: the chunk is free again */
+            w->pi = 0;
+            w->ci++;
+            chunkRelease(r, id);
+        }
     }
-    r->node[b].l = merge(r, a, r->node[b].l);
-    update(r, b);
-    return b;
+    return 1;
 }
 
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
     memset(r, 0, sizeof(*r));
-    r->seed = 0x9E3779B97F4A7C15ULL;
-    r->cap = 64;
-    r->node = swAlloc(r->cap * sizeof(swSpliceNode));
-    if (r->node == NULL) return SW_ERR_NOMEM;
-    r->nodes = 1;                                    /* index 0 is "none" */
-    if (len > 0) r->root = nodeNew(r, base, len, 0); /* cannot fail: there is room */
+    r->order = swAlloc(8 * sizeof(uint32_t));
+    r->spare = swAlloc(8 * sizeof(uint32_t));
+    if (r->order == NULL || r->spare == NULL) {
+        swSpliceRopeFree(r);
+        return SW_ERR_NOMEM;
+    }
+    r->orderCap = r->spareCap = 8;
+    if (len > 0) {
+        uint32_t id = chunkNew(r);
+        if (id == UINT32_MAX) {
+            swSpliceRopeFree(r);
+            return SW_ERR_NOMEM;
+        }
+        r->chunk[id].piece[0] = (swSplicePiece){base, len};
+        r->chunk[id].n = 1;
+        r->chunk[id].bytes = len;
+        r->order[0] = id;
+        r->n = 1;
+    }
+    r->len = len;
     return SW_OK;
 }
 
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
     swReader rd;
-    size_t pos = 0; /* in the rope's current coordinates */
+    ropeWalk w = {r, 0, 0, 0, 0, 0};
+    size_t read = 0, out = 0; /* bytes of the old text passed, of the new text written */
+    int ok = 1;
+    if (dlen == 0) return SW_OK; /* the empty delta changes nothing */
     swReaderInit(&rd, d, dlen);
-    while (!swReaderAtEnd(&rd)) {
+    while (ok == 1 && !swReaderAtEnd(&rd)) {
         size_t gap = (size_t)swReadVarint(&rd), del = (size_t)swReadVarint(&rd);
         size_t n = (size_t)swReadVarint(&rd);
         const char *lit = swReadBytes(&rd, n);
-        if (lit == NULL) return SW_ERR_CORRUPT;
-        pos += gap;
-        uint32_t a, b, m, c, x = 0;
-        if (!split(r, r->root, pos, &a, &b) || !split(r, b, del, &m, &c)) return SW_ERR_NOMEM;
-        if (n > 0 && (x = nodeNew(r, lit, n, 0)) == 0) return SW_ERR_NOMEM;
-        r->root = merge(r, merge(r, a, x), c);
-        pos += n;
+        if (lit == NULL || gap > r->len - read || del > r->len - read - gap) return SW_ERR_CORRUPT;
+        ok = walk(&w, gap, 1);
+        if (ok == 1) ok = walk(&w, del, 0);
+        if (ok == 1 && !appendPiece(&w, lit, n)) ok = 0;
+        read += gap + del;
+        out += gap + n;
     }
+    if (ok == 1) ok = walk(&w, r->len - read, 1);
+    if (ok != 1) return ok == 0 ? SW_ERR_NOMEM : SW_ERR_CORRUPT;
+    uint32_t *t = r->order;
+    size_t cap = r->orderCap;
+    r->order = r->spare;
+    r->orderCap = r->spareCap;
+    r->spare = t;
+    r->spareCap = cap;
+    r->n = w.no;
+    r->len = out + (r->len - read);
     return SW_OK;
 }
 
 size_t swSpliceRopeLen(const swSpliceRope *r) {
-    return sumOf(r, r->root);
-}
-
-static char *writeTree(const swSpliceRope *r, uint32_t t, char *dst) {
-    while (t != 0) {
-        dst = writeTree(r, r->node[t].l, dst);
-        memcpy(dst, r->node[t].p, r->node[t].len);
-        dst += r->node[t].len;
-        t = r->node[t].r; /* the right spine iteratively: only left recursion nests */
-    }
-    return dst;
+    return r->len;
 }
 
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
-    writeTree(r, r->root, dst);
+    for (size_t i = 0; i < r->n; i++) {
+        const swSpliceChunk *c = &r->chunk[r->order[i]];
+        for (uint32_t j = 0; j < c->n; j++) {
+            memcpy(dst, c->piece[j].p, c->piece[j].len);
+            dst += c->piece[j].len;
+        }
+    }
 }
 
 void swSpliceRopeFree(swSpliceRope *r) {
-    swFree(r->node);
+    swFree(r->chunk);
+    swFree(r->order);
+    swFree(r->spare);
     memset(r, 0, sizeof(*r));
 }

@@ -26,8 +26,8 @@
  *
  * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
  * applies them to a list of pieces (pointers into the base and the literals) cut into
- * chunks of 32 instead: a delta of s splices costs one pass over the chunks, moving the
- * untouched ones whole, plus O(32 s) for the pieces its splices touch, and the chain one
+ * chunks of 16 instead: a delta of s splices costs one pass over the chunks, moving the
+ * untouched ones whole, plus O(16 s) for the pieces its splices touch, and the chain one
  * final copy. */
 #ifndef SWARM_SPLICE_H
 #define SWARM_SPLICE_H
@@ -52,14 +52,14 @@ swStatus swSpliceCheck(const char *d, size_t dlen, size_t blen, size_t *tlen, sw
 void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, swBuf *out);
 
 /* A text being rewritten by a chain of deltas: pieces of stable buffers (the base and the
- * deltas' literals, which must outlive the rope), in chunks of up to 32 pieces. Plain
+ * deltas' literals, which must outlive the rope), in chunks of up to 16 pieces. Plain
  * data: zero it or use swSpliceRopeInit, free with swSpliceRopeFree. */
 typedef struct swSpliceRope {
-    struct swSpliceChunk *chunk; /* pool of chunks, by index */
-    size_t chunks, chunkCap;     /* pool slots used, allocated */
-    uint32_t freeList;           /* a free chunk + 1, 0 for none */
-    uint32_t *order, *spare;     /* chunks in text order; the next order, while applying */
+    struct swSpliceChunk **order, **spare; /* chunks in text order; the next order */
     size_t n, orderCap, spareCap;
+    struct swSpliceChunk *free; /* free chunks */
+    void **slab;                /* the blocks chunks come from */
+    size_t slabs, slabCap;
     size_t len; /* bytes of the text */
 } swSpliceRope;
 

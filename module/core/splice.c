@@ -6,9 +6,9 @@
  *     so applying its output to the base gives the target exactly, whatever the anchors;
  *   - swSpliceApply and swSpliceRopeApply trust a delta only after swSpliceCheck; nothing
  *     here reads outside the base, the delta or the literals;
- *   - rope chunks live in one pool and are referred to by index; r->order[0 .. n) lists the
- *     chunks of the text in order, none of them empty; every other chunk of the pool is in
- *     the free list or is being read by the walk that applies a delta. */
+ *   - rope chunks live in slabs that never move; r->order[0 .. n) lists the chunks of the
+ *     text in order, none of them empty; every other chunk is in the free list or is being
+ *     read by the walk that applies a delta. */
 #include <string.h>
 
 #include "swarm/alloc.h"
@@ -193,11 +193,13 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
 
 /* The rope is a list of pieces cut into chunks of at most ROPE_FAN pieces; r->order lists
  * the chunks in text order. Applying a delta walks the list once, left to right: a chunk
- * that lies wholly between two splices moves to the new order as it is (one index copied),
- * and only the chunks a splice touches are rebuilt, piece by piece, into the chunk being
- * filled (the last one of the new order). A delta of s splices therefore costs
- * O(chunks + s * ROPE_FAN), with no search and no recursion. */
+ * that lies wholly between two splices moves to the new order as it is (one pointer
+ * copied), and only the chunks a splice touches are rebuilt, a run of pieces at a time,
+ * into the open chunk (the last one of the new order). A delta of s splices therefore costs
+ * O(chunks + s * ROPE_FAN), with no search and no recursion. Chunks come from slabs that
+ * never move, so pointers to them stay valid while a delta is applied. */
 #define ROPE_FAN 16
+#define ROPE_SLAB 64 /* chunks per slab */
 
 typedef struct swSplicePiece {
     const char *p;
@@ -205,114 +207,88 @@ typedef struct swSplicePiece {
 } swSplicePiece;
 
 typedef struct swSpliceChunk {
-    uint32_t n;        /* pieces */
-    uint32_t nextFree; /* in the free list: the next free chunk + 1, 0 for none */
-    size_t bytes;      /* sum of the pieces' lengths */
+    struct swSpliceChunk *next; /* in the free list */
+    size_t n;                   /* pieces */
+    size_t bytes;               /* sum of the pieces' lengths */
     swSplicePiece piece[ROPE_FAN];
 } swSpliceChunk;
 
-/* A chunk from the free list or the end of the pool; UINT32_MAX when out of memory. The
- * pool may move: callers hold indices, not pointers, across this call. */
-static uint32_t chunkNew(swSpliceRope *r) {
-    uint32_t id;
-    if (r->freeList != 0) {
-        id = r->freeList - 1;
-        r->freeList = r->chunk[id].nextFree;
-    } else {
-        if (r->chunks == r->chunkCap) {
-            size_t cap = r->chunkCap ? r->chunkCap * 2 : 8;
-            if (cap > UINT32_MAX - 1) return UINT32_MAX;
-            swSpliceChunk *c = swRealloc(r->chunk, cap * sizeof(*c));
-            if (c == NULL) return UINT32_MAX;
-            r->chunk = c;
-            r->chunkCap = cap;
-        }
-        id = (uint32_t)r->chunks++;
+/* A free chunk, from a new slab when the free list is empty; NULL when out of memory. */
+static swSpliceChunk *chunkSlow(swSpliceRope *r) {
+    if (r->slabs == r->slabCap) {
+        size_t cap = r->slabCap * 2 + 4;
+        void **sl = swRealloc(r->slab, cap * sizeof(*sl));
+        if (sl == NULL) return NULL;
+        r->slab = sl;
+        r->slabCap = cap;
     }
-    r->chunk[id].n = 0;
-    r->chunk[id].bytes = 0;
-    return id;
+    swSpliceChunk *c = swAlloc(ROPE_SLAB * sizeof(*c));
+    if (c == NULL) return NULL;
+    r->slab[r->slabs++] = c;
+    for (size_t i = 1; i < ROPE_SLAB; i++) {
+        c[i].next = r->free;
+        r->free = &c[i];
+    }
+    return &c[0];
 }
 
-static void chunkRelease(swSpliceRope *r, uint32_t id) {
-    r->chunk[id].nextFree = r->freeList;
-    r->freeList = id + 1;
+static swSpliceChunk *chunkNew(swSpliceRope *r) {
+    swSpliceChunk *c = r->free;
+    if (c != NULL) {
+        r->free = c->next;
+    } else if ((c = chunkSlow(r)) == NULL) {
+        return NULL;
+    }
+    c->n = 0;
+    c->bytes = 0;
+    return c;
 }
 
-/* The state of one delta's walk: the read cursor in the old order (chunk ci, piece pi,
- * offset off in it) and the new order being built in r->spare (no chunks, the last one
- * open for appending when open is set). */
+static void chunkRelease(swSpliceRope *r, swSpliceChunk *c) {
+    c->next = r->free;
+    r->free = c;
+}
+
+/* One delta's walk: the read cursor in the old order (chunk ci, piece pi, offset off in
+ * it) and the new order being built in r->spare (no chunks; open: the last one, when
+ * pieces may be appended to it). */
 typedef struct ropeWalk {
     swSpliceRope *r;
-    size_t ci, no;
-    uint32_t pi;
-    size_t off;
-    int open;
+    size_t ci, pi, off, no;
+    swSpliceChunk *open;
 } ropeWalk;
 
-static int pushChunk(ropeWalk *w, uint32_t id) {
-    swSpliceRope *r = w->r;
-    if (w->no == r->spareCap) {
-        size_t cap = r->spareCap * 2 + 8;
-        uint32_t *o = swRealloc(r->spare, cap * sizeof(*o));
-        if (o == NULL) return 0;
-        r->spare = o;
-        r->spareCap = cap;
+/* Appends the pieces src[0..cnt), of bytes bytes in all, to the open chunk, opening new
+ * ones as they fill; the first joins the last piece when the two are adjacent in memory.
+ * src is never in the open chunk (open chunks come from the free list, read ones only).
+ * 0 when out of memory. */
+static int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t bytes) {
+    swSpliceChunk *c = w->open;
+    if (c != NULL && c->n > 0 &&
+        (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)src[0].p) {
+        c->piece[c->n - 1].len += src[0].len;
+        c->bytes += src[0].len;
+        bytes -= src[0].len;
+        src++;
+        cnt--;
     }
-    r->spare[w->no++] = id;
-    return 1;
-}
-
-/* Appends a piece to the new order: to the open chunk (merged with its last piece when the
- * two are adjacent in memory), or to a new one. 0 when out of memory. */
-static int appendPiece(ropeWalk *w, const char *p, size_t len) {
-    swSpliceRope *r = w->r;
-    if (len == 0) return 1;
-    if (w->no > 0) {
-        swSpliceChunk *c = &r->chunk[r->spare[w->no - 1]];
-        if (w->open && c->n > 0) {
-            swSplicePiece *last = &c->piece[c->n - 1];
-            if ((uintptr_t)last->p + last->len == (uintptr_t)p) {
-                last->len += len;
-                c->bytes += len;
-                return 1;
-            }
-        }
-        if (c->n < ROPE_FAN) {
-            c->piece[c->n++] = (swSplicePiece){p, len};
-            c->bytes += len;
-            w->open = 1;
-            return 1;
-        }
+    if (c != NULL && ROPE_FAN - c->n >= cnt) { /* the usual case: it fits */
+        for (size_t i = 0; i < cnt; i++) c->piece[c->n + i] = src[i];
+        c->n += cnt;
+        c->bytes += bytes;
+        return 1;
     }
-    uint32_t id = chunkNew(r);
-    if (id == UINT32_MAX || !pushChunk(w, id)) return 0;
-    r->chunk[id].piece[0] = (swSplicePiece){p, len};
-    r->chunk[id].n = 1;
-    r->chunk[id].bytes = len;
-    w->open = 1;
-    return 1;
-}
-
-/* Appends cnt pieces (a local copy: the pool may move) to the new order, filling the open
- * chunk first. 0 when out of memory. */
-static int appendRun(ropeWalk *w, const swSplicePiece *src, uint32_t cnt) {
-    swSpliceRope *r = w->r;
-    if (cnt == 0) return 1;
-    if (!appendPiece(w, src[0].p, src[0].len)) return 0; /* may merge with the last piece */
-    src++;
-    cnt--;
     while (cnt > 0) {
-        swSpliceChunk *c = &r->chunk[r->spare[w->no - 1]];
-        if (c->n == ROPE_FAN) {
-            if (!appendPiece(w, src[0].p, src[0].len)) return 0; /* opens a new chunk */
-            src++;
-            cnt--;
-            continue;
+        if (c == NULL || c->n == ROPE_FAN) {
+            if ((c = chunkNew(w->r)) == NULL) return 0;
+            w->r->spare[w->no++] = c; /* room reserved by swSpliceRopeApply */
+            w->open = c;
         }
-        uint32_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
-        memcpy(&c->piece[c->n], src, take * sizeof(*src));
-        for (uint32_t i = 0; i < take; i++) c->bytes += src[i].len;
+        size_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
+        for (size_t i = 0; i < take; i++) {
+            c->piece[c->n + i] = src[i];
+            c->bytes += src[i].len;
+        }
         c->n += take;
         src += take;
         cnt -= take;
@@ -324,51 +300,49 @@ static int appendRun(ropeWalk *w, const swSplicePiece *src, uint32_t cnt) {
  * dropping it. 1; 0 when out of memory; -1 when the rope is shorter than the delta says. */
 static int walk(ropeWalk *w, size_t k, int copy) {
     swSpliceRope *r = w->r;
-    swSplicePiece run[ROPE_FAN];
     while (k > 0) {
         if (w->ci >= r->n) return -1;
-        uint32_t id = r->order[w->ci];
-        swSpliceChunk *c = &r->chunk[id];
+        swSpliceChunk *c = r->order[w->ci];
         if (w->pi == 0 && w->off == 0 && c->bytes <= k) { /* the whole chunk */
             k -= c->bytes;
             w->ci++;
             if (!copy) {
-                chunkRelease(r, id);
-                continue;
+                chunkRelease(r, c);
+            } else if (w->open != NULL && w->open->n + c->n <= ROPE_FAN) {
+                /* Small enough to join the open chunk: keeps chunks full. */
+                if (!appendRun(w, c->piece, c->n, c->bytes)) return 0; /* cannot fail */
+                chunkRelease(r, c);
+            } else {
+                r->spare[w->no++] = c;
+                w->open = NULL;
             }
-            if (w->open && w->no > 0 && r->chunk[r->spare[w->no - 1]].n + c->n <= ROPE_FAN) {
-                /* Small enough to join the chunk being filled: keeps chunks full. */
-                memcpy(run, c->piece, c->n * sizeof(*run));
-                (void)appendRun(w, run, c->n); /* there is room */
-                chunkRelease(r, id);
-                continue;
-            }
-            if (!pushChunk(w, id)) return 0;
-            w->open = 0;
             continue;
         }
-        if (w->off > 0 || c->piece[w->pi].len > k) { /* within one piece */
-            swSplicePiece pc = c->piece[w->pi];
+        size_t j = w->pi;
+        if (w->off == 0) { /* whole pieces, as many as k covers */
+            size_t k0 = k;
+            while (j < c->n && c->piece[j].len <= k) k -= c->piece[j++].len;
+            if (j > w->pi && copy && !appendRun(w, &c->piece[w->pi], j - w->pi, k0 - k)) return 0;
+        }
+        if (j > w->pi) {
+            w->pi = j;
+        } else { /* part of one piece */
+            swSplicePiece pc = c->piece[j];
             size_t take = pc.len - w->off < k ? pc.len - w->off : k;
-            if (copy && !appendPiece(w, pc.p + w->off, take)) return 0;
+            if (copy) {
+                swSplicePiece part = {pc.p + w->off, take};
+                if (!appendRun(w, &part, 1, take)) return 0;
+            }
             k -= take;
             w->off += take;
             if (w->off < pc.len) continue;
             w->off = 0;
             w->pi++;
-        } else { /* whole pieces, as many as k covers */
-            uint32_t j = w->pi;
-            while (j < c->n && c->piece[j].len <= k) k -= c->piece[j++].len;
-            if (copy) {
-                memcpy(run, &c->piece[w->pi], (j - w->pi) * sizeof(*run));
-                if (!appendRun(w, run, j - w->pi)) return 0;
-            }
-            w->pi = j;
         }
-        if (w->pi == r->chunk[id].n) { /* read to its end: the chunk is free again */
+        if (w->pi == c->n) { /* read to its end: the chunk is free again */
             w->pi = 0;
             w->ci++;
-            chunkRelease(r, id);
+            chunkRelease(r, c);
         }
     }
     return 1;
@@ -376,50 +350,74 @@ static int walk(ropeWalk *w, size_t k, int copy) {
 
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
     memset(r, 0, sizeof(*r));
-    r->order = swAlloc(8 * sizeof(uint32_t));
-    r->spare = swAlloc(8 * sizeof(uint32_t));
+    r->order = swAlloc(8 * sizeof(*r->order));
+    r->spare = swAlloc(8 * sizeof(*r->spare));
     if (r->order == NULL || r->spare == NULL) {
         swSpliceRopeFree(r);
         return SW_ERR_NOMEM;
     }
     r->orderCap = r->spareCap = 8;
     if (len > 0) {
-        uint32_t id = chunkNew(r);
-        if (id == UINT32_MAX) {
+        swSpliceChunk *c = chunkNew(r);
+        if (c == NULL) {
             swSpliceRopeFree(r);
             return SW_ERR_NOMEM;
         }
-        r->chunk[id].piece[0] = (swSplicePiece){base, len};
-        r->chunk[id].n = 1;
-        r->chunk[id].bytes = len;
-        r->order[0] = id;
+        c->piece[0] = (swSplicePiece){base, len};
+        c->n = 1;
+        c->bytes = len;
+        r->order[0] = c;
         r->n = 1;
     }
     r->len = len;
     return SW_OK;
 }
 
+/* The next varint of a checked delta (0 past its end). */
+static size_t ropeVarint(const unsigned char **p, const unsigned char *end) {
+    uint64_t v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned b = *(*p)++;
+        v |= (uint64_t)(b & 127) << shift;
+        if (b < 128) break;
+    }
+    return (size_t)v;
+}
+
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
-    swReader rd;
-    ropeWalk w = {r, 0, 0, 0, 0, 0};
+    if (dlen == 0) return SW_OK; /* the empty delta changes nothing */
+    /* Room in the new order for every chunk it can hold: each old chunk moves or is
+     * rebuilt into at most two (one as the open chunk before a moved one, one after), and
+     * the s <= dlen / 3 splices open at most one more each. */
+    size_t need = 3 * r->n + dlen / 3 + 2;
+    if (r->spareCap < need) {
+        void *o = swRealloc(r->spare, need * sizeof(*r->spare));
+        if (o == NULL) return SW_ERR_NOMEM;
+        r->spare = o;
+        r->spareCap = need;
+    }
+    const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
+    ropeWalk w = {r, 0, 0, 0, 0, NULL};
     size_t read = 0, out = 0; /* bytes of the old text passed, of the new text written */
     int ok = 1;
-    if (dlen == 0) return SW_OK; /* the empty delta changes nothing */
-    swReaderInit(&rd, d, dlen);
-    while (ok == 1 && !swReaderAtEnd(&rd)) {
-        size_t gap = (size_t)swReadVarint(&rd), del = (size_t)swReadVarint(&rd);
-        size_t n = (size_t)swReadVarint(&rd);
-        const char *lit = swReadBytes(&rd, n);
-        if (lit == NULL || gap > r->len - read || del > r->len - read - gap) return SW_ERR_CORRUPT;
+    while (ok == 1 && p < end) {
+        size_t gap = ropeVarint(&p, end), del = ropeVarint(&p, end), n = ropeVarint(&p, end);
+        if (n > (size_t)(end - p) || gap > r->len - read || del > r->len - read - gap) {
+            return SW_ERR_CORRUPT;
+        }
         ok = walk(&w, gap, 1);
         if (ok == 1) ok = walk(&w, del, 0);
-        if (ok == 1 && !appendPiece(&w, lit, n)) ok = 0;
+        if (ok == 1 && n > 0) {
+            swSplicePiece lit = {(const char *)p, n};
+            ok = appendRun(&w, &lit, 1, n);
+        }
+        p += n;
         read += gap + del;
         out += gap + n;
     }
     if (ok == 1) ok = walk(&w, r->len - read, 1);
     if (ok != 1) return ok == 0 ? SW_ERR_NOMEM : SW_ERR_CORRUPT;
-    uint32_t *t = r->order;
+    swSpliceChunk **t = r->order;
     size_t cap = r->orderCap;
     r->order = r->spare;
     r->orderCap = r->spareCap;
@@ -436,8 +434,8 @@ size_t swSpliceRopeLen(const swSpliceRope *r) {
 
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
     for (size_t i = 0; i < r->n; i++) {
-        const swSpliceChunk *c = &r->chunk[r->order[i]];
-        for (uint32_t j = 0; j < c->n; j++) {
+        const swSpliceChunk *c = r->order[i];
+        for (size_t j = 0; j < c->n; j++) {
             memcpy(dst, c->piece[j].p, c->piece[j].len);
             dst += c->piece[j].len;
         }
@@ -445,7 +443,8 @@ void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
 }
 
 void swSpliceRopeFree(swSpliceRope *r) {
-    swFree(r->chunk);
+    for (size_t i = 0; i < r->slabs; i++) swFree(r->slab[i]);
+    swFree(r->slab);
     swFree(r->order);
     swFree(r->spare);
     memset(r, 0, sizeof(*r));

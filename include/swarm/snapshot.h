@@ -141,7 +141,9 @@ typedef struct swSnapStorage {
     size_t deltas, deltaBytes;           /* reverse deltas and their encoded bytes */
     size_t checkpoints, checkpointBytes; /* versions stored whole (NUL included) */
     size_t chainBytes;                   /* delta bytes between the head and the newest
-                                          * checkpoint: the reconstruction work bound */
+                                          * checkpoint */
+    size_t chainDeltas, chainSplices;    /* non-empty deltas and splices in that chain:
+                                          * the reconstruction work bound */
 } swSnapStorage;
 
 void swSnapGetStorage(const swSnap *s, swSnapStorage *st);

@@ -73,6 +73,10 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen);
 
 size_t swSpliceRopeLen(const swSpliceRope *r);
 
+/* The number of splices in the checked delta d: with the number of deltas, what applying a
+ * chain through a rope costs. */
+size_t swSpliceCount(const char *d, size_t dlen);
+
 /* Copies the rope's text to dst (swSpliceRopeLen bytes). */
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst);
 

@@ -11,11 +11,11 @@
  *     stored in the arena, in version order, either full (its text and a NUL) or as a reverse
  *     delta (splice.h) that turns the next newer version into it. Deltas only point to newer
  *     versions, so evicting the oldest never breaks a chain;
- *   - sinceFull is the sum of the delta bytes between the head and the newest full version
- *     below it (lastFull, 0 when none): when saving would push it past CHAIN_DOCS times the
- *     length of the version being stored, that version is stored full instead (a
- *     checkpoint). Reading any version therefore applies at most about two documents' worth
- *     of delta bytes;
+ *   - sinceFull, chainDeltas and chainSplices count the delta bytes, the non-empty deltas and
+ *     their splices between the head and the newest full version below it (lastFull, 0
+ *     when none): when saving would push the deltas or splices past the chain limits (see
+ *     CHAIN_DELTAS), the version being stored is stored full instead (a checkpoint). Reading
+ *     any version therefore applies at most that many deltas and splices;
  *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
  *     compacting the arena moves no meta;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
@@ -36,12 +36,19 @@
 #define KIND_FULL 0
 #define KIND_DELTA 1
 
-/* A version is stored whole once the deltas between the head and the newest whole version
- * would outweigh this many documents: the bound on what reading an old version applies. Two,
- * not one, halves the whole copies of a history of small edits (they cost as much as the
- * deltas in a 1,000-version LangGraph thread) for twice the rebuild work. */
-#define CHAIN_DOCS 2
-
+/* A version is stored whole (a checkpoint) when the chain of deltas between it and the
+ * newest whole version above it (the head, or a checkpoint) would otherwise hold more than
+ * CHAIN_DELTAS non-empty deltas or more than max(CHAIN_SPLICES, its length / CHAIN_SPAN)
+ * splices: what reading the oldest version of the chain applies through the rope, whose cost
+ * is one pass over its chunks per delta plus a few dozen pieces per splice (splice.h). With
+ * those limits a read applies at most ~16,000 splices for documents up to 1 MB, which the
+ * rope does in about a millisecond even when the splices scatter (the chunks then grow with
+ * the chain); a 1,000-version history of small edits of a 20 KB or 200 KB document needs
+ * no checkpoint at all. Delta bytes cost a read nothing (literals are not copied until the
+ * final write), so they do not count. */
+#define CHAIN_DELTAS 1024
+#define CHAIN_SPLICES 16384
+#define CHAIN_SPAN 64
 typedef struct snapMeta {
     int64_t ts;
     uint64_t checksum;
@@ -71,7 +78,9 @@ struct swSnap {
     char *arena;
     size_t acap, astart, aend;
     uint64_t abase;
-    size_t sinceFull;
+    size_t sinceFull;    /* delta bytes in the chain below the head */
+    size_t chainDeltas;  /* non-empty deltas in it */
+    size_t chainSplices; /* splices in them */
     uint64_t lastFull;
     snapView view[2];
     unsigned viewNext;
@@ -172,7 +181,11 @@ static void evictOldest(swSnap *s) {
     s->bytes -= (size_t)m->len;
     if (s->count > 1) { /* the head's text is not in the arena */
         s->astart += m->slen;
-        if (!m->full && number > s->lastFull) s->sinceFull -= m->slen;
+        if (!m->full && number > s->lastFull) {
+            s->sinceFull -= m->slen;
+            s->chainSplices -= swSpliceCount(storedAt(s, m), m->slen);
+            if (m->slen > 0) s->chainDeltas--;
+        }
         if (m->full && number == s->lastFull) s->lastFull = 0;
     }
     s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
@@ -197,6 +210,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     int storeOld = s->count > 0 && evict <= s->count - 1;
     size_t oldLen = s->count ? (size_t)slotAt(s, s->count - 1)->len : 0;
     int full = 0;
+    size_t splices = 0;
     if (storeOld) {
         /* The delta that rebuilds the old head from the new one, unless it costs more than
          * the old head itself would, or would make the chain from the head too long. */
@@ -205,8 +219,12 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             swBufFree(&d);
             return SW_ERR_NOMEM;
         }
+        splices = swSpliceCount(d.data, d.len);
+        size_t maxSplices =
+            oldLen / CHAIN_SPAN > CHAIN_SPLICES ? oldLen / CHAIN_SPAN : CHAIN_SPLICES;
         full = d.len > oldLen || d.len > UINT32_MAX ||
-               s->sinceFull + d.len > (uint64_t)CHAIN_DOCS * oldLen;
+               (d.len > 0 &&
+                (s->chainDeltas + 1 > CHAIN_DELTAS || s->chainSplices + splices > maxSplices));
         if (full && oldLen + 1 > UINT32_MAX) {
             swBufFree(&d);
             return SW_ERR_LIMIT;
@@ -236,11 +254,15 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
                 memcpy(s->arena + s->aend, s->headText, oldLen + 1);
                 old->slen = (uint32_t)(oldLen + 1);
                 s->sinceFull = 0;
+                s->chainDeltas = 0;
+                s->chainSplices = 0;
                 s->lastFull = s->head;
             } else {
                 if (d.len) memcpy(s->arena + s->aend, d.data, d.len); /* none: texts equal */
                 old->slen = (uint32_t)d.len;
                 s->sinceFull += d.len;
+                s->chainSplices += splices;
+                if (d.len > 0) s->chainDeltas++;
             }
             s->aend += old->slen;
         } else {
@@ -263,6 +285,8 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     if (s->count == 1) {
         s->astart = s->aend = 0;
         s->sinceFull = 0;
+        s->chainDeltas = 0;
+        s->chainSplices = 0;
         s->lastFull = 0;
     }
     if (s->head == 1) s->created = ts;
@@ -385,6 +409,8 @@ swSnap *swSnapDup(const swSnap *s) {
     d->created = s->created;
     d->updated = s->updated;
     d->sinceFull = s->sinceFull;
+    d->chainDeltas = s->chainDeltas;
+    d->chainSplices = s->chainSplices;
     d->lastFull = s->lastFull;
     d->headUnique = s->headUnique;
     if (s->count == 0) return d;
@@ -568,6 +594,8 @@ void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
         }
     }
     st->chainBytes = s->sinceFull;
+    st->chainDeltas = s->chainDeltas;
+    st->chainSplices = s->chainSplices;
 }
 
 /* ---- Serialization ---- */
@@ -763,6 +791,8 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
             break;
         }
         s->sinceFull += m->slen;
+        s->chainSplices += swSpliceCount(storedAt(s, m), m->slen);
+        if (m->slen > 0) s->chainDeltas++;
     }
     s->headView = (swSnapVersion){s->head, slotAt(s, count - 1)->ts, slotAt(s, count - 1)->checksum,
                                   (size_t)slotAt(s, count - 1)->len, s->headText};

@@ -428,6 +428,20 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
     return SW_OK;
 }
 
+size_t swSpliceCount(const char *d, size_t dlen) {
+    const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
+    size_t count = 0;
+    while (p < end) {
+        (void)ropeVarint(&p, end);
+        (void)ropeVarint(&p, end);
+        size_t n = ropeVarint(&p, end);
+        if (n > (size_t)(end - p)) break;
+        p += n;
+        count++;
+    }
+    return count;
+}
+
 size_t swSpliceRopeLen(const swSpliceRope *r) {
     return r->len;
 }

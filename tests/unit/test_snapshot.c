@@ -9,7 +9,9 @@
 #include <xxhash.h>
 
 #include "swarm/alloc.h"
+#include "swarm/buf.h"
 #include "swarm/snapshot.h"
+#include "swarm/splice.h"
 
 /* ---- Helpers ---- */
 
@@ -658,28 +660,25 @@ static void test_property_history_exact(void **state) {
     assert_true(maxCheckpoints > 0 && maxDeltas > 20);
 }
 
-/* A rewrite of the whole document is stored whole; small edits as deltas; the delta bytes
- * between the head and the newest checkpoint never exceed two documents, and do exceed one
- * (a checkpoint is not taken sooner than it must). */
+/* A rewrite of the whole document is stored whole; small edits as deltas, all of them
+ * (300 one-place edits are far from the chain limits, see test_chain_bound). */
 static void test_checkpoints(void **state) {
     (void)state;
     rng = 77;
     swSnap *s = swSnapNew();
     size_t n = 2000;
     char *doc = randomDoc(n);
-    size_t maxChain = 0;
     assert_int_equal(swSnapSave(s, doc, n, 1, 1000, NULL, NULL), SW_OK);
     for (int i = 0; i < 300; i++) {
         memcpy(doc + below(n - 8), "EDIT", 4);
         assert_int_equal(swSnapSave(s, doc, n, 2 + i, 0, NULL, NULL), SW_OK);
-        swSnapStorage st;
-        swSnapGetStorage(s, &st);
-        assert_true(st.chainBytes <= 2 * n);
-        if (st.chainBytes > maxChain) maxChain = st.chainBytes;
     }
-    assert_true(maxChain > n);
     swSnapStorage st;
     swSnapGetStorage(s, &st);
+    assert_int_equal(st.checkpoints, 0);
+    assert_int_equal(st.chainBytes, st.deltaBytes);
+    assert_true(st.chainDeltas > 250 && st.chainDeltas <= 300);
+    assert_true(st.chainSplices >= st.chainDeltas);
     assert_int_equal(st.deltas + st.checkpoints, 300);
     assert_true(st.deltas > 250);
     assert_true(st.deltaBytes < 300 * 24);
@@ -700,6 +699,104 @@ static void test_checkpoints(void **state) {
     free(other);
     free(doc);
     swSnapFree(s);
+}
+
+/* Every version of s, oldest first (each read rebuilds its whole chain), is ref's text. */
+static void assertEveryVersion(const swSnap *s, char **ref, size_t n) {
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    for (uint64_t v = info.oldest; v <= info.head; v++) {
+        const swSnapVersion *got = swSnapGet(s, v);
+        assert_non_null(got);
+        assert_int_equal(got->len, n);
+        assert_memory_equal(got->text, ref[v], n);
+    }
+}
+
+/* The chain counters of s equal those a decode recomputes from the stored forms. */
+static swSnap *assertCountersSurviveDecode(const swSnap *s) {
+    char *buf;
+    size_t len;
+    swSnap *d = NULL;
+    encode(s, &buf, &len);
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    swFree(buf);
+    swSnapStorage a, b;
+    swSnapGetStorage(s, &a);
+    swSnapGetStorage(d, &b);
+    assert_int_equal(a.chainDeltas, b.chainDeltas);
+    assert_int_equal(a.chainSplices, b.chainSplices);
+    assert_int_equal(a.chainBytes, b.chainBytes);
+    assert_int_equal(a.checkpoints, b.checkpoints);
+    return d;
+}
+
+/* saves versions of an n-byte document, each changing `spots` places spread over it: a
+ * version is stored whole exactly when its delta would take the chain below the head past
+ * 1,024 non-empty deltas or past max(16,384, n / 64) splices, and never otherwise (bar a
+ * delta longer than the version). Every version reads back exactly, after eviction, after
+ * an encode and decode, and in a copy. Returns the checkpoints taken. */
+static size_t checkChainBound(size_t n, size_t spots, int saves) {
+    char **ref = calloc((size_t)saves + 2, sizeof(char *));
+    if (ref == NULL) abort();
+    char *doc = randomDoc(n);
+    swSnap *s = swSnapNew();
+    size_t limit = n / 64 > 16384 ? n / 64 : 16384, taken = 0;
+    assert_int_equal(swSnapSave(s, doc, n, 1, (size_t)saves + 1, NULL, NULL), SW_OK);
+    ref[1] = doc;
+    for (int i = 2; i <= saves + 1; i++) {
+        char *next = malloc(n + 1);
+        if (next == NULL) abort();
+        memcpy(next, ref[i - 1], n + 1);
+        for (size_t k = 0; k < spots; k++) {
+            size_t at = k * (n / spots) + below(n / spots - 4);
+            for (int j = 0; j < 4; j++) next[at + j] = (char)('a' + below(26));
+        }
+        ref[i] = next;
+        swSnapStorage before, after;
+        swSnapGetStorage(s, &before);
+        swBuf d = {0};
+        swSpliceDiff(next, n, ref[i - 1], n, &d);
+        size_t splices = swSpliceCount(d.data, d.len);
+        int whole =
+            d.len > n ||
+            (d.len > 0 && (before.chainDeltas + 1 > 1024 || before.chainSplices + splices > limit));
+        swBufFree(&d);
+        assert_int_equal(swSnapSave(s, next, n, i, 0, NULL, NULL), SW_OK);
+        swSnapGetStorage(s, &after);
+        assert_int_equal(after.checkpoints, before.checkpoints + (size_t)whole);
+        assert_true(after.chainDeltas <= 1024);
+        assert_true(after.chainSplices <= limit);
+        taken += (size_t)whole;
+    }
+    assertEveryVersion(s, ref, n);
+    swSnap *d = assertCountersSurviveDecode(s);
+    assertEveryVersion(d, ref, n);
+    swSnapFree(d);
+    d = swSnapDup(s);
+    assert_non_null(d);
+    assertEveryVersion(d, ref, n);
+    swSnapFree(d);
+    /* Evict the older half: the counters follow, the rest still reads exactly. */
+    assert_int_equal(swSnapSetKeep(s, (size_t)saves / 2, NULL), SW_OK);
+    d = assertCountersSurviveDecode(s);
+    assertEveryVersion(d, ref, n);
+    swSnapFree(d);
+    assertEveryVersion(s, ref, n);
+    swSnapFree(s);
+    for (int i = 1; i <= saves + 1; i++) free(ref[i]);
+    free(ref);
+    return taken;
+}
+
+/* The chain limits on deltas (a long history of one-place edits), on splices (edits in
+ * 100 places), and the splice limit growing with a document over 1 MB. */
+static void test_chain_bound(void **state) {
+    (void)state;
+    rng = 0xc4a1;
+    assert_int_equal(checkChainBound(2000, 1, 1100), 1); /* at the 1,025th delta */
+    assert_true(checkChainBound(20000, 100, 400) >= 2);
+    assert_true(checkChainBound(1400000, 500, 50) >= 1);
 }
 
 /* The head's "repeats no member name" mark: set on request, cleared by every new head and by
@@ -997,6 +1094,7 @@ int main(void) {
         cmocka_unit_test(test_set_keep_survives_nomem),
         cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_chain_bound),
         cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),

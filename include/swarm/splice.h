@@ -55,7 +55,7 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
  * deltas' literals, which must outlive the rope), in chunks of up to 16 pieces. Plain
  * data: zero it or use swSpliceRopeInit, free with swSpliceRopeFree. */
 typedef struct swSpliceRope {
-    struct swSpliceChunk **order, **spare; /* chunks in text order; the next order */
+    struct swSpliceSpan *order, *spare; /* chunks in text order; the next order */
     size_t n, orderCap, spareCap;
     struct swSpliceChunk *free; /* free chunks */
     void **slab;                /* the blocks chunks come from */

@@ -192,12 +192,15 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
 /* ---- Rope ---- */
 
 /* The rope is a list of pieces cut into chunks of at most ROPE_FAN pieces; r->order lists
- * the chunks in text order. Applying a delta walks the list once, left to right: a chunk
- * that lies wholly between two splices moves to the new order as it is (one pointer
- * copied), and only the chunks a splice touches are rebuilt, a run of pieces at a time,
- * into the open chunk (the last one of the new order). A delta of s splices therefore costs
- * O(chunks + s * ROPE_FAN), with no search and no recursion. Chunks come from slabs that
- * never move, so pointers to them stay valid while a delta is applied. */
+ * the chunks in text order with the offset each starts at. Applying a delta builds the next
+ * order left to right: the chunks that lie wholly between two splices are found by a
+ * binary search over the offsets and move as they are (their entries copied, offsets
+ * shifted, in one tight loop over a compact array, without touching the chunks), and only
+ * the chunks a splice touches are rebuilt, a run of pieces at a time, into the open chunk
+ * (the last one of the new order). A delta of s splices therefore costs
+ * O(s (log chunks + ROPE_FAN)) plus a copy of the order's entries, with no recursion.
+ * Chunks come from slabs that never move, so pointers to them stay valid while a delta is
+ * applied. */
 #define ROPE_FAN 16
 #define ROPE_SLAB 64 /* chunks per slab */
 
@@ -205,6 +208,11 @@ typedef struct swSplicePiece {
     const char *p;
     size_t len;
 } swSplicePiece;
+
+typedef struct swSpliceSpan {
+    struct swSpliceChunk *c;
+    size_t start; /* offset of the chunk's first byte in the text */
+} swSpliceSpan;
 
 typedef struct swSpliceChunk {
     struct swSpliceChunk *next; /* in the free list */
@@ -249,12 +257,13 @@ static void chunkRelease(swSpliceRope *r, swSpliceChunk *c) {
     r->free = c;
 }
 
-/* One delta's walk: the read cursor in the old order (chunk ci, piece pi, offset off in
- * it) and the new order being built in r->spare (no chunks; open: the last one, when
- * pieces may be appended to it). */
+/* One delta's walk: the read cursor in the old order (span ci, piece pi, offset off in it;
+ * read: its offset in the old text) and the new order being built in r->spare (no spans,
+ * out: the length of the new text so far; open: the last chunk, when pieces may be
+ * appended to it). */
 typedef struct ropeWalk {
     swSpliceRope *r;
-    size_t ci, pi, off, no;
+    size_t ci, pi, off, read, no, out;
     swSpliceChunk *open;
 } ropeWalk;
 
@@ -268,6 +277,7 @@ static int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t b
         (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)src[0].p) {
         c->piece[c->n - 1].len += src[0].len;
         c->bytes += src[0].len;
+        w->out += src[0].len;
         bytes -= src[0].len;
         src++;
         cnt--;
@@ -276,18 +286,21 @@ static int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t b
         for (size_t i = 0; i < cnt; i++) c->piece[c->n + i] = src[i];
         c->n += cnt;
         c->bytes += bytes;
+        w->out += bytes;
         return 1;
     }
     while (cnt > 0) {
         if (c == NULL || c->n == ROPE_FAN) {
             if ((c = chunkNew(w->r)) == NULL) return 0;
-            w->r->spare[w->no++] = c; /* room reserved by swSpliceRopeApply */
+            /* room reserved by swSpliceRopeApply */
+            w->r->spare[w->no++] = (swSpliceSpan){c, w->out};
             w->open = c;
         }
         size_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
         for (size_t i = 0; i < take; i++) {
             c->piece[c->n + i] = src[i];
             c->bytes += src[i].len;
+            w->out += src[i].len;
         }
         c->n += take;
         src += take;
@@ -296,44 +309,75 @@ static int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t b
     return 1;
 }
 
+/* Past the chunks that lie wholly before offset to of the old text (the cursor at the
+ * start of span ci, which is one of them): moves them to the new order, their offsets
+ * shifted, found by a binary search over the old offsets and copied in one loop. */
+static void moveWhole(ropeWalk *w, size_t to) {
+    swSpliceRope *r = w->r;
+    size_t lo = w->ci + 1, hi = r->n; /* the first span starting after to, or n */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->order[mid].start > to) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    size_t end = lo; /* spans ci .. end - 1 start at or before to; the last may not end by it */
+    if ((end < r->n ? r->order[end].start : r->len) > to) end--; /* never below ci + 1 */
+    swSpliceSpan *dst = r->spare + w->no;
+    for (size_t i = w->ci; i < end; i++) {
+        *dst++ = (swSpliceSpan){r->order[i].c, r->order[i].start - w->read + w->out};
+    }
+    size_t moved = (end < r->n ? r->order[end].start : r->len) - w->read;
+    w->no += end - w->ci;
+    w->ci = end;
+    w->read += moved;
+    w->out += moved;
+    w->open = NULL;
+}
+
 /* Moves the read cursor k bytes on, copying what it passes to the new order (copy) or
  * dropping it. 1; 0 when out of memory; -1 when the rope is shorter than the delta says. */
 static int walk(ropeWalk *w, size_t k, int copy) {
     swSpliceRope *r = w->r;
-    while (k > 0) {
+    size_t to = w->read + k;
+    while (w->read < to) {
         if (w->ci >= r->n) return -1;
-        swSpliceChunk *c = r->order[w->ci];
-        if (w->pi == 0 && w->off == 0 && c->bytes <= k) { /* the whole chunk */
-            k -= c->bytes;
-            w->ci++;
+        swSpliceChunk *c = r->order[w->ci].c;
+        if (w->pi == 0 && w->off == 0 && c->bytes <= to - w->read) { /* whole chunks */
             if (!copy) {
+                w->read += c->bytes;
+                w->ci++;
                 chunkRelease(r, c);
             } else if (w->open != NULL && w->open->n + c->n <= ROPE_FAN) {
                 /* Small enough to join the open chunk: keeps chunks full. */
                 if (!appendRun(w, c->piece, c->n, c->bytes)) return 0; /* cannot fail */
+                w->read += c->bytes;
+                w->ci++;
                 chunkRelease(r, c);
             } else {
-                r->spare[w->no++] = c;
-                w->open = NULL;
+                moveWhole(w, to);
             }
             continue;
         }
-        size_t j = w->pi;
-        if (w->off == 0) { /* whole pieces, as many as k covers */
-            size_t k0 = k;
-            while (j < c->n && c->piece[j].len <= k) k -= c->piece[j++].len;
-            if (j > w->pi && copy && !appendRun(w, &c->piece[w->pi], j - w->pi, k0 - k)) return 0;
+        size_t j = w->pi, left = to - w->read;
+        if (w->off == 0) { /* whole pieces, as many as fit before to */
+            while (j < c->n && c->piece[j].len <= left) left -= c->piece[j++].len;
         }
         if (j > w->pi) {
+            size_t bytes = to - w->read - left;
+            if (copy && !appendRun(w, &c->piece[w->pi], j - w->pi, bytes)) return 0;
+            w->read += bytes;
             w->pi = j;
         } else { /* part of one piece */
             swSplicePiece pc = c->piece[j];
-            size_t take = pc.len - w->off < k ? pc.len - w->off : k;
+            size_t take = pc.len - w->off < left ? pc.len - w->off : left;
             if (copy) {
                 swSplicePiece part = {pc.p + w->off, take};
                 if (!appendRun(w, &part, 1, take)) return 0;
             }
-            k -= take;
+            w->read += take;
             w->off += take;
             if (w->off < pc.len) continue;
             w->off = 0;
@@ -366,7 +410,7 @@ swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
         c->piece[0] = (swSplicePiece){base, len};
         c->n = 1;
         c->bytes = len;
-        r->order[0] = c;
+        r->order[0] = (swSpliceSpan){c, 0};
         r->n = 1;
     }
     r->len = len;
@@ -391,18 +435,18 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
      * the s <= dlen / 3 splices open at most one more each. */
     size_t need = 3 * r->n + dlen / 3 + 2;
     if (r->spareCap < need) {
+        if (need > SIZE_MAX / sizeof(*r->spare)) return SW_ERR_NOMEM;
         void *o = swRealloc(r->spare, need * sizeof(*r->spare));
         if (o == NULL) return SW_ERR_NOMEM;
         r->spare = o;
         r->spareCap = need;
     }
     const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
-    ropeWalk w = {r, 0, 0, 0, 0, NULL};
-    size_t read = 0, out = 0; /* bytes of the old text passed, of the new text written */
+    ropeWalk w = {r, 0, 0, 0, 0, 0, 0, NULL};
     int ok = 1;
     while (ok == 1 && p < end) {
         size_t gap = ropeVarint(&p, end), del = ropeVarint(&p, end), n = ropeVarint(&p, end);
-        if (n > (size_t)(end - p) || gap > r->len - read || del > r->len - read - gap) {
+        if (n > (size_t)(end - p) || gap > r->len - w.read || del > r->len - w.read - gap) {
             return SW_ERR_CORRUPT;
         }
         ok = walk(&w, gap, 1);
@@ -412,19 +456,17 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
             ok = appendRun(&w, &lit, 1, n);
         }
         p += n;
-        read += gap + del;
-        out += gap + n;
     }
-    if (ok == 1) ok = walk(&w, r->len - read, 1);
+    if (ok == 1) ok = walk(&w, r->len - w.read, 1);
     if (ok != 1) return ok == 0 ? SW_ERR_NOMEM : SW_ERR_CORRUPT;
-    swSpliceChunk **t = r->order;
+    swSpliceSpan *t = r->order;
     size_t cap = r->orderCap;
     r->order = r->spare;
     r->orderCap = r->spareCap;
     r->spare = t;
     r->spareCap = cap;
     r->n = w.no;
-    r->len = out + (r->len - read);
+    r->len = w.out;
     return SW_OK;
 }
 
@@ -448,7 +490,7 @@ size_t swSpliceRopeLen(const swSpliceRope *r) {
 
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
     for (size_t i = 0; i < r->n; i++) {
-        const swSpliceChunk *c = r->order[i];
+        const swSpliceChunk *c = r->order[i].c;
         for (size_t j = 0; j < c->n; j++) {
             memcpy(dst, c->piece[j].p, c->piece[j].len);
             dst += c->piece[j].len;

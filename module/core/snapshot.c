@@ -49,14 +49,18 @@
 #define CHAIN_DELTAS 1024
 #define CHAIN_SPLICES 16384
 #define CHAIN_SPAN 64
+/* 24 bytes a version. A version's place in the arena is not stored: versions lie there in
+ * order, so it is the sum of the slens around it (offsetOf). Whether it is stored whole is
+ * not stored either: a whole version takes len + 1 bytes, a delta at most len (a longer one
+ * is stored whole instead, by commit and by the decoder), so slen says it (isFull). */
 typedef struct snapMeta {
     int64_t ts;
     uint64_t checksum;
-    uint64_t len;
-    uint64_t off;  /* logical arena offset of the stored bytes (not for the head) */
-    uint32_t slen; /* stored bytes: a delta, or len + 1 for a full version */
-    uint32_t full;
+    uint32_t len;  /* at most SNAP_LEN_MAX */
+    uint32_t slen; /* stored bytes: a delta, or len + 1 for a full version; 0 for the head */
 } snapMeta;
+
+#define SNAP_LEN_MAX (UINT32_MAX - 1) /* so that a whole version's len + 1 fits a slen */
 
 typedef struct snapView {
     swSnapVersion v; /* v.version 0: empty */
@@ -78,9 +82,11 @@ struct swSnap {
     char *arena;
     size_t acap, astart, aend;
     uint64_t abase;
-    size_t sinceFull;    /* delta bytes in the chain below the head */
-    size_t chainDeltas;  /* non-empty deltas in it */
-    size_t chainSplices; /* splices in them */
+    uint64_t offVersion, offAt; /* a version below the head and its logical arena offset, as
+                                 * offsetOf last found them (valid while it is retained) */
+    size_t sinceFull;           /* delta bytes in the chain below the head */
+    size_t chainDeltas;         /* non-empty deltas in it */
+    size_t chainSplices;        /* splices in them */
     uint64_t lastFull;
     snapView view[2];
     unsigned viewNext;
@@ -100,10 +106,40 @@ static snapMeta *metaOf(const swSnap *s, uint64_t v) {
     return slotAt(s, (size_t)(v - (s->head - s->count + 1)));
 }
 
-static const char *storedAt(const swSnap *s, const snapMeta *m) {
+static int isFull(const snapMeta *m) {
+    return m->slen == (uint64_t)m->len + 1;
+}
+
+/* The logical arena offset (arena index + abase) of the stored bytes of retained version v,
+ * or for the head the end of the arena: a walk over the slens from the nearest of the
+ * oldest version, the head and the version last looked up. */
+static uint64_t offsetOf(const swSnap *cs, uint64_t v) {
+    swSnap *s = (swSnap *)cs; /* the remembered offset is a cache */
+    uint64_t oldest = s->head - s->count + 1;
+    uint64_t at = oldest, off = s->abase + s->astart;
+    if (s->head - v < v - oldest) {
+        at = s->head;
+        off = s->abase + s->aend;
+    }
+    if (s->offVersion >= oldest && s->offVersion < s->head &&
+        (s->offVersion > v ? s->offVersion - v : v - s->offVersion) < (at > v ? at - v : v - at)) {
+        at = s->offVersion;
+        off = s->offAt;
+    }
+    for (; at < v; at++) off += metaOf(s, at)->slen;
+    for (; at > v; at--) off -= metaOf(s, at - 1)->slen;
+    if (v < s->head) {
+        s->offVersion = v;
+        s->offAt = off;
+    }
+    return off;
+}
+
+/* The arena bytes at logical offset off. */
+static const char *arenaAt(const swSnap *s, uint64_t off) {
     /* A history whose stored deltas are all empty has no arena: nothing to point into. */
     if (s->arena == NULL) return "";
-    return s->arena + (size_t)(m->off - s->abase);
+    return s->arena + (size_t)(off - s->abase);
 }
 
 /* Moves the metas into a new array of cap slots (cap >= count), oldest at slot 0. */
@@ -140,7 +176,7 @@ static swStatus arenaReserve(swSnap *s, size_t n) {
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
     size_t cap = s->aend + n;
-    cap += cap / 8; /* jemalloc size classes are 12.5-25 % apart: little slack */
+    cap += cap / 32 > 256 ? cap / 32 : 256; /* little slack: MEMORY USAGE counts it */
     char *a = swRealloc(s->arena, cap);
     if (a == NULL) return SW_ERR_NOMEM;
     s->arena = a;
@@ -180,13 +216,13 @@ static void evictOldest(swSnap *s) {
     uint64_t number = s->head - s->count + 1;
     s->bytes -= (size_t)m->len;
     if (s->count > 1) { /* the head's text is not in the arena */
-        s->astart += m->slen;
-        if (!m->full && number > s->lastFull) {
+        if (!isFull(m) && number > s->lastFull) {
             s->sinceFull -= m->slen;
-            s->chainSplices -= swSpliceCount(storedAt(s, m), m->slen);
+            s->chainSplices -= swSpliceCount(arenaAt(s, s->abase + s->astart), m->slen);
             if (m->slen > 0) s->chainDeltas--;
         }
-        if (m->full && number == s->lastFull) s->lastFull = 0;
+        if (isFull(m) && number == s->lastFull) s->lastFull = 0;
+        s->astart += m->slen;
     }
     s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
     s->count--;
@@ -206,6 +242,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
                        size_t keep) {
     size_t evict = s->count + 1 > keep ? s->count + 1 - keep : 0;
     swBuf d = {0};
+    if (len > SNAP_LEN_MAX) return SW_ERR_LIMIT;
     /* The old head is kept unless this save evicts it too (keep 1). */
     int storeOld = s->count > 0 && evict <= s->count - 1;
     size_t oldLen = s->count ? (size_t)slotAt(s, s->count - 1)->len : 0;
@@ -222,13 +259,8 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
         splices = swSpliceCount(d.data, d.len);
         size_t maxSplices =
             oldLen / CHAIN_SPAN > CHAIN_SPLICES ? oldLen / CHAIN_SPAN : CHAIN_SPLICES;
-        full = d.len > oldLen || d.len > UINT32_MAX ||
-               (d.len > 0 &&
-                (s->chainDeltas + 1 > CHAIN_DELTAS || s->chainSplices + splices > maxSplices));
-        if (full && oldLen + 1 > UINT32_MAX) {
-            swBufFree(&d);
-            return SW_ERR_LIMIT;
-        }
+        full = d.len > oldLen || (d.len > 0 && (s->chainDeltas + 1 > CHAIN_DELTAS ||
+                                                s->chainSplices + splices > maxSplices));
         if (arenaReserve(s, full ? oldLen + 1 : d.len) != SW_OK) {
             swBufFree(&d);
             return SW_ERR_NOMEM;
@@ -248,8 +280,6 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     if (s->count > 0) {
         snapMeta *old = slotAt(s, s->count - 1);
         if (storeOld) {
-            old->off = s->abase + s->aend;
-            old->full = (uint32_t)full;
             if (full) {
                 memcpy(s->arena + s->aend, s->headText, oldLen + 1);
                 old->slen = (uint32_t)(oldLen + 1);
@@ -267,8 +297,6 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             s->aend += old->slen;
         } else {
             old->slen = 0; /* evicted below, before anything reads it */
-            old->off = s->abase + s->aend;
-            old->full = 0;
         }
         swFree(s->headText);
     }
@@ -277,7 +305,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     while (evict-- > 0) evictOldest(s);
     s->headText = text;
     s->headUnique = 0;
-    *slotAt(s, s->count) = (snapMeta){ts, checksum, len, 0, 0, 1};
+    *slotAt(s, s->count) = (snapMeta){ts, checksum, (uint32_t)len, 0};
     s->count++;
     s->head++;
     s->bytes += len;
@@ -299,11 +327,6 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
 
 /* ---- Reconstruction ---- */
 
-/* The text of full version v (not the head), NUL-terminated in the arena. */
-static const char *fullText(const swSnap *s, uint64_t v) {
-    return v == s->head ? s->headText : storedAt(s, metaOf(s, v));
-}
-
 /* Reconstructs non-head version v into a view. Starts from the nearest version above v that
  * is whole already (a full one, the head, or a cached view) and applies the deltas down to
  * v: one delta by a direct copy, more through a rope. */
@@ -316,10 +339,11 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
     }
     const snapMeta *m = metaOf(s, v);
     snapView *view = &s->view[s->viewNext];
-    if (m->full) {
+    if (isFull(m)) {
         /* Whole in the arena already: the view points there. */
         s->viewNext ^= 1;
-        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len, (char *)storedAt(s, m)};
+        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len,
+                                  (char *)arenaAt(s, offsetOf(s, v))};
         *out = &view->v;
         return SW_OK;
     }
@@ -334,12 +358,13 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
                 fromLen = s->view[i].v.len;
             }
         }
-        if (from == NULL && (w == s->head || mw->full)) {
-            from = fullText(s, w);
+        if (from == NULL && (w == s->head || isFull(mw))) {
+            from = w == s->head ? s->headText : arenaAt(s, offsetOf(s, w));
             fromLen = (size_t)mw->len;
         }
         if (from != NULL) break;
     }
+    uint64_t off = offsetOf(s, w); /* walks down from w: each delta's offset from the next */
     size_t len = (size_t)m->len;
     if (view->cap < len + 1) {
         char *b = swRealloc(view->buf, len + 1);
@@ -350,7 +375,7 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
     view->v.version = 0; /* its old contents are being overwritten */
     if (w == v + 1) {
         swBuf b = {view->buf, 0, view->cap, 0};
-        swSpliceApply(storedAt(s, m), m->slen, from, fromLen, &b);
+        swSpliceApply(arenaAt(s, off - m->slen), m->slen, from, fromLen, &b);
         view->buf = b.data; /* the same block unless the delta lied about its length */
         view->cap = b.cap;
         if (b.failed) return SW_ERR_NOMEM;
@@ -360,7 +385,8 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
         swStatus st = swSpliceRopeInit(&r, from, fromLen);
         for (uint64_t u = w - 1; st == SW_OK && u + 1 > v; u--) {
             const snapMeta *mu = metaOf(s, u);
-            st = swSpliceRopeApply(&r, storedAt(s, mu), mu->slen);
+            off -= mu->slen;
+            st = swSpliceRopeApply(&r, arenaAt(s, off), mu->slen);
         }
         if (st == SW_OK && swSpliceRopeLen(&r) != len) st = SW_ERR_CORRUPT;
         if (st == SW_OK) swSpliceRopeWrite(&r, view->buf);
@@ -585,7 +611,7 @@ void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
     memset(st, 0, sizeof(*st));
     for (size_t i = 0; i + 1 < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
-        if (m->full) {
+        if (isFull(m)) {
             st->checkpoints++;
             st->checkpointBytes += m->slen;
         } else {
@@ -609,7 +635,7 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     size_t total = HEADER_BYTES;
     for (size_t i = 0; i < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
-        size_t n = i + 1 == s->count ? (size_t)m->len : m->full ? (size_t)m->len : m->slen;
+        size_t n = i + 1 == s->count || isFull(m) ? (size_t)m->len : m->slen;
         if (n > SIZE_MAX - V2_VERSION_BYTES - total) return SW_ERR_NOMEM;
         total += V2_VERSION_BYTES + n;
     }
@@ -621,23 +647,25 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     swBufPutU64(&b, (uint64_t)s->created);
     swBufPutU64(&b, (uint64_t)s->updated);
     swBufPutU64(&b, s->count);
+    uint64_t off = s->abase + s->astart;
     for (size_t i = 0; i < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
         int isHead = i + 1 == s->count;
         swBufPutU64(&b, (uint64_t)m->ts);
         swBufPutU64(&b, m->checksum);
         swBufPutU64(&b, m->len);
-        swBufPutU8(&b, isHead || m->full ? KIND_FULL : KIND_DELTA);
+        swBufPutU8(&b, isHead || isFull(m) ? KIND_FULL : KIND_DELTA);
         if (isHead) {
             swBufPutU64(&b, m->len);
             swBufAppend(&b, s->headText, (size_t)m->len);
-        } else if (m->full) {
+        } else if (isFull(m)) {
             swBufPutU64(&b, m->len);
-            swBufAppend(&b, storedAt(s, m), (size_t)m->len);
+            swBufAppend(&b, arenaAt(s, off), (size_t)m->len);
         } else {
             swBufPutU64(&b, m->slen);
-            swBufAppend(&b, storedAt(s, m), m->slen);
+            swBufAppend(&b, arenaAt(s, off), m->slen);
         }
+        off += m->slen;
     }
     if (b.failed) {
         swBufFree(&b);
@@ -658,11 +686,14 @@ static swStatus checksumMismatch(swSnap *s, swError *err, size_t off, uint64_t n
     return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64, number);
 }
 
-/* The stored forms as they are. Every delta is checked against the version above it
- * and every version is rebuilt, newest to oldest, and its checksum verified. */
-static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count, swError *err) {
+/* The stored forms as they are, but for a delta longer than its version, which is stored
+ * whole (as a save would have). Every delta is checked against the version above it and
+ * every version is rebuilt, newest to oldest, and its checksum verified. */
+static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s, uint64_t count,
+                             swError *err) {
     size_t off = HEADER_BYTES;
-    size_t *at = swAlloc((size_t)count * sizeof(size_t)); /* byte offset of each version */
+    /* at[i]: byte offset of each version; raw[i]: the length of a delta stored whole, else 0 */
+    size_t *at = swAlloc((size_t)count * 2 * sizeof(size_t)), *raw = at + count;
     if (at == NULL) {
         swSnapFree(s);
         return SW_ERR_NOMEM;
@@ -695,7 +726,8 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
             goto done;
         }
         snapMeta *m = &s->ring[s->count++];
-        *m = (snapMeta){ts, checksum, n, 0, 0, kind == KIND_FULL};
+        *m = (snapMeta){ts, checksum, (uint32_t)n, 0};
+        raw[i] = kind == KIND_DELTA && slen > n ? (size_t)slen : 0;
         if (isHead) {
             s->headText = swMemdup(stored, (size_t)n);
             if (s->headText == NULL) {
@@ -704,17 +736,17 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                 goto done;
             }
         } else {
-            size_t need = kind == KIND_FULL ? (size_t)n + 1 : (size_t)slen;
+            int whole = kind == KIND_FULL || raw[i] != 0;
+            size_t need = whole ? (size_t)n + 1 : (size_t)slen;
             if (arenaReserve(s, need) != SW_OK) {
                 swSnapFree(s);
                 st = SW_ERR_NOMEM;
                 goto done;
             }
-            m->off = s->abase + s->aend;
             m->slen = (uint32_t)need;
-            if (slen) memcpy(s->arena + s->aend, stored, (size_t)slen);
+            if (kind == KIND_FULL || !whole) memcpy(s->arena + s->aend, stored, (size_t)slen);
             if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
-            s->aend += need;
+            s->aend += need; /* a long delta's whole text is written once rebuilt, below */
         }
         s->bytes += (size_t)n;
         off += (size_t)slen;
@@ -734,18 +766,23 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
         }
         swBuf cur = {0}, next = {0};
         const char *above = s->headText;
-        size_t aboveLen = (size_t)hm->len;
+        size_t aboveLen = (size_t)hm->len, aoff = s->aend;
         for (uint64_t i = count - 1; i-- > 0;) {
             uint64_t number = s->head - count + 1 + i;
             snapMeta *m = slotAt(s, (size_t)i);
-            const char *stored = storedAt(s, m);
+            aoff -= m->slen;
+            const char *stored = arenaAt(s, s->abase + aoff);
             const char *text;
-            if (m->full) {
+            if (isFull(m) && raw[i] == 0) {
                 text = stored;
             } else {
-                size_t tlen = 0;
+                size_t tlen = 0, dlen = m->slen;
                 swError derr;
-                int bad = swSpliceCheck(stored, m->slen, aboveLen, &tlen, &derr) != SW_OK;
+                if (raw[i] != 0) { /* a long delta, read where it was decoded from */
+                    stored = buf + at[i] + V2_VERSION_BYTES;
+                    dlen = raw[i];
+                }
+                int bad = swSpliceCheck(stored, dlen, aboveLen, &tlen, &derr) != SW_OK;
                 if (bad || tlen != m->len) {
                     swBufFree(&cur);
                     swBufFree(&next);
@@ -757,7 +794,7 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                     goto done;
                 }
                 next.len = 0;
-                swSpliceApply(stored, m->slen, above, aboveLen, &next);
+                swSpliceApply(stored, dlen, above, aboveLen, &next);
                 if (next.failed) {
                     swBufFree(&cur);
                     swBufFree(&next);
@@ -769,6 +806,10 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                 cur = next;
                 next = t;
                 text = cur.data;
+                if (raw[i] != 0) {
+                    memcpy(s->arena + aoff, text, (size_t)m->len);
+                    s->arena[aoff + m->len] = '\0';
+                }
             }
             if (XXH3_64bits(text, (size_t)m->len) != m->checksum) {
                 swBufFree(&cur);
@@ -784,14 +825,15 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
     }
 
     /* The chain bookkeeping, as the saves would have left it. */
-    for (size_t i = count - 1; i-- > 0;) {
+    for (size_t i = count - 1, aoff = s->aend; i-- > 0;) {
         snapMeta *m = slotAt(s, i);
-        if (m->full) {
+        if (isFull(m)) {
             s->lastFull = s->head - count + 1 + i;
             break;
         }
+        aoff -= m->slen;
         s->sinceFull += m->slen;
-        s->chainSplices += swSpliceCount(storedAt(s, m), m->slen);
+        s->chainSplices += swSpliceCount(arenaAt(s, s->abase + aoff), m->slen);
         if (m->slen > 0) s->chainDeltas++;
     }
     s->headView = (swSnapVersion){s->head, slotAt(s, count - 1)->ts, slotAt(s, count - 1)->checksum,
@@ -838,7 +880,7 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
         return SW_ERR_NOMEM;
     }
     s->cap = (size_t)count;
-    swStatus st = decodeStored(&r, len, s, count, err);
+    swStatus st = decodeStored(buf, &r, len, s, count, err);
     if (st != SW_OK) return st; /* s is freed */
     *out = s;
     return SW_OK;

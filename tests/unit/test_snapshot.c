@@ -417,6 +417,72 @@ static void expectCorrupt(const char *buf, size_t len, const char *msg) {
     assert_string_equal(err.msg, msg);
 }
 
+/* Appends one version record of format 2 at p: ts, checksum of text, len, kind, stored. */
+static char *putVersion(char *p, int64_t ts, const char *text, size_t len, int kind,
+                        const char *stored, size_t slen) {
+    put64(p, (uint64_t)ts);
+    put64(p + 8, XXH3_64bits(text, len));
+    put64(p + 16, len);
+    p[24] = (char)kind;
+    put64(p + 25, slen);
+    memcpy(p + 33, stored, slen);
+    return p + 33 + slen;
+}
+
+/* A delta longer than its version (the saves never store one: they store the version
+ * whole) still decodes: its version is kept whole, every version reads back, and encoding
+ * again writes it whole. Both the delta one byte longer than the version and a longer one. */
+static void test_decode_long_delta(void **state) {
+    (void)state;
+    char buf[256], *p = buf;
+    buf[0] = 2;
+    put64(buf + 1, 3);  /* head */
+    put64(buf + 9, 10); /* keep */
+    put64(buf + 17, 5); /* created */
+    put64(buf + 25, 7); /* updated */
+    put64(buf + 33, 3); /* count */
+    p = buf + 41;
+    /* version 1 "x" from "abz": gap 0, del 3, insert 1 "x" (4 bytes for 1) */
+    p = putVersion(p, 5, "x", 1, 1, "\x00\x03\x01x", 4);
+    /* version 2 "abz" from "abcd": gap 2, del 2, insert 1 "z" (4 bytes for 3: len + 1) */
+    p = putVersion(p, 6, "abz", 3, 1, "\x02\x02\x01z", 4);
+    p = putVersion(p, 7, "abcd", 4, 0, "abcd", 4);
+    size_t len = (size_t)(p - buf);
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_OK);
+    swSnapStorage st;
+    swSnapGetStorage(d, &st);
+    assert_int_equal(st.checkpoints, 2);
+    assert_int_equal(st.deltas, 0);
+    static const char *const want[] = {"", "x", "abz", "abcd"};
+    for (uint64_t v = 1; v <= 3; v++) {
+        const swSnapVersion *got = swSnapGet(d, v);
+        assert_non_null(got);
+        assert_int_equal(got->len, strlen(want[v]));
+        assert_memory_equal(got->text, want[v], got->len);
+        assert_int_equal(got->text[got->len], '\0');
+    }
+    char *again;
+    size_t alen;
+    encode(d, &again, &alen);
+    assert_int_equal(again[41 + 24], 0); /* version 1: whole now */
+    assert_int_equal(again[41 + 33 + 1 + 24], 0);
+    swSnap *e = NULL;
+    assert_int_equal(swSnapDecode(again, alen, &e, &err), SW_OK);
+    for (uint64_t v = 1; v <= 3; v++) {
+        assert_memory_equal(swSnapGet(e, v)->text, want[v], strlen(want[v]));
+    }
+    /* A save on top stores the old head as a delta again and keeps every version. */
+    assert_int_equal(swSnapSave(e, "abcde", 5, 8, 0, NULL, NULL), SW_OK);
+    for (uint64_t v = 1; v <= 3; v++) {
+        assert_memory_equal(swSnapGet(e, v)->text, want[v], strlen(want[v]));
+    }
+    swFree(again);
+    swSnapFree(e);
+    swSnapFree(d);
+}
+
 static void test_decode_bad_header(void **state) {
     (void)state;
     swSnap *s = history(3, 4);
@@ -1087,6 +1153,7 @@ int main(void) {
         cmocka_unit_test(test_encode_decode_roundtrip),
         cmocka_unit_test(test_decode_every_truncation),
         cmocka_unit_test(test_decode_bad_header),
+        cmocka_unit_test(test_decode_long_delta),
         cmocka_unit_test(test_nomem_new_and_dup),
         cmocka_unit_test(test_nomem_save),
         cmocka_unit_test(test_nomem_restore),

@@ -744,7 +744,9 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
                 goto done;
             }
             m->slen = (uint32_t)need;
-            if (kind == KIND_FULL || !whole) memcpy(s->arena + s->aend, stored, (size_t)slen);
+            if (slen && (kind == KIND_FULL || !whole)) {
+                memcpy(s->arena + s->aend, stored, (size_t)slen);
+            }
             if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
             s->aend += need; /* a long delta's whole text is written once rebuilt, below */
         }
@@ -807,7 +809,7 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
                 next = t;
                 text = cur.data;
                 if (raw[i] != 0) {
-                    memcpy(s->arena + aoff, text, (size_t)m->len);
+                    if (m->len) memcpy(s->arena + aoff, text, (size_t)m->len);
                     s->arena[aoff + m->len] = '\0';
                 }
             }

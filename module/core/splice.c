@@ -203,6 +203,9 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
  * applied. */
 #define ROPE_FAN 16
 #define ROPE_SLAB 64 /* chunks per slab */
+/* The walk's two steps are inlined into the loop over a delta's splices: a call each cost
+ * a sixth of the work. */
+#define ROPE_INLINE inline __attribute__((always_inline))
 
 typedef struct swSplicePiece {
     const char *p;
@@ -271,7 +274,7 @@ typedef struct ropeWalk {
  * ones as they fill; the first joins the last piece when the two are adjacent in memory.
  * src is never in the open chunk (open chunks come from the free list, read ones only).
  * 0 when out of memory. */
-static int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t bytes) {
+static ROPE_INLINE int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t bytes) {
     swSpliceChunk *c = w->open;
     if (c != NULL && c->n > 0 &&
         (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)src[0].p) {
@@ -339,7 +342,7 @@ static void moveWhole(ropeWalk *w, size_t to) {
 
 /* Moves the read cursor k bytes on, copying what it passes to the new order (copy) or
  * dropping it. 1; 0 when out of memory; -1 when the rope is shorter than the delta says. */
-static int walk(ropeWalk *w, size_t k, int copy) {
+static ROPE_INLINE int walk(ropeWalk *w, size_t k, int copy) {
     swSpliceRope *r = w->r;
     size_t to = w->read + k;
     while (w->read < to) {

@@ -421,7 +421,8 @@ swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
 }
 
 /* The next varint of a checked delta (0 past its end). */
-static size_t ropeVarint(const unsigned char **p, const unsigned char *end) {
+static ROPE_INLINE size_t ropeVarint(const unsigned char **p, const unsigned char *end) {
+    if (*p < end && **p < 128) return *(*p)++; /* most gaps, deletions and literals */
     uint64_t v = 0;
     for (int shift = 0; *p < end && shift < 64; shift += 7) {
         unsigned b = *(*p)++;

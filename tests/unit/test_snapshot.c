@@ -865,6 +865,32 @@ static void test_chain_bound(void **state) {
     assert_true(checkChainBound(1400000, 500, 50) >= 1);
 }
 
+/* Saving the same document again stores empty deltas: no arena at all, nothing counted in
+ * the chain, every version readable after eviction and a round trip. */
+static void test_empty_deltas(void **state) {
+    (void)state;
+    swSnap *s = swSnapNew();
+    for (int i = 1; i <= 50; i++) {
+        assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, i, 20, NULL, NULL), SW_OK);
+    }
+    swSnapStorage st;
+    swSnapGetStorage(s, &st);
+    assert_int_equal(st.deltas, 19);
+    assert_int_equal(st.deltaBytes, 0);
+    assert_int_equal(st.chainDeltas, 0);
+    assert_int_equal(st.chainSplices, 0);
+    assert_int_equal(swSnapStoredBytes(s), 0);
+    for (uint64_t v = 31; v <= 50; v++) assert_memory_equal(swSnapGet(s, v)->text, "{\"a\":1}", 8);
+    assert_int_equal(swSnapSave(s, "{\"a\":2}", 7, 51, 0, NULL, NULL), SW_OK);
+    swSnap *d = assertCountersSurviveDecode(s);
+    for (uint64_t v = 32; v <= 50; v++) assert_memory_equal(swSnapGet(d, v)->text, "{\"a\":1}", 8);
+    assert_memory_equal(swSnapGet(d, 51)->text, "{\"a\":2}", 8);
+    swSnapGetStorage(d, &st);
+    assert_int_equal(st.chainDeltas, 1);
+    swSnapFree(d);
+    swSnapFree(s);
+}
+
 /* The head's "repeats no member name" mark: set on request, cleared by every new head and by
  * a decode, copied by Dup, never set on an empty history. */
 static void test_head_unique_mark(void **state) {
@@ -1162,6 +1188,7 @@ int main(void) {
         cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
         cmocka_unit_test(test_chain_bound),
+        cmocka_unit_test(test_empty_deltas),
         cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),

@@ -434,9 +434,12 @@ static ROPE_INLINE size_t ropeVarint(const unsigned char **p, const unsigned cha
 
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
     if (dlen == 0) return SW_OK; /* the empty delta changes nothing */
-    /* Room in the new order for every chunk it can hold: each old chunk moves or is
-     * rebuilt into at most two (one as the open chunk before a moved one, one after), and
-     * the s <= dlen / 3 splices open at most one more each. */
+    /* Room in the new order for every chunk it can hold: the old chunks moved whole (at
+     * most n), the chunks opened at the start or after a move (at most n + 1), and those
+     * opened because the open one was full: at most the pieces appended over ROPE_FAN,
+     * which are the old pieces (at most ROPE_FAN n) plus a literal and a cut piece's second
+     * part per splice, with s <= dlen / 3 + 1 splices (3 varints each; a truncated last
+     * one is refused). */
     size_t need = 3 * r->n + dlen / 3 + 2;
     if (r->spareCap < need) {
         if (need > SIZE_MAX / sizeof(*r->spare)) return SW_ERR_NOMEM;

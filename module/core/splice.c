@@ -438,8 +438,8 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
      * most n), the chunks opened at the start or after a move (at most n + 1), and those
      * opened because the open one was full: at most the pieces appended over ROPE_FAN,
      * which are the old pieces (at most ROPE_FAN n) plus a literal and a cut piece's second
-     * part per splice, with s <= dlen / 3 + 1 splices (3 varints each; a truncated last
-     * one is refused). */
+     * part per splice, with s <= dlen / 3 + 1 splices (3 varints each, bar a truncated
+     * last one). */
     size_t need = 3 * r->n + dlen / 3 + 2;
     if (r->spareCap < need) {
         if (need > SIZE_MAX / sizeof(*r->spare)) return SW_ERR_NOMEM;

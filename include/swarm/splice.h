@@ -55,7 +55,10 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
  * deltas' literals, which must outlive the rope), in chunks of up to 16 pieces. Plain
  * data: zero it or use swSpliceRopeInit, free with swSpliceRopeFree. */
 typedef struct swSpliceRope {
-    struct swSpliceSpan *order, *spare; /* chunks in text order; the next order */
+    struct swSpliceChunk **order; /* chunks in text order (one block with start) */
+    size_t *start;                /* the offset of each one's first byte */
+    struct swSpliceChunk **spare; /* the next order, while a delta is applied */
+    size_t *spareStart;
     size_t n, orderCap, spareCap;
     struct swSpliceChunk *free; /* free chunks */
     void **slab;                /* the blocks chunks come from */

@@ -192,7 +192,7 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
 /* ---- Rope ---- */
 
 /* The rope is a list of pieces cut into chunks of at most ROPE_FAN pieces; r->order lists
- * the chunks in text order with the offset each starts at. Applying a delta builds the next
+ * the chunks in text order and r->start the offset each starts at. Applying a delta builds the next
  * order left to right: the chunks that lie wholly between two splices are found by a
  * binary search over the offsets and move as they are (their entries copied, offsets
  * shifted, in one tight loop over a compact array, without touching the chunks), and only
@@ -211,11 +211,6 @@ typedef struct swSplicePiece {
     const char *p;
     size_t len;
 } swSplicePiece;
-
-typedef struct swSpliceSpan {
-    struct swSpliceChunk *c;
-    size_t start; /* offset of the chunk's first byte in the text */
-} swSpliceSpan;
 
 typedef struct swSpliceChunk {
     struct swSpliceChunk *next; /* in the free list */
@@ -260,8 +255,8 @@ static void chunkRelease(swSpliceRope *r, swSpliceChunk *c) {
     r->free = c;
 }
 
-/* One delta's walk: the read cursor in the old order (span ci, piece pi, offset off in it;
- * read: its offset in the old text) and the new order being built in r->spare (no spans,
+/* One delta's walk: the read cursor in the old order (chunk ci, piece pi, offset off in it;
+ * read: its offset in the old text) and the new order being built in r->spare (no chunks,
  * out: the length of the new text so far; open: the last chunk, when pieces may be
  * appended to it). */
 typedef struct ropeWalk {
@@ -296,7 +291,8 @@ static ROPE_INLINE int appendRun(ropeWalk *w, const swSplicePiece *src, size_t c
         if (c == NULL || c->n == ROPE_FAN) {
             if ((c = chunkNew(w->r)) == NULL) return 0;
             /* room reserved by swSpliceRopeApply */
-            w->r->spare[w->no++] = (swSpliceSpan){c, w->out};
+            w->r->spare[w->no] = c;
+            w->r->spareStart[w->no++] = w->out;
             w->open = c;
         }
         size_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
@@ -313,26 +309,34 @@ static ROPE_INLINE int appendRun(ropeWalk *w, const swSplicePiece *src, size_t c
 }
 
 /* Past the chunks that lie wholly before offset to of the old text (the cursor at the
- * start of span ci, which is one of them): moves them to the new order, their offsets
+ * start of chunk ci, which is one of them): moves them to the new order, their offsets
  * shifted, found by a binary search over the old offsets and copied in one loop. */
 static void moveWhole(ropeWalk *w, size_t to) {
     swSpliceRope *r = w->r;
-    size_t lo = w->ci + 1, hi = r->n; /* the first span starting after to, or n */
+    size_t lo = w->ci + 1, hi = r->n; /* the first chunk starting after to, or n */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->order[mid].start > to) {
+        if (r->start[mid] > to) {
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    size_t end = lo; /* spans ci .. end - 1 start at or before to; the last may not end by it */
-    if ((end < r->n ? r->order[end].start : r->len) > to) end--; /* never below ci + 1 */
-    swSpliceSpan *dst = r->spare + w->no;
-    for (size_t i = w->ci; i < end; i++) {
-        *dst++ = (swSpliceSpan){r->order[i].c, r->order[i].start - w->read + w->out};
+    size_t end = lo; /* chunks ci .. end - 1 start at or before to; the last may not end by it */
+    if ((end < r->n ? r->start[end] : r->len) > to) end--; /* never below ci + 1 */
+    size_t cnt = end - w->ci, shift = w->out - w->read;    /* modulo 2^64: exact sums below */
+    memcpy(r->spare + w->no, r->order + w->ci, cnt * sizeof(*r->spare));
+    size_t *dst = r->spareStart + w->no;
+    const size_t *src = r->start + w->ci;
+    size_t i = 0;
+    for (; i + 4 <= cnt; i += 4) { /* four at a time: long runs when the pieces are many */
+        dst[i] = src[i] + shift;
+        dst[i + 1] = src[i + 1] + shift;
+        dst[i + 2] = src[i + 2] + shift;
+        dst[i + 3] = src[i + 3] + shift;
     }
-    size_t moved = (end < r->n ? r->order[end].start : r->len) - w->read;
+    for (; i < cnt; i++) dst[i] = src[i] + shift;
+    size_t moved = (end < r->n ? r->start[end] : r->len) - w->read;
     w->no += end - w->ci;
     w->ci = end;
     w->read += moved;
@@ -347,7 +351,7 @@ static ROPE_INLINE int walk(ropeWalk *w, size_t k, int copy) {
     size_t to = w->read + k;
     while (w->read < to) {
         if (w->ci >= r->n) return -1;
-        swSpliceChunk *c = r->order[w->ci].c;
+        swSpliceChunk *c = r->order[w->ci];
         if (w->pi == 0 && w->off == 0 && c->bytes <= to - w->read) { /* whole chunks */
             if (!copy) {
                 w->read += c->bytes;
@@ -395,11 +399,21 @@ static ROPE_INLINE int walk(ropeWalk *w, size_t k, int copy) {
     return 1;
 }
 
+/* A chunk order of cap entries: one block, the chunk pointers then their offsets. */
+#define ROPE_ENTRY (sizeof(swSpliceChunk *) + sizeof(size_t))
+
+static int orderAlloc(size_t cap, swSpliceChunk ***order, size_t **start) {
+    if (cap > SIZE_MAX / ROPE_ENTRY) return 0;
+    swSpliceChunk **o = swAlloc(cap * ROPE_ENTRY);
+    if (o == NULL) return 0;
+    *order = o;
+    *start = (size_t *)(o + cap);
+    return 1;
+}
+
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
     memset(r, 0, sizeof(*r));
-    r->order = swAlloc(8 * sizeof(*r->order));
-    r->spare = swAlloc(8 * sizeof(*r->spare));
-    if (r->order == NULL || r->spare == NULL) {
+    if (!orderAlloc(8, &r->order, &r->start) || !orderAlloc(8, &r->spare, &r->spareStart)) {
         swSpliceRopeFree(r);
         return SW_ERR_NOMEM;
     }
@@ -413,7 +427,8 @@ swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
         c->piece[0] = (swSplicePiece){base, len};
         c->n = 1;
         c->bytes = len;
-        r->order[0] = (swSpliceSpan){c, 0};
+        r->order[0] = c;
+        r->start[0] = 0;
         r->n = 1;
     }
     r->len = len;
@@ -441,12 +456,15 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
      * part per splice, with s <= dlen / 3 + 1 splices (3 varints each, bar a truncated
      * last one). */
     size_t need = 3 * r->n + dlen / 3 + 2;
-    if (r->spareCap < need) {
-        if (need > SIZE_MAX / sizeof(*r->spare)) return SW_ERR_NOMEM;
-        void *o = swRealloc(r->spare, need * sizeof(*r->spare));
-        if (o == NULL) return SW_ERR_NOMEM;
+    if (r->spareCap < need) { /* its contents need not be kept */
+        size_t cap = need < SIZE_MAX / 2 / ROPE_ENTRY ? need + need / 2 : need;
+        swSpliceChunk **o;
+        size_t *st;
+        if (!orderAlloc(cap, &o, &st)) return SW_ERR_NOMEM;
+        swFree(r->spare);
         r->spare = o;
-        r->spareCap = need;
+        r->spareStart = st;
+        r->spareCap = cap;
     }
     const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
     ropeWalk w = {r, 0, 0, 0, 0, 0, 0, NULL};
@@ -466,11 +484,13 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
     }
     if (ok == 1) ok = walk(&w, r->len - w.read, 1);
     if (ok != 1) return ok == 0 ? SW_ERR_NOMEM : SW_ERR_CORRUPT;
-    swSpliceSpan *t = r->order;
-    size_t cap = r->orderCap;
+    swSpliceChunk **t = r->order;
+    size_t *ts = r->start, cap = r->orderCap;
     r->order = r->spare;
+    r->start = r->spareStart;
     r->orderCap = r->spareCap;
     r->spare = t;
+    r->spareStart = ts;
     r->spareCap = cap;
     r->n = w.no;
     r->len = w.out;
@@ -497,7 +517,7 @@ size_t swSpliceRopeLen(const swSpliceRope *r) {
 
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
     for (size_t i = 0; i < r->n; i++) {
-        const swSpliceChunk *c = r->order[i].c;
+        const swSpliceChunk *c = r->order[i];
         for (size_t j = 0; j < c->n; j++) {
             memcpy(dst, c->piece[j].p, c->piece[j].len);
             dst += c->piece[j].len;

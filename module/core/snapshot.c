@@ -819,7 +819,7 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
                 st = checksumMismatch(s, err, at[i], number);
                 goto done;
             }
-            above = text;
+            above = text != NULL ? text : ""; /* an empty text may have no buffer */
             aboveLen = (size_t)m->len;
         }
         swBufFree(&cur);

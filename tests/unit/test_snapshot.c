@@ -889,6 +889,17 @@ static void test_empty_deltas(void **state) {
     assert_int_equal(st.chainDeltas, 1);
     swSnapFree(d);
     swSnapFree(s);
+    /* An empty version between two others: the decoder applies the older one's delta to
+     * an empty text. */
+    s = swSnapNew();
+    assert_int_equal(swSnapSave(s, "ab", 2, 1, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapSave(s, "", 0, 2, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapSave(s, "abc", 3, 3, 0, NULL, NULL), SW_OK);
+    d = assertCountersSurviveDecode(s);
+    assert_int_equal(swSnapGet(d, 2)->len, 0);
+    assert_memory_equal(swSnapGet(d, 1)->text, "ab", 3);
+    swSnapFree(d);
+    swSnapFree(s);
 }
 
 /* The head's "repeats no member name" mark: set on request, cleared by every new head and by

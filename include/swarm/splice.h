@@ -21,8 +21,18 @@
  * such as a list that lost its first element, costs one insertion and one deletion instead
  * of a splice per element). Differences it cannot resolve
  * within the window become one splice to the end of the middle, so the delta is always exact
- * (reconstruction never depends on the heuristics), only sometimes larger than needed. Cost:
- * one comparison pass plus a hash window per difference.
+ * (reconstruction never depends on the heuristics), only sometimes larger than needed.
+ *
+ * Changes closer than an anchor end up in one splice ("1,\"messages\":501" for
+ * "0,\"messages\":500"), whose literal holds the bytes between them too. So each splice of
+ * up to 512 bytes a side is then trimmed of bytes common to both ends and split at every
+ * interior common run that outweighs the header of the splice it adds (runs of 4 bytes or
+ * more; 6 when a side has 128 bytes or more, whose varints take 2): greedily left to right,
+ * the nearest such run first, found through a hash of the literal side's 4-byte grams. The
+ * example becomes [delete "1", insert "0"] [gap 14, delete "1", insert "0"]. A split never
+ * makes the delta larger, and every kept run is compared byte for byte; it does give the
+ * rope more, smaller splices to apply. Cost: one comparison pass, a hash window per
+ * difference, and a pass linear in each splice's size.
  *
  * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
  * applies them to a list of pieces (pointers into the base and the literals) cut into

@@ -126,6 +126,108 @@ static void putSplice(swBuf *out, size_t gap, size_t del, const char *lit, size_
     swBufAppend(out, lit, n);
 }
 
+/* ---- Refinement: splitting a splice at its interior common runs ---- */
+
+#define GRAM 4            /* bytes hashed to find a common run inside a splice */
+#define SPLIT_RUN 4       /* a kept run worth the 3-byte header of the splice it adds */
+#define SPLIT_RUN_WIDE 6  /* the same when a side has 128+ bytes (2-byte varints) */
+#define REFINE_MAX 512    /* splices with more bytes on either side go out as found */
+#define REFINE_CHAIN 8    /* candidates looked at per gram of the deleted side */
+#define REFINE_SLOTS 1024 /* hash slots for REFINE_MAX grams: at least twice as many */
+
+static size_t gramSlot(const unsigned char *p, unsigned shift) {
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (size_t)((v * 0x9E3779B1u) >> shift);
+}
+
+/* Emits the splice base[i..a) -> target[j..t) (*kept: where the previous splice's deleted
+ * range ends in base; updated). The anchors resolve differences only where ANCHOR bytes
+ * agree, so a splice often holds a few changes separated by short common runs
+ * ("1,\"messages\":501" for "0,\"messages\":500"). Every literal byte is stored and a splice
+ * header costs about 3, so the splice goes out as several, split at each interior common run
+ * longer than the header it adds: greedily left to right, taking the nearest run (fewest bytes
+ * skipped on both sides) found through a hash of the target side's GRAM-byte grams. Each
+ * split removes more literal bytes than the varints it adds (each byte trimmed off either end
+ * at least as many), so the result is never larger; kept runs are compared byte for byte, so it
+ * stays exact. Cost: linear in the splice (each position of either side is hashed or skipped a
+ * bounded number of times). */
+static void putRefined(swBuf *out, size_t *kept, const char *base, size_t i, size_t a,
+                       const char *target, size_t j, size_t t) {
+    size_t lo = a - i < t - j ? a - i : t - j;
+    size_t pre = firstDiff(base + i, target + j, lo);
+    i += pre;
+    j += pre;
+    lo -= pre;
+    while (lo > 0 && base[a - 1] == target[t - 1]) {
+        a--;
+        t--;
+        lo--;
+    }
+    size_t n = a - i, m = t - j;
+    if (n == 0 && m == 0) return;
+    /* A split adds the run's gap varint (1 byte below 128) and the new splice's del and ins
+     * varints (1 byte each below 128, 2 below 16384): the run must outweigh them. */
+    size_t minRun = n < 128 && m < 128 ? SPLIT_RUN : SPLIT_RUN_WIDE;
+    if (n < minRun || m < minRun || n > REFINE_MAX || m > REFINE_MAX) {
+        putSplice(out, i - *kept, n, target + j, m);
+        *kept = a;
+        return;
+    }
+    const unsigned char *B = (const unsigned char *)base + i;
+    const unsigned char *T = (const unsigned char *)target + j;
+    /* head[s]: the first offset (+1) of T whose gram hashes to s, 0 when none; next[q]: the
+     * following one. Chains run in increasing offset, so the nearest candidate comes first,
+     * and offsets left behind (below y) are dropped from the head for good. */
+    uint16_t head[REFINE_SLOTS], next[REFINE_MAX];
+    unsigned bits = 4;
+    while (((size_t)1 << bits) < 2 * m) bits++;
+    unsigned shift = 32 - bits;
+    memset(head, 0, ((size_t)1 << bits) * sizeof(head[0]));
+    for (size_t q = m - GRAM + 1; q-- > 0;) {
+        size_t s = gramSlot(T + q, shift);
+        next[q] = head[s];
+        head[s] = (uint16_t)(q + 1);
+    }
+    size_t x = 0, y = 0; /* the next splice starts at B + x, T + y */
+    while (x + GRAM <= n && y + GRAM <= m) {
+        size_t best = SIZE_MAX, bx = 0, by = 0, run = 0;
+        for (size_t k = 0; x + k + GRAM <= n && k < best; k++) {
+            size_t p = x + k, s = gramSlot(B + p, shift);
+            while (head[s] != 0 && head[s] - 1u < y) head[s] = next[head[s] - 1];
+            int steps = 0;
+            for (uint16_t e = head[s]; e != 0 && steps < REFINE_CHAIN; e = next[e - 1], steps++) {
+                size_t q = e - 1u;
+                if (k + (q - y) >= best) break;
+                if (memcmp(B + p, T + q, GRAM) != 0) continue;
+                size_t lim = n - p < m - q ? n - p : m - q;
+                size_t r = GRAM + firstDiff((const char *)B + p + GRAM, (const char *)T + q + GRAM,
+                                            lim - GRAM);
+                if (r < minRun) continue;
+                best = k + (q - y);
+                bx = p;
+                by = q;
+                run = r;
+                break;
+            }
+        }
+        if (best == SIZE_MAX) break;
+        /* A chain cut short (repetitive text) can miss where the run really starts. */
+        while (bx > x && by > y && B[bx - 1] == T[by - 1]) {
+            bx--;
+            by--;
+            run++;
+        }
+        putSplice(out, i + x - *kept, bx - x, (const char *)T + y, by - y);
+        *kept = i + bx;
+        x = bx + run;
+        y = by + run;
+    }
+    if (x < n || y < m) {
+        putSplice(out, i + x - *kept, n - x, (const char *)T + y, m - y);
+        *kept = a;
+    }
+}
+
 void swSpliceDiff(const char *base, size_t blen, const char *target, size_t tlen, swBuf *out) {
     size_t min = blen < tlen ? blen : tlen;
     size_t pre = firstDiff(base, target, min);
@@ -144,8 +246,7 @@ void swSpliceDiff(const char *base, size_t blen, const char *target, size_t tlen
             a = bend;
             t = tend;
         }
-        putSplice(out, i - kept, a - i, target + j, t - j);
-        kept = a;
+        putRefined(out, &kept, base, i, a, target, j, t);
         i = a;
         j = t;
     }

@@ -207,6 +207,204 @@ static void test_diff_shifted_list(void **state) {
     swBufFree(&d);
 }
 
+/* ---- Splitting splices at interior common runs ---- */
+
+typedef struct {
+    size_t at, del, ins; /* offset in the base, bytes deleted, bytes inserted */
+    const char *lit;
+} splice;
+
+/* Diffs a into b, checks the delta round-trips, and decodes its splices into sp (at most
+ * cap; the count comes back). */
+static size_t spliceList(const char *a, size_t alen, const char *b, size_t blen, splice *sp,
+                         size_t cap, swBuf *d) {
+    checkDiff(a, alen, b, blen);
+    swSpliceDiff(a, alen, b, blen, d);
+    assert_false(swBufFailed(d));
+    swReader r;
+    size_t n = 0, pos = 0;
+    swReaderInit(&r, d->data, d->len);
+    while (!swReaderAtEnd(&r)) {
+        size_t gap = (size_t)swReadVarint(&r), del = (size_t)swReadVarint(&r);
+        size_t ins = (size_t)swReadVarint(&r);
+        const char *lit = swReadBytes(&r, ins);
+        assert_non_null(lit);
+        if (n < cap) sp[n] = (splice){pos + gap, del, ins, lit};
+        n++;
+        pos += gap + del;
+    }
+    return n;
+}
+
+static void expectSplice(const splice *sp, size_t at, size_t del, const char *lit) {
+    assert_int_equal(sp->at, at);
+    assert_int_equal(sp->del, del);
+    assert_int_equal(sp->ins, strlen(lit));
+    if (sp->ins) assert_memory_equal(sp->lit, lit, sp->ins);
+}
+
+#define DIFF_STR(a, b, sp, d) spliceList(a, strlen(a), b, strlen(b), sp, 8, d)
+
+/* Changes separated by a common run too short to resync on (16 bytes) go out as one splice
+ * each when the run outweighs a splice header (3 bytes, 4+ byte runs), else as one. */
+static void test_diff_split_crafted(void **state) {
+    (void)state;
+    splice sp[8];
+    swBuf d = {0};
+    /* the counter and the count beside it, at the very start and end of the texts */
+    assert_int_equal(DIFF_STR("1,\"messages\":501", "0,\"messages\":500", sp, &d), 2);
+    expectSplice(&sp[0], 0, 1, "0");
+    expectSplice(&sp[1], 15, 1, "0");
+    assert_int_equal(d.len, 8);
+    d.len = 0;
+    /* the same inside a document */
+    assert_int_equal(DIFF_STR("{\"rev\":501,\"messages\":501,\"x\":1}",
+                              "{\"rev\":500,\"messages\":500,\"x\":1}", sp, &d),
+                     2);
+    expectSplice(&sp[0], 9, 1, "0");
+    expectSplice(&sp[1], 24, 1, "0");
+    d.len = 0;
+    /* three changes of different lengths in one record */
+    assert_int_equal(
+        DIFF_STR(
+            "\"t-9\":{\"status\":\"done\",\"owner\":\"agent-5\",\"score\":572,\"attempts\":17}}",
+            "\"t-9\":{\"status\":\"failed\",\"owner\":\"agent-5\",\"score\":101,\"attempts\":16}}",
+            sp, &d),
+        3);
+    expectSplice(&sp[0], 17, 4, "failed");
+    expectSplice(&sp[1], 49, 3, "101");
+    expectSplice(&sp[2], 65, 1, "6");
+    d.len = 0;
+    /* changes 1 byte apart stay one splice */
+    assert_int_equal(DIFF_STR("abcdefgh", "aXcYefgh", sp, &d), 1);
+    expectSplice(&sp[0], 1, 3, "XcY");
+    d.len = 0;
+    /* a run of exactly 4 bytes splits; one of 3 does not */
+    assert_int_equal(DIFF_STR("<Qwxyz!>", "<qwxyz?>", sp, &d), 2);
+    expectSplice(&sp[0], 1, 1, "q");
+    expectSplice(&sp[1], 6, 1, "?");
+    d.len = 0;
+    assert_int_equal(DIFF_STR("<Qwxy!>", "<qwxy?>", sp, &d), 1);
+    expectSplice(&sp[0], 1, 5, "qwxy?");
+    d.len = 0;
+    /* insertions only (empty deletes), and the reverse: deletions only (empty inserts) */
+    assert_int_equal(DIFF_STR("[common]", "[XXXXcommonYYYY]", sp, &d), 2);
+    expectSplice(&sp[0], 1, 0, "XXXX");
+    expectSplice(&sp[1], 7, 0, "YYYY");
+    d.len = 0;
+    assert_int_equal(DIFF_STR("[XXXXcommonYYYY]", "[common]", sp, &d), 2);
+    expectSplice(&sp[0], 1, 4, "");
+    expectSplice(&sp[1], 11, 4, "");
+    d.len = 0;
+    /* UTF-8: splits fall between any two bytes; the delta is exact all the same */
+    assert_int_equal(DIFF_STR("«état: élevé, prix: 5 €»", "«état: élevè, prix: 6 €»", sp, &d), 2);
+    assert_int_equal(sp[0].at, 15); /* the last byte of "é" */
+    assert_int_equal(sp[1].at, 24);
+    d.len = 0;
+    swBufFree(&d);
+}
+
+/* With a side of 128 bytes or more the varints take 2 bytes: a run must be 6 bytes to split
+ * a splice. Past 512 bytes a side (here 600 + 12 + 1), splices go out as the anchors found them. */
+static void test_diff_split_wide(void **state) {
+    (void)state;
+    splice sp[8];
+    swBuf d = {0};
+    char a[1400], b[1400];
+    static const struct {
+        size_t side;
+        const char *run;
+        size_t splices;
+    } cases[] = {{130, "123456", 2},       {130, "12345", 1}, {480, "123456789012", 2},
+                 {600, "123456789012", 1}, {40, "1234", 2},   {40, "123", 1}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        size_t side = cases[c].side, run = strlen(cases[c].run), n = 0;
+        /* distinct letters on each side, so the run is the only common part */
+        a[n] = b[n] = '[';
+        n++;
+        for (size_t k = 0; k < side; k++, n++) {
+            a[n] = (char)('A' + k % 26);
+            b[n] = (char)('a' + k % 26);
+        }
+        memcpy(a + n, cases[c].run, run);
+        memcpy(b + n, cases[c].run, run);
+        n += run;
+        a[n] = '!';
+        b[n] = '?';
+        n++;
+        a[n] = b[n] = ']';
+        n++;
+        size_t got = spliceList(a, n, b, n, sp, 8, &d);
+        if (got != cases[c].splices) {
+            fail_msg("side %zu run %zu: %zu splices, want %zu", side, run, got, cases[c].splices);
+        }
+        if (got == 2) {
+            assert_int_equal(sp[0].at, 1);
+            assert_int_equal(sp[0].del, side);
+            assert_int_equal(sp[1].at, 1 + side + run);
+            assert_int_equal(sp[1].del, 1);
+        }
+        d.len = 0;
+    }
+    swBufFree(&d);
+}
+
+/* A few edits within a hundred bytes or so of each other (so that the anchors see them as
+ * one difference and the split finds common runs inside), both ways: the delta is exact,
+ * no splice starts or ends with a byte that base and target share, and splices are at least
+ * 4 bytes apart. */
+static void test_diff_split_random(void **state) {
+    (void)state;
+    static splice sp[4096];
+    swBuf d = {0};
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t alen = below(3) == 0 ? below(64) : below(3000), blen;
+        char *a = randomText(alen);
+        char *b = malloc(alen + 64 * 16 + 1);
+        if (b == NULL) abort();
+        memcpy(b, a, alen);
+        blen = alen;
+        size_t at = below(alen + 1);
+        int edits = 1 + (int)below(12);
+        for (int e = 0; e < edits; e++) {
+            /* near the previous edit, sometimes at the very start or end */
+            size_t p = at + below(40) < 20 ? 0 : at + below(40) - 20;
+            if (below(8) == 0) p = below(2) ? 0 : blen;
+            if (p > blen) p = blen;
+            size_t del = below(blen - p < 6 ? blen - p + 1 : 6), ins = below(6);
+            memmove(b + p + ins, b + p + del, blen - p - del);
+            for (size_t i = 0; i < ins; i++) {
+                /* letters, or bytes of the text itself (look-alike content) */
+                b[p + i] = below(2) ? (char)('A' + below(26)) : a[below(alen ? alen : 1)];
+                if (alen == 0) b[p + i] = 'x';
+            }
+            blen = blen - del + ins;
+            at = p;
+        }
+        for (int way = 0; way < 2; way++) {
+            const char *x = way ? b : a, *y = way ? a : b;
+            size_t xn = way ? blen : alen, yn = way ? alen : blen;
+            size_t n = spliceList(x, xn, y, yn, sp, 4096, &d);
+            assert_true(n <= 4096);
+            for (size_t k = 0; k < n; k++) {
+                if (k > 0 && sp[k].at < sp[k - 1].at + sp[k - 1].del + 4) {
+                    fail_msg("splices %zu and %zu only %zu bytes apart", k - 1, k,
+                             sp[k].at - sp[k - 1].at - sp[k - 1].del);
+                }
+                if (sp[k].del && sp[k].ins &&
+                    (x[sp[k].at] == sp[k].lit[0] ||
+                     x[sp[k].at + sp[k].del - 1] == sp[k].lit[sp[k].ins - 1])) {
+                    fail_msg("splice %zu starts or ends with a common byte", k);
+                }
+            }
+            d.len = 0;
+        }
+        free(a);
+        free(b);
+    }
+    swBufFree(&d);
+}
+
 static void test_check_refuses_bad_deltas(void **state) {
     (void)state;
     swError err;
@@ -532,6 +730,9 @@ int main(void) {
         cmocka_unit_test(test_diff_repetitive),
         cmocka_unit_test(test_diff_scratch_nomem),
         cmocka_unit_test(test_diff_shifted_list),
+        cmocka_unit_test(test_diff_split_crafted),
+        cmocka_unit_test(test_diff_split_wide),
+        cmocka_unit_test(test_diff_split_random),
         cmocka_unit_test(test_check_refuses_bad_deltas),
         cmocka_unit_test(test_rope_matches_chain),
         cmocka_unit_test(test_rope_nomem),

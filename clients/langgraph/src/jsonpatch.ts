@@ -17,6 +17,7 @@ export type Op =
 
 /** Escapes one member name as a JSON Pointer reference token (RFC 6901). */
 export function pointerToken(name: string): string {
+  if (!name.includes('~') && !name.includes('/')) return name;
   return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

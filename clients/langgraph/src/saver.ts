@@ -47,8 +47,10 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Swarm, rawJSON, type AnyClient } from 'swarm-redis';
-import { diff, pointerToken, type Json } from './jsonpatch.js';
-import { objectMembers } from './jsontext.js';
+import { pointerToken } from './jsonpatch.js';
+import { arrayElements, objectMembers } from './jsontext.js';
+import { PlainJson } from './plainjson.js';
+import { diffText, type Split, type TextOp } from './textdiff.js';
 
 export interface SwarmSaverOptions {
   /** Prefix of every key the saver writes (default `langgraph:`). */
@@ -82,20 +84,39 @@ interface RecText {
   id: string;
   members: Map<string, string>;
   v: Map<string, string>;
-  /** Channel values already parsed (by a diff), by channel. */
-  parsed: Map<string, Json>;
+  /**
+   * Channel values split one level (by a diff), by channel, for the text in `v`: the next
+   * put diffs against them without splitting them again.
+   */
+  splits: Map<string, Split>;
+  /** The checkpoint's channel versions, when known without parsing `k` (a put's own record). */
+  versions?: Record<string, unknown>;
+}
+
+/**
+ * A record as a read gets it: parsed whole when the serializer's fast path reads plain JSON
+ * (`obj`), else split into member texts (`rec`).
+ */
+interface ReadRec {
+  id: string;
+  obj?: Record<string, unknown>;
+  rec?: RecText;
 }
 
 /**
  * A history's index as far as this saver knows it, both ways: the entries it wrote, or the
  * whole index it read. `created` is the history's creation time (SWARM.SNAPSHOT INFO) when
- * the whole index was read (undefined otherwise): a history deleted and written again has
+ * every entry is known to belong to that history (undefined otherwise): the whole index was
+ * read along with it, or the cache was started at a head read or a SAVE that came with it
+ * and only this saver's puts on that head followed. A history deleted and written again has
  * another, so an INFO (O(1)) tells whether the entries still hold.
  */
 class IndexCache {
   readonly byId = new Map<string, number>();
   readonly byVersion = new Map<number, string>();
   created: number | undefined;
+  /** The whole index was read (later entries are looked up one by one). */
+  complete = false;
 
   set(id: string, version: number): void {
     this.byId.set(id, version);
@@ -103,9 +124,25 @@ class IndexCache {
   }
 }
 
+/**
+ * A history's head as this saver last wrote or read it: version 0 when there is none. A head
+ * read by getTuple() keeps the record's text, split into members only when a put needs it.
+ */
 interface Head {
   version: number;
-  rec: RecText | undefined;
+  id?: string;
+  rec?: RecText;
+  text?: string;
+}
+
+/** One pending write as stored: [task id, idx] -> [channel, type, value, task path]. */
+interface WriteRow {
+  taskId: string;
+  idx: number;
+  channel: string;
+  t: string;
+  payload: string;
+  taskPath: string;
 }
 
 /** A serialized value: its serializer type and its JSON text in the document. */
@@ -159,7 +196,21 @@ function parseRecText(text: string): RecText {
     else if (name === 'v') for (const [c, t] of objectMembers(value)) v.set(c, t);
     else members.set(name, value);
   }
-  return { id, members, v, parsed: new Map() };
+  return { id, members, v, splits: new Map() };
+}
+
+/** The head's record, split from its text the first time it is needed. */
+function headRec(head: Head): RecText | undefined {
+  if (head.rec === undefined && head.text !== undefined) head.rec = parseRecText(head.text);
+  return head.rec;
+}
+
+/** The length of recordText(r), without building it. */
+function recordLength(r: RecText): number {
+  let n = 14 + JSON.stringify(r.id).length;
+  for (const [name, text] of r.members) n += 2 + JSON.stringify(name).length + text.length;
+  for (const [c, text] of r.v) n += 2 + JSON.stringify(c).length + text.length;
+  return n - (r.v.size > 0 ? 1 : 0);
 }
 
 function recordText(r: RecText): string {
@@ -212,6 +263,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
    * the id of the record they get, and look the id up again when it differs.
    */
   private readonly indexes = new Map<string, IndexCache>();
+  /** The serializer's fast path for plain JSON (JSON.stringify and JSON.parse). */
+  private readonly plain: PlainJson;
 
   constructor(client: AnyClient | Swarm, options: SwarmSaverOptions = {}) {
     super(options.serde);
@@ -225,6 +278,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     this.keep = options.keep ?? 1_000_000;
     this.maxRetries = options.maxRetries ?? 100;
     this.opCost = options.opCost ?? 0;
+    this.plain = new PlainJson(this.serde);
     if (!Number.isInteger(this.keep) || this.keep < 1 || this.keep > 1_000_000) {
       throw new RangeError('keep must be an integer between 1 and 1000000');
     }
@@ -262,30 +316,41 @@ export class SwarmSaver extends BaseCheckpointSaver {
    * string with its type.
    */
   private async encode(value: unknown, base64 = false): Promise<Enc> {
+    // indexOf first: it is much faster than the regex, and \u escapes are rare.
+    const valid = (text: string) => !text.includes('\\u') || !SURROGATE_ESCAPE.test(text);
+    if (!base64) {
+      const text = await this.plain.dumps(value);
+      if (text !== undefined && valid(text)) return { t: 'json', text };
+    }
     const [t, data] = await this.serde.dumpsTyped(value);
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     if (t === 'json' && !base64) {
       const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
-      // indexOf first: it is much faster than the regex, and \u escapes are rare.
-      if (!text.includes('\\u') || !SURROGATE_ESCAPE.test(text)) return { t, text };
+      if (valid(text)) return { t, text };
     }
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     return { t, text: JSON.stringify(Buffer.from(bytes).toString('base64')), base64: true };
   }
 
-  /** The value stored as `text`: JSON as is when `t` is undefined, else base64 of type `t`. */
-  private async decode(t: string | undefined, text: string): Promise<unknown> {
-    if (t === undefined) return this.serde.loadsTyped('json', text);
-    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(JSON.parse(text) as string, 'base64')));
+  /**
+   * The value stored as `text` (or already parsed, `parsed`): JSON as is when `t` is
+   * undefined, else a base64 string of serializer type `t`.
+   */
+  private async decode(t: string | undefined, text: string | undefined, parsed?: unknown): Promise<unknown> {
+    if (t === undefined) return this.plain.loads(text, parsed);
+    const b64 = parsed === undefined ? (JSON.parse(text!) as string) : (parsed as string);
+    return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(b64, 'base64')));
   }
 
   private async encodeWrite(channel: string, value: unknown, taskPath: string): Promise<string> {
+    const text = await this.plain.dumps(value);
+    if (text !== undefined) return JSON.stringify([channel, 'json', text, taskPath]);
     const [t, data] = await this.serde.dumpsTyped(value);
     const payload = t === 'json' ? new TextDecoder().decode(data) : Buffer.from(data).toString('base64');
     return JSON.stringify([channel, t, payload, taskPath]);
   }
 
   private async decodeWrite(t: string, payload: string): Promise<unknown> {
-    if (t === 'json') return this.serde.loadsTyped('json', payload);
+    if (t === 'json') return this.plain.loads(payload);
     return this.serde.loadsTyped(t, new Uint8Array(Buffer.from(payload, 'base64')));
   }
 
@@ -297,14 +362,37 @@ export class SwarmSaver extends BaseCheckpointSaver {
     if (this.heads.size > CACHE_MAX) this.heads.delete(this.heads.keys().next().value as string);
   }
 
-  /** The head version and its record (GET ... PATH /c WITHVERSION); version 0: no history. */
-  private async readHead(key: string): Promise<Head> {
-    const reply = await this.swarm.call('SWARM.SNAPSHOT', 'GET', key, 'PATH', '/c', 'WITHVERSION');
-    if (!Array.isArray(reply)) return { version: 0, rec: undefined };
+  /**
+   * The head version and its record's text (GET ... PATH /c WITHVERSION; version 0: no
+   * history), with the history's creation time (INFO) in the same round trip.
+   */
+  private async readHead(key: string): Promise<{ head: Head; created: number | undefined }> {
+    const [reply, created] = await Promise.all([
+      this.swarm.call('SWARM.SNAPSHOT', 'GET', key, 'PATH', '/c', 'WITHVERSION'),
+      this.createdAt(key),
+    ]);
+    if (!Array.isArray(reply)) return { head: { version: 0 }, created };
     const [v, text] = reply as [unknown, unknown];
-    const head = { version: Number(v), rec: text === null || text === undefined ? undefined : parseRecText(String(text)) };
-    if (head.version > 0) this.remember(key, head);
-    return head;
+    const head: Head = { version: Number(v) };
+    if (text !== null && text !== undefined) head.text = String(text);
+    return { head, created };
+  }
+
+  /**
+   * What a head read or a SAVE learnt of the history at `key`: its creation time. The
+   * index cache is started for it, or dropped when it belonged to another history or its
+   * entries cannot be told apart.
+   */
+  private noteCreated(key: string, created: number | undefined): void {
+    if (created === undefined) return;
+    const index = this.indexFor(key, false);
+    if (index !== undefined && index.created === created) return;
+    if (index !== undefined && index.created === undefined && index.byId.size === 0) {
+      index.created = created;
+      return;
+    }
+    this.indexes.delete(key);
+    this.indexFor(key, true)!.created = created;
   }
 
   /** The checkpoint id of `version`, or undefined when it is not retained. */
@@ -333,17 +421,19 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   /**
    * The version holding checkpoint `id`, or undefined: from the cached index, else (the
-   * first time a history is read) the whole index in one read, else the one entry.
+   * first time a history is read by id) the whole index in one read, else the one entry.
    */
   private async versionOf(key: string, id: string, cached = true): Promise<number | undefined> {
     const index = this.indexFor(key, false);
     if (cached && index?.byId.has(id)) return index.byId.get(id);
-    if (index === undefined) {
+    if (index === undefined || !index.complete) {
       const [text, created] = await Promise.all([this.swarm.snapshot.getText(key, { path: '/i' }), this.createdAt(key)]);
       if (text === null) return undefined;
+      this.indexes.delete(key);
       const loaded = this.indexFor(key, true)!;
       for (const [k, v] of objectMembers(text)) loaded.set(k, Number(v));
       loaded.created = created;
+      loaded.complete = true;
       return loaded.byId.get(id);
     }
     const v = await this.swarm.snapshot.get<number>(key, { path: `/i/${pointerToken(id)}` });
@@ -354,7 +444,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   /**
    * The id of the checkpoint at `version`: the cached index's answer while the history is the
-   * one that index was read from (an O(1) INFO, no version rebuilt), else the version's own
+   * one that index belongs to (an O(1) INFO, no version rebuilt), else the version's own
    * record.
    */
   private async idAtVersion(key: string, version: number): Promise<string | undefined> {
@@ -378,69 +468,107 @@ export class SwarmSaver extends BaseCheckpointSaver {
     }
   }
 
-  /** The record at `version`, or undefined when that version was evicted. */
-  private async recordAt(key: string, version: number): Promise<RecText | undefined> {
+  /** The text of the record at `version`, or undefined when that version was evicted. */
+  private async recordTextAt(key: string, version: number): Promise<string | undefined> {
     try {
-      const text = await this.swarm.snapshot.getText(key, { version, path: '/c' });
-      return text === null ? undefined : parseRecText(text);
+      return (await this.swarm.snapshot.getText(key, { version, path: '/c' })) ?? undefined;
     } catch (err) {
       if (codeOf(err) === 'NOVERSION') return undefined;
       throw err;
     }
   }
 
-  private async readWrites(
+  /** A record read from the server, for a tuple: parsed whole on the fast path, else split. */
+  private readRec(text: string): ReadRec {
+    if (this.plain.parsesRecords) {
+      const obj = JSON.parse(text) as Record<string, unknown>;
+      return { id: obj['id'] as string, obj };
+    }
+    const rec = parseRecText(text);
+    return { id: rec.id, rec };
+  }
+
+  private readWrites(
     threadId: string,
     ns: string,
     checkpointId: string,
-  ): Promise<Array<{ taskId: string; idx: number; channel: string; t: string; payload: string; taskPath: string }>> {
-    const reply = await this.swarm.call('HGETALL', this.writesKey(threadId, ns, checkpointId));
-    const rows = pairs(reply).map(([field, value]) => {
-      const [taskId, idx] = JSON.parse(field) as [string, number];
-      const [channel, t, payload, taskPath] = JSON.parse(value) as [string, string, string, string];
-      return { taskId, idx, channel, t, payload, taskPath };
-    });
-    rows.sort((a, b) =>
-      compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+  ): Promise<WriteRow[]> {
+    const reply = this.swarm.call('HGETALL', this.writesKey(threadId, ns, checkpointId));
+    const rows = reply.then((r) =>
+      pairs(r)
+        .map(([field, value]) => {
+          const [taskId, idx] = JSON.parse(field) as [string, number];
+          const [channel, t, payload, taskPath] = JSON.parse(value) as [string, string, string, string];
+          return { taskId, idx, channel, t, payload, taskPath };
+        })
+        .sort((a, b) =>
+          compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+        ),
     );
+    // A read that returns early never awaits these: that is not an unhandled rejection.
+    rows.catch(() => undefined);
     return rows;
   }
 
-  private typeOf(rec: RecText, member: 'kt' | 'mt'): string | undefined {
-    const t = rec.members.get(member);
-    return t === undefined ? undefined : (JSON.parse(t) as string);
+  /** The type of a value stored as base64 (`kt`, `mt`, `vt`), from a record as read. */
+  private typeOf(r: ReadRec, member: 'kt' | 'mt' | 'vt'): unknown {
+    if (r.obj !== undefined) return r.obj[member];
+    const t = r.rec!.members.get(member);
+    return t === undefined ? undefined : JSON.parse(t);
   }
 
-  private async metadataOf(rec: RecText): Promise<CheckpointMetadata> {
-    return (await this.decode(this.typeOf(rec, 'mt'), rec.members.get('m') ?? '{}')) as CheckpointMetadata;
+  /** A member of a record as read (`k` or `m`), through the serializer. */
+  private async memberValue(r: ReadRec, name: 'k' | 'm'): Promise<unknown> {
+    const t = this.typeOf(r, name === 'k' ? 'kt' : 'mt') as string | undefined;
+    if (r.obj !== undefined) {
+      const v = r.obj[name];
+      return v === undefined ? this.decode(t, '{}') : this.decode(t, undefined, v);
+    }
+    return this.decode(t, r.rec!.members.get(name) ?? '{}');
+  }
+
+  private async metadataOf(r: ReadRec): Promise<CheckpointMetadata> {
+    return (await this.memberValue(r, 'm')) as CheckpointMetadata;
+  }
+
+  /** Whether the record says its parent is the checkpoint of the version below (`q`). */
+  private static hasQ(r: ReadRec): boolean {
+    return r.obj !== undefined ? r.obj['q'] !== undefined : r.rec!.members.has('q');
   }
 
   /** The parent's id: `p`, or for `q` the checkpoint of the version below (`idBelow`). */
-  private parentOf(rec: RecText, idBelow: string | undefined): string | undefined {
-    if (rec.members.has('q')) return idBelow;
-    const p = rec.members.get('p');
+  private parentOf(r: ReadRec, idBelow: string | undefined): string | undefined {
+    if (SwarmSaver.hasQ(r)) return idBelow;
+    if (r.obj !== undefined) return r.obj['p'] as string | undefined;
+    const p = r.rec!.members.get('p');
     return p === undefined ? undefined : (JSON.parse(p) as string);
   }
 
-  private async toTuple(threadId: string, ns: string, rec: RecText, parentId: string | undefined): Promise<CheckpointTuple> {
-    const vt = rec.members.has('vt') ? (JSON.parse(rec.members.get('vt')!) as Record<string, string>) : {};
+  private async toTuple(
+    threadId: string,
+    ns: string,
+    r: ReadRec,
+    parentId: string | undefined,
+    writesRead: Promise<WriteRow[]>,
+  ): Promise<CheckpointTuple> {
+    const vt = (this.typeOf(r, 'vt') ?? {}) as Record<string, string>;
+    const typeOfChannel = (c: string) => (Object.prototype.hasOwnProperty.call(vt, c) ? vt[c] : undefined);
+    const channels =
+      r.obj !== undefined
+        ? Object.entries((r.obj['v'] ?? {}) as Record<string, unknown>).map(
+            async ([c, v]) => [c, await this.decode(typeOfChannel(c), undefined, v)] as const,
+          )
+        : [...r.rec!.v].map(async ([c, text]) => [c, await this.decode(typeOfChannel(c), text)] as const);
     const [rest, metadata, values, writes] = await Promise.all([
-      this.decode(this.typeOf(rec, 'kt'), rec.members.get('k') ?? '{}') as Promise<
-        Omit<Checkpoint, 'channel_values' | 'id'>
-      >,
-      this.metadataOf(rec),
-      Promise.all(
-        [...rec.v].map(
-          async ([c, text]) =>
-            [c, await this.decode(Object.prototype.hasOwnProperty.call(vt, c) ? vt[c] : undefined, text)] as const,
-        ),
-      ),
-      this.readWrites(threadId, ns, rec.id),
+      this.memberValue(r, 'k') as Promise<Omit<Checkpoint, 'channel_values' | 'id'>>,
+      this.metadataOf(r),
+      Promise.all(channels),
+      writesRead,
     ]);
-    const checkpoint = { ...rest, id: rec.id, channel_values: Object.fromEntries(values) } as Checkpoint;
+    const checkpoint = { ...rest, id: r.id, channel_values: Object.fromEntries(values) } as Checkpoint;
     if (checkpoint.v < 4 && parentId !== undefined) await this.migratePendingSends(checkpoint, threadId, ns, parentId);
     const tuple: CheckpointTuple = {
-      config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: rec.id } },
+      config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: r.id } },
       checkpoint,
       metadata,
       pendingWrites: await Promise.all(
@@ -469,34 +597,57 @@ export class SwarmSaver extends BaseCheckpointSaver {
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
   }
 
+  /**
+   * One round trip when the caches know the history: by id, the record, the INFO that
+   * vouches for the cached parent id and the pending writes; the latest, the head with its
+   * INFO and the writes of the head this saver last saw.
+   */
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.['thread_id'];
     if (threadId === undefined || threadId === null) return undefined;
+    const thread = String(threadId);
     const ns = String(config.configurable?.['checkpoint_ns'] ?? '');
-    const key = this.historyKey(String(threadId), ns);
+    const key = this.historyKey(thread, ns);
     const id = getCheckpointId(config);
-    let rec: RecText | undefined;
-    let parentId: string | undefined;
     if (id) {
-      let r: RecText | undefined;
+      const writes = this.readWrites(thread, ns, id);
+      let r: ReadRec | undefined;
       let prev: string | undefined;
       for (const cached of [true, false]) {
         const version = await this.versionOf(key, id, cached);
         if (version === undefined) return undefined;
         // The parent's id is read along (it is needed whenever the record says `q`).
-        [r, prev] = await Promise.all([this.recordAt(key, version), this.idAtVersion(key, version - 1)]);
+        const [text, below] = await Promise.all([this.recordTextAt(key, version), this.idAtVersion(key, version - 1)]);
+        r = text === undefined ? undefined : this.readRec(text);
+        prev = below;
         if (r?.id === id) break;
       }
       if (r?.id !== id) return undefined;
-      rec = r;
-      parentId = this.parentOf(rec, prev);
-    } else {
-      const head = await this.readHead(key);
-      rec = head.rec;
-      if (rec === undefined) return undefined;
-      parentId = rec.members.has('q') ? await this.idAtVersion(key, head.version - 1) : this.parentOf(rec, undefined);
+      return this.toTuple(thread, ns, r, this.parentOf(r, prev), writes);
     }
-    return this.toTuple(String(threadId), ns, rec, parentId);
+    const cached = this.heads.get(key);
+    const guess = cached?.id;
+    const guessed = guess === undefined ? undefined : this.readWrites(thread, ns, guess);
+    const { head, created } = await this.readHead(key);
+    if (head.version === 0 || head.text === undefined) return undefined;
+    const r = this.readRec(head.text);
+    // A head this saver already holds (split, for its next put) stays as it is.
+    if (cached?.version !== head.version || cached.id !== r.id) this.remember(key, { ...head, id: r.id });
+    this.noteCreated(key, created);
+    // What this read learnt goes into the index (which now belongs to this history): the
+    // next head is usually one version up, and its parent is this one.
+    const index = created === undefined ? undefined : this.indexes.get(key);
+    index?.set(r.id, head.version);
+    let parentId = this.parentOf(r, undefined);
+    if (SwarmSaver.hasQ(r)) {
+      parentId = index?.byVersion.get(head.version - 1);
+      if (parentId === undefined) {
+        parentId = await this.idAt(key, head.version - 1);
+        if (parentId !== undefined) index?.set(parentId, head.version - 1);
+      }
+    }
+    const writes = r.id === guess ? guessed! : this.readWrites(thread, ns, r.id);
+    return this.toTuple(thread, ns, r, parentId, writes);
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -528,9 +679,12 @@ export class SwarmSaver extends BaseCheckpointSaver {
         const batch = 16;
         for (let i = 0; i < ids.length; i += batch) {
           const chunk = ids.slice(i, i + batch);
-          const recs = await Promise.all(chunk.map((id) => this.recordAt(key, index[id]!)));
+          // The records and their pending writes, 16 checkpoints a round trip.
+          const writes = chunk.map((id) => this.readWrites(threadId, ns, id));
+          const texts = await Promise.all(chunk.map((id) => this.recordTextAt(key, index[id]!)));
           for (let j = 0; j < chunk.length; j++) {
-            const rec = recs[j];
+            const text = texts[j];
+            const rec = text === undefined ? undefined : this.readRec(text);
             if (rec === undefined || rec.id !== chunk[j]) continue;
             if (filter && Object.keys(filter).length > 0) {
               const metadata = (await this.metadataOf(rec)) as Record<string, unknown>;
@@ -541,12 +695,12 @@ export class SwarmSaver extends BaseCheckpointSaver {
               limit -= 1;
             }
             let parentId = this.parentOf(rec, undefined);
-            if (rec.members.has('q')) {
+            if (SwarmSaver.hasQ(rec)) {
               const v = index[rec.id]! - 1;
               parentId = idOf.get(v);
               if (parentId === undefined || index[parentId] !== v) parentId = await this.idAt(key, v);
             }
-            yield await this.toTuple(threadId, ns, rec, parentId);
+            yield await this.toTuple(threadId, ns, rec, parentId, writes[j]!);
           }
         }
       }
@@ -557,6 +711,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
 
   /** The channel versions of a record (its `k`), for carrying values over. */
   private async versionsOf(rec: RecText): Promise<Record<string, unknown>> {
+    if (rec.versions !== undefined) return rec.versions;
     const k = rec.members.get('k');
     const kt = rec.members.get('kt');
     if (k === undefined) return {};
@@ -582,7 +737,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const baseTypes = base?.members.has('vt') ? (JSON.parse(base.members.get('vt')!) as Record<string, string>) : {};
     const v = new Map<string, string>();
     const vt: Array<[string, string]> = [];
-    const parsed = new Map<string, Json>();
+    const splits = new Map<string, Split>();
     for (const [c, version] of Object.entries(checkpoint.channel_versions ?? {})) {
       const e = fresh.get(c);
       if (e !== undefined) {
@@ -590,7 +745,8 @@ export class SwarmSaver extends BaseCheckpointSaver {
         if (e.base64) vt.push([c, e.t]);
       } else if (base !== undefined && base.v.has(c) && baseVersions[c] === version) {
         v.set(c, base.v.get(c)!);
-        if (base.parsed.has(c)) parsed.set(c, base.parsed.get(c)!);
+        const split = base.splits.get(c);
+        if (split !== undefined) splits.set(c, split);
         const t = Object.prototype.hasOwnProperty.call(baseTypes, c) ? baseTypes[c] : undefined;
         if (t !== undefined) vt.push([c, t]);
       }
@@ -603,13 +759,15 @@ export class SwarmSaver extends BaseCheckpointSaver {
     members.set('m', m.text);
     if (m.base64) members.set('mt', JSON.stringify(m.t));
     if (vt.length > 0) members.set('vt', JSON.stringify(Object.fromEntries(vt)));
-    return { id: checkpoint.id, members, v, parsed };
+    // The versions are kept for the next put (numbers or strings: a shallow copy is a copy).
+    return { id: checkpoint.id, members, v, splits, versions: { ...checkpoint.channel_versions } };
   }
 
   /**
    * The ops that turn record `from` into `to` inside the document: the members whose text
    * changed; in a large JSON channel value the JSON Patch diff when it costs less than the
-   * value; or `/c` whole when that costs less than all of them.
+   * value; or `/c` whole when that costs less than all of them. Everything is found on the
+   * texts (textdiff.ts); the split of each diffed channel is kept on `to` for the next put.
    */
   private editOps(from: RecText, to: RecText): string[] {
     const OP_COST = this.opCost;
@@ -631,33 +789,34 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const toTypes = to.members.get('vt');
     for (const [c, text] of to.v) {
       const old = from.v.get(c);
-      if (old === text) continue;
+      if (old === text) {
+        const split = from.splits.get(c);
+        if (split !== undefined) to.splits.set(c, split);
+        continue;
+      }
       const path = `/c/v/${pointerToken(c)}`;
       const plainJson = fromTypes === undefined && toTypes === undefined;
       const appended = plainJson && old !== undefined ? appendedText(old, text) : undefined;
       if (appended !== undefined) {
         // An array that only grew (a messages channel): append the new elements, found on
         // the text without parsing either value.
-        for (const e of JSON.parse(`[${appended}]`) as Json[]) {
-          const value = JSON.stringify(e);
+        for (const value of arrayElements(`[${appended}]`)) {
           ops.push(opText('add', `${path}/-`, value));
           cost += OP_COST + value.length;
         }
         continue;
       }
       if (old !== undefined && plainJson && text.length > OP_COST) {
-        const a = from.parsed.get(c) ?? (JSON.parse(old) as Json);
-        const b = to.parsed.get(c) ?? (JSON.parse(text) as Json);
-        to.parsed.set(c, b);
-        const sub = diff(a, b, path, [], OP_COST);
+        const sub: TextOp[] = [];
+        const split = diffText(old, text, path, sub, OP_COST, from.splits.get(c));
+        if (split !== undefined) to.splits.set(c, split);
         let subCost = 0;
         const subOps = sub.map((o) => {
-          const value = 'value' in o ? JSON.stringify(o.value) : undefined;
-          subCost += OP_COST + (value?.length ?? 0);
-          return opText(o.op, o.path, value);
+          subCost += OP_COST + (o.value?.length ?? 0);
+          return opText(o.op, o.path, o.value);
         });
         if (subCost < OP_COST + text.length) {
-          ops.push(...subOps);
+          for (const o of subOps) ops.push(o);
           cost += subCost;
           continue;
         }
@@ -670,8 +829,7 @@ export class SwarmSaver extends BaseCheckpointSaver {
         cost += OP_COST;
       }
     }
-    const whole = recordText(to);
-    if (cost > OP_COST + whole.length) return [opText('replace', '/c', whole)];
+    if (cost > OP_COST + recordLength(to)) return [opText('replace', '/c', recordText(to))];
     return ops;
   }
 
@@ -701,32 +859,45 @@ export class SwarmSaver extends BaseCheckpointSaver {
     const indexOp = (version: number) => opText('add', `/i/${pointerToken(checkpoint.id)}`, String(version));
 
     for (let attempt = 0; ; attempt++) {
-      const head = this.heads.get(key) ?? (await this.readHead(key));
-      let base = head.rec;
-      if (parentId !== undefined && head.rec?.id !== parentId) {
-        const pv = await this.versionOf(key, parentId);
-        const parent = pv === undefined ? undefined : await this.recordAt(key, pv);
-        if (parent !== undefined) base = parent;
+      let head = this.heads.get(key);
+      let learnt = false;
+      if (head === undefined) {
+        const read = await this.readHead(key);
+        head = read.head;
+        this.noteCreated(key, read.created);
+        learnt = read.created !== undefined;
       }
-      const previous = parentId !== undefined && head.rec !== undefined && head.rec.id === parentId;
+      const headRecord = headRec(head);
+      if (learnt && headRecord !== undefined) this.indexes.get(key)?.set(headRecord.id, head.version);
+      let base = headRecord;
+      if (parentId !== undefined && headRecord?.id !== parentId) {
+        const pv = await this.versionOf(key, parentId);
+        const text = pv === undefined ? undefined : await this.recordTextAt(key, pv);
+        if (text !== undefined) base = parseRecText(text);
+      }
+      const previous = parentId !== undefined && headRecord !== undefined && headRecord.id === parentId;
       const rec = await this.record(checkpoint, { id: parentId, previous }, k, m, fresh, base);
       try {
         let version: number;
-        if (head.version === 0 || head.rec === undefined) {
-          await Promise.all([
-            this.swarm.call('SADD', this.threadsKey, threadId),
-            this.swarm.call('SADD', this.nsKey(threadId), ns),
-          ]);
+        if (head.version === 0 || headRecord === undefined) {
           if (previous) rec.members.delete('q');
           if (parentId !== undefined) rec.members.set('p', JSON.stringify(parentId));
           const doc = `{"c":${recordText(rec)},"i":{${JSON.stringify(checkpoint.id)}:${head.version + 1}}}`;
-          version = await this.swarm.snapshot.save(key, rawJSON(doc), { ifVersion: head.version, keep: this.keep });
+          // The sets, the SAVE and the INFO that dates the new history: one round trip.
+          const [, , saved, created] = await Promise.all([
+            this.swarm.call('SADD', this.threadsKey, threadId),
+            this.swarm.call('SADD', this.nsKey(threadId), ns),
+            this.swarm.snapshot.save(key, rawJSON(doc), { ifVersion: head.version, keep: this.keep }),
+            this.createdAt(key),
+          ]);
+          version = saved;
+          this.noteCreated(key, created);
         } else {
-          const ops = [opText('test', '/c/id', JSON.stringify(head.rec.id)), ...this.editOps(head.rec, rec)];
+          const ops = [opText('test', '/c/id', JSON.stringify(headRecord.id)), ...this.editOps(headRecord, rec)];
           ops.push(indexOp(head.version + 1));
           version = (await this.swarm.snapshot.edit(key, rawJSON(`[${ops.join(',')}]`), { ifVersion: head.version })).version;
         }
-        this.remember(key, { version, rec });
+        this.remember(key, { version, id: checkpoint.id, rec });
         this.indexFor(key, true)!.set(checkpoint.id, version);
         break;
       } catch (err) {

@@ -26,6 +26,34 @@ function checkpoint(values: Record<string, unknown>, versions: Record<string, nu
   return { ...emptyCheckpoint(), id: uuid6(-3), channel_values: values, channel_versions: versions };
 }
 
+/**
+ * A transport that logs every command with how many replies had come back when it was
+ * sent: commands sent with the same count went out before any of their replies, in one
+ * round trip.
+ */
+function spyOn(client: unknown): { transport: Transport; log: Array<{ args: string[]; after: number }>; reset(): void } {
+  const inner = toTransport(client as never);
+  const log: Array<{ args: string[]; after: number }> = [];
+  let replies = 0;
+  const transport: Transport = {
+    kind: inner.kind,
+    call: (args) => {
+      log.push({ args: [...args], after: replies });
+      return inner.call(args).finally(() => replies++);
+    },
+    duplicate: () => inner.duplicate(),
+    subscribe: (c, l) => inner.subscribe(c, l),
+    unsubscribe: (c) => inner.unsubscribe(c),
+    close: () => inner.close(),
+  };
+  return { transport, log, reset: () => void log.splice(0) };
+}
+
+/** How many round trips the logged commands took (distinct reply counts at sending). */
+function roundTrips(log: Array<{ after: number }>): number {
+  return new Set(log.map((l) => l.after)).size;
+}
+
 async function keysOf(sw: Swarm, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let cursor = '0';
@@ -361,6 +389,174 @@ for (const kind of CLIENTS) {
       expect(t2?.checkpoint).toEqual(cp2);
       expect(t2?.pendingWrites).toEqual([['task', 'a', 'w']]);
       expect(seen.length).toBeGreaterThanOrEqual(4);
+    });
+
+    test('one round trip per put and per getTuple once the caches know the thread', async () => {
+      const spy = spyOn(opened.client);
+      const saver = new SwarmSaver(spy.transport, { prefix });
+      let config: RunnableConfig = { configurable: { thread_id: 'rt', checkpoint_ns: '' } };
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        spy.reset();
+        const cp = checkpoint({ n: i, messages: Array.from({ length: i + 1 }, (_, j) => `m${j}`) }, { n: i + 1, messages: i + 1 });
+        config = await saver.put(config, cp, meta(i), { n: i + 1, messages: i + 1 });
+        ids.push(cp.id);
+        // The first put reads the (missing) head, then sends the sets, the SAVE and an INFO
+        // together; every later one is a single EDIT.
+        if (i === 0) expect(roundTrips(spy.log)).toBe(2);
+        else expect(spy.log.map((l) => l.args[1])).toEqual(['EDIT']);
+      }
+      await saver.putWrites(config, [['n', 9]], 'task');
+      for (const [i, id] of ids.entries()) {
+        spy.reset();
+        const t = await saver.getTuple({ configurable: { thread_id: 'rt', checkpoint_ns: '', checkpoint_id: id } });
+        expect(t?.checkpoint.channel_values['n']).toBe(i);
+        expect(t?.parentConfig?.configurable?.['checkpoint_id']).toBe(i === 0 ? undefined : ids[i - 1]);
+        expect(t?.pendingWrites).toEqual(i === 3 ? [['task', 'n', 9]] : []);
+        // The record, the INFO vouching for the cached parent id, the writes: one round trip.
+        expect(roundTrips(spy.log)).toBe(1);
+        expect(spy.log.map((l) => l.args[0]).sort()).toEqual(i === 0 ? ['HGETALL', 'SWARM.SNAPSHOT'] : ['HGETALL', 'SWARM.SNAPSHOT', 'SWARM.SNAPSHOT']);
+      }
+      spy.reset();
+      const latest = await saver.getTuple({ configurable: { thread_id: 'rt', checkpoint_ns: '' } });
+      expect(latest?.checkpoint.id).toBe(ids[3]);
+      expect(latest?.parentConfig?.configurable?.['checkpoint_id']).toBe(ids[2]);
+      expect(latest?.pendingWrites).toEqual([['task', 'n', 9]]);
+      expect(roundTrips(spy.log)).toBe(1);
+      // The parent's id came from the cached index: no older version was rebuilt.
+      expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
+    });
+
+    test('a reader polling the latest checkpoint learns the parents from the heads it read', async () => {
+      const writer = new SwarmSaver(opened.client as never, { prefix });
+      const spy = spyOn(opened.client);
+      const reader = new SwarmSaver(spy.transport, { prefix });
+      let config: RunnableConfig = { configurable: { thread_id: 'poll', checkpoint_ns: '' } };
+      let ids: string[] = [];
+      const put = async (i: number) => {
+        const cp = checkpoint({ n: i }, { n: i + 1 });
+        config = await writer.put(config, cp, meta(i), { n: i + 1 });
+        ids.push(cp.id);
+      };
+      const latest = async () => (await reader.getTuple({ configurable: { thread_id: 'poll', checkpoint_ns: '' } }))!;
+      const parentOf = (t: Awaited<ReturnType<typeof latest>>) => t.parentConfig?.configurable?.['checkpoint_id'];
+      for (let i = 0; i < 3; i++) await put(i);
+      let t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[2], ids[1]]);
+      // The same head again: one round trip, nothing rebuilt.
+      spy.reset();
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[2], ids[1]]);
+      expect(roundTrips(spy.log)).toBe(1);
+      expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
+      // The head moved on: its writes are read after it, and its parent is the head read before.
+      await put(3);
+      spy.reset();
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[3], ids[2]]);
+      expect(roundTrips(spy.log)).toBe(2);
+      expect(spy.log.some((l) => l.args.includes('VERSION'))).toBe(false);
+      // Deleted and written again by the writer: what the reader learnt is dropped.
+      await writer.deleteThread('poll');
+      config = { configurable: { thread_id: 'poll', checkpoint_ns: '' } };
+      ids = [];
+      for (let i = 0; i < 4; i++) await put(i + 10);
+      t = await latest();
+      expect([t.checkpoint.id, parentOf(t)]).toEqual([ids[3], ids[2]]);
+      expect(t.checkpoint.channel_values).toEqual({ n: 13 });
+      const old = await reader.getTuple({ configurable: { thread_id: 'poll', checkpoint_ns: '', checkpoint_id: ids[1] } });
+      expect(parentOf(old!)).toBe(ids[0]);
+    });
+
+    test('a saver with a cold cache reads the head once and still appends; a head read by getTuple feeds the next put', async () => {
+      const first = new SwarmSaver(opened.client as never, { prefix });
+      const messages = (n: number) => Array.from({ length: n }, (_, j) => ({ id: `msg-${j}`, text: `message ${j} `.repeat(20) }));
+      const big = Object.fromEntries(Array.from({ length: 50 }, (_, j) => [`f${j}`, { status: 'idle', n: j }]));
+      let config: RunnableConfig = { configurable: { thread_id: 'cold', checkpoint_ns: '' } };
+      const put = async (saver: SwarmSaver, i: number) => {
+        const cp = checkpoint({ messages: messages(i + 1), fields: { ...big, f7: { status: `s${i}`, n: 7 } } }, { messages: i + 1, fields: i + 1 });
+        config = await saver.put(config, cp, meta(i), { messages: i + 1, fields: i + 1 });
+        return cp;
+      };
+      for (let i = 0; i < 3; i++) await put(first, i);
+
+      // After a restart: a new saver, nothing cached.
+      const spy = spyOn(opened.client);
+      const restarted = new SwarmSaver(spy.transport, { prefix });
+      const cp3 = await put(restarted, 3);
+      expect(roundTrips(spy.log)).toBe(2);
+      const edit = spy.log.find((l) => l.args[1] === 'EDIT')!.args[3]!;
+      expect(edit).toContain('{"op":"add","path":"/c/v/messages/-","value":{"id":"msg-3"');
+      expect(edit).toContain('"path":"/c/v/fields/f7/status"');
+      expect(edit.length).toBeLessThan(1000);
+
+      // Another new saver reads the latest (getTuple), then puts from it: the head it read
+      // serves the put, which needs no read of its own.
+      spy.reset();
+      const reader = new SwarmSaver(spy.transport, { prefix });
+      const latest = await reader.getTuple({ configurable: { thread_id: 'cold', checkpoint_ns: '' } });
+      expect(latest?.checkpoint.id).toBe(cp3.id);
+      expect(latest?.checkpoint.channel_values['messages']).toEqual(messages(4));
+      spy.reset();
+      config = latest!.config;
+      const cp4 = await put(reader, 4);
+      expect(spy.log.map((l) => l.args[1])).toEqual(['EDIT']);
+      expect(spy.log[0]!.args[3]).toContain('{"op":"add","path":"/c/v/messages/-","value":{"id":"msg-4"');
+      for (const [saver, cp] of [[first, cp4], [restarted, cp3]] as const) {
+        const t = await saver.getTuple({ configurable: { thread_id: 'cold', checkpoint_ns: '', checkpoint_id: cp.id } });
+        expect(t?.checkpoint.channel_values).toEqual(cp.channel_values);
+      }
+    });
+
+    test('two savers taking turns on one thread read a stale head again and carry the right values over', async () => {
+      const a = new SwarmSaver(opened.client as never, { prefix });
+      const b = new SwarmSaver(opened.client as never, { prefix });
+      let config: RunnableConfig = { configurable: { thread_id: 'turns', checkpoint_ns: '' } };
+      const written: Checkpoint[] = [];
+      for (let i = 0; i < 8; i++) {
+        const saver = i % 3 === 0 ? a : b;
+        // `keep` changes only every other step: its value is carried over from the parent.
+        const versions = { step: i + 1, keep: Math.floor(i / 2) + 1, log: i + 1 };
+        const values = { step: i, keep: `k${Math.floor(i / 2)}`, log: Array.from({ length: i + 1 }, (_, j) => j) };
+        const cp = checkpoint(values, versions);
+        const changed = i % 2 === 0 ? versions : { step: i + 1, log: i + 1 };
+        config = await saver.put(config, cp, meta(i), changed);
+        written.push(cp);
+      }
+      expect((await sw.snapshot.info(a.historyKey('turns', ''))).head).toBe(8);
+      for (const [i, cp] of written.entries()) {
+        for (const saver of [a, b]) {
+          const t = await saver.getTuple({ configurable: { thread_id: 'turns', checkpoint_ns: '', checkpoint_id: cp.id } });
+          expect(t?.checkpoint.channel_values).toEqual(cp.channel_values);
+          expect(t?.parentConfig?.configurable?.['checkpoint_id']).toBe(i === 0 ? undefined : written[i - 1]!.id);
+        }
+      }
+    });
+
+    test('LangChain messages go through the serializer, are appended to, and read back as messages', async () => {
+      const { AIMessage, HumanMessage } = await import('@langchain/core/messages');
+      const spy = spyOn(opened.client);
+      const saver = new SwarmSaver(spy.transport, { prefix });
+      let config: RunnableConfig = { configurable: { thread_id: 'lc' } };
+      const history = [new HumanMessage('hello'), new AIMessage('hi there'), new HumanMessage({ content: 'again', id: 'h2' })];
+      const ids: string[] = [];
+      for (let i = 1; i <= history.length; i++) {
+        spy.reset();
+        const cp = checkpoint({ messages: history.slice(0, i), plain: { n: i } }, { messages: i, plain: i });
+        config = await saver.put(config, cp, meta(i), { messages: i, plain: i });
+        ids.push(cp.id);
+        if (i > 1) expect(spy.log.find((l) => l.args[1] === 'EDIT')!.args[3]).toContain('"path":"/c/v/messages/-"');
+      }
+      for (const [i, id] of ids.entries()) {
+        const t = await new SwarmSaver(opened.client as never, { prefix }).getTuple({ configurable: { thread_id: 'lc', checkpoint_id: id } });
+        const read = t?.checkpoint.channel_values['messages'] as unknown[];
+        expect(read).toHaveLength(i + 1);
+        for (const [j, m] of read.entries()) {
+          expect(m).toBeInstanceOf(history[j]!.constructor);
+          expect((m as { content: unknown }).content).toBe(history[j]!.content);
+        }
+        expect(t?.checkpoint.channel_values['plain']).toEqual({ n: i + 1 });
+      }
     });
 
     test('putWrites keeps the first regular write of a task and replaces special ones', async () => {

@@ -47,7 +47,7 @@
  * no checkpoint at all. Delta bytes cost a read nothing (literals are not copied until the
  * final write), so they do not count. */
 #define CHAIN_DELTAS 1024
-#define CHAIN_SPLICES 16384
+#define CHAIN_SPLICES 32768
 #define CHAIN_SPAN 64
 /* 24 bytes a version. A version's place in the arena is not stored: versions lie there in
  * order, so it is the sum of the slens around it (offsetOf). Whether it is stored whole is

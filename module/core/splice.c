@@ -409,6 +409,23 @@ static ROPE_INLINE int appendRun(ropeWalk *w, const swSplicePiece *src, size_t c
     return 1;
 }
 
+/* appendRun for one piece (a literal, or part of a piece cut by a splice). */
+static ROPE_INLINE int appendOne(ropeWalk *w, const char *p, size_t len) {
+    swSpliceChunk *c = w->open;
+    if (c != NULL && c->n > 0 &&
+        (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)p) {
+        c->piece[c->n - 1].len += len;
+    } else if (c != NULL && c->n < ROPE_FAN) {
+        c->piece[c->n++] = (swSplicePiece){p, len};
+    } else {
+        swSplicePiece one = {p, len};
+        return appendRun(w, &one, 1, len);
+    }
+    c->bytes += len;
+    w->out += len;
+    return 1;
+}
+
 /* Past the chunks that lie wholly before offset to of the old text (the cursor at the
  * start of chunk ci, which is one of them): moves them to the new order, their offsets
  * shifted, found by a binary search over the old offsets and copied in one loop. */
@@ -481,10 +498,7 @@ static ROPE_INLINE int walk(ropeWalk *w, size_t k, int copy) {
         } else { /* part of one piece */
             swSplicePiece pc = c->piece[j];
             size_t take = pc.len - w->off < left ? pc.len - w->off : left;
-            if (copy) {
-                swSplicePiece part = {pc.p + w->off, take};
-                if (!appendRun(w, &part, 1, take)) return 0;
-            }
+            if (copy && !appendOne(w, pc.p + w->off, take)) return 0;
             w->read += take;
             w->off += take;
             if (w->off < pc.len) continue;
@@ -577,10 +591,7 @@ swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
         }
         ok = walk(&w, gap, 1);
         if (ok == 1) ok = walk(&w, del, 0);
-        if (ok == 1 && n > 0) {
-            swSplicePiece lit = {(const char *)p, n};
-            ok = appendRun(&w, &lit, 1, n);
-        }
+        if (ok == 1 && n > 0) ok = appendOne(&w, (const char *)p, n);
         p += n;
     }
     if (ok == 1) ok = walk(&w, r->len - w.read, 1);

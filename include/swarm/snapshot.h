@@ -14,7 +14,7 @@
  * Deep history at small cost: the head is stored whole; every older version is stored as a
  * reverse delta from the version above it (splice.h: the byte ranges that differ), or whole
  * (a checkpoint) when the chain of deltas down from the newest whole version would otherwise
- * hold more than 1,024 non-empty deltas or more than max(16,384, length / 64) splices. A
+ * hold more than 1,024 non-empty deltas or more than max(32,768, length / 64) splices. A
  * one-member edit of an 88 KB document costs a few dozen bytes of history, and 1,000 small
  * edits need no checkpoint. Reading the head reconstructs nothing; reading an older version
  * applies at most that chain, through a rope (no copy per delta), and one final copy.

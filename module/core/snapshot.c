@@ -44,11 +44,13 @@
  * those limits a read applies at most 32,768 splices for documents up to 2 MB: under a
  * millisecond for the ~20 splices a step of a LangGraph thread makes, about 8 ms at worst,
  * when every splice lands in a different place and the pieces multiply; a 1,000-version
- * history of such steps, of a 20 KB or a 200 KB state, needs no checkpoint at all. Delta bytes cost a read nothing (literals are not copied until the
- * final write), so they do not count. */
+ * history of such steps, of a 20 KB or a 200 KB state, needs no checkpoint at all. Delta
+ * bytes cost a read nothing (literals are not copied until the final write), so they do not
+ * count. */
 #define CHAIN_DELTAS 1024
 #define CHAIN_SPLICES 32768
 #define CHAIN_SPAN 64
+
 /* 24 bytes a version. A version's place in the arena is not stored: versions lie there in
  * order, so it is the sum of the slens around it (offsetOf). Whether it is stored whole is
  * not stored either: a whole version takes len + 1 bytes, a delta at most len (a longer one

@@ -36,9 +36,9 @@
  *
  * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
  * applies them to a list of pieces (pointers into the base and the literals) cut into
- * chunks of 16 instead: a delta of s splices costs one pass over the chunks, moving the
- * untouched ones whole, plus O(16 s) for the pieces its splices touch, and the chain one
- * final copy. */
+ * chunks of 16 instead: a delta of s splices costs a binary search and one rebuilt chunk per
+ * splice, O(s (log chunks + 16)), plus a copy of the list of chunks (the untouched ones move
+ * whole), and the chain one final copy of the text. */
 #ifndef SWARM_SPLICE_H
 #define SWARM_SPLICE_H
 

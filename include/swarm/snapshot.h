@@ -13,10 +13,11 @@
  *
  * Deep history at small cost: the head is stored whole; every older version is stored as a
  * reverse delta from the version above it (splice.h: the byte ranges that differ), or whole
- * (a checkpoint) when the deltas between the head and the newest checkpoint would otherwise
- * outweigh two documents. A one-member edit of an 88 KB document costs a few dozen bytes of
- * history. Reading the head reconstructs nothing; reading an older version applies at most
- * about two documents' worth of delta bytes, through a rope (no copy per delta).
+ * (a checkpoint) when the chain of deltas down from the newest whole version would otherwise
+ * hold more than 1,024 non-empty deltas or more than max(32,768, length / 64) splices. A
+ * one-member edit of an 88 KB document costs a few dozen bytes of history, and 1,000 small
+ * edits need no checkpoint. Reading the head reconstructs nothing; reading an older version
+ * applies at most that chain, through a rope (no copy per delta), and one final copy.
  *
  * The history stores bytes; it does not look at them. Callers validate documents first.
  * Saving costs one copy and one hash of the document, plus one comparison pass against the
@@ -141,7 +142,9 @@ typedef struct swSnapStorage {
     size_t deltas, deltaBytes;           /* reverse deltas and their encoded bytes */
     size_t checkpoints, checkpointBytes; /* versions stored whole (NUL included) */
     size_t chainBytes;                   /* delta bytes between the head and the newest
-                                          * checkpoint: the reconstruction work bound */
+                                          * checkpoint */
+    size_t chainDeltas, chainSplices;    /* non-empty deltas and splices in that chain:
+                                          * the reconstruction work bound */
 } swSnapStorage;
 
 void swSnapGetStorage(const swSnap *s, swSnapStorage *st);

@@ -35,8 +35,10 @@
  * difference, and a pass linear in each splice's size.
  *
  * Applying a chain of k deltas one after the other costs k copies of the text; swSpliceRope
- * applies them to a balanced tree of pieces (a treap keyed by offset) instead, so k deltas
- * of s splices cost O(k s log(k s)) plus one final copy. */
+ * applies them to a list of pieces (pointers into the base and the literals) cut into
+ * chunks of 16 instead: a delta of s splices costs a binary search and one rebuilt chunk per
+ * splice, O(s (log chunks + 16)), plus a copy of the list of chunks (the untouched ones move
+ * whole), and the chain one final copy of the text. */
 #ifndef SWARM_SPLICE_H
 #define SWARM_SPLICE_H
 
@@ -60,23 +62,33 @@ swStatus swSpliceCheck(const char *d, size_t dlen, size_t blen, size_t *tlen, sw
 void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, swBuf *out);
 
 /* A text being rewritten by a chain of deltas: pieces of stable buffers (the base and the
- * deltas' literals, which must outlive the rope), in a treap. Plain data: zero it or use
- * swSpliceRopeInit, free with swSpliceRopeFree. */
+ * deltas' literals, which must outlive the rope), in chunks of up to 16 pieces. Plain
+ * data: zero it or use swSpliceRopeInit, free with swSpliceRopeFree. */
 typedef struct swSpliceRope {
-    struct swSpliceNode *node; /* node 0 is unused: index 0 means "none" */
-    size_t nodes, cap;
-    uint32_t root;
-    uint64_t seed;
+    struct swSpliceChunk **order; /* chunks in text order (one block with start) */
+    size_t *start;                /* the offset of each one's first byte */
+    struct swSpliceChunk **spare; /* the next order, while a delta is applied */
+    size_t *spareStart;
+    size_t n, orderCap, spareCap;
+    struct swSpliceChunk *free; /* free chunks */
+    void **slab;                /* the blocks chunks come from */
+    size_t slabs, slabCap;
+    size_t len; /* bytes of the text */
 } swSpliceRope;
 
 /* Starts a rope holding base[0..len). SW_OK or SW_ERR_NOMEM (then nothing to free). */
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len);
 
 /* Applies the checked delta d (for a base of the rope's current length) to the rope.
- * SW_OK or SW_ERR_NOMEM (the rope is then unusable: free it). */
+ * SW_OK; SW_ERR_NOMEM or SW_ERR_CORRUPT (a delta for a longer base): the rope is then
+ * unusable, free it. */
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen);
 
 size_t swSpliceRopeLen(const swSpliceRope *r);
+
+/* The number of splices in the checked delta d: with the number of deltas, what applying a
+ * chain through a rope costs. */
+size_t swSpliceCount(const char *d, size_t dlen);
 
 /* Copies the rope's text to dst (swSpliceRopeLen bytes). */
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst);

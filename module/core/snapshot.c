@@ -11,11 +11,11 @@
  *     stored in the arena, in version order, either full (its text and a NUL) or as a reverse
  *     delta (splice.h) that turns the next newer version into it. Deltas only point to newer
  *     versions, so evicting the oldest never breaks a chain;
- *   - sinceFull is the sum of the delta bytes between the head and the newest full version
- *     below it (lastFull, 0 when none): when saving would push it past CHAIN_DOCS times the
- *     length of the version being stored, that version is stored full instead (a
- *     checkpoint). Reading any version therefore applies at most about two documents' worth
- *     of delta bytes;
+ *   - sinceFull, chainDeltas and chainSplices count the delta bytes, the non-empty deltas and
+ *     their splices between the head and the newest full version below it (lastFull, 0
+ *     when none): when saving would push the deltas or splices past the chain limits (see
+ *     CHAIN_DELTAS), the version being stored is stored full instead (a checkpoint). Reading
+ *     any version therefore applies at most that many deltas and splices;
  *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
  *     compacting the arena moves no meta;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
@@ -36,20 +36,33 @@
 #define KIND_FULL 0
 #define KIND_DELTA 1
 
-/* A version is stored whole once the deltas between the head and the newest whole version
- * would outweigh this many documents: the bound on what reading an old version applies. Two,
- * not one, halves the whole copies of a history of small edits (they cost as much as the
- * deltas in a 1,000-version LangGraph thread) for twice the rebuild work. */
-#define CHAIN_DOCS 2
+/* A version is stored whole (a checkpoint) when the chain of deltas between it and the
+ * newest whole version above it (the head, or a checkpoint) would otherwise hold more than
+ * CHAIN_DELTAS non-empty deltas or more than max(CHAIN_SPLICES, its length / CHAIN_SPAN)
+ * splices: what reading the oldest version of the chain applies through the rope, whose cost
+ * is one pass over its chunks per delta plus a few dozen pieces per splice (splice.h). With
+ * those limits a read applies at most 32,768 splices for documents up to 2 MB: under a
+ * millisecond for the ~20 splices a step of a LangGraph thread makes, about 8 ms at worst,
+ * when every splice lands in a different place and the pieces multiply; a 1,000-version
+ * history of such steps, of a 20 KB or a 200 KB state, needs no checkpoint at all. Delta
+ * bytes cost a read nothing (literals are not copied until the final write), so they do not
+ * count. */
+#define CHAIN_DELTAS 1024
+#define CHAIN_SPLICES 32768
+#define CHAIN_SPAN 64
 
+/* 24 bytes a version. A version's place in the arena is not stored: versions lie there in
+ * order, so it is the sum of the slens around it (offsetOf). Whether it is stored whole is
+ * not stored either: a whole version takes len + 1 bytes, a delta at most len (a longer one
+ * is stored whole instead, by commit and by the decoder), so slen says it (isFull). */
 typedef struct snapMeta {
     int64_t ts;
     uint64_t checksum;
-    uint64_t len;
-    uint64_t off;  /* logical arena offset of the stored bytes (not for the head) */
-    uint32_t slen; /* stored bytes: a delta, or len + 1 for a full version */
-    uint32_t full;
+    uint32_t len;  /* at most SNAP_LEN_MAX */
+    uint32_t slen; /* stored bytes: a delta, or len + 1 for a full version; 0 for the head */
 } snapMeta;
+
+#define SNAP_LEN_MAX (UINT32_MAX - 1) /* so that a whole version's len + 1 fits a slen */
 
 typedef struct snapView {
     swSnapVersion v; /* v.version 0: empty */
@@ -71,7 +84,11 @@ struct swSnap {
     char *arena;
     size_t acap, astart, aend;
     uint64_t abase;
-    size_t sinceFull;
+    uint64_t offVersion, offAt; /* a version below the head and its logical arena offset, as
+                                 * offsetOf last found them (valid while it is retained) */
+    size_t sinceFull;           /* delta bytes in the chain below the head */
+    size_t chainDeltas;         /* non-empty deltas in it */
+    size_t chainSplices;        /* splices in them */
     uint64_t lastFull;
     snapView view[2];
     unsigned viewNext;
@@ -91,10 +108,40 @@ static snapMeta *metaOf(const swSnap *s, uint64_t v) {
     return slotAt(s, (size_t)(v - (s->head - s->count + 1)));
 }
 
-static const char *storedAt(const swSnap *s, const snapMeta *m) {
+static int isFull(const snapMeta *m) {
+    return m->slen == (uint64_t)m->len + 1;
+}
+
+/* The logical arena offset (arena index + abase) of the stored bytes of retained version v,
+ * or for the head the end of the arena: a walk over the slens from the nearest of the
+ * oldest version, the head and the version last looked up. */
+static uint64_t offsetOf(const swSnap *cs, uint64_t v) {
+    swSnap *s = (swSnap *)cs; /* the remembered offset is a cache */
+    uint64_t oldest = s->head - s->count + 1;
+    uint64_t at = oldest, off = s->abase + s->astart;
+    if (s->head - v < v - oldest) {
+        at = s->head;
+        off = s->abase + s->aend;
+    }
+    if (s->offVersion >= oldest && s->offVersion < s->head &&
+        (s->offVersion > v ? s->offVersion - v : v - s->offVersion) < (at > v ? at - v : v - at)) {
+        at = s->offVersion;
+        off = s->offAt;
+    }
+    for (; at < v; at++) off += metaOf(s, at)->slen;
+    for (; at > v; at--) off -= metaOf(s, at - 1)->slen;
+    if (v < s->head) {
+        s->offVersion = v;
+        s->offAt = off;
+    }
+    return off;
+}
+
+/* The arena bytes at logical offset off. */
+static const char *arenaAt(const swSnap *s, uint64_t off) {
     /* A history whose stored deltas are all empty has no arena: nothing to point into. */
     if (s->arena == NULL) return "";
-    return s->arena + (size_t)(m->off - s->abase);
+    return s->arena + (size_t)(off - s->abase);
 }
 
 /* Moves the metas into a new array of cap slots (cap >= count), oldest at slot 0. */
@@ -131,7 +178,7 @@ static swStatus arenaReserve(swSnap *s, size_t n) {
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
     size_t cap = s->aend + n;
-    cap += cap / 8; /* jemalloc size classes are 12.5-25 % apart: little slack */
+    cap += cap / 32 > 256 ? cap / 32 : 256; /* little slack: MEMORY USAGE counts it */
     char *a = swRealloc(s->arena, cap);
     if (a == NULL) return SW_ERR_NOMEM;
     s->arena = a;
@@ -171,9 +218,13 @@ static void evictOldest(swSnap *s) {
     uint64_t number = s->head - s->count + 1;
     s->bytes -= (size_t)m->len;
     if (s->count > 1) { /* the head's text is not in the arena */
+        if (!isFull(m) && number > s->lastFull) {
+            s->sinceFull -= m->slen;
+            s->chainSplices -= swSpliceCount(arenaAt(s, s->abase + s->astart), m->slen);
+            if (m->slen > 0) s->chainDeltas--;
+        }
+        if (isFull(m) && number == s->lastFull) s->lastFull = 0;
         s->astart += m->slen;
-        if (!m->full && number > s->lastFull) s->sinceFull -= m->slen;
-        if (m->full && number == s->lastFull) s->lastFull = 0;
     }
     s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
     s->count--;
@@ -193,10 +244,12 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
                        size_t keep) {
     size_t evict = s->count + 1 > keep ? s->count + 1 - keep : 0;
     swBuf d = {0};
+    if (len > SNAP_LEN_MAX) return SW_ERR_LIMIT;
     /* The old head is kept unless this save evicts it too (keep 1). */
     int storeOld = s->count > 0 && evict <= s->count - 1;
     size_t oldLen = s->count ? (size_t)slotAt(s, s->count - 1)->len : 0;
     int full = 0;
+    size_t splices = 0;
     if (storeOld) {
         /* The delta that rebuilds the old head from the new one, unless it costs more than
          * the old head itself would, or would make the chain from the head too long. */
@@ -205,12 +258,11 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             swBufFree(&d);
             return SW_ERR_NOMEM;
         }
-        full = d.len > oldLen || d.len > UINT32_MAX ||
-               s->sinceFull + d.len > (uint64_t)CHAIN_DOCS * oldLen;
-        if (full && oldLen + 1 > UINT32_MAX) {
-            swBufFree(&d);
-            return SW_ERR_LIMIT;
-        }
+        splices = swSpliceCount(d.data, d.len);
+        size_t maxSplices =
+            oldLen / CHAIN_SPAN > CHAIN_SPLICES ? oldLen / CHAIN_SPAN : CHAIN_SPLICES;
+        full = d.len > oldLen || (d.len > 0 && (s->chainDeltas + 1 > CHAIN_DELTAS ||
+                                                s->chainSplices + splices > maxSplices));
         if (arenaReserve(s, full ? oldLen + 1 : d.len) != SW_OK) {
             swBufFree(&d);
             return SW_ERR_NOMEM;
@@ -230,23 +282,23 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     if (s->count > 0) {
         snapMeta *old = slotAt(s, s->count - 1);
         if (storeOld) {
-            old->off = s->abase + s->aend;
-            old->full = (uint32_t)full;
             if (full) {
                 memcpy(s->arena + s->aend, s->headText, oldLen + 1);
                 old->slen = (uint32_t)(oldLen + 1);
                 s->sinceFull = 0;
+                s->chainDeltas = 0;
+                s->chainSplices = 0;
                 s->lastFull = s->head;
             } else {
                 if (d.len) memcpy(s->arena + s->aend, d.data, d.len); /* none: texts equal */
                 old->slen = (uint32_t)d.len;
                 s->sinceFull += d.len;
+                s->chainSplices += splices;
+                if (d.len > 0) s->chainDeltas++;
             }
             s->aend += old->slen;
         } else {
             old->slen = 0; /* evicted below, before anything reads it */
-            old->off = s->abase + s->aend;
-            old->full = 0;
         }
         swFree(s->headText);
     }
@@ -255,7 +307,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     while (evict-- > 0) evictOldest(s);
     s->headText = text;
     s->headUnique = 0;
-    *slotAt(s, s->count) = (snapMeta){ts, checksum, len, 0, 0, 1};
+    *slotAt(s, s->count) = (snapMeta){ts, checksum, (uint32_t)len, 0};
     s->count++;
     s->head++;
     s->bytes += len;
@@ -263,6 +315,8 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     if (s->count == 1) {
         s->astart = s->aend = 0;
         s->sinceFull = 0;
+        s->chainDeltas = 0;
+        s->chainSplices = 0;
         s->lastFull = 0;
     }
     if (s->head == 1) s->created = ts;
@@ -274,11 +328,6 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
 }
 
 /* ---- Reconstruction ---- */
-
-/* The text of full version v (not the head), NUL-terminated in the arena. */
-static const char *fullText(const swSnap *s, uint64_t v) {
-    return v == s->head ? s->headText : storedAt(s, metaOf(s, v));
-}
 
 /* Reconstructs non-head version v into a view. Starts from the nearest version above v that
  * is whole already (a full one, the head, or a cached view) and applies the deltas down to
@@ -292,10 +341,11 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
     }
     const snapMeta *m = metaOf(s, v);
     snapView *view = &s->view[s->viewNext];
-    if (m->full) {
+    if (isFull(m)) {
         /* Whole in the arena already: the view points there. */
         s->viewNext ^= 1;
-        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len, (char *)storedAt(s, m)};
+        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len,
+                                  (char *)arenaAt(s, offsetOf(s, v))};
         *out = &view->v;
         return SW_OK;
     }
@@ -310,12 +360,13 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
                 fromLen = s->view[i].v.len;
             }
         }
-        if (from == NULL && (w == s->head || mw->full)) {
-            from = fullText(s, w);
+        if (from == NULL && (w == s->head || isFull(mw))) {
+            from = w == s->head ? s->headText : arenaAt(s, offsetOf(s, w));
             fromLen = (size_t)mw->len;
         }
         if (from != NULL) break;
     }
+    uint64_t off = offsetOf(s, w); /* walks down from w: each delta's offset from the next */
     size_t len = (size_t)m->len;
     if (view->cap < len + 1) {
         char *b = swRealloc(view->buf, len + 1);
@@ -326,7 +377,7 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
     view->v.version = 0; /* its old contents are being overwritten */
     if (w == v + 1) {
         swBuf b = {view->buf, 0, view->cap, 0};
-        swSpliceApply(storedAt(s, m), m->slen, from, fromLen, &b);
+        swSpliceApply(arenaAt(s, off - m->slen), m->slen, from, fromLen, &b);
         view->buf = b.data; /* the same block unless the delta lied about its length */
         view->cap = b.cap;
         if (b.failed) return SW_ERR_NOMEM;
@@ -336,7 +387,8 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
         swStatus st = swSpliceRopeInit(&r, from, fromLen);
         for (uint64_t u = w - 1; st == SW_OK && u + 1 > v; u--) {
             const snapMeta *mu = metaOf(s, u);
-            st = swSpliceRopeApply(&r, storedAt(s, mu), mu->slen);
+            off -= mu->slen;
+            st = swSpliceRopeApply(&r, arenaAt(s, off), mu->slen);
         }
         if (st == SW_OK && swSpliceRopeLen(&r) != len) st = SW_ERR_CORRUPT;
         if (st == SW_OK) swSpliceRopeWrite(&r, view->buf);
@@ -385,6 +437,8 @@ swSnap *swSnapDup(const swSnap *s) {
     d->created = s->created;
     d->updated = s->updated;
     d->sinceFull = s->sinceFull;
+    d->chainDeltas = s->chainDeltas;
+    d->chainSplices = s->chainSplices;
     d->lastFull = s->lastFull;
     d->headUnique = s->headUnique;
     if (s->count == 0) return d;
@@ -559,7 +613,7 @@ void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
     memset(st, 0, sizeof(*st));
     for (size_t i = 0; i + 1 < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
-        if (m->full) {
+        if (isFull(m)) {
             st->checkpoints++;
             st->checkpointBytes += m->slen;
         } else {
@@ -568,6 +622,8 @@ void swSnapGetStorage(const swSnap *s, swSnapStorage *st) {
         }
     }
     st->chainBytes = s->sinceFull;
+    st->chainDeltas = s->chainDeltas;
+    st->chainSplices = s->chainSplices;
 }
 
 /* ---- Serialization ---- */
@@ -581,7 +637,7 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     size_t total = HEADER_BYTES;
     for (size_t i = 0; i < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
-        size_t n = i + 1 == s->count ? (size_t)m->len : m->full ? (size_t)m->len : m->slen;
+        size_t n = i + 1 == s->count || isFull(m) ? (size_t)m->len : m->slen;
         if (n > SIZE_MAX - V2_VERSION_BYTES - total) return SW_ERR_NOMEM;
         total += V2_VERSION_BYTES + n;
     }
@@ -593,23 +649,25 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
     swBufPutU64(&b, (uint64_t)s->created);
     swBufPutU64(&b, (uint64_t)s->updated);
     swBufPutU64(&b, s->count);
+    uint64_t off = s->abase + s->astart;
     for (size_t i = 0; i < s->count; i++) {
         const snapMeta *m = slotAt(s, i);
         int isHead = i + 1 == s->count;
         swBufPutU64(&b, (uint64_t)m->ts);
         swBufPutU64(&b, m->checksum);
         swBufPutU64(&b, m->len);
-        swBufPutU8(&b, isHead || m->full ? KIND_FULL : KIND_DELTA);
+        swBufPutU8(&b, isHead || isFull(m) ? KIND_FULL : KIND_DELTA);
         if (isHead) {
             swBufPutU64(&b, m->len);
             swBufAppend(&b, s->headText, (size_t)m->len);
-        } else if (m->full) {
+        } else if (isFull(m)) {
             swBufPutU64(&b, m->len);
-            swBufAppend(&b, storedAt(s, m), (size_t)m->len);
+            swBufAppend(&b, arenaAt(s, off), (size_t)m->len);
         } else {
             swBufPutU64(&b, m->slen);
-            swBufAppend(&b, storedAt(s, m), m->slen);
+            swBufAppend(&b, arenaAt(s, off), m->slen);
         }
+        off += m->slen;
     }
     if (b.failed) {
         swBufFree(&b);
@@ -630,11 +688,14 @@ static swStatus checksumMismatch(swSnap *s, swError *err, size_t off, uint64_t n
     return swErrorSet(err, SW_ERR_CORRUPT, off, "checksum mismatch in version %" PRIu64, number);
 }
 
-/* The stored forms as they are. Every delta is checked against the version above it
- * and every version is rebuilt, newest to oldest, and its checksum verified. */
-static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count, swError *err) {
+/* The stored forms as they are, but for a delta longer than its version, which is stored
+ * whole (as a save would have). Every delta is checked against the version above it and
+ * every version is rebuilt, newest to oldest, and its checksum verified. */
+static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s, uint64_t count,
+                             swError *err) {
     size_t off = HEADER_BYTES;
-    size_t *at = swAlloc((size_t)count * sizeof(size_t)); /* byte offset of each version */
+    /* at[i]: byte offset of each version; raw[i]: the length of a delta stored whole, else 0 */
+    size_t *at = swAlloc((size_t)count * 2 * sizeof(size_t)), *raw = at + count;
     if (at == NULL) {
         swSnapFree(s);
         return SW_ERR_NOMEM;
@@ -667,7 +728,8 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
             goto done;
         }
         snapMeta *m = &s->ring[s->count++];
-        *m = (snapMeta){ts, checksum, n, 0, 0, kind == KIND_FULL};
+        *m = (snapMeta){ts, checksum, (uint32_t)n, 0};
+        raw[i] = kind == KIND_DELTA && slen > n ? (size_t)slen : 0;
         if (isHead) {
             s->headText = swMemdup(stored, (size_t)n);
             if (s->headText == NULL) {
@@ -676,17 +738,19 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                 goto done;
             }
         } else {
-            size_t need = kind == KIND_FULL ? (size_t)n + 1 : (size_t)slen;
+            int whole = kind == KIND_FULL || raw[i] != 0;
+            size_t need = whole ? (size_t)n + 1 : (size_t)slen;
             if (arenaReserve(s, need) != SW_OK) {
                 swSnapFree(s);
                 st = SW_ERR_NOMEM;
                 goto done;
             }
-            m->off = s->abase + s->aend;
             m->slen = (uint32_t)need;
-            if (slen) memcpy(s->arena + s->aend, stored, (size_t)slen);
+            if (slen && (kind == KIND_FULL || !whole)) {
+                memcpy(s->arena + s->aend, stored, (size_t)slen);
+            }
             if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
-            s->aend += need;
+            s->aend += need; /* a long delta's whole text is written once rebuilt, below */
         }
         s->bytes += (size_t)n;
         off += (size_t)slen;
@@ -706,18 +770,23 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
         }
         swBuf cur = {0}, next = {0};
         const char *above = s->headText;
-        size_t aboveLen = (size_t)hm->len;
+        size_t aboveLen = (size_t)hm->len, aoff = s->aend;
         for (uint64_t i = count - 1; i-- > 0;) {
             uint64_t number = s->head - count + 1 + i;
             snapMeta *m = slotAt(s, (size_t)i);
-            const char *stored = storedAt(s, m);
+            aoff -= m->slen;
+            const char *stored = arenaAt(s, s->abase + aoff);
             const char *text;
-            if (m->full) {
+            if (isFull(m) && raw[i] == 0) {
                 text = stored;
             } else {
-                size_t tlen = 0;
+                size_t tlen = 0, dlen = m->slen;
                 swError derr;
-                int bad = swSpliceCheck(stored, m->slen, aboveLen, &tlen, &derr) != SW_OK;
+                if (raw[i] != 0) { /* a long delta, read where it was decoded from */
+                    stored = buf + at[i] + V2_VERSION_BYTES;
+                    dlen = raw[i];
+                }
+                int bad = swSpliceCheck(stored, dlen, aboveLen, &tlen, &derr) != SW_OK;
                 if (bad || tlen != m->len) {
                     swBufFree(&cur);
                     swBufFree(&next);
@@ -729,7 +798,7 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                     goto done;
                 }
                 next.len = 0;
-                swSpliceApply(stored, m->slen, above, aboveLen, &next);
+                swSpliceApply(stored, dlen, above, aboveLen, &next);
                 if (next.failed) {
                     swBufFree(&cur);
                     swBufFree(&next);
@@ -741,6 +810,10 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                 cur = next;
                 next = t;
                 text = cur.data;
+                if (raw[i] != 0) {
+                    if (m->len) memcpy(s->arena + aoff, text, (size_t)m->len);
+                    s->arena[aoff + m->len] = '\0';
+                }
             }
             if (XXH3_64bits(text, (size_t)m->len) != m->checksum) {
                 swBufFree(&cur);
@@ -748,7 +821,7 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
                 st = checksumMismatch(s, err, at[i], number);
                 goto done;
             }
-            above = text;
+            above = text != NULL ? text : ""; /* an empty text may have no buffer */
             aboveLen = (size_t)m->len;
         }
         swBufFree(&cur);
@@ -756,13 +829,16 @@ static swStatus decodeStored(swReader *r, size_t len, swSnap *s, uint64_t count,
     }
 
     /* The chain bookkeeping, as the saves would have left it. */
-    for (size_t i = count - 1; i-- > 0;) {
+    for (size_t i = count - 1, aoff = s->aend; i-- > 0;) {
         snapMeta *m = slotAt(s, i);
-        if (m->full) {
+        if (isFull(m)) {
             s->lastFull = s->head - count + 1 + i;
             break;
         }
+        aoff -= m->slen;
         s->sinceFull += m->slen;
+        s->chainSplices += swSpliceCount(arenaAt(s, s->abase + aoff), m->slen);
+        if (m->slen > 0) s->chainDeltas++;
     }
     s->headView = (swSnapVersion){s->head, slotAt(s, count - 1)->ts, slotAt(s, count - 1)->checksum,
                                   (size_t)slotAt(s, count - 1)->len, s->headText};
@@ -808,7 +884,7 @@ swStatus swSnapDecode(const char *buf, size_t len, swSnap **out, swError *err) {
         return SW_ERR_NOMEM;
     }
     s->cap = (size_t)count;
-    swStatus st = decodeStored(&r, len, s, count, err);
+    swStatus st = decodeStored(buf, &r, len, s, count, err);
     if (st != SW_OK) return st; /* s is freed */
     *out = s;
     return SW_OK;

@@ -6,8 +6,9 @@
  *     so applying its output to the base gives the target exactly, whatever the anchors;
  *   - swSpliceApply and swSpliceRopeApply trust a delta only after swSpliceCheck; nothing
  *     here reads outside the base, the delta or the literals;
- *   - rope nodes live in one array and refer to each other by index (0: none); each holds a
- *     piece (pointer, length), the byte count of its subtree and a heap priority. */
+ *   - rope chunks live in slabs that never move; r->order[0 .. n) lists the chunks of the
+ *     text in order, none of them empty; every other chunk is in the free list or is being
+ *     read by the walk that applies a delta. */
 #include <string.h>
 
 #include "swarm/alloc.h"
@@ -291,138 +292,355 @@ void swSpliceApply(const char *d, size_t dlen, const char *base, size_t blen, sw
 
 /* ---- Rope ---- */
 
-typedef struct swSpliceNode {
+/* The rope is a list of pieces cut into chunks of at most ROPE_FAN pieces; r->order lists
+ * the chunks in text order and r->start the offset each starts at. Applying a delta builds the next
+ * order left to right: the chunks that lie wholly between two splices are found by a
+ * binary search over the offsets and move as they are (their entries copied, offsets
+ * shifted, in one tight loop over a compact array, without touching the chunks), and only
+ * the chunks a splice touches are rebuilt, a run of pieces at a time, into the open chunk
+ * (the last one of the new order). A delta of s splices therefore costs
+ * O(s (log chunks + ROPE_FAN)) plus a copy of the order's entries, with no recursion.
+ * Chunks come from slabs that never move, so pointers to them stay valid while a delta is
+ * applied. */
+#define ROPE_FAN 16
+#define ROPE_SLAB 64 /* chunks per slab */
+/* The walk's two steps are inlined into the loop over a delta's splices: a call each cost
+ * a sixth of the work. */
+#define ROPE_INLINE inline __attribute__((always_inline))
+
+typedef struct swSplicePiece {
     const char *p;
-    size_t len; /* bytes of this piece */
-    size_t sum; /* bytes of the subtree */
-    uint32_t prio, l, r;
-} swSpliceNode;
+    size_t len;
+} swSplicePiece;
 
-static size_t sumOf(const swSpliceRope *r, uint32_t n) {
-    return n ? r->node[n].sum : 0;
-}
+typedef struct swSpliceChunk {
+    struct swSpliceChunk *next; /* in the free list */
+    size_t n;                   /* pieces */
+    size_t bytes;               /* sum of the pieces' lengths */
+    swSplicePiece piece[ROPE_FAN];
+} swSpliceChunk;
 
-static void update(swSpliceRope *r, uint32_t n) {
-    swSpliceNode *x = &r->node[n];
-    x->sum = sumOf(r, x->l) + x->len + sumOf(r, x->r);
-}
-
-static uint32_t nodeNew(swSpliceRope *r, const char *p, size_t len, uint32_t prio) {
-    if (r->nodes == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        swSpliceNode *n = swRealloc(r->node, cap * sizeof(*n));
-        if (n == NULL) return 0;
-        r->node = n;
-        r->cap = cap;
+/* A free chunk, from a new slab when the free list is empty; NULL when out of memory. */
+static swSpliceChunk *chunkSlow(swSpliceRope *r) {
+    if (r->slabs == r->slabCap) {
+        size_t cap = r->slabCap * 2 + 4;
+        void **sl = swRealloc(r->slab, cap * sizeof(*sl));
+        if (sl == NULL) return NULL;
+        r->slab = sl;
+        r->slabCap = cap;
     }
-    if (prio == 0) {
-        r->seed ^= r->seed << 13;
-        r->seed ^= r->seed >> 7;
-        r->seed ^= r->seed << 17;
-        prio = (uint32_t)(r->seed >> 32) | 1;
+    swSpliceChunk *c = swAlloc(ROPE_SLAB * sizeof(*c));
+    if (c == NULL) return NULL;
+    r->slab[r->slabs++] = c;
+    for (size_t i = 1; i < ROPE_SLAB; i++) {
+        c[i].next = r->free;
+        r->free = &c[i];
     }
-    uint32_t i = (uint32_t)r->nodes++;
-    r->node[i] = (swSpliceNode){p, len, len, prio, 0, 0};
-    return i;
+    return &c[0];
 }
 
-/* Splits tree t into the first k bytes (*a) and the rest (*b). A piece straddling k is cut in
- * two; the new right part takes its priority, so the heap order holds. 0 when out of memory. */
-static int split(swSpliceRope *r, uint32_t t, size_t k, uint32_t *a, uint32_t *b) {
-    if (t == 0) {
-        *a = *b = 0;
+static swSpliceChunk *chunkNew(swSpliceRope *r) {
+    swSpliceChunk *c = r->free;
+    if (c != NULL) {
+        r->free = c->next;
+    } else if ((c = chunkSlow(r)) == NULL) {
+        return NULL;
+    }
+    c->n = 0;
+    c->bytes = 0;
+    return c;
+}
+
+static void chunkRelease(swSpliceRope *r, swSpliceChunk *c) {
+    c->next = r->free;
+    r->free = c;
+}
+
+/* One delta's walk: the read cursor in the old order (chunk ci, piece pi, offset off in it;
+ * read: its offset in the old text) and the new order being built in r->spare (no chunks,
+ * out: the length of the new text so far; open: the last chunk, when pieces may be
+ * appended to it). */
+typedef struct ropeWalk {
+    swSpliceRope *r;
+    size_t ci, pi, off, read, no, out;
+    swSpliceChunk *open;
+} ropeWalk;
+
+/* Appends the pieces src[0..cnt), of bytes bytes in all, to the open chunk, opening new
+ * ones as they fill; the first joins the last piece when the two are adjacent in memory.
+ * src is never in the open chunk (open chunks come from the free list, read ones only).
+ * 0 when out of memory. */
+static ROPE_INLINE int appendRun(ropeWalk *w, const swSplicePiece *src, size_t cnt, size_t bytes) {
+    swSpliceChunk *c = w->open;
+    if (c != NULL && c->n > 0 &&
+        (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)src[0].p) {
+        c->piece[c->n - 1].len += src[0].len;
+        c->bytes += src[0].len;
+        w->out += src[0].len;
+        bytes -= src[0].len;
+        src++;
+        cnt--;
+    }
+    if (c != NULL && ROPE_FAN - c->n >= cnt) { /* the usual case: it fits */
+        for (size_t i = 0; i < cnt; i++) c->piece[c->n + i] = src[i];
+        c->n += cnt;
+        c->bytes += bytes;
+        w->out += bytes;
         return 1;
     }
-    size_t lsum = sumOf(r, r->node[t].l);
-    if (k <= lsum) {
-        uint32_t x;
-        if (!split(r, r->node[t].l, k, a, &x)) return 0;
-        r->node[t].l = x;
-        update(r, t);
-        *b = t;
-    } else if (k >= lsum + r->node[t].len) {
-        uint32_t x;
-        if (!split(r, r->node[t].r, k - lsum - r->node[t].len, &x, b)) return 0;
-        r->node[t].r = x;
-        update(r, t);
-        *a = t;
-    } else {
-        size_t off = k - lsum;
-        uint32_t n = nodeNew(r, r->node[t].p + off, r->node[t].len - off, r->node[t].prio);
-        if (n == 0) return 0;
-        r->node[n].r = r->node[t].r;
-        update(r, n);
-        r->node[t].len = off;
-        r->node[t].r = 0;
-        update(r, t);
-        *a = t;
-        *b = n;
+    while (cnt > 0) {
+        if (c == NULL || c->n == ROPE_FAN) {
+            if ((c = chunkNew(w->r)) == NULL) return 0;
+            /* room reserved by swSpliceRopeApply */
+            w->r->spare[w->no] = c;
+            w->r->spareStart[w->no++] = w->out;
+            w->open = c;
+        }
+        size_t take = ROPE_FAN - c->n < cnt ? ROPE_FAN - c->n : cnt;
+        for (size_t i = 0; i < take; i++) {
+            c->piece[c->n + i] = src[i];
+            c->bytes += src[i].len;
+            w->out += src[i].len;
+        }
+        c->n += take;
+        src += take;
+        cnt -= take;
     }
     return 1;
 }
 
-static uint32_t merge(swSpliceRope *r, uint32_t a, uint32_t b) {
-    if (a == 0) return b;
-    if (b == 0) return a;
-    if (r->node[a].prio >= r->node[b].prio) {
-        r->node[a].r = merge(r, r->node[a].r, b);
-        update(r, a);
-        return a;
+/* appendRun for one piece (a literal, or part of a piece cut by a splice). */
+static ROPE_INLINE int appendOne(ropeWalk *w, const char *p, size_t len) {
+    swSpliceChunk *c = w->open;
+    if (c != NULL && c->n > 0 &&
+        (uintptr_t)c->piece[c->n - 1].p + c->piece[c->n - 1].len == (uintptr_t)p) {
+        c->piece[c->n - 1].len += len;
+    } else if (c != NULL && c->n < ROPE_FAN) {
+        c->piece[c->n++] = (swSplicePiece){p, len};
+    } else {
+        swSplicePiece one = {p, len};
+        return appendRun(w, &one, 1, len);
     }
-    r->node[b].l = merge(r, a, r->node[b].l);
-    update(r, b);
-    return b;
+    c->bytes += len;
+    w->out += len;
+    return 1;
+}
+
+/* Past the chunks that lie wholly before offset to of the old text (the cursor at the
+ * start of chunk ci, which is one of them): moves them to the new order, their offsets
+ * shifted, found by a binary search over the old offsets and copied in one loop. */
+static void moveWhole(ropeWalk *w, size_t to) {
+    swSpliceRope *r = w->r;
+    size_t lo = w->ci + 1, hi = r->n; /* the first chunk starting after to, or n */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->start[mid] > to) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    size_t end = lo; /* chunks ci .. end - 1 start at or before to; the last may not end by it */
+    if ((end < r->n ? r->start[end] : r->len) > to) end--; /* never below ci + 1 */
+    size_t cnt = end - w->ci, shift = w->out - w->read;    /* modulo 2^64: exact sums below */
+    memcpy(r->spare + w->no, r->order + w->ci, cnt * sizeof(*r->spare));
+    size_t *dst = r->spareStart + w->no;
+    const size_t *src = r->start + w->ci;
+    size_t i = 0;
+    for (; i + 4 <= cnt; i += 4) { /* four at a time: long runs when the pieces are many */
+        dst[i] = src[i] + shift;
+        dst[i + 1] = src[i + 1] + shift;
+        dst[i + 2] = src[i + 2] + shift;
+        dst[i + 3] = src[i + 3] + shift;
+    }
+    for (; i < cnt; i++) dst[i] = src[i] + shift;
+    size_t moved = (end < r->n ? r->start[end] : r->len) - w->read;
+    w->no += end - w->ci;
+    w->ci = end;
+    w->read += moved;
+    w->out += moved;
+    w->open = NULL;
+}
+
+/* Moves the read cursor k bytes on, copying what it passes to the new order (copy) or
+ * dropping it. 1; 0 when out of memory; -1 when the rope is shorter than the delta says. */
+static ROPE_INLINE int walk(ropeWalk *w, size_t k, int copy) {
+    swSpliceRope *r = w->r;
+    size_t to = w->read + k;
+    while (w->read < to) {
+        if (w->ci >= r->n) return -1;
+        swSpliceChunk *c = r->order[w->ci];
+        if (w->pi == 0 && w->off == 0 && c->bytes <= to - w->read) { /* whole chunks */
+            if (!copy) {
+                w->read += c->bytes;
+                w->ci++;
+                chunkRelease(r, c);
+            } else if (w->open != NULL && w->open->n + c->n <= ROPE_FAN) {
+                /* Small enough to join the open chunk: keeps chunks full. */
+                if (!appendRun(w, c->piece, c->n, c->bytes)) return 0; /* cannot fail */
+                w->read += c->bytes;
+                w->ci++;
+                chunkRelease(r, c);
+            } else {
+                moveWhole(w, to);
+            }
+            continue;
+        }
+        size_t j = w->pi, left = to - w->read;
+        if (w->off == 0) { /* whole pieces, as many as fit before to */
+            while (j < c->n && c->piece[j].len <= left) left -= c->piece[j++].len;
+        }
+        if (j > w->pi) {
+            size_t bytes = to - w->read - left;
+            if (copy && !appendRun(w, &c->piece[w->pi], j - w->pi, bytes)) return 0;
+            w->read += bytes;
+            w->pi = j;
+        } else { /* part of one piece */
+            swSplicePiece pc = c->piece[j];
+            size_t take = pc.len - w->off < left ? pc.len - w->off : left;
+            if (copy && !appendOne(w, pc.p + w->off, take)) return 0;
+            w->read += take;
+            w->off += take;
+            if (w->off < pc.len) continue;
+            w->off = 0;
+            w->pi++;
+        }
+        if (w->pi == c->n) { /* read to its end: the chunk is free again */
+            w->pi = 0;
+            w->ci++;
+            chunkRelease(r, c);
+        }
+    }
+    return 1;
+}
+
+/* A chunk order of cap entries: one block, the chunk pointers then their offsets. */
+#define ROPE_ENTRY (sizeof(swSpliceChunk *) + sizeof(size_t))
+
+static int orderAlloc(size_t cap, swSpliceChunk ***order, size_t **start) {
+    if (cap > SIZE_MAX / ROPE_ENTRY) return 0;
+    swSpliceChunk **o = swAlloc(cap * ROPE_ENTRY);
+    if (o == NULL) return 0;
+    *order = o;
+    *start = (size_t *)(o + cap);
+    return 1;
 }
 
 swStatus swSpliceRopeInit(swSpliceRope *r, const char *base, size_t len) {
     memset(r, 0, sizeof(*r));
-    r->seed = 0x9E3779B97F4A7C15ULL;
-    r->cap = 64;
-    r->node = swAlloc(r->cap * sizeof(swSpliceNode));
-    if (r->node == NULL) return SW_ERR_NOMEM;
-    r->nodes = 1;                                    /* index 0 is "none" */
-    if (len > 0) r->root = nodeNew(r, base, len, 0); /* cannot fail: there is room */
+    if (!orderAlloc(8, &r->order, &r->start) || !orderAlloc(8, &r->spare, &r->spareStart)) {
+        swSpliceRopeFree(r);
+        return SW_ERR_NOMEM;
+    }
+    r->orderCap = r->spareCap = 8;
+    if (len > 0) {
+        swSpliceChunk *c = chunkNew(r);
+        if (c == NULL) {
+            swSpliceRopeFree(r);
+            return SW_ERR_NOMEM;
+        }
+        c->piece[0] = (swSplicePiece){base, len};
+        c->n = 1;
+        c->bytes = len;
+        r->order[0] = c;
+        r->start[0] = 0;
+        r->n = 1;
+    }
+    r->len = len;
     return SW_OK;
+}
+
+/* The next varint of a checked delta (0 past its end). */
+static ROPE_INLINE size_t ropeVarint(const unsigned char **p, const unsigned char *end) {
+    if (*p < end && **p < 128) return *(*p)++; /* most gaps, deletions and literals */
+    uint64_t v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned b = *(*p)++;
+        v |= (uint64_t)(b & 127) << shift;
+        if (b < 128) break;
+    }
+    return (size_t)v;
 }
 
 swStatus swSpliceRopeApply(swSpliceRope *r, const char *d, size_t dlen) {
-    swReader rd;
-    size_t pos = 0; /* in the rope's current coordinates */
-    swReaderInit(&rd, d, dlen);
-    while (!swReaderAtEnd(&rd)) {
-        size_t gap = (size_t)swReadVarint(&rd), del = (size_t)swReadVarint(&rd);
-        size_t n = (size_t)swReadVarint(&rd);
-        const char *lit = swReadBytes(&rd, n);
-        if (lit == NULL) return SW_ERR_CORRUPT;
-        pos += gap;
-        uint32_t a, b, m, c, x = 0;
-        if (!split(r, r->root, pos, &a, &b) || !split(r, b, del, &m, &c)) return SW_ERR_NOMEM;
-        if (n > 0 && (x = nodeNew(r, lit, n, 0)) == 0) return SW_ERR_NOMEM;
-        r->root = merge(r, merge(r, a, x), c);
-        pos += n;
+    if (dlen == 0) return SW_OK; /* the empty delta changes nothing */
+    /* Room in the new order for every chunk it can hold: the old chunks moved whole (at
+     * most n), the chunks opened at the start or after a move (at most n + 1), and those
+     * opened because the open one was full: at most the pieces appended over ROPE_FAN,
+     * which are the old pieces (at most ROPE_FAN n) plus a literal and a cut piece's second
+     * part per splice, with s <= dlen / 3 + 1 splices (3 varints each, bar a truncated
+     * last one). */
+    size_t need = 3 * r->n + dlen / 3 + 2;
+    if (r->spareCap < need) { /* its contents need not be kept */
+        size_t cap = need < SIZE_MAX / 2 / ROPE_ENTRY ? need + need / 2 : need;
+        swSpliceChunk **o;
+        size_t *st;
+        if (!orderAlloc(cap, &o, &st)) return SW_ERR_NOMEM;
+        swFree(r->spare);
+        r->spare = o;
+        r->spareStart = st;
+        r->spareCap = cap;
     }
+    const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
+    ropeWalk w = {r, 0, 0, 0, 0, 0, 0, NULL};
+    int ok = 1;
+    while (ok == 1 && p < end) {
+        size_t gap = ropeVarint(&p, end), del = ropeVarint(&p, end), n = ropeVarint(&p, end);
+        if (n > (size_t)(end - p) || gap > r->len - w.read || del > r->len - w.read - gap) {
+            return SW_ERR_CORRUPT;
+        }
+        ok = walk(&w, gap, 1);
+        if (ok == 1) ok = walk(&w, del, 0);
+        if (ok == 1 && n > 0) ok = appendOne(&w, (const char *)p, n);
+        p += n;
+    }
+    if (ok == 1) ok = walk(&w, r->len - w.read, 1);
+    if (ok != 1) return ok == 0 ? SW_ERR_NOMEM : SW_ERR_CORRUPT;
+    swSpliceChunk **t = r->order;
+    size_t *ts = r->start, cap = r->orderCap;
+    r->order = r->spare;
+    r->start = r->spareStart;
+    r->orderCap = r->spareCap;
+    r->spare = t;
+    r->spareStart = ts;
+    r->spareCap = cap;
+    r->n = w.no;
+    r->len = w.out;
     return SW_OK;
 }
 
-size_t swSpliceRopeLen(const swSpliceRope *r) {
-    return sumOf(r, r->root);
+size_t swSpliceCount(const char *d, size_t dlen) {
+    const unsigned char *p = (const unsigned char *)d, *end = p + dlen;
+    size_t count = 0;
+    while (p < end) {
+        (void)ropeVarint(&p, end);
+        (void)ropeVarint(&p, end);
+        size_t n = ropeVarint(&p, end);
+        if (n > (size_t)(end - p)) break;
+        p += n;
+        count++;
+    }
+    return count;
 }
 
-static char *writeTree(const swSpliceRope *r, uint32_t t, char *dst) {
-    while (t != 0) {
-        dst = writeTree(r, r->node[t].l, dst);
-        memcpy(dst, r->node[t].p, r->node[t].len);
-        dst += r->node[t].len;
-        t = r->node[t].r; /* the right spine iteratively: only left recursion nests */
-    }
-    return dst;
+size_t swSpliceRopeLen(const swSpliceRope *r) {
+    return r->len;
 }
 
 void swSpliceRopeWrite(const swSpliceRope *r, char *dst) {
-    writeTree(r, r->root, dst);
+    for (size_t i = 0; i < r->n; i++) {
+        const swSpliceChunk *c = r->order[i];
+        for (size_t j = 0; j < c->n; j++) {
+            memcpy(dst, c->piece[j].p, c->piece[j].len);
+            dst += c->piece[j].len;
+        }
+    }
 }
 
 void swSpliceRopeFree(swSpliceRope *r) {
-    swFree(r->node);
+    for (size_t i = 0; i < r->slabs; i++) swFree(r->slab[i]);
+    swFree(r->slab);
+    swFree(r->order);
+    swFree(r->spare);
     memset(r, 0, sizeof(*r));
 }

@@ -9,7 +9,9 @@
 #include <xxhash.h>
 
 #include "swarm/alloc.h"
+#include "swarm/buf.h"
 #include "swarm/snapshot.h"
+#include "swarm/splice.h"
 
 /* ---- Helpers ---- */
 
@@ -415,6 +417,72 @@ static void expectCorrupt(const char *buf, size_t len, const char *msg) {
     assert_string_equal(err.msg, msg);
 }
 
+/* Appends one version record of format 2 at p: ts, checksum of text, len, kind, stored. */
+static char *putVersion(char *p, int64_t ts, const char *text, size_t len, int kind,
+                        const char *stored, size_t slen) {
+    put64(p, (uint64_t)ts);
+    put64(p + 8, XXH3_64bits(text, len));
+    put64(p + 16, len);
+    p[24] = (char)kind;
+    put64(p + 25, slen);
+    memcpy(p + 33, stored, slen);
+    return p + 33 + slen;
+}
+
+/* A delta longer than its version (the saves never store one: they store the version
+ * whole) still decodes: its version is kept whole, every version reads back, and encoding
+ * again writes it whole. Both the delta one byte longer than the version and a longer one. */
+static void test_decode_long_delta(void **state) {
+    (void)state;
+    char buf[256], *p = buf;
+    buf[0] = 2;
+    put64(buf + 1, 3);  /* head */
+    put64(buf + 9, 10); /* keep */
+    put64(buf + 17, 5); /* created */
+    put64(buf + 25, 7); /* updated */
+    put64(buf + 33, 3); /* count */
+    p = buf + 41;
+    /* version 1 "x" from "abz": gap 0, del 3, insert 1 "x" (4 bytes for 1) */
+    p = putVersion(p, 5, "x", 1, 1, "\x00\x03\x01x", 4);
+    /* version 2 "abz" from "abcd": gap 2, del 2, insert 1 "z" (4 bytes for 3: len + 1) */
+    p = putVersion(p, 6, "abz", 3, 1, "\x02\x02\x01z", 4);
+    p = putVersion(p, 7, "abcd", 4, 0, "abcd", 4);
+    size_t len = (size_t)(p - buf);
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(buf, len, &d, &err), SW_OK);
+    swSnapStorage st;
+    swSnapGetStorage(d, &st);
+    assert_int_equal(st.checkpoints, 2);
+    assert_int_equal(st.deltas, 0);
+    static const char *const want[] = {"", "x", "abz", "abcd"};
+    for (uint64_t v = 1; v <= 3; v++) {
+        const swSnapVersion *got = swSnapGet(d, v);
+        assert_non_null(got);
+        assert_int_equal(got->len, strlen(want[v]));
+        assert_memory_equal(got->text, want[v], got->len);
+        assert_int_equal(got->text[got->len], '\0');
+    }
+    char *again;
+    size_t alen;
+    encode(d, &again, &alen);
+    assert_int_equal(again[41 + 24], 0); /* version 1: whole now */
+    assert_int_equal(again[41 + 33 + 1 + 24], 0);
+    swSnap *e = NULL;
+    assert_int_equal(swSnapDecode(again, alen, &e, &err), SW_OK);
+    for (uint64_t v = 1; v <= 3; v++) {
+        assert_memory_equal(swSnapGet(e, v)->text, want[v], strlen(want[v]));
+    }
+    /* A save on top stores the old head as a delta again and keeps every version. */
+    assert_int_equal(swSnapSave(e, "abcde", 5, 8, 0, NULL, NULL), SW_OK);
+    for (uint64_t v = 1; v <= 3; v++) {
+        assert_memory_equal(swSnapGet(e, v)->text, want[v], strlen(want[v]));
+    }
+    swFree(again);
+    swSnapFree(e);
+    swSnapFree(d);
+}
+
 static void test_decode_bad_header(void **state) {
     (void)state;
     swSnap *s = history(3, 4);
@@ -658,28 +726,25 @@ static void test_property_history_exact(void **state) {
     assert_true(maxCheckpoints > 0 && maxDeltas > 20);
 }
 
-/* A rewrite of the whole document is stored whole; small edits as deltas; the delta bytes
- * between the head and the newest checkpoint never exceed two documents, and do exceed one
- * (a checkpoint is not taken sooner than it must). */
+/* A rewrite of the whole document is stored whole; small edits as deltas, all of them
+ * (300 one-place edits are far from the chain limits, see test_chain_bound). */
 static void test_checkpoints(void **state) {
     (void)state;
     rng = 77;
     swSnap *s = swSnapNew();
     size_t n = 2000;
     char *doc = randomDoc(n);
-    size_t maxChain = 0;
     assert_int_equal(swSnapSave(s, doc, n, 1, 1000, NULL, NULL), SW_OK);
     for (int i = 0; i < 300; i++) {
         memcpy(doc + below(n - 8), "EDIT", 4);
         assert_int_equal(swSnapSave(s, doc, n, 2 + i, 0, NULL, NULL), SW_OK);
-        swSnapStorage st;
-        swSnapGetStorage(s, &st);
-        assert_true(st.chainBytes <= 2 * n);
-        if (st.chainBytes > maxChain) maxChain = st.chainBytes;
     }
-    assert_true(maxChain > n);
     swSnapStorage st;
     swSnapGetStorage(s, &st);
+    assert_int_equal(st.checkpoints, 0);
+    assert_int_equal(st.chainBytes, st.deltaBytes);
+    assert_true(st.chainDeltas > 250 && st.chainDeltas <= 300);
+    assert_true(st.chainSplices >= st.chainDeltas);
     assert_int_equal(st.deltas + st.checkpoints, 300);
     assert_true(st.deltas > 250);
     assert_true(st.deltaBytes < 300 * 24);
@@ -699,6 +764,145 @@ static void test_checkpoints(void **state) {
     assert_int_equal(XXH3_64bits(b->text, b->len), b->checksum);
     free(other);
     free(doc);
+    swSnapFree(s);
+}
+
+/* Every version of s, oldest first (each read rebuilds its whole chain), hashes to sum[v]:
+ * the XXH3-64 of the text saved as version v, n bytes long. */
+static void assertEveryVersion(const swSnap *s, const uint64_t *sum, size_t n) {
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    for (uint64_t v = info.oldest; v <= info.head; v++) {
+        const swSnapVersion *got = swSnapGet(s, v);
+        assert_non_null(got);
+        assert_int_equal(got->len, n);
+        assert_int_equal(XXH3_64bits(got->text, n), sum[v]);
+    }
+}
+
+/* The chain counters of s equal those a decode recomputes from the stored forms. */
+static swSnap *assertCountersSurviveDecode(const swSnap *s) {
+    char *buf;
+    size_t len;
+    swSnap *d = NULL;
+    encode(s, &buf, &len);
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    swFree(buf);
+    swSnapStorage a, b;
+    swSnapGetStorage(s, &a);
+    swSnapGetStorage(d, &b);
+    assert_int_equal(a.chainDeltas, b.chainDeltas);
+    assert_int_equal(a.chainSplices, b.chainSplices);
+    assert_int_equal(a.chainBytes, b.chainBytes);
+    assert_int_equal(a.checkpoints, b.checkpoints);
+    return d;
+}
+
+/* saves versions of an n-byte document, each changing `spots` places spread over it: a
+ * version is stored whole exactly when its delta would take the chain below the head past
+ * 1,024 non-empty deltas or past max(32,768, n / 64) splices, and never otherwise (bar a
+ * delta longer than the version). Every version reads back exactly (by its hash), after
+ * eviction, after an encode and decode, and in a copy. Returns the checkpoints taken. */
+static size_t checkChainBound(size_t n, size_t spots, int saves) {
+    uint64_t *sum = calloc((size_t)saves + 2, sizeof(uint64_t));
+    char *prev = randomDoc(n), *next = malloc(n + 1);
+    if (sum == NULL || next == NULL) abort();
+    swSnap *s = swSnapNew();
+    size_t limit = n / 64 > 32768 ? n / 64 : 32768, taken = 0;
+    assert_int_equal(swSnapSave(s, prev, n, 1, (size_t)saves + 1, NULL, NULL), SW_OK);
+    sum[1] = XXH3_64bits(prev, n);
+    for (int i = 2; i <= saves + 1; i++) {
+        memcpy(next, prev, n + 1);
+        for (size_t k = 0; k < spots; k++) {
+            size_t at = k * (n / spots) + below(n / spots - 4);
+            for (int j = 0; j < 4; j++) next[at + j] = (char)('a' + below(26));
+        }
+        sum[i] = XXH3_64bits(next, n);
+        swSnapStorage before, after;
+        swSnapGetStorage(s, &before);
+        swBuf d = {0};
+        swSpliceDiff(next, n, prev, n, &d);
+        size_t splices = swSpliceCount(d.data, d.len);
+        int whole =
+            d.len > n ||
+            (d.len > 0 && (before.chainDeltas + 1 > 1024 || before.chainSplices + splices > limit));
+        swBufFree(&d);
+        assert_int_equal(swSnapSave(s, next, n, i, 0, NULL, NULL), SW_OK);
+        swSnapGetStorage(s, &after);
+        assert_int_equal(after.checkpoints, before.checkpoints + (size_t)whole);
+        assert_true(after.chainDeltas <= 1024);
+        assert_true(after.chainSplices <= limit);
+        taken += (size_t)whole;
+        char *t = prev;
+        prev = next;
+        next = t;
+    }
+    assertEveryVersion(s, sum, n);
+    swSnap *d = assertCountersSurviveDecode(s);
+    assertEveryVersion(d, sum, n);
+    swSnapFree(d);
+    d = swSnapDup(s);
+    assert_non_null(d);
+    assertEveryVersion(d, sum, n);
+    swSnapFree(d);
+    /* Evict the older half: the counters follow, the rest still reads exactly. */
+    assert_int_equal(swSnapSetKeep(s, (size_t)saves / 2, NULL), SW_OK);
+    d = assertCountersSurviveDecode(s);
+    assertEveryVersion(d, sum, n);
+    swSnapFree(d);
+    assertEveryVersion(s, sum, n);
+    swSnapFree(s);
+    free(prev);
+    free(next);
+    free(sum);
+    return taken;
+}
+
+/* The chain limits on deltas (a long history of one-place edits), on splices (edits in
+ * 200 places), and the splice limit growing with a document over 2 MB (one splice per 64
+ * bytes). */
+static void test_chain_bound(void **state) {
+    (void)state;
+    rng = 0xc4a1;
+    assert_int_equal(checkChainBound(2000, 1, 1100), 1); /* at the 1,025th delta */
+    assert_true(checkChainBound(20000, 200, 400) >= 2);
+    assert_int_equal(checkChainBound(4200000, 1000, 80), 1);
+}
+
+/* Saving the same document again stores empty deltas: no arena at all, nothing counted in
+ * the chain, every version readable after eviction and a round trip. */
+static void test_empty_deltas(void **state) {
+    (void)state;
+    swSnap *s = swSnapNew();
+    for (int i = 1; i <= 50; i++) {
+        assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, i, 20, NULL, NULL), SW_OK);
+    }
+    swSnapStorage st;
+    swSnapGetStorage(s, &st);
+    assert_int_equal(st.deltas, 19);
+    assert_int_equal(st.deltaBytes, 0);
+    assert_int_equal(st.chainDeltas, 0);
+    assert_int_equal(st.chainSplices, 0);
+    assert_int_equal(swSnapStoredBytes(s), 0);
+    for (uint64_t v = 31; v <= 50; v++) assert_memory_equal(swSnapGet(s, v)->text, "{\"a\":1}", 8);
+    assert_int_equal(swSnapSave(s, "{\"a\":2}", 7, 51, 0, NULL, NULL), SW_OK);
+    swSnap *d = assertCountersSurviveDecode(s);
+    for (uint64_t v = 32; v <= 50; v++) assert_memory_equal(swSnapGet(d, v)->text, "{\"a\":1}", 8);
+    assert_memory_equal(swSnapGet(d, 51)->text, "{\"a\":2}", 8);
+    swSnapGetStorage(d, &st);
+    assert_int_equal(st.chainDeltas, 1);
+    swSnapFree(d);
+    swSnapFree(s);
+    /* An empty version between two others: the decoder applies the older one's delta to
+     * an empty text. */
+    s = swSnapNew();
+    assert_int_equal(swSnapSave(s, "ab", 2, 1, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapSave(s, "", 0, 2, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapSave(s, "abc", 3, 3, 0, NULL, NULL), SW_OK);
+    d = assertCountersSurviveDecode(s);
+    assert_int_equal(swSnapGet(d, 2)->len, 0);
+    assert_memory_equal(swSnapGet(d, 1)->text, "ab", 3);
+    swSnapFree(d);
     swSnapFree(s);
 }
 
@@ -990,6 +1194,7 @@ int main(void) {
         cmocka_unit_test(test_encode_decode_roundtrip),
         cmocka_unit_test(test_decode_every_truncation),
         cmocka_unit_test(test_decode_bad_header),
+        cmocka_unit_test(test_decode_long_delta),
         cmocka_unit_test(test_nomem_new_and_dup),
         cmocka_unit_test(test_nomem_save),
         cmocka_unit_test(test_nomem_restore),
@@ -997,6 +1202,8 @@ int main(void) {
         cmocka_unit_test(test_set_keep_survives_nomem),
         cmocka_unit_test(test_trim_bytes),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_chain_bound),
+        cmocka_unit_test(test_empty_deltas),
         cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),

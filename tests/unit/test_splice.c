@@ -495,6 +495,168 @@ static void test_rope_matches_chain(void **state) {
     }
 }
 
+/* A random delta for a base of blen bytes, written splice by splice (not by the diff), so
+ * every shape occurs: splices at 0 and at the end, empty literals, deletions of everything,
+ * many splices close together. Stores the length of the text it produces in *tlen. */
+static int fragment; /* set: many splices that delete little, so the pieces multiply */
+
+static void randomDelta(size_t blen, swBuf *d, size_t *tlen) {
+    size_t pos = 0, out = 0, splices = below(4) == 0 ? below(3) : below(fragment ? 120 : 40);
+    static const char lit[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if (below(20) == 0) splices = 200;
+    for (size_t i = 0; i < splices && pos <= blen; i++) {
+        size_t left = blen - pos;
+        size_t gap = below(4) == 0 ? 0 : below(left / (splices - i) + 1);
+        size_t most = fragment ? 2 : 24;
+        size_t del = below(3) == 0 ? 0 : below((left - gap < most ? left - gap : most) + 1);
+        if (below(fragment ? 5000 : 50) == 0) del = left - gap; /* to the end */
+        size_t n = below(3) == 0 ? 0 : below(sizeof(lit));
+        if (gap == 0 && del == 0 && n == 0 && i > 0) continue;
+        swBufPutVarint(d, gap);
+        swBufPutVarint(d, del);
+        swBufPutVarint(d, n);
+        swBufAppend(d, lit + below(sizeof(lit) - n), n);
+        pos += gap + del;
+        out += gap + n;
+    }
+    *tlen = out + (blen - pos);
+}
+
+/* Long chains of random deltas through the rope equal the deltas applied one copy at a
+ * time; the pieces grow into hundreds of chunks, so chunks are moved, merged, rebuilt and
+ * drawn from several slabs. */
+static void test_rope_random_deltas(void **state) {
+    (void)state;
+    rng = 0x40be;
+    size_t most = 0;
+    for (int iter = 0; iter < 40; iter++) {
+        int k = 1 + (int)below(400);
+        fragment = iter % 3 == 0;
+        swBuf *delta = calloc((size_t)k, sizeof(swBuf));
+        swBuf cur = {0}, next = {0};
+        if (delta == NULL) abort();
+        char *base = randomText(below(4) == 0 ? below(40) : below(30000));
+        size_t blen = strlen(base);
+        swBufAppend(&cur, base, blen);
+        swSpliceRope r;
+        assert_int_equal(swSpliceRopeInit(&r, base, blen), SW_OK);
+        for (int i = 0; i < k; i++) {
+            size_t tlen = 0, checked = 0;
+            randomDelta(cur.len, &delta[i], &tlen);
+            assert_int_equal(swSpliceCheck(delta[i].data, delta[i].len, cur.len, &checked, NULL),
+                             SW_OK);
+            assert_int_equal(checked, tlen);
+            next.len = 0;
+            swSpliceApply(delta[i].data, delta[i].len, cur.data, cur.len, &next);
+            swBuf t = cur;
+            cur = next;
+            next = t;
+            assert_int_equal(swSpliceRopeApply(&r, delta[i].data, delta[i].len), SW_OK);
+            assert_int_equal(swSpliceRopeLen(&r), cur.len);
+            if (r.n > most) most = r.n;
+            if (i % 23 == 0 || i == k - 1) {
+                char *got = malloc(cur.len + 1);
+                if (got == NULL) abort();
+                swSpliceRopeWrite(&r, got);
+                if (cur.len) assert_memory_equal(got, cur.data, cur.len);
+                free(got);
+            }
+        }
+        swSpliceRopeFree(&r);
+        for (int i = 0; i < k; i++) swBufFree(&delta[i]);
+        free(delta);
+        swBufFree(&cur);
+        swBufFree(&next);
+        free(base);
+    }
+    fragment = 0;
+    print_message("most chunks in a rope: %zu\n", most);
+    assert_true(most > 64); /* more than one slab */
+}
+
+/* swSpliceCount counts splices, empty ones included; a delta for a longer base than the
+ * rope holds is refused, not read astray. */
+static void test_splice_count_and_short_rope(void **state) {
+    (void)state;
+    swBuf d = {0};
+    assert_int_equal(swSpliceCount("", 0), 0);
+    swBufPutVarint(&d, 3);
+    swBufPutVarint(&d, 2);
+    swBufPutVarint(&d, 1);
+    swBufAppend(&d, "x", 1);
+    swBufPutVarint(&d, 0);
+    swBufPutVarint(&d, 0);
+    swBufPutVarint(&d, 0);
+    swBufPutVarint(&d, 200);
+    swBufPutVarint(&d, 1);
+    swBufPutVarint(&d, 2);
+    swBufAppend(&d, "yz", 2);
+    assert_int_equal(swSpliceCount(d.data, d.len), 3);
+    swSpliceRope r;
+    assert_int_equal(swSpliceRopeInit(&r, "0123456789", 10), SW_OK);
+    assert_int_equal(swSpliceRopeApply(&r, d.data, d.len), SW_ERR_CORRUPT);
+    swSpliceRopeFree(&r);
+    swBufFree(&d);
+}
+
+struct chainRun {
+    const char *text;
+    size_t len;
+    const swBuf *delta;
+    int k;
+    swSpliceRope r;
+};
+
+static swStatus chainStep(void *arg) {
+    struct chainRun *a = arg;
+    swStatus st = swSpliceRopeInit(&a->r, a->text, a->len);
+    for (int i = 0; st == SW_OK && i < a->k; i++) {
+        st = swSpliceRopeApply(&a->r, a->delta[i].data, a->delta[i].len);
+    }
+    return st;
+}
+
+static void chainFailed(void *arg) {
+    swSpliceRopeFree(&((struct chainRun *)arg)->r);
+}
+
+/* A chain long enough to need new slabs and larger chunk orders fails cleanly (nothing
+ * leaks) at every allocation, and succeeds exactly once the allocations are let through. */
+static void test_rope_chain_nomem(void **state) {
+    (void)state;
+    rng = 0xfa11;
+    enum { K = 60 };
+    swBuf delta[K], cur = {0}, next = {0};
+    char *base = randomText(20000);
+    swBufAppend(&cur, base, 20000);
+    for (int i = 0; i < K; i++) {
+        size_t tlen;
+        delta[i] = (swBuf){0};
+        do {
+            delta[i].len = 0;
+            randomDelta(cur.len, &delta[i], &tlen);
+        } while (swSpliceCount(delta[i].data, delta[i].len) < 20);
+        next.len = 0;
+        swSpliceApply(delta[i].data, delta[i].len, cur.data, cur.len, &next);
+        swBuf t = cur;
+        cur = next;
+        next = t;
+    }
+    struct chainRun run = {base, 20000, delta, K, {0}};
+    assert_true(unitAllocSweep(chainStep, chainFailed, &run) >= 4);
+    assert_int_equal(swSpliceRopeLen(&run.r), cur.len);
+    char *got = malloc(cur.len + 1);
+    if (got == NULL) abort();
+    swSpliceRopeWrite(&run.r, got);
+    if (cur.len) assert_memory_equal(got, cur.data, cur.len);
+    free(got);
+    swSpliceRopeFree(&run.r);
+    for (int i = 0; i < K; i++) swBufFree(&delta[i]);
+    swBufFree(&cur);
+    swBufFree(&next);
+    free(base);
+}
+
 struct ropeRun {
     const char *text;
     size_t len;
@@ -574,6 +736,9 @@ int main(void) {
         cmocka_unit_test(test_check_refuses_bad_deltas),
         cmocka_unit_test(test_rope_matches_chain),
         cmocka_unit_test(test_rope_nomem),
+        cmocka_unit_test(test_rope_random_deltas),
+        cmocka_unit_test(test_splice_count_and_short_rope),
+        cmocka_unit_test(test_rope_chain_nomem),
         cmocka_unit_test(test_varint),
     };
     return cmocka_run_group_tests(tests, unitAllocSetup, unitAllocTeardown);

@@ -168,7 +168,9 @@ async function keysMemory(client) {
     const [next, batch] = await client.sendCommand(['SCAN', cursor, 'COUNT', '1000']);
     cursor = String(next);
     for (const k of batch) {
-      total += Number(await client.sendCommand(['MEMORY', 'USAGE', k, 'SAMPLES', '0']));
+      const bytes = Number(await client.sendCommand(['MEMORY', 'USAGE', k, 'SAMPLES', '0']));
+      if (process.env.SHOW_KEYS) console.log(`  key ${k}: ${bytes} B`);
+      total += bytes;
       keys++;
     }
   } while (cursor !== '0');

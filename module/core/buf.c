@@ -72,7 +72,7 @@ void swBufFree(swBuf *b) {
 
 void swReaderInit(swReader *r, const char *buf, size_t len) {
     r->p = (const unsigned char *)buf;
-    r->end = r->p + len;
+    r->end = len ? r->p + len : r->p; /* NULL + 0 is undefined: an empty buffer may be NULL */
     r->failed = 0;
 }
 

@@ -3,6 +3,8 @@
  *   meta ring (oldest first):  v5     v6     v7     v8     v9 (head)
  *   stored as:                 delta  full   delta  delta  headText
  *   arena (FIFO of bytes):     [d5][ v6 text + NUL ][d7][d8]
+ *   in segments of SEG_SIZE:   |seg 0 ........|seg 1 ........|seg 2 ...   |
+ *                                 ^astart          (v6 straddles)     ^aend
  *
  * Invariants:
  *   - ring[start], ring[start + 1], ... (indices modulo cap) hold count metas, oldest first,
@@ -16,8 +18,17 @@
  *     when none): when saving would push the deltas or splices past the chain limits (see
  *     CHAIN_DELTAS), the version being stored is stored full instead (a checkpoint). Reading
  *     any version therefore applies at most that many deltas and splices;
- *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
- *     compacting the arena moves no meta;
+ *   - the arena is a sequence of segments, seg[sfirst .. sfirst + nseg): every one SEG_SIZE
+ *     bytes, but for a lone segment, which may be smaller (acap, grown up to SEG_SIZE). Arena
+ *     index i is byte i % SEG_SIZE of segment i / SEG_SIZE; bytes [astart, aend) are live,
+ *     astart < SEG_SIZE (eviction frees the segments astart passes; nothing moves) and only
+ *     the last segment has room. A version's logical offset (arena index + abase, abase
+ *     being the offset of the first segment's first byte) is the sum of the slens below it,
+ *     so freeing or compacting segments moves no meta. Stored items may straddle segments:
+ *     code that needs one's bytes contiguous (applying a delta, a view of a whole version,
+ *     hashing in the decoder) takes a pointer into its segment when it lies in one and a
+ *     copy otherwise (arenaSpan); counting splices reads across segments (eviction must
+ *     not allocate); writes go through arenaWrite;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
  *     from a key is never empty and the decoder refuses an empty one;
  *   - bytes is the sum of the retained lengths (what the versions hold, not what they cost);

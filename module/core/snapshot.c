@@ -270,12 +270,15 @@ static size_t arenaSpliceCount(const swSnap *s, size_t i, size_t n) {
     return count;
 }
 
-/* Frees every segment and the segment array: the arena holds nothing live. */
+/* Frees every segment and the segment array: the arena holds nothing live. Logical
+ * offsets stay as they were (retained versions may have empty deltas, and offsetOf may
+ * have one's offset cached). */
 static void arenaClear(swSnap *s) {
     for (size_t k = 0; k < s->nseg; k++) swFree(s->seg[s->sfirst + k]);
     swFree(s->seg);
     s->seg = NULL;
     s->scap = s->sfirst = s->nseg = 0;
+    s->abase += s->aend;
     s->acap = s->astart = s->aend = 0;
 }
 
@@ -452,6 +455,9 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             oldLen / CHAIN_SPAN > CHAIN_SPLICES ? oldLen / CHAIN_SPAN : CHAIN_SPLICES;
         full = d.len > oldLen || (d.len > 0 && (s->chainDeltas + 1 > CHAIN_DELTAS ||
                                                 s->chainSplices + splices > maxSplices));
+        /* Reserving may move or compact a lone segment that a cached view points into: the
+         * cache goes first, even if this save then fails. */
+        dropViews(s);
         if (arenaReserve(s, full ? oldLen + 1 : d.len) != SW_OK) {
             swBufFree(&d);
             return SW_ERR_NOMEM;

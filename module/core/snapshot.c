@@ -21,8 +21,8 @@
  *   - the arena is a sequence of segments, seg[sfirst .. sfirst + nseg): every one SEG_SIZE
  *     bytes, but for a lone segment, which may be smaller (acap, grown up to SEG_SIZE). Arena
  *     index i is byte i % SEG_SIZE of segment i / SEG_SIZE; bytes [astart, aend) are live,
- *     astart < SEG_SIZE (eviction frees the segments astart passes; nothing moves) and only
- *     the last segment has room. A version's logical offset (arena index + abase, abase
+ *     astart < SEG_SIZE (eviction frees the segments astart passes; nothing moves) and the
+ *     free room is all past aend. A version's logical offset (arena index + abase, abase
  *     being the offset of the first segment's first byte) is the sum of the slens below it,
  *     so freeing or compacting segments moves no meta. Stored items may straddle segments:
  *     code that needs one's bytes contiguous (applying a delta, a view of a whole version,
@@ -316,7 +316,7 @@ static swStatus arenaReserve(swSnap *s, size_t n) {
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
     size_t need = s->aend + n;
-    if (need <= SEG_SIZE) {
+    if (need <= SEG_SIZE && s->nseg <= 1) {
         /* The only segment, grown geometrically up to a whole one: a small history pays
          * for its bytes, not for a segment. */
         size_t cap = need + need / 4;

@@ -3,6 +3,8 @@
  *   meta ring (oldest first):  v5     v6     v7     v8     v9 (head)
  *   stored as:                 delta  full   delta  delta  headText
  *   arena (FIFO of bytes):     [d5][ v6 text + NUL ][d7][d8]
+ *   in segments of SEG_SIZE:   |seg 0 ........|seg 1 ........|seg 2 ...   |
+ *                                 ^astart          (v6 straddles)     ^aend
  *
  * Invariants:
  *   - ring[start], ring[start + 1], ... (indices modulo cap) hold count metas, oldest first,
@@ -16,8 +18,17 @@
  *     when none): when saving would push the deltas or splices past the chain limits (see
  *     CHAIN_DELTAS), the version being stored is stored full instead (a checkpoint). Reading
  *     any version therefore applies at most that many deltas and splices;
- *   - arena bytes [astart, aend) are live; a meta's off is logical (arena index + abase), so
- *     compacting the arena moves no meta;
+ *   - the arena is a sequence of segments, seg[sfirst .. sfirst + nseg): every one SEG_SIZE
+ *     bytes, but for a lone segment, which may be smaller (acap, grown up to SEG_SIZE). Arena
+ *     index i is byte i % SEG_SIZE of segment i / SEG_SIZE; bytes [astart, aend) are live,
+ *     astart < SEG_SIZE (eviction frees the segments astart passes; nothing moves) and the
+ *     free room is all past aend. A version's logical offset (arena index + abase, abase
+ *     being the offset of the first segment's first byte) is the sum of the slens below it,
+ *     so freeing or compacting segments moves no meta. Stored items may straddle segments:
+ *     code that needs one's bytes contiguous (applying a delta, a view of a whole version,
+ *     hashing in the decoder) takes a pointer into its segment when it lies in one and a
+ *     copy otherwise (arenaSpan); counting splices reads across segments (eviction must
+ *     not allocate); writes go through arenaWrite;
  *   - 1 <= keep <= SW_SNAP_KEEP_MAX and count <= keep; count >= 1 once head > 0, so a history
  *     from a key is never empty and the decoder refuses an empty one;
  *   - bytes is the sum of the retained lengths (what the versions hold, not what they cost);
@@ -51,6 +62,21 @@
 #define CHAIN_SPLICES 32768
 #define CHAIN_SPAN 64
 
+/* The arena's segment size: a power of two, and an exact jemalloc size class (its smallest
+ * large class, 4 pages), so a segment costs what it holds; a history pays its bytes plus
+ * the unused end of its last segment (and with evictions, the dead front of its first)
+ * where one contiguous buffer paid up to a quarter more to jemalloc's rounding (271 KB in a
+ * 320 KiB block) and copied itself whenever it grew. A history smaller than a segment has
+ * one segment of its own size, grown geometrically (from SEG_FIRST). Fuzzing builds
+ * shrink it so that small inputs straddle segments. */
+#ifndef SWARM_SNAP_SEGMENT
+#define SWARM_SNAP_SEGMENT 16384
+#endif
+#define SEG_SIZE ((size_t)SWARM_SNAP_SEGMENT)
+#define SEG_FIRST (SEG_SIZE < 256 ? SEG_SIZE : (size_t)256)
+_Static_assert(SWARM_SNAP_SEGMENT >= 16 && (SWARM_SNAP_SEGMENT & (SWARM_SNAP_SEGMENT - 1)) == 0,
+               "the segment size is a power of two");
+
 /* 24 bytes a version. A version's place in the arena is not stored: versions lie there in
  * order, so it is the sum of the slens around it (offsetOf). Whether it is stored whole is
  * not stored either: a whole version takes len + 1 bytes, a delta at most len (a longer one
@@ -81,9 +107,10 @@ struct swSnap {
     size_t bytes;
     char *headText;
     swSnapVersion headView;
-    char *arena;
-    size_t acap, astart, aend;
-    uint64_t abase;
+    char **seg;                 /* the arena's segments: seg[sfirst .. sfirst + nseg) */
+    size_t scap, sfirst, nseg;  /* slots in seg, the first in use, segments in use */
+    size_t acap, astart, aend;  /* arena indexes: bytes the segments hold, live range */
+    uint64_t abase;             /* logical offset of the first segment's first byte */
     uint64_t offVersion, offAt; /* a version below the head and its logical arena offset, as
                                  * offsetOf last found them (valid while it is retained) */
     size_t sinceFull;           /* delta bytes in the chain below the head */
@@ -137,13 +164,6 @@ static uint64_t offsetOf(const swSnap *cs, uint64_t v) {
     return off;
 }
 
-/* The arena bytes at logical offset off. */
-static const char *arenaAt(const swSnap *s, uint64_t off) {
-    /* A history whose stored deltas are all empty has no arena: nothing to point into. */
-    if (s->arena == NULL) return "";
-    return s->arena + (size_t)(off - s->abase);
-}
-
 /* Moves the metas into a new array of cap slots (cap >= count), oldest at slot 0. */
 static swStatus ringResize(swSnap *s, size_t cap) {
     if (cap > SIZE_MAX / sizeof(snapMeta)) return SW_ERR_NOMEM;
@@ -165,47 +185,218 @@ static void ringTrim(swSnap *s) {
     }
 }
 
-/* Makes room for n more arena bytes at the end. */
+/* ---- Arena ---- */
+
+/* The index (logical offset - abase) of the n bytes at i lies in one segment. */
+static int arenaInOne(size_t i, size_t n) {
+    return n == 0 || i / SEG_SIZE == (i + n - 1) / SEG_SIZE;
+}
+
+/* The byte at arena index i (i < acap). */
+static char *arenaPtr(const swSnap *s, size_t i) {
+    return s->seg[s->sfirst + i / SEG_SIZE] + i % SEG_SIZE;
+}
+
+static void arenaCopyOut(const swSnap *s, size_t i, char *dst, size_t n) {
+    while (n > 0) {
+        size_t k = SEG_SIZE - i % SEG_SIZE;
+        if (k > n) k = n;
+        memcpy(dst, arenaPtr(s, i), k);
+        dst += k;
+        i += k;
+        n -= k;
+    }
+}
+
+/* Writes src[0..n) at arena index i, across segments (the room was reserved). */
+static void arenaWrite(swSnap *s, size_t i, const char *src, size_t n) {
+    while (n > 0) {
+        size_t k = SEG_SIZE - i % SEG_SIZE;
+        if (k > n) k = n;
+        memcpy(arenaPtr(s, i), src, k);
+        src += k;
+        i += k;
+        n -= k;
+    }
+}
+
+static void arenaAppendTo(const swSnap *s, size_t i, size_t n, swBuf *b) {
+    while (n > 0) {
+        size_t k = SEG_SIZE - i % SEG_SIZE;
+        if (k > n) k = n;
+        swBufAppend(b, arenaPtr(s, i), k);
+        i += k;
+        n -= k;
+    }
+}
+
+/* The n bytes at logical offset off as one contiguous run: a pointer into their segment
+ * when they lie in one, else a copy made at *scratch, which is advanced past it. */
+static const char *arenaSpan(const swSnap *s, uint64_t off, size_t n, char **scratch) {
+    /* A history whose stored deltas are all empty has no arena: nothing to point into. */
+    if (n == 0) return "";
+    size_t i = (size_t)(off - s->abase);
+    if (arenaInOne(i, n)) return arenaPtr(s, i);
+    char *p = *scratch;
+    arenaCopyOut(s, i, p, n);
+    *scratch += n;
+    return p;
+}
+
+static uint64_t arenaVarint(const swSnap *s, size_t *i, size_t end) {
+    uint64_t v = 0;
+    for (int shift = 0; *i < end && shift < 64; shift += 7) {
+        unsigned b = (unsigned char)*arenaPtr(s, (*i)++);
+        v |= (uint64_t)(b & 127) << shift;
+        if (b < 128) break;
+    }
+    return v;
+}
+
+/* swSpliceCount of the delta at arena index i, which may straddle segments: what eviction
+ * needs without allocating. */
+static size_t arenaSpliceCount(const swSnap *s, size_t i, size_t n) {
+    if (n == 0) return 0;
+    if (arenaInOne(i, n)) return swSpliceCount(arenaPtr(s, i), n);
+    size_t end = i + n, count = 0;
+    while (i < end) {
+        (void)arenaVarint(s, &i, end);
+        (void)arenaVarint(s, &i, end);
+        uint64_t lit = arenaVarint(s, &i, end);
+        if (lit > end - i) break;
+        i += (size_t)lit;
+        count++;
+    }
+    return count;
+}
+
+/* Frees every segment and the segment array: the arena holds nothing live. Logical
+ * offsets stay as they were (retained versions may have empty deltas, and offsetOf may
+ * have one's offset cached). */
+static void arenaClear(swSnap *s) {
+    for (size_t k = 0; k < s->nseg; k++) swFree(s->seg[s->sfirst + k]);
+    swFree(s->seg);
+    s->seg = NULL;
+    s->scap = s->sfirst = s->nseg = 0;
+    s->abase += s->aend;
+    s->acap = s->astart = s->aend = 0;
+}
+
+/* Room in the segment array for want segments from sfirst (which may move to 0). */
+static swStatus arenaSlots(swSnap *s, size_t want) {
+    if (s->sfirst + want <= s->scap) return SW_OK;
+    if (want <= s->scap) {
+        memmove(s->seg, s->seg + s->sfirst, s->nseg * sizeof(char *));
+        s->sfirst = 0;
+        return SW_OK;
+    }
+    size_t cap = s->scap * 2 > want ? s->scap * 2 : want;
+    if (cap > SIZE_MAX / sizeof(char *)) return SW_ERR_NOMEM;
+    char **seg = swRealloc(s->seg, cap * sizeof(char *));
+    if (seg == NULL) return SW_ERR_NOMEM;
+    memmove(seg, seg + s->sfirst, s->nseg * sizeof(char *));
+    s->seg = seg;
+    s->scap = cap;
+    s->sfirst = 0;
+    return SW_OK;
+}
+
+/* Makes room for n more arena bytes at the end. On failure the arena holds the same bytes
+ * (its segment array may have grown). */
 static swStatus arenaReserve(swSnap *s, size_t n) {
-    size_t live = s->aend - s->astart;
     if (s->acap - s->aend >= n) return SW_OK;
-    if (s->astart > 0 && s->acap - live >= n && s->astart >= live) {
-        memmove(s->arena, s->arena + s->astart, live); /* mostly dead in front: compact */
+    size_t live = s->aend - s->astart;
+    if (s->nseg == 1 && s->astart > 0 && s->astart >= live && s->acap - live >= n) {
+        /* One segment, mostly dead in front: compact it (at most a segment's bytes). */
+        memmove(s->seg[s->sfirst], s->seg[s->sfirst] + s->astart, live);
         s->abase += s->astart;
         s->aend = live;
         s->astart = 0;
         return SW_OK;
     }
     if (n > SIZE_MAX / 2 - s->aend) return SW_ERR_NOMEM;
-    size_t cap = s->aend + n;
-    cap += cap / 32 > 256 ? cap / 32 : 256; /* little slack: MEMORY USAGE counts it */
-    char *a = swRealloc(s->arena, cap);
-    if (a == NULL) return SW_ERR_NOMEM;
-    s->arena = a;
-    s->acap = cap;
+    size_t need = s->aend + n;
+    if (need <= SEG_SIZE && s->nseg <= 1) {
+        /* The only segment, grown geometrically up to a whole one: a small history pays
+         * for its bytes, not for a segment. */
+        size_t cap = need + need / 4;
+        if (cap < SEG_FIRST) cap = SEG_FIRST;
+        if (cap > SEG_SIZE) cap = SEG_SIZE;
+        if (arenaSlots(s, 1) != SW_OK) return SW_ERR_NOMEM;
+        char *p = swRealloc(s->nseg ? s->seg[s->sfirst] : NULL, cap);
+        if (p == NULL) return SW_ERR_NOMEM;
+        s->seg[s->sfirst] = p;
+        s->nseg = 1;
+        s->acap = cap;
+        return SW_OK;
+    }
+    size_t want = need / SEG_SIZE + (need % SEG_SIZE != 0);
+    if (arenaSlots(s, want) != SW_OK) return SW_ERR_NOMEM;
+    if (s->nseg == 1 && s->acap < SEG_SIZE) {
+        char *p = swRealloc(s->seg[s->sfirst], SEG_SIZE);
+        if (p == NULL) return SW_ERR_NOMEM;
+        s->seg[s->sfirst] = p;
+        s->acap = SEG_SIZE;
+    }
+    for (size_t k = s->nseg; k < want; k++) {
+        char *p = swAlloc(SEG_SIZE);
+        if (p == NULL) {
+            while (k-- > s->nseg) swFree(s->seg[s->sfirst + k]);
+            return SW_ERR_NOMEM;
+        }
+        s->seg[s->sfirst + k] = p;
+    }
+    s->nseg = want;
+    s->acap = want * SEG_SIZE;
     return SW_OK;
 }
 
-/* After evictions: compact and shrink when most of the arena is dead. Best effort. */
+/* After astart moved on: frees the segments it has passed, without moving a byte. */
+static void arenaDropFront(swSnap *s) {
+    while (s->nseg > 0 && s->astart >= SEG_SIZE) {
+        swFree(s->seg[s->sfirst]);
+        s->sfirst++;
+        s->nseg--;
+        s->astart -= SEG_SIZE;
+        s->aend -= SEG_SIZE;
+        s->acap -= SEG_SIZE;
+        s->abase += SEG_SIZE;
+    }
+    if (s->nseg == 0) s->sfirst = 0;
+}
+
+/* After evictions: frees an empty arena, compacts and shrinks a lone segment that is mostly
+ * dead, and gives back most of an oversized segment array. Best effort. */
 static void arenaTrim(swSnap *s) {
     size_t live = s->aend - s->astart;
-    if (s->astart == 0 || s->astart < live) return;
-    memmove(s->arena, s->arena + s->astart, live);
-    s->abase += s->astart;
-    s->aend = live;
-    s->astart = 0;
-    if (s->acap > 256 && s->acap / 2 > live) {
-        size_t cap = live + live / 2 + 64;
-        char *a = swRealloc(s->arena, cap);
-        if (a != NULL) {
-            s->arena = a;
-            s->acap = cap;
+    if (live == 0) {
+        arenaClear(s);
+        return;
+    }
+    if (s->nseg == 1 && s->astart > 0 && s->astart >= live) {
+        char *p = s->seg[s->sfirst];
+        memmove(p, p + s->astart, live);
+        s->abase += s->astart;
+        s->aend = live;
+        s->astart = 0;
+        if (s->acap > SEG_FIRST && s->acap / 2 > live) {
+            size_t cap = live + live / 2 + 64;
+            if (cap > s->acap) cap = s->acap;
+            p = swRealloc(p, cap);
+            if (p != NULL) {
+                s->seg[s->sfirst] = p;
+                s->acap = cap;
+            }
         }
     }
-    if (live == 0) {
-        swFree(s->arena);
-        s->arena = NULL;
-        s->acap = s->aend = 0;
+    if (s->scap > 4 && s->scap / 4 > s->nseg) {
+        memmove(s->seg, s->seg + s->sfirst, s->nseg * sizeof(char *));
+        s->sfirst = 0;
+        char **seg = swRealloc(s->seg, s->nseg * 2 * sizeof(char *));
+        if (seg != NULL) {
+            s->seg = seg;
+            s->scap = s->nseg * 2;
+        }
     }
 }
 
@@ -220,11 +411,12 @@ static void evictOldest(swSnap *s) {
     if (s->count > 1) { /* the head's text is not in the arena */
         if (!isFull(m) && number > s->lastFull) {
             s->sinceFull -= m->slen;
-            s->chainSplices -= swSpliceCount(arenaAt(s, s->abase + s->astart), m->slen);
+            s->chainSplices -= arenaSpliceCount(s, s->astart, m->slen);
             if (m->slen > 0) s->chainDeltas--;
         }
         if (isFull(m) && number == s->lastFull) s->lastFull = 0;
         s->astart += m->slen;
+        arenaDropFront(s);
     }
     s->start = s->start + 1 == s->cap ? 0 : s->start + 1;
     s->count--;
@@ -263,6 +455,9 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
             oldLen / CHAIN_SPAN > CHAIN_SPLICES ? oldLen / CHAIN_SPAN : CHAIN_SPLICES;
         full = d.len > oldLen || (d.len > 0 && (s->chainDeltas + 1 > CHAIN_DELTAS ||
                                                 s->chainSplices + splices > maxSplices));
+        /* Reserving may move or compact a lone segment that a cached view points into: the
+         * cache goes first, even if this save then fails. */
+        dropViews(s);
         if (arenaReserve(s, full ? oldLen + 1 : d.len) != SW_OK) {
             swBufFree(&d);
             return SW_ERR_NOMEM;
@@ -283,14 +478,14 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
         snapMeta *old = slotAt(s, s->count - 1);
         if (storeOld) {
             if (full) {
-                memcpy(s->arena + s->aend, s->headText, oldLen + 1);
+                arenaWrite(s, s->aend, s->headText, oldLen + 1);
                 old->slen = (uint32_t)(oldLen + 1);
                 s->sinceFull = 0;
                 s->chainDeltas = 0;
                 s->chainSplices = 0;
                 s->lastFull = s->head;
             } else {
-                if (d.len) memcpy(s->arena + s->aend, d.data, d.len); /* none: texts equal */
+                arenaWrite(s, s->aend, d.data, d.len); /* none: texts equal */
                 old->slen = (uint32_t)d.len;
                 s->sinceFull += d.len;
                 s->chainSplices += splices;
@@ -313,7 +508,7 @@ static swStatus commit(swSnap *s, char *text, size_t len, uint64_t checksum, int
     s->bytes += len;
     s->keep = keep;
     if (s->count == 1) {
-        s->astart = s->aend = 0;
+        arenaClear(s);
         s->sinceFull = 0;
         s->chainDeltas = 0;
         s->chainSplices = 0;
@@ -341,17 +536,33 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
     }
     const snapMeta *m = metaOf(s, v);
     snapView *view = &s->view[s->viewNext];
-    if (isFull(m)) {
-        /* Whole in the arena already: the view points there. */
+    size_t len = (size_t)m->len;
+    size_t at = isFull(m) ? (size_t)(offsetOf(s, v) - s->abase) : 0;
+    if (isFull(m) && arenaInOne(at, len + 1)) {
+        /* Whole in one segment: the view points there. */
         s->viewNext ^= 1;
-        view->v = (swSnapVersion){v, m->ts, m->checksum, (size_t)m->len,
-                                  (char *)arenaAt(s, offsetOf(s, v))};
+        view->v = (swSnapVersion){v, m->ts, m->checksum, len, arenaPtr(s, at)};
+        *out = &view->v;
+        return SW_OK;
+    }
+    if (view->cap < len + 1) {
+        char *b = swRealloc(view->buf, len + 1);
+        if (b == NULL) return SW_ERR_NOMEM;
+        view->buf = b;
+        view->cap = len + 1;
+    }
+    view->v.version = 0; /* its old contents are being overwritten */
+    if (isFull(m)) {
+        /* Whole but across segments: copied into the view. */
+        arenaCopyOut(s, at, view->buf, len + 1);
+        s->viewNext ^= 1;
+        view->v = (swSnapVersion){v, m->ts, m->checksum, len, view->buf};
         *out = &view->v;
         return SW_OK;
     }
     uint64_t w = v + 1;
     const char *from = NULL;
-    size_t fromLen = 0;
+    size_t fromLen = 0, fromAt = 0; /* fromAt: arena index + 1 of a whole version in it */
     for (; w <= s->head; w++) {
         const snapMeta *mw = metaOf(s, w);
         for (int i = 0; i < 2 && from == NULL; i++) {
@@ -360,41 +571,63 @@ static swStatus materialize(swSnap *s, uint64_t v, const swSnapVersion **out) {
                 fromLen = s->view[i].v.len;
             }
         }
-        if (from == NULL && (w == s->head || isFull(mw))) {
-            from = w == s->head ? s->headText : arenaAt(s, offsetOf(s, w));
+        if (from == NULL && w == s->head) {
+            from = s->headText;
             fromLen = (size_t)mw->len;
+        } else if (from == NULL && isFull(mw)) {
+            fromAt = (size_t)(offsetOf(s, w) - s->abase) + 1;
+            fromLen = (size_t)mw->len;
+            from = fromLen ? arenaPtr(s, fromAt - 1) : "";
         }
         if (from != NULL) break;
     }
     uint64_t off = offsetOf(s, w); /* walks down from w: each delta's offset from the next */
-    size_t len = (size_t)m->len;
-    if (view->cap < len + 1) {
-        char *b = swRealloc(view->buf, len + 1);
-        if (b == NULL) return SW_ERR_NOMEM;
-        view->buf = b;
-        view->cap = len + 1;
+    /* The rope points into the base and the deltas until it is written: those that straddle
+     * segments are copied, once, into one scratch block that lives as long. */
+    size_t scratchLen = fromAt && !arenaInOne(fromAt - 1, fromLen) ? fromLen : 0;
+    if (s->nseg > 1) {
+        uint64_t o = off;
+        for (uint64_t u = w - 1; u + 1 > v; u--) {
+            const snapMeta *mu = metaOf(s, u);
+            o -= mu->slen;
+            if (!arenaInOne((size_t)(o - s->abase), mu->slen)) scratchLen += mu->slen;
+        }
     }
-    view->v.version = 0; /* its old contents are being overwritten */
+    char *scratch = NULL, *sp = NULL;
+    if (scratchLen > 0) {
+        scratch = sp = swAlloc(scratchLen);
+        if (scratch == NULL) return SW_ERR_NOMEM;
+    }
+    if (fromAt && !arenaInOne(fromAt - 1, fromLen)) {
+        arenaCopyOut(s, fromAt - 1, sp, fromLen);
+        from = sp;
+        sp += fromLen;
+    }
+    swStatus st = SW_OK;
     if (w == v + 1) {
         swBuf b = {view->buf, 0, view->cap, 0};
-        swSpliceApply(arenaAt(s, off - m->slen), m->slen, from, fromLen, &b);
+        swSpliceApply(arenaSpan(s, off - m->slen, m->slen, &sp), m->slen, from, fromLen, &b);
         view->buf = b.data; /* the same block unless the delta lied about its length */
         view->cap = b.cap;
-        if (b.failed) return SW_ERR_NOMEM;
-        if (b.len != len) return SW_ERR_CORRUPT; /* not after a checked decode */
+        if (b.failed) {
+            st = SW_ERR_NOMEM;
+        } else if (b.len != len) {
+            st = SW_ERR_CORRUPT; /* not after a checked decode */
+        }
     } else {
         swSpliceRope r;
-        swStatus st = swSpliceRopeInit(&r, from, fromLen);
+        st = swSpliceRopeInit(&r, from, fromLen);
         for (uint64_t u = w - 1; st == SW_OK && u + 1 > v; u--) {
             const snapMeta *mu = metaOf(s, u);
             off -= mu->slen;
-            st = swSpliceRopeApply(&r, arenaAt(s, off), mu->slen);
+            st = swSpliceRopeApply(&r, arenaSpan(s, off, mu->slen, &sp), mu->slen);
         }
         if (st == SW_OK && swSpliceRopeLen(&r) != len) st = SW_ERR_CORRUPT;
         if (st == SW_OK) swSpliceRopeWrite(&r, view->buf);
         swSpliceRopeFree(&r);
-        if (st != SW_OK) return st;
     }
+    swFree(scratch);
+    if (st != SW_OK) return st;
     view->buf[len] = '\0';
     view->v = (swSnapVersion){v, m->ts, m->checksum, len, view->buf};
     s->viewNext ^= 1;
@@ -424,7 +657,7 @@ void swSnapFree(swSnap *s) {
     if (s == NULL) return;
     swFree(s->ring);
     swFree(s->headText);
-    swFree(s->arena);
+    arenaClear(s);
     for (int i = 0; i < 2; i++) swFree(s->view[i].buf);
     swFree(s);
 }
@@ -442,19 +675,40 @@ swSnap *swSnapDup(const swSnap *s) {
     d->lastFull = s->lastFull;
     d->headUnique = s->headUnique;
     if (s->count == 0) return d;
-    size_t live = s->aend - s->astart;
     d->ring = swAlloc(s->count * sizeof(snapMeta));
     d->headText = swMemdup(s->headText, (size_t)slotAt(s, s->count - 1)->len);
-    d->arena = live ? swAlloc(live) : NULL;
-    if (d->ring == NULL || d->headText == NULL || (live && d->arena == NULL)) {
+    if (d->ring == NULL || d->headText == NULL) {
         swSnapFree(d);
         return NULL;
     }
+    if (s->nseg > 0) {
+        /* The same segments, holding the same live bytes at the same indexes. */
+        d->seg = swAlloc(s->nseg * sizeof(char *));
+        if (d->seg == NULL) {
+            swSnapFree(d);
+            return NULL;
+        }
+        d->scap = s->nseg;
+        d->acap = s->acap;
+        for (; d->nseg < s->nseg; d->nseg++) {
+            d->seg[d->nseg] = swAlloc(s->nseg == 1 ? s->acap : SEG_SIZE);
+            if (d->seg[d->nseg] == NULL) {
+                swSnapFree(d);
+                return NULL;
+            }
+        }
+        d->astart = s->astart;
+        d->aend = s->aend;
+        d->abase = s->abase;
+        for (size_t i = s->astart; i < s->aend;) {
+            size_t k = SEG_SIZE - i % SEG_SIZE;
+            if (k > s->aend - i) k = s->aend - i;
+            memcpy(arenaPtr(d, i), arenaPtr(s, i), k);
+            i += k;
+        }
+    }
     for (size_t i = 0; i < s->count; i++) d->ring[i] = *slotAt(s, i);
     d->cap = d->count = s->count;
-    if (live) memcpy(d->arena, s->arena + s->astart, live);
-    d->acap = d->aend = live;
-    d->abase = s->abase + s->astart;
     d->bytes = s->bytes;
     d->headView = s->headView;
     d->headView.text = d->headText;
@@ -503,7 +757,6 @@ swStatus swSnapSetKeep(swSnap *s, size_t keep, swError *err) {
     if (s->count > keep) {
         dropViews(s);
         while (s->count > keep) evictOldest(s);
-        if (s->count == 1) s->astart = s->aend = 0;
     }
     ringTrim(s);
     arenaTrim(s);
@@ -518,7 +771,6 @@ size_t swSnapTrimBytes(swSnap *s, size_t max) {
         evictOldest(s);
         evicted++;
     }
-    if (s->count == 1) s->astart = s->aend = 0;
     ringTrim(s);
     arenaTrim(s);
     return evicted;
@@ -602,7 +854,10 @@ size_t swSnapMemUsage(const swSnap *s) {
     size_t bytes = swAllocSize((void *)s, sizeof(*s));
     if (s->ring) bytes += swAllocSize(s->ring, s->cap * sizeof(snapMeta));
     if (s->headText) bytes += swAllocSize(s->headText, s->headView.len + 1);
-    if (s->arena) bytes += swAllocSize(s->arena, s->acap);
+    if (s->seg) bytes += swAllocSize(s->seg, s->scap * sizeof(char *));
+    for (size_t k = 0; k < s->nseg; k++) {
+        bytes += swAllocSize(s->seg[s->sfirst + k], s->nseg == 1 ? s->acap : SEG_SIZE);
+    }
     for (int i = 0; i < 2; i++) {
         if (s->view[i].buf) bytes += swAllocSize(s->view[i].buf, s->view[i].cap);
     }
@@ -662,10 +917,10 @@ swStatus swSnapEncode(const swSnap *s, char **buf, size_t *len) {
             swBufAppend(&b, s->headText, (size_t)m->len);
         } else if (isFull(m)) {
             swBufPutU64(&b, m->len);
-            swBufAppend(&b, arenaAt(s, off), (size_t)m->len);
+            arenaAppendTo(s, (size_t)(off - s->abase), (size_t)m->len, &b);
         } else {
             swBufPutU64(&b, m->slen);
-            swBufAppend(&b, arenaAt(s, off), m->slen);
+            arenaAppendTo(s, (size_t)(off - s->abase), m->slen, &b);
         }
         off += m->slen;
     }
@@ -746,10 +1001,8 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
                 goto done;
             }
             m->slen = (uint32_t)need;
-            if (slen && (kind == KIND_FULL || !whole)) {
-                memcpy(s->arena + s->aend, stored, (size_t)slen);
-            }
-            if (kind == KIND_FULL) s->arena[s->aend + slen] = '\0';
+            if (kind == KIND_FULL || !whole) arenaWrite(s, s->aend, stored, (size_t)slen);
+            if (kind == KIND_FULL) arenaWrite(s, s->aend + (size_t)slen, "", 1);
             s->aend += need; /* a long delta's whole text is written once rebuilt, below */
         }
         s->bytes += (size_t)n;
@@ -768,64 +1021,86 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
             st = checksumMismatch(s, err, at[count - 1], s->head);
             goto done;
         }
-        swBuf cur = {0}, next = {0};
+        swBuf cur = {0}, next = {0}, span = {0}; /* span: a delta copied out of its segments */
         const char *above = s->headText;
         size_t aboveLen = (size_t)hm->len, aoff = s->aend;
         for (uint64_t i = count - 1; i-- > 0;) {
             uint64_t number = s->head - count + 1 + i;
             snapMeta *m = slotAt(s, (size_t)i);
             aoff -= m->slen;
-            const char *stored = arenaAt(s, s->abase + aoff);
             const char *text;
             if (isFull(m) && raw[i] == 0) {
-                text = stored;
+                if (arenaInOne(aoff, m->slen)) {
+                    text = arenaPtr(s, aoff);
+                } else { /* across segments: hashed and used as a base from a copy */
+                    next.len = 0;
+                    swBufReserve(&next, m->slen);
+                    if (next.failed) {
+                        st = SW_ERR_NOMEM;
+                        break;
+                    }
+                    arenaCopyOut(s, aoff, next.data, m->slen);
+                    swBuf t = cur;
+                    cur = next;
+                    next = t;
+                    text = cur.data;
+                }
             } else {
                 size_t tlen = 0, dlen = m->slen;
+                const char *stored;
                 swError derr;
                 if (raw[i] != 0) { /* a long delta, read where it was decoded from */
                     stored = buf + at[i] + V2_VERSION_BYTES;
                     dlen = raw[i];
+                } else if (arenaInOne(aoff, dlen)) {
+                    stored = dlen ? arenaPtr(s, aoff) : "";
+                } else {
+                    span.len = 0;
+                    swBufReserve(&span, dlen);
+                    if (span.failed) {
+                        st = SW_ERR_NOMEM;
+                        break;
+                    }
+                    arenaCopyOut(s, aoff, span.data, dlen);
+                    stored = span.data;
                 }
                 int bad = swSpliceCheck(stored, dlen, aboveLen, &tlen, &derr) != SW_OK;
                 if (bad || tlen != m->len) {
-                    swBufFree(&cur);
-                    swBufFree(&next);
-                    swSnapFree(s);
                     st =
                         swErrorSet(err, SW_ERR_CORRUPT, at[i],
                                    "snapshot history has a bad delta in version %" PRIu64 ": %s",
                                    number, bad ? derr.msg : "it builds a text of the wrong length");
-                    goto done;
+                    break;
                 }
                 next.len = 0;
                 swSpliceApply(stored, dlen, above, aboveLen, &next);
                 if (next.failed) {
-                    swBufFree(&cur);
-                    swBufFree(&next);
-                    swSnapFree(s);
                     st = SW_ERR_NOMEM;
-                    goto done;
+                    break;
                 }
                 swBuf t = cur;
                 cur = next;
                 next = t;
                 text = cur.data;
                 if (raw[i] != 0) {
-                    if (m->len) memcpy(s->arena + aoff, text, (size_t)m->len);
-                    s->arena[aoff + m->len] = '\0';
+                    arenaWrite(s, aoff, text, (size_t)m->len);
+                    arenaWrite(s, aoff + (size_t)m->len, "", 1);
                 }
             }
             if (XXH3_64bits(text, (size_t)m->len) != m->checksum) {
-                swBufFree(&cur);
-                swBufFree(&next);
-                st = checksumMismatch(s, err, at[i], number);
-                goto done;
+                st = checksumMismatch(NULL, err, at[i], number);
+                break;
             }
             above = text != NULL ? text : ""; /* an empty text may have no buffer */
             aboveLen = (size_t)m->len;
         }
         swBufFree(&cur);
         swBufFree(&next);
+        swBufFree(&span);
+        if (st != SW_OK) {
+            swSnapFree(s);
+            goto done;
+        }
     }
 
     /* The chain bookkeeping, as the saves would have left it. */
@@ -837,7 +1112,7 @@ static swStatus decodeStored(const char *buf, swReader *r, size_t len, swSnap *s
         }
         aoff -= m->slen;
         s->sinceFull += m->slen;
-        s->chainSplices += swSpliceCount(arenaAt(s, s->abase + aoff), m->slen);
+        s->chainSplices += arenaSpliceCount(s, aoff, m->slen);
         if (m->slen > 0) s->chainDeltas++;
     }
     s->headView = (swSnapVersion){s->head, slotAt(s, count - 1)->ts, slotAt(s, count - 1)->checksum,

@@ -15,6 +15,13 @@
 
 /* ---- Helpers ---- */
 
+/* The arena's segment size, as snapshot.c is built for this test: its default, or the 64
+ * bytes of unit.test_snapshot_seg64, where nearly every stored item straddles segments. */
+#ifndef SWARM_SNAP_SEGMENT
+#define SWARM_SNAP_SEGMENT 16384
+#endif
+#define SEGMENT ((size_t)SWARM_SNAP_SEGMENT)
+
 /* Document i: distinct bytes and lengths. */
 static void docText(unsigned i, char *buf, size_t cap, size_t *len) {
     int n = snprintf(buf, cap, "{\"v\":%u,\"pad\":\"%.*s\"}", i, (int)(i % 37),
@@ -1021,8 +1028,14 @@ static void test_nomem_new_and_dup(void **state) {
     unitAllocFailAfter(-1);
 
     struct dupRun a = {history(10, 4), NULL};
-    /* The struct, the ring, the head's text, the arena. */
-    assert_int_equal(unitAllocSweep(dupStep, NULL, &a), 4);
+    /* The struct, the ring, the head's text, the arena's segment array and its segment (its
+     * segments, when they are tiny). */
+    long n = unitAllocSweep(dupStep, NULL, &a);
+    if (SEGMENT >= 1024) {
+        assert_int_equal(n, 5);
+    } else {
+        assert_true(n >= 5);
+    }
     assertSameHistory(a.s, a.d);
     swSnapFree(a.d);
     swSnapFree(a.s);
@@ -1034,12 +1047,13 @@ struct saveRun {
     size_t len;
     int64_t ts;
     uint64_t v;
+    size_t keep; /* 0: 20 */
 };
 
 static swStatus saveStep(void *arg) {
     struct saveRun *a = arg;
     a->v = 0;
-    return swSnapSave(a->s, a->text, a->len, a->ts, 20, &a->v, NULL);
+    return swSnapSave(a->s, a->text, a->len, a->ts, a->keep ? a->keep : 20, &a->v, NULL);
 }
 
 static void saveFailed(void *arg) {
@@ -1059,7 +1073,7 @@ static void test_nomem_save(void **state) {
         char text[128];
         size_t len;
         docText(i, text, sizeof(text), &len);
-        struct saveRun a = {s, ref, text, len, 1000 + (int64_t)i, 0};
+        struct saveRun a = {s, ref, text, len, 1000 + (int64_t)i, 0, 0};
         long n = unitAllocSweep(saveStep, saveFailed, &a);
         assert_int_equal(a.v, i);
         if (n == 2) sawRingGrowth = 1;
@@ -1180,6 +1194,513 @@ static void test_trim_bytes(void **state) {
     swSnapFree(s);
 }
 
+/* ---- Arena segments ---- */
+
+/* n random letters: unrelated to any other text, so a version saved before one is stored
+ * whole (its delta would be longer than itself). */
+static char *letters(size_t n) {
+    char *t = malloc(n + 1);
+    if (t == NULL) abort();
+    for (size_t k = 0; k < n; k++) t[k] = (char)('a' + below(26));
+    t[n] = '\0';
+    return t;
+}
+
+/* The next document after cur[0..*n): mostly an insertion or replacement of up to 2,000
+ * random bytes somewhere (deltas of all sizes), sometimes a small edit, and one time in
+ * eight an unrelated document of up to 9,000 bytes. Returns a malloc'ed text. */
+static char *nextDoc(const char *cur, size_t *n) {
+    size_t r = below(8);
+    if (r == 0) {
+        *n = below(9000);
+        return letters(*n);
+    }
+    size_t cap = *n + 2048;
+    char *t = malloc(cap + 1);
+    if (t == NULL) abort();
+    memcpy(t, cur, *n + 1);
+    if (r == 1) {
+        smallEdit(t, n, cap);
+        return t;
+    }
+    size_t at = below(*n + 1), ins = 1 + below(2000), del = r == 2 ? below(*n - at + 1) : 0;
+    if (*n > 12000) del = *n - at; /* keep documents bounded */
+    memmove(t + at + ins, t + at + del, *n - at - del);
+    for (size_t i = 0; i < ins; i++) t[at + i] = (char)('A' + below(26));
+    *n = *n - del + ins;
+    t[*n] = '\0';
+    return t;
+}
+
+/* Saves versions 1..saves of nextDoc's sequence into s (keep as given) and their texts into
+ * ref[1..saves] (free with freeRef). */
+static void saveSequence(swSnap *s, refVersion *ref, unsigned saves, size_t keep) {
+    size_t n = 3000;
+    char *cur = letters(n);
+    for (unsigned v = 1; v <= saves; v++) {
+        if (v > 1) {
+            char *t = nextDoc(cur, &n);
+            free(cur);
+            cur = t;
+        }
+        ref[v] = (refVersion){malloc(n + 1), n, (int64_t)v};
+        if (ref[v].text == NULL) abort();
+        memcpy(ref[v].text, cur, n + 1);
+        uint64_t got = 0;
+        assert_int_equal(swSnapSave(s, cur, n, (int64_t)v, keep, &got, NULL), SW_OK);
+        assert_int_equal(got, v);
+    }
+    free(cur);
+}
+
+static void freeRef(refVersion *ref, unsigned saves) {
+    for (unsigned v = 1; v <= saves; v++) free(ref[v].text);
+}
+
+/* Every retained version, read oldest first (each read rebuilds its chain from the newest
+ * whole version above it), is the text saved. */
+static void assertEveryRef(const swSnap *s, const refVersion *ref) {
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    for (uint64_t v = info.oldest; v <= info.head; v++) {
+        const swSnapVersion *got = swSnapGet(s, v);
+        assert_non_null(got);
+        assert_int_equal(got->len, ref[v].len);
+        if (got->len) assert_memory_equal(got->text, ref[v].text, got->len);
+        assert_int_equal(got->text[got->len], '\0');
+    }
+}
+
+/* How many of the stored items of an encoded history (oldest first, from arena offset 0,
+ * as in a history that never evicted) straddle a segment boundary: deltas and whole
+ * versions (text and NUL) apart. */
+static void countStraddles(const char *buf, size_t len, size_t *deltas, size_t *wholes) {
+    size_t p = 41, count = 0, off = 0;
+    memcpy(&count, buf + 33, 8); /* little-endian hosts, as the tests run on */
+    *deltas = *wholes = 0;
+    for (size_t i = 0; i + 1 < count; i++) {
+        uint64_t n;
+        memcpy(&n, buf + p + 25, 8);
+        size_t slen = buf[p + 24] == 0 ? (size_t)n + 1 : (size_t)n;
+        if (slen > 0 && off / SEGMENT != (off + slen - 1) / SEGMENT) {
+            if (buf[p + 24] == 0) {
+                (*wholes)++;
+            } else {
+                (*deltas)++;
+            }
+        }
+        off += slen;
+        p += 33 + (size_t)n;
+    }
+    assert_true(p <= len);
+}
+
+/* A history many segments long, whose deltas and whole versions straddle segment
+ * boundaries, reads back every version exactly, and so do its copy and its decoded form,
+ * which encodes to the same bytes. */
+static void test_segments_straddle(void **state) {
+    (void)state;
+    rng = 0x5e6;
+    enum { SAVES = 300 };
+    refVersion ref[SAVES + 1];
+    swSnap *s = swSnapNew();
+    saveSequence(s, ref, SAVES, 1000);
+    swSnapStorage st;
+    swSnapGetStorage(s, &st);
+    assert_true(swSnapStoredBytes(s) > 20 * SEGMENT);
+    assert_true(st.checkpoints > 10 && st.deltas > 100);
+    char *buf;
+    size_t len, deltas, wholes;
+    encode(s, &buf, &len);
+    countStraddles(buf, len, &deltas, &wholes);
+    assert_true(deltas > 0);
+    assert_true(wholes > 0);
+    assertEveryRef(s, ref);
+    assertMatchesReference(s, ref);
+
+    swSnap *d = NULL;
+    assert_int_equal(swSnapDecode(buf, len, &d, NULL), SW_OK);
+    assertEveryRef(d, ref);
+    char *again;
+    size_t alen;
+    encode(d, &again, &alen);
+    assert_int_equal(alen, len);
+    assert_memory_equal(again, buf, len);
+    swFree(again);
+    swSnapFree(d);
+
+    d = swSnapDup(s);
+    assert_non_null(d);
+    assertSameHistory(s, d);
+    encode(d, &again, &alen);
+    assert_int_equal(alen, len);
+    assert_memory_equal(again, buf, len);
+    swFree(again);
+    swSnapFree(d);
+    swFree(buf);
+    swSnapFree(s);
+    freeRef(ref, SAVES);
+}
+
+/* Evicting with a small keep frees the segments the oldest versions leave: the arena holds
+ * the retained bytes plus at most two partly used segments (the dead front of the first,
+ * the free end of the last), and every retained version reads back. */
+static void test_segments_evict(void **state) {
+    (void)state;
+    rng = 0xe71c7;
+    enum { SAVES = 400, KEEP = 12 };
+    refVersion ref[SAVES + 1];
+    swSnap *s = swSnapNew();
+    size_t n = 3000;
+    char *cur = letters(n);
+    size_t most = 0;
+    for (unsigned v = 1; v <= SAVES; v++) {
+        if (v > 1) {
+            char *t = nextDoc(cur, &n);
+            free(cur);
+            cur = t;
+        }
+        ref[v] = (refVersion){malloc(n + 1), n, (int64_t)v};
+        memcpy(ref[v].text, cur, n + 1);
+        assert_int_equal(swSnapSave(s, cur, n, (int64_t)v, KEEP, NULL, NULL), SW_OK);
+        if (n > most) most = n;
+        /* The arena's share of the memory: all but the struct, ring, head and views. */
+        size_t stored = swSnapStoredBytes(s);
+        size_t segs = (stored + SEGMENT - 1) / SEGMENT + 2;
+        size_t bound = 1024 + 2 * KEEP * 24 + (n + 1) + 2 * (most + 1) + segs * SEGMENT +
+                       4 * segs * sizeof(char *) + 64; /* the segment array, at most 4x */
+        assert_true(swSnapMemUsage(s) <= bound);
+        if (v % 37 == 0) assertEveryRef(s, ref);
+    }
+    free(cur);
+    assertEveryRef(s, ref);
+    swSnap *d = assertCountersSurviveDecode(s);
+    assertEveryRef(d, ref);
+    swSnapFree(d);
+    swSnapFree(s);
+    freeRef(ref, SAVES);
+}
+
+/* Dropping keep (and a byte bound) on a history many segments long gives the memory back,
+ * keeps the retained versions exact, and saving goes on from there. */
+static void test_segments_keep_drop(void **state) {
+    (void)state;
+    rng = 0xd809;
+    enum { SAVES = 250 };
+    refVersion ref[SAVES + 3];
+    swSnap *s = swSnapNew();
+    saveSequence(s, ref, SAVES, 1000);
+    size_t before = swSnapMemUsage(s);
+    assert_true(swSnapStoredBytes(s) > 10 * SEGMENT);
+    assert_int_equal(swSnapSetKeep(s, 3, NULL), SW_OK);
+    size_t after = swSnapMemUsage(s);
+    size_t stored = swSnapStoredBytes(s);
+    size_t most = 0;
+    for (unsigned v = SAVES - 2; v <= SAVES; v++) most = ref[v].len > most ? ref[v].len : most;
+    assert_true(after < before / 4);
+    assert_true(after <= 1024 + 1000 * 24 + 3 * (most + 1) + stored + 2 * SEGMENT + 64);
+    assertEveryRef(s, ref);
+    /* Saving on top, then trimming by bytes to only the head. */
+    size_t n = ref[SAVES].len;
+    for (unsigned v = SAVES + 1; v <= SAVES + 2; v++) {
+        char *t = nextDoc(ref[v - 1].text, &n);
+        ref[v] = (refVersion){t, n, (int64_t)v};
+        assert_int_equal(swSnapSave(s, t, n, (int64_t)v, 0, NULL, NULL), SW_OK);
+    }
+    assertEveryRef(s, ref);
+    assert_int_equal(swSnapTrimBytes(s, 0), 2);
+    assert_int_equal(swSnapStoredBytes(s), 0);
+    assertEveryRef(s, ref);
+    freeRef(ref, SAVES + 2);
+    swSnapFree(s);
+}
+
+/* Sizes as jemalloc reports them (8, 16, then 16 apart to 128, then 4 classes a doubling),
+ * to measure what a history costs in a server. Wraps the unit allocator, which keeps
+ * checking for leaks. */
+static swAllocator unitTable;
+
+static size_t jeClass(size_t n) {
+    if (n <= 8) return 8;
+    size_t lg = 0;
+    while (((size_t)1 << (lg + 1)) <= n - 1) lg++;
+    size_t step = lg >= 4 ? (size_t)1 << (lg - 2) : 4;
+    if (step < 16) step = 16;
+    return (n + step - 1) / step * step;
+}
+
+static void *jeAlloc(size_t n) {
+    size_t *p = unitTable.alloc(n + 16);
+    if (p == NULL) return NULL;
+    *p = n;
+    return p + 2;
+}
+
+static void *jeCalloc(size_t m, size_t n) {
+    void *p = jeAlloc(m * n);
+    if (p != NULL) memset(p, 0, m * n);
+    return p;
+}
+
+/* When set, realloc always moves the block and free overwrites it first, so a pointer
+ * left into a moved or freed block reads garbage (cmocka's allocator leaves it intact). */
+static int jeScribble;
+
+static void jeFree(void *q);
+
+static void *jeRealloc(void *q, size_t n) {
+    if (jeScribble && q != NULL) {
+        void *p = jeAlloc(n);
+        if (p == NULL) return NULL;
+        size_t old = *((size_t *)q - 2);
+        memcpy(p, q, old < n ? old : n);
+        jeFree(q);
+        return p;
+    }
+    size_t *p = unitTable.realloc(q ? (size_t *)q - 2 : NULL, n + 16);
+    if (p == NULL) return NULL;
+    *p = n;
+    return p + 2;
+}
+
+static void jeFree(void *q) {
+    if (q == NULL) return;
+    if (jeScribble) memset(q, 0xdd, *((size_t *)q - 2));
+    unitTable.free((size_t *)q - 2);
+}
+
+static size_t jeSize(void *q) {
+    return jeClass(*((size_t *)q - 2));
+}
+
+static void jeInstall(void) {
+    unitTable = *swGetAllocator();
+    swSetAllocator(&(swAllocator){jeAlloc, jeCalloc, jeRealloc, jeFree, jeSize});
+}
+
+static void jeRemove(void) {
+    swSetAllocator(&unitTable);
+}
+
+/* What a history costs by jemalloc's size classes: a tiny one a few hundred bytes of arena
+ * (not a segment); one of ~271 KB of deltas its segments, where one buffer took a 320 KiB
+ * block; histories of equal documents no arena at all. */
+static void test_segments_memory(void **state) {
+    (void)state;
+    assert_int_equal(jeClass(271353), 327680);
+    assert_int_equal(jeClass(16384), 16384);
+    assert_int_equal(jeClass(100), 112);
+    jeInstall();
+    /* Tiny: 10 versions of a 40-byte document, a few hundred bytes of deltas. */
+    swSnap *s = history(10, 100);
+    assert_true(swSnapStoredBytes(s) < 400);
+    size_t tiny = swSnapMemUsage(s);
+    assert_true(tiny < 2048);
+    swSnapFree(s);
+    /* Equal documents: no arena. */
+    s = swSnapNew();
+    assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, 1, 0, NULL, NULL), SW_OK);
+    size_t one = swSnapMemUsage(s);
+    for (int i = 2; i <= 4; i++)
+        assert_int_equal(swSnapSave(s, "{\"a\":1}", 7, i, 0, NULL, NULL), SW_OK);
+    assert_int_equal(swSnapMemUsage(s), one); /* the ring of 4 slots holds them */
+    swSnapFree(s);
+
+    /* ~271 KB of deltas: 1,000 versions of a 20 KB document, 270 bytes replaced in each. */
+    rng = 0x271;
+    size_t n = 20000;
+    char *t = letters(n);
+    s = swSnapNew();
+    for (int v = 1; v <= 1000; v++) {
+        size_t at = below(n - 270);
+        for (size_t i = 0; i < 270; i++) t[at + i] = (char)('a' + below(26));
+        assert_int_equal(swSnapSave(s, t, n, v, 1000, NULL, NULL), SW_OK);
+    }
+    swSnapStorage st;
+    swSnapGetStorage(s, &st);
+    size_t stored = swSnapStoredBytes(s);
+    assert_int_equal(st.checkpoints, 0);
+    assert_true(stored > 270000 && stored < 280000);
+    size_t segs = (stored + SEGMENT - 1) / SEGMENT;
+    /* All but the arena (the struct, a ring as large, the head): what the same number of
+     * saves of one document costs, which has no arena. */
+    swSnap *same = swSnapNew();
+    for (int v = 1; v <= 1000; v++) {
+        assert_int_equal(swSnapSave(same, t, n, v, 1000, NULL, NULL), SW_OK);
+    }
+    size_t others = swSnapMemUsage(same);
+    swSnapFree(same);
+    size_t arena = swSnapMemUsage(s) - others;
+    assert_true(arena <= segs * SEGMENT + jeClass(2 * segs * sizeof(char *)));
+    assert_true(arena < jeClass(stored)); /* under 320 KiB */
+    swSnapFree(s);
+    free(t);
+    jeRemove();
+}
+
+/* A delta longer than its version, which the decoder rewrites as the whole version, where
+ * that version straddles a segment boundary. */
+static void test_segments_decode_long_delta(void **state) {
+    (void)state;
+    /* version 2 (text and NUL) starts 383 bytes before a segment boundary */
+    size_t n1 = SEGMENT >= 1024 ? SEGMENT - 383 : 8 * SEGMENT - 383 % SEGMENT, n2 = 1000;
+    char *v1 = letters(n1), *v2 = letters(n2);
+    char *d2 = malloc(n2 + 8), *buf = malloc(41 + 3 * 33 + n1 + n2 + 8 + 4);
+    assert_non_null(d2);
+    assert_non_null(buf);
+    /* version 2 from "abcd": gap 0, del 4, insert n2 bytes (longer than the text) */
+    d2[0] = 0;
+    d2[1] = 4;
+    d2[2] = (char)(0x80 | (n2 & 127));
+    d2[3] = (char)(n2 >> 7);
+    memcpy(d2 + 4, v2, n2);
+    buf[0] = 2;
+    put64(buf + 1, 3);
+    put64(buf + 9, 10);
+    put64(buf + 17, 1);
+    put64(buf + 25, 3);
+    put64(buf + 33, 3);
+    char *p = putVersion(buf + 41, 1, v1, n1, 0, v1, n1);
+    p = putVersion(p, 2, v2, n2, 1, d2, n2 + 4);
+    p = putVersion(p, 3, "abcd", 4, 0, "abcd", 4);
+    swSnap *d = NULL;
+    swError err;
+    assert_int_equal(swSnapDecode(buf, (size_t)(p - buf), &d, &err), SW_OK);
+    swSnapStorage st;
+    swSnapGetStorage(d, &st);
+    assert_int_equal(st.checkpoints, 2);
+    const swSnapVersion *got = swSnapGet(d, 2);
+    assert_int_equal(got->len, n2);
+    assert_memory_equal(got->text, v2, n2);
+    assert_int_equal(got->text[n2], '\0');
+    got = swSnapGet(d, 1);
+    assert_int_equal(got->len, n1);
+    assert_memory_equal(got->text, v1, n1);
+    swSnapFree(d);
+    free(buf);
+    free(d2);
+    free(v1);
+    free(v2);
+}
+
+/* Allocation failures on a history many segments long: saves that need new segments (and
+ * a larger segment array) and evict across segments, reads that copy straddling items,
+ * copies and decodes; each failure leaves everything as it was. */
+struct readRun {
+    const swSnap *s;
+    uint64_t v;
+    const swSnapVersion *got;
+};
+
+static swStatus readStep(void *arg) {
+    struct readRun *a = arg;
+    return swSnapLookup(a->s, a->v, &a->got, NULL);
+}
+
+static void test_segments_nomem(void **state) {
+    (void)state;
+    rng = 0x90e3;
+    enum { SAVES = 80 };
+    refVersion ref[SAVES + 1];
+    swSnap *s = swSnapNew(), *r = swSnapNew();
+    size_t n = 3000;
+    char *cur = letters(n);
+    long sweeps = 0;
+    for (unsigned v = 1; v <= SAVES; v++) {
+        if (v > 1) {
+            char *t = nextDoc(cur, &n);
+            free(cur);
+            cur = t;
+        }
+        ref[v] = (refVersion){malloc(n + 1), n, 1000 + (int64_t)v};
+        memcpy(ref[v].text, cur, n + 1);
+        struct saveRun a = {s, r, cur, n, 1000 + (int64_t)v, 0, 40};
+        sweeps += unitAllocSweep(saveStep, saveFailed, &a);
+        assert_int_equal(a.v, v);
+        assert_int_equal(swSnapSave(r, cur, n, 1000 + (int64_t)v, 40, NULL, NULL), SW_OK);
+    }
+    free(cur);
+    assert_true(sweeps > SAVES);
+    assert_true(swSnapStoredBytes(s) > 2 * SEGMENT);
+    swSnapInfo info;
+    swSnapGetInfo(s, &info);
+    for (uint64_t v = info.oldest; v < info.head; v++) {
+        swSnap *fresh = swSnapDup(s); /* no cached view: every read rebuilds */
+        assert_non_null(fresh);
+        struct readRun a = {fresh, v, NULL};
+        unitAllocSweep(readStep, NULL, &a);
+        assert_int_equal(a.got->len, ref[v].len);
+        if (a.got->len) assert_memory_equal(a.got->text, ref[v].text, a.got->len);
+        swSnapFree(fresh);
+    }
+    struct dupRun dr = {s, NULL};
+    assert_true(unitAllocSweep(dupStep, NULL, &dr) >= 6);
+    assertSameHistory(s, dr.d);
+    swSnapFree(dr.d);
+    char *buf;
+    size_t len;
+    encode(s, &buf, &len);
+    struct decodeRun de = {buf, len, NULL};
+    assert_true(unitAllocSweep(decodeStep, decodeFailed, &de) >= 6);
+    assertSameHistory(s, de.d);
+    swSnapFree(de.d);
+    swFree(buf);
+    assertEveryRef(s, ref);
+    freeRef(ref, SAVES);
+    swSnapFree(s);
+    swSnapFree(r);
+}
+
+/* A save that grows a lone segment (which may move it) and then fails on the ring leaves no
+ * cached version pointing into the old block. */
+struct viewRun {
+    swSnap *s;
+    const char *v1, *next;
+    size_t n1, nnext;
+};
+
+static swStatus viewStep(void *arg) {
+    struct viewRun *a = arg;
+    return swSnapSave(a->s, a->next, a->nnext, 9, 0, NULL, NULL);
+}
+
+/* Reads version 1, which stays cached for the next run (a pointer into its segment, with
+ * segments larger than it). */
+static void viewFailed(void *arg) {
+    struct viewRun *a = arg;
+    const swSnapVersion *got = swSnapGet(a->s, 1);
+    assert_non_null(got);
+    assert_int_equal(got->len, a->n1);
+    assert_memory_equal(got->text, a->v1, a->n1);
+}
+
+static void test_segments_view_survives_failed_save(void **state) {
+    (void)state;
+    rng = 0x71e3;
+    static const size_t sizes[] = {100, 200, 30, 60, 50};
+    char *t[5];
+    jeInstall();
+    jeScribble = 1;
+    swSnap *s = swSnapNew();
+    for (int i = 0; i < 4; i++) { /* unrelated texts: every version below the head is whole */
+        t[i] = letters(sizes[i]);
+        assert_int_equal(swSnapSave(s, t[i], sizes[i], i + 1, 0, NULL, NULL), SW_OK);
+    }
+    t[4] = letters(sizes[4]);
+    struct viewRun a = {s, t[0], t[4], sizes[0], sizes[4]};
+    viewFailed(&a);
+    assert_true(unitAllocSweep(viewStep, viewFailed, &a) >= 2);
+    for (int i = 0; i < 5; i++) {
+        const swSnapVersion *got = swSnapGet(s, (uint64_t)i + 1);
+        assert_int_equal(got->len, sizes[i]);
+        assert_memory_equal(got->text, t[i], sizes[i]);
+        free(t[i]);
+    }
+    swSnapFree(s);
+    jeScribble = 0;
+    jeRemove();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_is_empty),
@@ -1207,6 +1728,13 @@ int main(void) {
         cmocka_unit_test(test_head_unique_mark),
         cmocka_unit_test(test_decode_v2_damage),
         cmocka_unit_test(test_property_history_exact),
+        cmocka_unit_test(test_segments_straddle),
+        cmocka_unit_test(test_segments_evict),
+        cmocka_unit_test(test_segments_keep_drop),
+        cmocka_unit_test(test_segments_memory),
+        cmocka_unit_test(test_segments_decode_long_delta),
+        cmocka_unit_test(test_segments_nomem),
+        cmocka_unit_test(test_segments_view_survives_failed_save),
     };
     return cmocka_run_group_tests_name("snapshot", tests, unitAllocSetup, unitAllocTeardown);
 }

@@ -1234,7 +1234,10 @@ static char *nextDoc(const char *cur, size_t *n) {
 
 /* Saves versions 1..saves of nextDoc's sequence into s (keep as given) and their texts into
  * ref[1..saves] (free with freeRef). */
-static void saveSequence(swSnap *s, refVersion *ref, unsigned saves, size_t keep) {
+/* Saves `saves` versions of a drifting document into s (with keep), recording each in ref;
+ * after every save, each(s, ref, v) when given. */
+static void saveSequence(swSnap *s, refVersion *ref, unsigned saves, size_t keep,
+                         void (*each)(const swSnap *, const refVersion *, unsigned)) {
     size_t n = 3000;
     char *cur = letters(n);
     for (unsigned v = 1; v <= saves; v++) {
@@ -1249,6 +1252,7 @@ static void saveSequence(swSnap *s, refVersion *ref, unsigned saves, size_t keep
         uint64_t got = 0;
         assert_int_equal(swSnapSave(s, cur, n, (int64_t)v, keep, &got, NULL), SW_OK);
         assert_int_equal(got, v);
+        if (each) each(s, ref, v);
     }
     free(cur);
 }
@@ -1304,7 +1308,7 @@ static void test_segments_straddle(void **state) {
     enum { SAVES = 300 };
     refVersion ref[SAVES + 1];
     swSnap *s = swSnapNew();
-    saveSequence(s, ref, SAVES, 1000);
+    saveSequence(s, ref, SAVES, 1000, NULL);
     swSnapStorage st;
     swSnapGetStorage(s, &st);
     assert_true(swSnapStoredBytes(s) > 20 * SEGMENT);
@@ -1342,37 +1346,34 @@ static void test_segments_straddle(void **state) {
     freeRef(ref, SAVES);
 }
 
+enum { EVICT_KEEP = 12 };
+
+/* After each save: the arena's share of the memory (all but the struct, ring, head and
+ * views) is the stored bytes plus at most two partly used segments and the segment array;
+ * every 37th save, every retained version reads back. */
+static void checkEvictBound(const swSnap *s, const refVersion *ref, unsigned v) {
+    size_t most = 0;
+    for (unsigned u = 1; u <= v; u++) {
+        if (ref[u].len > most) most = ref[u].len;
+    }
+    size_t stored = swSnapStoredBytes(s);
+    size_t segs = (stored + SEGMENT - 1) / SEGMENT + 2;
+    size_t bound = 1024 + 2 * EVICT_KEEP * 24 + (ref[v].len + 1) + 2 * (most + 1) + segs * SEGMENT +
+                   4 * segs * sizeof(char *) + 64; /* the array, at most 4x */
+    assert_true(swSnapMemUsage(s) <= bound);
+    if (v % 37 == 0) assertEveryRef(s, ref);
+}
+
 /* Evicting with a small keep frees the segments the oldest versions leave: the arena holds
  * the retained bytes plus at most two partly used segments (the dead front of the first,
  * the free end of the last), and every retained version reads back. */
 static void test_segments_evict(void **state) {
     (void)state;
     rng = 0xe71c7;
-    enum { SAVES = 400, KEEP = 12 };
+    enum { SAVES = 400 };
     refVersion ref[SAVES + 1];
     swSnap *s = swSnapNew();
-    size_t n = 3000;
-    char *cur = letters(n);
-    size_t most = 0;
-    for (unsigned v = 1; v <= SAVES; v++) {
-        if (v > 1) {
-            char *t = nextDoc(cur, &n);
-            free(cur);
-            cur = t;
-        }
-        ref[v] = (refVersion){malloc(n + 1), n, (int64_t)v};
-        memcpy(ref[v].text, cur, n + 1);
-        assert_int_equal(swSnapSave(s, cur, n, (int64_t)v, KEEP, NULL, NULL), SW_OK);
-        if (n > most) most = n;
-        /* The arena's share of the memory: all but the struct, ring, head and views. */
-        size_t stored = swSnapStoredBytes(s);
-        size_t segs = (stored + SEGMENT - 1) / SEGMENT + 2;
-        size_t bound = 1024 + 2 * KEEP * 24 + (n + 1) + 2 * (most + 1) + segs * SEGMENT +
-                       4 * segs * sizeof(char *) + 64; /* the segment array, at most 4x */
-        assert_true(swSnapMemUsage(s) <= bound);
-        if (v % 37 == 0) assertEveryRef(s, ref);
-    }
-    free(cur);
+    saveSequence(s, ref, SAVES, EVICT_KEEP, checkEvictBound);
     assertEveryRef(s, ref);
     swSnap *d = assertCountersSurviveDecode(s);
     assertEveryRef(d, ref);
@@ -1389,7 +1390,7 @@ static void test_segments_keep_drop(void **state) {
     enum { SAVES = 250 };
     refVersion ref[SAVES + 3];
     swSnap *s = swSnapNew();
-    saveSequence(s, ref, SAVES, 1000);
+    saveSequence(s, ref, SAVES, 1000, NULL);
     size_t before = swSnapMemUsage(s);
     assert_true(swSnapStoredBytes(s) > 10 * SEGMENT);
     assert_int_equal(swSnapSetKeep(s, 3, NULL), SW_OK);
